@@ -1,0 +1,302 @@
+package semantic
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/ast"
+	"gopkg.in/yaml.v3"
+
+	"github.com/agentlayer/agentlayer/internal/yamldoc"
+)
+
+// EnvOptions are the CEL options every agentlayer expression is checked
+// with: numbers of different types compare, and macro calls are kept so that
+// `exists` and `all` can be translated.
+func EnvOptions() []cel.EnvOption {
+	return []cel.EnvOption{
+		cel.CrossTypeNumericComparisons(true),
+		cel.EnableMacroCallTracking(),
+	}
+}
+
+// CELType is the CEL type of a field's values, or nil when the field cannot
+// be used in an expression (times of day). Every value may be null.
+func CELType(k Kind) *cel.Type {
+	switch {
+	case k == KindBoolean:
+		return cel.NullableType(cel.BoolType)
+	case k.IsInteger():
+		return cel.NullableType(cel.IntType)
+	case k.IsNumeric():
+		return cel.NullableType(cel.DoubleType)
+	case k == KindText:
+		return cel.NullableType(cel.StringType)
+	case k.IsTemporal():
+		return cel.TimestampType
+	}
+	return nil
+}
+
+// RowVariable is the CEL variable name of a field: row.FIELD for the
+// table's own fields, row.REL.FIELD for a field reached through the foreign
+// key whose relationship is REL.
+func RowVariable(w WideField) string {
+	if w.Via == nil {
+		return "row." + w.Field.Name
+	}
+	return "row." + w.Via.Relationship + "." + w.Field.Name
+}
+
+// RowVariables declares `row` for table t: every field of the wide column
+// list that has a name CEL can spell and a type CEL can hold.
+func RowVariables(t *Table) []cel.EnvOption {
+	var opts []cel.EnvOption
+	for _, w := range t.wide {
+		if !identifier.MatchString(w.Field.Name) {
+			continue
+		}
+		if typ := CELType(w.Field.Type.Kind); typ != nil {
+			opts = append(opts, cel.Variable(RowVariable(w), typ))
+		}
+	}
+	return opts
+}
+
+func (l *loader) env(rt *rawTable) {
+	t := rt.t
+	for _, f := range t.Fields {
+		if f.Type.Kind == KindUnknown {
+			return // a problem was reported; expressions cannot be checked
+		}
+		if f.References != nil && f.References.Type.Kind == KindUnknown {
+			return
+		}
+	}
+	env, err := cel.NewEnv(append(EnvOptions(), RowVariables(t)...)...)
+	if err != nil {
+		l.doc.ErrorAt(t.Pos, "table %s: cannot build its expression environment: %v", t.Name, err)
+		return
+	}
+	t.env = env
+}
+
+// expr parses and checks a CEL filter of table t held by node n.
+func (l *loader) expr(t *Table, n *yaml.Node) *Expr {
+	if n == nil {
+		return nil
+	}
+	src, ok := l.doc.NonEmpty(n, "filter")
+	if !ok {
+		return nil
+	}
+	e := &Expr{Source: src, Table: t, span: l.doc.Span(n)}
+	if t.env == nil {
+		return e
+	}
+	checked, problems := CheckExpr(t, t.env, e.Source, e.span, "")
+	for _, p := range problems {
+		l.doc.ErrorAt(p.Pos, "%s", p.Msg)
+	}
+	e.AST = checked
+	return e
+}
+
+// Span is re-exported so that other loaders can position CEL problems.
+type Span = yamldoc.Span
+
+// CheckExpr parses and type-checks a boolean CEL expression in env, which
+// declares `row` for table t, and returns its problems positioned in the
+// file. A reference to a field the table does not have is reported with a
+// suggestion. extra names other variables the expression may use
+// ("user"), for messages. The checked AST is nil when there are problems.
+func CheckExpr(t *Table, env *cel.Env, src string, span Span, extra string) (*cel.Ast, []Problem) {
+	at := func(line, col int, format string, args ...any) Problem {
+		return Problem{Pos: span.At(line, col), Msg: fmt.Sprintf(format, args...)}
+	}
+	parsed, iss := env.Parse(src)
+	if iss.Err() != nil {
+		var out []Problem
+		for _, e := range iss.Errors() {
+			out = append(out, at(e.Location.Line(), e.Location.Column(), "invalid expression: %s", e.Message))
+		}
+		return nil, out
+	}
+	native := parsed.NativeRep()
+	var out []Problem
+	walkExpr(native.Expr(), func(e ast.Expr) bool {
+		path, root := selectPath(e)
+		if root == nil {
+			return true
+		}
+		loc := native.SourceInfo().GetStartLocation(root.ID())
+		if root.AsIdent() == "user" && extra == "" {
+			out = append(out, at(loc.Line(), loc.Column(), "model expressions hold for every user and cannot use user; put rules about users in the policy file"))
+			return false
+		}
+		if root.AsIdent() != "row" {
+			return true
+		}
+		if msg := checkRowPath(t, path); msg != "" {
+			out = append(out, at(loc.Line(), loc.Column(), "%s", msg))
+		}
+		return false
+	})
+	if len(out) > 0 {
+		return nil, out
+	}
+	checked, iss := env.Check(parsed)
+	if iss.Err() != nil {
+		for _, e := range iss.Errors() {
+			msg := HumanizeCELMessage(e.Message)
+			if strings.HasPrefix(msg, "undeclared reference") {
+				vars := "row"
+				if extra != "" {
+					vars += " and " + extra
+				}
+				msg += " (expressions here may use " + vars + ")"
+			}
+			out = append(out, at(e.Location.Line(), e.Location.Column(), "%s", msg))
+		}
+		return nil, out
+	}
+	if !checked.OutputType().IsExactType(cel.BoolType) {
+		loc := native.SourceInfo().GetStartLocation(native.Expr().ID())
+		return nil, []Problem{at(loc.Line(), loc.Column(), "expression must be true or false, not %s", checked.OutputType())}
+	}
+	return checked, nil
+}
+
+var (
+	celOverload = regexp.MustCompile(`found no matching overload for '([^']*)' applied to '\((.*)\)'`)
+	celWrapper  = regexp.MustCompile(`wrapper\(([a-z]+)\)`)
+)
+
+// HumanizeCELMessage rewrites a CEL checker message in the words of a model
+// author: operators as written, nullable types by their value type.
+func HumanizeCELMessage(msg string) string {
+	msg = celWrapper.ReplaceAllString(msg, "$1")
+	msg = strings.NewReplacer("google.protobuf.Timestamp", "timestamp", "google.protobuf.Duration", "duration").Replace(msg)
+	if m := celOverload.FindStringSubmatch(msg); m != nil {
+		op := m[1]
+		if strings.HasPrefix(op, "_") && strings.HasSuffix(op, "_") && len(op) > 2 {
+			op = strings.Trim(op, "_")
+		}
+		if op == "@in" {
+			op = "in"
+		}
+		msg = fmt.Sprintf("%s cannot be applied to %s", op, strings.ReplaceAll(m[2], ", ", " and "))
+	}
+	return msg
+}
+
+// checkRowPath checks a selection row.A[.B…] against table t; "" means fine.
+func checkRowPath(t *Table, path []string) string {
+	if len(path) == 0 {
+		return "row must be followed by a field name, as in row." + t.Fields[0].Name
+	}
+	if f := t.Field(path[0]); f != nil {
+		if CELType(f.Type.Kind) == nil {
+			return fmt.Sprintf("field %s of table %s is %s and cannot be used in an expression", f.Name, t.Name, f.Type.Database)
+		}
+		if !identifier.MatchString(f.Name) {
+			return fmt.Sprintf("field %q of table %s cannot be named in an expression", f.Name, t.Name)
+		}
+		return ""
+	}
+	if rel := t.Relationship(path[0]); rel != nil {
+		target := rel.References.Table
+		if len(path) == 1 {
+			return fmt.Sprintf("row.%s is the relationship to %s: name one of its fields, as in row.%s.%s", path[0], target.Name, path[0], target.Fields[0].Name)
+		}
+		f := target.Field(path[1])
+		if f == nil {
+			msg := fmt.Sprintf("table %s (row.%s) has no field %s", target.Name, path[0], path[1])
+			if s := yamldoc.Suggest(path[1], fieldNames(target)); s != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", s)
+			}
+			return msg
+		}
+		if len(path) > 2 {
+			if f.References != nil {
+				return fmt.Sprintf("row.%s.%s.%s: expressions follow one relationship, not two", path[0], path[1], path[2])
+			}
+		}
+		if CELType(f.Type.Kind) == nil {
+			return fmt.Sprintf("field %s of table %s is %s and cannot be used in an expression", f.Name, target.Name, f.Type.Database)
+		}
+		return ""
+	}
+	candidates := fieldNames(t)
+	for _, r := range t.rels {
+		candidates = append(candidates, r.Relationship)
+	}
+	msg := fmt.Sprintf("table %s has no field %s", t.Name, path[0])
+	if s := yamldoc.Suggest(path[0], candidates); s != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	return msg
+}
+
+// selectPath unwinds a chain of field selections a.b.c into its root
+// identifier and the names selected from it, outermost last.
+func selectPath(e ast.Expr) ([]string, ast.Expr) {
+	var path []string
+	for e.Kind() == ast.SelectKind {
+		sel := e.AsSelect()
+		if sel.IsTestOnly() {
+			return nil, nil
+		}
+		path = append(path, sel.FieldName())
+		e = sel.Operand()
+	}
+	if e.Kind() != ast.IdentKind {
+		return nil, nil
+	}
+	for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
+		path[i], path[j] = path[j], path[i]
+	}
+	return path, e
+}
+
+// walkExpr calls visit on e and, while visit returns true, on its children.
+func walkExpr(e ast.Expr, visit func(ast.Expr) bool) {
+	if e == nil || !visit(e) {
+		return
+	}
+	switch e.Kind() {
+	case ast.CallKind:
+		c := e.AsCall()
+		if c.IsMemberFunction() {
+			walkExpr(c.Target(), visit)
+		}
+		for _, a := range c.Args() {
+			walkExpr(a, visit)
+		}
+	case ast.SelectKind:
+		walkExpr(e.AsSelect().Operand(), visit)
+	case ast.ListKind:
+		for _, x := range e.AsList().Elements() {
+			walkExpr(x, visit)
+		}
+	case ast.MapKind:
+		for _, ent := range e.AsMap().Entries() {
+			me := ent.AsMapEntry()
+			walkExpr(me.Key(), visit)
+			walkExpr(me.Value(), visit)
+		}
+	case ast.StructKind:
+		for _, f := range e.AsStruct().Fields() {
+			walkExpr(f.AsStructField().Value(), visit)
+		}
+	case ast.ComprehensionKind:
+		c := e.AsComprehension()
+		walkExpr(c.IterRange(), visit)
+		walkExpr(c.AccuInit(), visit)
+		walkExpr(c.LoopCondition(), visit)
+		walkExpr(c.LoopStep(), visit)
+		walkExpr(c.Result(), visit)
+	}
+}
