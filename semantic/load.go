@@ -224,6 +224,7 @@ func (l *loader) table(n *yaml.Node) {
 		rt.fields = append(rt.fields, fk)
 	}
 	l.tables = append(l.tables, rt)
+	l.m.Tables = append(l.m.Tables, t)
 }
 
 func (l *loader) source(n *yaml.Node, name string, table *yaml.Node) Source {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -101,6 +102,16 @@ func TestLoad_sample(t *testing.T) {
 	m, err := semantic.Load(sampleModel, semantic.Options{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	var names []string
+	for _, tab := range m.Tables {
+		names = append(names, tab.Name)
+	}
+	if got := strings.Join(names, " "); got != "ORDERS PEOPLE PRODUCTS REVIEWS" {
+		t.Errorf("tables = %s", got)
+	}
+	if len(m.Metrics) != 4 {
+		t.Errorf("%d metrics, want 4", len(m.Metrics))
 	}
 	tests := []struct {
 		table  string

@@ -371,8 +371,12 @@ func Suggest(name string, candidates []string) string {
 	best, bestDist := "", 0
 	lower := strings.ToLower(name)
 	for _, c := range candidates {
-		dist := Distance(lower, strings.ToLower(c))
+		lc := strings.ToLower(c)
+		dist := Distance(lower, lc)
 		limit := max(1, min(3, len(c)/3))
+		if (strings.HasPrefix(lower, lc) || strings.HasPrefix(lc, lower)) && min(len(lc), len(lower)) >= 3 {
+			limit = 3 // TAXES for TAX, CREATED for CREATED_AT
+		}
 		if dist <= limit && (best == "" || dist < bestDist) {
 			best, bestDist = c, dist
 		}

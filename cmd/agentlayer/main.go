@@ -1,0 +1,68 @@
+// Command agentlayer serves the Agent API over a semantic model, and checks,
+// explains and exports models and data.
+//
+//	agentlayer serve      serve the Agent API (the built-in sample by default)
+//	agentlayer validate   check a model and policy file
+//	agentlayer fixtures   export the sample dataset
+//
+// Run agentlayer COMMAND --help for the flags and environment of each.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "serve the Agent API over a model (the built-in sample by default)", serve},
+		{"validate", "check a model, and a policy against it; print every problem", validate},
+		{"fixtures", "export the sample dataset as Parquet with its model", fixturesCmd},
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "agentlayer: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "agentlayer — an embedded semantic layer with a Metabase-compatible Agent API")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: agentlayer COMMAND [flags]")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run agentlayer COMMAND --help for the flags and environment of each.")
+}

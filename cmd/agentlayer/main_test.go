@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to write from the command and read from
+// the test at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestValidate(t *testing.T) {
+	code, out, errOut := runCmd(t, "validate", "../../fixtures/sample/model.yaml")
+	if code != 0 {
+		t.Fatalf("validate sample: exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(out, "ok") {
+		t.Errorf("validate sample printed %q", out)
+	}
+	code, _, errOut = runCmd(t, "validate", "../../semantic/testdata/invalid/many-problems/model.yaml")
+	if code != 1 {
+		t.Fatalf("validate broken model: exit %d, want 1", code)
+	}
+	// Every problem, each with file:line:col.
+	lines := regexp.MustCompile(`(?m)^\S+model\.yaml:\d+:\d+: `).FindAllString(errOut, -1)
+	if len(lines) != 6 {
+		t.Errorf("validate printed %d problems, want 6:\n%s", len(lines), errOut)
+	}
+}
+
+func TestFixturesExport(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCmd(t, "fixtures", "export", "--scale", "1", "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "PRODUCTS 200, PEOPLE 2500, ORDERS 18760, REVIEWS 1112") {
+		t.Errorf("output %q", out)
+	}
+	for _, f := range []string{"PRODUCTS.parquet", "PEOPLE.parquet", "ORDERS.parquet", "REVIEWS.parquet", "model.yaml"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if code, _, errOut := runCmd(t, "validate", filepath.Join(dir, "model.yaml")); code != 0 {
+		t.Errorf("exported model does not validate: %s", errOut)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, c := range commands() {
+		code, out, _ := runCmd(t, c.name, "--help")
+		if code != 0 || !strings.Contains(out, "Usage: agentlayer "+c.name) {
+			t.Errorf("%s --help: exit %d, output %q", c.name, code, out)
+		}
+	}
+	if _, out, _ := runCmd(t, "serve", "--help"); !strings.Contains(out, "AGENTLAYER_JWT_SECRET") {
+		t.Errorf("serve --help does not document AGENTLAYER_JWT_SECRET")
+	}
+	if code, _, _ := runCmd(t, "nonsense"); code != 2 {
+		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+}
+
+// TestServe runs the README's first command on a free port and pings it.
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--scale", "0.05"}, io.Discard, &stderr) }()
+	urlRE := regexp.MustCompile(`url=(\S+)`)
+	var base string
+	for deadline := time.Now().Add(30 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := urlRE.FindStringSubmatch(stderr.String()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		t.Fatalf("serve did not start:\n%s", stderr.String())
+	}
+	resp, err := http.Get(base + "/v1/ping")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "pong") {
+		t.Errorf("ping: %d %s", resp.StatusCode, body)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("serve exited %d:\n%s", code, stderr.String())
+	}
+}

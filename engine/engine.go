@@ -1,0 +1,172 @@
+// Package engine is agentlayer's library API: an embedded semantic query
+// engine over DuckDB that answers the operations of the Agent API — search,
+// table and metric detail, field values, construct and execute — always on
+// behalf of one user.
+//
+// Create an Engine with New and release it with Close. An Engine is safe for
+// concurrent use by any number of goroutines.
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strconv"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// Options configure an Engine. The zero value is not enough: a model is
+// required. Every other field's zero value means the default its comment
+// gives.
+type Options struct {
+	// ModelFile is the path of the semantic model. When ModelYAML is set,
+	// ModelFile only names it in messages and anchors its relative paths.
+	ModelFile string
+	// ModelYAML is the semantic model itself; nil means read ModelFile.
+	ModelYAML []byte
+
+	// Database is the path of a DuckDB database file; "" means a new
+	// in-memory database.
+	Database string
+	// ReadOnly opens Database read-only, so that several processes can
+	// share it.
+	ReadOnly bool
+	// Threads caps DuckDB's worker threads; 0 means one per core.
+	Threads int
+	// MemoryLimit caps DuckDB's memory, as DuckDB writes it ("4GB"); ""
+	// means DuckDB's default, 80% of RAM.
+	MemoryLimit string
+
+	// Setup runs once, after the database opens and before the model is
+	// checked against it: load data, attach files, create views.
+	Setup func(ctx context.Context, db *sql.DB) error
+
+	// Logger receives SQL and durations at debug level; nil discards.
+	Logger *slog.Logger
+}
+
+// Engine answers semantic queries over an embedded DuckDB database.
+type Engine struct {
+	db      *sql.DB
+	dialect sqlgen.Dialect
+	model   *semantic.Model
+	log     *slog.Logger
+}
+
+// New opens the database, runs Setup, loads the model and checks every
+// table source and field against the database. On failure nothing stays
+// open. A model error is a *semantic.Error listing every problem.
+func New(ctx context.Context, opts Options) (*Engine, error) {
+	if opts.ModelFile == "" && opts.ModelYAML == nil {
+		return nil, errors.New("engine: no model: set Options.ModelFile or Options.ModelYAML")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	db, err := open(opts)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{db: db, dialect: sqlgen.DuckDB{}, log: log}
+	if err := e.init(ctx, opts); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) init(ctx context.Context, opts Options) error {
+	if opts.Setup != nil {
+		if err := opts.Setup(ctx, e.db); err != nil {
+			return fmt.Errorf("engine: setup: %w", err)
+		}
+	}
+	lopts := semantic.Options{Describe: func(src semantic.Source) ([]semantic.Column, error) {
+		return e.describe(ctx, src)
+	}}
+	var err error
+	if opts.ModelYAML != nil {
+		e.model, err = semantic.Parse(opts.ModelFile, opts.ModelYAML, lopts)
+	} else {
+		e.model, err = semantic.Load(opts.ModelFile, lopts)
+	}
+	return err
+}
+
+// open opens DuckDB with the options' settings on every connection.
+func open(opts Options) (*sql.DB, error) {
+	q := url.Values{}
+	if opts.Threads > 0 {
+		q.Set("threads", strconv.Itoa(opts.Threads))
+	}
+	if opts.MemoryLimit != "" {
+		q.Set("memory_limit", opts.MemoryLimit)
+	}
+	if opts.ReadOnly {
+		q.Set("access_mode", "READ_ONLY")
+	}
+	// Queries never depend on the session's zone (sqlgen converts
+	// explicitly), but casts and rendering of TIMESTAMPTZ do: pin it.
+	dsn := opts.Database
+	if len(q) > 0 {
+		dsn += "?" + q.Encode()
+	}
+	connector, err := duckdb.NewConnector(dsn, func(ex driver.ExecerContext) error {
+		_, err := ex.ExecContext(context.Background(), "SET TimeZone = 'UTC'", nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: open database: %w", err)
+	}
+	return sql.OpenDB(connector), nil
+}
+
+// describe lists the columns of a table source.
+func (e *Engine) describe(ctx context.Context, src semantic.Source) ([]semantic.Column, error) {
+	rows, err := e.db.QueryContext(ctx, "DESCRIBE SELECT * FROM "+e.dialect.Source(src))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	names, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var cols []semantic.Column
+	for rows.Next() {
+		vals := make([]any, len(names))
+		ptrs := make([]any, len(names))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		name, _ := vals[0].(string)
+		typ, _ := vals[1].(string)
+		cols = append(cols, semantic.Column{Name: name, Type: typ})
+	}
+	return cols, rows.Err()
+}
+
+// Model returns the semantic model the engine serves.
+func (e *Engine) Model() *semantic.Model { return e.model }
+
+// DB returns the engine's database handle, for loading data and for
+// comparing answers with hand-written SQL. Queries run through it bypass
+// every permission.
+func (e *Engine) DB() *sql.DB { return e.db }
+
+// Close releases the database. It must be called once the Engine is no
+// longer used.
+func (e *Engine) Close() error { return e.db.Close() }
