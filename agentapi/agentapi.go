@@ -1,45 +1,181 @@
 // Package agentapi serves a Metabase-compatible Agent API over an engine:
-// an http.Handler for /api/agent and the /auth/sso session exchange, which a
-// service can mount in its own mux.
+// an http.Handler for /api/agent, the /auth/sso session exchange and
+// DELETE /api/session, which a service can mount in its own mux.
+//
+// The contract is API.md: every endpoint, ping included, authenticates with
+// a JWT (Authorization: Bearer) or a session (X-Metabase-Session); errors are
+// JSON {"error", "message"} with Metabase's wording.
 package agentapi
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
+	"time"
 
+	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 )
 
-// Options configure the handler. The zero value means every default.
+// Options configure the handler. The zero value means every default: no JWT
+// secret (every JWT gets jwt_not_configured) and sessions in memory.
 type Options struct {
+	// Verifier verifies JWTs; nil means JWT authentication is not
+	// configured.
+	Verifier *auth.Verifier
+	// Sessions keeps the sessions exchanged at /auth/sso; nil means an
+	// in-memory store with the default lifetime.
+	Sessions *auth.Sessions
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
 }
 
+// MaxBodyBytes bounds a request body; a larger one gets 413.
+const MaxBodyBytes = 1 << 20
+
 type handler struct {
-	e   *engine.Engine
-	log *slog.Logger
-	mux *http.ServeMux
+	e        *engine.Engine
+	verifier *auth.Verifier
+	sessions *auth.Sessions
+	log      *slog.Logger
+	mux      *http.ServeMux
 }
 
 // New returns the Agent API handler over e.
 func New(e *engine.Engine, opts Options) http.Handler {
-	h := &handler{e: e, log: opts.Logger, mux: http.NewServeMux()}
+	h := &handler{e: e, verifier: opts.Verifier, sessions: opts.Sessions, log: opts.Logger, mux: http.NewServeMux()}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	h.mux.HandleFunc("GET /api/agent/v1/ping", h.ping)
-	return h.mux
+	if h.sessions == nil {
+		h.sessions = auth.NewSessions(auth.SessionOptions{})
+	}
+	h.mux.HandleFunc("POST /auth/sso", h.sso)
+	h.mux.HandleFunc("POST /auth/sso/to_session", h.sso)
+	h.mux.HandleFunc("GET /auth/sso", h.sso)
+	h.mux.HandleFunc("DELETE /api/session", h.logout)
+	h.route("GET /api/user/current", "", h.currentUser)
+	h.route("GET /api/agent/v1/ping", "", h.ping)
+	h.route("/api/agent/", "", func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) {
+		writeError(w, errNotFound)
+	})
+	return h
 }
 
-func (h *handler) ping(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP logs one line per request around the mux.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	var id [8]byte
+	rand.Read(id[:])
+	rid := hex.EncodeToString(id[:])
+	rec.Header().Set("X-Request-Id", rid)
+	info := &requestInfo{}
+	r = r.WithContext(withInfo(r.Context(), info))
+	r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
+	h.mux.ServeHTTP(rec, r)
+	attrs := []any{"id", rid, "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start).Round(time.Microsecond)}
+	if info.email != "" {
+		attrs = append(attrs, "user", info.email)
+	}
+	if info.counted {
+		attrs = append(attrs, "rows", info.rows)
+	}
+	h.log.Info("request", attrs...)
+}
+
+// route registers an authenticated endpoint that requires scope ("" for
+// none beyond authentication).
+func (h *handler) route(pattern, scope string, fn func(http.ResponseWriter, *http.Request, *auth.Principal)) {
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		p, err := h.authenticate(r)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		info(r.Context()).email = p.Email
+		if scope != "" && !p.Allows(scope) {
+			writeError(w, errScope)
+			return
+		}
+		fn(w, r.WithContext(auth.NewContext(r.Context(), p)), p)
+	})
+}
+
+func (h *handler) ping(w http.ResponseWriter, r *http.Request, _ *auth.Principal) {
 	writeJSON(w, http.StatusOK, map[string]string{"message": "pong"})
 }
+
+type currentUser struct {
+	Email           string         `json:"email"`
+	FirstName       string         `json:"first_name"`
+	LastName        string         `json:"last_name"`
+	CommonName      string         `json:"common_name"`
+	Groups          []string       `json:"groups"`
+	LoginAttributes map[string]any `json:"login_attributes"`
+	Scopes          []string       `json:"scopes"`
+}
+
+// currentUser answers GET /api/user/current, as Metabase does: who the
+// credential authenticates, with the groups and attributes policies see.
+func (h *handler) currentUser(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	u := currentUser{Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
+		CommonName: strings.TrimSpace(p.FirstName + " " + p.LastName), Groups: p.Groups,
+		LoginAttributes: p.Attributes, Scopes: p.Scopes}
+	if u.Groups == nil {
+		u.Groups = []string{}
+	}
+	if u.LoginAttributes == nil {
+		u.LoginAttributes = map[string]any{}
+	}
+	writeJSON(w, http.StatusOK, u)
+}
+
+// recorder remembers the status written.
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// decodeBody decodes a JSON request body into v, mapping an oversized body
+// to 413 and anything unreadable to 400.
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errTooLarge
+		}
+		return badRequest("request body must be a JSON object: %v", jsonProblem(err))
+	}
+	if dec.More() {
+		return badRequest("request body must hold one JSON object")
+	}
+	return nil
 }

@@ -2,6 +2,7 @@
 // explains and exports models and data.
 //
 //	agentlayer serve      serve the Agent API (the built-in sample by default)
+//	agentlayer token      mint a JWT for a user
 //	agentlayer validate   check a model and policy file
 //	agentlayer fixtures   export the sample dataset
 //
@@ -32,6 +33,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "serve the Agent API over a model (the built-in sample by default)", serve},
+		{"token", "mint a JWT for a user with the configured secret", token},
 		{"validate", "check a model, and a policy against it; print every problem", validate},
 		{"fixtures", "export the sample dataset as Parquet with its model", fixturesCmd},
 	}

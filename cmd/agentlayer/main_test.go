@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/agentlayer/agentlayer/auth"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from the command and read from
@@ -97,9 +99,12 @@ func TestHelp(t *testing.T) {
 func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	t.Setenv("AGENTLAYER_JWT_SECRET", "")
 	var stderr syncBuffer
 	done := make(chan int)
-	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--scale", "0.05"}, io.Discard, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--scale", "0.05"}, io.Discard, &stderr)
+	}()
 	urlRE := regexp.MustCompile(`url=(\S+)`)
 	var base string
 	for deadline := time.Now().Add(30 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -110,17 +115,65 @@ func TestServe(t *testing.T) {
 	if base == "" {
 		t.Fatalf("serve did not start:\n%s", stderr.String())
 	}
-	resp, err := http.Get(base + "/v1/ping")
-	if err != nil {
-		t.Fatal(err)
+	// Without a configured secret, serve makes one and prints the command
+	// that mints tokens for it.
+	m := regexp.MustCompile(`token --jwt-secret-file (\S+) --email (\S+)`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("serve did not print a token command:\n%s", stderr.String())
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), "pong") {
-		t.Errorf("ping: %d %s", resp.StatusCode, body)
+	code, tok, errOut := runCmd(t, "token", "--jwt-secret-file", m[1], "--email", m[2])
+	if code != 0 {
+		t.Fatalf("token: %s", errOut)
+	}
+	for _, tt := range []struct {
+		auth   string
+		status int
+		body   string
+	}{
+		{"", 401, "missing_authorization"},
+		{"Bearer " + strings.TrimSpace(tok), 200, "pong"},
+	} {
+		req, _ := http.NewRequest("GET", base+"/v1/ping", nil)
+		if tt.auth != "" {
+			req.Header.Set("Authorization", tt.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.body) {
+			t.Errorf("ping: %d %s, want %d %s", resp.StatusCode, body, tt.status, tt.body)
+		}
 	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("serve exited %d:\n%s", code, stderr.String())
+	}
+}
+
+func TestToken(t *testing.T) {
+	secret := "0123456789abcdef0123456789abcdef"
+	file := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(file, []byte(secret+"\n"), 0o600)
+	code, out, errOut := runCmd(t, "token", "--jwt-secret-file", file, "--email", "A@example.com", "--group", "sales", "--group", "crm", "--attr", "state=TX", "--scope", "agent:*")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	v, err := auth.NewVerifier(auth.VerifierOptions{Secret: []byte(secret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := v.Verify(strings.TrimSpace(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Email != "a@example.com" || strings.Join(p.Groups, ",") != "crm,sales" || p.Attributes["state"] != "TX" || !p.Allows("agent:search") {
+		t.Errorf("principal = %+v", p)
+	}
+	t.Setenv("AGENTLAYER_JWT_SECRET", "")
+	if code, _, errOut := runCmd(t, "token", "--email", "a@example.com"); code != 1 || !strings.Contains(errOut, "no JWT secret") {
+		t.Errorf("without secret: exit %d, %s", code, errOut)
 	}
 }

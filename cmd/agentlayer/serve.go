@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/agentapi"
+	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
 )
@@ -36,7 +39,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	readOnly := fs.Bool("read-only", false, "open --db read-only")
 	threads := fs.Int("threads", 0, "DuckDB worker threads (default: one per core)")
 	memory := fs.String("memory-limit", "", "DuckDB memory limit, e.g. 4GB (default: 80% of RAM)")
-	secretFile := fs.String("jwt-secret-file", "", "`file` holding the JWT shared secret (default: $AGENTLAYER_JWT_SECRET)")
+	secretFile := fs.String("jwt-secret-file", "", "`file` holding the JWT shared secret (default: $AGENTLAYER_JWT_SECRET; none: a random one for this process)")
+	usersFile := fs.String("users", "", "user directory `file` (default: the sample's users when serving the sample)")
+	requireKnown := fs.Bool("require-known-users", false, "refuse tokens of users not in the directory")
+	stateFile := fs.String("state", "", "`file` keeping sessions across restarts (default: sessions in memory)")
+	sessionTTL := fs.Duration("session-ttl", auth.DefaultSessionTTL, "how long a session lasts")
+	emailClaim := fs.String("jwt-email-claim", auth.DefaultEmailClaim, "JWT claim holding the user's email")
+	groupsClaim := fs.String("jwt-groups-claim", auth.DefaultGroupsClaim, "JWT claim holding the user's groups")
+	var mappings kv
+	fs.Var(&mappings, "group-mapping", "map a JWT group to one of ours, `jwt=ours` (repeatable)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	if code := parse(fs, args); code >= 0 {
 		return code
@@ -67,9 +78,54 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "serve: --scale applies to the built-in sample dataset only")
 		return 2
 	}
-	if _, err := readSecret(*secretFile); err != nil {
+	vopts := auth.VerifierOptions{EmailClaim: *emailClaim, GroupsClaim: *groupsClaim, RequireKnownUsers: *requireKnown}
+	for _, m := range mappings {
+		from, to, _ := strings.Cut(m, "=")
+		if vopts.GroupMappings == nil {
+			vopts.GroupMappings = map[string][]string{}
+		}
+		vopts.GroupMappings[from] = append(vopts.GroupMappings[from], to)
+	}
+	switch {
+	case *usersFile != "":
+		vopts.Directory, err = auth.LoadDirectory(*usersFile)
+	case *model == "":
+		vopts.Directory, err = auth.ParseDirectory(fixtures.UsersFile, fixtures.Users())
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "serve: %v\n", err)
 		return 1
+	}
+	secret, err := readSecret(*secretFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "serve: %v\n", err)
+		return 1
+	}
+	if secret == "" {
+		secret, *secretFile, err = randomSecret()
+		if err != nil {
+			fmt.Fprintf(stderr, "serve: %v\n", err)
+			return 1
+		}
+		defer os.Remove(*secretFile)
+		log.Warn("no JWT secret configured: generated a random one for this process; set " + secretEnv.name + " to keep one")
+		fmt.Fprintf(stderr, "\nMint a token for this server with:\n\n  %s token --jwt-secret-file %s --email analyst@example.com\n\n", selfCommand(), *secretFile)
+	}
+	vopts.Secret = []byte(secret)
+	verifier, err := auth.NewVerifier(vopts)
+	if err != nil {
+		fmt.Fprintf(stderr, "serve: %v\n", err)
+		return 1
+	}
+	sopts := auth.SessionOptions{TTL: *sessionTTL}
+	if *stateFile != "" {
+		store, err := auth.OpenFileStore(*stateFile, 0, time.Now())
+		if err != nil {
+			fmt.Fprintf(stderr, "serve: %v\n", err)
+			return 1
+		}
+		defer store.Close()
+		sopts.Store = store
 	}
 	start := time.Now()
 	e, err := engine.New(ctx, opts)
@@ -86,7 +142,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	srv := &http.Server{
-		Handler:           agentapi.New(e, agentapi.Options{Logger: log}),
+		Handler: agentapi.New(e, agentapi.Options{
+			Verifier: verifier,
+			Sessions: auth.NewSessions(sopts),
+			Logger:   log,
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      5 * time.Minute,
@@ -110,6 +170,34 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// randomSecret makes a secret for this process and writes it to a file
+// readable by its owner only, for agentlayer token to read.
+func randomSecret() (secret, file string, err error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", "", err
+	}
+	secret = hex.EncodeToString(b[:])
+	f, err := os.CreateTemp("", "agentlayer-secret-*")
+	if err != nil {
+		return "", "", err
+	}
+	defer f.Close()
+	if _, err := f.WriteString(secret); err != nil {
+		return "", "", err
+	}
+	return secret, f.Name(), nil
+}
+
+// selfCommand is how the user ran this program: go run's temporary binary
+// is named by its package instead.
+func selfCommand() string {
+	if strings.Contains(os.Args[0], "go-build") {
+		return "go run ./cmd/agentlayer"
+	}
+	return os.Args[0]
 }
 
 // readSecret reads the JWT secret from a file, else from the environment;

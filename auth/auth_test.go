@@ -1,0 +1,359 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/agentlayer/agentlayer/auth"
+)
+
+var (
+	secret = []byte("0123456789abcdef0123456789abcdef")
+	now    = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+)
+
+func clock() time.Time { return now }
+
+func sign(t *testing.T, claims jwt.MapClaims) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func verifier(t *testing.T, opts auth.VerifierOptions) *auth.Verifier {
+	t.Helper()
+	opts.Secret = secret
+	opts.Now = clock
+	v, err := auth.NewVerifier(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+const directoryYAML = `users:
+  - email: Sales.TX@example.com
+    first_name: Sam
+    groups: [sales]
+    attributes: {state: TX, regions: [south, west], quota: 5}
+  - email: gone@example.com
+    groups: [admin]
+    active: false
+`
+
+func TestVerifier_Verify(t *testing.T) {
+	dir, err := auth.ParseDirectory("users.yaml", []byte(directoryYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := verifier(t, auth.VerifierOptions{Directory: dir, GroupMappings: map[string][]string{"sso-sales": {"sales", "crm"}}})
+	iat := now.Unix()
+	tests := []struct {
+		name   string
+		claims jwt.MapClaims
+		want   *auth.Principal // nil: must fail
+	}{
+		{"email and iat", jwt.MapClaims{"email": "a@example.com", "iat": iat},
+			&auth.Principal{Email: "a@example.com", Attributes: map[string]any{}}},
+		{"mixed-case email", jwt.MapClaims{"email": "A@Example.COM", "iat": iat},
+			&auth.Principal{Email: "a@example.com", Attributes: map[string]any{}}},
+		{"claims become attributes", jwt.MapClaims{"email": "a@example.com", "iat": iat, "first_name": "Ann", "groups": []string{"b", "a", "a"},
+			"state": "CA", "level": 3, "ratio": 0.5, "beta": true, "tags": []any{"x", 1}, "nested": map[string]any{"x": 1}, "sub": "123"},
+			&auth.Principal{Email: "a@example.com", FirstName: "Ann", Groups: []string{"a", "b"},
+				Attributes: map[string]any{"state": "CA", "level": int64(3), "ratio": 0.5, "beta": true, "tags": []any{"x", int64(1)}}}},
+		{"group mapping", jwt.MapClaims{"email": "a@example.com", "iat": iat, "groups": "sso-sales other"},
+			&auth.Principal{Email: "a@example.com", Groups: []string{"crm", "other", "sales"}, Attributes: map[string]any{}}},
+		{"scopes", jwt.MapClaims{"email": "a@example.com", "iat": iat, "scope": "agent:search  agent:table:read"},
+			&auth.Principal{Email: "a@example.com", Scopes: []string{"agent:search", "agent:table:read"}, Attributes: map[string]any{}}},
+		{"empty scope", jwt.MapClaims{"email": "a@example.com", "iat": iat, "scope": ""},
+			&auth.Principal{Email: "a@example.com", Scopes: []string{}, Attributes: map[string]any{}}},
+		{"directory user with email only", jwt.MapClaims{"email": "sales.tx@EXAMPLE.com", "iat": iat},
+			&auth.Principal{Email: "sales.tx@example.com", FirstName: "Sam", Groups: []string{"sales"},
+				Attributes: map[string]any{"state": "TX", "regions": []any{"south", "west"}, "quota": int64(5)}}},
+		{"token attributes win over the directory's", jwt.MapClaims{"email": "sales.tx@example.com", "iat": iat, "state": "OK", "groups": []string{"x"}},
+			&auth.Principal{Email: "sales.tx@example.com", FirstName: "Sam", Groups: []string{"sales", "x"},
+				Attributes: map[string]any{"state": "OK", "regions": []any{"south", "west"}, "quota": int64(5)}}},
+		{"iat 179 s old", jwt.MapClaims{"email": "a@example.com", "iat": iat - 179}, &auth.Principal{Email: "a@example.com", Attributes: map[string]any{}}},
+		{"iat 4 s ahead", jwt.MapClaims{"email": "a@example.com", "iat": iat + 4}, &auth.Principal{Email: "a@example.com", Attributes: map[string]any{}}},
+		{"inactive user", jwt.MapClaims{"email": "gone@example.com", "iat": iat}, nil},
+		{"iat missing", jwt.MapClaims{"email": "a@example.com"}, nil},
+		{"iat 181 s old", jwt.MapClaims{"email": "a@example.com", "iat": iat - 181}, nil},
+		{"iat 60 s ahead", jwt.MapClaims{"email": "a@example.com", "iat": iat + 60}, nil},
+		{"iat a string", jwt.MapClaims{"email": "a@example.com", "iat": fmt.Sprint(iat)}, nil},
+		{"iat negative", jwt.MapClaims{"email": "a@example.com", "iat": -1}, nil},
+		{"exp past", jwt.MapClaims{"email": "a@example.com", "iat": iat, "exp": iat - 10}, nil},
+		{"nbf future", jwt.MapClaims{"email": "a@example.com", "iat": iat, "nbf": iat + 60}, nil},
+		{"email missing", jwt.MapClaims{"iat": iat}, nil},
+		{"email empty", jwt.MapClaims{"email": " ", "iat": iat}, nil},
+		{"email a number", jwt.MapClaims{"email": 42, "iat": iat}, nil},
+		{"scope a list", jwt.MapClaims{"email": "a@example.com", "iat": iat, "scope": []string{"agent:*"}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := v.Verify(sign(t, tt.claims))
+			if tt.want == nil {
+				if !errors.Is(err, auth.ErrInvalidToken) {
+					t.Fatalf("Verify = %+v, %v; want ErrInvalidToken", got, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got  %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestVerifier_forgeries(t *testing.T) {
+	v := verifier(t, auth.VerifierOptions{})
+	good := sign(t, jwt.MapClaims{"email": "a@example.com", "iat": now.Unix()})
+	if _, err := v.Verify(good); err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(good, ".")
+	other := func(method jwt.SigningMethod, key any) string {
+		tok, err := jwt.NewWithClaims(method, jwt.MapClaims{"email": "a@example.com", "iat": now.Unix()}).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	tests := map[string]string{
+		"alg none":          other(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType),
+		"HS384":             other(jwt.SigningMethodHS384, secret),
+		"HS512":             other(jwt.SigningMethodHS512, secret),
+		"wrong secret":      other(jwt.SigningMethodHS256, []byte("another secret of at least 32 bytes!")),
+		"two segments":      parts[0] + "." + parts[1],
+		"four segments":     good + ".x",
+		"bad base64":        parts[0] + ".!!!." + parts[2],
+		"trailing garbage":  good + "garbage",
+		"padded":            good + "==",
+		"empty":             "",
+		"not a jwt":         "hello",
+		"100 KB":            good + strings.Repeat("A", 100<<10),
+		"swapped signature": parts[0] + "." + parts[1] + "." + strings.Split(other(jwt.SigningMethodHS256, []byte("another secret of at least 32 bytes!")), ".")[2],
+	}
+	for name, tok := range tests {
+		t.Run(name, func(t *testing.T) {
+			if p, err := v.Verify(tok); !errors.Is(err, auth.ErrInvalidToken) {
+				t.Errorf("Verify = %+v, %v; want ErrInvalidToken", p, err)
+			}
+		})
+	}
+}
+
+func TestVerifier_requireKnownUsers(t *testing.T) {
+	dir, err := auth.ParseDirectory("users.yaml", []byte(directoryYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := verifier(t, auth.VerifierOptions{Directory: dir, RequireKnownUsers: true})
+	if _, err := v.Verify(sign(t, jwt.MapClaims{"email": "stranger@example.com", "iat": now.Unix()})); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("unknown user: %v", err)
+	}
+	if _, err := v.Verify(sign(t, jwt.MapClaims{"email": "sales.tx@example.com", "iat": now.Unix()})); err != nil {
+		t.Errorf("known user: %v", err)
+	}
+}
+
+func TestNewVerifier_shortSecret(t *testing.T) {
+	_, err := auth.NewVerifier(auth.VerifierOptions{Secret: []byte("short")})
+	if err == nil || !strings.Contains(err.Error(), "at least 32") {
+		t.Fatalf("NewVerifier = %v", err)
+	}
+}
+
+func TestSign_roundTrip(t *testing.T) {
+	v := verifier(t, auth.VerifierOptions{})
+	tok, err := auth.Sign(secret, auth.Claims{Email: "x@example.com", Groups: []string{"sales"}, Attributes: map[string]any{"state": "TX"}, Scope: "agent:*", IssuedAt: now, ExpiresIn: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := v.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Email != "x@example.com" || !p.InGroup("sales") || p.Attributes["state"] != "TX" || !p.Allows(auth.ScopeQuery) {
+		t.Errorf("principal = %+v", p)
+	}
+}
+
+func TestPrincipal_Allows(t *testing.T) {
+	tests := []struct {
+		scopes []string
+		scope  string
+		want   bool
+	}{
+		{nil, auth.ScopeSearch, true},
+		{[]string{}, auth.ScopeSearch, false},
+		{[]string{"agent:*"}, auth.ScopeQueryExecute, true},
+		{[]string{"agent:query:*"}, auth.ScopeQueryExecute, true},
+		{[]string{"agent:query:*"}, auth.ScopeSearch, false},
+		{[]string{"agent:search"}, auth.ScopeSearch, true},
+		{[]string{"agent:query:construct"}, auth.ScopeQuery, false},
+		{[]string{"*"}, auth.ScopeQuery, false},
+	}
+	for _, tt := range tests {
+		p := &auth.Principal{Scopes: tt.scopes}
+		if got := p.Allows(tt.scope); got != tt.want {
+			t.Errorf("%v allows %s = %v, want %v", tt.scopes, tt.scope, got, tt.want)
+		}
+	}
+}
+
+func TestParseDirectory_errors(t *testing.T) {
+	_, err := auth.ParseDirectory("users.yaml", []byte("users:\n  - email: a@x\n    grups: [x]\n  - email: A@X\n  - first_name: no email\n"))
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	for _, want := range []string{"users.yaml:3:5: unknown key \"grups\" in user (did you mean \"groups\"?)", "users.yaml:4:12: user a@x appears twice", "users.yaml:5:5: user needs \"email\""} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%s", want, err)
+		}
+	}
+}
+
+func TestSessions(t *testing.T) {
+	ctx := context.Background()
+	at := now
+	s := auth.NewSessions(auth.SessionOptions{TTL: time.Hour, Now: func() time.Time { return at }})
+	p := &auth.Principal{Email: "a@example.com", Groups: []string{"g"}}
+	tok, sess, err := s.Create(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tok) != 43 || !sess.Expires.Equal(now.Add(time.Hour)) {
+		t.Errorf("token %q, session %+v", tok, sess)
+	}
+	p.Groups[0] = "changed" // the session keeps its own copy
+	got, err := s.Lookup(ctx, tok)
+	if err != nil || got.Email != "a@example.com" || got.Groups[0] != "g" {
+		t.Fatalf("Lookup = %+v, %v", got, err)
+	}
+	if _, err := s.Lookup(ctx, tok+"x"); !errors.Is(err, auth.ErrNoSession) {
+		t.Errorf("wrong token: %v", err)
+	}
+	at = now.Add(time.Hour)
+	if _, err := s.Lookup(ctx, tok); !errors.Is(err, auth.ErrNoSession) {
+		t.Errorf("expired session: %v", err)
+	}
+	at = now
+	tok2, _, _ := s.Create(ctx, p)
+	if err := s.End(ctx, tok2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Lookup(ctx, tok2); !errors.Is(err, auth.ErrNoSession) {
+		t.Errorf("ended session: %v", err)
+	}
+}
+
+func TestMemoryStore_bounded(t *testing.T) {
+	ctx := context.Background()
+	m := auth.NewMemoryStore(3)
+	for i := range 5 {
+		h := auth.HashToken(fmt.Sprint(i))
+		m.Put(ctx, h, auth.Session{Principal: &auth.Principal{}, Expires: now.Add(time.Duration(i) * time.Hour)})
+	}
+	if m.Len() != 3 {
+		t.Fatalf("len %d, want 3", m.Len())
+	}
+	// The sessions expiring first were dropped.
+	for i, want := range []bool{false, false, true, true, true} {
+		_, ok, _ := m.Get(ctx, auth.HashToken(fmt.Sprint(i)), now)
+		if ok != want {
+			t.Errorf("session %d present = %v, want %v", i, ok, want)
+		}
+	}
+}
+
+// TestMemoryStore_concurrent runs under -race in the test command.
+func TestMemoryStore_concurrent(t *testing.T) {
+	ctx := context.Background()
+	s := auth.NewSessions(auth.SessionOptions{Store: auth.NewMemoryStore(500), Now: clock})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				p := &auth.Principal{Email: fmt.Sprintf("u%d-%d@example.com", g, i)}
+				tok, _, err := s.Create(ctx, p)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got, err := s.Lookup(ctx, tok)
+				if err != nil {
+					continue // evicted by another goroutine: allowed by the bound
+				}
+				if got.Email != p.Email {
+					t.Errorf("session of %s returned %s", p.Email, got.Email)
+				}
+				if i%3 == 0 {
+					s.End(ctx, tok)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestFileStore_survivesRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sessions")
+	fs, err := auth.OpenFileStore(path, 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := auth.NewSessions(auth.SessionOptions{Store: fs, TTL: time.Hour, Now: clock})
+	keep, _, _ := s.Create(ctx, &auth.Principal{Email: "keep@example.com", Attributes: map[string]any{"n": int64(1)}})
+	gone, _, _ := s.Create(ctx, &auth.Principal{Email: "gone@example.com"})
+	if err := s.End(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	fs.Close()
+	data, _ := os.ReadFile(path)
+	if strings.Contains(string(data), keep) {
+		t.Fatal("the state file holds a session token")
+	}
+	if info, _ := os.Stat(path); info.Mode().Perm() != 0o600 {
+		t.Errorf("state file mode %v, want 0600", info.Mode().Perm())
+	}
+	fs2, err := auth.OpenFileStore(path, 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs2.Close()
+	s2 := auth.NewSessions(auth.SessionOptions{Store: fs2, Now: clock})
+	if p, err := s2.Lookup(ctx, keep); err != nil || p.Email != "keep@example.com" {
+		t.Errorf("kept session after restart: %+v, %v", p, err)
+	}
+	if _, err := s2.Lookup(ctx, gone); !errors.Is(err, auth.ErrNoSession) {
+		t.Errorf("ended session after restart: %v", err)
+	}
+	// Expired sessions are dropped on load.
+	fs3, err := auth.OpenFileStore(path, 0, now.Add(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs3.Close()
+	if _, ok, _ := fs3.Get(ctx, auth.HashToken(keep), now.Add(2*time.Hour)); ok {
+		t.Error("expired session survived a restart")
+	}
+}

@@ -1,0 +1,289 @@
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// ErrInvalidToken is the one error a caller sees for any token that does not
+// verify, whatever the reason, so that nothing can be learnt about which
+// users exist. The wrapped detail is for logs.
+var ErrInvalidToken = errors.New("invalid or expired JWT")
+
+// MinSecretLen is the shortest shared secret a Verifier accepts.
+const MinSecretLen = 32
+
+// Defaults of VerifierOptions.
+const (
+	DefaultEmailClaim   = "email"
+	DefaultGroupsClaim  = "groups"
+	DefaultLeeway       = 5 * time.Second
+	DefaultMaxAge       = 180 * time.Second
+	DefaultMaxTokenSize = 8 << 10
+)
+
+// VerifierOptions configure a Verifier. Only Secret is required; every other
+// zero value means the default its comment gives.
+type VerifierOptions struct {
+	// Secret is the HS256 shared secret, at least MinSecretLen bytes.
+	Secret []byte
+	// EmailClaim names the claim holding the user's email; "" means "email".
+	EmailClaim string
+	// GroupsClaim names the claim holding the user's groups; "" means
+	// "groups".
+	GroupsClaim string
+	// GroupMappings maps a group named in a token to the groups it stands
+	// for here; a group without a mapping is kept as it is.
+	GroupMappings map[string][]string
+	// Leeway is the clock skew allowed on iat, exp and nbf; 0 means 5 s.
+	// Use a negative value for none.
+	Leeway time.Duration
+	// MaxAge is how old iat may be; 0 means 180 s.
+	MaxAge time.Duration
+	// MaxTokenSize caps a token's length in bytes; 0 means 8 KiB.
+	MaxTokenSize int
+	// Directory supplies groups and attributes of known users and marks
+	// users inactive; nil means none.
+	Directory *Directory
+	// RequireKnownUsers refuses tokens of users not in Directory.
+	RequireKnownUsers bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Verifier verifies JWTs and maps their claims to a Principal. It is safe
+// for concurrent use.
+type Verifier struct {
+	opts   VerifierOptions
+	parser *jwt.Parser
+}
+
+// NewVerifier returns a Verifier, or an error if the options cannot be used
+// (a secret shorter than MinSecretLen bytes).
+func NewVerifier(opts VerifierOptions) (*Verifier, error) {
+	if len(opts.Secret) < MinSecretLen {
+		return nil, fmt.Errorf("auth: the JWT shared secret is %d bytes; it must be at least %d (generate one with: openssl rand -hex 32)", len(opts.Secret), MinSecretLen)
+	}
+	if opts.RequireKnownUsers && opts.Directory == nil {
+		return nil, errors.New("auth: requiring known users needs a user directory")
+	}
+	if opts.EmailClaim == "" {
+		opts.EmailClaim = DefaultEmailClaim
+	}
+	if opts.GroupsClaim == "" {
+		opts.GroupsClaim = DefaultGroupsClaim
+	}
+	switch {
+	case opts.Leeway == 0:
+		opts.Leeway = DefaultLeeway
+	case opts.Leeway < 0:
+		opts.Leeway = 0
+	}
+	if opts.MaxAge == 0 {
+		opts.MaxAge = DefaultMaxAge
+	}
+	if opts.MaxTokenSize == 0 {
+		opts.MaxTokenSize = DefaultMaxTokenSize
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	opts.Secret = append([]byte(nil), opts.Secret...)
+	v := &Verifier{opts: opts}
+	v.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{"HS256"}),
+		jwt.WithLeeway(opts.Leeway),
+		jwt.WithTimeFunc(opts.Now),
+		jwt.WithIssuedAt(),
+		jwt.WithJSONNumber(),
+		jwt.WithStrictDecoding(),
+	)
+	return v, nil
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidToken, fmt.Sprintf(format, args...))
+}
+
+// Verify checks a token and returns its principal. Every failure wraps
+// ErrInvalidToken; the message says why, for logs, and never holds the
+// token.
+func (v *Verifier) Verify(token string) (*Principal, error) {
+	if len(token) > v.opts.MaxTokenSize {
+		return nil, invalid("token of %d bytes exceeds %d", len(token), v.opts.MaxTokenSize)
+	}
+	claims := jwt.MapClaims{}
+	_, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		return v.opts.Secret, nil
+	})
+	if err != nil {
+		return nil, invalid("%v", err)
+	}
+	// golang-jwt rejects only a future iat: a missing one and the maximum
+	// age are checked here.
+	iat, err := numericClaim(claims, "iat")
+	if err != nil {
+		return nil, invalid("%v", err)
+	}
+	now := v.opts.Now()
+	issued := time.Unix(0, 0).Add(time.Duration(iat * float64(time.Second)))
+	if iat < 0 || now.Sub(issued) > v.opts.MaxAge {
+		return nil, invalid("iat is more than %v old", v.opts.MaxAge)
+	}
+	if issued.Sub(now) > v.opts.Leeway {
+		return nil, invalid("iat is in the future")
+	}
+	p, err := v.principal(claims)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func numericClaim(claims jwt.MapClaims, name string) (float64, error) {
+	raw, ok := claims[name]
+	if !ok {
+		return 0, fmt.Errorf("%s is missing", name)
+	}
+	n, ok := raw.(json.Number)
+	if !ok {
+		return 0, fmt.Errorf("%s is not a number", name)
+	}
+	f, err := n.Float64()
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, fmt.Errorf("%s is not a number", name)
+	}
+	return f, nil
+}
+
+// registered claims are never user attributes.
+var registered = map[string]bool{
+	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true,
+	"first_name": true, "last_name": true, "scope": true,
+}
+
+func (v *Verifier) principal(claims jwt.MapClaims) (*Principal, error) {
+	email, ok := claims[v.opts.EmailClaim].(string)
+	if !ok || strings.TrimSpace(email) == "" {
+		return nil, invalid("claim %q is missing or not a string", v.opts.EmailClaim)
+	}
+	p := &Principal{Email: email, Attributes: map[string]any{}}
+	p.FirstName, _ = claims["first_name"].(string)
+	p.LastName, _ = claims["last_name"].(string)
+	if raw, ok := claims["scope"]; ok {
+		s, ok := raw.(string)
+		if !ok {
+			return nil, invalid("scope is not a string")
+		}
+		p.Scopes = strings.Fields(s)
+		if p.Scopes == nil {
+			p.Scopes = []string{}
+		}
+	}
+	if raw, ok := claims[v.opts.GroupsClaim]; ok {
+		for _, g := range groupList(raw) {
+			if mapped, ok := v.opts.GroupMappings[g]; ok {
+				p.Groups = append(p.Groups, mapped...)
+			} else {
+				p.Groups = append(p.Groups, g)
+			}
+		}
+	}
+	for k, raw := range claims {
+		if registered[k] || k == v.opts.EmailClaim || k == v.opts.GroupsClaim {
+			continue
+		}
+		if val, ok := attributeValue(raw); ok {
+			p.Attributes[k] = val
+		}
+	}
+	p.normalize()
+	if err := v.applyDirectory(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// applyDirectory merges what the directory knows of the user: its groups
+// join the token's, its attributes fill those the token does not carry.
+func (v *Verifier) applyDirectory(p *Principal) error {
+	if v.opts.Directory == nil {
+		return nil
+	}
+	u, known := v.opts.Directory.Lookup(p.Email)
+	switch {
+	case !known && v.opts.RequireKnownUsers:
+		return invalid("user is not in the directory")
+	case !known:
+		return nil
+	case !u.Active:
+		return invalid("user is inactive")
+	}
+	if p.FirstName == "" {
+		p.FirstName = u.FirstName
+	}
+	if p.LastName == "" {
+		p.LastName = u.LastName
+	}
+	p.Groups = append(p.Groups, u.Groups...)
+	for k, val := range u.Attributes {
+		if _, set := p.Attributes[k]; !set {
+			p.Attributes[k] = val
+		}
+	}
+	p.normalize()
+	return nil
+}
+
+// groupList reads a groups claim: a list of strings, or one string.
+func groupList(raw any) []string {
+	switch g := raw.(type) {
+	case string:
+		return strings.Fields(g)
+	case []any:
+		var out []string
+		for _, x := range g {
+			if s, ok := x.(string); ok && s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// attributeValue keeps strings, numbers, booleans and lists of these; a
+// whole number becomes an int64.
+func attributeValue(raw any) (any, bool) {
+	switch x := raw.(type) {
+	case string, bool:
+		return x, true
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i, true
+		}
+		if f, err := x.Float64(); err == nil && !math.IsInf(f, 0) {
+			return f, true
+		}
+	case []any:
+		out := make([]any, 0, len(x))
+		for _, item := range x {
+			if _, nested := item.([]any); nested {
+				return nil, false
+			}
+			v, ok := attributeValue(item)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, v)
+		}
+		return out, true
+	}
+	return nil, false
+}
