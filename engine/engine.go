@@ -17,6 +17,8 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"time"
+	_ "time/tzdata" // report time zones work on machines without zoneinfo
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -50,16 +52,31 @@ type Options struct {
 	// checked against it: load data, attach files, create views.
 	Setup func(ctx context.Context, db *sql.DB) error
 
+	// TimeZone is the report time zone (an IANA name): buckets, date
+	// filters and timestamps in results use it. "" means UTC.
+	TimeZone string
+	// WeekStart is the first day of week buckets; the zero value is Sunday,
+	// as in Metabase.
+	WeekStart time.Weekday
+	// MaxRows caps the rows of a query without aggregation; 0 means 2,000.
+	MaxRows int
+	// MaxAggregatedRows caps the rows of an aggregated query; 0 means
+	// 10,000.
+	MaxAggregatedRows int
+
 	// Logger receives SQL and durations at debug level; nil discards.
 	Logger *slog.Logger
 }
 
 // Engine answers semantic queries over an embedded DuckDB database.
 type Engine struct {
-	db      *sql.DB
-	dialect sqlgen.Dialect
-	model   *semantic.Model
-	log     *slog.Logger
+	db       *sql.DB
+	dialect  sqlgen.Dialect
+	model    *semantic.Model
+	catalog  *sqlgen.Catalog
+	zone     *time.Location
+	planOpts sqlgen.Options
+	log      *slog.Logger
 }
 
 // New opens the database, runs Setup, loads the model and checks every
@@ -73,11 +90,20 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	zone := time.UTC
+	if opts.TimeZone != "" {
+		var err error
+		if zone, err = time.LoadLocation(opts.TimeZone); err != nil {
+			return nil, fmt.Errorf("engine: time zone %q: %w", opts.TimeZone, err)
+		}
+	}
 	db, err := open(opts)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{db: db, dialect: sqlgen.DuckDB{}, log: log}
+	e := &Engine{db: db, dialect: sqlgen.DuckDB{}, log: log, zone: zone}
+	e.planOpts = sqlgen.Options{Dialect: e.dialect, TimeZone: zone, WeekStart: opts.WeekStart,
+		MaxRows: opts.MaxRows, MaxAggregatedRows: opts.MaxAggregatedRows}
 	if err := e.init(ctx, opts); err != nil {
 		db.Close()
 		return nil, err
@@ -100,7 +126,42 @@ func (e *Engine) init(ctx context.Context, opts Options) error {
 	} else {
 		e.model, err = semantic.Load(opts.ModelFile, lopts)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if e.catalog, err = sqlgen.NewCatalog(e.model); err != nil {
+		return err
+	}
+	return e.checkKeys(ctx)
+}
+
+// checkKeys verifies that every key a foreign key references is unique, so
+// that a join along it can never multiply the rows of the base table.
+func (e *Engine) checkKeys(ctx context.Context) error {
+	seen := map[*semantic.Field]bool{}
+	var problems []semantic.Problem
+	for _, t := range e.model.Tables {
+		for _, fk := range t.ForeignKeys() {
+			pk := fk.References
+			if seen[pk] {
+				continue
+			}
+			seen[pk] = true
+			q := fmt.Sprintf("SELECT count(%[1]s) - count(DISTINCT %[1]s) FROM %[2]s", e.dialect.QuoteIdent(pk.Column), e.dialect.Source(pk.Table.Source))
+			var dup int64
+			if err := e.db.QueryRowContext(ctx, q).Scan(&dup); err != nil {
+				return fmt.Errorf("engine: check key %s: %w", pk, err)
+			}
+			if dup > 0 {
+				problems = append(problems, semantic.Problem{Pos: pk.Pos, Msg: fmt.Sprintf(
+					"field %s is referenced as a key (type/PK) but %d of its values repeat: a join along it would multiply rows", pk, dup)})
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return &semantic.Error{Problems: problems}
+	}
+	return nil
 }
 
 // open opens DuckDB with the options' settings on every connection.

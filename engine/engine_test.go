@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -79,5 +81,52 @@ func TestNew_setupError(t *testing.T) {
 func TestNew_noModel(t *testing.T) {
 	if _, err := engine.New(context.Background(), engine.Options{}); err == nil {
 		t.Fatal("New without a model succeeded")
+	}
+}
+
+func TestNew_duplicateKey(t *testing.T) {
+	opts := sampleOptions()
+	setup := opts.Setup
+	opts.Setup = func(ctx context.Context, db *sql.DB) error {
+		if err := setup(ctx, db); err != nil {
+			return err
+		}
+		_, err := db.ExecContext(ctx, `INSERT INTO PRODUCTS SELECT * FROM PRODUCTS WHERE ID = 7`)
+		return err
+	}
+	_, err := engine.New(context.Background(), opts)
+	want := "fixtures/sample/model.yaml:135:9: field PRODUCTS.ID is referenced as a key (type/PK) but 1 of its values repeat: a join along it would multiply rows"
+	if err == nil || err.Error() != want {
+		t.Fatalf("New error = %v\nwant %s", err, want)
+	}
+}
+
+// TestQuery_joinNeverInflates: the sum of ORDERS.TOTAL grouped by a field
+// of PRODUCTS adds up to the total, dangling and NULL keys included.
+func TestQuery_joinNeverInflates(t *testing.T) {
+	e := sampleEngine(t)
+	_, groups := engineRows(t, e, admin, `{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"},{"function":"count"}],"group_by":[{"field_id":"t1-25"}]}`)
+	_, total := engineRows(t, e, admin, `{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"},{"function":"count"}]}`)
+	var sum float64
+	var count int
+	hasNull := false
+	for _, g := range groups {
+		var s float64
+		var c int
+		fmt.Sscan(g[1], &s)
+		fmt.Sscan(g[2], &c)
+		sum += s
+		count += c
+		hasNull = hasNull || g[0] == "NULL"
+	}
+	var wantSum float64
+	var wantCount int
+	fmt.Sscan(total[0][0], &wantSum)
+	fmt.Sscan(total[0][1], &wantCount)
+	if count != wantCount || math.Abs(sum-wantSum) > 0.01 {
+		t.Errorf("groups add up to %v (%d rows), total %v (%d rows)", sum, count, wantSum, wantCount)
+	}
+	if !hasNull {
+		t.Error("no NULL category: orders of products no longer in the catalogue were dropped")
 	}
 }

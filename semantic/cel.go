@@ -114,7 +114,7 @@ type Span = yamldoc.Span
 // ("user"), for messages. The checked AST is nil when there are problems.
 func CheckExpr(t *Table, env *cel.Env, src string, span Span, extra string) (*cel.Ast, []Problem) {
 	at := func(line, col int, format string, args ...any) Problem {
-		return Problem{Pos: span.At(line, col), Msg: fmt.Sprintf(format, args...)}
+		return span.Problem(line, col, fmt.Sprintf(format, args...))
 	}
 	parsed, iss := env.Parse(src)
 	if iss.Err() != nil {

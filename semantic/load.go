@@ -694,7 +694,7 @@ func CheckAggregation(fn AggFunc, f *Field) error {
 	switch fn {
 	case AggSum, AggAvg:
 		if k != KindUnknown && !k.IsNumeric() {
-			return fmt.Errorf("%s needs a numeric field; %s is %s", fn, f.Name, k.APIType())
+			return fmt.Errorf("%s needs a numeric field; %s is %s", fn, f.Name, k.Words())
 		}
 	case AggMin, AggMax:
 		if k == KindBoolean {

@@ -283,9 +283,9 @@ type Expr struct {
 // Pos returns the position of the expression in its file.
 func (e *Expr) Pos() Pos { return e.span.Start }
 
-// PosAt maps a position inside the expression, as CEL reports it (line from
-// 1, column from 0), to a position in the file.
-func (e *Expr) PosAt(line, col int) Pos { return e.span.At(line, col) }
+// Problem returns a problem at a position inside the expression, as CEL
+// reports it (line from 1, column from 0), positioned in the file.
+func (e *Expr) Problem(line, col int, msg string) Problem { return e.span.Problem(line, col, msg) }
 
 // Humanize turns a physical name into a display name: ORDERS → Orders,
 // USER_ID → User ID, createdAt → Created At.

@@ -97,6 +97,23 @@ func (k Kind) APIType() string {
 
 func (k Kind) String() string { return k.APIType() }
 
+// Words names the kind in a sentence: "a number", "text", "a timestamp".
+func (k Kind) Words() string {
+	switch k.APIType() {
+	case "number":
+		return "a number"
+	case "string":
+		return "text"
+	case "boolean":
+		return "a boolean"
+	case "date":
+		return "a date"
+	case "datetime":
+		return "a timestamp"
+	}
+	return "a time of day"
+}
+
 var decimalType = regexp.MustCompile(`^(DECIMAL|NUMERIC)(\s*\(\s*\d+\s*(,\s*\d+\s*)?\))?$`)
 
 // ParseType reads a DuckDB type name, as DESCRIBE prints it or as a model

@@ -4,6 +4,7 @@
 //	agentlayer serve      serve the Agent API (the built-in sample by default)
 //	agentlayer token      mint a JWT for a user
 //	agentlayer validate   check a model and policy file
+//	agentlayer explain    print the plan and SQL of a construct request
 //	agentlayer fixtures   export the sample dataset
 //
 // Run agentlayer COMMAND --help for the flags and environment of each.
@@ -35,6 +36,7 @@ func commands() []command {
 		{"serve", "serve the Agent API over a model (the built-in sample by default)", serve},
 		{"token", "mint a JWT for a user with the configured secret", token},
 		{"validate", "check a model, and a policy against it; print every problem", validate},
+		{"explain", "print the plan and SQL of a construct request", explain},
 		{"fixtures", "export the sample dataset as Parquet with its model", fixturesCmd},
 	}
 }

@@ -177,3 +177,22 @@ func TestToken(t *testing.T) {
 		t.Errorf("without secret: exit %d, %s", code, errOut)
 	}
 }
+
+func TestExplain(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "request.json")
+	os.WriteFile(file, []byte(`{"table_id":1,"filters":[{"field_id":"t1-16","operation":"equals","value":"TX"}],"aggregations":[{"function":"count"}]}`), 0o644)
+	code, out, errOut := runCmd(t, "explain", "--request", file)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"table 1 ORDERS", `LEFT JOIN "PEOPLE" AS "t1"`, `WHERE "t1"."STATE" = $1`, `-- $1 = "TX"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain output lacks %q:\n%s", want, out)
+		}
+	}
+	os.WriteFile(file, []byte(`{"table_id":1,"filters":[{"field_id":"t1-5","operation":"equals","value":"x"}]}`), 0o644)
+	code, _, errOut = runCmd(t, "explain", "--request", file)
+	if code != 1 || !strings.Contains(errOut, "filters[0].value: filters[0].value must be a number for field t1-5 (TOTAL)") {
+		t.Errorf("bad request: exit %d, %s", code, errOut)
+	}
+}

@@ -13,6 +13,7 @@ import (
 type Span struct {
 	Value string
 	Start Pos
+	lines []string // the file's, for the source line of problems
 	// segs are the file lines holding the value's text, in order; the value
 	// is their contents joined by one separator character each.
 	segs []segment
@@ -25,7 +26,7 @@ type segment struct {
 
 // Span returns the span of a scalar node.
 func (d *Doc) Span(n *yaml.Node) Span {
-	s := Span{Value: n.Value, Start: d.Pos(n)}
+	s := Span{Value: n.Value, Start: d.Pos(n), lines: d.lines}
 	switch {
 	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
 		indent := -1
@@ -91,4 +92,15 @@ func (s Span) At(line, col int) Pos {
 	}
 	last := s.segs[len(s.segs)-1]
 	return Pos{File: s.Start.File, Line: last.line, Col: last.col + last.runes}
+}
+
+// Problem returns a problem at a position inside the value (CEL style: line
+// from 1, column from 0), with the file's line for the caret.
+func (s Span) Problem(line, col int, msg string) Problem {
+	pos := s.At(line, col)
+	p := Problem{Pos: pos, Msg: msg}
+	if pos.Line >= 1 && pos.Line <= len(s.lines) {
+		p.Source = s.lines[pos.Line-1]
+	}
+	return p
 }

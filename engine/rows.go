@@ -1,0 +1,225 @@
+package engine
+
+import (
+	"database/sql"
+	"encoding/base64"
+	"math"
+	"math/big"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+// Rows is the result of a query, read row by row as DuckDB produces it.
+// Values come formatted for JSON: dates and timestamps as ISO-8601 strings
+// (timestamps in the report time zone), integers beyond ±2^53 as strings.
+// Rows is not safe for concurrent use; the caller must Close it.
+type Rows struct {
+	Columns []Column
+
+	rows  *sql.Rows
+	zone  *time.Location
+	vals  []any
+	ptrs  []any
+	count int
+	err   error
+}
+
+func newRows(rows *sql.Rows, cols []Column, zone *time.Location) *Rows {
+	r := &Rows{Columns: cols, rows: rows, zone: zone, vals: make([]any, len(cols)), ptrs: make([]any, len(cols))}
+	for i := range r.vals {
+		r.ptrs[i] = &r.vals[i]
+	}
+	return r
+}
+
+// Next advances to the next row; false at the end or on error (see Err).
+func (r *Rows) Next() bool {
+	if r.err != nil || !r.rows.Next() {
+		return false
+	}
+	if err := r.rows.Scan(r.ptrs...); err != nil {
+		r.err = err
+		return false
+	}
+	r.count++
+	return true
+}
+
+// Count is the number of rows read so far.
+func (r *Rows) Count() int { return r.count }
+
+// Err is the error that ended the rows, if any.
+func (r *Rows) Err() error {
+	if r.err != nil {
+		return &QueryError{Err: r.err}
+	}
+	if err := r.rows.Err(); err != nil {
+		return &QueryError{Err: err}
+	}
+	return nil
+}
+
+// Close releases the rows and cancels what remains of the query.
+func (r *Rows) Close() error { return r.rows.Close() }
+
+// Row returns the current row's values: nil, bool, int64, float64 or
+// string.
+func (r *Rows) Row() []any {
+	out := make([]any, len(r.vals))
+	for i, v := range r.vals {
+		out[i] = r.value(i, v)
+	}
+	return out
+}
+
+// AppendJSON appends the current row as a JSON array to dst.
+func (r *Rows) AppendJSON(dst []byte) []byte {
+	dst = append(dst, '[')
+	for i, v := range r.vals {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendValue(dst, r.value(i, v))
+	}
+	return append(dst, ']')
+}
+
+const maxSafeInt = 1 << 53
+
+// value formats one scanned value for column i.
+func (r *Rows) value(i int, v any) any {
+	switch x := v.(type) {
+	case nil, bool, string:
+		return x
+	case int64:
+		if x > maxSafeInt || x < -maxSafeInt {
+			return strconv.FormatInt(x, 10)
+		}
+		return x
+	case int32:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int8:
+		return int64(x)
+	case uint64:
+		if x > maxSafeInt {
+			return strconv.FormatUint(x, 10)
+		}
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case uint16:
+		return int64(x)
+	case uint8:
+		return int64(x)
+	case *big.Int:
+		if x.IsInt64() {
+			return r.value(i, x.Int64())
+		}
+		return x.String()
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+		return x
+	case float32:
+		return r.value(i, float64(x))
+	case duckdb.Decimal:
+		return r.value(i, x.Float64())
+	case time.Time:
+		return r.formatTime(r.Columns[i], x)
+	case []byte:
+		return base64.StdEncoding.EncodeToString(x)
+	}
+	return nil
+}
+
+func (r *Rows) formatTime(c Column, t time.Time) string {
+	switch {
+	case c.Kind == semantic.KindDate:
+		return t.Format(time.DateOnly)
+	case c.Kind == semantic.KindTime:
+		return t.Format(time.TimeOnly)
+	case c.Local:
+		// A wall-clock time in the report zone (a bucket).
+		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), r.zone)
+	default:
+		t = t.In(r.zone)
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// appendValue appends a formatted value as JSON.
+func appendValue(dst []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...)
+	case bool:
+		return strconv.AppendBool(dst, x)
+	case int64:
+		return strconv.AppendInt(dst, x, 10)
+	case float64:
+		return strconv.AppendFloat(dst, x, 'g', -1, 64)
+	case string:
+		return appendString(dst, x)
+	}
+	return append(dst, "null"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaping as encoding/json does
+// (but for HTML characters, which need no escaping here).
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,77 @@
+package sqlgen
+
+import "github.com/agentlayer/agentlayer/semantic"
+
+// Access is what the caller may see: the grant of the permissions package,
+// as plain values. Planning asks it, for every table a query reads, which
+// rows the query may read; sqlgen knows nothing of users or policies.
+type Access interface {
+	// Table reports whether the table is visible.
+	Table(t *semantic.Table) bool
+	// Field reports whether the field (and its table) is visible.
+	Field(f *semantic.Field) bool
+	// RowFilter returns the condition the rows of t must meet for a query
+	// that reads the given fields of t (Refs to fields of t; nil means every
+	// row), or ErrForbidden if no grant covers those fields together.
+	RowFilter(t *semantic.Table, fields []*semantic.Field) (Expr, error)
+}
+
+// FullAccess sees every table, field and row: for the model's owner, for
+// explain, and for tests.
+type FullAccess struct{}
+
+var _ Access = FullAccess{}
+
+// Table implements Access.
+func (FullAccess) Table(*semantic.Table) bool { return true }
+
+// Field implements Access.
+func (FullAccess) Field(*semantic.Field) bool { return true }
+
+// RowFilter implements Access.
+func (FullAccess) RowFilter(*semantic.Table, []*semantic.Field) (Expr, error) { return nil, nil }
+
+// Visible reports whether every field a model filter reads is visible.
+func (c *Catalog) Visible(a Access, e *semantic.Expr) bool {
+	if e == nil {
+		return true
+	}
+	for _, f := range c.reads[e] {
+		if !a.Field(f) {
+			return false
+		}
+	}
+	return true
+}
+
+// SegmentVisible reports whether a segment exists for the caller: its table
+// and every field its filter reads are visible.
+func (c *Catalog) SegmentVisible(a Access, s *semantic.Segment) bool {
+	return a.Table(s.Table) && c.Visible(a, s.Filter)
+}
+
+// MeasureVisible reports whether a measure exists for the caller: its
+// table, the field it aggregates and the fields of its filter are visible.
+func (c *Catalog) MeasureVisible(a Access, m *semantic.Measure) bool {
+	return a.Table(m.Table) && (m.Aggregation.Field == nil || a.Field(m.Aggregation.Field)) && c.Visible(a, m.Filter)
+}
+
+// MetricVisible reports whether a metric exists for the caller: its table,
+// the field it aggregates and the fields of its filters are visible.
+func (c *Catalog) MetricVisible(a Access, m *semantic.Metric) bool {
+	if !a.Table(m.Table) || (m.Aggregation.Field != nil && !a.Field(m.Aggregation.Field)) {
+		return false
+	}
+	for _, f := range m.Filters() {
+		if !c.Visible(a, f) {
+			return false
+		}
+	}
+	return true
+}
+
+// WideVisible reports whether an entry of a wide column list is visible:
+// the field, and for a related field the foreign key it is reached by.
+func WideVisible(a Access, w semantic.WideField) bool {
+	return a.Field(w.Field) && (w.Via == nil || a.Field(w.Via))
+}

@@ -1,0 +1,360 @@
+package sqlgen
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+// Expr is a node of the SQL expression tree. The set of nodes is closed:
+// every one renders itself through a Dialect, identifiers come only from
+// the model, and every value is a bound parameter.
+type Expr interface {
+	write(w *writer)
+}
+
+// Ref is a field of the table an expression is about (a row filter, a
+// segment). It renders against the alias that table has where the
+// expression is placed.
+type Ref struct{ Field *semantic.Field }
+
+// Col is a column of a table instance in a query, by alias.
+type Col struct {
+	Alias  string
+	Column string
+}
+
+// Param is a bound value.
+type Param struct{ Value any }
+
+// lit is SQL text written by this package itself: keywords and constants,
+// never request text. Its only constructors are the values below.
+type lit string
+
+// The literals.
+var (
+	True  Expr = lit("TRUE")
+	False Expr = lit("FALSE")
+	Null  Expr = lit("NULL")
+	star  Expr = lit("*")
+)
+
+// constant is a string literal chosen by this package or the configuration
+// (a date part, a time zone name), never by a request.
+func constant(s string) Expr { return lit(quoteString(s)) }
+
+// Call is a function call.
+type Call struct {
+	Name string
+	Args []Expr
+}
+
+// Bin is a binary operator: comparisons (=, <>, <, <=, >, >=, IS DISTINCT
+// FROM, IS NOT DISTINCT FROM) and arithmetic (+, -, *, /, //, %).
+type Bin struct {
+	Op   string
+	L, R Expr
+}
+
+// Not negates a condition.
+type Not struct{ X Expr }
+
+// And is a conjunction; an empty And is TRUE.
+type And []Expr
+
+// Or is a disjunction; an empty Or is FALSE.
+type Or []Expr
+
+// In is X IN (List...).
+type In struct {
+	X    Expr
+	List []Expr
+}
+
+// IsNull is X IS [NOT] NULL.
+type IsNull struct {
+	X   Expr
+	Not bool
+}
+
+// Cast is CAST(X AS Type); Type is a type name of this package.
+type Cast struct {
+	X    Expr
+	Type string
+}
+
+// Agg is an aggregate call; a nil Arg is *. Filter restricts the rows it
+// aggregates.
+type Agg struct {
+	Func     string
+	Arg      Expr
+	Distinct bool
+	Filter   Expr
+}
+
+// SemiJoin is true for rows whose foreign key FK references a row of the
+// referenced table meeting Cond: FK IN (SELECT key FROM table WHERE Cond).
+// Refs in Cond are fields of the referenced table.
+type SemiJoin struct {
+	FK   *semantic.Field
+	Cond Expr
+}
+
+// Interval is a fixed interval; Unit is DAY, HOUR, … (from this package).
+type Interval struct {
+	N    int
+	Unit string
+}
+
+// Case is CASE WHEN … THEN … ELSE … END.
+type Case struct {
+	Whens []When
+	Else  Expr
+}
+
+// When is a branch of a Case.
+type When struct{ Cond, Then Expr }
+
+// AndOf joins conditions with AND, dropping TRUE and flattening nested
+// conjunctions; nil parts are skipped. The result is nil for no condition.
+func AndOf(parts ...Expr) Expr {
+	var out And
+	for _, p := range parts {
+		switch x := p.(type) {
+		case nil:
+		case And:
+			out = append(out, x...)
+		default:
+			if x == True {
+				continue
+			}
+			out = append(out, x)
+		}
+	}
+	switch len(out) {
+	case 0:
+		return nil
+	case 1:
+		return out[0]
+	}
+	return out
+}
+
+// OrOf joins conditions with OR, flattening nested disjunctions.
+func OrOf(parts ...Expr) Expr {
+	var out Or
+	for _, p := range parts {
+		switch x := p.(type) {
+		case nil:
+		case Or:
+			out = append(out, x...)
+		default:
+			out = append(out, x)
+		}
+	}
+	if len(out) == 1 {
+		return out[0]
+	}
+	return out
+}
+
+// writer renders SQL text and collects bound parameters.
+type writer struct {
+	d     Dialect
+	b     strings.Builder
+	args  []any
+	scope map[*semantic.Table]string // alias of each table for Refs
+	next  *int                       // alias counter shared by nested selects
+}
+
+func (w *writer) str(s string) { w.b.WriteString(s) }
+
+func (w *writer) ident(s string) { w.b.WriteString(w.d.QuoteIdent(s)) }
+
+func (w *writer) expr(e Expr) { e.write(w) }
+
+// operand writes e, parenthesised unless it is atomic.
+func (w *writer) operand(e Expr) {
+	switch e.(type) {
+	case Col, Ref, Param, lit, Call, Agg, Cast, Interval:
+		e.write(w)
+	default:
+		w.str("(")
+		e.write(w)
+		w.str(")")
+	}
+}
+
+func (r Ref) write(w *writer) {
+	alias, ok := w.scope[r.Field.Table]
+	if !ok {
+		panic(fmt.Sprintf("sqlgen: %s is not in scope", r.Field))
+	}
+	Col{Alias: alias, Column: r.Field.Column}.write(w)
+}
+
+func (c Col) write(w *writer) {
+	if c.Alias != "" {
+		w.ident(c.Alias)
+		w.str(".")
+	}
+	w.ident(c.Column)
+}
+
+func (p Param) write(w *writer) {
+	w.args = append(w.args, p.Value)
+	w.str(w.d.Placeholder(len(w.args)))
+}
+
+func (l lit) write(w *writer) { w.str(string(l)) }
+
+func (c Call) write(w *writer) {
+	w.str(c.Name)
+	w.str("(")
+	for i, a := range c.Args {
+		if i > 0 {
+			w.str(", ")
+		}
+		a.write(w)
+	}
+	w.str(")")
+}
+
+func (b Bin) write(w *writer) {
+	w.operand(b.L)
+	w.str(" " + b.Op + " ")
+	w.operand(b.R)
+}
+
+func (n Not) write(w *writer) {
+	w.str("NOT ")
+	w.operand(n.X)
+}
+
+func (a And) write(w *writer) { junction(w, []Expr(a), " AND ", True) }
+
+func (o Or) write(w *writer) { junction(w, []Expr(o), " OR ", False) }
+
+func junction(w *writer, parts []Expr, op string, empty Expr) {
+	if len(parts) == 0 {
+		empty.write(w)
+		return
+	}
+	for i, p := range parts {
+		if i > 0 {
+			w.str(op)
+		}
+		switch p.(type) {
+		case And, Or:
+			w.str("(")
+			p.write(w)
+			w.str(")")
+		default:
+			p.write(w)
+		}
+	}
+}
+
+func (in In) write(w *writer) {
+	if len(in.List) == 0 {
+		False.write(w)
+		return
+	}
+	w.operand(in.X)
+	w.str(" IN (")
+	for i, x := range in.List {
+		if i > 0 {
+			w.str(", ")
+		}
+		x.write(w)
+	}
+	w.str(")")
+}
+
+func (n IsNull) write(w *writer) {
+	w.operand(n.X)
+	if n.Not {
+		w.str(" IS NOT NULL")
+	} else {
+		w.str(" IS NULL")
+	}
+}
+
+func (c Cast) write(w *writer) {
+	w.str("CAST(")
+	c.X.write(w)
+	w.str(" AS " + c.Type + ")")
+}
+
+func (a Agg) write(w *writer) {
+	w.str(a.Func + "(")
+	if a.Distinct {
+		w.str("DISTINCT ")
+	}
+	if a.Arg == nil {
+		w.str("*")
+	} else {
+		a.Arg.write(w)
+	}
+	w.str(")")
+	if a.Filter != nil {
+		w.str(" FILTER (WHERE ")
+		a.Filter.write(w)
+		w.str(")")
+	}
+}
+
+func (i Interval) write(w *writer) {
+	w.str(fmt.Sprintf("INTERVAL %d %s", i.N, i.Unit))
+}
+
+func (c Case) write(w *writer) {
+	w.str("CASE")
+	for _, wh := range c.Whens {
+		w.str(" WHEN ")
+		wh.Cond.write(w)
+		w.str(" THEN ")
+		wh.Then.write(w)
+	}
+	if c.Else != nil {
+		w.str(" ELSE ")
+		c.Else.write(w)
+	}
+	w.str(" END")
+}
+
+func (s SemiJoin) write(w *writer) {
+	target := s.FK.References.Table
+	alias := w.alias("s")
+	outer := w.scope
+	Ref{Field: s.FK}.write(w)
+	w.str(" IN (SELECT ")
+	Col{Alias: alias, Column: s.FK.References.Column}.write(w)
+	w.str(" FROM " + w.d.Source(target.Source) + " AS ")
+	w.ident(alias)
+	w.scope = map[*semantic.Table]string{target: alias}
+	if s.Cond != nil {
+		w.str(" WHERE ")
+		s.Cond.write(w)
+	}
+	w.scope = outer
+	w.str(")")
+}
+
+// alias returns a fresh alias with the given prefix.
+func (w *writer) alias(prefix string) string {
+	if w.next == nil {
+		w.next = new(int)
+	}
+	*w.next++
+	return fmt.Sprintf("%s%d", prefix, *w.next)
+}
+
+// Render renders a condition over table t's fields, aliased as alias, for
+// display and tests.
+func Render(d Dialect, e Expr, t *semantic.Table, alias string) (string, []any) {
+	w := &writer{d: d, scope: map[*semantic.Table]string{t: alias}}
+	e.write(w)
+	return w.b.String(), w.args
+}

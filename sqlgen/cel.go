@@ -1,0 +1,857 @@
+package sqlgen
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
+	"cel.dev/cel-go/parser"
+
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+// CELFilter is a checked CEL condition over `row` of a table, prepared once
+// for translation to SQL. Sub-expressions that do not read `row` are
+// compiled to programs; Bind evaluates them with the caller's variables (the
+// user) and translates the rest — the residual over `row` — into an Expr.
+//
+// The translation keeps CEL's meaning exactly, NULLs included: a null field
+// is CEL null, a CEL error is SQL NULL (both exclude the row at the top and
+// stay so under negation), equality is null-safe where CEL's is. A condition
+// on a related table's fields (row.USER.STATE) becomes a semi-join, false
+// when there is no related row.
+//
+// Supported: comparisons, &&, ||, !, arithmetic, in over a list,
+// startsWith, endsWith, contains, matches, size, timestamps and durations,
+// exists and all over lists that do not read row, null checks. Anything else
+// is refused by CompileCEL, with its position.
+type CELFilter struct {
+	table *semantic.Table
+	root  *celNode
+	reads []string
+}
+
+// CELProblem is a construct CompileCEL cannot translate, at a position in
+// the expression (line from 1, column from 0).
+type CELProblem struct {
+	Line, Col int
+	Msg       string
+}
+
+type nodeKind int
+
+const (
+	nodeConst nodeKind = iota // does not read row: evaluated by Bind
+	nodeField                 // row.X or row.REL.X
+	nodeCall                  // an operator or function over row
+	nodeComp                  // exists/all over a list that does not read row
+)
+
+type celNode struct {
+	kind nodeKind
+	typ  *types.Type
+	// nodeConst: a literal, or a program evaluated at Bind.
+	val ref.Val
+	prg cel.Program
+	// nodeField
+	wide semantic.WideField
+	// nodeCall
+	fn   string
+	args []*celNode
+	// nodeComp
+	iterVar string
+	rng     *celNode
+	body    *celNode
+	all     bool
+	// scope is "" for the base table, the relationship's name for fields of
+	// a related table, or "*" when a node reads several.
+	scope  string
+	hasRow bool
+}
+
+// CompileCEL prepares a checked boolean expression over `row` of table t.
+// env is the environment it was checked in. Problems list the constructs
+// that cannot be translated to SQL.
+func CompileCEL(t *semantic.Table, env *cel.Env, checked *cel.Ast) (*CELFilter, []CELProblem) {
+	c := &celCompiler{t: t, env: env, native: checked.NativeRep(), fields: map[string]semantic.WideField{}, reads: map[string]bool{}}
+	for _, w := range t.Wide() {
+		c.fields[semantic.RowVariable(w)] = w
+	}
+	root := c.node(c.native.Expr(), iterVars{})
+	if len(c.problems) > 0 {
+		return nil, c.problems
+	}
+	f := &CELFilter{table: t, root: root}
+	for r := range c.reads {
+		f.reads = append(f.reads, r)
+	}
+	slices.Sort(f.reads)
+	return f, nil
+}
+
+// Reads lists the variables other than row the expression reads, as paths
+// (user.groups, user.attributes.state): what a cache of Bind's results must
+// be keyed by.
+func (f *CELFilter) Reads() []string { return f.reads }
+
+type celCompiler struct {
+	t        *semantic.Table
+	env      *cel.Env
+	native   *ast.AST
+	fields   map[string]semantic.WideField
+	problems []CELProblem
+	reads    map[string]bool
+}
+
+func (c *celCompiler) fail(e ast.Expr, format string, args ...any) {
+	loc := c.native.SourceInfo().GetStartLocation(e.ID())
+	c.problems = append(c.problems, CELProblem{Line: loc.Line(), Col: loc.Column(), Msg: fmt.Sprintf(format, args...)})
+}
+
+// readsRow reports whether e reads a field of row.
+func (c *celCompiler) readsRow(e ast.Expr) bool {
+	found := false
+	visit(e, func(x ast.Expr) {
+		if x.Kind() == ast.IdentKind {
+			if _, ok := c.fields[x.AsIdent()]; ok {
+				found = true
+			}
+		}
+	})
+	return found
+}
+
+// visit calls fn on every node of e.
+func visit(e ast.Expr, fn func(ast.Expr)) {
+	fn(e)
+	switch e.Kind() {
+	case ast.CallKind:
+		call := e.AsCall()
+		if call.IsMemberFunction() {
+			visit(call.Target(), fn)
+		}
+		for _, a := range call.Args() {
+			visit(a, fn)
+		}
+	case ast.SelectKind:
+		visit(e.AsSelect().Operand(), fn)
+	case ast.ListKind:
+		for _, x := range e.AsList().Elements() {
+			visit(x, fn)
+		}
+	case ast.MapKind:
+		for _, ent := range e.AsMap().Entries() {
+			visit(ent.AsMapEntry().Key(), fn)
+			visit(ent.AsMapEntry().Value(), fn)
+		}
+	case ast.StructKind:
+		for _, f := range e.AsStruct().Fields() {
+			visit(f.AsStructField().Value(), fn)
+		}
+	case ast.ComprehensionKind:
+		comp := e.AsComprehension()
+		visit(comp.IterRange(), fn)
+		visit(comp.AccuInit(), fn)
+		visit(comp.LoopCondition(), fn)
+		visit(comp.LoopStep(), fn)
+		visit(comp.Result(), fn)
+	}
+}
+
+// iterVars are the comprehension variables in scope, with their types.
+type iterVars struct {
+	names []string
+	decls []cel.EnvOption
+}
+
+func (c *celCompiler) node(e ast.Expr, iters iterVars) *celNode {
+	typ := c.native.GetType(e.ID())
+	if !c.readsRow(e) {
+		return c.constant(e, typ, iters)
+	}
+	switch e.Kind() {
+	case ast.IdentKind:
+		w := c.fields[e.AsIdent()]
+		scope := ""
+		if w.Via != nil {
+			scope = w.Via.Relationship
+		}
+		return &celNode{kind: nodeField, typ: typ, wide: w, scope: scope, hasRow: true}
+	case ast.CallKind:
+		return c.call(e, typ, iters)
+	case ast.ComprehensionKind:
+		return c.comprehension(e, typ, iters)
+	case ast.ListKind:
+		c.fail(e, "a list that reads row cannot be translated to SQL; compare fields one by one")
+	default:
+		c.fail(e, "this expression cannot be translated to SQL")
+	}
+	return &celNode{kind: nodeConst, val: types.False}
+}
+
+// constant compiles a sub-expression that does not read row.
+func (c *celCompiler) constant(e ast.Expr, typ *types.Type, iters iterVars) *celNode {
+	n := &celNode{kind: nodeConst, typ: typ}
+	if e.Kind() == ast.LiteralKind {
+		n.val = e.AsLiteral()
+		return n
+	}
+	c.collectReads(e, iters.names)
+	src, err := parser.Unparse(e, c.native.SourceInfo())
+	if err != nil {
+		c.fail(e, "cannot prepare this expression: %v", err)
+		return n
+	}
+	env := c.env
+	if len(iters.decls) > 0 {
+		if env, err = c.env.Extend(iters.decls...); err != nil {
+			c.fail(e, "cannot prepare this expression: %v", err)
+			return n
+		}
+	}
+	checked, iss := env.Compile(src)
+	if iss.Err() != nil {
+		c.fail(e, "cannot prepare this expression: %v", iss.Err())
+		return n
+	}
+	n.prg, err = env.Program(checked)
+	if err != nil {
+		c.fail(e, "cannot prepare this expression: %v", err)
+	}
+	return n
+}
+
+// collectReads records the paths of variables e reads (user.attributes.state),
+// but for the comprehension variables in scope.
+func (c *celCompiler) collectReads(e ast.Expr, iterNames []string) {
+	var walk func(x ast.Expr)
+	walk = func(x ast.Expr) {
+		if x.Kind() == ast.SelectKind || x.Kind() == ast.IdentKind {
+			path := []string{}
+			y := x
+			for y.Kind() == ast.SelectKind {
+				path = append([]string{y.AsSelect().FieldName()}, path...)
+				y = y.AsSelect().Operand()
+			}
+			if y.Kind() == ast.IdentKind {
+				name := y.AsIdent()
+				if !strings.HasPrefix(name, "@") && !slices.Contains(iterNames, name) {
+					c.reads[strings.Join(append([]string{name}, path...), ".")] = true
+				}
+				return
+			}
+		}
+		switch x.Kind() {
+		case ast.CallKind:
+			call := x.AsCall()
+			if call.IsMemberFunction() {
+				walk(call.Target())
+			}
+			for _, a := range call.Args() {
+				walk(a)
+			}
+		case ast.ListKind:
+			for _, el := range x.AsList().Elements() {
+				walk(el)
+			}
+		case ast.MapKind:
+			for _, ent := range x.AsMap().Entries() {
+				walk(ent.AsMapEntry().Key())
+				walk(ent.AsMapEntry().Value())
+			}
+		case ast.ComprehensionKind:
+			comp := x.AsComprehension()
+			walk(comp.IterRange())
+			walk(comp.LoopStep())
+		case ast.SelectKind:
+			walk(x.AsSelect().Operand())
+		}
+	}
+	walk(e)
+}
+
+// The operators and functions over row that translate to SQL.
+var celOperators = map[string]bool{
+	"_&&_": true, "_||_": true, "!_": true,
+	"_==_": true, "_!=_": true, "_<_": true, "_<=_": true, "_>_": true, "_>=_": true,
+	"_+_": true, "_-_": true, "_*_": true, "_/_": true, "_%_": true, "-_": true,
+	"@in": true, "size": true, "startsWith": true, "endsWith": true, "contains": true, "matches": true,
+}
+
+func (c *celCompiler) call(e ast.Expr, typ *types.Type, iters iterVars) *celNode {
+	call := e.AsCall()
+	fn := call.FunctionName()
+	if !celOperators[fn] {
+		switch fn {
+		case "_?_:_":
+			c.fail(e, "conditional expressions (a ? b : c) cannot be translated to SQL; combine conditions with && and ||")
+		case "_[_]":
+			c.fail(e, "indexing cannot be translated to SQL")
+		default:
+			c.fail(e, "function %s cannot be translated to SQL (supported over row: comparisons, &&, ||, !, arithmetic, in, startsWith, endsWith, contains, matches, size)", strings.Trim(fn, "_"))
+		}
+		return &celNode{kind: nodeConst, val: types.False}
+	}
+	var args []ast.Expr
+	if call.IsMemberFunction() {
+		args = append(args, call.Target())
+	}
+	args = append(args, call.Args()...)
+	n := &celNode{kind: nodeCall, fn: fn, typ: typ, hasRow: true}
+	for _, a := range args {
+		n.args = append(n.args, c.node(a, iters))
+	}
+	if fn == "@in" && n.args[1].hasRow {
+		c.fail(e, "the list of in must not read row")
+	}
+	n.scope = joinScopes(n.args)
+	if n.scope == "*" && !isLogical(fn) {
+		c.fail(e, "a condition cannot mix fields of %s with fields of a related table; write one condition per table and join them with && or ||", c.t.Name)
+	}
+	return n
+}
+
+func isLogical(fn string) bool { return fn == "_&&_" || fn == "_||_" || fn == "!_" }
+
+// joinScopes is the scope of a node over args: "" or one relationship, or
+// "*" for several.
+func joinScopes(args []*celNode) string {
+	scope, set := "", false
+	for _, a := range args {
+		if !a.hasRow {
+			continue
+		}
+		if !set {
+			scope, set = a.scope, true
+		} else if a.scope != scope {
+			return "*"
+		}
+	}
+	return scope
+}
+
+func (c *celCompiler) comprehension(e ast.Expr, typ *types.Type, iters iterVars) *celNode {
+	comp := e.AsComprehension()
+	macro, ok := c.native.SourceInfo().GetMacroCall(e.ID())
+	name := ""
+	if ok && macro.Kind() == ast.CallKind {
+		name = macro.AsCall().FunctionName()
+	}
+	if name != "exists" && name != "all" {
+		c.fail(e, "only exists and all over lists that do not read row can be translated to SQL")
+		return &celNode{kind: nodeConst, val: types.False}
+	}
+	if c.readsRow(comp.IterRange()) {
+		c.fail(comp.IterRange(), "%s over a list that reads row cannot be translated to SQL", name)
+		return &celNode{kind: nodeConst, val: types.False}
+	}
+	// The body is the second argument of the loop step: @result || body
+	// for exists, @result && body for all.
+	step := comp.LoopStep()
+	if step.Kind() != ast.CallKind || len(step.AsCall().Args()) != 2 {
+		c.fail(e, "cannot translate this %s", name)
+		return &celNode{kind: nodeConst, val: types.False}
+	}
+	bodyExpr := step.AsCall().Args()[1]
+	rangeType := c.native.GetType(comp.IterRange().ID())
+	elem := types.DynType
+	if rangeType != nil && len(rangeType.Parameters()) > 0 {
+		elem = rangeType.Parameters()[0]
+	}
+	inner := iterVars{
+		names: append(slices.Clone(iters.names), comp.IterVar()),
+		decls: append(slices.Clone(iters.decls), cel.Variable(comp.IterVar(), elem)),
+	}
+	n := &celNode{kind: nodeComp, typ: typ, iterVar: comp.IterVar(), all: name == "all", hasRow: true}
+	n.rng = c.constant(comp.IterRange(), rangeType, iters)
+	n.body = c.node(bodyExpr, inner)
+	n.scope = n.body.scope
+	return n
+}
+
+// Bind evaluates the parts of the expression that do not read row with
+// vars (qualified names: "user.email", "user.attributes", and any
+// comprehension variables) and translates the rest into a condition over
+// the table's fields.
+func (f *CELFilter) Bind(vars map[string]any) Expr {
+	b := &binder{vars: vars}
+	return b.cond(f.root, false, false)
+}
+
+type binder struct {
+	vars map[string]any
+}
+
+func (b *binder) with(name string, v ref.Val) *binder {
+	vars := make(map[string]any, len(b.vars)+1)
+	for k, x := range b.vars {
+		vars[k] = x
+	}
+	vars[name] = v
+	return &binder{vars: vars}
+}
+
+// eval returns the value of a constant node; a CEL error is nil.
+func (b *binder) eval(n *celNode) ref.Val {
+	if n.prg == nil {
+		return n.val
+	}
+	vars := b.vars
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	out, _, err := n.prg.Eval(vars)
+	if err != nil || types.IsError(out) || types.IsUnknown(out) {
+		return nil
+	}
+	return out
+}
+
+// negate negates a translated condition.
+func negate(e Expr) Expr {
+	switch e {
+	case True:
+		return False
+	case False:
+		return True
+	case Null:
+		return Null
+	}
+	return Not{X: e}
+}
+
+// cond translates a boolean node, negated if neg. Negations are pushed down
+// to the atoms (De Morgan holds for CEL's error semantics as for SQL's
+// NULLs), so that a semi-join is never negated from outside: for a row
+// with no related row it is FALSE where CEL fails, and both exclude the row
+// as long as no NOT encloses it. inRel marks nodes inside a semi-join.
+func (b *binder) cond(n *celNode, neg, inRel bool) Expr {
+	if n.kind == nodeConst {
+		var e Expr = Null // an error, or not a boolean: CEL fails, SQL NULL
+		switch b.eval(n) {
+		case types.True:
+			e = True
+		case types.False:
+			e = False
+		}
+		if neg {
+			return negate(e)
+		}
+		return e
+	}
+	if !inRel && n.scope != "" && n.scope != "*" {
+		// The whole node reads one related table: test it there.
+		return SemiJoin{FK: n.relationship(), Cond: b.cond(n, neg, true)}
+	}
+	switch n.kind {
+	case nodeField:
+		return b.atom(b.value(n), neg) // a boolean field
+	case nodeComp:
+		items := b.list(b.eval(n.rng))
+		if items == nil {
+			return Null
+		}
+		var parts []Expr
+		for _, item := range items {
+			parts = append(parts, b.with(n.iterVar, item).cond(n.body, neg, inRel))
+		}
+		if n.all != neg { // all, or a negated exists
+			return simplifyAnd(parts)
+		}
+		return simplifyOr(parts)
+	}
+	switch n.fn {
+	case "_&&_", "_||_":
+		l, r := b.cond(n.args[0], neg, inRel), b.cond(n.args[1], neg, inRel)
+		if (n.fn == "_&&_") != neg {
+			return simplifyAnd([]Expr{l, r})
+		}
+		return simplifyOr([]Expr{l, r})
+	case "!_":
+		return b.cond(n.args[0], !neg, inRel)
+	case "_==_", "_!=_":
+		return b.atom(b.equality(n, !neg), neg)
+	case "_<_", "_<=_", "_>_", "_>=_":
+		return b.atom(b.ordering(n), neg)
+	case "@in":
+		return b.atom(b.in(n, !neg), neg)
+	case "startsWith", "endsWith", "contains":
+		name := map[string]string{"startsWith": "starts_with", "endsWith": "ends_with", "contains": "contains"}[n.fn]
+		return b.atom(Call{Name: name, Args: []Expr{b.value(n.args[0]), b.value(n.args[1])}}, neg)
+	case "matches":
+		pattern := n.args[1]
+		if pattern.kind == nodeConst {
+			s, ok := b.eval(pattern).(types.String)
+			if !ok {
+				return Null
+			}
+			if _, err := regexp.Compile(string(s)); err != nil {
+				return Null
+			}
+		}
+		return b.atom(Call{Name: "regexp_matches", Args: []Expr{b.value(n.args[0]), b.value(pattern)}}, neg)
+	}
+	return Null
+}
+
+func (b *binder) atom(e Expr, neg bool) Expr {
+	if neg {
+		return negate(e)
+	}
+	return e
+}
+
+func (n *celNode) relationship() *semantic.Field {
+	var fk *semantic.Field
+	n.walk(func(x *celNode) {
+		if x.kind == nodeField && x.wide.Via != nil {
+			fk = x.wide.Via
+		}
+	})
+	return fk
+}
+
+func (n *celNode) walk(fn func(*celNode)) {
+	fn(n)
+	for _, a := range n.args {
+		a.walk(fn)
+	}
+	if n.body != nil {
+		n.body.walk(fn)
+	}
+}
+
+func simplifyAnd(parts []Expr) Expr {
+	var out []Expr
+	for _, p := range parts {
+		switch p {
+		case False:
+			return False
+		case True:
+			continue
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return True
+	}
+	return AndOf(out...)
+}
+
+func simplifyOr(parts []Expr) Expr {
+	var out []Expr
+	for _, p := range parts {
+		switch p {
+		case True:
+			return True
+		case False:
+			continue
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return False
+	}
+	return OrOf(out...)
+}
+
+// operand kinds, for NULL semantics.
+const (
+	opConst    = iota // a value known now
+	opNull            // the CEL null value
+	opField           // a bare field: NULL in SQL is CEL null
+	opComputed        // anything else: NULL in SQL is a CEL error
+)
+
+func (b *binder) classify(n *celNode) (int, ref.Val) {
+	switch n.kind {
+	case nodeConst:
+		v := b.eval(n)
+		if v == types.NullValue {
+			return opNull, v
+		}
+		return opConst, v
+	case nodeField:
+		return opField, nil
+	}
+	return opComputed, nil
+}
+
+// equality translates == and != with CEL's semantics: null equals only
+// null, values of different types are unequal, and a CEL error (SQL NULL)
+// stays an error.
+func (b *binder) equality(n *celNode, positive bool) Expr {
+	eq := n.fn == "_==_"
+	l, r := n.args[0], n.args[1]
+	lk, _ := b.classify(l)
+	rk, rv := b.classify(r)
+	if lk == opConst || lk == opNull {
+		// The constant on the right.
+		l, r = r, l
+		lk, _ = b.classify(l)
+		rk, rv = b.classify(r)
+	}
+	result := func(e Expr) Expr {
+		if eq {
+			return e
+		}
+		switch e {
+		case True:
+			return False
+		case False:
+			return True
+		case Null:
+			return Null
+		}
+		return Not{X: e}
+	}
+	switch {
+	case rk == opConst && rv == nil:
+		return Null // the constant side failed
+	case rk == opNull:
+		x := b.value(l)
+		if lk == opComputed {
+			// error stays error; otherwise nothing computed is null
+			return Case{Whens: []When{{Cond: IsNull{X: x}, Then: Null}}, Else: result(False)}
+		}
+		return IsNull{X: x, Not: !eq}
+	case rk == opConst:
+		p, ok := param(rv)
+		if !ok || !comparable(l.typ, rv) {
+			if lk == opComputed {
+				return Case{Whens: []When{{Cond: IsNull{X: b.value(l)}, Then: Null}}, Else: result(False)}
+			}
+			return result(False)
+		}
+		x := b.value(l)
+		switch {
+		case lk == opComputed:
+			return Bin{Op: map[bool]string{true: "=", false: "<>"}[eq], L: x, R: p}
+		case eq && positive:
+			return Bin{Op: "=", L: x, R: p}
+		case eq:
+			return Bin{Op: "IS NOT DISTINCT FROM", L: x, R: p}
+		default:
+			return Bin{Op: "IS DISTINCT FROM", L: x, R: p}
+		}
+	}
+	// Both sides read row.
+	lx, rx := b.value(l), b.value(r)
+	op := map[bool]string{true: "IS NOT DISTINCT FROM", false: "IS DISTINCT FROM"}[eq]
+	var guards []Expr
+	if lk == opComputed {
+		guards = append(guards, IsNull{X: lx})
+	}
+	if rk == opComputed {
+		guards = append(guards, IsNull{X: rx})
+	}
+	if len(guards) == 0 {
+		return Bin{Op: op, L: lx, R: rx}
+	}
+	return Case{Whens: []When{{Cond: OrOf(guards...), Then: Null}}, Else: Bin{Op: op, L: lx, R: rx}}
+}
+
+// ordering translates <, <=, >, >=: a null operand or values of different
+// types are a CEL error, SQL NULL.
+func (b *binder) ordering(n *celNode) Expr {
+	op := map[string]string{"_<_": "<", "_<=_": "<=", "_>_": ">", "_>=_": ">="}[n.fn]
+	sides := [2]Expr{}
+	for i, a := range n.args {
+		if a.kind == nodeConst {
+			v := b.eval(a)
+			other := n.args[1-i]
+			p, ok := param(v)
+			if !ok || v == types.NullValue || !comparable(other.typ, v) {
+				return Null
+			}
+			sides[i] = p
+			continue
+		}
+		sides[i] = b.value(a)
+	}
+	return Bin{Op: op, L: sides[0], R: sides[1]}
+}
+
+// in translates x in list: true when x equals an item.
+func (b *binder) in(n *celNode, positive bool) Expr {
+	items := b.list(b.eval(n.args[1]))
+	if items == nil {
+		return Null
+	}
+	x := b.value(n.args[0])
+	var list []Expr
+	hasNull := false
+	for _, item := range items {
+		if item == types.NullValue {
+			hasNull = true
+			continue
+		}
+		if p, ok := param(item); ok && comparable(n.args[0].typ, item) {
+			list = append(list, p)
+		}
+	}
+	computed := n.args[0].kind != nodeField
+	var e Expr = In{X: x, List: list}
+	if len(list) == 0 {
+		e = False
+	}
+	switch {
+	case computed:
+		if len(list) == 0 {
+			return Case{Whens: []When{{Cond: IsNull{X: x}, Then: Null}}, Else: False}
+		}
+		return e
+	case hasNull:
+		return OrOf(e, IsNull{X: x})
+	case positive:
+		return e
+	}
+	if len(list) == 0 {
+		return False
+	}
+	return Call{Name: "coalesce", Args: []Expr{e, False}}
+}
+
+// value translates a node that yields a value.
+func (b *binder) value(n *celNode) Expr {
+	switch n.kind {
+	case nodeConst:
+		v := b.eval(n)
+		if v == nil || v == types.NullValue {
+			return Null
+		}
+		if p, ok := param(v); ok {
+			return p
+		}
+		return Null
+	case nodeField:
+		return Ref{Field: n.wide.Field}
+	case nodeComp:
+		return b.cond(n, false, true)
+	}
+	switch n.fn {
+	case "_&&_", "_||_", "!_", "_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_", "@in", "startsWith", "endsWith", "contains", "matches":
+		return b.cond(n, false, true)
+	case "size":
+		return Call{Name: "length", Args: []Expr{b.value(n.args[0])}}
+	case "-_":
+		return Bin{Op: "-", L: Param{Value: int64(0)}, R: b.value(n.args[0])}
+	}
+	l, r := b.value(n.args[0]), b.value(n.args[1])
+	lt, rt := n.args[0].typ, n.args[1].typ
+	switch n.fn {
+	case "_+_":
+		if isString(lt) {
+			return Bin{Op: "||", L: l, R: r}
+		}
+		return Bin{Op: "+", L: l, R: r}
+	case "_-_":
+		return Bin{Op: "-", L: l, R: r}
+	case "_*_":
+		return Bin{Op: "*", L: l, R: r}
+	case "_/_":
+		if isInt(lt) && isInt(rt) {
+			return Bin{Op: "//", L: l, R: r}
+		}
+		return Bin{Op: "/", L: l, R: r}
+	case "_%_":
+		return Bin{Op: "%", L: l, R: r}
+	}
+	return Null
+}
+
+// list returns the items of a list value (or the keys of a map), or nil.
+func (b *binder) list(v ref.Val) []ref.Val {
+	var out []ref.Val
+	switch l := v.(type) {
+	case traits.Lister:
+		size, ok := l.Size().(types.Int)
+		if !ok {
+			return nil
+		}
+		out = make([]ref.Val, 0, int(size))
+		for i := types.Int(0); i < size; i++ {
+			out = append(out, l.Get(i))
+		}
+	case traits.Mapper:
+		out = []ref.Val{}
+		for it := l.Iterator(); it.HasNext() == types.True; {
+			out = append(out, it.Next())
+		}
+	}
+	return out
+}
+
+func isString(t *types.Type) bool { return t != nil && baseKind(t) == types.StringKind }
+
+func isInt(t *types.Type) bool { return t != nil && baseKind(t) == types.IntKind }
+
+// baseKind sees through wrapper (nullable) types.
+func baseKind(t *types.Type) types.Kind {
+	if t.Kind() == types.OpaqueKind || t.Kind() == types.StructKind {
+		switch t.TypeName() {
+		case "google.protobuf.Int64Value":
+			return types.IntKind
+		case "google.protobuf.DoubleValue":
+			return types.DoubleKind
+		case "google.protobuf.StringValue":
+			return types.StringKind
+		case "google.protobuf.BoolValue":
+			return types.BoolKind
+		}
+	}
+	return t.Kind()
+}
+
+// comparable reports whether a value of v's type can equal a value of
+// static type t; dyn and error types compare with anything.
+func comparable(t *types.Type, v ref.Val) bool {
+	if t == nil {
+		return true
+	}
+	k := baseKind(t)
+	switch v.Type() {
+	case types.IntType, types.UintType, types.DoubleType:
+		return k == types.IntKind || k == types.UintKind || k == types.DoubleKind || k == types.DynKind
+	case types.StringType:
+		return k == types.StringKind || k == types.DynKind
+	case types.BoolType:
+		return k == types.BoolKind || k == types.DynKind
+	case types.TimestampType:
+		return k == types.TimestampKind || k == types.DynKind
+	case types.DurationType:
+		return k == types.DurationKind || k == types.DynKind
+	}
+	return false
+}
+
+// param turns a CEL value into a bound parameter.
+func param(v ref.Val) (Expr, bool) {
+	switch x := v.(type) {
+	case types.Int:
+		return Param{Value: int64(x)}, true
+	case types.Uint:
+		if uint64(x) > math.MaxInt64 {
+			return nil, false
+		}
+		return Param{Value: int64(x)}, true
+	case types.Double:
+		return Param{Value: float64(x)}, true
+	case types.String:
+		return Param{Value: string(x)}, true
+	case types.Bool:
+		return Param{Value: bool(x)}, true
+	case types.Timestamp:
+		return Param{Value: x.Time.UTC()}, true
+	case types.Duration:
+		return Call{Name: "to_microseconds", Args: []Expr{Param{Value: x.Duration.Microseconds()}}}, true
+	}
+	return nil, false
+}

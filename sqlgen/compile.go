@@ -1,0 +1,278 @@
+package sqlgen
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+// Query is a validated construct request: every id resolved against the
+// model as the caller sees it, every value typed. It names no SQL; Plan
+// turns it into SQL for a caller.
+type Query struct {
+	Table  *semantic.Table
+	Metric *semantic.Metric // nil for a table query
+
+	Filters      []Condition
+	Fields       []Column // columns of a detail query; empty means every visible field
+	Aggregations []Aggregate
+	GroupBy      []Column
+	OrderBy      []Ordering
+	// Limit is the requested row limit; 0 means the default.
+	Limit int
+}
+
+// Aggregated reports whether the query groups or aggregates.
+func (q *Query) Aggregated() bool {
+	return q.Metric != nil || len(q.Aggregations) > 0 || len(q.GroupBy) > 0
+}
+
+// Column is an entry of the wide column list, optionally bucketed.
+type Column struct {
+	Wide   semantic.WideField
+	Bucket Bucket
+	ID     string // the field id as the request gave it: t1-5 or c2-5
+}
+
+// Condition is one filter: a segment, or an operation on a column.
+type Condition struct {
+	Segment *semantic.Segment
+	Column  Column
+	Op      string
+	// Values are typed for the column: int64, float64, string, bool, or
+	// Moment for dates and timestamps, int64 for extracted parts.
+	Values []any
+}
+
+// Aggregate is one aggregation of a table query, or a metric's.
+type Aggregate struct {
+	Func    semantic.AggFunc
+	Column  *Column // nil for count
+	Measure *semantic.Measure
+	Sort    string // "", "asc" or "desc"
+}
+
+// Ordering sorts by a column.
+type Ordering struct {
+	Column Column
+	Desc   bool
+}
+
+// fieldID matches t<table>-<n> and c<metric>-<n>.
+var fieldIDPattern = regexp.MustCompile(`^([tc])(\d{1,9})-(\d{1,9})$`)
+
+// compiler resolves one request.
+type compiler struct {
+	c      *Catalog
+	a      Access
+	prefix string // t<id>- or c<id>-
+	table  *semantic.Table
+}
+
+// Compile validates req against the catalog as access sees it. A table,
+// field, segment or measure the caller may not see is reported exactly as
+// one that does not exist. Errors are *Error.
+func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
+	q := &Query{}
+	co := &compiler{c: c, a: a}
+	switch {
+	case req.TableID != 0 && req.MetricID != 0:
+		return nil, invalid("", "give table_id or metric_id, not both")
+	case req.TableID != 0:
+		t := c.Model.Table(req.TableID)
+		if t == nil || !a.Table(t) {
+			return nil, notFound("table_id", "No table found with table_id %d", req.TableID)
+		}
+		q.Table, co.table, co.prefix = t, t, fmt.Sprintf("t%d-", t.ID)
+	case req.MetricID != 0:
+		m := c.Model.Metric(req.MetricID)
+		if m == nil || !c.MetricVisible(a, m) {
+			return nil, notFound("metric_id", "No metric found with metric_id %d", req.MetricID)
+		}
+		q.Table, q.Metric, co.table, co.prefix = m.Table, m, m.Table, fmt.Sprintf("c%d-", m.ID)
+		if len(req.Fields) > 0 {
+			return nil, invalid("fields", "a metric query has no fields: its aggregation is fixed; use group_by")
+		}
+		if len(req.Aggregations) > 0 {
+			return nil, invalid("aggregations", "a metric query's aggregation is fixed; remove aggregations")
+		}
+	default:
+		return nil, invalid("", "the request needs table_id or metric_id")
+	}
+	if req.Limit < 0 {
+		return nil, invalid("limit", "limit must be a positive integer, not %d", req.Limit)
+	}
+	q.Limit = req.Limit
+	for i, f := range req.Filters {
+		cond, err := co.filter(f, fmt.Sprintf("filters[%d]", i))
+		if err != nil {
+			return nil, err
+		}
+		q.Filters = append(q.Filters, cond)
+	}
+	for i, f := range req.Fields {
+		path := fmt.Sprintf("fields[%d]", i)
+		col, err := co.column(f.FieldID, path+".field_id")
+		if err != nil {
+			return nil, err
+		}
+		if col.Bucket, err = co.bucket(col, f.Bucket, path+".bucket", false); err != nil {
+			return nil, err
+		}
+		q.Fields = append(q.Fields, col)
+	}
+	for i, g := range req.GroupBy {
+		path := fmt.Sprintf("group_by[%d]", i)
+		col, err := co.column(g.FieldID, path+".field_id")
+		if err != nil {
+			return nil, err
+		}
+		if col.Bucket, err = co.bucket(col, g.FieldGranularity, path+".field_granularity", true); err != nil {
+			return nil, err
+		}
+		q.GroupBy = append(q.GroupBy, col)
+	}
+	if q.Metric != nil {
+		q.Aggregations = []Aggregate{{Func: q.Metric.Aggregation.Func, Measure: q.Metric.Measure}}
+		if f := q.Metric.Aggregation.Field; f != nil {
+			q.Aggregations[0].Column = &Column{Wide: q.Table.Wide()[f.Index], ID: co.prefix + strconv.Itoa(f.Index)}
+		}
+	}
+	for i, ag := range req.Aggregations {
+		agg, err := co.aggregation(ag, fmt.Sprintf("aggregations[%d]", i))
+		if err != nil {
+			return nil, err
+		}
+		q.Aggregations = append(q.Aggregations, agg)
+	}
+	if len(q.Fields) > 0 && q.Aggregated() {
+		return nil, invalid("fields", "fields cannot be combined with aggregations or group_by: an aggregated query returns its group_by columns and aggregations")
+	}
+	for i, o := range req.OrderBy {
+		path := fmt.Sprintf("order_by[%d]", i)
+		col, err := co.column(o.Field.FieldID, path+".field.field_id")
+		if err != nil {
+			return nil, err
+		}
+		if col.Bucket, err = co.bucket(col, o.Field.Bucket, path+".field.bucket", false); err != nil {
+			return nil, err
+		}
+		var desc bool
+		switch o.Direction {
+		case "", "asc":
+		case "desc":
+			desc = true
+		default:
+			return nil, invalid(path+".direction", "%s.direction must be asc or desc, not %q", path, o.Direction).with("asc", "desc")
+		}
+		if q.Aggregated() && !slices.ContainsFunc(q.GroupBy, func(g Column) bool { return g.Wide.Index == col.Wide.Index }) {
+			return nil, invalid(path+".field.field_id", "%s: field %s is not in group_by; an aggregated query can be ordered by its group_by fields, or by an aggregation with sort_order", path, col.ID)
+		}
+		q.OrderBy = append(q.OrderBy, Ordering{Column: col, Desc: desc})
+	}
+	return q, nil
+}
+
+// column resolves a field id of the request's table or metric. A field the
+// caller may not see is not found, exactly like one that does not exist.
+func (co *compiler) column(id, path string) (Column, error) {
+	if id == "" {
+		return Column{}, invalid(path, "%s is required", path)
+	}
+	m := fieldIDPattern.FindStringSubmatch(id)
+	if m == nil {
+		return Column{}, &Error{Kind: KindInvalidFieldID, Path: path, Message: "Invalid field_id format: " + id}
+	}
+	if prefix := m[1] + m[2] + "-"; prefix != co.prefix {
+		return Column{}, &Error{Kind: KindPrefixMismatch, Path: path, Message: fmt.Sprintf("field %s does not match expected prefix %s", id, co.prefix)}
+	}
+	n, _ := strconv.Atoi(m[3])
+	w, ok := co.table.WideField(n)
+	if !ok || !WideVisible(co.a, w) {
+		return Column{}, notFound(path, "field %s not found - no column at index %d", id, n)
+	}
+	return Column{Wide: w, ID: id}, nil
+}
+
+// describe names a column for messages: t1-5 (TOTAL).
+func describe(col Column) string {
+	name := col.Wide.Field.Name
+	if col.Wide.Via != nil {
+		name = col.Wide.Via.Relationship + "." + name
+	}
+	return fmt.Sprintf("%s (%s)", col.ID, name)
+}
+
+func (co *compiler) aggregation(ag Aggregation, path string) (Aggregate, error) {
+	out := Aggregate{}
+	switch ag.SortOrder {
+	case "", "asc", "desc":
+		out.Sort = ag.SortOrder
+	default:
+		return out, invalid(path+".sort_order", "%s.sort_order must be asc or desc, not %q", path, ag.SortOrder).with("asc", "desc")
+	}
+	if ag.MeasureID != 0 {
+		if ag.Function != "" || ag.FieldID != "" {
+			return out, invalid(path, "%s: a measure aggregation takes measure_id alone", path)
+		}
+		ms := co.c.Model.Measure(ag.MeasureID)
+		if ms == nil || ms.Table != co.table || !co.c.MeasureVisible(co.a, ms) {
+			return out, notFound(path+".measure_id", "Measure with id %d not found", ag.MeasureID).with(co.measureIDs()...)
+		}
+		out.Func, out.Measure = ms.Aggregation.Func, ms
+		if f := ms.Aggregation.Field; f != nil {
+			out.Column = &Column{Wide: co.table.Wide()[f.Index], ID: co.prefix + strconv.Itoa(f.Index)}
+		}
+		return out, nil
+	}
+	funcs := make([]string, len(semantic.AggFuncs))
+	for i, f := range semantic.AggFuncs {
+		funcs[i] = string(f)
+	}
+	if ag.Function == "" {
+		return out, invalid(path+".function", "%s.function is required (or give measure_id)", path).with(funcs...)
+	}
+	if !slices.Contains(funcs, ag.Function) {
+		return out, invalid(path+".function", "%s.function must be one of %s, not %q", path, strings.Join(funcs, ", "), ag.Function).with(funcs...)
+	}
+	out.Func = semantic.AggFunc(ag.Function)
+	if out.Func == semantic.AggCount {
+		return out, nil // a field_id on count is ignored, as Metabase does
+	}
+	if ag.FieldID == "" {
+		return out, invalid(path+".field_id", "%s: %s needs a field_id", path, ag.Function)
+	}
+	col, err := co.column(ag.FieldID, path+".field_id")
+	if err != nil {
+		return out, err
+	}
+	if err := semantic.CheckAggregation(out.Func, col.Wide.Field); err != nil {
+		return out, invalid(path+".function", "%s: %v", path, err)
+	}
+	out.Column = &col
+	return out, nil
+}
+
+func (co *compiler) measureIDs() []string {
+	var out []string
+	for _, ms := range co.table.Measures {
+		if co.c.MeasureVisible(co.a, ms) {
+			out = append(out, fmt.Sprintf("%d (%s)", ms.ID, ms.Name))
+		}
+	}
+	return out
+}
+
+func (co *compiler) segmentIDs() []string {
+	var out []string
+	for _, s := range co.table.Segments {
+		if co.c.SegmentVisible(co.a, s) {
+			out = append(out, fmt.Sprintf("%d (%s)", s.ID, s.Name))
+		}
+	}
+	return out
+}

@@ -1,0 +1,136 @@
+package sqlgen_test
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata")
+
+// caseOptions is a golden case's options.json.
+type caseOptions struct {
+	Model     string `json:"model"` // a file under testdata/models; default the sample
+	TimeZone  string `json:"time_zone"`
+	WeekStart string `json:"week_start"`
+}
+
+var catalogs = map[string]*sqlgen.Catalog{}
+
+func catalog(t testing.TB, model string) *sqlgen.Catalog {
+	t.Helper()
+	path := "../fixtures/sample/model.yaml"
+	if model != "" {
+		path = filepath.Join("testdata/models", model+".yaml")
+	}
+	if c, ok := catalogs[path]; ok {
+		return c
+	}
+	m, err := semantic.Load(path, semantic.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sqlgen.NewCatalog(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalogs[path] = c
+	return c
+}
+
+// plan compiles and plans a request with full access, as a golden case's
+// files say.
+func plan(t *testing.T, dir string) (*sqlgen.Plan, error) {
+	t.Helper()
+	var opts caseOptions
+	if data, err := os.ReadFile(filepath.Join(dir, "options.json")); err == nil {
+		if err := json.Unmarshal(data, &opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	popts := sqlgen.Options{}
+	if opts.TimeZone != "" {
+		loc, err := time.LoadLocation(opts.TimeZone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		popts.TimeZone = loc
+	}
+	if opts.WeekStart == "monday" {
+		popts.WeekStart = time.Monday
+	}
+	c := catalog(t, opts.Model)
+	data, err := os.ReadFile(filepath.Join(dir, "request.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := sqlgen.ParseRequest(data)
+	if err != nil {
+		return nil, err
+	}
+	q, err := sqlgen.Compile(c, sqlgen.FullAccess{}, req)
+	if err != nil {
+		return nil, err
+	}
+	return q.Plan(c, sqlgen.FullAccess{}, popts)
+}
+
+func errorText(err error) string {
+	var e *sqlgen.Error
+	if !errors.As(err, &e) {
+		return "unexpected error type: " + err.Error() + "\n"
+	}
+	kind := [...]string{"invalid_request", "invalid_field_id", "field_prefix_mismatch", "not_found", "forbidden"}[e.Kind]
+	s := fmt.Sprintf("%s\npath: %s\n%s\n", kind, e.Path, e.Message)
+	if len(e.Candidates) > 0 {
+		s += "candidates: " + strings.Join(e.Candidates, ", ") + "\n"
+	}
+	return s
+}
+
+// TestPlan_golden plans every request under testdata/plan and compares the
+// printed plan with want.sql, or the error with want.err. Run with -update
+// to rewrite them, and review the diff.
+func TestPlan_golden(t *testing.T) {
+	dirs, err := filepath.Glob("testdata/plan/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) < 70 {
+		t.Fatalf("found %d golden cases, want at least 70", len(dirs))
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			p, err := plan(t, dir)
+			got, file, other := "", "want.sql", "want.err"
+			if err != nil {
+				got, file, other = errorText(err), "want.err", "want.sql"
+			} else {
+				got = p.String()
+			}
+			if *update {
+				os.Remove(filepath.Join(dir, other))
+				if err := os.WriteFile(filepath.Join(dir, file), []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, rerr := os.ReadFile(filepath.Join(dir, file))
+			if rerr != nil {
+				t.Fatalf("%s: %v (got:\n%s)", file, rerr, got)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs\n--- got\n%s--- want\n%s", file, got, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,597 @@
+package sqlgen
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+// Options configure planning. The zero value means every default.
+type Options struct {
+	// Dialect renders the SQL; nil means DuckDB.
+	Dialect Dialect
+	// TimeZone is the report time zone buckets and date filters use; nil
+	// means UTC.
+	TimeZone *time.Location
+	// WeekStart is the first day of a week bucket; the zero value is
+	// Sunday, as in Metabase.
+	WeekStart time.Weekday
+	// DefaultLimit is the limit of a table query that gives none; 0 means
+	// 200.
+	DefaultLimit int
+	// MaxRows caps the rows of a query without aggregation; 0 means 2,000.
+	MaxRows int
+	// MaxAggregatedRows caps the rows of an aggregated query; 0 means
+	// 10,000.
+	MaxAggregatedRows int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Dialect == nil {
+		o.Dialect = DuckDB{}
+	}
+	if o.TimeZone == nil {
+		o.TimeZone = time.UTC
+	}
+	if o.DefaultLimit <= 0 {
+		o.DefaultLimit = 200
+	}
+	if o.MaxRows <= 0 {
+		o.MaxRows = 2000
+	}
+	if o.MaxAggregatedRows <= 0 {
+		o.MaxAggregatedRows = 10000
+	}
+	return o
+}
+
+// Output describes a column of a query's result.
+type Output struct {
+	Name          string
+	DisplayName   string
+	BaseType      string
+	EffectiveType string
+	SemanticType  string
+	FieldID       string // the request's field id, for a field
+	// Kind is the kind of the values, for formatting them.
+	Kind semantic.Kind
+	// Unit is the bucket of a bucketed temporal column.
+	Unit Bucket
+	// Local marks wall-clock times in the report zone (bucketed
+	// timestamps); other timestamps are instants.
+	Local bool
+}
+
+// Plan is a query planned for one caller: its SQL, bound values and
+// result columns. It is immutable.
+type Plan struct {
+	Query   *Query
+	Outputs []Output
+	// Limit is the row limit the SQL applies.
+	Limit int
+
+	sel     *selectStmt
+	opts    Options
+	filters []string // row filters, for the printer
+}
+
+// selectStmt is the SELECT a plan renders.
+type selectStmt struct {
+	items    []selectItem
+	base     *semantic.Table
+	joins    []join
+	where    Expr
+	groupBy  []Expr
+	orderBy  []orderItem
+	limit    int
+	offset   int
+}
+
+type selectItem struct {
+	x  Expr
+	as string
+}
+
+// join is a LEFT JOIN along a foreign key of the base table; filter (over
+// the referenced table's fields) keeps the rows the caller may see: hidden
+// related rows give NULLs and never remove or reveal base rows.
+type join struct {
+	fk     *semantic.Field
+	alias  string
+	filter Expr
+}
+
+// orderItem sorts by an expression, or by the result column at ordinal.
+type orderItem struct {
+	x       Expr
+	ordinal int
+	desc    bool
+}
+
+const baseAlias = "t0"
+
+type planner struct {
+	c         *Catalog
+	a         Access
+	q         *Query
+	zone      *time.Location
+	weekStart time.Weekday
+	opts      Options
+	joins     map[*semantic.Field]*join
+	// used collects, per table instance, the fields the query reads:
+	// nil for the base table, the foreign key for a joined one.
+	used        map[*semantic.Field][]*semantic.Field
+	filterNotes []string
+	deferred    error // an error found while building expressions
+}
+
+// Plan plans q for the caller whose access is a. A query reading fields of
+// a table that no single grant covers together is an *Error of
+// KindForbidden.
+func (q *Query) Plan(c *Catalog, a Access, opts Options) (*Plan, error) {
+	opts = opts.withDefaults()
+	p := &planner{c: c, a: a, q: q, zone: opts.TimeZone, weekStart: opts.WeekStart, opts: opts,
+		joins: map[*semantic.Field]*join{}, used: map[*semantic.Field][]*semantic.Field{}}
+	return p.plan()
+}
+
+// use records that the query reads a column, and returns its expression.
+func (p *planner) use(w semantic.WideField) Expr {
+	if w.Via == nil {
+		p.read(nil, w.Field)
+		return Col{Alias: baseAlias, Column: w.Field.Column}
+	}
+	p.read(nil, w.Via)
+	j, ok := p.joins[w.Via]
+	if !ok {
+		// Aliases follow the foreign keys' order, whichever are used.
+		j = &join{fk: w.Via, alias: "t" + strconv.Itoa(slices.Index(p.q.Table.ForeignKeys(), w.Via)+1)}
+		p.joins[w.Via] = j
+	}
+	p.read(w.Via, w.Field)
+	return Col{Alias: j.alias, Column: w.Field.Column}
+}
+
+func (p *planner) read(instance *semantic.Field, f *semantic.Field) {
+	if !slices.Contains(p.used[instance], f) {
+		p.used[instance] = append(p.used[instance], f)
+	}
+}
+
+func (p *planner) plan() (*Plan, error) {
+	q := p.q
+	plan := &Plan{Query: q, opts: p.opts}
+	sel := &selectStmt{base: q.Table}
+	aggregated := q.Aggregated()
+
+	// Result columns.
+	names := map[string]int{}
+	name := func(n string) string {
+		names[n]++
+		if names[n] == 1 {
+			return n
+		}
+		return fmt.Sprintf("%s_%d", n, names[n])
+	}
+	if aggregated {
+		for _, g := range q.GroupBy {
+			x := p.columnExpr(g)
+			sel.groupBy = append(sel.groupBy, x)
+			out := p.output(g)
+			out.Name = name(out.Name)
+			sel.items = append(sel.items, selectItem{x: x, as: out.Name})
+			plan.Outputs = append(plan.Outputs, out)
+		}
+		for _, ag := range q.Aggregations {
+			x, out := p.aggregate(ag)
+			out.Name = name(out.Name)
+			sel.items = append(sel.items, selectItem{x: x, as: out.Name})
+			plan.Outputs = append(plan.Outputs, out)
+		}
+		} else {
+		cols := q.Fields
+		if len(cols) == 0 {
+			for _, w := range q.Table.Wide() {
+				if w.Via == nil && p.a.Field(w.Field) {
+					cols = append(cols, Column{Wide: w, ID: fmt.Sprintf("t%d-%d", q.Table.ID, w.Index)})
+				}
+			}
+		}
+		for _, col := range cols {
+			x := p.columnExpr(col)
+			out := p.output(col)
+			out.Name = name(out.Name)
+			sel.items = append(sel.items, selectItem{x: x, as: out.Name})
+			plan.Outputs = append(plan.Outputs, out)
+		}
+	}
+
+	// Conditions.
+	var where []Expr
+	for _, cond := range q.Filters {
+		x, err := p.condition(cond)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, x)
+	}
+	if q.Metric != nil && q.Metric.Filter != nil {
+		x, err := p.modelFilter(q.Metric.Filter)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, x)
+	}
+
+	// Order: aggregations with a sort order, then order_by, then the
+	// group_by columns (as Metabase does), or a tiebreaker for detail rows,
+	// so that pages are stable.
+	for i, ag := range q.Aggregations {
+		if ag.Sort != "" {
+			sel.orderBy = append(sel.orderBy, orderItem{ordinal: len(q.GroupBy) + i + 1, desc: ag.Sort == "desc"})
+		}
+	}
+	for _, o := range q.OrderBy {
+		item := orderItem{x: p.columnExpr(o.Column), desc: o.Desc}
+		if aggregated {
+			// An aggregated query is ordered by its group_by columns.
+			for i, g := range q.GroupBy {
+				if g.Wide.Index == o.Column.Wide.Index {
+					item = orderItem{ordinal: i + 1, desc: o.Desc}
+					break
+				}
+			}
+		}
+		sel.orderBy = append(sel.orderBy, item)
+	}
+	if aggregated {
+		for i := range q.GroupBy {
+			sel.orderBy = append(sel.orderBy, orderItem{ordinal: i + 1})
+		}
+	} else {
+		sel.orderBy = append(sel.orderBy, p.tiebreaker(sel.items)...)
+	}
+
+	if p.deferred != nil {
+		return nil, p.deferred
+	}
+
+	// Row filters, now that every field read is known.
+	base, err := p.rowFilter(nil, q.Table)
+	if err != nil {
+		return nil, err
+	}
+	sel.where = AndOf(append([]Expr{base}, where...)...)
+	fks := make([]*semantic.Field, 0, len(p.joins))
+	for fk := range p.joins {
+		fks = append(fks, fk)
+	}
+	slices.SortFunc(fks, func(x, y *semantic.Field) int { return x.Index - y.Index })
+	for _, fk := range fks {
+		j := p.joins[fk]
+		if j.filter, err = p.rowFilter(fk, fk.References.Table); err != nil {
+			return nil, err
+		}
+		sel.joins = append(sel.joins, *j)
+	}
+
+	// Limit.
+	limit, max := q.Limit, p.opts.MaxRows
+	if aggregated {
+		max = p.opts.MaxAggregatedRows
+	}
+	if limit == 0 {
+		limit = p.opts.DefaultLimit
+		if aggregated {
+			limit = max
+		}
+	}
+	sel.limit = min(limit, max)
+	plan.Limit = sel.limit
+	plan.sel = sel
+	plan.filters = p.filterNotes
+	return plan, nil
+}
+
+// rowFilter asks the caller's access which rows of a table instance the
+// query may read.
+func (p *planner) rowFilter(instance *semantic.Field, t *semantic.Table) (Expr, error) {
+	fields := p.used[instance]
+	f, err := p.a.RowFilter(t, fields)
+	if errors.Is(err, ErrForbidden) {
+		return nil, &Error{Kind: KindForbidden, Message: "You don't have permissions to do that."}
+	}
+	if err != nil {
+		return nil, err
+	}
+	label := t.Name
+	if instance != nil {
+		label += " via " + instance.Name
+	}
+	if f != nil {
+		sql, _ := Render(p.opts.Dialect, f, t, "…")
+		p.filterNotes = append(p.filterNotes, label+": "+sql)
+	}
+	return f, nil
+}
+
+// modelFilter places a segment, measure or metric filter of the base table:
+// its fields count as read, and each semi-join into a related table also
+// keeps to the rows of it the caller may see.
+func (p *planner) modelFilter(e *semantic.Expr) (Expr, error) {
+	x := p.c.Filter(e)
+	if x == nil {
+		return nil, fmt.Errorf("sqlgen: filter of %s was not prepared", e.Table.Name)
+	}
+	var err error
+	x = rewrite(x, func(n Expr) Expr {
+		switch n := n.(type) {
+		case Ref:
+			p.read(nil, n.Field)
+		case SemiJoin:
+			p.read(nil, n.FK)
+			target := n.FK.References.Table
+			f, ferr := p.a.RowFilter(target, FieldsOf(n.Cond))
+			if ferr != nil && err == nil {
+				err = ferr
+			}
+			return SemiJoin{FK: n.FK, Cond: AndOf(n.Cond, f)}
+		}
+		return n
+	})
+	if errors.Is(err, ErrForbidden) {
+		return nil, &Error{Kind: KindForbidden, Message: "You don't have permissions to do that."}
+	}
+	return x, err
+}
+
+// columnExpr is a column's expression, bucketed if asked.
+func (p *planner) columnExpr(col Column) Expr {
+	x := p.use(col.Wide)
+	if col.Bucket != "" {
+		return p.bucketed(x, col.Wide.Field.Type.Kind, col.Bucket)
+	}
+	return x
+}
+
+// output describes a column of the result.
+func (p *planner) output(col Column) Output {
+	f := col.Wide.Field
+	out := Output{
+		Name:         f.Name,
+		DisplayName:  col.Wide.DisplayName(),
+		BaseType:     f.Type.Kind.BaseType(),
+		SemanticType: f.SemanticType,
+		FieldID:      col.ID,
+		Kind:         f.Type.Kind,
+		Unit:         col.Bucket,
+	}
+	switch {
+	case col.Bucket.Extracts():
+		out.DisplayName += ": " + humanBucket(col.Bucket)
+		out.BaseType, out.Kind, out.SemanticType = semantic.KindInteger.BaseType(), semantic.KindInteger, ""
+	case col.Bucket != "":
+		out.DisplayName += ": " + humanBucket(col.Bucket)
+		out.Local = f.Type.Kind != semantic.KindDate
+	}
+	return out
+}
+
+func humanBucket(b Bucket) string {
+	s := strings.ReplaceAll(string(b), "-", " ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// aggregate is an aggregation's expression and result column.
+func (p *planner) aggregate(ag Aggregate) (Expr, Output) {
+	agg := Agg{Func: string(ag.Func)}
+	out := Output{Name: string(ag.Func), BaseType: semantic.KindBigInteger.BaseType(), Kind: semantic.KindBigInteger}
+	var of string
+	if ag.Column != nil {
+		agg.Arg = p.columnExpr(*ag.Column)
+		of = ag.Column.Wide.DisplayName()
+		fk := ag.Column.Wide.Field.Type.Kind
+		switch ag.Func {
+		case semantic.AggSum:
+			out.Kind = fk
+			if fk.IsInteger() {
+				out.Kind = semantic.KindBigInteger
+			}
+			out.DisplayName = "Sum of " + of
+		case semantic.AggAvg:
+			out.Kind = semantic.KindFloat
+			out.DisplayName = "Average of " + of
+		case semantic.AggMin:
+			out.Kind = fk
+			out.DisplayName = "Min of " + of
+		case semantic.AggMax:
+			out.Kind = fk
+			out.DisplayName = "Max of " + of
+		case semantic.AggCountDistinct:
+			agg.Func, agg.Distinct = "count", true
+			out.Name = "count"
+			out.DisplayName = "Distinct values of " + of
+		}
+		out.BaseType = out.Kind.BaseType()
+		if ag.Func == semantic.AggMin || ag.Func == semantic.AggMax {
+			out.SemanticType = ag.Column.Wide.Field.SemanticType
+		}
+	} else {
+		out.DisplayName = "Count"
+	}
+	if ag.Measure != nil {
+		out.DisplayName = ag.Measure.Name
+		if ag.Measure.Filter != nil {
+			if f, err := p.modelFilter(ag.Measure.Filter); err == nil {
+				agg.Filter = f
+			} else {
+				p.deferred = err
+			}
+		}
+	}
+	if p.q.Metric != nil {
+		out.DisplayName = p.q.Metric.Name
+	}
+	return agg, out
+}
+
+// tiebreaker orders detail rows completely: by the table's primary key if
+// it is a result column, else by every result column.
+func (p *planner) tiebreaker(items []selectItem) []orderItem {
+	outs := p.q.Fields
+	for i, it := range items {
+		if c, ok := it.x.(Col); ok && c.Alias == baseAlias {
+			f := p.q.Table.Field(fieldByColumn(p.q.Table, c.Column))
+			if f != nil && f.SemanticType == "type/PK" && (len(outs) == 0 || outs[i].Bucket == "") {
+				return []orderItem{{ordinal: i + 1}}
+			}
+		}
+	}
+	out := make([]orderItem, len(items))
+	for i := range items {
+		out[i] = orderItem{ordinal: i + 1}
+	}
+	return out
+}
+
+func fieldByColumn(t *semantic.Table, column string) string {
+	for _, f := range t.Fields {
+		if f.Column == column {
+			return f.Name
+		}
+	}
+	return ""
+}
+
+// condition translates a filter.
+func (p *planner) condition(cond Condition) (Expr, error) {
+	if cond.Segment != nil {
+		return p.modelFilter(cond.Segment.Filter)
+	}
+	col := cond.Column
+	k := col.Wide.Field.Type.Kind
+	raw := p.use(col.Wide)
+	orNull := func(e Expr) Expr { return OrOf(e, IsNull{X: raw}) }
+	params := func() []Expr {
+		out := make([]Expr, len(cond.Values))
+		for i, v := range cond.Values {
+			out[i] = Param{Value: p.paramValue(v)}
+		}
+		return out
+	}
+	switch cond.Op {
+	case "is-null":
+		return IsNull{X: raw}, nil
+	case "is-not-null":
+		return IsNull{X: raw, Not: true}, nil
+	case "string-is-empty":
+		return OrOf(IsNull{X: raw}, Bin{Op: "=", L: raw, R: Param{Value: ""}}), nil
+	case "string-is-not-empty":
+		return AndOf(IsNull{X: raw, Not: true}, Bin{Op: "<>", L: raw, R: Param{Value: ""}}), nil
+	case "is-true":
+		return Bin{Op: "=", L: raw, R: True}, nil
+	case "is-false":
+		return Bin{Op: "=", L: raw, R: False}, nil
+	case "string-contains", "string-not-contains", "string-starts-with", "string-ends-with":
+		fn := map[string]string{"string-contains": "contains", "string-not-contains": "contains",
+			"string-starts-with": "starts_with", "string-ends-with": "ends_with"}[cond.Op]
+		var parts []Expr
+		for _, v := range params() {
+			parts = append(parts, Call{Name: fn, Args: []Expr{Call{Name: "lower", Args: []Expr{raw}}, Call{Name: "lower", Args: []Expr{v}}}})
+		}
+		if cond.Op == "string-not-contains" {
+			return orNull(Not{X: OrOf(parts...)}), nil
+		}
+		return OrOf(parts...), nil
+	}
+	if b, ok := extractionOps[strings.Replace(cond.Op, "-not-equals", "-equals", 1)]; ok {
+		x := p.extract(raw, k, b)
+		return p.compare(x, cond.Op, cond, raw), nil
+	}
+	if col.Bucket.Extracts() {
+		return p.compare(p.extract(raw, k, col.Bucket), cond.Op, cond, raw), nil
+	}
+	if k.IsTemporal() {
+		return p.temporal(raw, k, cond), nil
+	}
+	return p.compare(raw, cond.Op, cond, raw), nil
+}
+
+// extract is a part of a temporal column; year-equals extracts the year.
+func (p *planner) extract(raw Expr, k semantic.Kind, b Bucket) Expr {
+	if b == Year {
+		return Call{Name: "year", Args: []Expr{p.local(raw, k)}}
+	}
+	return p.bucketed(raw, k, b)
+}
+
+// compare applies a comparison to x, whose NULLs are raw's: not-equals
+// keeps rows where the field is NULL, as Metabase does.
+func (p *planner) compare(x Expr, op string, cond Condition, raw Expr) Expr {
+	vals := make([]Expr, len(cond.Values))
+	for i, v := range cond.Values {
+		vals[i] = Param{Value: p.paramValue(v)}
+	}
+	switch {
+	case strings.HasSuffix(op, "not-equals"):
+		if len(vals) == 1 {
+			return OrOf(Bin{Op: "<>", L: x, R: vals[0]}, IsNull{X: raw})
+		}
+		return OrOf(Not{X: In{X: x, List: vals}}, IsNull{X: raw})
+	case strings.HasSuffix(op, "equals"):
+		if len(vals) == 1 {
+			return Bin{Op: "=", L: x, R: vals[0]}
+		}
+		return In{X: x, List: vals}
+	}
+	sym := map[string]string{"greater-than": ">", "greater-than-or-equal": ">=", "less-than": "<", "less-than-or-equal": "<="}[op]
+	return Bin{Op: sym, L: x, R: vals[0]}
+}
+
+// temporal compares a date or timestamp column with moments, as ranges of
+// the raw column, so that they stay range scans.
+func (p *planner) temporal(raw Expr, k semantic.Kind, cond Condition) Expr {
+	ranges := make([][2]Expr, len(cond.Values))
+	for i, v := range cond.Values {
+		lo, hi := p.period(v.(Moment))
+		ranges[i] = [2]Expr{Param{Value: p.bound(lo, k)}, Param{Value: p.bound(hi, k)}}
+	}
+	within := func(r [2]Expr) Expr {
+		return AndOf(Bin{Op: ">=", L: raw, R: r[0]}, Bin{Op: "<", L: raw, R: r[1]})
+	}
+	switch cond.Op {
+	case "equals":
+		var parts []Expr
+		for _, r := range ranges {
+			parts = append(parts, within(r))
+		}
+		return OrOf(parts...)
+	case "not-equals":
+		var parts []Expr
+		for _, r := range ranges {
+			parts = append(parts, OrOf(Bin{Op: "<", L: raw, R: r[0]}, Bin{Op: ">=", L: raw, R: r[1]}))
+		}
+		return OrOf(AndOf(parts...), IsNull{X: raw})
+	case "greater-than":
+		return Bin{Op: ">=", L: raw, R: ranges[0][1]}
+	case "greater-than-or-equal":
+		return Bin{Op: ">=", L: raw, R: ranges[0][0]}
+	case "less-than":
+		return Bin{Op: "<", L: raw, R: ranges[0][0]}
+	}
+	return Bin{Op: "<", L: raw, R: ranges[0][1]} // less-than-or-equal
+}
+
+// paramValue is the bound form of a typed filter value.
+func (p *planner) paramValue(v any) any {
+	switch x := v.(type) {
+	case TimeOfDay:
+		return time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC).Add(x.Duration)
+	}
+	return v
+}

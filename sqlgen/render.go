@@ -1,0 +1,176 @@
+package sqlgen
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+// SQL renders the plan: the statement and its bound values, in order.
+func (p *Plan) SQL() (string, []any) { return p.sel.render(p.opts.Dialect, p.sel.limit, p.sel.offset) }
+
+// Page renders the plan for rows [offset, offset+limit) of its result, for
+// paging through it: the order is total, so pages neither repeat nor skip
+// rows.
+func (p *Plan) Page(offset, limit int) (string, []any) {
+	return p.sel.render(p.opts.Dialect, min(limit, max(p.sel.limit-offset, 0)), offset)
+}
+
+func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any) {
+	w := &writer{d: d}
+	base := map[*semantic.Table]string{s.base: baseAlias}
+	w.scope = base
+	w.str("SELECT ")
+	for i, it := range s.items {
+		if i > 0 {
+			w.str(", ")
+		}
+		it.x.write(w)
+		w.str(" AS ")
+		w.ident(it.as)
+	}
+	w.str("\nFROM " + d.Source(s.base.Source) + " AS ")
+	w.ident(baseAlias)
+	for _, j := range s.joins {
+		target := j.fk.References.Table
+		w.str("\nLEFT JOIN " + d.Source(target.Source) + " AS ")
+		w.ident(j.alias)
+		w.str(" ON ")
+		Col{Alias: j.alias, Column: j.fk.References.Column}.write(w)
+		w.str(" = ")
+		Col{Alias: baseAlias, Column: j.fk.Column}.write(w)
+		if j.filter != nil {
+			w.scope = map[*semantic.Table]string{target: j.alias}
+			w.str(" AND ")
+			w.operand(j.filter)
+			w.scope = base
+		}
+	}
+	if s.where != nil {
+		w.str("\nWHERE ")
+		s.where.write(w)
+	}
+	if len(s.groupBy) > 0 {
+		w.str("\nGROUP BY ")
+		for i := range s.groupBy {
+			if i > 0 {
+				w.str(", ")
+			}
+			w.str(strconv.Itoa(i + 1))
+		}
+	}
+	if len(s.orderBy) > 0 {
+		w.str("\nORDER BY ")
+		for i, o := range s.orderBy {
+			if i > 0 {
+				w.str(", ")
+			}
+			if o.x != nil {
+				o.x.write(w)
+			} else {
+				w.str(strconv.Itoa(o.ordinal))
+			}
+			if o.desc {
+				w.str(" DESC NULLS LAST")
+			} else {
+				w.str(" ASC NULLS LAST")
+			}
+		}
+	}
+	w.str("\nLIMIT ")
+	Param{Value: int64(limit)}.write(w)
+	if offset > 0 {
+		w.str(" OFFSET ")
+		Param{Value: int64(offset)}.write(w)
+	}
+	return w.b.String(), w.args
+}
+
+// String prints the plan deterministically: the logical query, the row
+// filters of the caller, the SQL and its parameters. agentlayer explain
+// and the golden tests print it.
+func (p *Plan) String() string {
+	var b strings.Builder
+	q := p.Query
+	if q.Metric != nil {
+		fmt.Fprintf(&b, "metric %d %q over %s\n", q.Metric.ID, q.Metric.Name, q.Table.Name)
+	} else {
+		fmt.Fprintf(&b, "table %d %s\n", q.Table.ID, q.Table.Name)
+	}
+	for _, c := range q.Filters {
+		if c.Segment != nil {
+			fmt.Fprintf(&b, "  filter segment %d %q\n", c.Segment.ID, c.Segment.Name)
+			continue
+		}
+		fmt.Fprintf(&b, "  filter %s %s", columnLabel(c.Column), c.Op)
+		for _, v := range c.Values {
+			fmt.Fprintf(&b, " %v", v)
+		}
+		b.WriteByte('\n')
+	}
+	for _, a := range q.Aggregations {
+		fmt.Fprintf(&b, "  aggregate %s", a.Func)
+		if a.Column != nil {
+			fmt.Fprintf(&b, " %s", columnLabel(*a.Column))
+		}
+		if a.Measure != nil {
+			fmt.Fprintf(&b, " (measure %d %q)", a.Measure.ID, a.Measure.Name)
+		}
+		if a.Sort != "" {
+			fmt.Fprintf(&b, " sort %s", a.Sort)
+		}
+		b.WriteByte('\n')
+	}
+	for _, g := range q.GroupBy {
+		fmt.Fprintf(&b, "  group by %s\n", columnLabel(g))
+	}
+	for _, f := range q.Fields {
+		fmt.Fprintf(&b, "  field %s\n", columnLabel(f))
+	}
+	for _, o := range q.OrderBy {
+		dir := "asc"
+		if o.Desc {
+			dir = "desc"
+		}
+		fmt.Fprintf(&b, "  order by %s %s\n", columnLabel(o.Column), dir)
+	}
+	fmt.Fprintf(&b, "  limit %d\n", p.Limit)
+	for _, f := range p.filters {
+		fmt.Fprintf(&b, "row filter %s\n", f)
+	}
+	for _, o := range p.Outputs {
+		fmt.Fprintf(&b, "column %s %q %s", o.Name, o.DisplayName, o.BaseType)
+		if o.FieldID != "" {
+			fmt.Fprintf(&b, " %s", o.FieldID)
+		}
+		b.WriteByte('\n')
+	}
+	sql, args := p.SQL()
+	b.WriteString(sql)
+	b.WriteByte('\n')
+	for i, a := range args {
+		fmt.Fprintf(&b, "-- $%d = %s\n", i+1, formatArg(a))
+	}
+	return b.String()
+}
+
+func columnLabel(c Column) string {
+	s := describe(c)
+	if c.Bucket != "" {
+		s += " by " + string(c.Bucket)
+	}
+	return s
+}
+
+func formatArg(a any) string {
+	switch x := a.(type) {
+	case string:
+		return strconv.Quote(x)
+	case time.Time:
+		return x.UTC().Format("2006-01-02T15:04:05.999999999Z") + " (timestamp)"
+	}
+	return fmt.Sprintf("%v (%T)", a, a)
+}

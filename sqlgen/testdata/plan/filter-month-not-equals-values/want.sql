@@ -1,0 +1,13 @@
+table 1 ORDERS
+  filter t1-7 (CREATED_AT) month-not-equals 6 7 8
+  aggregate count
+  limit 10000
+column count "Count" type/BigInteger
+SELECT count(*) AS "count"
+FROM "ORDERS" AS "t0"
+WHERE NOT (month("t0"."CREATED_AT") IN ($1, $2, $3)) OR "t0"."CREATED_AT" IS NULL
+LIMIT $4
+-- $1 = 6 (int64)
+-- $2 = 7 (int64)
+-- $3 = 8 (int64)
+-- $4 = 10000 (int64)

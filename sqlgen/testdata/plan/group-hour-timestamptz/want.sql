@@ -1,0 +1,12 @@
+table 1 FLIGHTS
+  aggregate count
+  group by t1-3 (DEPARTS) by hour
+  limit 10000
+column DEPARTS "Departs: Hour" type/DateTimeWithLocalTZ t1-3
+column count "Count" type/BigInteger
+SELECT date_trunc('hour', timezone('UTC', "t0"."DEPARTS")) AS "DEPARTS", count(*) AS "count"
+FROM "FLIGHTS" AS "t0"
+GROUP BY 1
+ORDER BY 1 ASC NULLS LAST
+LIMIT $1
+-- $1 = 10000 (int64)

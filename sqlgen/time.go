@@ -1,0 +1,116 @@
+package sqlgen
+
+import (
+	"time"
+
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+// Time in agentlayer: a TIMESTAMP column holds UTC wall-clock times, a
+// TIMESTAMPTZ column instants, a DATE column calendar days. Buckets and
+// extractions are computed on wall-clock time in the report time zone;
+// filters on dates and timestamps compare the raw column with bounds
+// computed in Go, so that they stay range scans.
+
+// isUTC reports whether the report zone is UTC.
+func (p *planner) isUTC() bool { return p.zone == time.UTC }
+
+// local is a temporal column's value as wall-clock time in the report zone.
+// It never depends on the session's TimeZone setting.
+func (p *planner) local(x Expr, k semantic.Kind) Expr {
+	switch k {
+	case semantic.KindDateTime:
+		if p.isUTC() {
+			return x
+		}
+		return Call{Name: "timezone", Args: []Expr{constant(p.zone.String()), Call{Name: "timezone", Args: []Expr{constant("UTC"), x}}}}
+	case semantic.KindDateTimeTZ:
+		return Call{Name: "timezone", Args: []Expr{constant(p.zone.String()), x}}
+	}
+	return x
+}
+
+// weekShift is how many days to add so that ISO weeks (Monday first) start
+// on the configured day.
+func (p *planner) weekShift() int { return (8 - isoDay(p.weekStart)) % 7 }
+
+func isoDay(d time.Weekday) int {
+	if d == time.Sunday {
+		return 7
+	}
+	return int(d)
+}
+
+// bucketed is a temporal column truncated to, or with a part extracted by,
+// bucket b, computed on wall-clock time in the report zone.
+func (p *planner) bucketed(x Expr, k semantic.Kind, b Bucket) Expr {
+	l := p.local(x, k)
+	if b.Extracts() {
+		fn := map[Bucket]string{DayOfWeek: "isodow", DayOfMonth: "dayofmonth", DayOfYear: "dayofyear", WeekOfYear: "week",
+			MonthOfYear: "month", QuarterOfYear: "quarter", HourOfDay: "hour", MinuteOfHour: "minute", SecondOfMinute: "second"}[b]
+		return Call{Name: fn, Args: []Expr{l}}
+	}
+	var out Expr
+	if b == Week && p.weekShift() != 0 {
+		shift := Interval{N: p.weekShift(), Unit: "DAY"}
+		out = Bin{Op: "-", L: Call{Name: "date_trunc", Args: []Expr{constant("week"), Bin{Op: "+", L: l, R: shift}}}, R: shift}
+	} else {
+		out = Call{Name: "date_trunc", Args: []Expr{constant(string(b)), l}}
+	}
+	if k == semantic.KindDate {
+		return Cast{X: out, Type: "DATE"}
+	}
+	return out
+}
+
+// period returns the wall-clock period [start, end) a moment stands for.
+func (p *planner) period(m Moment) (time.Time, time.Time) {
+	t := m.Time
+	if m.Instant {
+		// Written with an offset: its wall clock in the report zone.
+		l := t.In(p.zone)
+		t = time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
+	}
+	y, mo, d := t.Date()
+	switch m.Unit {
+	case Year:
+		s := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+		return s, s.AddDate(1, 0, 0)
+	case Quarter:
+		s := time.Date(y, mo-(mo-1)%3, 1, 0, 0, 0, 0, time.UTC)
+		return s, s.AddDate(0, 3, 0)
+	case Month:
+		s := time.Date(y, mo, 1, 0, 0, 0, 0, time.UTC)
+		return s, s.AddDate(0, 1, 0)
+	case Week:
+		s := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+		back := (int(s.Weekday()) - int(p.weekStart) + 7) % 7
+		s = s.AddDate(0, 0, -back)
+		return s, s.AddDate(0, 0, 7)
+	case Day:
+		s := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+		return s, s.AddDate(0, 0, 1)
+	case Hour:
+		s := t.Truncate(time.Hour)
+		return s, s.Add(time.Hour)
+	case Minute:
+		s := t.Truncate(time.Minute)
+		return s, s.Add(time.Minute)
+	}
+	s := t.Truncate(time.Second)
+	if t.Nanosecond() != 0 {
+		return t, t.Add(time.Nanosecond)
+	}
+	return s, s.Add(time.Second)
+}
+
+// bound turns a wall-clock time in the report zone into a value to compare
+// a column of kind k with.
+func (p *planner) bound(wall time.Time, k semantic.Kind) any {
+	switch k {
+	case semantic.KindDate:
+		return time.Date(wall.Year(), wall.Month(), wall.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	inst := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond(), p.zone)
+	return inst.UTC()
+}
