@@ -22,6 +22,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
@@ -35,6 +36,16 @@ type Options struct {
 	ModelFile string
 	// ModelYAML is the semantic model itself; nil means read ModelFile.
 	ModelYAML []byte
+
+	// PolicyFile is the path of the policy file. When PolicyYAML is set,
+	// PolicyFile only names it in messages. With neither, no user sees
+	// anything, unless Unrestricted is set.
+	PolicyFile string
+	// PolicyYAML is the policy file itself; nil means read PolicyFile.
+	PolicyYAML []byte
+	// Unrestricted lets every user see every table, column and row, with no
+	// policy file: for data that are not sensitive.
+	Unrestricted bool
 
 	// Database is the path of a DuckDB database file; "" means a new
 	// in-memory database.
@@ -64,6 +75,10 @@ type Options struct {
 	// 10,000.
 	MaxAggregatedRows int
 
+	// Embedder embeds texts for semantic search; nil means semantic queries
+	// are matched by words, like term queries.
+	Embedder Embedder
+
 	// Logger receives SQL and durations at debug level; nil discards.
 	Logger *slog.Logger
 }
@@ -74,9 +89,15 @@ type Engine struct {
 	dialect  sqlgen.Dialect
 	model    *semantic.Model
 	catalog  *sqlgen.Catalog
-	zone     *time.Location
-	planOpts sqlgen.Options
-	log      *slog.Logger
+	policies *permissions.Policies // nil: everything or nothing, per open
+	open     bool                  // Unrestricted
+	// everything and nothing are the grants without a policy file.
+	everything, nothing *permissions.Grant
+	zone                *time.Location
+	planOpts            sqlgen.Options
+	log                 *slog.Logger
+	docs                []*searchDoc // the search index
+	embedder            Embedder
 }
 
 // New opens the database, runs Setup, loads the model and checks every
@@ -101,7 +122,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{db: db, dialect: sqlgen.DuckDB{}, log: log, zone: zone}
+	e := &Engine{db: db, dialect: sqlgen.DuckDB{}, log: log, zone: zone, embedder: opts.Embedder}
 	e.planOpts = sqlgen.Options{Dialect: e.dialect, TimeZone: zone, WeekStart: opts.WeekStart,
 		MaxRows: opts.MaxRows, MaxAggregatedRows: opts.MaxAggregatedRows}
 	if err := e.init(ctx, opts); err != nil {
@@ -131,6 +152,22 @@ func (e *Engine) init(ctx context.Context, opts Options) error {
 	}
 	if e.catalog, err = sqlgen.NewCatalog(e.model); err != nil {
 		return err
+	}
+	e.open = opts.Unrestricted
+	e.everything, e.nothing = permissions.Everything(e.model), permissions.Nothing()
+	switch {
+	case opts.PolicyYAML != nil:
+		e.policies, err = permissions.Compile(opts.PolicyFile, opts.PolicyYAML, e.model, permissions.Options{})
+	case opts.PolicyFile != "":
+		e.policies, err = permissions.Load(opts.PolicyFile, e.model, permissions.Options{})
+	case !opts.Unrestricted:
+		e.log.Warn("no policy file: no user sees anything (set Options.PolicyFile, or Unrestricted)")
+	}
+	if err != nil {
+		return err
+	}
+	if err := e.buildSearchIndex(ctx); err != nil {
+		return fmt.Errorf("engine: search index: %w", err)
 	}
 	return e.checkKeys(ctx)
 }

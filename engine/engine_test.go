@@ -16,10 +16,12 @@ import (
 
 func sampleOptions() engine.Options {
 	return engine.Options{
-		ModelFile: fixtures.ModelFile,
-		ModelYAML: fixtures.Model(),
-		Setup:     fixtures.Setup(0.1),
-		Threads:   2,
+		ModelFile:  fixtures.ModelFile,
+		ModelYAML:  fixtures.Model(),
+		Setup:      fixtures.Setup(0.1),
+		PolicyFile: fixtures.PolicyFile,
+		PolicyYAML: fixtures.Policy(),
+		Threads:    2,
 	}
 }
 

@@ -7,18 +7,33 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
 // Column describes a column of a result, as the Agent API reports it.
 type Column = sqlgen.Output
 
-// access returns what p may see.
-func (e *Engine) access(p *auth.Principal) (sqlgen.Access, error) {
+// Grant returns what p may see, with the names of the policies that apply.
+func (e *Engine) Grant(p *auth.Principal) (*permissions.Grant, error) {
 	if p == nil {
 		return nil, errors.New("engine: no principal")
 	}
-	return sqlgen.FullAccess{}, nil
+	switch {
+	case e.policies != nil:
+		return e.policies.For(p, e.log), nil
+	case e.open:
+		return e.everything, nil
+	}
+	return e.nothing, nil
+}
+
+func (e *Engine) access(p *auth.Principal) (sqlgen.Access, error) {
+	g, err := e.Grant(p)
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 // Construct validates a construct request for p and returns its logical

@@ -20,9 +20,11 @@ import (
 // sample is the sample dataset at scale 1, shared by the tests.
 var sample = sync.OnceValues(func() (*engine.Engine, error) {
 	return engine.New(context.Background(), engine.Options{
-		ModelFile: fixtures.ModelFile,
-		ModelYAML: fixtures.Model(),
-		Setup:     fixtures.Setup(1),
+		ModelFile:  fixtures.ModelFile,
+		ModelYAML:  fixtures.Model(),
+		Setup:      fixtures.Setup(1),
+		PolicyFile: fixtures.PolicyFile,
+		PolicyYAML: fixtures.Policy(),
 	})
 })
 

@@ -39,7 +39,7 @@ func events() []time.Time {
 
 func eventsEngine(t *testing.T, opts engine.Options) *engine.Engine {
 	t.Helper()
-	opts.ModelFile, opts.ModelYAML = "events.yaml", []byte(eventsModel)
+	opts.ModelFile, opts.ModelYAML, opts.Unrestricted = "events.yaml", []byte(eventsModel), true
 	opts.Setup = func(ctx context.Context, db *sql.DB) error {
 		if _, err := db.ExecContext(ctx, `CREATE TABLE EVENTS (ID BIGINT, "AT" TIMESTAMP, AT_TZ TIMESTAMPTZ, "DAY" DATE)`); err != nil {
 			return err

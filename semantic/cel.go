@@ -170,7 +170,7 @@ func CheckExpr(t *Table, env *cel.Env, src string, span Span, extra string) (*ce
 }
 
 var (
-	celOverload = regexp.MustCompile(`found no matching overload for '([^']*)' applied to '\((.*)\)'`)
+	celOverload = regexp.MustCompile(`found no matching overload for '([^']*)' applied to '(?:([^'(]*)\.)?\((.*)\)'`)
 	celWrapper  = regexp.MustCompile(`wrapper\(([a-z]+)\)`)
 )
 
@@ -187,7 +187,15 @@ func HumanizeCELMessage(msg string) string {
 		if op == "@in" {
 			op = "in"
 		}
-		msg = fmt.Sprintf("%s cannot be applied to %s", op, strings.ReplaceAll(m[2], ", ", " and "))
+		args := strings.ReplaceAll(m[3], ", ", " and ")
+		switch {
+		case m[2] != "" && args == "":
+			msg = fmt.Sprintf("%s cannot be applied to %s", op, m[2])
+		case m[2] != "":
+			msg = fmt.Sprintf("%s of %s cannot take %s", op, m[2], args)
+		default:
+			msg = fmt.Sprintf("%s cannot be applied to %s", op, args)
+		}
 	}
 	return msg
 }

@@ -381,12 +381,21 @@ func (c *celCompiler) comprehension(e ast.Expr, typ *types.Type, iters iterVars)
 // comprehension variables) and translates the rest into a condition over
 // the table's fields.
 func (f *CELFilter) Bind(vars map[string]any) Expr {
-	b := &binder{vars: vars}
-	return b.cond(f.root, false, false)
+	e, _ := f.BindErrors(vars)
+	return e
+}
+
+// BindErrors is Bind, also returning the errors met evaluating the parts
+// that do not read row (a missing attribute): each made its part NULL,
+// which matches no row.
+func (f *CELFilter) BindErrors(vars map[string]any) (Expr, []error) {
+	b := &binder{vars: vars, errs: new([]error)}
+	return b.cond(f.root, false, false), *b.errs
 }
 
 type binder struct {
 	vars map[string]any
+	errs *[]error
 }
 
 func (b *binder) with(name string, v ref.Val) *binder {
@@ -395,7 +404,7 @@ func (b *binder) with(name string, v ref.Val) *binder {
 		vars[k] = x
 	}
 	vars[name] = v
-	return &binder{vars: vars}
+	return &binder{vars: vars, errs: b.errs}
 }
 
 // eval returns the value of a constant node; a CEL error is nil.
@@ -409,6 +418,9 @@ func (b *binder) eval(n *celNode) ref.Val {
 	}
 	out, _, err := n.prg.Eval(vars)
 	if err != nil || types.IsError(out) || types.IsUnknown(out) {
+		if err != nil && b.errs != nil {
+			*b.errs = append(*b.errs, err)
+		}
 		return nil
 	}
 	return out
@@ -448,7 +460,11 @@ func (b *binder) cond(n *celNode, neg, inRel bool) Expr {
 	}
 	if !inRel && n.scope != "" && n.scope != "*" {
 		// The whole node reads one related table: test it there.
-		return SemiJoin{FK: n.relationship(), Cond: b.cond(n, neg, true)}
+		inner := b.cond(n, neg, true)
+		if inner == False || inner == Null {
+			return False // no related row can match
+		}
+		return SemiJoin{FK: n.relationship(), Cond: inner}
 	}
 	switch n.kind {
 	case nodeField:

@@ -84,14 +84,20 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 		return nil, invalid("", "give table_id or metric_id, not both")
 	case req.TableID != 0:
 		t := c.Model.Table(req.TableID)
-		if t == nil || !a.Table(t) {
+		if t == nil {
 			return nil, notFound("table_id", "No table found with table_id %d", req.TableID)
+		}
+		if !a.Table(t) {
+			return nil, forbidden("table_id")
 		}
 		q.Table, co.table, co.prefix = t, t, fmt.Sprintf("t%d-", t.ID)
 	case req.MetricID != 0:
 		m := c.Model.Metric(req.MetricID)
-		if m == nil || !c.MetricVisible(a, m) {
+		if m == nil {
 			return nil, notFound("metric_id", "No metric found with metric_id %d", req.MetricID)
+		}
+		if !c.MetricVisible(a, m) {
+			return nil, forbidden("metric_id")
 		}
 		q.Table, q.Metric, co.table, co.prefix = m.Table, m, m.Table, fmt.Sprintf("c%d-", m.ID)
 		if len(req.Fields) > 0 {
@@ -275,4 +281,13 @@ func (co *compiler) segmentIDs() []string {
 		}
 	}
 	return out
+}
+
+// ResolveField resolves a field id of table t under prefix (t<id>- for the
+// table, c<id>- for a metric over it) as access a sees it; path names the
+// id's place in a request for errors.
+func ResolveField(t *semantic.Table, a Access, prefix, id, path string) (semantic.WideField, error) {
+	co := &compiler{a: a, prefix: prefix, table: t}
+	col, err := co.column(id, path)
+	return col.Wide, err
 }

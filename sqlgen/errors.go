@@ -48,6 +48,12 @@ func notFound(path, format string, args ...any) *Error {
 	return &Error{Kind: KindNotFound, Path: path, Message: fmt.Sprintf(format, args...)}
 }
 
+// forbidden is the error for a table or metric that exists but that the
+// caller may not see, worded as Metabase does.
+func forbidden(path string) *Error {
+	return &Error{Kind: KindForbidden, Path: path, Message: "You don't have permissions to do that."}
+}
+
 func (e *Error) with(candidates ...string) *Error {
 	e.Candidates = candidates
 	return e

@@ -134,10 +134,13 @@ type planner struct {
 // a table that no single grant covers together is an *Error of
 // KindForbidden.
 func (q *Query) Plan(c *Catalog, a Access, opts Options) (*Plan, error) {
+	return newPlanner(c, a, q, opts).plan()
+}
+
+func newPlanner(c *Catalog, a Access, q *Query, opts Options) *planner {
 	opts = opts.withDefaults()
-	p := &planner{c: c, a: a, q: q, zone: opts.TimeZone, weekStart: opts.WeekStart, opts: opts,
+	return &planner{c: c, a: a, q: q, zone: opts.TimeZone, weekStart: opts.WeekStart, opts: opts,
 		joins: map[*semantic.Field]*join{}, used: map[*semantic.Field][]*semantic.Field{}}
-	return p.plan()
 }
 
 // use records that the query reads a column, and returns its expression.
@@ -261,25 +264,6 @@ func (p *planner) plan() (*Plan, error) {
 		return nil, p.deferred
 	}
 
-	// Row filters, now that every field read is known.
-	base, err := p.rowFilter(nil, q.Table)
-	if err != nil {
-		return nil, err
-	}
-	sel.where = AndOf(append([]Expr{base}, where...)...)
-	fks := make([]*semantic.Field, 0, len(p.joins))
-	for fk := range p.joins {
-		fks = append(fks, fk)
-	}
-	slices.SortFunc(fks, func(x, y *semantic.Field) int { return x.Index - y.Index })
-	for _, fk := range fks {
-		j := p.joins[fk]
-		if j.filter, err = p.rowFilter(fk, fk.References.Table); err != nil {
-			return nil, err
-		}
-		sel.joins = append(sel.joins, *j)
-	}
-
 	// Limit.
 	limit, max := q.Limit, p.opts.MaxRows
 	if aggregated {
@@ -292,10 +276,36 @@ func (p *planner) plan() (*Plan, error) {
 		}
 	}
 	sel.limit = min(limit, max)
+	if err := p.finish(plan, sel, where); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// finish adds the row filters of every table instance the query reads,
+// now that every field read is known, and completes the plan.
+func (p *planner) finish(plan *Plan, sel *selectStmt, where []Expr) error {
+	base, err := p.rowFilter(nil, p.q.Table)
+	if err != nil {
+		return err
+	}
+	sel.where = AndOf(append([]Expr{base}, where...)...)
+	fks := make([]*semantic.Field, 0, len(p.joins))
+	for fk := range p.joins {
+		fks = append(fks, fk)
+	}
+	slices.SortFunc(fks, func(x, y *semantic.Field) int { return x.Index - y.Index })
+	for _, fk := range fks {
+		j := p.joins[fk]
+		if j.filter, err = p.rowFilter(fk, fk.References.Table); err != nil {
+			return err
+		}
+		sel.joins = append(sel.joins, *j)
+	}
 	plan.Limit = sel.limit
 	plan.sel = sel
 	plan.filters = p.filterNotes
-	return plan, nil
+	return nil
 }
 
 // rowFilter asks the caller's access which rows of a table instance the
@@ -304,7 +314,7 @@ func (p *planner) rowFilter(instance *semantic.Field, t *semantic.Table) (Expr, 
 	fields := p.used[instance]
 	f, err := p.a.RowFilter(t, fields)
 	if errors.Is(err, ErrForbidden) {
-		return nil, &Error{Kind: KindForbidden, Message: "You don't have permissions to do that."}
+		return nil, forbidden("")
 	}
 	if err != nil {
 		return nil, err
@@ -345,7 +355,7 @@ func (p *planner) modelFilter(e *semantic.Expr) (Expr, error) {
 		return n
 	})
 	if errors.Is(err, ErrForbidden) {
-		return nil, &Error{Kind: KindForbidden, Message: "You don't have permissions to do that."}
+		return nil, forbidden("")
 	}
 	return x, err
 }

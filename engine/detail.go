@@ -1,0 +1,468 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/permissions"
+	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// The errors of the detail operations. The HTTP adapter maps them to 404
+// and 403.
+var (
+	// ErrNotFound: no table, metric or field of that id exists for the
+	// caller. A field the caller may not see is not found.
+	ErrNotFound = errors.New("not found")
+	// ErrForbidden: the table or metric exists, but the caller may not see
+	// it.
+	ErrForbidden = errors.New("you don't have permissions to do that")
+)
+
+// DatabaseID is the id the Agent API gives the one database an engine
+// serves.
+const DatabaseID = 1
+
+// Field is a field as the Agent API describes it.
+type Field struct {
+	FieldID       string `json:"field_id"`
+	Name          string `json:"name"`
+	DisplayName   string `json:"display_name"`
+	Type          string `json:"type"`
+	Description   string `json:"description,omitempty"`
+	BaseType      string `json:"base_type"`
+	EffectiveType string `json:"effective_type,omitempty"`
+	SemanticType  string `json:"semantic_type,omitempty"`
+	DatabaseType  string `json:"database_type"`
+	FieldValues   []any  `json:"field_values,omitempty"`
+}
+
+// TableDetail describes a table for one caller.
+type TableDetail struct {
+	Type           string         `json:"type"`
+	ID             int            `json:"id"`
+	Name           string         `json:"name"`
+	DisplayName    string         `json:"display_name"`
+	Description    string         `json:"description,omitempty"`
+	DatabaseID     int            `json:"database_id"`
+	DatabaseEngine string         `json:"database_engine"`
+	DatabaseSchema string         `json:"database_schema"`
+	Fields         []Field        `json:"fields"`
+	RelatedTables  []RelatedTable `json:"related_tables,omitempty"`
+	Metrics        []MetricItem   `json:"metrics,omitempty"`
+	Measures       []NamedItem    `json:"measures,omitempty"`
+	Segments       []NamedItem    `json:"segments,omitempty"`
+}
+
+// RelatedTable is a table reached through a foreign key; its fields carry
+// the wide ids of the base table, usable in queries on it.
+type RelatedTable struct {
+	ID          int     `json:"id"`
+	Type        string  `json:"type"`
+	Name        string  `json:"name"`
+	DisplayName string  `json:"display_name"`
+	Description string  `json:"description,omitempty"`
+	DatabaseID  int     `json:"database_id"`
+	RelatedBy   string  `json:"related_by"`
+	Fields      []Field `json:"fields"`
+}
+
+// MetricItem lists a metric of a table.
+type MetricItem struct {
+	ID                          int     `json:"id"`
+	Type                        string  `json:"type"`
+	Name                        string  `json:"name"`
+	Description                 string  `json:"description,omitempty"`
+	DefaultTimeDimensionFieldID *string `json:"default_time_dimension_field_id"`
+}
+
+// NamedItem is a segment or a measure.
+type NamedItem struct {
+	ID          int    `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// MetricDetail describes a metric for one caller.
+type MetricDetail struct {
+	Type                        string      `json:"type"`
+	ID                          int         `json:"id"`
+	Name                        string      `json:"name"`
+	Description                 string      `json:"description,omitempty"`
+	Verified                    bool        `json:"verified"`
+	DefaultTimeDimensionFieldID *string     `json:"default_time_dimension_field_id,omitempty"`
+	QueryableDimensions         []Field     `json:"queryable_dimensions,omitempty"`
+	Segments                    []NamedItem `json:"segments,omitempty"`
+}
+
+// TableOptions say what Table includes, as the Agent API's with-* parameters.
+type TableOptions struct {
+	Fields, FieldValues, RelatedTables, Metrics, Measures, Segments bool
+}
+
+// MetricOptions say what Metric includes.
+type MetricOptions struct {
+	DefaultTemporalBreakout, FieldValues, QueryableDimensions, Segments bool
+}
+
+// fieldValuesInDetail is how many values a detail lists per field.
+const fieldValuesInDetail = 30
+
+// field describes entry w of a wide column list under an id prefix.
+func field(prefix string, w semantic.WideField) Field {
+	f := w.Field
+	return Field{
+		FieldID:      fmt.Sprintf("%s%d", prefix, w.Index),
+		Name:         f.Name,
+		DisplayName:  f.DisplayName,
+		Type:         f.Type.Kind.APIType(),
+		Description:  f.Description,
+		BaseType:     f.Type.Kind.BaseType(),
+		SemanticType: f.SemanticType,
+		DatabaseType: f.Type.Database,
+	}
+}
+
+func schemaOf(src semantic.Source) string {
+	if src.Kind == semantic.SourceTable {
+		if i := strings.LastIndexByte(src.Text, '.'); i > 0 {
+			parts := strings.Split(src.Text, ".")
+			return parts[len(parts)-2]
+		}
+	}
+	return "main"
+}
+
+// Table describes table id as p sees it: ErrNotFound if there is no such
+// table, ErrForbidden if p may not see it.
+func (e *Engine) Table(ctx context.Context, p *auth.Principal, id int, opts TableOptions) (*TableDetail, error) {
+	g, err := e.Grant(p)
+	if err != nil {
+		return nil, err
+	}
+	t := e.model.Table(id)
+	if t == nil {
+		return nil, ErrNotFound
+	}
+	if !g.Table(t) {
+		return nil, ErrForbidden
+	}
+	d := &TableDetail{Type: "table", ID: t.ID, Name: t.Name, DisplayName: t.DisplayName, Description: t.Description,
+		DatabaseID: DatabaseID, DatabaseEngine: e.dialect.Name(), DatabaseSchema: schemaOf(t.Source), Fields: []Field{}}
+	prefix := fmt.Sprintf("t%d-", t.ID)
+	for _, w := range t.Wide() {
+		if !sqlgen.WideVisible(g, w) {
+			continue
+		}
+		f := field(prefix, w)
+		if opts.FieldValues {
+			if f.FieldValues, err = e.topValues(ctx, g, t, w, fieldValuesInDetail); err != nil {
+				return nil, err
+			}
+		}
+		switch {
+		case w.Via == nil && opts.Fields:
+			d.Fields = append(d.Fields, f)
+		case w.Via != nil && opts.RelatedTables:
+			rt := relatedTable(d, w.Via)
+			rt.Fields = append(rt.Fields, f)
+		}
+	}
+	if opts.Metrics {
+		for _, m := range e.model.Metrics {
+			if m.Table == t && e.catalog.MetricVisible(g, m) {
+				d.Metrics = append(d.Metrics, MetricItem{ID: m.ID, Type: "metric", Name: m.Name, Description: m.Description,
+					DefaultTimeDimensionFieldID: e.timeDimension(g, m)})
+			}
+		}
+	}
+	if opts.Measures {
+		for _, ms := range t.Measures {
+			if e.catalog.MeasureVisible(g, ms) {
+				d.Measures = append(d.Measures, NamedItem{ID: ms.ID, Name: ms.Name, Description: ms.Description})
+			}
+		}
+	}
+	if opts.Segments {
+		d.Segments = e.segments(g, t)
+	}
+	return d, nil
+}
+
+func relatedTable(d *TableDetail, fk *semantic.Field) *RelatedTable {
+	for i := range d.RelatedTables {
+		if d.RelatedTables[i].RelatedBy == fk.Name {
+			return &d.RelatedTables[i]
+		}
+	}
+	t := fk.References.Table
+	d.RelatedTables = append(d.RelatedTables, RelatedTable{ID: t.ID, Type: "table", Name: t.Name, DisplayName: t.DisplayName,
+		Description: t.Description, DatabaseID: DatabaseID, RelatedBy: fk.Name, Fields: []Field{}})
+	return &d.RelatedTables[len(d.RelatedTables)-1]
+}
+
+func (e *Engine) segments(g *permissions.Grant, t *semantic.Table) []NamedItem {
+	var out []NamedItem
+	for _, s := range t.Segments {
+		if e.catalog.SegmentVisible(g, s) {
+			out = append(out, NamedItem{ID: s.ID, Name: s.Name, Description: s.Description})
+		}
+	}
+	return out
+}
+
+// timeDimension is the id of a metric's default time dimension, if p may
+// see it.
+func (e *Engine) timeDimension(g *permissions.Grant, m *semantic.Metric) *string {
+	f := m.TimeDimension
+	if f == nil || !g.Field(f) {
+		return nil
+	}
+	id := fmt.Sprintf("c%d-%d", m.ID, f.Index)
+	return &id
+}
+
+// Metric describes metric id as p sees it.
+func (e *Engine) Metric(ctx context.Context, p *auth.Principal, id int, opts MetricOptions) (*MetricDetail, error) {
+	g, err := e.Grant(p)
+	if err != nil {
+		return nil, err
+	}
+	m := e.model.Metric(id)
+	if m == nil {
+		return nil, ErrNotFound
+	}
+	if !e.catalog.MetricVisible(g, m) {
+		return nil, ErrForbidden
+	}
+	d := &MetricDetail{Type: "metric", ID: m.ID, Name: m.Name, Description: m.Description, Verified: m.Verified}
+	if opts.DefaultTemporalBreakout {
+		d.DefaultTimeDimensionFieldID = e.timeDimension(g, m)
+	}
+	if opts.QueryableDimensions {
+		prefix := fmt.Sprintf("c%d-", m.ID)
+		d.QueryableDimensions = []Field{}
+		for _, w := range m.Table.Wide() {
+			if !sqlgen.WideVisible(g, w) {
+				continue
+			}
+			f := field(prefix, w)
+			if w.Via != nil {
+				f.DisplayName = w.DisplayName()
+			}
+			if opts.FieldValues {
+				if f.FieldValues, err = e.topValues(ctx, g, m.Table, w, fieldValuesInDetail); err != nil {
+					return nil, err
+				}
+			}
+			d.QueryableDimensions = append(d.QueryableDimensions, f)
+		}
+	}
+	if opts.Segments {
+		d.Segments = e.segments(g, m.Table)
+	}
+	return d, nil
+}
+
+// FieldValues are a field's most frequent values and its statistics, over
+// the rows the caller may see.
+type FieldValues struct {
+	FieldID    string
+	Values     []any
+	Statistics Statistics
+}
+
+// Statistics of a field; numbers, text and dates each add their own.
+type Statistics struct {
+	DistinctCount int64
+	// PercentNull is the share of rows (0 to 1) where the field is NULL;
+	// nil when the caller sees no row.
+	PercentNull *float64
+	// Numbers.
+	Min, Max, Avg, Q1, Q3, SD *float64
+	// Text: the shares are of non-null values.
+	AverageLength, PercentEmail, PercentURL, PercentJSON, PercentState *float64
+	// Dates and timestamps, as ISO-8601.
+	Earliest, Latest *string
+	Kind             semantic.Kind
+}
+
+// FieldRef names a field of a table (t<id>-<n>, TableID set) or of a metric
+// (c<id>-<n>, MetricID set).
+type FieldRef struct {
+	TableID  int
+	MetricID int
+	FieldID  string
+}
+
+// FieldValues computes a field's values (at most limit, the most frequent,
+// sorted) and statistics over the rows p may see. A field id that does not
+// parse or belongs elsewhere is a *sqlgen.Error.
+func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRef, limit int) (*FieldValues, error) {
+	g, err := e.Grant(p)
+	if err != nil {
+		return nil, err
+	}
+	var t *semantic.Table
+	prefix := ""
+	switch {
+	case ref.MetricID != 0:
+		m := e.model.Metric(ref.MetricID)
+		if m == nil {
+			return nil, ErrNotFound
+		}
+		if !e.catalog.MetricVisible(g, m) {
+			return nil, ErrForbidden
+		}
+		t, prefix = m.Table, fmt.Sprintf("c%d-", m.ID)
+	default:
+		t = e.model.Table(ref.TableID)
+		if t == nil {
+			return nil, ErrNotFound
+		}
+		if !g.Table(t) {
+			return nil, ErrForbidden
+		}
+		prefix = fmt.Sprintf("t%d-", t.ID)
+	}
+	w, err := sqlgen.ResolveField(t, g, prefix, ref.FieldID, "field_id")
+	if err != nil {
+		return nil, err
+	}
+	fv := &FieldValues{FieldID: ref.FieldID}
+	if fv.Values, err = e.topValues(ctx, g, t, w, limit); err != nil {
+		return nil, err
+	}
+	if fv.Statistics, err = e.statistics(ctx, g, t, w); err != nil {
+		return nil, err
+	}
+	return fv, nil
+}
+
+// topValues lists the most frequent values of a field that g may see,
+// sorted.
+func (e *Engine) topValues(ctx context.Context, g sqlgen.Access, t *semantic.Table, w semantic.WideField, limit int) ([]any, error) {
+	plan, err := sqlgen.Values(e.catalog, g, t, sqlgen.Column{Wide: w}, limit, e.planOpts)
+	if err != nil {
+		if se := (*sqlgen.Error)(nil); errors.As(err, &se) && se.Kind == sqlgen.KindForbidden {
+			return nil, ErrForbidden
+		}
+		return nil, err
+	}
+	sqlText, args := plan.SQL()
+	rows, err := e.run(ctx, plan, sqlText, args)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	values := []any{}
+	for rows.Next() {
+		values = append(values, rows.Row()[0])
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(values, compareValues)
+	return values, nil
+}
+
+func compareValues(a, b any) int {
+	switch x := a.(type) {
+	case int64:
+		if y, ok := b.(int64); ok {
+			return cmpOrdered(x, y)
+		}
+		if y, ok := b.(float64); ok {
+			return cmpOrdered(float64(x), y)
+		}
+	case float64:
+		if y, ok := b.(float64); ok {
+			return cmpOrdered(x, y)
+		}
+		if y, ok := b.(int64); ok {
+			return cmpOrdered(x, float64(y))
+		}
+	case string:
+		if y, ok := b.(string); ok {
+			return strings.Compare(x, y)
+		}
+	case bool:
+		if y, ok := b.(bool); ok {
+			switch {
+			case x == y:
+				return 0
+			case !x:
+				return -1
+			}
+			return 1
+		}
+	}
+	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+}
+
+func cmpOrdered[T int64 | float64](a, b T) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (e *Engine) statistics(ctx context.Context, g sqlgen.Access, t *semantic.Table, w semantic.WideField) (Statistics, error) {
+	st := Statistics{Kind: w.Field.Type.Kind}
+	plan, err := sqlgen.Statistics(e.catalog, g, t, sqlgen.Column{Wide: w}, e.planOpts)
+	if err != nil {
+		return st, err
+	}
+	sqlText, args := plan.SQL()
+	rows, err := e.run(ctx, plan, sqlText, args)
+	if err != nil {
+		return st, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return st, rows.Err()
+	}
+	vals := rows.Row()
+	byName := map[string]any{}
+	for i, c := range rows.Columns {
+		byName[c.Name] = vals[i]
+	}
+	num := func(name string) *float64 {
+		switch x := byName[name].(type) {
+		case float64:
+			return &x
+		case int64:
+			f := float64(x)
+			return &f
+		}
+		return nil
+	}
+	str := func(name string) *string {
+		if s, ok := byName[name].(string); ok {
+			return &s
+		}
+		return nil
+	}
+	total, nonNull := num(sqlgen.StatRows), num(sqlgen.StatNonNull)
+	if d := num(sqlgen.StatDistinctCount); d != nil {
+		st.DistinctCount = int64(*d)
+	}
+	if total != nil && *total > 0 && nonNull != nil {
+		pn := 1 - *nonNull / *total
+		st.PercentNull = &pn
+	}
+	st.Min, st.Max, st.Avg = num(sqlgen.StatMin), num(sqlgen.StatMax), num(sqlgen.StatAvg)
+	st.Q1, st.Q3, st.SD = num(sqlgen.StatQ1), num(sqlgen.StatQ3), num(sqlgen.StatSD)
+	st.AverageLength, st.PercentEmail, st.PercentURL = num(sqlgen.StatAverageLength), num(sqlgen.StatPercentEmail), num(sqlgen.StatPercentURL)
+	st.PercentJSON, st.PercentState = num(sqlgen.StatPercentJSON), num(sqlgen.StatPercentState)
+	st.Earliest, st.Latest = str(sqlgen.StatEarliest), str(sqlgen.StatLatest)
+	return st, rows.Err()
+}

@@ -1,0 +1,409 @@
+package permissions
+
+import (
+	"container/list"
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"cel.dev/cel-go/common"
+	"cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/parser"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// Grant is what one user may see: tables, columns, and for each table the
+// row filters of the policies that grant it. It implements sqlgen.Access.
+// A Grant is immutable and safe for concurrent use.
+type Grant struct {
+	// Applied names the policies that apply to the user, grant policies
+	// first, in file order.
+	Applied []string
+	tables  map[*semantic.Table]*tableGrant
+}
+
+type tableGrant struct {
+	visible  map[*semantic.Field]bool
+	rules    []boundRule
+	restrict []sqlgen.Expr
+	hidden   map[*semantic.Field]bool
+}
+
+// boundRule is one policy's grant of a table for one user.
+type boundRule struct {
+	policy  string
+	columns map[*semantic.Field]bool
+	rows    sqlgen.Expr // nil: every row
+}
+
+var _ sqlgen.Access = (*Grant)(nil)
+
+// Table implements sqlgen.Access.
+func (g *Grant) Table(t *semantic.Table) bool { return g.tables[t] != nil }
+
+// Field implements sqlgen.Access.
+func (g *Grant) Field(f *semantic.Field) bool {
+	tg := g.tables[f.Table]
+	return tg != nil && tg.visible[f]
+}
+
+// RowFilter implements sqlgen.Access: the OR of the row rules of the
+// policies that grant the table and every field the query reads of it,
+// AND every restriction; ErrForbidden if no policy grants them together.
+func (g *Grant) RowFilter(t *semantic.Table, fields []*semantic.Field) (sqlgen.Expr, error) {
+	tg := g.tables[t]
+	if tg == nil {
+		return nil, sqlgen.ErrForbidden
+	}
+	var ors []sqlgen.Expr
+	covered, everyRow := false, false
+	for _, r := range tg.rules {
+		if !coversAll(r.columns, fields) {
+			continue
+		}
+		covered = true
+		if r.rows == nil {
+			everyRow = true
+			break
+		}
+		ors = append(ors, r.rows)
+	}
+	if !covered {
+		return nil, sqlgen.ErrForbidden
+	}
+	var filter sqlgen.Expr
+	if !everyRow {
+		filter = simplifyOr(ors)
+	}
+	return sqlgen.AndOf(append([]sqlgen.Expr{filter}, tg.restrict...)...), nil
+}
+
+func coversAll(cols map[*semantic.Field]bool, fields []*semantic.Field) bool {
+	for _, f := range fields {
+		if !cols[f] {
+			return false
+		}
+	}
+	return true
+}
+
+// simplifyOr drops rules that grant no row; none left is FALSE.
+func simplifyOr(parts []sqlgen.Expr) sqlgen.Expr {
+	var out []sqlgen.Expr
+	for _, p := range parts {
+		if p == sqlgen.False || p == sqlgen.Null {
+			continue
+		}
+		if p == sqlgen.True {
+			return nil
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return sqlgen.False
+	}
+	return sqlgen.OrOf(out...)
+}
+
+// Everything is a grant of every table, field and row of m: for the model's
+// owner and for tools.
+func Everything(m *semantic.Model) *Grant {
+	g := &Grant{tables: map[*semantic.Table]*tableGrant{}}
+	for _, t := range m.Tables {
+		cols := allColumns(t)
+		g.tables[t] = &tableGrant{visible: cols, rules: []boundRule{{policy: "everything", columns: cols}}}
+	}
+	return g
+}
+
+// Nothing is a grant of nothing at all.
+func Nothing() *Grant { return &Grant{tables: map[*semantic.Table]*tableGrant{}} }
+
+// For returns the grant of principal p. Grants are cached by what the
+// policies read of a user, so users alike share one.
+func (ps *Policies) For(p *auth.Principal, log *slog.Logger) *Grant {
+	vars := activation(p)
+	key := ps.cacheKey(vars)
+	if g, ok := ps.cache.get(key); ok {
+		return g
+	}
+	g := ps.grant(p, vars, log)
+	ps.cache.put(key, g)
+	return g
+}
+
+// activation binds `user` for CEL.
+func activation(p *auth.Principal) map[string]any {
+	groups := p.Groups
+	if groups == nil {
+		groups = []string{}
+	}
+	attrs := p.Attributes
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	return map[string]any{
+		"user.email":      p.Email,
+		"user.first_name": p.FirstName,
+		"user.last_name":  p.LastName,
+		"user.groups":     groups,
+		"user.attributes": attrs,
+	}
+}
+
+// cacheKey is the values of every path the policies read of a user.
+func (ps *Policies) cacheKey(vars map[string]any) string {
+	var b strings.Builder
+	for _, path := range ps.reads {
+		b.WriteString(path)
+		b.WriteByte('=')
+		v, ok := lookup(vars, path)
+		if !ok {
+			b.WriteString("∅")
+		} else {
+			enc, _ := json.Marshal(v)
+			b.Write(enc)
+		}
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// lookup finds a read path's value: user.attributes.state is the state
+// attribute.
+func lookup(vars map[string]any, path string) (any, bool) {
+	for root, v := range vars {
+		if path == root {
+			return v, true
+		}
+		if rest, ok := strings.CutPrefix(path, root+"."); ok {
+			m, isMap := v.(map[string]any)
+			if !isMap {
+				return nil, false
+			}
+			key, _, _ := strings.Cut(rest, ".")
+			x, found := m[key]
+			return x, found
+		}
+	}
+	return nil, false
+}
+
+func (ps *Policies) grant(p *auth.Principal, vars map[string]any, log *slog.Logger) *Grant {
+	g := &Grant{tables: map[*semantic.Table]*tableGrant{}}
+	applies := func(pol *policy) bool {
+		if pol.when == nil {
+			return true
+		}
+		out, _, err := pol.when.Eval(vars)
+		if err != nil {
+			if log != nil {
+				log.Warn("policy condition fails for user: the policy does not apply", "policy", pol.name, "user", p.Email, "err", err.Error())
+			}
+			return false
+		}
+		return out.Value() == true
+	}
+	for _, pol := range ps.policies {
+		if !applies(pol) {
+			continue
+		}
+		g.Applied = append(g.Applied, pol.name)
+		for _, t := range pol.order {
+			r := pol.tables[t]
+			tg := g.table(t)
+			for f := range r.columns {
+				tg.visible[f] = true
+			}
+			br := boundRule{policy: pol.name, columns: r.columns}
+			if r.rows != nil {
+				var errs []error
+				br.rows, errs = r.rows.BindErrors(vars)
+				if len(errs) > 0 && log != nil {
+					log.Warn("row rule fails for user: the failing part grants nothing", "policy", pol.name, "table", t.Name, "user", p.Email, "err", errs[0].Error())
+				}
+			}
+			tg.rules = append(tg.rules, br)
+		}
+	}
+	for _, pol := range ps.restrict {
+		if !applies(pol) {
+			continue
+		}
+		g.Applied = append(g.Applied, pol.name)
+		for _, t := range pol.order {
+			tg := g.tables[t]
+			if tg == nil {
+				continue
+			}
+			r := pol.tables[t]
+			for f := range r.columns {
+				delete(tg.visible, f)
+				tg.hidden[f] = true
+			}
+			if r.rows != nil {
+				rows, errs := r.rows.BindErrors(vars)
+				if len(errs) > 0 && log != nil {
+					log.Warn("restrict rule fails for user: it keeps no rows", "policy", pol.name, "table", t.Name, "user", p.Email, "err", errs[0].Error())
+				}
+				if rows == sqlgen.Null {
+					rows = sqlgen.False
+				}
+				tg.restrict = append(tg.restrict, rows)
+			}
+		}
+	}
+	// A hidden column is hidden from every rule's grant too.
+	for _, tg := range g.tables {
+		if len(tg.hidden) == 0 {
+			continue
+		}
+		for i, r := range tg.rules {
+			cols := make(map[*semantic.Field]bool, len(r.columns))
+			for f := range r.columns {
+				if !tg.hidden[f] {
+					cols[f] = true
+				}
+			}
+			tg.rules[i].columns = cols
+		}
+	}
+	return g
+}
+
+func (g *Grant) table(t *semantic.Table) *tableGrant {
+	tg := g.tables[t]
+	if tg == nil {
+		tg = &tableGrant{visible: map[*semantic.Field]bool{}, hidden: map[*semantic.Field]bool{}}
+		g.tables[t] = tg
+	}
+	return tg
+}
+
+// Policies names the policies that grant table t to this user.
+func (g *Grant) Policies(t *semantic.Table) []string {
+	tg := g.tables[t]
+	if tg == nil {
+		return nil
+	}
+	var out []string
+	for _, r := range tg.rules {
+		if !slices.Contains(out, r.policy) {
+			out = append(out, r.policy)
+		}
+	}
+	return out
+}
+
+// userReads lists the paths of `user` a condition reads, from its source.
+func userReads(src string) []string {
+	p, err := parser.NewParser(parser.Macros(parser.AllMacros...))
+	if err != nil {
+		return nil
+	}
+	parsed, iss := p.Parse(common.NewTextSource(src))
+	if len(iss.GetErrors()) > 0 {
+		return nil
+	}
+	var out []string
+	var walk func(e ast.Expr)
+	walk = func(e ast.Expr) {
+		if e.Kind() == ast.SelectKind {
+			var path []string
+			x := e
+			for x.Kind() == ast.SelectKind {
+				path = append([]string{x.AsSelect().FieldName()}, path...)
+				x = x.AsSelect().Operand()
+			}
+			if x.Kind() == ast.IdentKind && x.AsIdent() == "user" {
+				if len(path) > 2 {
+					path = path[:2]
+				}
+				out = append(out, "user."+strings.Join(path, "."))
+				return
+			}
+		}
+		switch e.Kind() {
+		case ast.CallKind:
+			c := e.AsCall()
+			if c.IsMemberFunction() {
+				walk(c.Target())
+			}
+			for _, a := range c.Args() {
+				walk(a)
+			}
+		case ast.SelectKind:
+			walk(e.AsSelect().Operand())
+		case ast.ListKind:
+			for _, x := range e.AsList().Elements() {
+				walk(x)
+			}
+		case ast.MapKind:
+			for _, ent := range e.AsMap().Entries() {
+				walk(ent.AsMapEntry().Key())
+				walk(ent.AsMapEntry().Value())
+			}
+		case ast.ComprehensionKind:
+			c := e.AsComprehension()
+			walk(c.IterRange())
+			walk(c.AccuInit())
+			walk(c.LoopCondition())
+			walk(c.LoopStep())
+			walk(c.Result())
+		}
+	}
+	walk(parsed.Expr())
+	return out
+}
+
+// grantCache is a bounded LRU of grants by cache key, safe for concurrent
+// use.
+type grantCache struct {
+	mu    sync.Mutex
+	max   int
+	items map[string]*list.Element
+	order *list.List
+}
+
+type cacheEntry struct {
+	key string
+	g   *Grant
+}
+
+func newGrantCache(max int) *grantCache {
+	if max <= 0 {
+		max = 10_000
+	}
+	return &grantCache{max: max, items: map[string]*list.Element{}, order: list.New()}
+}
+
+func (c *grantCache) get(key string) (*Grant, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[key]; ok {
+		c.order.MoveToFront(el)
+		return el.Value.(*cacheEntry).g, true
+	}
+	return nil, false
+}
+
+func (c *grantCache) put(key string, g *Grant) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[key]; ok {
+		el.Value.(*cacheEntry).g = g
+		c.order.MoveToFront(el)
+		return
+	}
+	c.items[key] = c.order.PushFront(&cacheEntry{key: key, g: g})
+	for c.order.Len() > c.max {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.items, last.Value.(*cacheEntry).key)
+	}
+}

@@ -1,0 +1,196 @@
+package permissions_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/permissions"
+	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+func samplePolicies(t *testing.T) (*semantic.Model, *permissions.Policies) {
+	t.Helper()
+	m := sampleModel(t)
+	ps, err := permissions.Compile(fixtures.PolicyFile, fixtures.Policy(), m, permissions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, ps
+}
+
+func persona(groups []string, attrs map[string]any) *auth.Principal {
+	return &auth.Principal{Email: "someone@example.com", Groups: groups, Attributes: attrs}
+}
+
+// visibleColumns lists, per visible table, its visible fields.
+func visibleColumns(m *semantic.Model, g *permissions.Grant) string {
+	var b strings.Builder
+	for _, t := range m.Tables {
+		if !g.Table(t) {
+			continue
+		}
+		var hidden []string
+		for _, f := range t.Fields {
+			if !g.Field(f) {
+				hidden = append(hidden, f.Name)
+			}
+		}
+		b.WriteString(t.Name)
+		if len(hidden) > 0 {
+			b.WriteString(" -" + strings.Join(hidden, ","))
+		}
+		b.WriteString("; ")
+	}
+	return b.String()
+}
+
+func TestGrant_personas(t *testing.T) {
+	m, ps := samplePolicies(t)
+	tx := map[string]any{"state": "TX"}
+	tests := []struct {
+		name      string
+		p         *auth.Principal
+		applied   string
+		visible   string
+		peopleRow string // the row filter of PEOPLE for a query of NAME
+	}{
+		{"admin", persona([]string{"admin"}, nil), "admins", "ORDERS; PEOPLE; PRODUCTS; REVIEWS; ", "all"},
+		{"analyst", persona([]string{"analyst"}, nil), "analysts", "ORDERS; PEOPLE -ADDRESS,EMAIL,PASSWORD,BIRTH_DATE; PRODUCTS; REVIEWS; ", "all"},
+		{"sales", persona([]string{"sales"}, tx), "sales", "ORDERS; PEOPLE -EMAIL,PASSWORD; PRODUCTS; ", `"t"."STATE" = $1 [TX]`},
+		{"sales without state", persona([]string{"sales"}, nil), "sales", "ORDERS; PEOPLE -EMAIL,PASSWORD; PRODUCTS; ", "FALSE []"},
+		{"product", persona([]string{"product"}, nil), "product", "PRODUCTS; REVIEWS -REVIEWER; ", "forbidden"},
+		{"nobody", persona(nil, nil), "", "", "forbidden"},
+		{"sales and product", persona([]string{"product", "sales"}, tx), "sales,product", "ORDERS; PEOPLE -EMAIL,PASSWORD; PRODUCTS; REVIEWS -REVIEWER; ", `"t"."STATE" = $1 [TX]`},
+		{"analyst and sales", persona([]string{"analyst", "sales"}, tx), "analysts,sales", "ORDERS; PEOPLE -EMAIL,PASSWORD; PRODUCTS; REVIEWS; ", "all"},
+	}
+	people := m.TableByName("PEOPLE")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := ps.For(tt.p, nil)
+			if got := strings.Join(g.Applied, ","); got != tt.applied {
+				t.Errorf("applied %q, want %q", got, tt.applied)
+			}
+			if got := visibleColumns(m, g); got != tt.visible {
+				t.Errorf("visible:\n got %s\nwant %s", got, tt.visible)
+			}
+			if got := rowFilter(g, people, "NAME"); got != tt.peopleRow {
+				t.Errorf("PEOPLE rows: got %s, want %s", got, tt.peopleRow)
+			}
+		})
+	}
+}
+
+func rowFilter(g *permissions.Grant, t *semantic.Table, fields ...string) string {
+	var fs []*semantic.Field
+	for _, name := range fields {
+		fs = append(fs, t.Field(name))
+	}
+	f, err := g.RowFilter(t, fs)
+	switch {
+	case errors.Is(err, sqlgen.ErrForbidden):
+		return "forbidden"
+	case err != nil:
+		return err.Error()
+	case f == nil:
+		return "all"
+	}
+	sql, args := sqlgen.Render(sqlgen.DuckDB{}, f, t, "t")
+	return sql + " " + fmt.Sprint(args)
+}
+
+// TestGrant_columnsTogether: a query of PEOPLE.ADDRESS by an analyst who is
+// also in sales reads only the rows of the policy that grants ADDRESS.
+func TestGrant_columnsTogether(t *testing.T) {
+	m, ps := samplePolicies(t)
+	g := ps.For(persona([]string{"analyst", "sales"}, map[string]any{"state": "TX"}), nil)
+	people := m.TableByName("PEOPLE")
+	for _, tt := range []struct {
+		fields []string
+		want   string
+	}{
+		{[]string{"NAME"}, "all"},
+		{[]string{"NAME", "ADDRESS"}, `"t"."STATE" = $1 [TX]`},
+		{[]string{"EMAIL"}, "forbidden"},
+		{nil, "all"},
+	} {
+		if got := rowFilter(g, people, tt.fields...); got != tt.want {
+			t.Errorf("%v: got %s, want %s", tt.fields, got, tt.want)
+		}
+	}
+}
+
+const restrictPolicy = `version: 1
+policies:
+  - name: everyone
+    tables:
+      ORDERS:
+        columns: 'column.semantic_type != "type/Discount"'
+      PEOPLE:
+        rows: row.STATE in user.attributes.states
+  - name: broken
+    when: user.attributes.level > 3
+    tables: [PRODUCTS]
+restrict:
+  - name: contractors
+    when: '"contractor" in user.groups'
+    tables:
+      ORDERS:
+        rows: row.CREATED_AT >= timestamp("2024-01-01T00:00:00Z")
+        hide: [TAX]
+`
+
+func TestGrant_restrictAndConditions(t *testing.T) {
+	m := sampleModel(t)
+	ps, err := permissions.Compile("p.yaml", []byte(restrictPolicy), m, permissions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders, people, products := m.TableByName("ORDERS"), m.TableByName("PEOPLE"), m.TableByName("PRODUCTS")
+	plain := ps.For(persona(nil, map[string]any{"states": []any{"TX", "OK"}, "level": "high"}), nil)
+	if plain.Field(orders.Field("DISCOUNT")) || !plain.Field(orders.Field("TAX")) {
+		t.Error("a column condition should hide DISCOUNT only")
+	}
+	if plain.Table(products) {
+		t.Error("a when that fails (a string compared with a number) must not apply")
+	}
+	if got := rowFilter(plain, people, "NAME"); got != `"t"."STATE" IN ($1, $2) [TX OK]` {
+		t.Errorf("PEOPLE rows: %s", got)
+	}
+	contractor := ps.For(persona([]string{"contractor"}, nil), nil)
+	if contractor.Field(orders.Field("TAX")) {
+		t.Error("restrict should hide TAX")
+	}
+	if got := rowFilter(contractor, orders, "ID"); !strings.HasPrefix(got, `"t"."CREATED_AT" >= $1`) {
+		t.Errorf("restricted ORDERS rows: %s", got)
+	}
+	if got := rowFilter(contractor, orders, "TAX"); got != "forbidden" {
+		t.Errorf("a hidden column is forbidden, got %s", got)
+	}
+	if got := rowFilter(contractor, people, "NAME"); got != "FALSE []" {
+		t.Errorf("a missing attribute matches no row, got %s", got)
+	}
+	if !slices.Equal(contractor.Applied, []string{"everyone", "contractors"}) {
+		t.Errorf("applied %v", contractor.Applied)
+	}
+}
+
+// TestFor_cache: users alike (same groups, same state) share one grant;
+// what the policies do not read (the email) does not split the cache.
+func TestFor_cache(t *testing.T) {
+	_, ps := samplePolicies(t)
+	a := ps.For(&auth.Principal{Email: "a@x", Groups: []string{"sales"}, Attributes: map[string]any{"state": "TX", "shoe": 42}}, nil)
+	b := ps.For(&auth.Principal{Email: "b@x", Groups: []string{"sales"}, Attributes: map[string]any{"state": "TX"}}, nil)
+	c := ps.For(&auth.Principal{Email: "c@x", Groups: []string{"sales"}, Attributes: map[string]any{"state": "CA"}}, nil)
+	if a != b {
+		t.Error("two sales users of TX do not share a grant")
+	}
+	if a == c {
+		t.Error("users of TX and CA share a grant")
+	}
+}

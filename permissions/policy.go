@@ -1,0 +1,421 @@
+package permissions
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+	"gopkg.in/yaml.v3"
+
+	"github.com/agentlayer/agentlayer/internal/yamldoc"
+	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// Version is the policy file format this package reads.
+const Version = 1
+
+// Error lists every problem found in a policy file, sorted by position.
+type Error = yamldoc.Error
+
+// Policies is a compiled policy file: every CEL rule checked and prepared
+// once. It is immutable and safe for concurrent use; For computes a user's
+// grant.
+type Policies struct {
+	model    *semantic.Model
+	file     string
+	policies []*policy // grant policies, in file order
+	restrict []*policy // restrict policies, in file order
+	reads    []string  // what any rule reads of a user, for cache keys
+	cache    *grantCache
+}
+
+// policy is one entry of the file.
+type policy struct {
+	name     string
+	restrict bool
+	when     cel.Program // nil: applies to everyone
+	whenSrc  string
+	tables   map[*semantic.Table]*tableRule
+	order    []*semantic.Table
+}
+
+// tableRule is what a policy says of one table.
+type tableRule struct {
+	columns map[*semantic.Field]bool // granted (grant policies) or hidden (restrict)
+	rows    *sqlgen.CELFilter        // nil: every row
+	rowsSrc string
+}
+
+// Options configure Compile. The zero value means every default.
+type Options struct {
+	// CacheSize bounds the grants kept per distinct user; 0 means 10,000.
+	CacheSize int
+}
+
+// Load reads and compiles the policy file at path against model m.
+func Load(path string, m *semantic.Model, opts Options) (*Policies, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read policy: %w", err)
+	}
+	return Compile(path, data, m, opts)
+}
+
+// Compile reads and compiles a policy file against model m; file names it
+// in errors. Every problem is reported, at its file:line:col, as an *Error:
+// unknown keys, tables and columns, CEL syntax and type errors, and rules
+// that cannot be translated to SQL exactly.
+func Compile(file string, data []byte, m *semantic.Model, opts Options) (*Policies, error) {
+	doc, root := yamldoc.Parse(file, data)
+	if root == nil {
+		return nil, doc.Err()
+	}
+	c := &compiler{doc: doc, m: m, ps: &Policies{model: m, file: file}, reads: map[string]bool{}}
+	if err := c.compile(root); err != nil {
+		return nil, err
+	}
+	if err := doc.Err(); err != nil {
+		return nil, err
+	}
+	for r := range c.reads {
+		c.ps.reads = append(c.ps.reads, r)
+	}
+	slices.Sort(c.ps.reads)
+	c.ps.cache = newGrantCache(opts.CacheSize)
+	return c.ps, nil
+}
+
+type compiler struct {
+	doc   *yamldoc.Doc
+	m     *semantic.Model
+	ps    *Policies
+	reads map[string]bool
+	user  *cel.Env // `user` alone, for when
+	cols  *cel.Env // `column`, for column conditions
+	envs  map[*semantic.Table]*cel.Env
+}
+
+// userVariables declares `user`.
+func userVariables() []cel.EnvOption {
+	return []cel.EnvOption{
+		cel.Variable("user.email", cel.StringType),
+		cel.Variable("user.first_name", cel.StringType),
+		cel.Variable("user.last_name", cel.StringType),
+		cel.Variable("user.groups", cel.ListType(cel.StringType)),
+		cel.Variable("user.attributes", cel.MapType(cel.StringType, cel.DynType)),
+	}
+}
+
+func (c *compiler) compile(root *yaml.Node) error {
+	d := c.doc
+	top := d.Mapping(root, "the policy file", "version", "policies", "restrict")
+	if top == nil {
+		return nil
+	}
+	v := d.Require(top, root, "the policy file", "version")
+	if v == nil {
+		return nil
+	}
+	if version, ok := d.Int(v, "version"); !ok {
+		return nil
+	} else if version != Version {
+		d.Errorf(v, "unsupported policy version %d (this agentlayer reads version %d)", version, Version)
+		return nil
+	}
+	var err error
+	if c.user, err = cel.NewEnv(append(semantic.EnvOptions(), userVariables()...)...); err != nil {
+		return err
+	}
+	if c.cols, err = cel.NewEnv(
+		cel.Variable("column.name", cel.StringType),
+		cel.Variable("column.table", cel.StringType),
+		cel.Variable("column.semantic_type", cel.StringType),
+		cel.Variable("column.type", cel.StringType),
+	); err != nil {
+		return err
+	}
+	c.envs = map[*semantic.Table]*cel.Env{}
+	names := map[string]int{}
+	for _, section := range []string{"policies", "restrict"} {
+		for _, n := range d.Seq(top[section], section) {
+			if p := c.policy(n, section == "restrict", names); p != nil {
+				if p.restrict {
+					c.ps.restrict = append(c.ps.restrict, p)
+				} else {
+					c.ps.policies = append(c.ps.policies, p)
+				}
+			}
+		}
+	}
+	if top["policies"] == nil && !d.Failed() {
+		d.Errorf(root, "the policy file needs \"policies\": with none, no user sees anything")
+	}
+	return nil
+}
+
+func (c *compiler) policy(n *yaml.Node, restrict bool, names map[string]int) *policy {
+	d := c.doc
+	what := "policy"
+	if restrict {
+		what = "restrict policy"
+	}
+	keys := d.Mapping(n, what, "name", "description", "when", "tables")
+	if keys == nil {
+		return nil
+	}
+	p := &policy{restrict: restrict, tables: map[*semantic.Table]*tableRule{}}
+	if nn := d.Require(keys, n, what, "name"); nn != nil {
+		if name, ok := d.NonEmpty(nn, "name"); ok {
+			if line, dup := names[name]; dup {
+				d.Errorf(nn, "policy name %q is already used (line %d)", name, line)
+			}
+			names[name] = nn.Line
+			p.name = name
+		}
+	}
+	d.String(keys["description"], "description")
+	if w := keys["when"]; w != nil {
+		p.whenSrc, _ = d.NonEmpty(w, "when")
+		if p.whenSrc != "" {
+			p.when = c.userProgram(w)
+		}
+	}
+	tn := d.Require(keys, n, what, "tables")
+	if tn == nil {
+		return p
+	}
+	switch {
+	case tn.Kind == yaml.ScalarNode && tn.Value == "*" && !restrict:
+		for _, t := range c.m.Tables {
+			p.tables[t] = &tableRule{columns: allColumns(t)}
+			p.order = append(p.order, t)
+		}
+	case tn.Kind == yaml.SequenceNode && !restrict:
+		for _, item := range tn.Content {
+			if t := c.table(item, p); t != nil {
+				p.tables[t] = &tableRule{columns: allColumns(t)}
+				p.order = append(p.order, t)
+			}
+		}
+	case tn.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(tn.Content); i += 2 {
+			t := c.table(tn.Content[i], p)
+			if t == nil {
+				continue
+			}
+			if r := c.tableRule(t, tn.Content[i+1], restrict); r != nil {
+				p.tables[t] = r
+				p.order = append(p.order, t)
+			}
+		}
+	case restrict:
+		d.Errorf(tn, "a restrict policy's tables must be a mapping of table names to rows and hide")
+	default:
+		d.Errorf(tn, "tables must be \"*\", a list of table names, or a mapping of table names to columns, hide and rows")
+	}
+	return p
+}
+
+func allColumns(t *semantic.Table) map[*semantic.Field]bool {
+	out := make(map[*semantic.Field]bool, len(t.Fields))
+	for _, f := range t.Fields {
+		out[f] = true
+	}
+	return out
+}
+
+// table resolves a table name of a policy.
+func (c *compiler) table(n *yaml.Node, p *policy) *semantic.Table {
+	name, ok := c.doc.NonEmpty(n, "table name")
+	if !ok {
+		return nil
+	}
+	t := c.m.TableByName(name)
+	if t == nil {
+		var all []string
+		for _, t := range c.m.Tables {
+			all = append(all, t.Name)
+		}
+		if s := yamldoc.Suggest(name, all); s != "" {
+			c.doc.Errorf(n, "unknown table %s (did you mean %s?)", name, s)
+		} else {
+			c.doc.Errorf(n, "unknown table %s (the model has %s)", name, strings.Join(all, ", "))
+		}
+		return nil
+	}
+	if _, dup := p.tables[t]; dup {
+		c.doc.Errorf(n, "table %s appears twice in policy %q", name, p.name)
+		return nil
+	}
+	return t
+}
+
+func (c *compiler) tableRule(t *semantic.Table, n *yaml.Node, restrict bool) *tableRule {
+	d := c.doc
+	if n.Kind == yaml.ScalarNode && (n.Value == "*" || n.ShortTag() == "!!null") && !restrict {
+		return &tableRule{columns: allColumns(t)}
+	}
+	allowed := []string{"columns", "hide", "rows"}
+	if restrict {
+		allowed = []string{"hide", "rows"}
+	}
+	keys := d.Mapping(n, "table "+t.Name, allowed...)
+	if keys == nil {
+		return nil
+	}
+	r := &tableRule{columns: allColumns(t)}
+	if restrict {
+		r.columns = map[*semantic.Field]bool{}
+	}
+	if cn := keys["columns"]; cn != nil {
+		r.columns = c.columns(t, cn)
+	}
+	if hn := keys["hide"]; hn != nil {
+		for f := range c.columns(t, hn) {
+			if restrict {
+				r.columns[f] = true
+			} else {
+				delete(r.columns, f)
+			}
+		}
+	}
+	if rn := keys["rows"]; rn != nil {
+		r.rowsSrc, _ = d.NonEmpty(rn, "rows")
+		if r.rowsSrc != "" {
+			r.rows = c.rowRule(t, rn)
+		}
+	}
+	if restrict && keys["rows"] == nil && keys["hide"] == nil {
+		d.Errorf(n, "a restrict policy's table needs rows or hide")
+	}
+	return r
+}
+
+// columns reads a list of field names or a CEL condition over `column`.
+func (c *compiler) columns(t *semantic.Table, n *yaml.Node) map[*semantic.Field]bool {
+	d := c.doc
+	out := map[*semantic.Field]bool{}
+	if n.Kind == yaml.ScalarNode && n.Value == "*" {
+		return allColumns(t)
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+		prg := c.program(c.cols, n, "column")
+		if prg == nil {
+			return out
+		}
+		for _, f := range t.Fields {
+			v, _, err := prg.Eval(map[string]any{
+				"column.name": f.Name, "column.table": t.Name,
+				"column.semantic_type": f.SemanticType, "column.type": f.Type.Database,
+			})
+			if err != nil {
+				d.Errorf(n, "column condition fails for %s.%s: %v", t.Name, f.Name, err)
+				continue
+			}
+			if v.Value() == true {
+				out[f] = true
+			}
+		}
+		return out
+	}
+	for _, item := range d.Seq(n, "columns") {
+		name, ok := d.NonEmpty(item, "column name")
+		if !ok {
+			continue
+		}
+		f := t.Field(name)
+		if f == nil {
+			var all []string
+			for _, f := range t.Fields {
+				all = append(all, f.Name)
+			}
+			if s := yamldoc.Suggest(name, all); s != "" {
+				d.Errorf(item, "table %s has no field %s (did you mean %s?)", t.Name, name, s)
+			} else {
+				d.Errorf(item, "table %s has no field %s", t.Name, name)
+			}
+			continue
+		}
+		out[f] = true
+	}
+	return out
+}
+
+// program compiles a boolean CEL condition in env; vars names what it may
+// use, for messages.
+func (c *compiler) program(env *cel.Env, n *yaml.Node, vars string) cel.Program {
+	span := c.doc.Span(n)
+	ast, iss := env.Compile(n.Value)
+	if iss.Err() != nil {
+		for _, e := range iss.Errors() {
+			msg := semantic.HumanizeCELMessage(e.Message)
+			if strings.HasPrefix(msg, "undeclared reference") {
+				msg += " (expressions here may use " + vars + ")"
+			}
+			p := span.Problem(e.Location.Line(), e.Location.Column(), msg)
+			c.doc.ErrorAt(p.Pos, "%s", p.Msg)
+		}
+		return nil
+	}
+	if !ast.OutputType().IsExactType(cel.BoolType) {
+		p := span.Problem(1, 0, fmt.Sprintf("the condition must be true or false, not %s", ast.OutputType()))
+		c.doc.ErrorAt(p.Pos, "%s", p.Msg)
+		return nil
+	}
+	prg, err := env.Program(ast)
+	if err != nil {
+		c.doc.Errorf(n, "cannot prepare the condition: %v", err)
+		return nil
+	}
+	return prg
+}
+
+// userProgram compiles a when condition and records what it reads.
+func (c *compiler) userProgram(n *yaml.Node) cel.Program {
+	prg := c.program(c.user, n, "user")
+	if prg != nil {
+		for _, r := range userReads(n.Value) {
+			c.reads[r] = true
+		}
+	}
+	return prg
+}
+
+// rowRule compiles a row rule of table t: CEL over row and user, which
+// must translate to SQL exactly.
+func (c *compiler) rowRule(t *semantic.Table, n *yaml.Node) *sqlgen.CELFilter {
+	if t.Env() == nil {
+		return nil
+	}
+	env, ok := c.envs[t]
+	if !ok {
+		var err error
+		if env, err = t.Env().Extend(userVariables()...); err != nil {
+			c.doc.Errorf(n, "cannot build the environment of table %s: %v", t.Name, err)
+			return nil
+		}
+		c.envs[t] = env
+	}
+	span := c.doc.Span(n)
+	checked, problems := semantic.CheckExpr(t, env, n.Value, span, "user")
+	for _, p := range problems {
+		c.doc.ErrorAt(p.Pos, "%s", p.Msg)
+	}
+	if checked == nil {
+		return nil
+	}
+	f, probs := sqlgen.CompileCEL(t, env, checked)
+	for _, p := range probs {
+		pr := span.Problem(p.Line, p.Col, p.Msg)
+		c.doc.ErrorAt(pr.Pos, "%s", pr.Msg)
+	}
+	if f != nil {
+		for _, r := range f.Reads() {
+			c.reads[r] = true
+		}
+	}
+	return f
+}

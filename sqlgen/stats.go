@@ -1,0 +1,101 @@
+package sqlgen
+
+import "github.com/agentlayer/agentlayer/semantic"
+
+// The statistics a Statistics plan computes, by result column name.
+const (
+	StatRows          = "rows"
+	StatDistinctCount = "distinct_count"
+	StatNonNull       = "non_null"
+	StatMin           = "min"
+	StatMax           = "max"
+	StatAvg           = "avg"
+	StatQ1            = "q1"
+	StatQ3            = "q3"
+	StatSD            = "sd"
+	StatAverageLength = "average_length"
+	StatPercentEmail  = "percent_email"
+	StatPercentURL    = "percent_url"
+	StatPercentJSON   = "percent_json"
+	StatPercentState  = "percent_state"
+	StatEarliest      = "earliest"
+	StatLatest        = "latest"
+)
+
+// usStates are the codes and names percent_state recognises.
+var usStates = []string{
+	"AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
+	"KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY",
+	"NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV",
+	"WI", "WY", "DC",
+	"Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut", "Delaware",
+	"Florida", "Georgia", "Hawaii", "Idaho", "Illinois", "Indiana", "Iowa", "Kansas", "Kentucky",
+	"Louisiana", "Maine", "Maryland", "Massachusetts", "Michigan", "Minnesota", "Mississippi",
+	"Missouri", "Montana", "Nebraska", "Nevada", "New Hampshire", "New Jersey", "New Mexico",
+	"New York", "North Carolina", "North Dakota", "Ohio", "Oklahoma", "Oregon", "Pennsylvania",
+	"Rhode Island", "South Carolina", "South Dakota", "Tennessee", "Texas", "Utah", "Vermont",
+	"Virginia", "Washington", "West Virginia", "Wisconsin", "Wyoming",
+}
+
+// Statistics plans the statistics of one column over the rows of its table
+// the caller may see: one row, its columns named by the Stat constants.
+// Every column has rows, distinct_count and non_null; numbers add min, max,
+// avg, q1, q3 and sd; text adds average_length and the percent_ shares
+// (of non-null values); dates and timestamps add earliest and latest.
+func Statistics(c *Catalog, a Access, t *semantic.Table, col Column, opts Options) (*Plan, error) {
+	q := &Query{Table: t}
+	p := newPlanner(c, a, q, opts)
+	x := p.use(col.Wide)
+	k := col.Wide.Field.Type.Kind
+	sel := &selectStmt{base: t, limit: 1}
+	plan := &Plan{Query: q, opts: p.opts}
+	add := func(name string, e Expr, kind semantic.Kind) {
+		sel.items = append(sel.items, selectItem{x: e, as: name})
+		plan.Outputs = append(plan.Outputs, Output{Name: name, Kind: kind, BaseType: kind.BaseType()})
+	}
+	share := func(cond Expr) Expr {
+		return Agg{Func: "avg", Arg: Case{Whens: []When{{Cond: cond, Then: lit("1.0")}}, Else: lit("0.0")}, Filter: IsNull{X: x, Not: true}}
+	}
+	add(StatRows, Agg{Func: "count"}, semantic.KindBigInteger)
+	add(StatDistinctCount, Agg{Func: "count", Arg: x, Distinct: true}, semantic.KindBigInteger)
+	add(StatNonNull, Agg{Func: "count", Arg: x}, semantic.KindBigInteger)
+	switch {
+	case k.IsNumeric():
+		add(StatMin, Agg{Func: "min", Arg: x}, semantic.KindFloat)
+		add(StatMax, Agg{Func: "max", Arg: x}, semantic.KindFloat)
+		add(StatAvg, Agg{Func: "avg", Arg: x}, semantic.KindFloat)
+		add(StatQ1, Call{Name: "quantile_cont", Args: []Expr{x, lit("0.25")}}, semantic.KindFloat)
+		add(StatQ3, Call{Name: "quantile_cont", Args: []Expr{x, lit("0.75")}}, semantic.KindFloat)
+		add(StatSD, Agg{Func: "stddev_pop", Arg: x}, semantic.KindFloat)
+	case k == semantic.KindText:
+		add(StatAverageLength, Agg{Func: "avg", Arg: Call{Name: "length", Args: []Expr{x}}}, semantic.KindFloat)
+		add(StatPercentEmail, share(Call{Name: "regexp_full_match", Args: []Expr{x, constant(`[^@\s]+@[^@\s]+\.[^@\s]+`)}}), semantic.KindFloat)
+		add(StatPercentURL, share(Call{Name: "regexp_full_match", Args: []Expr{x, constant(`(https?|ftp)://[^\s/$.?#][^\s]*`)}}), semantic.KindFloat)
+		add(StatPercentJSON, share(AndOf(Call{Name: "regexp_matches", Args: []Expr{x, constant(`^\s*[\[{]`)}}, Call{Name: "json_valid", Args: []Expr{x}})), semantic.KindFloat)
+		states := make([]Expr, len(usStates))
+		for i, s := range usStates {
+			states[i] = constant(s)
+		}
+		add(StatPercentState, share(In{X: x, List: states}), semantic.KindFloat)
+	case k.IsTemporal():
+		add(StatEarliest, Agg{Func: "min", Arg: x}, k)
+		add(StatLatest, Agg{Func: "max", Arg: x}, k)
+	}
+	if err := p.finish(plan, sel, nil); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// Values plans the most frequent values of one column over the rows the
+// caller may see, most frequent first: the column and its count.
+func Values(c *Catalog, a Access, t *semantic.Table, col Column, limit int, opts Options) (*Plan, error) {
+	q := &Query{
+		Table:        t,
+		GroupBy:      []Column{col},
+		Aggregations: []Aggregate{{Func: semantic.AggCount, Sort: "desc"}},
+		Filters:      []Condition{{Column: col, Op: "is-not-null"}},
+		Limit:        limit,
+	}
+	return q.Plan(c, a, opts)
+}
