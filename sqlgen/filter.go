@@ -234,7 +234,6 @@ func (co *compiler) filter(f Filter, path string) (Condition, error) {
 	return cond, nil
 }
 
-
 // number reads a JSON number (or a Go number) as int64 when whole, else
 // float64.
 func number(v any) (any, bool) {

@@ -82,14 +82,14 @@ type Plan struct {
 
 // selectStmt is the SELECT a plan renders.
 type selectStmt struct {
-	items    []selectItem
-	base     *semantic.Table
-	joins    []join
-	where    Expr
-	groupBy  []Expr
-	orderBy  []orderItem
-	limit    int
-	offset   int
+	items   []selectItem
+	base    *semantic.Table
+	joins   []join
+	where   Expr
+	groupBy []Expr
+	orderBy []orderItem
+	limit   int
+	offset  int
 }
 
 type selectItem struct {
@@ -196,7 +196,7 @@ func (p *planner) plan() (*Plan, error) {
 			sel.items = append(sel.items, selectItem{x: x, as: out.Name})
 			plan.Outputs = append(plan.Outputs, out)
 		}
-		} else {
+	} else {
 		cols := q.Fields
 		if len(cols) == 0 {
 			for _, w := range q.Table.Wide() {

@@ -127,7 +127,9 @@ func joinPath(path, key string) string {
 	return path + "." + key
 }
 
-func isNull(raw json.RawMessage) bool { return raw == nil || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) }
+func isNull(raw json.RawMessage) bool {
+	return raw == nil || bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
+}
 
 // list decodes a JSON array; a missing or null one is nil.
 func (p *jsonParser) list(raw json.RawMessage, path string) []json.RawMessage {
