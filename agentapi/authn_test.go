@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,12 +37,26 @@ var sampleEngine = sync.OnceValues(func() (*engine.Engine, error) {
 	})
 })
 
+// TestMain runs the tests, then validates every response they received
+// against the OpenAPI document, when the whole suite ran.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if e, err := sampleEngine(); err == nil {
 		e.Close()
 	}
+	if code == 0 && !testing.Short() && runAll() {
+		if problems := validateRecorded(); len(problems) > 0 {
+			fmt.Fprintf(os.Stderr, "responses that do not match openapi.yaml:\n  %s\n", strings.Join(problems, "\n  "))
+			code = 1
+		}
+	}
 	os.Exit(code)
+}
+
+// runAll reports whether no -run filter narrowed the tests.
+func runAll() bool {
+	f := flag.Lookup("test.run")
+	return f == nil || f.Value.String() == ""
 }
 
 // authServer is a real listener serving the handler, with a settable clock
@@ -126,6 +141,7 @@ func call(t *testing.T, method, url string, header map[string]string, body strin
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	record(method, url, resp.StatusCode, string(b))
 	return response{resp.StatusCode, resp.Header, strings.TrimSpace(string(b))}
 }
 

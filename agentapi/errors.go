@@ -7,6 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
+
+	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
 // apiError is an error with its HTTP status and JSON body.
@@ -39,6 +43,67 @@ var (
 	errTooLarge = &apiError{status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
 		Message: fmt.Sprintf("The request body is larger than %d bytes.", MaxBodyBytes)}
 )
+
+var errOverloaded = &apiError{status: http.StatusServiceUnavailable, Code: "overloaded",
+	Message: "Too many queries are running. Retry shortly.", retryAfter: 1}
+
+// mapError turns an error of the engine into its API error: the one place
+// where errors meet status codes. what and id name the table or metric of
+// the route, for 404 messages.
+func (h *handler) mapError(r *http.Request, err error, what string, id int) error {
+	var se *sqlgen.Error
+	var bad *engine.ErrBadToken
+	var qe *engine.QueryError
+	switch {
+	case errors.As(err, &se):
+		ae := &apiError{Message: se.Message, Path: se.Path, Candidates: se.Candidates}
+		switch se.Kind {
+		case sqlgen.KindInvalidFieldID:
+			ae.status, ae.Code = http.StatusBadRequest, "invalid_field_id"
+		case sqlgen.KindPrefixMismatch:
+			ae.status, ae.Code = http.StatusBadRequest, "field_prefix_mismatch"
+		case sqlgen.KindNotFound:
+			ae.status, ae.Code = http.StatusNotFound, "not_found"
+		case sqlgen.KindForbidden:
+			ae.status, ae.Code = http.StatusForbidden, "forbidden"
+		default:
+			ae.status, ae.Code = http.StatusBadRequest, "invalid_request"
+		}
+		return ae
+	case errors.Is(err, engine.ErrNotFound):
+		if what == "table" {
+			return &apiError{status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf("No table found with table_id %d", id)}
+		}
+		return errNotFound
+	case errors.Is(err, engine.ErrForbidden):
+		return errForbidden
+	case errors.As(err, &bad):
+		return &apiError{status: http.StatusBadRequest, Code: "invalid_request", Message: bad.Error(), Path: "query"}
+	case errors.Is(err, engine.ErrOverloaded):
+		return errOverloaded
+	case errors.Is(err, engine.ErrTimeout):
+		return &apiError{status: http.StatusGatewayTimeout, Code: "timeout", Message: "The query took too long."}
+	case errors.As(err, &qe):
+		h.log.ErrorContext(r.Context(), "query failed", "err", qe.Err.Error())
+		return &apiError{status: http.StatusInternalServerError, Code: "query_failed", Message: failedMessage(qe)}
+	}
+	h.log.ErrorContext(r.Context(), "request failed", "err", err.Error())
+	return err
+}
+
+// failedMessage tells a client that its query failed, and the kind of
+// error, but not the database's detail, which could quote a value of a
+// column the client may not see; the detail goes to the log.
+func failedMessage(qe *engine.QueryError) string {
+	kind := "error"
+	if msg := qe.Err.Error(); strings.Contains(msg, " Error: ") {
+		kind = strings.TrimSpace(msg[:strings.Index(msg, " Error: ")]) + " error"
+		if i := strings.LastIndexAny(kind, ":\n"); i >= 0 {
+			kind = strings.TrimSpace(kind[i+1:])
+		}
+	}
+	return "The query failed while running (" + strings.ToLower(kind) + "); the server log has the details."
+}
 
 func badRequest(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, Code: "invalid_request", Message: fmt.Sprintf(format, args...)}

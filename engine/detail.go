@@ -355,6 +355,10 @@ func (e *Engine) topValues(ctx context.Context, g sqlgen.Access, t *semantic.Tab
 		return nil, err
 	}
 	sqlText, args := plan.SQL()
+	key := cacheKey(sqlText, args)
+	if v, ok := e.valueCache.Get(key); ok {
+		return v, nil
+	}
 	rows, err := e.run(ctx, plan, sqlText, args)
 	if err != nil {
 		return nil, err
@@ -368,7 +372,19 @@ func (e *Engine) topValues(ctx context.Context, g sqlgen.Access, t *semantic.Tab
 		return nil, err
 	}
 	slices.SortFunc(values, compareValues)
+	e.valueCache.Put(key, values)
 	return values, nil
+}
+
+// cacheKey identifies a query by its SQL and values: the same field under
+// the same effective row filters.
+func cacheKey(sqlText string, args []any) string {
+	var b strings.Builder
+	b.WriteString(sqlText)
+	for _, a := range args {
+		fmt.Fprintf(&b, "\x00%T:%v", a, a)
+	}
+	return b.String()
 }
 
 func compareValues(a, b any) int {
@@ -422,6 +438,10 @@ func (e *Engine) statistics(ctx context.Context, g sqlgen.Access, t *semantic.Ta
 		return st, err
 	}
 	sqlText, args := plan.SQL()
+	key := cacheKey(sqlText, args)
+	if cached, ok := e.statsCache.Get(key); ok {
+		return cached, nil
+	}
 	rows, err := e.run(ctx, plan, sqlText, args)
 	if err != nil {
 		return st, err
@@ -464,5 +484,9 @@ func (e *Engine) statistics(ctx context.Context, g sqlgen.Access, t *semantic.Ta
 	st.AverageLength, st.PercentEmail, st.PercentURL = num(sqlgen.StatAverageLength), num(sqlgen.StatPercentEmail), num(sqlgen.StatPercentURL)
 	st.PercentJSON, st.PercentState = num(sqlgen.StatPercentJSON), num(sqlgen.StatPercentState)
 	st.Earliest, st.Latest = str(sqlgen.StatEarliest), str(sqlgen.StatLatest)
-	return st, rows.Err()
+	if err := rows.Err(); err != nil {
+		return st, err
+	}
+	e.statsCache.Put(key, st)
+	return st, nil
 }

@@ -16,12 +16,14 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"strconv"
 	"time"
 	_ "time/tzdata" // report time zones work on machines without zoneinfo
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"github.com/agentlayer/agentlayer/internal/lru"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
@@ -79,6 +81,20 @@ type Options struct {
 	// are matched by words, like term queries.
 	Embedder Embedder
 
+	// TokenKey signs query and continuation tokens (HMAC-SHA256, at least 16
+	// bytes); nil means a random key for this process, so that tokens do not
+	// outlive it. PreviousTokenKeys still verify, for key rotation.
+	TokenKey          []byte
+	PreviousTokenKeys [][]byte
+
+	// QueryTimeout ends a query that runs longer; 0 means 30 s.
+	QueryTimeout time.Duration
+	// MaxConcurrentQueries bounds the queries running at once; 0 means one
+	// per core. A query waits at most QueueTimeout (0 means 1 s) for its
+	// turn, then fails with ErrOverloaded.
+	MaxConcurrentQueries int
+	QueueTimeout         time.Duration
+
 	// Logger receives SQL and durations at debug level; nil discards.
 	Logger *slog.Logger
 }
@@ -98,6 +114,12 @@ type Engine struct {
 	log                 *slog.Logger
 	docs                []*searchDoc // the search index
 	embedder            Embedder
+	keys                tokenKeys
+	slots               chan struct{} // one per query allowed to run
+	queryTimeout        time.Duration
+	queueTimeout        time.Duration
+	valueCache          *lru.Cache[string, []any]
+	statsCache          *lru.Cache[string, Statistics]
 }
 
 // New opens the database, runs Setup, loads the model and checks every
@@ -112,17 +134,34 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	zone := time.UTC
+	var err error
 	if opts.TimeZone != "" {
-		var err error
 		if zone, err = time.LoadLocation(opts.TimeZone); err != nil {
 			return nil, fmt.Errorf("engine: time zone %q: %w", opts.TimeZone, err)
 		}
+	}
+	keys, err := newTokenKeys(opts.TokenKey, opts.PreviousTokenKeys)
+	if err != nil {
+		return nil, err
 	}
 	db, err := open(opts)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{db: db, dialect: sqlgen.DuckDB{}, log: log, zone: zone, embedder: opts.Embedder}
+	e := &Engine{db: db, keys: keys, dialect: sqlgen.DuckDB{}, log: log, zone: zone, embedder: opts.Embedder,
+		queryTimeout: opts.QueryTimeout, queueTimeout: opts.QueueTimeout,
+		valueCache: lru.New[string, []any](1000), statsCache: lru.New[string, Statistics](1000)}
+	if e.queryTimeout <= 0 {
+		e.queryTimeout = 30 * time.Second
+	}
+	if e.queueTimeout <= 0 {
+		e.queueTimeout = time.Second
+	}
+	slots := opts.MaxConcurrentQueries
+	if slots <= 0 {
+		slots = runtime.NumCPU()
+	}
+	e.slots = make(chan struct{}, slots)
 	e.planOpts = sqlgen.Options{Dialect: e.dialect, TimeZone: zone, WeekStart: opts.WeekStart,
 		MaxRows: opts.MaxRows, MaxAggregatedRows: opts.MaxAggregatedRows}
 	if err := e.init(ctx, opts); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
@@ -67,9 +68,18 @@ func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *sqlgen.Query
 	return e.run(ctx, plan, sqlText, args)
 }
 
-// ExecutePage runs rows [offset, offset+limit) of q's result for p.
-func (e *Engine) ExecutePage(ctx context.Context, p *auth.Principal, q *sqlgen.Query, offset, limit int) (*Rows, error) {
-	plan, err := e.Plan(ctx, p, q)
+// Page runs rows [offset, offset+limit) of q's result for p, for paging
+// through it: the order is total, so pages neither repeat nor skip rows.
+// Without a limit in the query, the whole result is its row cap (2,000
+// rows, or 10,000 aggregated), not the construct default of 200.
+func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *sqlgen.Query, offset, limit int) (*Rows, error) {
+	a, err := e.access(p)
+	if err != nil {
+		return nil, err
+	}
+	opts := e.planOpts
+	opts.DefaultLimit = math.MaxInt32
+	plan, err := q.Plan(e.catalog, a, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -86,17 +96,58 @@ func (e *Engine) Query(ctx context.Context, p *auth.Principal, req *sqlgen.Reque
 	return e.Execute(ctx, p, q)
 }
 
+// ErrOverloaded is returned when a query waited QueueTimeout for one of the
+// MaxConcurrentQueries slots and none came free.
+var ErrOverloaded = errors.New("too many queries are running; retry shortly")
+
+// ErrTimeout ends a query that ran longer than QueryTimeout.
+var ErrTimeout = errors.New("the query took too long")
+
+// run runs a plan's SQL in one of the engine's slots, under the query
+// timeout; the slot and the timeout last until the rows are closed.
 func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, args []any) (*Rows, error) {
+	release, err := e.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, e.queryTimeout, ErrTimeout)
+	done := func() {
+		cancel()
+		release()
+	}
 	start := time.Now()
 	rows, err := e.db.QueryContext(ctx, sqlText, args...)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		done()
+		if cause := context.Cause(ctx); cause != nil {
+			return nil, cause
 		}
 		return nil, &QueryError{Err: err}
 	}
 	e.log.DebugContext(ctx, "query", "sql", sqlText, "params", len(args), "duration", time.Since(start))
-	return newRows(rows, plan.Outputs, e.zone), nil
+	r := newRows(rows, plan.Outputs, e.zone)
+	r.ctx, r.done = ctx, done
+	return r, nil
+}
+
+// acquire waits for a query slot, at most the queue timeout.
+func (e *Engine) acquire(ctx context.Context) (func(), error) {
+	release := func() { <-e.slots }
+	select {
+	case e.slots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	wait := time.NewTimer(e.queueTimeout)
+	defer wait.Stop()
+	select {
+	case e.slots <- struct{}{}:
+		return release, nil
+	case <-wait.C:
+		return nil, ErrOverloaded
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // QueryError is a query that failed while running in the database. Its

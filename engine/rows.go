@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"database/sql"
 	"encoding/base64"
 	"math"
@@ -21,6 +22,8 @@ import (
 type Rows struct {
 	Columns []Column
 
+	ctx   context.Context
+	done  func() // releases the query's slot and timeout
 	rows  *sql.Rows
 	zone  *time.Location
 	vals  []any
@@ -53,19 +56,34 @@ func (r *Rows) Next() bool {
 // Count is the number of rows read so far.
 func (r *Rows) Count() int { return r.count }
 
-// Err is the error that ended the rows, if any.
+// Err is the error that ended the rows, if any: ErrTimeout, the context's
+// error, or a *QueryError.
 func (r *Rows) Err() error {
-	if r.err != nil {
-		return &QueryError{Err: r.err}
+	err := r.err
+	if err == nil {
+		err = r.rows.Err()
 	}
-	if err := r.rows.Err(); err != nil {
-		return &QueryError{Err: err}
+	if err == nil {
+		return nil
 	}
-	return nil
+	if r.ctx != nil {
+		if cause := context.Cause(r.ctx); cause != nil {
+			return cause
+		}
+	}
+	return &QueryError{Err: err}
 }
 
-// Close releases the rows and cancels what remains of the query.
-func (r *Rows) Close() error { return r.rows.Close() }
+// Close releases the rows, cancels what remains of the query and frees its
+// slot. It may be called more than once.
+func (r *Rows) Close() error {
+	err := r.rows.Close()
+	if r.done != nil {
+		r.done()
+		r.done = nil
+	}
+	return err
+}
 
 // Row returns the current row's values: nil, bool, int64, float64 or
 // string.

@@ -1,12 +1,10 @@
 package permissions
 
 import (
-	"container/list"
 	"encoding/json"
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 
 	"cel.dev/cel-go/common"
 	"cel.dev/cel-go/common/ast"
@@ -129,11 +127,11 @@ func Nothing() *Grant { return &Grant{tables: map[*semantic.Table]*tableGrant{}}
 func (ps *Policies) For(p *auth.Principal, log *slog.Logger) *Grant {
 	vars := activation(p)
 	key := ps.cacheKey(vars)
-	if g, ok := ps.cache.get(key); ok {
+	if g, ok := ps.cache.Get(key); ok {
 		return g
 	}
 	g := ps.grant(p, vars, log)
-	ps.cache.put(key, g)
+	ps.cache.Put(key, g)
 	return g
 }
 
@@ -359,51 +357,4 @@ func userReads(src string) []string {
 	}
 	walk(parsed.Expr())
 	return out
-}
-
-// grantCache is a bounded LRU of grants by cache key, safe for concurrent
-// use.
-type grantCache struct {
-	mu    sync.Mutex
-	max   int
-	items map[string]*list.Element
-	order *list.List
-}
-
-type cacheEntry struct {
-	key string
-	g   *Grant
-}
-
-func newGrantCache(max int) *grantCache {
-	if max <= 0 {
-		max = 10_000
-	}
-	return &grantCache{max: max, items: map[string]*list.Element{}, order: list.New()}
-}
-
-func (c *grantCache) get(key string) (*Grant, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.items[key]; ok {
-		c.order.MoveToFront(el)
-		return el.Value.(*cacheEntry).g, true
-	}
-	return nil, false
-}
-
-func (c *grantCache) put(key string, g *Grant) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.items[key]; ok {
-		el.Value.(*cacheEntry).g = g
-		c.order.MoveToFront(el)
-		return
-	}
-	c.items[key] = c.order.PushFront(&cacheEntry{key: key, g: g})
-	for c.order.Len() > c.max {
-		last := c.order.Back()
-		c.order.Remove(last)
-		delete(c.items, last.Value.(*cacheEntry).key)
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"cel.dev/cel-go/cel"
 	"gopkg.in/yaml.v3"
 
+	"github.com/agentlayer/agentlayer/internal/lru"
 	"github.com/agentlayer/agentlayer/internal/yamldoc"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
@@ -29,7 +30,7 @@ type Policies struct {
 	policies []*policy // grant policies, in file order
 	restrict []*policy // restrict policies, in file order
 	reads    []string  // what any rule reads of a user, for cache keys
-	cache    *grantCache
+	cache    *lru.Cache[string, *Grant]
 }
 
 // policy is one entry of the file.
@@ -84,7 +85,11 @@ func Compile(file string, data []byte, m *semantic.Model, opts Options) (*Polici
 		c.ps.reads = append(c.ps.reads, r)
 	}
 	slices.Sort(c.ps.reads)
-	c.ps.cache = newGrantCache(opts.CacheSize)
+	size := opts.CacheSize
+	if size <= 0 {
+		size = 10_000
+	}
+	c.ps.cache = lru.New[string, *Grant](size)
 	return c.ps, nil
 }
 

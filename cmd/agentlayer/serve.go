@@ -28,12 +28,16 @@ over a semantic model, with embedded DuckDB executing the queries.
 With no --model, serves the built-in sample dataset (a shop shaped like
 Metabase's Sample Database), generated in memory at start at --scale.`
 
-var secretEnv = envVar{"AGENTLAYER_JWT_SECRET", "the JWT shared secret (HS256, at least 32 bytes); --jwt-secret-file takes precedence"}
+var (
+	secretEnv   = envVar{"AGENTLAYER_JWT_SECRET", "the JWT shared secret (HS256, at least 32 bytes); --jwt-secret-file takes precedence"}
+	tokenKeyEnv = envVar{"AGENTLAYER_TOKEN_KEY", "the key that signs query tokens (at least 16 bytes); --token-key-file takes precedence"}
+)
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("serve", "agentlayer serve [flags]", serveHelp, []envVar{secretEnv}, stdout)
+	fs := newFlags("serve", "agentlayer serve [flags]", serveHelp, []envVar{secretEnv, tokenKeyEnv}, stdout)
 	addr := fs.String("addr", "127.0.0.1:3000", "`address` to listen on")
 	model := fs.String("model", "", "semantic model `file` (default: the built-in sample dataset)")
+	policy := fs.String("policy", "", "policy `file`: who sees which tables, columns and rows (default: the sample's policy when serving the sample; with a model and no policy, no user sees anything)")
 	scale := fs.Float64("scale", 1, "scale factor of the built-in sample dataset (1 ≈ 19k orders, 100 ≈ 1.9M)")
 	dbFile := fs.String("db", "", "DuckDB database `file` the model's tables live in (default: a new in-memory database)")
 	readOnly := fs.Bool("read-only", false, "open --db read-only")
@@ -49,6 +53,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var mappings kv
 	fs.Var(&mappings, "group-mapping", "map a JWT group to one of ours, `jwt=ours` (repeatable)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	zone := fs.String("time-zone", "", "report time `zone` for buckets, date filters and timestamps (default UTC)")
+	weekStart := fs.String("week-start", "sunday", "first `day` of week buckets")
+	queryTimeout := fs.Duration("query-timeout", 30*time.Second, "end a query that runs longer")
+	maxQueries := fs.Int("max-concurrent-queries", 0, "queries running at once; more wait briefly, then get 503 (default: one per core)")
+	maxRows := fs.Int("max-rows", 2000, "row cap of a query without aggregation")
+	maxAggRows := fs.Int("max-aggregated-rows", 10000, "row cap of an aggregated query")
+	tokenKeyFile := fs.String("token-key-file", "", "`file` holding the key that signs query tokens (default: $AGENTLAYER_TOKEN_KEY; none: a random key, so tokens end with the process)")
+	var previousKeys list
+	fs.Var(&previousKeys, "previous-token-key-file", "`file` holding a former token key that still verifies, for rotation (repeatable)")
 	if code := parse(fs, args); code >= 0 {
 		return code
 	}
@@ -64,16 +77,43 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 	opts := engine.Options{
-		ModelFile:   *model,
-		Database:    *dbFile,
-		ReadOnly:    *readOnly,
-		Threads:     *threads,
-		MemoryLimit: *memory,
-		Logger:      log,
+		ModelFile:            *model,
+		Database:             *dbFile,
+		ReadOnly:             *readOnly,
+		Threads:              *threads,
+		MemoryLimit:          *memory,
+		TimeZone:             *zone,
+		QueryTimeout:         *queryTimeout,
+		MaxConcurrentQueries: *maxQueries,
+		MaxRows:              *maxRows,
+		MaxAggregatedRows:    *maxAggRows,
+		Logger:               log,
 	}
+	if opts.WeekStart, err = weekday(*weekStart); err != nil {
+		fmt.Fprintf(stderr, "serve: --week-start: %v\n", err)
+		return 2
+	}
+	if key, err := readKey(*tokenKeyFile, tokenKeyEnv.name); err != nil {
+		fmt.Fprintf(stderr, "serve: %v\n", err)
+		return 1
+	} else if key != "" {
+		opts.TokenKey = []byte(key)
+	}
+	for _, f := range previousKeys {
+		key, err := readKey(f, "")
+		if err != nil {
+			fmt.Fprintf(stderr, "serve: %v\n", err)
+			return 1
+		}
+		opts.PreviousTokenKeys = append(opts.PreviousTokenKeys, []byte(key))
+	}
+	opts.PolicyFile = *policy
 	if *model == "" {
 		opts.ModelFile, opts.ModelYAML = fixtures.ModelFile, fixtures.Model()
 		opts.Setup = fixtures.Setup(*scale)
+		if *policy == "" {
+			opts.PolicyFile, opts.PolicyYAML = fixtures.PolicyFile, fixtures.Policy()
+		}
 	} else if explicit["scale"] {
 		fmt.Fprintln(stderr, "serve: --scale applies to the built-in sample dataset only")
 		return 2
@@ -96,7 +136,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "serve: %v\n", err)
 		return 1
 	}
-	secret, err := readSecret(*secretFile)
+	secret, err := readKey(*secretFile, secretEnv.name)
 	if err != nil {
 		fmt.Fprintf(stderr, "serve: %v\n", err)
 		return 1
@@ -200,17 +240,20 @@ func selfCommand() string {
 	return os.Args[0]
 }
 
-// readSecret reads the JWT secret from a file, else from the environment;
-// "" when neither holds one.
-func readSecret(file string) (string, error) {
+// readKey reads a secret from a file, else from the environment variable
+// env; "" when neither holds one.
+func readKey(file, env string) (string, error) {
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return "", fmt.Errorf("read JWT secret: %w", err)
+			return "", fmt.Errorf("read secret: %w", err)
 		}
 		return strings.TrimRight(string(b), "\r\n"), nil
 	}
-	return os.Getenv(secretEnv.name), nil
+	if env == "" {
+		return "", nil
+	}
+	return os.Getenv(env), nil
 }
 
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {

@@ -40,7 +40,7 @@ func token(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	secret, err := readSecret(*secretFile)
+	secret, err := readKey(*secretFile, secretEnv.name)
 	if err != nil {
 		fmt.Fprintf(stderr, "token: %v\n", err)
 		return 1

@@ -1,0 +1,489 @@
+package agentapi
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/engine"
+)
+
+func personaNamed(name string) persona {
+	for _, p := range personas {
+		if p.name == name {
+			return p
+		}
+	}
+	panic("no persona " + name)
+}
+
+// TestErrors answers every error row of API.md with its status and body.
+func TestErrors(t *testing.T) {
+	s := server(t)
+	admin := personaNamed("admin").header(t)
+	sales := personaNamed("sales").header(t)
+	tests := []struct {
+		name, method, path, body string
+		header                   map[string]string
+		status                   int
+		want                     string
+	}{
+		{"a value that does not fit", "POST", "/api/agent/v1/construct-query", `{"table_id":1,"filters":[{"field_id":"t1-5","operation":"equals","value":"lots"}]}`, admin, 400,
+			`{"error":"invalid_request","message":"filters[0].value must be a number for field t1-5 (TOTAL), not \"lots\"","path":"filters[0].value"}`},
+		{"a month of 13", "POST", "/api/agent/v1/construct-query", `{"table_id":1,"filters":[{"field_id":"t1-7","operation":"month-equals","value":13}]}`, admin, 400,
+			`{"error":"invalid_request","message":"filters[0].value must be a month from 1 to 12 for field t1-7 (CREATED_AT), not 13","path":"filters[0].value"}`},
+		{"a malformed field id", "GET", "/api/agent/v1/table/1/field/not-a-valid-id/values", "", admin, 400,
+			`{"error":"invalid_field_id","message":"Invalid field_id format: not-a-valid-id","path":"field_id"}`},
+		{"a field of another prefix", "GET", "/api/agent/v1/metric/3/field/t9-0/values", "", admin, 400,
+			`{"error":"field_prefix_mismatch","message":"field t9-0 does not match expected prefix c3-","path":"field_id"}`},
+		{"a table that is hidden", "GET", "/api/agent/v1/table/4", "", sales, 403,
+			`{"error":"forbidden","message":"You don't have permissions to do that."}`},
+		{"a metric that is hidden", "GET", "/api/agent/v1/metric/3", "", sales, 403,
+			`{"error":"forbidden","message":"You don't have permissions to do that."}`},
+		{"a metric that does not exist", "GET", "/api/agent/v1/metric/999", "", admin, 404,
+			`{"error":"not_found","message":"Not found."}`},
+		{"a table that does not exist", "GET", "/api/agent/v1/table/999999", "", admin, 404,
+			`{"error":"not_found","message":"No table found with table_id 999999"}`},
+		{"a construct on a table that does not exist", "POST", "/api/agent/v1/construct-query", `{"table_id":999999}`, admin, 404,
+			`{"error":"not_found","message":"No table found with table_id 999999","path":"table_id"}`},
+		{"a field index out of range", "GET", "/api/agent/v1/table/1/field/t1-99/values", "", admin, 404,
+			`{"error":"not_found","message":"field t1-99 not found - no column at index 99","path":"field_id"}`},
+		{"a hidden field is a field that does not exist", "GET", "/api/agent/v1/table/2/field/t2-2/values", "", sales, 404,
+			`{"error":"not_found","message":"field t2-2 not found - no column at index 2","path":"field_id"}`},
+		{"a bad table id", "GET", "/api/agent/v1/table/abc", "", admin, 400,
+			`{"error":"invalid_request","message":"table id must be a positive integer, not \"abc\"","path":"id"}`},
+		{"a bad boolean", "GET", "/api/agent/v1/table/1?with-fields=yes", "", admin, 400,
+			`{"error":"invalid_request","message":"with-fields must be true or false, not \"yes\"","path":"with-fields"}`},
+		{"a tampered token", "POST", "/api/agent/v1/execute", `{"query":"eyJ2IjoxLCJwIjp7InRhYmxlIjoiT1JERVJTIn0sInMiOiJ4In0="}`, admin, 400,
+			`{"error":"invalid_request","message":"invalid query token: its signature does not verify","path":"query"}`},
+		{"a token that is not one", "POST", "/api/agent/v1/execute", `{"query":"hello world"}`, admin, 400,
+			`{"error":"invalid_request","message":"invalid query token: it is not base64","path":"query"}`},
+		{"an empty search", "POST", "/api/agent/v1/search", `{"term_queries":[]}`, admin, 400,
+			`{"error":"invalid_request","message":"give term_queries or semantic_queries: at least one non-empty string"}`},
+		{"an unknown search key", "POST", "/api/agent/v1/search", `{"terms":["x"]}`, admin, 400,
+			`{"error":"invalid_request","message":"unknown key \"terms\" in the search request (expected term_queries, semantic_queries)","path":"terms","candidates":["term_queries","semantic_queries"]}`},
+		{"a body that is not JSON", "POST", "/api/agent/v1/construct-query", `{"table_id":`, admin, 400,
+			`{"error":"invalid_request","message":"the request must be a JSON object"}`},
+		{"a request too large", "POST", "/api/agent/v1/construct-query", `{"table_id":1,"filters":[{"field_id":"t1-0","operation":"equals","values":[` + strings.Repeat("1,", MaxBodyBytes/2) + `1]}]}`, admin, 413,
+			`{"error":"request_too_large","message":"The request body is larger than 1048576 bytes."}`},
+		{"a continuation token with company", "POST", "/api/agent/v1/query", `{"continuation_token":"x","table_id":1}`, admin, 400,
+			`{"error":"invalid_request","message":"a continuation request is {\"continuation_token\": \"<token>\"} alone","path":"continuation_token"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := call(t, tt.method, s.srv.URL+tt.path, tt.header, tt.body)
+			if got.status != tt.status || got.body != tt.want {
+				t.Errorf("got %d %s\nwant %d %s", got.status, got.body, tt.status, tt.want)
+			}
+		})
+	}
+}
+
+// constructToken constructs a query as p and returns its token.
+func constructToken(t *testing.T, s *e2e, h map[string]string, request string) string {
+	t.Helper()
+	got := call(t, "POST", s.srv.URL+"/api/agent/v1/construct-query", h, request)
+	if got.status != 200 {
+		t.Fatalf("construct: %d %s", got.status, got.body)
+	}
+	var r struct{ Query string }
+	json.Unmarshal([]byte(got.body), &r)
+	return r.Query
+}
+
+type execResult struct {
+	Status string `json:"status"`
+	Error  string `json:"error"`
+	Data   struct {
+		Cols []map[string]any `json:"cols"`
+		Rows [][]any          `json:"rows"`
+	} `json:"data"`
+	RowCount          int     `json:"row_count"`
+	RunningTime       *int    `json:"running_time"`
+	ContinuationToken *string `json:"continuation_token"`
+}
+
+func execute(t *testing.T, s *e2e, h map[string]string, token string) (int, execResult) {
+	t.Helper()
+	got := call(t, "POST", s.srv.URL+"/api/agent/v1/execute", h, `{"query":"`+token+`"}`)
+	var r execResult
+	if got.status == 202 {
+		if err := json.Unmarshal([]byte(got.body), &r); err != nil {
+			t.Fatalf("execute body: %v\n%s", err, got.body)
+		}
+	}
+	return got.status, r
+}
+
+// TestAgentFlow runs what an agent does — search, inspect, look at values,
+// construct, execute — as the sales persona, and checks the answer with
+// hand-written SQL.
+func TestAgentFlow(t *testing.T) {
+	s := server(t)
+	h := personaNamed("sales").header(t)
+	got := call(t, "POST", s.srv.URL+"/api/agent/v1/search", h, `{"term_queries":"revenu","semantic_queries":["money from orders"]}`)
+	if got.status != 200 || !strings.Contains(got.body, `"name":"Revenue"`) {
+		t.Fatalf("search: %d %s", got.status, got.body)
+	}
+	got = call(t, "GET", s.srv.URL+"/api/agent/v1/metric/1", h, "")
+	if got.status != 200 || !strings.Contains(got.body, `"default_time_dimension_field_id":"c1-7"`) {
+		t.Fatalf("metric: %d %s", got.status, got.body)
+	}
+	got = call(t, "GET", s.srv.URL+"/api/agent/v1/table/1?with-segments=true&with-measures=true", h, "")
+	if got.status != 200 || !strings.Contains(got.body, `"related_by":"USER_ID"`) || !strings.Contains(got.body, `"name":"Large orders"`) {
+		t.Fatalf("table: %d %s", got.status, got.body)
+	}
+	got = call(t, "GET", s.srv.URL+"/api/agent/v1/table/1/field/t1-25/values", h, "")
+	if got.status != 200 || !strings.Contains(got.body, `"values":["Doohickey","Gadget","Gizmo","Widget"]`) || !strings.Contains(got.body, `"distinct-count":4`) {
+		t.Fatalf("values: %d %s", got.status, got.body)
+	}
+	tok := constructToken(t, s, h, `{"metric_id":1,"filters":[{"field_id":"c1-25","operation":"equals","value":"Gizmo"}],"group_by":[{"field_id":"c1-7","field_granularity":"year"}]}`)
+	code, r := execute(t, s, h, tok)
+	if code != 202 || r.Status != "completed" || r.RunningTime == nil {
+		t.Fatalf("execute: %d %+v", code, r)
+	}
+	want := handRows(t, s.e.DB(), `SELECT date_trunc('year', o.CREATED_AT), sum(o.TOTAL) FROM ORDERS o JOIN PRODUCTS p ON p.ID = o.PRODUCT_ID
+		WHERE p.CATEGORY = 'Gizmo' AND o.USER_ID IN (SELECT ID FROM PEOPLE WHERE STATE = 'TX') GROUP BY 1 ORDER BY 1`)
+	var gotRows [][]string
+	for _, row := range r.Data.Rows {
+		gotRows = append(gotRows, canonRow(row))
+	}
+	if d := diffRows(gotRows, want); d != "" {
+		t.Errorf("%s\ngot %v\nwant %v", d, gotRows, want)
+	}
+	if len(r.Data.Cols) != 2 || r.Data.Cols[1]["display_name"] != "Revenue" || r.Data.Cols[0]["unit"] != "year" {
+		t.Errorf("cols %v", r.Data.Cols)
+	}
+}
+
+// TestTokens: a token is not bound to a user — it is planned again for
+// whoever executes it; tampering is refused.
+func TestTokens(t *testing.T) {
+	s := server(t)
+	admin, sales, product, analyst := personaNamed("admin").header(t), personaNamed("sales").header(t), personaNamed("product").header(t), personaNamed("analyst").header(t)
+	count := constructToken(t, s, admin, `{"table_id":2,"aggregations":[{"function":"count"}]}`)
+	for _, tt := range []struct {
+		who    map[string]string
+		status int
+		want   string
+	}{
+		{admin, 202, `SELECT count(*) FROM PEOPLE`},
+		{sales, 202, `SELECT count(*) FROM PEOPLE WHERE STATE = 'TX'`},
+		{product, 403, ``},
+	} {
+		code, r := execute(t, s, tt.who, count)
+		if code != tt.status {
+			t.Errorf("execute: %d, want %d", code, tt.status)
+			continue
+		}
+		if code == 202 {
+			if d := diffRows([][]string{canonRow(r.Data.Rows[0])}, handRows(t, s.e.DB(), tt.want)); d != "" {
+				t.Errorf("%s: %v", tt.want, r.Data.Rows)
+			}
+		}
+	}
+	emails := constructToken(t, s, admin, `{"table_id":2,"fields":[{"field_id":"t2-0"},{"field_id":"t2-2"}],"limit":2}`)
+	got := call(t, "POST", s.srv.URL+"/api/agent/v1/execute", analyst, `{"query":"`+emails+`"}`)
+	if got.status != 404 || !strings.Contains(got.body, "field t2-2 not found") {
+		t.Errorf("an admin's token naming a field the analyst may not see: %d %s", got.status, got.body)
+	}
+	// Flip a byte of the logical query: the signature no longer verifies.
+	raw, _ := base64.StdEncoding.DecodeString(count)
+	tampered := strings.Replace(string(raw), `"PEOPLE"`, `"ORDERS"`, 1)
+	got = call(t, "POST", s.srv.URL+"/api/agent/v1/execute", admin, `{"query":"`+base64.StdEncoding.EncodeToString([]byte(tampered))+`"}`)
+	if got.status != 400 || !strings.Contains(got.body, "signature does not verify") {
+		t.Errorf("tampered token: %d %s", got.status, got.body)
+	}
+	if strings.Contains(string(raw), "SELECT") {
+		t.Errorf("a token carries SQL: %s", raw)
+	}
+}
+
+// TestQuery_paging pages through 450 rows with /v1/query: 200, 200, 50,
+// none lost or repeated, every page authorized again.
+func TestQuery_paging(t *testing.T) {
+	s := server(t)
+	for _, who := range []string{"admin", "sales"} {
+		t.Run(who, func(t *testing.T) {
+			p := personaNamed(who)
+			h := p.header(t)
+			body := `{"table_id":1,"fields":[{"field_id":"t1-0"},{"field_id":"t1-5"}],"limit":450}`
+			var ids [][]string
+			var sizes []int
+			for page := 0; ; page++ {
+				got := call(t, "POST", s.srv.URL+"/api/agent/v1/query", h, body)
+				if got.status != 202 {
+					t.Fatalf("page %d: %d %s", page, got.status, got.body)
+				}
+				var r execResult
+				if err := json.Unmarshal([]byte(got.body), &r); err != nil || r.Status != "completed" {
+					t.Fatalf("page %d: %v %s", page, err, got.body)
+				}
+				sizes = append(sizes, r.RowCount)
+				for _, row := range r.Data.Rows {
+					ids = append(ids, canonRow(row))
+				}
+				if r.ContinuationToken == nil {
+					break
+				}
+				body = `{"continuation_token":"` + *r.ContinuationToken + `"}`
+			}
+			if fmt.Sprint(sizes) != "[200 200 50]" {
+				t.Errorf("pages of %v rows, want [200 200 50]", sizes)
+			}
+			want := handRows(t, s.e.DB(), "SELECT ID, TOTAL FROM ORDERS WHERE "+ordersWhere(p)+" ORDER BY ID LIMIT 450")
+			if d := diffRows(ids, want); d != "" {
+				t.Error(d)
+			}
+		})
+	}
+	// A continuation token is authorized again for whoever sends it.
+	admin := personaNamed("admin").header(t)
+	got := call(t, "POST", s.srv.URL+"/api/agent/v1/query", admin, `{"table_id":2,"fields":[{"field_id":"t2-2"}],"limit":300}`)
+	var r execResult
+	json.Unmarshal([]byte(got.body), &r)
+	if r.ContinuationToken == nil {
+		t.Fatalf("no continuation: %s", got.body)
+	}
+	got = call(t, "POST", s.srv.URL+"/api/agent/v1/query", personaNamed("analyst").header(t), `{"continuation_token":"`+*r.ContinuationToken+`"}`)
+	if got.status != 404 {
+		t.Errorf("an admin's continuation of emails, sent by an analyst: %d %s", got.status, got.body)
+	}
+	// An aggregate fits one page: no continuation.
+	got = call(t, "POST", s.srv.URL+"/api/agent/v1/query", admin, `{"table_id":1,"aggregations":[{"function":"count"}]}`)
+	if !strings.Contains(got.body, `"continuation_token":null`) {
+		t.Errorf("aggregate: %s", got.body)
+	}
+}
+
+// TestExecute_rowCaps: a detail query returns at most 2,000 rows, whatever
+// its limit.
+func TestExecute_rowCaps(t *testing.T) {
+	s := server(t)
+	h := personaNamed("admin").header(t)
+	tok := constructToken(t, s, h, `{"table_id":1,"fields":[{"field_id":"t1-0"}],"limit":100000}`)
+	code, r := execute(t, s, h, tok)
+	if code != 202 || r.RowCount != 2000 || len(r.Data.Rows) != 2000 {
+		t.Errorf("execute: %d, %d rows", code, r.RowCount)
+	}
+}
+
+// slowServer serves a table of a trillion rows: a sum over it runs far
+// longer than any test, unless it is cancelled.
+func slowServer(t *testing.T, opts engine.Options) (*httptest.Server, *engine.Engine) {
+	t.Helper()
+	opts.ModelFile = "slow.yaml"
+	opts.ModelYAML = []byte(`version: 1
+tables:
+  - id: 1
+    name: HUGE
+    source: {sql: "SELECT range AS ID FROM range(1000000000000)"}
+    fields:
+      - {name: ID, semantic_type: type/PK}
+  - id: 2
+    name: SMALL
+    source: {sql: "SELECT range AS ID FROM range(10)"}
+    fields:
+      - {name: ID, semantic_type: type/PK}
+`)
+	opts.Unrestricted = true
+	e, err := engine.New(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := auth.NewVerifier(auth.VerifierOptions{Secret: testSecret})
+	srv := httptest.NewServer(New(e, Options{Verifier: v}))
+	t.Cleanup(func() {
+		srv.Close()
+		e.Close()
+	})
+	return srv, e
+}
+
+const (
+	slowQuery  = `{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-0"}]}`
+	quickQuery = `{"table_id":2,"aggregations":[{"function":"count"}]}`
+)
+
+func bearer(t *testing.T) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + hs256(t, jwt.MapClaims{"email": "x@example.com", "iat": time.Now().Unix()})}
+}
+
+// TestExecute_cancel closes the client's connection during a query that
+// would run for minutes: DuckDB stops working on it, and its slot frees.
+func TestExecute_cancel(t *testing.T) {
+	srv, _ := slowServer(t, engine.Options{MaxConcurrentQueries: 1, QueueTimeout: 30 * time.Second})
+	before := runtime.NumGoroutine()
+	h := bearer(t)
+	tok := constructTokenAt(t, srv.URL, h, slowQuery)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/agent/v1/execute", strings.NewReader(`{"query":"`+tok+`"}`))
+		req.Header.Set("Authorization", h["Authorization"])
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // let the query start
+	cancel()
+	<-done
+	// The one slot comes free only once DuckDB has given the query up; a
+	// second query takes it and answers.
+	start := time.Now()
+	code, r := executeAt(t, srv.URL, h, constructTokenAt(t, srv.URL, h, quickQuery))
+	if code != 202 || r.Status != "completed" {
+		t.Fatalf("after cancel: %d %+v", code, r)
+	}
+	t.Logf("the next query ran %v after the cancel", time.Since(start).Round(time.Millisecond))
+	checkGoroutines(t, before)
+}
+
+// TestExecute_overloaded saturates the bound on concurrent queries: the
+// next query waits its queue time, then gets 503 with Retry-After.
+func TestExecute_overloaded(t *testing.T) {
+	srv, _ := slowServer(t, engine.Options{MaxConcurrentQueries: 1, QueueTimeout: 100 * time.Millisecond})
+	before := runtime.NumGoroutine()
+	h := bearer(t)
+	tok := constructTokenAt(t, srv.URL, h, slowQuery)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/agent/v1/execute", strings.NewReader(`{"query":"`+tok+`"}`))
+		req.Header.Set("Authorization", h["Authorization"])
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	// Poll with a quick query until the slow one holds the only slot.
+	quick := constructTokenAt(t, srv.URL, h, quickQuery)
+	deadline := time.Now().Add(20 * time.Second)
+	var got response
+	for time.Now().Before(deadline) {
+		got = call(t, "POST", srv.URL+"/api/agent/v1/execute", h, `{"query":"`+quick+`"}`)
+		if got.status == 503 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got.status != 503 || got.header.Get("Retry-After") != "1" ||
+		got.body != `{"error":"overloaded","message":"Too many queries are running. Retry shortly."}` {
+		t.Errorf("saturated: %d %v %s", got.status, got.header.Get("Retry-After"), got.body)
+	}
+	cancel()
+	<-done
+	checkGoroutines(t, before)
+}
+
+// TestExecute_timeout ends a query that runs past the query timeout with
+// 202 {"status": "failed"}.
+func TestExecute_timeout(t *testing.T) {
+	srv, _ := slowServer(t, engine.Options{QueryTimeout: 200 * time.Millisecond})
+	h := bearer(t)
+	code, r := executeAt(t, srv.URL, h, constructTokenAt(t, srv.URL, h, slowQuery))
+	if code != 202 || r.Status != "failed" || r.Error != "The query took longer than the time allowed." {
+		t.Errorf("timeout: %d %+v", code, r)
+	}
+}
+
+func constructTokenAt(t *testing.T, base string, h map[string]string, request string) string {
+	t.Helper()
+	return constructToken(t, &e2e{srv: &httptest.Server{URL: base}}, h, request)
+}
+
+func executeAt(t *testing.T, base string, h map[string]string, token string) (int, execResult) {
+	t.Helper()
+	return execute(t, &e2e{srv: &httptest.Server{URL: base}}, h, token)
+}
+
+// checkGoroutines waits for the goroutines started since before to end.
+func checkGoroutines(t *testing.T, before int) {
+	t.Helper()
+	http.DefaultClient.CloseIdleConnections()
+	var n int
+	for i := 0; i < 100; i++ {
+		if n = runtime.NumGoroutine(); n <= before {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	buf := make([]byte, 1<<20)
+	t.Errorf("%d goroutines, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+}
+
+// TestStreaming shows that execute writes rows as they come: the first
+// bytes of a large result reach the client before the last are produced.
+func TestStreaming(t *testing.T) {
+	s := server(t)
+	h := personaNamed("admin").header(t)
+	tok := constructToken(t, s, h, `{"table_id":1,"fields":[{"field_id":"t1-0"},{"field_id":"t1-7"},{"field_id":"t1-24"}],"limit":2000}`)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"query":"` + tok + `"}`
+	fmt.Fprintf(conn, "POST /api/agent/v1/execute HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\nContent-Length: %d\r\n\r\n%s", h["Authorization"], len(body), body)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 202 || resp.TransferEncoding == nil || resp.TransferEncoding[0] != "chunked" {
+		t.Fatalf("status %d, transfer encoding %v: not streamed", resp.StatusCode, resp.TransferEncoding)
+	}
+	all, _ := io.ReadAll(resp.Body)
+	var r execResult
+	if err := json.Unmarshal(all, &r); err != nil || r.RowCount != 2000 {
+		t.Fatalf("%v: %d rows", err, r.RowCount)
+	}
+	if ts, ok := r.Data.Rows[0][1].(string); !ok || !strings.HasSuffix(ts, "Z") {
+		t.Errorf("timestamps are not ISO-8601: %v", r.Data.Rows[0][1])
+	}
+}
+
+// TestBigIntegers: integers beyond ±2^53 come back as strings.
+func TestBigIntegers(t *testing.T) {
+	e, err := engine.New(context.Background(), engine.Options{
+		ModelFile: "big.yaml", ModelYAML: []byte("version: 1\ntables:\n  - id: 1\n    name: BIG\n    fields:\n      - {name: ID, semantic_type: type/PK}\n      - {name: N}\n"),
+		Unrestricted: true,
+		Setup: func(ctx context.Context, db *sql.DB) error {
+			_, err := db.ExecContext(ctx, `CREATE TABLE BIG AS SELECT * FROM (VALUES (1, 9007199254740993), (2, 42), (3, -9007199254740993)) t(ID, N)`)
+			return err
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	v, _ := auth.NewVerifier(auth.VerifierOptions{Secret: testSecret})
+	srv := httptest.NewServer(New(e, Options{Verifier: v}))
+	defer srv.Close()
+	h := bearer(t)
+	got := call(t, "POST", srv.URL+"/api/agent/v1/query", h, `{"table_id":1,"fields":[{"field_id":"t1-1"}]}`)
+	if !strings.Contains(got.body, `"rows":[["-9007199254740993"],[42],["9007199254740993"]]`) {
+		t.Errorf("%s", got.body)
+	}
+	got = call(t, "POST", srv.URL+"/api/agent/v1/query", h, `{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-1"}]}`)
+	if !strings.Contains(got.body, `"rows":[[42]]`) {
+		t.Errorf("sum: %s", got.body)
+	}
+}

@@ -1,0 +1,285 @@
+package agentapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/engine"
+)
+
+// boolParam reads a true/false query parameter, with a default.
+func boolParam(r *http.Request, name string, def bool) (bool, error) {
+	v := r.URL.Query().Get(name)
+	switch v {
+	case "":
+		return def, nil
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	e := badRequest("%s must be true or false, not %q", name, v)
+	e.Path = name
+	return false, e
+}
+
+// pathID reads a positive integer path parameter.
+func pathID(r *http.Request, what string) (int, error) {
+	s := r.PathValue("id")
+	id, err := strconv.Atoi(s)
+	if err != nil || id <= 0 {
+		e := badRequest("%s id must be a positive integer, not %q", what, s)
+		e.Path = "id"
+		return 0, e
+	}
+	return id, nil
+}
+
+// bools reads several boolean parameters in order.
+func bools(r *http.Request, params ...struct {
+	name string
+	def  bool
+	dst  *bool
+}) error {
+	for _, p := range params {
+		v, err := boolParam(r, p.name, p.def)
+		if err != nil {
+			return err
+		}
+		*p.dst = v
+	}
+	return nil
+}
+
+type param = struct {
+	name string
+	def  bool
+	dst  *bool
+}
+
+func (h *handler) table(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	id, err := pathID(r, "table")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var o engine.TableOptions
+	if err := bools(r,
+		param{"with-fields", true, &o.Fields},
+		param{"with-field-values", false, &o.FieldValues},
+		param{"with-related-tables", true, &o.RelatedTables},
+		param{"with-metrics", true, &o.Metrics},
+		param{"with-measures", false, &o.Measures},
+		param{"with-segments", false, &o.Segments},
+	); err != nil {
+		writeError(w, err)
+		return
+	}
+	d, err := h.e.Table(r.Context(), p, id, o)
+	if err != nil {
+		writeError(w, h.mapError(r, err, "table", id))
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (h *handler) metric(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	id, err := pathID(r, "metric")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var o engine.MetricOptions
+	if err := bools(r,
+		param{"with-default-temporal-breakout", true, &o.DefaultTemporalBreakout},
+		param{"with-field-values", false, &o.FieldValues},
+		param{"with-queryable-dimensions", true, &o.QueryableDimensions},
+		param{"with-segments", false, &o.Segments},
+	); err != nil {
+		writeError(w, err)
+		return
+	}
+	d, err := h.e.Metric(r.Context(), p, id, o)
+	if err != nil {
+		writeError(w, h.mapError(r, err, "metric", id))
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// statistics has the keys of both shapes clients read.
+type statistics map[string]any
+
+func statsMaps(s engine.Statistics) (snake, kebab statistics) {
+	snake = statistics{"distinct_count": s.DistinctCount, "percent_null": s.PercentNull}
+	add := func(key string, v any) {
+		switch x := v.(type) {
+		case *float64:
+			if x == nil {
+				return
+			}
+			v = *x
+		case *string:
+			if x == nil {
+				return
+			}
+			v = *x
+		}
+		snake[key] = v
+	}
+	add("min", s.Min)
+	add("max", s.Max)
+	add("avg", s.Avg)
+	add("q1", s.Q1)
+	add("q3", s.Q3)
+	add("sd", s.SD)
+	add("average_length", s.AverageLength)
+	add("percent_email", s.PercentEmail)
+	add("percent_url", s.PercentURL)
+	add("percent_json", s.PercentJSON)
+	add("percent_state", s.PercentState)
+	add("earliest", s.Earliest)
+	add("latest", s.Latest)
+	kebab = statistics{}
+	for k, v := range snake {
+		kebab[strings.ReplaceAll(k, "_", "-")] = v
+	}
+	return snake, kebab
+}
+
+type fieldValuesResponse struct {
+	FieldID       string        `json:"field_id"`
+	Values        []any         `json:"values"`
+	Statistics    statistics    `json:"statistics"`
+	ResultType    string        `json:"result_type"`
+	ValueMetadata valueMetadata `json:"value_metadata"`
+}
+
+type valueMetadata struct {
+	Statistics  statistics `json:"statistics"`
+	FieldValues []any      `json:"field_values"`
+}
+
+// fieldValues answers both field-values routes: of a table's field or of a
+// metric's dimension.
+func (h *handler) fieldValues(metric bool) func(http.ResponseWriter, *http.Request, *auth.Principal) {
+	what := "table"
+	if metric {
+		what = "metric"
+	}
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		id, err := pathID(r, what)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		limit := 30
+		if s := r.URL.Query().Get("limit"); s != "" {
+			if limit, err = strconv.Atoi(s); err != nil || limit <= 0 || limit > 10000 {
+				e := badRequest("limit must be an integer from 1 to 10000, not %q", s)
+				e.Path = "limit"
+				writeError(w, e)
+				return
+			}
+		}
+		ref := engine.FieldRef{FieldID: r.PathValue("field_id")}
+		if metric {
+			ref.MetricID = id
+		} else {
+			ref.TableID = id
+		}
+		fv, err := h.e.FieldValues(r.Context(), p, ref, limit)
+		if err != nil {
+			writeError(w, h.mapError(r, err, what, id))
+			return
+		}
+		snake, kebab := statsMaps(fv.Statistics)
+		writeJSON(w, http.StatusOK, fieldValuesResponse{
+			FieldID: fv.FieldID, Values: fv.Values, Statistics: snake, ResultType: "field-metadata",
+			ValueMetadata: valueMetadata{Statistics: kebab, FieldValues: fv.Values},
+		})
+	}
+}
+
+// queries reads a search list: a list of strings, or one string.
+func queries(raw json.RawMessage, path string) ([]string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var one string
+	if err := json.Unmarshal(raw, &one); err == nil {
+		if strings.TrimSpace(one) == "" {
+			return nil, nil
+		}
+		return []string{one}, nil
+	}
+	var many []string
+	if err := json.Unmarshal(raw, &many); err != nil {
+		e := badRequest("%s must be a list of strings", path)
+		e.Path = path
+		return nil, e
+	}
+	out := many[:0]
+	for _, q := range many {
+		if strings.TrimSpace(q) != "" {
+			out = append(out, q)
+		}
+	}
+	return out, nil
+}
+
+type searchResponse struct {
+	Data       []engine.SearchResult `json:"data"`
+	TotalCount int                   `json:"total_count"`
+}
+
+func (h *handler) search(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var body map[string]json.RawMessage
+	if err := decodeBody(r, &body); err != nil {
+		writeError(w, err)
+		return
+	}
+	for k := range body {
+		if k != "term_queries" && k != "semantic_queries" {
+			e := badRequest("unknown key %q in the search request (expected term_queries, semantic_queries)", k)
+			e.Path, e.Candidates = k, []string{"term_queries", "semantic_queries"}
+			writeError(w, e)
+			return
+		}
+	}
+	terms, err := queries(body["term_queries"], "term_queries")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	semantic, err := queries(body["semantic_queries"], "semantic_queries")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if len(terms)+len(semantic) == 0 {
+		writeError(w, badRequest("give term_queries or semantic_queries: at least one non-empty string"))
+		return
+	}
+	limit := engine.SearchLimit
+	if s := r.URL.Query().Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit <= 0 {
+			e := badRequest("limit must be a positive integer, not %q", s)
+			e.Path = "limit"
+			writeError(w, e)
+			return
+		}
+	}
+	results, err := h.e.Search(r.Context(), p, terms, semantic)
+	if err != nil {
+		writeError(w, h.mapError(r, err, "", 0))
+		return
+	}
+	if len(results) > limit {
+		results = results[:limit]
+	}
+	writeJSON(w, http.StatusOK, searchResponse{Data: results, TotalCount: len(results)})
+}
