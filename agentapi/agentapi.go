@@ -12,10 +12,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
@@ -44,21 +45,22 @@ type handler struct {
 	sessions *auth.Sessions
 	log      *slog.Logger
 	mux      *http.ServeMux
+	methods  map[string][]string // path → the methods it answers
 }
 
 // New returns the Agent API handler over e.
 func New(e *engine.Engine, opts Options) http.Handler {
-	h := &handler{e: e, verifier: opts.Verifier, sessions: opts.Sessions, log: opts.Logger, mux: http.NewServeMux()}
+	h := &handler{e: e, verifier: opts.Verifier, sessions: opts.Sessions, log: opts.Logger, mux: http.NewServeMux(), methods: map[string][]string{}}
 	if h.log == nil {
-		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		h.log = slog.New(slog.DiscardHandler)
 	}
 	if h.sessions == nil {
 		h.sessions = auth.NewSessions(auth.SessionOptions{})
 	}
-	h.mux.HandleFunc("POST /auth/sso", h.sso)
-	h.mux.HandleFunc("POST /auth/sso/to_session", h.sso)
-	h.mux.HandleFunc("GET /auth/sso", h.sso)
-	h.mux.HandleFunc("DELETE /api/session", h.logout)
+	h.handle("POST /auth/sso", h.sso)
+	h.handle("POST /auth/sso/to_session", h.sso)
+	h.handle("GET /auth/sso", h.sso)
+	h.handle("DELETE /api/session", h.logout)
 	h.route("GET /api/user/current", "", h.currentUser)
 	h.route("GET /api/agent/openapi.json", "", h.openapi)
 	h.route("GET /api/agent/v1/ping", "", h.ping)
@@ -73,16 +75,32 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	h.route("/api/agent/", "", func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) {
 		writeError(w, errNotFound)
 	})
+	// Every error is JSON: a known path with another method is 405 (with
+	// Allow), anything else 404.
+	for path, methods := range h.methods {
+		allow := strings.Join(methods, ", ")
+		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, errMethod)
+		})
+	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeError(w, errNotFound) })
 	return h
+}
+
+// handle registers an unauthenticated endpoint.
+func (h *handler) handle(pattern string, fn http.HandlerFunc) {
+	if method, path, ok := strings.Cut(pattern, " "); ok {
+		h.methods[path] = append(h.methods[path], method)
+	}
+	h.mux.HandleFunc(pattern, fn)
 }
 
 // ServeHTTP logs one line per request around the mux.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-	var id [8]byte
-	rand.Read(id[:])
-	rid := hex.EncodeToString(id[:])
+	rid := requestID()
 	rec.Header().Set("X-Request-Id", rid)
 	info := &requestInfo{}
 	r = r.WithContext(withInfo(r.Context(), info))
@@ -98,10 +116,24 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.log.Info("request", attrs...)
 }
 
+// requestIDs are a random process prefix and a counter: unique, and cheap.
+var (
+	ridPrefix = func() string {
+		var b [4]byte
+		rand.Read(b[:])
+		return hex.EncodeToString(b[:])
+	}()
+	ridCounter atomic.Uint64
+)
+
+func requestID() string {
+	return ridPrefix + strconv.FormatUint(ridCounter.Add(1), 16)
+}
+
 // route registers an authenticated endpoint that requires scope ("" for
 // none beyond authentication).
 func (h *handler) route(pattern, scope string, fn func(http.ResponseWriter, *http.Request, *auth.Principal)) {
-	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	h.handle(pattern, func(w http.ResponseWriter, r *http.Request) {
 		p, err := h.authenticate(r)
 		if err != nil {
 			writeError(w, err)

@@ -16,6 +16,9 @@ const SessionHeader = "X-Metabase-Session"
 func (h *handler) authenticate(r *http.Request) (*auth.Principal, error) {
 	if tok := r.Header.Get(SessionHeader); tok != "" {
 		p, err := h.sessions.Lookup(r.Context(), tok)
+		if err == nil && h.verifier != nil && h.verifier.Deactivated(p.Email) {
+			err = auth.ErrNoSession // deactivated since: the session ends with the user
+		}
 		if err == nil {
 			return p, nil
 		}

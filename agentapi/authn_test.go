@@ -408,3 +408,34 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestSessions_deactivated: a session ends when its user is deactivated in
+// the directory, even though it was exchanged while they were active.
+func TestSessions_deactivated(t *testing.T) {
+	e, err := sampleEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := auth.NewSessions(auth.SessionOptions{})
+	active, _ := auth.ParseDirectory("users.yaml", []byte("users:\n  - {email: temp@example.com, groups: [analyst]}\n"))
+	inactive, _ := auth.ParseDirectory("users.yaml", []byte("users:\n  - {email: temp@example.com, groups: [analyst], active: false}\n"))
+	serve := func(dir *auth.Directory) *httptest.Server {
+		v, _ := auth.NewVerifier(auth.VerifierOptions{Secret: testSecret, Directory: dir})
+		srv := httptest.NewServer(New(e, Options{Verifier: v, Sessions: sessions}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	before := serve(active)
+	got := call(t, "POST", before.URL+"/auth/sso", nil, `{"jwt":"`+hs256(t, jwt.MapClaims{"email": "temp@example.com", "iat": time.Now().Unix()})+`"}`)
+	var resp struct{ ID string }
+	json.Unmarshal([]byte(got.body), &resp)
+	session := map[string]string{SessionHeader: resp.ID}
+	if got := call(t, "GET", before.URL+pingPath, session, ""); got.status != 200 {
+		t.Fatalf("session while active: %d %s", got.status, got.body)
+	}
+	// The same sessions, served after the directory deactivated the user.
+	after := serve(inactive)
+	if got := call(t, "GET", after.URL+pingPath, session, ""); got.status != 401 || got.body != bodyMissing {
+		t.Errorf("session after deactivation: %d %s", got.status, got.body)
+	}
+}

@@ -72,16 +72,20 @@ func TestErrors(t *testing.T) {
 			`{"error":"invalid_request","message":"invalid query token: its signature does not verify","path":"query"}`},
 		{"a token that is not one", "POST", "/api/agent/v1/execute", `{"query":"hello world"}`, admin, 400,
 			`{"error":"invalid_request","message":"invalid query token: it is not base64","path":"query"}`},
-		{"an empty search", "POST", "/api/agent/v1/search", `{"term_queries":[]}`, admin, 400,
-			`{"error":"invalid_request","message":"give term_queries or semantic_queries: at least one non-empty string"}`},
-		{"an unknown search key", "POST", "/api/agent/v1/search", `{"terms":["x"]}`, admin, 400,
-			`{"error":"invalid_request","message":"unknown key \"terms\" in the search request (expected term_queries, semantic_queries)","path":"terms","candidates":["term_queries","semantic_queries"]}`},
+		{"a search key misspelt", "POST", "/api/agent/v1/search", `{"term_query":["x"]}`, admin, 400,
+			`{"error":"invalid_request","message":"unknown key \"term_query\" in the search request (did you mean \"term_queries\"?)","path":"term_query","candidates":["term_queries","semantic_queries"]}`},
+		{"a construct key misspelt", "POST", "/api/agent/v1/construct-query", `{"table_id":1,"filter":[]}`, admin, 400,
+			`{"error":"invalid_request","message":"unknown key \"filter\" in the request (did you mean \"filters\"?)","path":"filter","candidates":["table_id","metric_id","filters","fields","aggregations","group_by","order_by","limit"]}`},
+		{"a wrong method", "GET", "/api/agent/v1/execute", "", admin, 405,
+			`{"error":"method_not_allowed","message":"Method not allowed."}`},
+		{"a path outside the API", "GET", "/nothing/here", "", nil, 404,
+			`{"error":"not_found","message":"Not found."}`},
 		{"a body that is not JSON", "POST", "/api/agent/v1/construct-query", `{"table_id":`, admin, 400,
 			`{"error":"invalid_request","message":"the request must be a JSON object"}`},
 		{"a request too large", "POST", "/api/agent/v1/construct-query", `{"table_id":1,"filters":[{"field_id":"t1-0","operation":"equals","values":[` + strings.Repeat("1,", MaxBodyBytes/2) + `1]}]}`, admin, 413,
 			`{"error":"request_too_large","message":"The request body is larger than 1048576 bytes."}`},
-		{"a continuation token with company", "POST", "/api/agent/v1/query", `{"continuation_token":"x","table_id":1}`, admin, 400,
-			`{"error":"invalid_request","message":"a continuation request is {\"continuation_token\": \"<token>\"} alone","path":"continuation_token"}`},
+		{"a continuation token that is not one", "POST", "/api/agent/v1/query", `{"continuation_token":"x"}`, admin, 400,
+			`{"error":"invalid_request","message":"invalid query token: it is not base64","path":"continuation_token"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -214,52 +218,63 @@ func TestTokens(t *testing.T) {
 }
 
 // TestQuery_paging pages through 450 rows with /v1/query: 200, 200, 50,
-// none lost or repeated, every page authorized again.
+// none lost or repeated, every page authorized again; limit is the page
+// size, as in Metabase.
 func TestQuery_paging(t *testing.T) {
 	s := server(t)
-	for _, who := range []string{"admin", "sales"} {
-		t.Run(who, func(t *testing.T) {
-			p := personaNamed(who)
-			h := p.header(t)
-			body := `{"table_id":1,"fields":[{"field_id":"t1-0"},{"field_id":"t1-5"}],"limit":450}`
-			var ids [][]string
-			var sizes []int
-			for page := 0; ; page++ {
-				got := call(t, "POST", s.srv.URL+"/api/agent/v1/query", h, body)
-				if got.status != 202 {
-					t.Fatalf("page %d: %d %s", page, got.status, got.body)
-				}
-				var r execResult
-				if err := json.Unmarshal([]byte(got.body), &r); err != nil || r.Status != "completed" {
-					t.Fatalf("page %d: %v %s", page, err, got.body)
-				}
-				sizes = append(sizes, r.RowCount)
-				for _, row := range r.Data.Rows {
-					ids = append(ids, canonRow(row))
-				}
-				if r.ContinuationToken == nil {
-					break
-				}
-				body = `{"continuation_token":"` + *r.ContinuationToken + `"}`
+	page := func(h map[string]string, body string) execResult {
+		t.Helper()
+		got := call(t, "POST", s.srv.URL+"/api/agent/v1/query", h, body)
+		if got.status != 202 {
+			t.Fatalf("%d %s", got.status, got.body)
+		}
+		var r execResult
+		if err := json.Unmarshal([]byte(got.body), &r); err != nil || r.Status != "completed" {
+			t.Fatalf("%v %s", err, got.body)
+		}
+		return r
+	}
+	all := func(h map[string]string, body string) ([][]string, []int) {
+		var rows [][]string
+		var sizes []int
+		for {
+			r := page(h, body)
+			sizes = append(sizes, r.RowCount)
+			for _, row := range r.Data.Rows {
+				rows = append(rows, canonRow(row))
 			}
-			if fmt.Sprint(sizes) != "[200 200 50]" {
-				t.Errorf("pages of %v rows, want [200 200 50]", sizes)
+			if r.ContinuationToken == nil {
+				return rows, sizes
 			}
-			want := handRows(t, s.e.DB(), "SELECT ID, TOTAL FROM ORDERS WHERE "+ordersWhere(p)+" ORDER BY ID LIMIT 450")
-			if d := diffRows(ids, want); d != "" {
-				t.Error(d)
-			}
-		})
+			body = `{"continuation_token":"` + *r.ContinuationToken + `"}`
+		}
+	}
+	admin := personaNamed("admin").header(t)
+	rows, sizes := all(admin, `{"table_id":1,"fields":[{"field_id":"t1-0"},{"field_id":"t1-5"}],"filters":[{"field_id":"t1-0","operation":"less-than-or-equal","value":450}]}`)
+	if fmt.Sprint(sizes) != "[200 200 50]" {
+		t.Errorf("pages of %v rows, want [200 200 50]", sizes)
+	}
+	if d := diffRows(rows, handRows(t, s.e.DB(), "SELECT ID, TOTAL FROM ORDERS WHERE ID <= 450 ORDER BY ID")); d != "" {
+		t.Error(d)
+	}
+	// Pages of 75, for the sales persona and its row rule.
+	sales := personaNamed("sales")
+	rows, sizes = all(sales.header(t), `{"table_id":1,"fields":[{"field_id":"t1-0"}],"filters":[{"field_id":"t1-0","operation":"less-than","value":3000}],"limit":75,"continuation_token":null}`)
+	want := handRows(t, s.e.DB(), "SELECT ID FROM ORDERS WHERE ID < 3000 AND "+ordersWhere(sales)+" ORDER BY ID")
+	if d := diffRows(rows, want); d != "" || len(want) < 150 {
+		t.Errorf("%s (%d rows)", d, len(want))
+	}
+	for i, n := range sizes {
+		if (i < len(sizes)-1 && n != 75) || n > 75 {
+			t.Errorf("pages of %v rows, want 75 each but the last", sizes)
+		}
 	}
 	// A continuation token is authorized again for whoever sends it.
-	admin := personaNamed("admin").header(t)
-	got := call(t, "POST", s.srv.URL+"/api/agent/v1/query", admin, `{"table_id":2,"fields":[{"field_id":"t2-2"}],"limit":300}`)
-	var r execResult
-	json.Unmarshal([]byte(got.body), &r)
+	r := page(admin, `{"table_id":2,"fields":[{"field_id":"t2-2"}]}`)
 	if r.ContinuationToken == nil {
-		t.Fatalf("no continuation: %s", got.body)
+		t.Fatal("no continuation")
 	}
-	got = call(t, "POST", s.srv.URL+"/api/agent/v1/query", personaNamed("analyst").header(t), `{"continuation_token":"`+*r.ContinuationToken+`"}`)
+	got := call(t, "POST", s.srv.URL+"/api/agent/v1/query", personaNamed("analyst").header(t), `{"continuation_token":"`+*r.ContinuationToken+`"}`)
 	if got.status != 404 {
 		t.Errorf("an admin's continuation of emails, sent by an analyst: %d %s", got.status, got.body)
 	}
@@ -460,13 +475,17 @@ func TestStreaming(t *testing.T) {
 	}
 }
 
-// TestBigIntegers: integers beyond ±2^53 come back as strings.
-func TestBigIntegers(t *testing.T) {
+// TestValues: integers beyond ±(2^53−1) come back as strings and go back in
+// as strings; decimals are exact; UUIDs read as text.
+func TestValues(t *testing.T) {
 	e, err := engine.New(context.Background(), engine.Options{
-		ModelFile: "big.yaml", ModelYAML: []byte("version: 1\ntables:\n  - id: 1\n    name: BIG\n    fields:\n      - {name: ID, semantic_type: type/PK}\n      - {name: N}\n"),
+		ModelFile: "big.yaml", ModelYAML: []byte("version: 1\ntables:\n  - id: 1\n    name: BIG\n    fields:\n      - {name: ID, semantic_type: type/PK}\n      - {name: N}\n      - {name: D}\n      - {name: U}\n"),
 		Unrestricted: true,
 		Setup: func(ctx context.Context, db *sql.DB) error {
-			_, err := db.ExecContext(ctx, `CREATE TABLE BIG AS SELECT * FROM (VALUES (1, 9007199254740993), (2, 42), (3, -9007199254740993)) t(ID, N)`)
+			_, err := db.ExecContext(ctx, `CREATE TABLE BIG AS SELECT * FROM (VALUES
+				(1, 9007199254740993, 12345678901234567890.1234567890::DECIMAL(38,10), '550e8400-e29b-41d4-a716-446655440000'::UUID),
+				(2, 42, 0.5::DECIMAL(38,10), NULL),
+				(3, -9007199254740993, -7::DECIMAL(38,10), NULL)) t(ID, N, D, U)`)
 			return err
 		},
 	})
@@ -478,12 +497,34 @@ func TestBigIntegers(t *testing.T) {
 	srv := httptest.NewServer(New(e, Options{Verifier: v}))
 	defer srv.Close()
 	h := bearer(t)
-	got := call(t, "POST", srv.URL+"/api/agent/v1/query", h, `{"table_id":1,"fields":[{"field_id":"t1-1"}]}`)
-	if !strings.Contains(got.body, `"rows":[["-9007199254740993"],[42],["9007199254740993"]]`) {
-		t.Errorf("%s", got.body)
+	for _, tt := range []struct{ request, want string }{
+		{`{"table_id":1,"fields":[{"field_id":"t1-1"},{"field_id":"t1-2"},{"field_id":"t1-3"}],"order_by":[{"field":{"field_id":"t1-0"}}]}`,
+			`"rows":[["9007199254740993",12345678901234567890.123456789,"550e8400-e29b-41d4-a716-446655440000"],[42,0.5,null],["-9007199254740993",-7,null]]`},
+		{`{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-1"}]}`, `"rows":[[42]]`},
+		{`{"table_id":1,"fields":[{"field_id":"t1-0"}],"filters":[{"field_id":"t1-1","operation":"equals","value":"9007199254740993"}]}`, `"rows":[[1]]`},
+		{`{"table_id":1,"fields":[{"field_id":"t1-0"}],"filters":[{"field_id":"t1-3","operation":"equals","value":"550e8400-e29b-41d4-a716-446655440000"}]}`, `"rows":[[1]]`},
+	} {
+		got := call(t, "POST", srv.URL+"/api/agent/v1/query", h, tt.request)
+		if !strings.Contains(got.body, tt.want) {
+			t.Errorf("%s\ngot  %s\nwant %s", tt.request, got.body, tt.want)
+		}
 	}
-	got = call(t, "POST", srv.URL+"/api/agent/v1/query", h, `{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-1"}]}`)
-	if !strings.Contains(got.body, `"rows":[[42]]`) {
-		t.Errorf("sum: %s", got.body)
+}
+
+// TestSearch_empty: a search for nothing lists what the user may see.
+func TestSearch_empty(t *testing.T) {
+	s := server(t)
+	for _, tt := range []struct {
+		who   string
+		count int
+	}{{"admin", 8}, {"product", 3}, {"nobody", 0}} {
+		got := call(t, "POST", s.srv.URL+"/api/agent/v1/search", personaNamed(tt.who).header(t), `{}`)
+		var r struct {
+			TotalCount int `json:"total_count"`
+		}
+		json.Unmarshal([]byte(got.body), &r)
+		if got.status != 200 || r.TotalCount != tt.count {
+			t.Errorf("%s: %d %s, want %d results", tt.who, got.status, got.body, tt.count)
+		}
 	}
 }

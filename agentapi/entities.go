@@ -8,6 +8,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/internal/yamldoc"
 )
 
 // boolParam reads a true/false query parameter, with a default.
@@ -231,6 +232,8 @@ func queries(raw json.RawMessage, path string) ([]string, error) {
 	return out, nil
 }
 
+var searchKeys = []string{"term_queries", "semantic_queries"}
+
 type searchResponse struct {
 	Data       []engine.SearchResult `json:"data"`
 	TotalCount int                   `json:"total_count"`
@@ -243,9 +246,10 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request, p *auth.Princip
 		return
 	}
 	for k := range body {
-		if k != "term_queries" && k != "semantic_queries" {
-			e := badRequest("unknown key %q in the search request (expected term_queries, semantic_queries)", k)
-			e.Path, e.Candidates = k, []string{"term_queries", "semantic_queries"}
+		// Other keys are ignored, as Metabase ignores them; a likely typo is not.
+		if s := yamldoc.Suggest(k, searchKeys); s != "" && k != s {
+			e := badRequest("unknown key %q in the search request (did you mean %q?)", k, s)
+			e.Path, e.Candidates = k, searchKeys
 			writeError(w, e)
 			return
 		}
@@ -258,10 +262,6 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	semantic, err := queries(body["semantic_queries"], "semantic_queries")
 	if err != nil {
 		writeError(w, err)
-		return
-	}
-	if len(terms)+len(semantic) == 0 {
-		writeError(w, badRequest("give term_queries or semantic_queries: at least one non-empty string"))
 		return
 	}
 	limit := engine.SearchLimit

@@ -40,6 +40,7 @@ var (
 	errForbidden = &apiError{status: http.StatusForbidden, Code: "forbidden",
 		Message: "You don't have permissions to do that."}
 	errNotFound = &apiError{status: http.StatusNotFound, Code: "not_found", Message: "Not found."}
+	errMethod   = &apiError{status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "Method not allowed."}
 	errTooLarge = &apiError{status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
 		Message: fmt.Sprintf("The request body is larger than %d bytes.", MaxBodyBytes)}
 )

@@ -1,13 +1,13 @@
 package agentapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
@@ -20,13 +20,9 @@ const PageSize = 200
 
 // readRequest reads a construct request body.
 func readRequest(r *http.Request) (*sqlgen.Request, error) {
-	data, err := io.ReadAll(r.Body)
+	data, err := readBody(r)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, errTooLarge
-		}
-		return nil, badRequest("cannot read the request body")
+		return nil, err
 	}
 	return sqlgen.ParseRequest(data)
 }
@@ -89,20 +85,17 @@ func (h *handler) execute(w http.ResponseWriter, r *http.Request, p *auth.Princi
 	}
 	start := time.Now()
 	rows, err := h.e.Execute(r.Context(), p, q)
-	h.stream(w, r, rows, err, start, nil)
+	h.stream(w, r, rows, err, start, nil, 0)
 }
 
 // query answers /v1/query: a construct request, or a continuation token,
-// run at once, a page of at most PageSize rows at a time.
+// run at once. As in Metabase, the request's limit is the page size (at
+// most PageSize, PageSize by default); pages follow while they are full,
+// up to the row cap, each authorized again for whoever asks.
 func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	data, err := io.ReadAll(r.Body)
+	data, err := readBody(r)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, errTooLarge)
-			return
-		}
-		writeError(w, badRequest("cannot read the request body"))
+		writeError(w, err)
 		return
 	}
 	var probe map[string]json.RawMessage
@@ -112,77 +105,143 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	}
 	var req *sqlgen.Request
 	offset := 0
-	if raw, ok := probe["continuation_token"]; ok {
+	if raw, ok := probe["continuation_token"]; ok && string(raw) != "null" {
 		var tok string
-		if err := json.Unmarshal(raw, &tok); err != nil || tok == "" || len(probe) != 1 {
-			e := badRequest("a continuation request is {\"continuation_token\": \"<token>\"} alone")
+		if err := json.Unmarshal(raw, &tok); err != nil || tok == "" {
+			e := badRequest("continuation_token must be the token of the previous page")
 			e.Path = "continuation_token"
 			writeError(w, e)
 			return
 		}
 		if req, offset, err = h.e.Request(tok); err != nil {
+			ae := h.mapError(r, err, "", 0)
+			if api, ok := ae.(*apiError); ok && api.Path == "query" {
+				api.Path = "continuation_token"
+			}
+			writeError(w, ae)
+			return
+		}
+	} else {
+		delete(probe, "continuation_token")
+		clean, _ := json.Marshal(probe)
+		if req, err = sqlgen.ParseRequest(clean); err != nil {
 			writeError(w, h.mapError(r, err, "", 0))
 			return
 		}
-	} else if req, err = sqlgen.ParseRequest(data); err != nil {
-		writeError(w, h.mapError(r, err, "", 0))
-		return
 	}
-	// Every page is authorized again, for the caller.
-	q, err := h.e.Construct(r.Context(), p, req)
+	pageSize := PageSize
+	if req.Limit > 0 && req.Limit < PageSize {
+		pageSize = req.Limit
+	}
+	// The whole result, up to the row cap, paged through.
+	whole := *req
+	whole.Limit = 0
+	q, err := h.e.Construct(r.Context(), p, &whole)
 	if err != nil {
 		writeError(w, h.mapError(r, err, "table", req.TableID))
 		return
 	}
 	start := time.Now()
-	rows, err := h.e.Page(r.Context(), p, q, offset, PageSize+1)
+	rows, err := h.e.Page(r.Context(), p, q, offset, pageSize+1)
 	next := func() string {
-		tok, err := h.e.Continuation(q, req, offset+PageSize)
+		tok, err := h.e.Continuation(q, req, offset+pageSize)
 		if err != nil {
 			return ""
 		}
 		return tok
 	}
-	h.stream(w, r, rows, err, start, next)
+	h.stream(w, r, rows, err, start, next, pageSize)
 }
 
-// col is a result column as the Agent API describes it.
-type col struct {
-	Name          string `json:"name"`
-	DisplayName   string `json:"display_name"`
-	BaseType      string `json:"base_type"`
-	EffectiveType string `json:"effective_type,omitempty"`
-	SemanticType  string `json:"semantic_type,omitempty"`
-	FieldID       string `json:"field_id,omitempty"`
-	Unit          string `json:"unit,omitempty"`
+// readBody reads a request body whole.
+func readBody(r *http.Request) ([]byte, error) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, errTooLarge
+		}
+		return nil, badRequest("cannot read the request body")
+	}
+	return data, nil
 }
 
+// appendCol appends a result column as the Agent API describes it: name,
+// display_name, base_type, and effective_type, semantic_type, field_id and
+// unit when known.
+func appendCol(dst []byte, c engine.Column) []byte {
+	dst = append(dst, `{"name":`...)
+	dst = appendJSONString(dst, c.Name)
+	dst = append(dst, `,"display_name":`...)
+	dst = appendJSONString(dst, c.DisplayName)
+	dst = append(dst, `,"base_type":`...)
+	dst = appendJSONString(dst, c.BaseType)
+	for _, kv := range [...][2]string{
+		{"effective_type", effectiveType(c)}, {"semantic_type", c.SemanticType},
+		{"field_id", c.FieldID}, {"unit", string(c.Unit)},
+	} {
+		if kv[1] != "" {
+			dst = append(dst, `,"`+kv[0]+`":`...)
+			dst = appendJSONString(dst, kv[1])
+		}
+	}
+	return append(dst, '}')
+}
+
+func effectiveType(c engine.Column) string {
+	if c.EffectiveType != c.BaseType {
+		return c.EffectiveType
+	}
+	return ""
+}
+
+// failedResponse is a query that failed before its first row; data and
+// row_count are there, empty, as Metabase clients read them first.
 type failedResponse struct {
-	Status  string `json:"status"`
-	Error   string `json:"error"`
-	Running int64  `json:"running_time"`
+	Status   string     `json:"status"`
+	Error    string     `json:"error"`
+	Data     failedData `json:"data"`
+	RowCount int        `json:"row_count"`
+	Running  int64      `json:"running_time"`
 }
 
-// flushEvery is how many rows are written between flushes.
-const flushEvery = 500
+type failedData struct {
+	Cols []any `json:"cols"`
+	Rows []any `json:"rows"`
+}
+
+func failed(msg string, start time.Time) failedResponse {
+	return failedResponse{Status: "failed", Error: msg, Data: failedData{Cols: []any{}, Rows: []any{}}, Running: ms(start)}
+}
+
+// flushEvery is how many rows are written between flushes; a flush also
+// comes when the buffer holds flushBytes.
+const (
+	flushEvery      = 500
+	flushBytes      = 48 << 10
+	maxPooledBuffer = 256 << 10
+)
+
+// buffers recycles the buffers results are written through.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
 
 // stream writes a query's result as 202 and rows as DuckDB produces them.
 // An error before the first byte becomes a 4xx or 503 (it could not
 // start), or 202 {"status": "failed"}; an error after the rows began ends
-// the body with status failed. With next (for /v1/query), at most PageSize
-// rows are written, and next gives the continuation token.
-func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Rows, err error, start time.Time, next func() string) {
+// the body with status failed. With next (for /v1/query), at most
+// pageSize rows are written, and next gives the continuation token.
+func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Rows, err error, start time.Time, next func() string, pageSize int) {
 	if err != nil {
 		switch {
 		case errors.Is(err, engine.ErrTimeout):
-			writeJSON(w, http.StatusAccepted, failedResponse{Status: "failed", Error: "The query took longer than the time allowed.", Running: ms(start)})
+			writeJSON(w, http.StatusAccepted, failed("The query took longer than the time allowed.", start))
 		case errors.Is(err, context.Canceled):
 			// The client went away: nobody to answer.
 		default:
 			ae := h.mapError(r, err, "", 0)
 			var api *apiError
 			if errors.As(ae, &api) && api.status == http.StatusInternalServerError && api.Code == "query_failed" {
-				writeJSON(w, http.StatusAccepted, failedResponse{Status: "failed", Error: api.Message, Running: ms(start)})
+				writeJSON(w, http.StatusAccepted, failed(api.Message, start))
 				return
 			}
 			writeError(w, ae)
@@ -192,24 +251,27 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 	defer rows.Close()
 	limit := -1
 	if next != nil {
-		limit = PageSize
+		limit = pageSize
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
 	flusher, _ := w.(http.Flusher)
-	buf := make([]byte, 0, 64<<10)
-	buf = append(buf, `{"data":{"cols":`...)
-	cols := make([]col, len(rows.Columns))
-	for i, c := range rows.Columns {
-		cols[i] = col{Name: c.Name, DisplayName: c.DisplayName, BaseType: c.BaseType, SemanticType: c.SemanticType,
-			FieldID: c.FieldID, Unit: string(c.Unit)}
-		if c.EffectiveType != "" && c.EffectiveType != c.BaseType {
-			cols[i].EffectiveType = c.EffectiveType
+	bp := buffers.Get().(*[]byte)
+	buf := (*bp)[:0]
+	defer func() {
+		if cap(buf) <= maxPooledBuffer {
+			*bp = buf[:0]
+			buffers.Put(bp)
 		}
+	}()
+	buf = append(buf, `{"data":{"cols":[`...)
+	for i, c := range rows.Columns {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendCol(buf, c)
 	}
-	enc, _ := json.Marshal(cols)
-	buf = append(buf, enc...)
-	buf = append(buf, `,"rows":[`...)
+	buf = append(buf, `],"rows":[`...)
 	written, more := 0, false
 	for rows.Next() {
 		if limit >= 0 && written == limit {
@@ -221,7 +283,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 		}
 		buf = rows.AppendJSON(buf)
 		written++
-		if written%flushEvery == 0 || len(buf) > 48<<10 {
+		if written%flushEvery == 0 || len(buf) > flushBytes {
 			if _, err := w.Write(buf); err != nil {
 				return // the client went away; closing rows cancels the query
 			}
@@ -274,10 +336,4 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 
 func ms(start time.Time) int64 { return time.Since(start).Milliseconds() }
 
-func appendJSONString(dst []byte, s string) []byte {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.Encode(s)
-	return append(dst, bytes.TrimRight(b.Bytes(), "\n")...)
-}
+func appendJSONString(dst []byte, s string) []byte { return engine.AppendJSONString(dst, s) }

@@ -162,6 +162,16 @@ func numericClaim(claims jwt.MapClaims, name string) (float64, error) {
 	return f, nil
 }
 
+// Deactivated reports whether the user directory marks email inactive: a
+// session of theirs must stop working too.
+func (v *Verifier) Deactivated(email string) bool {
+	if v.opts.Directory == nil {
+		return false
+	}
+	u, known := v.opts.Directory.Lookup(email)
+	return known && !u.Active
+}
+
 // registered claims are never user attributes.
 var registered = map[string]bool{
 	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true,

@@ -95,7 +95,7 @@ type MetricDetail struct {
 	Name                        string      `json:"name"`
 	Description                 string      `json:"description,omitempty"`
 	Verified                    bool        `json:"verified"`
-	DefaultTimeDimensionFieldID *string     `json:"default_time_dimension_field_id,omitempty"`
+	DefaultTimeDimensionFieldID *string     `json:"default_time_dimension_field_id"`
 	QueryableDimensions         []Field     `json:"queryable_dimensions,omitempty"`
 	Segments                    []NamedItem `json:"segments,omitempty"`
 }
@@ -159,16 +159,19 @@ func (e *Engine) Table(ctx context.Context, p *auth.Principal, id int, opts Tabl
 		if !sqlgen.WideVisible(g, w) {
 			continue
 		}
+		listed := (w.Via == nil && opts.Fields) || (w.Via != nil && opts.RelatedTables)
+		if !listed {
+			continue
+		}
 		f := field(prefix, w)
 		if opts.FieldValues {
 			if f.FieldValues, err = e.topValues(ctx, g, t, w, fieldValuesInDetail); err != nil {
 				return nil, err
 			}
 		}
-		switch {
-		case w.Via == nil && opts.Fields:
+		if w.Via == nil {
 			d.Fields = append(d.Fields, f)
-		case w.Via != nil && opts.RelatedTables:
+		} else {
 			rt := relatedTable(d, w.Via)
 			rt.Fields = append(rt.Fields, f)
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math"
@@ -116,7 +117,7 @@ func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, arg
 		release()
 	}
 	start := time.Now()
-	rows, err := e.db.QueryContext(ctx, sqlText, args...)
+	rows, err := e.query(ctx, sqlText, args)
 	if err != nil {
 		done()
 		if cause := context.Cause(ctx); cause != nil {
@@ -128,6 +129,29 @@ func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, arg
 	r := newRows(rows, plan.Outputs, e.zone)
 	r.ctx, r.done = ctx, done
 	return r, nil
+}
+
+// query runs SQL through a prepared statement kept per SQL text. Every
+// request value is a bound parameter, so every request of one shape has one
+// text: DuckDB parses and plans it once.
+func (e *Engine) query(ctx context.Context, sqlText string, args []any) (*sql.Rows, error) {
+	stmt, ok := e.stmts.Get(sqlText)
+	if !ok {
+		var err error
+		if stmt, err = e.db.PrepareContext(ctx, sqlText); err != nil {
+			return nil, err
+		}
+		if evicted := e.stmts.Put(sqlText, stmt); evicted != nil {
+			// database/sql closes it for good once its rows are done.
+			evicted.Close()
+		}
+	}
+	rows, err := stmt.QueryContext(ctx, args...)
+	if err != nil && err.Error() == "sql: statement is closed" {
+		// Evicted by another query in between: run the text directly.
+		return e.db.QueryContext(ctx, sqlText, args...)
+	}
+	return rows, err
 }
 
 // acquire waits for a query slot, at most the queue timeout.

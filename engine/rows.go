@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"math"
 	"math/big"
 	"strconv"
@@ -85,8 +86,8 @@ func (r *Rows) Close() error {
 	return err
 }
 
-// Row returns the current row's values: nil, bool, int64, float64 or
-// string.
+// Row returns the current row's values: nil, bool, int64, float64,
+// json.Number (an exact decimal) or string.
 func (r *Rows) Row() []any {
 	out := make([]any, len(r.vals))
 	for i, v := range r.vals {
@@ -95,19 +96,48 @@ func (r *Rows) Row() []any {
 	return out
 }
 
-// AppendJSON appends the current row as a JSON array to dst.
+// AppendJSON appends the current row as a JSON array to dst, formatting
+// each value as Row does without building it first.
 func (r *Rows) AppendJSON(dst []byte) []byte {
 	dst = append(dst, '[')
 	for i, v := range r.vals {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
+		switch x := v.(type) {
+		case int64:
+			if x <= maxSafeInt && x >= -maxSafeInt {
+				dst = strconv.AppendInt(dst, x, 10)
+				continue
+			}
+		case int32:
+			dst = strconv.AppendInt(dst, int64(x), 10)
+			continue
+		case float64:
+			if !math.IsNaN(x) && !math.IsInf(x, 0) {
+				dst = strconv.AppendFloat(dst, x, 'g', -1, 64)
+				continue
+			}
+		case string:
+			dst = appendString(dst, x)
+			continue
+		case time.Time:
+			dst = append(dst, '"')
+			dst = r.appendTime(dst, r.Columns[i], x)
+			dst = append(dst, '"')
+			continue
+		case nil:
+			dst = append(dst, "null"...)
+			continue
+		}
 		dst = appendValue(dst, r.value(i, v))
 	}
 	return append(dst, ']')
 }
 
-const maxSafeInt = 1 << 53
+// maxSafeInt is the largest integer every JSON client reads exactly:
+// 2^53 − 1. Integers beyond come back as strings.
+const maxSafeInt = 1<<53 - 1
 
 // value formats one scanned value for column i.
 func (r *Rows) value(i int, v any) any {
@@ -149,7 +179,7 @@ func (r *Rows) value(i int, v any) any {
 	case float32:
 		return r.value(i, float64(x))
 	case duckdb.Decimal:
-		return r.value(i, x.Float64())
+		return json.Number(x.String()) // exact
 	case time.Time:
 		return r.formatTime(r.Columns[i], x)
 	case []byte:
@@ -159,18 +189,57 @@ func (r *Rows) value(i int, v any) any {
 }
 
 func (r *Rows) formatTime(c Column, t time.Time) string {
+	return string(r.appendTime(nil, c, t))
+}
+
+// appendTime appends a date or timestamp as ISO-8601: a date alone, a time
+// alone, or a timestamp with the report zone's offset.
+func (r *Rows) appendTime(dst []byte, c Column, t time.Time) []byte {
 	switch {
 	case c.Kind == semantic.KindDate:
-		return t.Format(time.DateOnly)
+		// As Metabase writes dates: midnight, with the report zone's offset.
+		t = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, r.zone)
 	case c.Kind == semantic.KindTime:
-		return t.Format(time.TimeOnly)
+		return t.AppendFormat(dst, time.TimeOnly)
 	case c.Local:
 		// A wall-clock time in the report zone (a bucket).
 		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), r.zone)
 	default:
 		t = t.In(r.zone)
 	}
-	return t.Format(time.RFC3339Nano)
+	return appendRFC3339(dst, t)
+}
+
+// appendRFC3339 is t.AppendFormat(dst, time.RFC3339Nano), written digit by
+// digit for whole seconds: a detail page formats thousands of timestamps.
+func appendRFC3339(dst []byte, t time.Time) []byte {
+	year, month, day := t.Date()
+	if t.Nanosecond() != 0 || year < 0 || year > 9999 {
+		return t.AppendFormat(dst, time.RFC3339Nano)
+	}
+	hour, minute, sec := t.Clock()
+	dst = append(dst, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-')
+	dst = append2(dst, int(month), '-')
+	dst = append2(dst, day, 'T')
+	dst = append2(dst, hour, ':')
+	dst = append2(dst, minute, ':')
+	dst = append(dst, byte('0'+sec/10), byte('0'+sec%10))
+	_, offset := t.Zone()
+	if offset == 0 {
+		return append(dst, 'Z')
+	}
+	sign := byte('+')
+	if offset < 0 {
+		sign, offset = '-', -offset
+	}
+	dst = append(dst, sign)
+	dst = append2(dst, offset/3600, ':')
+	return append(dst, byte('0'+offset/60%60/10), byte('0'+offset/60%60%10))
+}
+
+// append2 appends a two-digit number and a separator.
+func append2(dst []byte, n int, sep byte) []byte {
+	return append(dst, byte('0'+n/10), byte('0'+n%10), sep)
 }
 
 // appendValue appends a formatted value as JSON.
@@ -186,14 +255,18 @@ func appendValue(dst []byte, v any) []byte {
 		return strconv.AppendFloat(dst, x, 'g', -1, 64)
 	case string:
 		return appendString(dst, x)
+	case json.Number:
+		return append(dst, x...)
 	}
 	return append(dst, "null"...)
 }
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string, escaping as encoding/json does
-// (but for HTML characters, which need no escaping here).
+// AppendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it but for HTML characters, which need no escaping in an API.
+func AppendJSONString(dst []byte, s string) []byte { return appendString(dst, s) }
+
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0

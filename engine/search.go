@@ -250,6 +250,20 @@ func (e *Engine) Search(ctx context.Context, p *auth.Principal, termQueries, sem
 			docs = append(docs, d)
 		}
 	}
+	if len(termQueries)+len(semanticQueries) == 0 {
+		// Nothing asked: everything the user may see, tables first, by name.
+		out := make([]SearchResult, 0, len(docs))
+		for _, d := range docs {
+			out = append(out, e.result(d, 0))
+		}
+		slices.SortStableFunc(out, func(a, b SearchResult) int {
+			if a.Type != b.Type {
+				return strings.Compare(b.Type, a.Type)
+			}
+			return strings.Compare(a.Name, b.Name)
+		})
+		return out, nil
+	}
 	var rankings [][]*searchDoc
 	for _, q := range termQueries {
 		rankings = append(rankings, e.lexical(g, docs, q))

@@ -212,12 +212,27 @@ func (e *Engine) payload(q *sqlgen.Query, req *sqlgen.Request, offset int) *payl
 // model names to the current ids. The request still has to be compiled for
 // whoever executes it.
 func (e *Engine) Request(token string) (*sqlgen.Request, int, error) {
+	if t, ok := e.tokens.Get(token); ok {
+		// Verified before, and a token never changes: only its request
+		// is reused, still compiled for whoever executes it.
+		return t.req, t.offset, nil
+	}
 	p, err := e.keys.open(token)
 	if err != nil {
 		return nil, 0, err
 	}
 	req, err := e.request(p)
-	return req, p.Offset, err
+	if err != nil {
+		return nil, 0, err
+	}
+	e.tokens.Put(token, openedToken{req: req, offset: p.Offset})
+	return req, p.Offset, nil
+}
+
+// openedToken is a verified token's request, cached by the token.
+type openedToken struct {
+	req    *sqlgen.Request
+	offset int
 }
 
 func (e *Engine) request(p *payload) (*sqlgen.Request, error) {
@@ -325,7 +340,10 @@ func findNamed[T any](items []T, name string, nameOf func(T) string) T {
 	return zero
 }
 
-// Continuation returns the token of the page after offset of a query.
+// Continuation returns the token of the page at offset of a query; req
+// is the request as given, whose limit is the page size.
 func (e *Engine) Continuation(q *sqlgen.Query, req *sqlgen.Request, offset int) (string, error) {
-	return e.keys.seal(e.payload(q, req, offset))
+	p := e.payload(q, req, offset)
+	p.Limit = req.Limit
+	return e.keys.seal(p)
 }

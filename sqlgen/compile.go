@@ -2,7 +2,6 @@ package sqlgen
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,8 +61,27 @@ type Ordering struct {
 	Desc   bool
 }
 
-// fieldID matches t<table>-<n> and c<metric>-<n>.
-var fieldIDPattern = regexp.MustCompile(`^([tc])(\d{1,9})-(\d{1,9})$`)
+// index is a request path of a list item: filters[2].
+func index(list string, i int) string { return list + "[" + strconv.Itoa(i) + "]" }
+
+// parseFieldID splits t<table>-<n> or c<metric>-<n> into its prefix
+// (t1-) and n.
+func parseFieldID(id string) (prefix string, n int, ok bool) {
+	if len(id) < 4 || (id[0] != 't' && id[0] != 'c') {
+		return "", 0, false
+	}
+	dash := strings.IndexByte(id, '-')
+	if dash < 2 || dash > 10 || len(id)-dash-1 > 9 || len(id)-dash-1 < 1 {
+		return "", 0, false
+	}
+	for i := 1; i < len(id); i++ {
+		if i != dash && (id[i] < '0' || id[i] > '9') {
+			return "", 0, false
+		}
+	}
+	n, err := strconv.Atoi(id[dash+1:])
+	return id[:dash+1], n, err == nil
+}
 
 // compiler resolves one request.
 type compiler struct {
@@ -80,9 +98,7 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 	q := &Query{}
 	co := &compiler{c: c, a: a}
 	switch {
-	case req.TableID != 0 && req.MetricID != 0:
-		return nil, invalid("", "give table_id or metric_id, not both")
-	case req.TableID != 0:
+	case req.TableID != 0: // with a metric_id too, the table wins, as in Metabase
 		t := c.Model.Table(req.TableID)
 		if t == nil {
 			return nil, notFound("table_id", "No table found with table_id %d", req.TableID)
@@ -90,7 +106,7 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 		if !a.Table(t) {
 			return nil, forbidden("table_id")
 		}
-		q.Table, co.table, co.prefix = t, t, fmt.Sprintf("t%d-", t.ID)
+		q.Table, co.table, co.prefix = t, t, "t"+strconv.Itoa(t.ID)+"-"
 	case req.MetricID != 0:
 		m := c.Model.Metric(req.MetricID)
 		if m == nil {
@@ -99,7 +115,7 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 		if !c.MetricVisible(a, m) {
 			return nil, forbidden("metric_id")
 		}
-		q.Table, q.Metric, co.table, co.prefix = m.Table, m, m.Table, fmt.Sprintf("c%d-", m.ID)
+		q.Table, q.Metric, co.table, co.prefix = m.Table, m, m.Table, "c"+strconv.Itoa(m.ID)+"-"
 		if len(req.Fields) > 0 {
 			return nil, invalid("fields", "a metric query has no fields: its aggregation is fixed; use group_by")
 		}
@@ -114,14 +130,14 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 	}
 	q.Limit = req.Limit
 	for i, f := range req.Filters {
-		cond, err := co.filter(f, fmt.Sprintf("filters[%d]", i))
+		cond, err := co.filter(f, index("filters", i))
 		if err != nil {
 			return nil, err
 		}
 		q.Filters = append(q.Filters, cond)
 	}
 	for i, f := range req.Fields {
-		path := fmt.Sprintf("fields[%d]", i)
+		path := index("fields", i)
 		col, err := co.column(f.FieldID, path+".field_id")
 		if err != nil {
 			return nil, err
@@ -132,7 +148,7 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 		q.Fields = append(q.Fields, col)
 	}
 	for i, g := range req.GroupBy {
-		path := fmt.Sprintf("group_by[%d]", i)
+		path := index("group_by", i)
 		col, err := co.column(g.FieldID, path+".field_id")
 		if err != nil {
 			return nil, err
@@ -149,7 +165,7 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 		}
 	}
 	for i, ag := range req.Aggregations {
-		agg, err := co.aggregation(ag, fmt.Sprintf("aggregations[%d]", i))
+		agg, err := co.aggregation(ag, index("aggregations", i))
 		if err != nil {
 			return nil, err
 		}
@@ -159,7 +175,7 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 		return nil, invalid("fields", "fields cannot be combined with aggregations or group_by: an aggregated query returns its group_by columns and aggregations")
 	}
 	for i, o := range req.OrderBy {
-		path := fmt.Sprintf("order_by[%d]", i)
+		path := index("order_by", i)
 		col, err := co.column(o.Field.FieldID, path+".field.field_id")
 		if err != nil {
 			return nil, err
@@ -189,14 +205,13 @@ func (co *compiler) column(id, path string) (Column, error) {
 	if id == "" {
 		return Column{}, invalid(path, "%s is required", path)
 	}
-	m := fieldIDPattern.FindStringSubmatch(id)
-	if m == nil {
+	prefix, n, ok := parseFieldID(id)
+	if !ok {
 		return Column{}, &Error{Kind: KindInvalidFieldID, Path: path, Message: "Invalid field_id format: " + id}
 	}
-	if prefix := m[1] + m[2] + "-"; prefix != co.prefix {
+	if prefix != co.prefix {
 		return Column{}, &Error{Kind: KindPrefixMismatch, Path: path, Message: fmt.Sprintf("field %s does not match expected prefix %s", id, co.prefix)}
 	}
-	n, _ := strconv.Atoi(m[3])
 	w, ok := co.table.WideField(n)
 	if !ok || !WideVisible(co.a, w) {
 		return Column{}, notFound(path, "field %s not found - no column at index %d", id, n)
@@ -258,6 +273,9 @@ func (co *compiler) aggregation(ag Aggregation, path string) (Aggregate, error) 
 	}
 	if err := semantic.CheckAggregation(out.Func, col.Wide.Field); err != nil {
 		return out, invalid(path+".function", "%s: %v", path, err)
+	}
+	if col.Bucket, err = co.bucket(col, ag.Bucket, path+".bucket", false); err != nil {
+		return out, err
 	}
 	out.Column = &col
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"regexp"
 	"slices"
 	"strconv"
@@ -69,7 +70,7 @@ func bucketNames(bs []Bucket) []string {
 }
 
 func filterBuckets() []string {
-	names := bucketNames(truncations)
+	names := append([]string{string(second)}, bucketNames(truncations)...)
 	for _, b := range []Bucket{DayOfWeek, DayOfMonth, DayOfYear, WeekOfYear, MonthOfYear, QuarterOfYear, HourOfDay, MinuteOfHour, SecondOfMinute} {
 		names = append(names, string(b))
 	}
@@ -92,6 +93,8 @@ func (co *compiler) bucket(col Column, name, path string, granularity bool) (Buc
 	}
 	k := col.Wide.Field.Type.Kind
 	switch {
+	case !k.IsTemporal() && granularity:
+		return "", nil // ignored, as Metabase ignores it
 	case !k.IsTemporal():
 		return "", invalid(path, "%s %s applies to dates and timestamps; field %s is %s", what, name, describe(col), k.Words())
 	case k == semantic.KindDate && b.timeOfDay():
@@ -129,8 +132,22 @@ var (
 	}
 )
 
+// opsByKind are the operations valid for each kind, computed once.
+var opsByKind = func() map[semantic.Kind][]string {
+	out := map[semantic.Kind][]string{}
+	for k := semantic.KindUnknown; k <= semantic.KindTime; k++ {
+		out[k] = computeOps(k)
+	}
+	return out
+}()
+
 // opsFor lists the operations valid for a field kind.
-func opsFor(k semantic.Kind) []string {
+func opsFor(k semantic.Kind) []string { return opsByKind[k] }
+
+// everyOp lists every operation.
+var everyOp = allOps()
+
+func computeOps(k semantic.Kind) []string {
 	ops := []string{"is-null", "is-not-null"}
 	switch {
 	case k == semantic.KindBoolean:
@@ -187,7 +204,7 @@ func (co *compiler) filter(f Filter, path string) (Condition, error) {
 	if op == "" {
 		return Condition{}, invalid(path+".operation", "%s.operation is required", path).with(opsFor(k)...)
 	}
-	if !slices.Contains(allOps(), op) {
+	if !slices.Contains(everyOp, op) {
 		return Condition{}, invalid(path+".operation", "%s.operation %q is not an operation", path, op).with(opsFor(k)...)
 	}
 	if !slices.Contains(opsFor(k), op) {
@@ -221,7 +238,7 @@ func (co *compiler) filter(f Filter, path string) (Condition, error) {
 	if f.Values != nil {
 		raw, paths = f.Values, nil
 		for i := range f.Values {
-			paths = append(paths, fmt.Sprintf("%s.values[%d]", path, i))
+			paths = append(paths, index(path+".values", i))
 		}
 	}
 	for i, v := range raw {
@@ -282,6 +299,19 @@ func (co *compiler) value(cond Condition, v any, path string) (any, error) {
 	}
 	switch {
 	case k.IsNumeric():
+		if s, ok := v.(string); ok && k.IsInteger() {
+			// Integers beyond ±2^53 come back as strings: they can go back
+			// in as strings.
+			if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+				return i, nil
+			}
+			if b, ok := new(big.Int).SetString(s, 10); ok {
+				if db := col.Wide.Field.Type.Database; (db == "HUGEINT" || db == "UHUGEINT") && b.BitLen() < 128 {
+					return b, nil
+				}
+				return nil, invalid(path, "%s %s is out of range for field %s (%s)", path, s, describe(col), col.Wide.Field.Type.Database)
+			}
+		}
 		n, ok := number(v)
 		if !ok {
 			return nil, mismatch("a number")

@@ -183,7 +183,7 @@ func (p *planner) plan() (*Plan, error) {
 	}
 	if aggregated {
 		for _, g := range q.GroupBy {
-			x := p.columnExpr(g)
+			x := p.selectExpr(g)
 			sel.groupBy = append(sel.groupBy, x)
 			out := p.output(g)
 			out.Name = name(out.Name)
@@ -206,7 +206,7 @@ func (p *planner) plan() (*Plan, error) {
 			}
 		}
 		for _, col := range cols {
-			x := p.columnExpr(col)
+			x := p.selectExpr(col)
 			out := p.output(col)
 			out.Name = name(out.Name)
 			sel.items = append(sel.items, selectItem{x: x, as: out.Name})
@@ -264,14 +264,14 @@ func (p *planner) plan() (*Plan, error) {
 		return nil, p.deferred
 	}
 
-	// Limit.
+	// Limit: a table query's default, a metric's cap; never past the cap.
 	limit, max := q.Limit, p.opts.MaxRows
 	if aggregated {
 		max = p.opts.MaxAggregatedRows
 	}
 	if limit == 0 {
 		limit = p.opts.DefaultLimit
-		if aggregated {
+		if q.Metric != nil {
 			limit = max
 		}
 	}
@@ -369,6 +369,16 @@ func (p *planner) columnExpr(col Column) Expr {
 	return x
 }
 
+// selectExpr is a column as a result column: a UUID reads as its text,
+// which drivers would otherwise hand over as 16 raw bytes.
+func (p *planner) selectExpr(col Column) Expr {
+	x := p.columnExpr(col)
+	if col.Bucket == "" && col.Wide.Field.Type.Database == "UUID" {
+		return Cast{X: x, Type: "VARCHAR"}
+	}
+	return x
+}
+
 // output describes a column of the result.
 func (p *planner) output(col Column) Output {
 	f := col.Wide.Field
@@ -405,6 +415,9 @@ func (p *planner) aggregate(ag Aggregate) (Expr, Output) {
 	if ag.Column != nil {
 		agg.Arg = p.columnExpr(*ag.Column)
 		of = ag.Column.Wide.DisplayName()
+		if b := ag.Column.Bucket; b != "" {
+			of += ": " + humanBucket(b)
+		}
 		fk := ag.Column.Wide.Field.Type.Kind
 		switch ag.Func {
 		case semantic.AggSum:
@@ -430,6 +443,11 @@ func (p *planner) aggregate(ag Aggregate) (Expr, Output) {
 		out.BaseType = out.Kind.BaseType()
 		if ag.Func == semantic.AggMin || ag.Func == semantic.AggMax {
 			out.SemanticType = ag.Column.Wide.Field.SemanticType
+			// The min or max of a bucket is a wall-clock time in the report zone.
+			out.Local = ag.Column.Bucket.Truncates() && fk != semantic.KindDate
+			if ag.Column.Bucket.Extracts() {
+				out.Kind, out.BaseType, out.SemanticType = semantic.KindInteger, semantic.KindInteger.BaseType(), ""
+			}
 		}
 	} else {
 		out.DisplayName = "Count"

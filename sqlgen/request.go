@@ -3,9 +3,8 @@ package sqlgen
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"io"
 	"slices"
-	"strings"
 
 	"github.com/agentlayer/agentlayer/internal/yamldoc"
 )
@@ -51,6 +50,9 @@ type Aggregation struct {
 	MeasureID int    `json:"measure_id,omitempty"`
 	// SortOrder sorts the result by this aggregation: asc or desc.
 	SortOrder string `json:"sort_order,omitempty"`
+	// Bucket truncates a temporal field before it is aggregated (the
+	// latest month with min, say).
+	Bucket string `json:"bucket,omitempty"`
 }
 
 // GroupBy groups by a field, a temporal one optionally at a granularity.
@@ -69,15 +71,26 @@ type OrderBy struct {
 // key, a value of the wrong JSON type, or a non-positive id or limit is an
 // *Error naming where it is.
 func ParseRequest(data []byte) (*Request, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var root any
+	if err := dec.Decode(&root); err != nil {
+		return nil, invalid("", "the request must be a JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, invalid("", "the request must be one JSON object")
+	}
 	p := &jsonParser{}
-	req := p.request(data)
+	req := p.request(root)
 	if p.err != nil {
 		return nil, p.err
 	}
 	return req, nil
 }
 
-// jsonParser decodes JSON by hand so that every problem has a path.
+// jsonParser reads a decoded JSON document by hand, so that every problem
+// has a path. Decoding once into a tree keeps it a single pass over the
+// text.
 type jsonParser struct{ err *Error }
 
 func (p *jsonParser) fail(path, format string, args ...any) {
@@ -86,13 +99,13 @@ func (p *jsonParser) fail(path, format string, args ...any) {
 	}
 }
 
-// object decodes a JSON object and checks its keys.
-func (p *jsonParser) object(raw json.RawMessage, path, what string, keys ...string) map[string]json.RawMessage {
+// object checks that v is a JSON object whose keys are all in keys.
+func (p *jsonParser) object(v any, path, what string, keys ...string) map[string]any {
 	if p.err != nil {
 		return nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+	m, ok := v.(map[string]any)
+	if !ok {
 		if path == "" {
 			p.fail(path, "the request must be a JSON object")
 		} else {
@@ -100,22 +113,21 @@ func (p *jsonParser) object(raw json.RawMessage, path, what string, keys ...stri
 		}
 		return nil
 	}
-	names := make([]string, 0, len(m))
+	// Keys Metabase's schemas do not know are ignored, as Metabase does;
+	// but a key that looks like a typo of a known one is refused, so that
+	// a misspelt "filter" does not silently drop the filters.
+	var typos []string
 	for k := range m {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, k := range names {
-		if !slices.Contains(keys, k) {
-			at := joinPath(path, k)
-			if s := yamldoc.Suggest(k, keys); s != "" {
-				p.fail(at, "unknown key %q in %s (did you mean %q?)", k, what, s)
-			} else {
-				p.fail(at, "unknown key %q in %s (expected %s)", k, what, strings.Join(keys, ", "))
-			}
-			p.err.Candidates = keys
-			return nil
+		if !slices.Contains(keys, k) && yamldoc.Suggest(k, keys) != "" {
+			typos = append(typos, k)
 		}
+	}
+	if len(typos) > 0 {
+		slices.Sort(typos)
+		k := typos[0]
+		p.fail(joinPath(path, k), "unknown key %q in %s (did you mean %q?)", k, what, yamldoc.Suggest(k, keys))
+		p.err.Candidates = keys
+		return nil
 	}
 	return m
 }
@@ -127,48 +139,41 @@ func joinPath(path, key string) string {
 	return path + "." + key
 }
 
-func isNull(raw json.RawMessage) bool {
-	return raw == nil || bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
-}
-
-// list decodes a JSON array; a missing or null one is nil.
-func (p *jsonParser) list(raw json.RawMessage, path string) []json.RawMessage {
-	if p.err != nil || isNull(raw) {
+// list reads a JSON array; a missing or null one is nil.
+func (p *jsonParser) list(v any, path string) []any {
+	if p.err != nil || v == nil {
 		return nil
 	}
-	var l []json.RawMessage
-	if err := json.Unmarshal(raw, &l); err != nil {
+	l, ok := v.([]any)
+	if !ok {
 		p.fail(path, "%s must be a list", path)
-		return nil
 	}
 	return l
 }
 
-func (p *jsonParser) str(raw json.RawMessage, path string) string {
-	if p.err != nil || isNull(raw) {
+func (p *jsonParser) str(v any, path string) string {
+	if p.err != nil || v == nil {
 		return ""
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	s, ok := v.(string)
+	if !ok {
 		p.fail(path, "%s must be a string", path)
 	}
 	return s
 }
 
-// positive decodes a positive integer; present reports whether it was given.
-func (p *jsonParser) positive(raw json.RawMessage, path string) int {
-	if p.err != nil || isNull(raw) {
+// positive reads a positive integer; a missing or null one is 0.
+func (p *jsonParser) positive(v any, path string) int {
+	if p.err != nil || v == nil {
 		return 0
 	}
-	var n json.Number
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] == '"' {
-		p.fail(path, "%s must be a positive integer, not a string", path)
-		return 0
-	}
-	if err := dec.Decode(&n); err != nil {
-		p.fail(path, "%s must be a positive integer", path)
+	n, ok := v.(json.Number)
+	if !ok {
+		if _, isString := v.(string); isString {
+			p.fail(path, "%s must be a positive integer, not a string", path)
+		} else {
+			p.fail(path, "%s must be a positive integer", path)
+		}
 		return 0
 	}
 	i, err := n.Int64()
@@ -179,31 +184,24 @@ func (p *jsonParser) positive(raw json.RawMessage, path string) int {
 	return int(i)
 }
 
-// value decodes a scalar value: string, number or boolean.
-func (p *jsonParser) value(raw json.RawMessage, path string) any {
-	if p.err != nil || raw == nil {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		p.fail(path, "%s is not valid JSON", path)
+// value reads a scalar value: string, number or boolean.
+func (p *jsonParser) value(v any, path string) any {
+	if p.err != nil {
 		return nil
 	}
 	switch v.(type) {
 	case string, json.Number, bool:
 		return v
 	case nil:
-		p.fail(path, "%s must not be null (use the is-null operation)", path)
+		p.fail(path, "%s must not be null (to test for NULL, use the is-null operation)", path)
 	default:
 		p.fail(path, "%s must be a string, a number or a boolean", path)
 	}
 	return nil
 }
 
-func (p *jsonParser) request(data []byte) *Request {
-	m := p.object(data, "", "the request", "table_id", "metric_id", "filters", "fields", "aggregations", "group_by", "order_by", "limit")
+func (p *jsonParser) request(root any) *Request {
+	m := p.object(root, "", "the request", "table_id", "metric_id", "filters", "fields", "aggregations", "group_by", "order_by", "limit")
 	if m == nil {
 		return nil
 	}
@@ -213,23 +211,24 @@ func (p *jsonParser) request(data []byte) *Request {
 		Limit:    p.positive(m["limit"], "limit"),
 	}
 	for i, raw := range p.list(m["filters"], "filters") {
-		r.Filters = append(r.Filters, p.filter(raw, fmt.Sprintf("filters[%d]", i)))
+		r.Filters = append(r.Filters, p.filter(raw, index("filters", i)))
 	}
 	for i, raw := range p.list(m["fields"], "fields") {
-		r.Fields = append(r.Fields, p.fieldRef(raw, fmt.Sprintf("fields[%d]", i)))
+		r.Fields = append(r.Fields, p.fieldRef(raw, index("fields", i)))
 	}
 	for i, raw := range p.list(m["aggregations"], "aggregations") {
-		path := fmt.Sprintf("aggregations[%d]", i)
+		path := index("aggregations", i)
 		a := p.object(raw, path, "an aggregation", "field_id", "function", "measure_id", "sort_order", "bucket")
 		r.Aggregations = append(r.Aggregations, Aggregation{
 			FieldID:   p.str(a["field_id"], path+".field_id"),
 			Function:  p.str(a["function"], path+".function"),
 			MeasureID: p.positive(a["measure_id"], path+".measure_id"),
 			SortOrder: p.str(a["sort_order"], path+".sort_order"),
+			Bucket:    p.str(a["bucket"], path+".bucket"),
 		})
 	}
 	for i, raw := range p.list(m["group_by"], "group_by") {
-		path := fmt.Sprintf("group_by[%d]", i)
+		path := index("group_by", i)
 		g := p.object(raw, path, "a group_by", "field_id", "field_granularity")
 		r.GroupBy = append(r.GroupBy, GroupBy{
 			FieldID:          p.str(g["field_id"], path+".field_id"),
@@ -237,7 +236,7 @@ func (p *jsonParser) request(data []byte) *Request {
 		})
 	}
 	for i, raw := range p.list(m["order_by"], "order_by") {
-		path := fmt.Sprintf("order_by[%d]", i)
+		path := index("order_by", i)
 		o := p.object(raw, path, "an order_by", "field", "direction")
 		if p.err == nil && o["field"] == nil {
 			p.fail(path+".field", "%s.field is required", path)
@@ -253,13 +252,13 @@ func (p *jsonParser) request(data []byte) *Request {
 	return r
 }
 
-func (p *jsonParser) fieldRef(raw json.RawMessage, path string) FieldRef {
-	f := p.object(raw, path, "a field reference", "field_id", "bucket")
+func (p *jsonParser) fieldRef(v any, path string) FieldRef {
+	f := p.object(v, path, "a field reference", "field_id", "bucket")
 	return FieldRef{FieldID: p.str(f["field_id"], path+".field_id"), Bucket: p.str(f["bucket"], path+".bucket")}
 }
 
-func (p *jsonParser) filter(raw json.RawMessage, path string) Filter {
-	m := p.object(raw, path, "a filter", "segment_id", "field_id", "operation", "value", "values", "bucket")
+func (p *jsonParser) filter(v any, path string) Filter {
+	m := p.object(v, path, "a filter", "segment_id", "field_id", "operation", "value", "values", "bucket")
 	if m == nil {
 		return Filter{}
 	}
@@ -269,14 +268,14 @@ func (p *jsonParser) filter(raw json.RawMessage, path string) Filter {
 		Operation: p.str(m["operation"], path+".operation"),
 		Bucket:    p.str(m["bucket"], path+".bucket"),
 	}
-	if raw, ok := m["value"]; ok {
-		f.Value = p.value(raw, path+".value")
+	if raw := m["value"]; raw != nil {
+		f.Value = p.value(raw, path+".value") // null is "not given", as Metabase takes it
 	}
-	if raw, ok := m["values"]; ok && !isNull(raw) {
+	if raw, ok := m["values"]; ok && raw != nil {
 		items := p.list(raw, path+".values")
 		f.Values = make([]any, 0, len(items))
 		for i, item := range items {
-			f.Values = append(f.Values, p.value(item, fmt.Sprintf("%s.values[%d]", path, i)))
+			f.Values = append(f.Values, p.value(item, index(path+".values", i)))
 		}
 	}
 	return f

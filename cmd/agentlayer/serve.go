@@ -50,6 +50,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sessionTTL := fs.Duration("session-ttl", auth.DefaultSessionTTL, "how long a session lasts")
 	emailClaim := fs.String("jwt-email-claim", auth.DefaultEmailClaim, "JWT claim holding the user's email")
 	groupsClaim := fs.String("jwt-groups-claim", auth.DefaultGroupsClaim, "JWT claim holding the user's groups")
+	leeway := fs.Duration("jwt-leeway", auth.DefaultLeeway, "clock skew allowed on a JWT's iat, exp and nbf")
 	var mappings kv
 	fs.Var(&mappings, "group-mapping", "map a JWT group to one of ours, `jwt=ours` (repeatable)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
@@ -118,7 +119,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "serve: --scale applies to the built-in sample dataset only")
 		return 2
 	}
-	vopts := auth.VerifierOptions{EmailClaim: *emailClaim, GroupsClaim: *groupsClaim, RequireKnownUsers: *requireKnown}
+	vopts := auth.VerifierOptions{EmailClaim: *emailClaim, GroupsClaim: *groupsClaim, RequireKnownUsers: *requireKnown, Leeway: *leeway}
+	if *leeway == 0 {
+		vopts.Leeway = -1 // none, rather than the default
+	}
 	for _, m := range mappings {
 		from, to, _ := strings.Cut(m, "=")
 		if vopts.GroupMappings == nil {

@@ -37,19 +37,24 @@ func (c *Cache[K, V]) Get(k K) (V, bool) {
 	return zero, false
 }
 
-// Put caches v under k, dropping the least recently used entry when full.
-func (c *Cache[K, V]) Put(k K, v V) {
+// Put caches v under k, dropping the least recently used entry when full;
+// it returns the value dropped or replaced, or the zero value.
+func (c *Cache[K, V]) Put(k K, v V) (dropped V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[k]; ok {
-		el.Value.(*lruEntry[K, V]).val = v
+		e := el.Value.(*lruEntry[K, V])
+		dropped, e.val = e.val, v
 		c.order.MoveToFront(el)
-		return
+		return dropped
 	}
 	c.items[k] = c.order.PushFront(&lruEntry[K, V]{key: k, val: v})
 	for c.order.Len() > c.max {
 		last := c.order.Back()
 		c.order.Remove(last)
-		delete(c.items, last.Value.(*lruEntry[K, V]).key)
+		e := last.Value.(*lruEntry[K, V])
+		delete(c.items, e.key)
+		dropped = e.val
 	}
+	return dropped
 }

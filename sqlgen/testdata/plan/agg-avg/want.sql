@@ -1,8 +1,8 @@
 table 1 ORDERS
   aggregate avg t1-5 (TOTAL)
-  limit 10000
+  limit 200
 column avg "Average of Total" type/Float
 SELECT avg("t0"."TOTAL") AS "avg"
 FROM "ORDERS" AS "t0"
 LIMIT $1
--- $1 = 10000 (int64)
+-- $1 = 200 (int64)

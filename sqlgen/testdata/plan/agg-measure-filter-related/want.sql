@@ -1,7 +1,7 @@
 table 1 FLIGHTS
   aggregate sum t1-7 (SEATS) (measure 1 "Seats on time")
   group by t1-10 (ORIGIN.CODE)
-  limit 10000
+  limit 200
 column CODE "Origin → Code" type/Text t1-10
 column sum "Seats on time" type/BigInteger
 SELECT "t1"."CODE" AS "CODE", sum("t0"."SEATS") FILTER (WHERE "t0"."ON_TIME" = $1) AS "sum"
@@ -11,4 +11,4 @@ GROUP BY 1
 ORDER BY 1 ASC NULLS LAST
 LIMIT $2
 -- $1 = true (bool)
--- $2 = 10000 (int64)
+-- $2 = 200 (int64)

@@ -1,9 +1,9 @@
 table 1 ORDERS
   aggregate avg t1-27 (PRODUCT.PRICE)
-  limit 10000
+  limit 200
 column avg "Average of Product → Price" type/Float
 SELECT avg("t2"."PRICE") AS "avg"
 FROM "ORDERS" AS "t0"
 LEFT JOIN "PRODUCTS" AS "t2" ON "t2"."ID" = "t0"."PRODUCT_ID"
 LIMIT $1
--- $1 = 10000 (int64)
+-- $1 = 200 (int64)

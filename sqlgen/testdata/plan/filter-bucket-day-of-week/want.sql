@@ -1,11 +1,11 @@
 table 1 ORDERS
   filter t1-7 (CREATED_AT) by day-of-week equals 6
   aggregate count
-  limit 10000
+  limit 200
 column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "ORDERS" AS "t0"
 WHERE isodow("t0"."CREATED_AT") = $1
 LIMIT $2
 -- $1 = 6 (int64)
--- $2 = 10000 (int64)
+-- $2 = 200 (int64)

@@ -1,7 +1,7 @@
 table 1 ORDERS
   filter t1-7 (CREATED_AT) not-equals 2024-03-15T00:00:00/day 2024-03-16T00:00:00/day
   aggregate count
-  limit 10000
+  limit 200
 column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "ORDERS" AS "t0"
@@ -11,4 +11,4 @@ LIMIT $5
 -- $2 = 2024-03-16T00:00:00Z (timestamp)
 -- $3 = 2024-03-16T00:00:00Z (timestamp)
 -- $4 = 2024-03-17T00:00:00Z (timestamp)
--- $5 = 10000 (int64)
+-- $5 = 200 (int64)

@@ -1,7 +1,7 @@
 table 1 ORDERS
   filter t1-7 (CREATED_AT) month-not-equals 6 7 8
   aggregate count
-  limit 10000
+  limit 200
 column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "ORDERS" AS "t0"
@@ -10,4 +10,4 @@ LIMIT $4
 -- $1 = 6 (int64)
 -- $2 = 7 (int64)
 -- $3 = 8 (int64)
--- $4 = 10000 (int64)
+-- $4 = 200 (int64)

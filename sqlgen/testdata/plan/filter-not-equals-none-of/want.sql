@@ -1,7 +1,7 @@
 table 1 ORDERS
   filter t1-16 (USER.STATE) not-equals TX CA
   aggregate count
-  limit 10000
+  limit 200
 column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "ORDERS" AS "t0"
@@ -10,4 +10,4 @@ WHERE NOT ("t1"."STATE" IN ($1, $2)) OR "t1"."STATE" IS NULL
 LIMIT $3
 -- $1 = "TX"
 -- $2 = "CA"
--- $3 = 10000 (int64)
+-- $3 = 200 (int64)

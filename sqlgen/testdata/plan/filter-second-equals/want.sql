@@ -1,11 +1,11 @@
 table 1 ORDERS
   filter t1-7 (CREATED_AT) second-equals 0
   aggregate count
-  limit 10000
+  limit 200
 column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "ORDERS" AS "t0"
 WHERE second("t0"."CREATED_AT") = $1
 LIMIT $2
 -- $1 = 0 (int64)
--- $2 = 10000 (int64)
+-- $2 = 200 (int64)

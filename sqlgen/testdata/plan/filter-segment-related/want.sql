@@ -2,7 +2,7 @@ table 1 FLIGHTS
   filter segment 1 "To hubs"
   filter segment 2 "Cheap or late"
   aggregate count
-  limit 10000
+  limit 200
 column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "FLIGHTS" AS "t0"
@@ -11,4 +11,4 @@ LIMIT $4
 -- $1 = true (bool)
 -- $2 = 50 (float64)
 -- $3 = true (bool)
--- $4 = 10000 (int64)
+-- $4 = 200 (int64)

@@ -1,7 +1,7 @@
 table 3 PRODUCTS
   filter t3-2 (TITLE) string-contains lamp clock
   aggregate count
-  limit 10000
+  limit 200
 column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "PRODUCTS" AS "t0"
@@ -9,4 +9,4 @@ WHERE contains(lower("t0"."TITLE"), lower($1)) OR contains(lower("t0"."TITLE"), 
 LIMIT $3
 -- $1 = "lamp"
 -- $2 = "clock"
--- $3 = 10000 (int64)
+-- $3 = 200 (int64)

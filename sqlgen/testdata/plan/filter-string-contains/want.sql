@@ -1,11 +1,11 @@
 table 3 PRODUCTS
   filter t3-2 (TITLE) string-contains 50%_off\
   aggregate count
-  limit 10000
+  limit 200
 column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "PRODUCTS" AS "t0"
 WHERE contains(lower("t0"."TITLE"), lower($1))
 LIMIT $2
 -- $1 = "50%_off\\"
--- $2 = 10000 (int64)
+-- $2 = 200 (int64)

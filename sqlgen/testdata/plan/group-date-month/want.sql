@@ -1,7 +1,7 @@
 table 2 PEOPLE
   aggregate count
   group by t2-9 (BIRTH_DATE) by month
-  limit 10000
+  limit 200
 column BIRTH_DATE "Birth Date: Month" type/Date t2-9
 column count "Count" type/BigInteger
 SELECT CAST(date_trunc('month', "t0"."BIRTH_DATE") AS DATE) AS "BIRTH_DATE", count(*) AS "count"
@@ -9,4 +9,4 @@ FROM "PEOPLE" AS "t0"
 GROUP BY 1
 ORDER BY 1 ASC NULLS LAST
 LIMIT $1
--- $1 = 10000 (int64)
+-- $1 = 200 (int64)

@@ -1,7 +1,7 @@
 table 1 FLIGHTS
   aggregate count
   group by t1-3 (DEPARTS) by hour
-  limit 10000
+  limit 200
 column DEPARTS "Departs: Hour" type/DateTimeWithLocalTZ t1-3
 column count "Count" type/BigInteger
 SELECT date_trunc('hour', timezone('UTC', "t0"."DEPARTS")) AS "DEPARTS", count(*) AS "count"
@@ -9,4 +9,4 @@ FROM "FLIGHTS" AS "t0"
 GROUP BY 1
 ORDER BY 1 ASC NULLS LAST
 LIMIT $1
--- $1 = 10000 (int64)
+-- $1 = 200 (int64)

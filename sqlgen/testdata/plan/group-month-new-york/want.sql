@@ -1,7 +1,7 @@
 table 1 ORDERS
   aggregate count
   group by t1-7 (CREATED_AT) by month
-  limit 10000
+  limit 200
 column CREATED_AT "Created At: Month" type/DateTime t1-7
 column count "Count" type/BigInteger
 SELECT date_trunc('month', timezone('America/New_York', timezone('UTC', "t0"."CREATED_AT"))) AS "CREATED_AT", count(*) AS "count"
@@ -9,4 +9,4 @@ FROM "ORDERS" AS "t0"
 GROUP BY 1
 ORDER BY 1 ASC NULLS LAST
 LIMIT $1
--- $1 = 10000 (int64)
+-- $1 = 200 (int64)

@@ -2,7 +2,7 @@ table 1 ORDERS
   aggregate sum t1-5 (TOTAL)
   group by t1-16 (USER.STATE)
   group by t1-25 (PRODUCT.CATEGORY)
-  limit 10000
+  limit 200
 column STATE "User → State" type/Text t1-16
 column CATEGORY "Product → Category" type/Text t1-25
 column sum "Sum of Total" type/Float
@@ -13,4 +13,4 @@ LEFT JOIN "PRODUCTS" AS "t2" ON "t2"."ID" = "t0"."PRODUCT_ID"
 GROUP BY 1, 2
 ORDER BY 1 ASC NULLS LAST, 2 ASC NULLS LAST
 LIMIT $1
--- $1 = 10000 (int64)
+-- $1 = 200 (int64)

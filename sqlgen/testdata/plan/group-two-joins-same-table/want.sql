@@ -2,7 +2,7 @@ table 1 FLIGHTS
   aggregate count
   group by t1-11 (ORIGIN.CITY)
   group by t1-15 (DEST.CITY)
-  limit 10000
+  limit 200
 column CITY "Origin → City" type/Text t1-11
 column CITY_2 "Dest → City" type/Text t1-15
 column count "Count" type/BigInteger
@@ -13,4 +13,4 @@ LEFT JOIN (SELECT * FROM airports_v2 WHERE active) AS "t2" ON "t2"."ID" = "t0"."
 GROUP BY 1, 2
 ORDER BY 1 ASC NULLS LAST, 2 ASC NULLS LAST
 LIMIT $1
--- $1 = 10000 (int64)
+-- $1 = 200 (int64)

@@ -1,7 +1,7 @@
 table 3 PRODUCTS
   group by t3-3 (CATEGORY)
   group by t3-4 (VENDOR)
-  limit 10000
+  limit 200
 column CATEGORY "Category" type/Text t3-3
 column VENDOR "Vendor" type/Text t3-4
 SELECT "t0"."CATEGORY" AS "CATEGORY", "t0"."VENDOR" AS "VENDOR"
@@ -9,4 +9,4 @@ FROM "PRODUCTS" AS "t0"
 GROUP BY 1, 2
 ORDER BY 1 ASC NULLS LAST, 2 ASC NULLS LAST
 LIMIT $1
--- $1 = 10000 (int64)
+-- $1 = 200 (int64)

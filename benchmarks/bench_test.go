@@ -1,0 +1,134 @@
+package benchmarks
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/permissions"
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+var scalesFlag = flag.String("scales", "1,100", "comma-separated scales of the sample dataset to benchmark")
+
+var envs sync.Map // scale → *Env
+
+func env(b *testing.B, scale float64) *Env {
+	b.Helper()
+	if e, ok := envs.Load(scale); ok {
+		return e.(*Env)
+	}
+	e, err := NewEnv(context.Background(), scale)
+	if err != nil {
+		b.Fatal(err)
+	}
+	envs.Store(scale, e)
+	return e
+}
+
+func scales(b *testing.B) []float64 {
+	var out []float64
+	for _, s := range strings.Split(*scalesFlag, ",") {
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			b.Fatalf("-scales: %v", err)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// BenchmarkJWT verifies a token of a directory user.
+func BenchmarkJWT(b *testing.B) {
+	dir, _ := auth.ParseDirectory(fixtures.UsersFile, fixtures.Users())
+	v, _ := auth.NewVerifier(auth.VerifierOptions{Secret: Secret, Directory: dir})
+	tok := JWT("sales.tx@example.com")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGrant computes a user's grant of the sample policy: cold (a user
+// unlike any before: every rule is bound) and cached.
+func BenchmarkGrant(b *testing.B) {
+	m, err := semantic.Parse(fixtures.ModelFile, fixtures.Model(), semantic.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ps, err := permissions.Compile(fixtures.PolicyFile, fixtures.Policy(), m, permissions.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("cold", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			ps.For(&auth.Principal{Email: "s@x", Groups: []string{"sales"}, Attributes: map[string]any{"state": strconv.Itoa(i)}}, nil)
+		}
+	})
+	b.Run("cached", func(b *testing.B) {
+		p := &auth.Principal{Email: "s@x", Groups: []string{"sales"}, Attributes: map[string]any{"state": "TX"}}
+		b.ReportAllocs()
+		for b.Loop() {
+			ps.For(p, nil)
+		}
+	})
+}
+
+// BenchmarkQuery runs the ten agent queries three ways at each scale: the
+// plan's SQL raw through database/sql, through the engine, and over
+// loopback HTTP.
+func BenchmarkQuery(b *testing.B) {
+	ctx := context.Background()
+	for _, scale := range scales(b) {
+		e := env(b, scale)
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+		for _, q := range Queries {
+			p, err := e.Prepare(ctx, q)
+			if err != nil {
+				b.Fatalf("%s: %v", q.Name, err)
+			}
+			name := fmt.Sprintf("scale=%g/%s", scale, strings.ReplaceAll(q.Name, " ", "_"))
+			b.Run(name+"/raw", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := e.Raw(ctx, p); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(name+"/engine", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := e.EngineRun(ctx, p); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(name+"/http", func(b *testing.B) {
+				jwt, minted := JWT(q.Persona), time.Now()
+				b.ReportAllocs()
+				for b.Loop() {
+					if time.Since(minted) > time.Minute {
+						jwt, minted = JWT(q.Persona), time.Now()
+					}
+					if _, err := e.HTTP(ctx, client, p, jwt); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,242 @@
+// Command compare measures agentlayer against raw DuckDB on the sample
+// dataset: for each agent query and scale, the plan's SQL run raw through
+// database/sql, the same request through the engine, and over loopback
+// HTTP, interleaved in one process over several rounds. It prints medians,
+// their ratios, and what planning costs.
+//
+//	go run ./benchmarks/compare [-scales 1,100] [-rounds 7] [-json out.json]
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/agentlayer/agentlayer/benchmarks"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// Result is one query at one scale.
+type Result struct {
+	Scale       float64 `json:"scale"`
+	Query       string  `json:"query"`
+	Rows        int     `json:"rows"`
+	RawMs       float64 `json:"raw_ms"`
+	EngineMs    float64 `json:"engine_ms"`
+	HTTPMs      float64 `json:"http_ms"`
+	EngineRatio float64 `json:"engine_ratio"`
+	HTTPRatio   float64 `json:"http_ratio"`
+	PlanUs      float64 `json:"plan_us"`
+	PlanAllocs  float64 `json:"plan_allocs"`
+}
+
+// Report is the whole run.
+type Report struct {
+	Machine string   `json:"machine"`
+	Rounds  int      `json:"rounds"`
+	Results []Result `json:"results"`
+	Targets []string `json:"targets"`
+}
+
+func main() {
+	scalesFlag := flag.String("scales", "1,100", "comma-separated scales of the sample dataset")
+	rounds := flag.Int("rounds", 7, "rounds per query; each round runs each path several times")
+	budget := flag.Duration("round-time", 300*time.Millisecond, "time each path gets per round")
+	jsonOut := flag.String("json", "", "also write the report as JSON to this `file`")
+	flag.Parse()
+
+	ctx := context.Background()
+	report := Report{Machine: machine(), Rounds: *rounds}
+	for _, s := range strings.Split(*scalesFlag, ",") {
+		scale, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			fatal(err)
+		}
+		fmt.Fprintf(os.Stderr, "scale %g: generating the sample dataset…\n", scale)
+		env, err := benchmarks.NewEnv(ctx, scale)
+		if err != nil {
+			fatal(err)
+		}
+		for _, q := range benchmarks.Queries {
+			fmt.Fprintf(os.Stderr, "  %s\n", q.Name)
+			r, err := measure(ctx, env, q, *rounds, *budget)
+			if err != nil {
+				fatal(fmt.Errorf("%s: %w", q.Name, err))
+			}
+			report.Results = append(report.Results, r)
+		}
+		env.Close()
+	}
+	report.Targets = targets(report.Results)
+	print(os.Stdout, report)
+	if *jsonOut != "" {
+		data, _ := json.MarshalIndent(report, "", "  ")
+		if err := os.WriteFile(*jsonOut, append(data, '\n'), 0o644); err != nil {
+			fatal(err)
+		}
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "compare:", err)
+	os.Exit(1)
+}
+
+// measure runs the three paths of a query, interleaved, and takes medians.
+func measure(ctx context.Context, env *benchmarks.Env, q benchmarks.Query, rounds int, budget time.Duration) (Result, error) {
+	p, err := env.Prepare(ctx, q)
+	if err != nil {
+		return Result{}, err
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	jwt, minted := benchmarks.JWT(q.Persona), time.Now()
+	var rows int
+	paths := []func() error{
+		func() (err error) { rows, err = env.Raw(ctx, p); return err },
+		func() error { _, err := env.EngineRun(ctx, p); return err },
+		func() error {
+			if time.Since(minted) > time.Minute {
+				jwt, minted = benchmarks.JWT(q.Persona), time.Now()
+			}
+			_, err := env.HTTP(ctx, client, p, jwt)
+			return err
+		},
+	}
+	// Warm up every path once: caches, prepared statements, connections.
+	for _, run := range paths {
+		if err := run(); err != nil {
+			return Result{}, err
+		}
+	}
+	samples := make([][]time.Duration, len(paths))
+	for range rounds {
+		for i, run := range paths {
+			for start := time.Now(); time.Since(start) < budget; {
+				t := time.Now()
+				if err := run(); err != nil {
+					return Result{}, err
+				}
+				samples[i] = append(samples[i], time.Since(t))
+			}
+		}
+	}
+	r := Result{Scale: env.Scale, Query: q.Name, Rows: rows,
+		RawMs: ms(median(samples[0])), EngineMs: ms(median(samples[1])), HTTPMs: ms(median(samples[2]))}
+	r.EngineRatio, r.HTTPRatio = r.EngineMs/r.RawMs, r.HTTPMs/r.RawMs
+	r.PlanUs, r.PlanAllocs = planCost(ctx, env, q)
+	return r, nil
+}
+
+// planCost is what turning the request into SQL costs for its user: parse,
+// grant (cached, as on every request after the first), validate, plan,
+// render.
+func planCost(ctx context.Context, env *benchmarks.Env, q benchmarks.Query) (float64, float64) {
+	p := env.Principal(q.Persona)
+	const n = 2000
+	run := func() {
+		req, _ := sqlgen.ParseRequest([]byte(q.Request))
+		lq, err := env.Engine.Construct(ctx, p, req)
+		if err != nil {
+			fatal(err)
+		}
+		plan, err := env.Engine.Plan(ctx, p, lq)
+		if err != nil {
+			fatal(err)
+		}
+		plan.SQL()
+	}
+	run()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	for range n {
+		run()
+	}
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	return float64(elapsed.Microseconds()) / n, float64(after.Mallocs-before.Mallocs) / n
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// targets checks the results against the issue's targets at scale 100.
+func targets(results []Result) []string {
+	var out []string
+	fastest := 0.0
+	var maxPlan float64
+	for _, r := range results {
+		if r.Scale != 100 {
+			continue
+		}
+		if fastest == 0 || r.RawMs < fastest {
+			fastest = r.RawMs
+		}
+		maxPlan = max(maxPlan, r.PlanUs)
+		verdict := func(ok bool) string {
+			if ok {
+				return "met"
+			}
+			return "MISSED"
+		}
+		out = append(out, fmt.Sprintf("%s: engine/raw %.3f ≤ 1.05 %s", r.Query, r.EngineRatio, verdict(r.EngineRatio <= 1.05)))
+		limit := 1.10
+		if strings.Contains(r.Query, "detail page") {
+			limit = 1.30
+		}
+		out = append(out, fmt.Sprintf("%s: http/raw %.3f ≤ %.2f %s", r.Query, r.HTTPRatio, limit, verdict(r.HTTPRatio <= limit)))
+	}
+	if fastest > 0 {
+		share := maxPlan / (fastest * 1000) * 100
+		v := "met"
+		if share > 2 {
+			v = "MISSED"
+		}
+		out = append(out, fmt.Sprintf("planning + grant: at most %.1f µs, %.2f%% of the fastest raw query (%.3f ms) ≤ 2%% %s", maxPlan, share, fastest, v))
+	}
+	return out
+}
+
+func print(w io.Writer, r Report) {
+	fmt.Fprintf(w, "%s; medians of %d rounds\n\n", r.Machine, r.Rounds)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scale\tquery\trows\traw ms\tengine ms\thttp ms\tengine/raw\thttp/raw\tplan µs\tplan allocs\t")
+	for _, x := range r.Results {
+		fmt.Fprintf(tw, "%g\t%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.0f\t\n",
+			x.Scale, x.Query, x.Rows, x.RawMs, x.EngineMs, x.HTTPMs, x.EngineRatio, x.HTTPRatio, x.PlanUs, x.PlanAllocs)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	for _, t := range r.Targets {
+		fmt.Fprintln(w, t)
+	}
+}
+
+func machine() string {
+	cpu := "unknown CPU"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if name, ok := strings.CutPrefix(line, "model name"); ok {
+				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d cores, %s/%s, %s", cpu, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+}

@@ -1,0 +1,218 @@
+package benchmarks
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/agentlayer/agentlayer/agentapi"
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// Query is one of the agent queries measured.
+type Query struct {
+	Name    string
+	Persona string // a user of the sample directory
+	Request string // a construct request
+}
+
+// Queries are the ten agent queries of the benchmark.
+var Queries = []Query{
+	{"revenue by month", "analyst@example.com",
+		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"}],"group_by":[{"field_id":"t1-7","field_granularity":"month"}]}`},
+	{"orders by category, filtered", "analyst@example.com",
+		`{"table_id":1,"filters":[{"field_id":"t1-25","operation":"equals","values":["Gizmo","Widget"]}],"aggregations":[{"function":"count"}],"group_by":[{"field_id":"t1-25"}]}`},
+	{"2,000-row detail page", "analyst@example.com",
+		`{"table_id":1,"fields":[{"field_id":"t1-0"},{"field_id":"t1-1"},{"field_id":"t1-3"},{"field_id":"t1-4"},{"field_id":"t1-5"},{"field_id":"t1-6"},{"field_id":"t1-7"},{"field_id":"t1-8"}],"filters":[{"field_id":"t1-7","operation":"greater-than","value":"2025-06"}],"limit":2000}`},
+	{"10,000-row aggregate", "analyst@example.com",
+		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"},{"function":"count"}],"group_by":[{"field_id":"t1-1"}],"limit":10000}`},
+	{"selective count", "analyst@example.com",
+		`{"table_id":1,"filters":[{"field_id":"t1-1","operation":"equals","value":1234}],"aggregations":[{"function":"count"}]}`},
+	{"segment", "analyst@example.com",
+		`{"table_id":1,"filters":[{"segment_id":1}],"aggregations":[{"function":"avg","field_id":"t1-5"}]}`},
+	{"metric by week", "analyst@example.com",
+		`{"metric_id":1,"group_by":[{"field_id":"c1-7","field_granularity":"week"}]}`},
+	{"string-contains filter", "analyst@example.com",
+		`{"table_id":2,"filters":[{"field_id":"t2-4","operation":"string-contains","value":"ana"}],"aggregations":[{"function":"count"}]}`},
+	{"joined group-by", "analyst@example.com",
+		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"}],"group_by":[{"field_id":"t1-17"},{"field_id":"t1-25"}]}`},
+	{"sales persona, row rule", "sales.tx@example.com",
+		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"},{"function":"count"}],"group_by":[{"field_id":"t1-7","field_granularity":"year"}]}`},
+}
+
+// Secret is the JWT secret of the benchmark server.
+var Secret = []byte("agentlayer-benchmark-secret-0123456789")
+
+// Env is the sample dataset at one scale, served by an engine and over
+// loopback HTTP, beside raw access to the same DuckDB.
+type Env struct {
+	Scale     float64
+	Engine    *engine.Engine
+	Server    *httptest.Server
+	Directory *auth.Directory
+	Verifier  *auth.Verifier
+}
+
+// NewEnv generates the sample dataset at scale and serves it.
+func NewEnv(ctx context.Context, scale float64) (*Env, error) {
+	e, err := engine.New(ctx, engine.Options{
+		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
+		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(),
+		Setup:                fixtures.Setup(scale),
+		MaxConcurrentQueries: 4,
+	})
+	if err != nil {
+		return nil, err
+	}
+	dir, err := auth.ParseDirectory(fixtures.UsersFile, fixtures.Users())
+	if err != nil {
+		return nil, err
+	}
+	v, err := auth.NewVerifier(auth.VerifierOptions{Secret: Secret, Directory: dir})
+	if err != nil {
+		return nil, err
+	}
+	srv := httptest.NewServer(agentapi.New(e, agentapi.Options{Verifier: v}))
+	return &Env{Scale: scale, Engine: e, Server: srv, Directory: dir, Verifier: v}, nil
+}
+
+// Close releases the environment.
+func (env *Env) Close() {
+	env.Server.Close()
+	env.Engine.Close()
+}
+
+// Principal is a user of the sample directory, as a verified token would
+// give it.
+func (env *Env) Principal(email string) *auth.Principal {
+	u, _ := env.Directory.Lookup(email)
+	return &auth.Principal{Email: u.Email, Groups: u.Groups, Attributes: u.Attributes}
+}
+
+// Prepared is a query ready to run three ways: its SQL (planned once, for
+// the raw path), its request, and a query token for HTTP.
+type Prepared struct {
+	Query
+	SQL   string
+	Args  []any
+	Token string
+	user  *auth.Principal
+	req   *sqlgen.Request
+}
+
+// Prepare plans q for its persona.
+func (env *Env) Prepare(ctx context.Context, q Query) (*Prepared, error) {
+	p := env.Principal(q.Persona)
+	req, err := sqlgen.ParseRequest([]byte(q.Request))
+	if err != nil {
+		return nil, err
+	}
+	lq, err := env.Engine.Construct(ctx, p, req)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := env.Engine.Plan(ctx, p, lq)
+	if err != nil {
+		return nil, err
+	}
+	sqlText, args := plan.SQL()
+	tok, err := env.Engine.Token(lq, req)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{Query: q, SQL: sqlText, Args: args, Token: tok, user: p, req: req}, nil
+}
+
+// Raw runs the plan's SQL text through database/sql and scans every value,
+// as the engine does: the baseline.
+func (env *Env) Raw(ctx context.Context, p *Prepared) (int, error) {
+	rows, err := env.Engine.DB().QueryContext(ctx, p.SQL, p.Args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
+}
+
+// EngineRun runs the request through the library for its persona: parse,
+// validate, grant, plan, run, and read every row with the same scan as Raw.
+// Formatting values as JSON is the HTTP layer's work, measured there.
+func (env *Env) EngineRun(ctx context.Context, p *Prepared) (int, error) {
+	req, err := sqlgen.ParseRequest([]byte(p.Request))
+	if err != nil {
+		return 0, err
+	}
+	rows, err := env.Engine.Query(ctx, p.user, req)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	return n, rows.Err()
+}
+
+// HTTP runs the request over loopback HTTP, as an agent does with
+// /v1/execute: a fresh JWT, the token, and the whole streamed answer read.
+func (env *Env) HTTP(ctx context.Context, client *http.Client, p *Prepared, jwt string) (int, error) {
+	body := []byte(`{"query":"` + p.Token + `"}`)
+	req, err := http.NewRequestWithContext(ctx, "POST", env.Server.URL+"/api/agent/v1/execute", bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+jwt)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != http.StatusAccepted {
+		return 0, fmt.Errorf("execute: %d %s", resp.StatusCode, data)
+	}
+	// The status and row count close the body: read them there, as the
+	// server writes them, without parsing the rows (the client's work).
+	tail := data[max(0, len(data)-200):]
+	i := bytes.Index(tail, []byte(`"status":"completed","row_count":`))
+	if i < 0 {
+		return 0, fmt.Errorf("execute did not complete: %.300s", tail)
+	}
+	var n int
+	fmt.Sscanf(string(tail[i+len(`"status":"completed","row_count":`):]), "%d", &n)
+	return n, nil
+}
+
+// JWT mints a token for email, as a host application would.
+func JWT(email string) string {
+	tok, _ := auth.Sign(Secret, auth.Claims{Email: email, IssuedAt: time.Now()})
+	return tok
+}
+
+// DB is the engine's database, for raw access.
+func (env *Env) DB() *sql.DB { return env.Engine.DB() }
