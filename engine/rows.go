@@ -115,7 +115,7 @@ func (r *Rows) AppendJSON(dst []byte) []byte {
 			continue
 		case float64:
 			if !math.IsNaN(x) && !math.IsInf(x, 0) {
-				dst = strconv.AppendFloat(dst, x, 'g', -1, 64)
+				dst = appendFloat(dst, x)
 				continue
 			}
 		case string:
@@ -210,6 +210,36 @@ func (r *Rows) appendTime(dst []byte, c Column, t time.Time) []byte {
 	return appendRFC3339(dst, t)
 }
 
+// appendFloat writes x as encoding/json does — the shortest decimal that
+// reads back as x, exponent only below 1e-6 or from 1e21 — with a fast
+// path for the values money columns hold: at most two decimals.
+func appendFloat(dst []byte, x float64) []byte {
+	if x > -1e13 && x < 1e13 && x != 0 {
+		if c := math.Round(x * 100); c/100 == x {
+			n := int64(c)
+			if n < 0 {
+				dst, n = append(dst, '-'), -n
+			}
+			dst = strconv.AppendInt(dst, n/100, 10)
+			if frac := n % 100; frac != 0 {
+				dst = append(dst, '.', byte('0'+frac/10))
+				if frac%10 != 0 {
+					dst = append(dst, byte('0'+frac%10))
+				}
+			}
+			return dst
+		}
+	}
+	if a := math.Abs(x); a != 0 && (a < 1e-6 || a >= 1e21) {
+		dst = strconv.AppendFloat(dst, x, 'e', -1, 64)
+		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2], dst = dst[n-1], dst[:n-1] // e-07 → e-7, as encoding/json
+		}
+		return dst
+	}
+	return strconv.AppendFloat(dst, x, 'f', -1, 64)
+}
+
 // appendRFC3339 is t.AppendFormat(dst, time.RFC3339Nano), written digit by
 // digit for whole seconds: a detail page formats thousands of timestamps.
 func appendRFC3339(dst []byte, t time.Time) []byte {
@@ -252,7 +282,7 @@ func appendValue(dst []byte, v any) []byte {
 	case int64:
 		return strconv.AppendInt(dst, x, 10)
 	case float64:
-		return strconv.AppendFloat(dst, x, 'g', -1, 64)
+		return appendFloat(dst, x)
 	case string:
 		return appendString(dst, x)
 	case json.Number:

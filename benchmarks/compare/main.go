@@ -53,6 +53,7 @@ func main() {
 	rounds := flag.Int("rounds", 7, "rounds per query; each round runs each path several times")
 	budget := flag.Duration("round-time", 300*time.Millisecond, "time each path gets per round")
 	jsonOut := flag.String("json", "", "also write the report as JSON to this `file`")
+	only := flag.String("query", "", "measure only the queries whose name contains this")
 	flag.Parse()
 
 	ctx := context.Background()
@@ -68,6 +69,9 @@ func main() {
 			fatal(err)
 		}
 		for _, q := range benchmarks.Queries {
+			if !strings.Contains(q.Name, *only) {
+				continue
+			}
 			fmt.Fprintf(os.Stderr, "  %s\n", q.Name)
 			r, err := measure(ctx, env, q, *rounds, *budget)
 			if err != nil {
