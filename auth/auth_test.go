@@ -282,6 +282,31 @@ func TestMemoryStore_bounded(t *testing.T) {
 	}
 }
 
+// TestMemoryStore_perUser: one user minting sessions without end ends only
+// their own oldest ones, never another user's.
+func TestMemoryStore_perUser(t *testing.T) {
+	ctx := context.Background()
+	m := auth.NewMemoryStore(auth.MaxSessionsPerUser + 10)
+	other := auth.HashToken("other")
+	m.Put(ctx, other, auth.Session{Principal: &auth.Principal{Email: "other@example.com"}, Expires: now.Add(time.Minute)})
+	n := 3 * auth.MaxSessionsPerUser
+	for i := range n {
+		m.Put(ctx, auth.HashToken(fmt.Sprint(i)), auth.Session{Principal: &auth.Principal{Email: "greedy@example.com"}, Expires: now.Add(time.Hour + time.Duration(i)*time.Second)})
+	}
+	if m.Len() != auth.MaxSessionsPerUser+1 {
+		t.Errorf("len %d, want %d", m.Len(), auth.MaxSessionsPerUser+1)
+	}
+	if _, ok, _ := m.Get(ctx, other, now); !ok {
+		t.Error("another user's session was evicted")
+	}
+	for _, i := range []int{0, n - auth.MaxSessionsPerUser - 1, n - auth.MaxSessionsPerUser, n - 1} {
+		_, ok, _ := m.Get(ctx, auth.HashToken(fmt.Sprint(i)), now)
+		if want := i >= n-auth.MaxSessionsPerUser; ok != want {
+			t.Errorf("greedy session %d present = %v, want %v", i, ok, want)
+		}
+	}
+}
+
 // TestMemoryStore_concurrent runs under -race in the test command.
 func TestMemoryStore_concurrent(t *testing.T) {
 	ctx := context.Background()
@@ -322,7 +347,12 @@ func TestFileStore_survivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := auth.NewSessions(auth.SessionOptions{Store: fs, TTL: time.Hour, Now: clock})
-	keep, _, _ := s.Create(ctx, &auth.Principal{Email: "keep@example.com", Attributes: map[string]any{"n": int64(1)}})
+	kept := &auth.Principal{Email: "keep@example.com", Groups: []string{"sales"}, Scopes: []string{},
+		Attributes: map[string]any{
+			"n": int64(1), "uid": int64(1234567890123456789), "level": 5.0, "ratio": 0.1, "big": 1e300,
+			"on": true, "state": "TX", "list": []any{int64(1), 2.0, "x", false},
+		}}
+	keep, _, _ := s.Create(ctx, kept)
 	gone, _, _ := s.Create(ctx, &auth.Principal{Email: "gone@example.com"})
 	if err := s.End(ctx, gone); err != nil {
 		t.Fatal(err)
@@ -341,8 +371,8 @@ func TestFileStore_survivesRestart(t *testing.T) {
 	}
 	defer fs2.Close()
 	s2 := auth.NewSessions(auth.SessionOptions{Store: fs2, Now: clock})
-	if p, err := s2.Lookup(ctx, keep); err != nil || p.Email != "keep@example.com" {
-		t.Errorf("kept session after restart: %+v, %v", p, err)
+	if p, err := s2.Lookup(ctx, keep); err != nil || !reflect.DeepEqual(p, kept) {
+		t.Errorf("kept session after restart:\n got %#v, %v\nwant %#v", p, err, kept)
 	}
 	if _, err := s2.Lookup(ctx, gone); !errors.Is(err, auth.ErrNoSession) {
 		t.Errorf("ended session after restart: %v", err)

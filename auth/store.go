@@ -2,20 +2,30 @@ package auth
 
 import (
 	"bufio"
+	"bytes"
 	"container/heap"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
 
 // DefaultMaxSessions bounds a MemoryStore unless configured.
 const DefaultMaxSessions = 100_000
+
+// MaxSessionsPerUser bounds the sessions one user holds at once: a user's
+// next session ends their own session that expires first, never another
+// user's.
+const MaxSessionsPerUser = 100
 
 // MemoryStore is a bounded, in-memory SessionStore. When full, it drops the
 // session that expires first. It is safe for concurrent use.
@@ -24,6 +34,7 @@ type MemoryStore struct {
 	max      int
 	sessions map[TokenHash]*entry
 	byExpiry expiryHeap
+	byUser   map[string]map[*entry]bool
 }
 
 type entry struct {
@@ -38,7 +49,7 @@ func NewMemoryStore(max int) *MemoryStore {
 	if max <= 0 {
 		max = DefaultMaxSessions
 	}
-	return &MemoryStore{max: max, sessions: map[TokenHash]*entry{}}
+	return &MemoryStore{max: max, sessions: map[TokenHash]*entry{}, byUser: map[string]map[*entry]bool{}}
 }
 
 // Put implements SessionStore.
@@ -51,17 +62,46 @@ func (m *MemoryStore) Put(_ context.Context, h TokenHash, s Session) error {
 
 func (m *MemoryStore) put(h TokenHash, s Session) {
 	if e, ok := m.sessions[h]; ok {
-		e.sess = s
-		heap.Fix(&m.byExpiry, e.index)
-		return
+		m.remove(e)
+	}
+	user := userOf(s)
+	if mine := m.byUser[user]; len(mine) >= MaxSessionsPerUser {
+		var first *entry
+		for e := range mine {
+			if first == nil || e.sess.Expires.Before(first.sess.Expires) {
+				first = e
+			}
+		}
+		m.remove(first)
 	}
 	for len(m.sessions) >= m.max {
-		e := heap.Pop(&m.byExpiry).(*entry)
-		delete(m.sessions, e.hash)
+		m.remove(m.byExpiry[0])
 	}
 	e := &entry{hash: h, sess: s}
 	m.sessions[h] = e
 	heap.Push(&m.byExpiry, e)
+	if m.byUser[user] == nil {
+		m.byUser[user] = map[*entry]bool{}
+	}
+	m.byUser[user][e] = true
+}
+
+func userOf(s Session) string {
+	if s.Principal == nil {
+		return ""
+	}
+	return s.Principal.Email
+}
+
+// remove forgets e everywhere.
+func (m *MemoryStore) remove(e *entry) {
+	heap.Remove(&m.byExpiry, e.index)
+	delete(m.sessions, e.hash)
+	user := userOf(e.sess)
+	delete(m.byUser[user], e)
+	if len(m.byUser[user]) == 0 {
+		delete(m.byUser, user)
+	}
 }
 
 // Get implements SessionStore; it drops expired sessions as it goes.
@@ -78,8 +118,7 @@ func (m *MemoryStore) Get(_ context.Context, h TokenHash, now time.Time) (Sessio
 
 func (m *MemoryStore) expire(now time.Time) {
 	for len(m.byExpiry) > 0 && !m.byExpiry[0].sess.Expires.After(now) {
-		e := heap.Pop(&m.byExpiry).(*entry)
-		delete(m.sessions, e.hash)
+		m.remove(m.byExpiry[0])
 	}
 }
 
@@ -93,8 +132,7 @@ func (m *MemoryStore) Delete(_ context.Context, h TokenHash) error {
 
 func (m *MemoryStore) delete(h TokenHash) {
 	if e, ok := m.sessions[h]; ok {
-		heap.Remove(&m.byExpiry, e.index)
-		delete(m.sessions, h)
+		m.remove(e)
 	}
 }
 
@@ -147,9 +185,109 @@ type journalLine struct {
 }
 
 type fileEntry struct {
-	Principal *Principal `json:"principal"`
-	Created   time.Time  `json:"created"`
-	Expires   time.Time  `json:"expires"`
+	Principal *filePrincipal `json:"principal"`
+	Created   time.Time      `json:"created"`
+	Expires   time.Time      `json:"expires"`
+}
+
+// filePrincipal is a Principal as journaled: its attributes keep their
+// types across a restart (an int64 stays exact, 5.0 stays a double), since
+// policies compare them.
+type filePrincipal struct {
+	Email      string
+	FirstName  string
+	LastName   string
+	Groups     []string
+	Attributes fileAttributes
+	Scopes     []string
+}
+
+type fileAttributes map[string]any
+
+// MarshalJSON writes every double with a decimal point or an exponent, so
+// that reading it back tells it from an integer.
+func (a fileAttributes) MarshalJSON() ([]byte, error) {
+	if a == nil {
+		return []byte("null"), nil
+	}
+	b := []byte{'{'}
+	for i, k := range slices.Sorted(maps.Keys(a)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		kb, _ := json.Marshal(k)
+		b = append(append(b, kb...), ':')
+		var err error
+		if b, err = appendAttribute(b, a[k]); err != nil {
+			return nil, fmt.Errorf("attribute %q: %w", k, err)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func appendAttribute(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("%v is not a JSON number", x)
+		}
+		n := strconv.AppendFloat(nil, x, 'g', -1, 64)
+		if !bytes.ContainsAny(n, ".e") {
+			n = append(n, ".0"...)
+		}
+		return append(b, n...), nil
+	case []any:
+		b = append(b, '[')
+		for i, item := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendAttribute(b, item); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	case string, bool, int64:
+		enc, _ := json.Marshal(x)
+		return append(b, enc...), nil
+	}
+	return nil, fmt.Errorf("unsupported type %T", v)
+}
+
+// UnmarshalJSON reads attributes back with the verifier's rules: a number
+// without a fraction or exponent is an int64.
+func (a *fileAttributes) UnmarshalJSON(data []byte) error {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	var raw map[string]any
+	if err := d.Decode(&raw); err != nil {
+		return err
+	}
+	if raw == nil {
+		*a = nil
+		return nil
+	}
+	out := make(fileAttributes, len(raw))
+	for k, v := range raw {
+		x, ok := attributeValue(v)
+		if !ok {
+			return fmt.Errorf("attribute %q: unsupported value", k)
+		}
+		out[k] = x
+	}
+	*a = out
+	return nil
+}
+
+func toFile(p *Principal) *filePrincipal {
+	return &filePrincipal{Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
+		Groups: p.Groups, Attributes: p.Attributes, Scopes: p.Scopes}
+}
+
+func (fp *filePrincipal) principal() *Principal {
+	return &Principal{Email: fp.Email, FirstName: fp.FirstName, LastName: fp.LastName,
+		Groups: fp.Groups, Attributes: fp.Attributes, Scopes: fp.Scopes}
 }
 
 // OpenFileStore loads the sessions journaled at path (creating the file if
@@ -191,7 +329,7 @@ func (fs *FileStore) load(now time.Time) error {
 		copy(h[:], raw)
 		switch {
 		case jl.Op == "put" && jl.Session != nil && jl.Session.Principal != nil:
-			fs.mem.put(h, Session{Principal: jl.Session.Principal, Created: jl.Session.Created, Expires: jl.Session.Expires})
+			fs.mem.put(h, Session{Principal: jl.Session.Principal.principal(), Created: jl.Session.Created, Expires: jl.Session.Expires})
 		case jl.Op == "del":
 			fs.mem.delete(h)
 		}
@@ -246,9 +384,14 @@ func (fs *FileStore) compact() error {
 func writeLine(w *bufio.Writer, op string, h TokenHash, s *Session) {
 	jl := journalLine{Op: op, Hash: hex.EncodeToString(h[:])}
 	if s != nil {
-		jl.Session = &fileEntry{Principal: s.Principal, Created: s.Created, Expires: s.Expires}
+		jl.Session = &fileEntry{Principal: toFile(s.Principal), Created: s.Created, Expires: s.Expires}
 	}
-	b, _ := json.Marshal(jl)
+	b, err := json.Marshal(jl)
+	if err != nil {
+		// Only a Principal not made by the verifier can fail here; the
+		// session then lives in memory only.
+		return
+	}
 	w.Write(b)
 	w.WriteByte('\n')
 }

@@ -380,12 +380,15 @@ func (e *Engine) topValues(ctx context.Context, g sqlgen.Access, t *semantic.Tab
 }
 
 // cacheKey identifies a query by its SQL and values: the same field under
-// the same effective row filters.
+// the same effective row filters. Each part is length-prefixed and typed,
+// so no two queries share a key, whatever their values hold: the values
+// come from user attributes, and the cache is shared between users.
 func cacheKey(sqlText string, args []any) string {
 	var b strings.Builder
-	b.WriteString(sqlText)
+	fmt.Fprintf(&b, "%d:%s", len(sqlText), sqlText)
 	for _, a := range args {
-		fmt.Fprintf(&b, "\x00%T:%v", a, a)
+		v := fmt.Sprintf("%T:%#v", a, a)
+		fmt.Fprintf(&b, "%d:%s", len(v), v)
 	}
 	return b.String()
 }

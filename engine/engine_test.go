@@ -97,7 +97,19 @@ func TestNew_duplicateKey(t *testing.T) {
 		return err
 	}
 	_, err := engine.New(context.Background(), opts)
-	want := "fixtures/sample/model.yaml:135:9: field PRODUCTS.ID is referenced as a key (type/PK) but 1 of its values repeat: a join along it would multiply rows"
+	// The position is that of PRODUCTS.ID's name in the model file.
+	line, inProducts := 0, false
+	for i, l := range strings.Split(string(fixtures.Model()), "\n") {
+		switch strings.TrimSpace(l) {
+		case "name: PRODUCTS":
+			inProducts = true
+		case "- name: ID":
+			if inProducts && line == 0 {
+				line = i + 1
+			}
+		}
+	}
+	want := fmt.Sprintf("fixtures/sample/model.yaml:%d:9: field PRODUCTS.ID is referenced as a key (type/PK) but 1 of its values repeat: a join along it would multiply rows", line)
 	if err == nil || err.Error() != want {
 		t.Fatalf("New error = %v\nwant %s", err, want)
 	}

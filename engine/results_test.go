@@ -284,3 +284,58 @@ func TestQuery_matchesHandWrittenSQL(t *testing.T) {
 		})
 	}
 }
+
+// TestModelFilters_relatedUnderGrants: a segment or measure whose filter
+// reads a related table works under a grant, and keeps to the related rows
+// the user may see.
+func TestModelFilters_relatedUnderGrants(t *testing.T) {
+	e := sampleEngine(t)
+	opts := sampleOptions()
+	opts.PolicyYAML = []byte(`version: 1
+policies:
+  - name: everyone
+    tables:
+      ORDERS: "*"
+      PRODUCTS: "*"
+      PEOPLE:
+        rows: row.STATE == user.attributes.state
+`)
+	texan, err := engine.New(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer texan.Close()
+	tx := &auth.Principal{Email: "t@example.com", Attributes: map[string]any{"state": "TX"}}
+	const (
+		organic   = `{"table_id":1,"filters":[{"segment_id":5}],"aggregations":[{"function":"count"}]}`
+		widgets   = `{"table_id":1,"aggregations":[{"measure_id":3}]}`
+		widgetSQL = `SELECT sum(o.TOTAL) FILTER (WHERE p.CATEGORY = 'Widget') FROM ORDERS o LEFT JOIN PRODUCTS p ON p.ID = o.PRODUCT_ID`
+	)
+	for _, tt := range []struct {
+		name    string
+		e       *engine.Engine
+		p       *auth.Principal
+		request string
+		sql     string
+	}{
+		{"admin, segment", e, admin, organic,
+			`SELECT count(*) FROM ORDERS o JOIN PEOPLE u ON u.ID = o.USER_ID WHERE u.SOURCE = 'Organic'`},
+		{"analyst, segment", e, &auth.Principal{Email: "a@example.com", Groups: []string{"analyst"}}, organic,
+			`SELECT count(*) FROM ORDERS o JOIN PEOPLE u ON u.ID = o.USER_ID WHERE u.SOURCE = 'Organic'`},
+		{"sales, segment", e, &auth.Principal{Email: "s@example.com", Groups: []string{"sales"}, Attributes: map[string]any{"state": "TX"}}, organic,
+			`SELECT count(*) FROM ORDERS o JOIN PEOPLE u ON u.ID = o.USER_ID WHERE u.SOURCE = 'Organic' AND u.STATE = 'TX'`},
+		{"people rows apply inside the semi-join", texan, tx, organic,
+			`SELECT count(*) FROM ORDERS o JOIN PEOPLE u ON u.ID = o.USER_ID WHERE u.SOURCE = 'Organic' AND u.STATE = 'TX'`},
+		{"admin, measure", e, admin, widgets, widgetSQL},
+		{"sales, measure", e, &auth.Principal{Email: "s@example.com", Groups: []string{"sales"}, Attributes: map[string]any{"state": "TX"}}, widgets,
+			`SELECT sum(o.TOTAL) FILTER (WHERE p.CATEGORY = 'Widget') FROM ORDERS o LEFT JOIN PRODUCTS p ON p.ID = o.PRODUCT_ID JOIN PEOPLE u ON u.ID = o.USER_ID WHERE u.STATE = 'TX'`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, got := engineRows(t, tt.e, tt.p, tt.request)
+			want := rawRows(t, tt.e.DB(), tt.sql)
+			if d := diffRows(got, want); d != "" {
+				t.Error(d)
+			}
+		})
+	}
+}

@@ -66,3 +66,23 @@ func TestAppendFloat(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheKey: values that format alike never share a key. The field
+// values cache is shared by users whose row filters bind their attributes.
+func TestCacheKey(t *testing.T) {
+	pairs := [][2][]any{
+		{{"x\x00string:y", "z"}, {"x", "y\x00string:z"}},
+		{{"a:1", "b"}, {"a", "1:b"}},
+		{{int64(5)}, {5.0}},
+		{{"5"}, {int64(5)}},
+		{{[]any{"a b"}}, {[]any{"a", "b"}}},
+	}
+	for _, p := range pairs {
+		if cacheKey("SELECT 1", p[0]) == cacheKey("SELECT 1", p[1]) {
+			t.Errorf("%q and %q share a key", p[0], p[1])
+		}
+	}
+	if cacheKey("SELECT 1", []any{"a"}) != cacheKey("SELECT 1", []any{"a"}) {
+		t.Error("the same query has two keys")
+	}
+}

@@ -1,14 +1,13 @@
 package permissions
 
 import (
-	"encoding/json"
+	"fmt"
 	"log/slog"
+	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
-
-	"cel.dev/cel-go/common"
-	"cel.dev/cel-go/common/ast"
-	"cel.dev/cel-go/parser"
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/semantic"
@@ -154,22 +153,66 @@ func activation(p *auth.Principal) map[string]any {
 	}
 }
 
-// cacheKey is the values of every path the policies read of a user.
+// cacheKey is the values of every path the policies read of a user. Each
+// value is written with its type and length, so that no two different
+// activations share a key: 5 and 5.0 differ in CEL, and so must here.
 func (ps *Policies) cacheKey(vars map[string]any) string {
-	var b strings.Builder
+	var b []byte
 	for _, path := range ps.reads {
-		b.WriteString(path)
-		b.WriteByte('=')
-		v, ok := lookup(vars, path)
-		if !ok {
-			b.WriteString("∅")
+		b = append(b, path...)
+		b = append(b, '=')
+		if v, ok := lookup(vars, path); ok {
+			b = appendKey(b, v)
 		} else {
-			enc, _ := json.Marshal(v)
-			b.Write(enc)
+			b = append(b, '!')
 		}
-		b.WriteByte(0)
+		b = append(b, ';')
 	}
-	return b.String()
+	return string(b)
+}
+
+// appendKey writes v, a value of an activation, unambiguously.
+func appendKey(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, 'n')
+	case string:
+		b = append(b, 's')
+		b = strconv.AppendInt(b, int64(len(x)), 10)
+		b = append(b, ':')
+		return append(b, x...)
+	case bool:
+		return strconv.AppendBool(append(b, 'b'), x)
+	case int64:
+		return strconv.AppendInt(append(b, 'i'), x, 10)
+	case float64:
+		return strconv.AppendUint(append(b, 'd'), math.Float64bits(x), 16)
+	case []string:
+		b = strconv.AppendInt(append(b, 'l'), int64(len(x)), 10)
+		for _, item := range x {
+			b = appendKey(append(b, ','), item)
+		}
+		return b
+	case []any:
+		b = strconv.AppendInt(append(b, 'l'), int64(len(x)), 10)
+		for _, item := range x {
+			b = appendKey(append(b, ','), item)
+		}
+		return b
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(x))
+		b = strconv.AppendInt(append(b, 'm'), int64(len(keys)), 10)
+		for _, k := range keys {
+			b = appendKey(append(b, ','), k)
+			b = appendKey(append(b, ':'), x[k])
+		}
+		return b
+	default:
+		// Not a type the verifier produces; keep it apart from every other.
+		s := fmt.Sprintf("%T:%#v", x, x)
+		b = strconv.AppendInt(append(b, 'x'), int64(len(s)), 10)
+		return append(append(b, ':'), s...)
+	}
 }
 
 // lookup finds a read path's value: user.attributes.state is the state
@@ -194,21 +237,32 @@ func lookup(vars map[string]any, path string) (any, bool) {
 
 func (ps *Policies) grant(p *auth.Principal, vars map[string]any, log *slog.Logger) *Grant {
 	g := &Grant{tables: map[*semantic.Table]*tableGrant{}}
-	applies := func(pol *policy) bool {
+	// applies evaluates a policy's when. A condition that fails for the
+	// user (it reads a claim the user lacks) fails closed: a grant does
+	// not apply, a restriction does.
+	applies := func(pol *policy, restrict bool) bool {
 		if pol.when == nil {
 			return true
 		}
 		out, _, err := pol.when.Eval(vars)
 		if err != nil {
 			if log != nil {
-				log.Warn("policy condition fails for user: the policy does not apply", "policy", pol.name, "user", p.Email, "err", err.Error())
+				what := "the policy does not apply"
+				if restrict {
+					what = "the restriction applies"
+				}
+				log.Warn("policy condition fails for user: "+what, "policy", pol.name, "user", p.Email, "err", err.Error())
 			}
-			return false
+			return restrict
 		}
-		return out.Value() == true
+		b, isBool := out.Value().(bool)
+		if !isBool {
+			return restrict
+		}
+		return b
 	}
 	for _, pol := range ps.policies {
-		if !applies(pol) {
+		if !applies(pol, false) {
 			continue
 		}
 		g.Applied = append(g.Applied, pol.name)
@@ -230,7 +284,7 @@ func (ps *Policies) grant(p *auth.Principal, vars map[string]any, log *slog.Logg
 		}
 	}
 	for _, pol := range ps.restrict {
-		if !applies(pol) {
+		if !applies(pol, true) {
 			continue
 		}
 		g.Applied = append(g.Applied, pol.name)
@@ -295,66 +349,5 @@ func (g *Grant) Policies(t *semantic.Table) []string {
 			out = append(out, r.policy)
 		}
 	}
-	return out
-}
-
-// userReads lists the paths of `user` a condition reads, from its source.
-func userReads(src string) []string {
-	p, err := parser.NewParser(parser.Macros(parser.AllMacros...))
-	if err != nil {
-		return nil
-	}
-	parsed, iss := p.Parse(common.NewTextSource(src))
-	if len(iss.GetErrors()) > 0 {
-		return nil
-	}
-	var out []string
-	var walk func(e ast.Expr)
-	walk = func(e ast.Expr) {
-		if e.Kind() == ast.SelectKind {
-			var path []string
-			x := e
-			for x.Kind() == ast.SelectKind {
-				path = append([]string{x.AsSelect().FieldName()}, path...)
-				x = x.AsSelect().Operand()
-			}
-			if x.Kind() == ast.IdentKind && x.AsIdent() == "user" {
-				if len(path) > 2 {
-					path = path[:2]
-				}
-				out = append(out, "user."+strings.Join(path, "."))
-				return
-			}
-		}
-		switch e.Kind() {
-		case ast.CallKind:
-			c := e.AsCall()
-			if c.IsMemberFunction() {
-				walk(c.Target())
-			}
-			for _, a := range c.Args() {
-				walk(a)
-			}
-		case ast.SelectKind:
-			walk(e.AsSelect().Operand())
-		case ast.ListKind:
-			for _, x := range e.AsList().Elements() {
-				walk(x)
-			}
-		case ast.MapKind:
-			for _, ent := range e.AsMap().Entries() {
-				walk(ent.AsMapEntry().Key())
-				walk(ent.AsMapEntry().Value())
-			}
-		case ast.ComprehensionKind:
-			c := e.AsComprehension()
-			walk(c.IterRange())
-			walk(c.AccuInit())
-			walk(c.LoopCondition())
-			walk(c.LoopStep())
-			walk(c.Result())
-		}
-	}
-	walk(parsed.Expr())
 	return out
 }

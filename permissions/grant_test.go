@@ -194,3 +194,77 @@ func TestFor_cache(t *testing.T) {
 		t.Error("users of TX and CA share a grant")
 	}
 }
+
+// TestGrant_restrictFailsClosed: a restriction whose condition cannot be
+// evaluated for a user (the claim it reads is missing, or has another type)
+// applies to that user.
+func TestGrant_restrictFailsClosed(t *testing.T) {
+	m := sampleModel(t)
+	ps, err := permissions.Compile("p.yaml", []byte(`version: 1
+policies:
+  - name: staff
+    tables: {PEOPLE: "*"}
+restrict:
+  - name: pii-only-for-hr
+    when: 'user.attributes.department != "HR"'
+    tables:
+      PEOPLE: {hide: [EMAIL, PASSWORD]}
+`), m, permissions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	email := m.TableByName("PEOPLE").Field("EMAIL")
+	for _, tt := range []struct {
+		name  string
+		attrs map[string]any
+		sees  bool
+	}{
+		{"HR", map[string]any{"department": "HR"}, true},
+		{"Sales", map[string]any{"department": "Sales"}, false},
+		{"no department claim", nil, false},
+		{"department of another type", map[string]any{"department": int64(7)}, false},
+	} {
+		if got := ps.For(persona(nil, tt.attrs), nil).Field(email); got != tt.sees {
+			t.Errorf("%s: sees EMAIL = %v, want %v", tt.name, got, tt.sees)
+		}
+	}
+}
+
+// TestFor_cacheKeys: the grant cache never hands one user's grant to a user
+// the policies tell apart, whatever the spelling of what they read.
+func TestFor_cacheKeys(t *testing.T) {
+	m := sampleModel(t)
+	for _, tt := range []struct {
+		name   string
+		when   string
+		boss   *auth.Principal
+		intern *auth.Principal
+	}{
+		{"leading dot", `.user.email == "boss@x"`,
+			&auth.Principal{Email: "boss@x"}, &auth.Principal{Email: "intern@x"}},
+		{"int and double", `user.attributes.level + 0 == 5`,
+			persona(nil, map[string]any{"level": int64(5)}), persona(nil, map[string]any{"level": 5.0})},
+		{"index", `user.attributes["level"] == "boss"`,
+			persona(nil, map[string]any{"level": "boss"}), persona(nil, map[string]any{"level": "intern"})},
+		{"in a comprehension", `user.groups.exists(g, g == user.attributes.boss)`,
+			persona([]string{"a"}, map[string]any{"boss": "a"}), persona([]string{"a"}, map[string]any{"boss": "b"})},
+		{"strings that embed separators", `user.attributes.a + user.attributes.b == "xy"`,
+			persona(nil, map[string]any{"a": "x", "b": "y"}), persona(nil, map[string]any{"a": "x\"=", "b": "y"})},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := fmt.Sprintf("version: 1\npolicies:\n  - name: boss\n    when: '%s'\n    tables: \"*\"\n", tt.when)
+			for _, order := range [][2]*auth.Principal{{tt.boss, tt.intern}, {tt.intern, tt.boss}} {
+				ps, err := permissions.Compile("p.yaml", []byte(src), m, permissions.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range order {
+					wantAll := p == tt.boss
+					if got := ps.For(p, nil).Table(m.TableByName("ORDERS")); got != wantAll {
+						t.Errorf("%s %v: sees ORDERS = %v, want %v", p.Email, p.Attributes, got, wantAll)
+					}
+				}
+			}
+		})
+	}
+}

@@ -307,7 +307,7 @@ func (c *compiler) columns(t *semantic.Table, n *yaml.Node) map[*semantic.Field]
 		return allColumns(t)
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
-		prg := c.program(c.cols, n, "column")
+		prg, _ := c.program(c.cols, n, "column")
 		if prg == nil {
 			return out
 		}
@@ -351,7 +351,7 @@ func (c *compiler) columns(t *semantic.Table, n *yaml.Node) map[*semantic.Field]
 
 // program compiles a boolean CEL condition in env; vars names what it may
 // use, for messages.
-func (c *compiler) program(env *cel.Env, n *yaml.Node, vars string) cel.Program {
+func (c *compiler) program(env *cel.Env, n *yaml.Node, vars string) (cel.Program, *cel.Ast) {
 	span := c.doc.Span(n)
 	ast, iss := env.Compile(n.Value)
 	if iss.Err() != nil {
@@ -363,26 +363,26 @@ func (c *compiler) program(env *cel.Env, n *yaml.Node, vars string) cel.Program 
 			p := span.Problem(e.Location.Line(), e.Location.Column(), msg)
 			c.doc.ErrorAt(p.Pos, "%s", p.Msg)
 		}
-		return nil
+		return nil, nil
 	}
 	if !ast.OutputType().IsExactType(cel.BoolType) {
 		p := span.Problem(1, 0, fmt.Sprintf("the condition must be true or false, not %s", ast.OutputType()))
 		c.doc.ErrorAt(p.Pos, "%s", p.Msg)
-		return nil
+		return nil, nil
 	}
 	prg, err := env.Program(ast)
 	if err != nil {
 		c.doc.Errorf(n, "cannot prepare the condition: %v", err)
-		return nil
+		return nil, nil
 	}
-	return prg
+	return prg, ast
 }
 
 // userProgram compiles a when condition and records what it reads.
 func (c *compiler) userProgram(n *yaml.Node) cel.Program {
-	prg := c.program(c.user, n, "user")
+	prg, checked := c.program(c.user, n, "user")
 	if prg != nil {
-		for _, r := range userReads(n.Value) {
+		for _, r := range sqlgen.VariableReads(checked) {
 			c.reads[r] = true
 		}
 	}
@@ -393,6 +393,7 @@ func (c *compiler) userProgram(n *yaml.Node) cel.Program {
 // must translate to SQL exactly.
 func (c *compiler) rowRule(t *semantic.Table, n *yaml.Node) *sqlgen.CELFilter {
 	if t.Env() == nil {
+		c.doc.Errorf(n, "table %s has no CEL environment: the model did not finish loading", t.Name)
 		return nil
 	}
 	env, ok := c.envs[t]

@@ -231,8 +231,27 @@ func (c *celCompiler) constant(e ast.Expr, typ *types.Type, iters iterVars) *cel
 // collectReads records the paths of variables e reads (user.attributes.state),
 // but for the comprehension variables in scope.
 func (c *celCompiler) collectReads(e ast.Expr, iterNames []string) {
-	var walk func(x ast.Expr)
-	walk = func(x ast.Expr) {
+	variableReads(e, iterNames, c.reads)
+}
+
+// VariableReads lists the paths of the variables a checked expression reads:
+// user.groups, user.attributes.state. A map read whole (user.attributes[k])
+// is listed whole, so a cache keyed by these paths never conflates users a
+// condition tells apart.
+func VariableReads(checked *cel.Ast) []string {
+	reads := map[string]bool{}
+	variableReads(checked.NativeRep().Expr(), nil, reads)
+	out := make([]string, 0, len(reads))
+	for r := range reads {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func variableReads(e ast.Expr, iterNames []string, reads map[string]bool) {
+	var walk func(x ast.Expr, iters []string)
+	walk = func(x ast.Expr, iters []string) {
 		if x.Kind() == ast.SelectKind || x.Kind() == ast.IdentKind {
 			path := []string{}
 			y := x
@@ -241,9 +260,9 @@ func (c *celCompiler) collectReads(e ast.Expr, iterNames []string) {
 				y = y.AsSelect().Operand()
 			}
 			if y.Kind() == ast.IdentKind {
-				name := y.AsIdent()
-				if !strings.HasPrefix(name, "@") && !slices.Contains(iterNames, name) {
-					c.reads[strings.Join(append([]string{name}, path...), ".")] = true
+				name := strings.TrimPrefix(y.AsIdent(), ".")
+				if !strings.HasPrefix(name, "@") && !slices.Contains(iters, name) {
+					reads[strings.Join(append([]string{name}, path...), ".")] = true
 				}
 				return
 			}
@@ -252,29 +271,36 @@ func (c *celCompiler) collectReads(e ast.Expr, iterNames []string) {
 		case ast.CallKind:
 			call := x.AsCall()
 			if call.IsMemberFunction() {
-				walk(call.Target())
+				walk(call.Target(), iters)
 			}
 			for _, a := range call.Args() {
-				walk(a)
+				walk(a, iters)
 			}
 		case ast.ListKind:
 			for _, el := range x.AsList().Elements() {
-				walk(el)
+				walk(el, iters)
 			}
 		case ast.MapKind:
 			for _, ent := range x.AsMap().Entries() {
-				walk(ent.AsMapEntry().Key())
-				walk(ent.AsMapEntry().Value())
+				walk(ent.AsMapEntry().Key(), iters)
+				walk(ent.AsMapEntry().Value(), iters)
 			}
 		case ast.ComprehensionKind:
 			comp := x.AsComprehension()
-			walk(comp.IterRange())
-			walk(comp.LoopStep())
+			walk(comp.IterRange(), iters)
+			inner := append(slices.Clip(iters), comp.IterVar(), comp.AccuVar())
+			if v2 := comp.IterVar2(); v2 != "" {
+				inner = append(inner, v2)
+			}
+			walk(comp.AccuInit(), inner)
+			walk(comp.LoopCondition(), inner)
+			walk(comp.LoopStep(), inner)
+			walk(comp.Result(), inner)
 		case ast.SelectKind:
-			walk(x.AsSelect().Operand())
+			walk(x.AsSelect().Operand(), iters)
 		}
 	}
-	walk(e)
+	walk(e, iterNames)
 }
 
 // The operators and functions over row that translate to SQL.
