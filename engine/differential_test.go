@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -266,8 +267,23 @@ func valuePools(t *testing.T, rs rowSet) map[string][]any {
 // exactly the rows for which the CEL rule, evaluated row by row in Go, is
 // true — NULLs, missing related rows and missing attributes included.
 func TestRowRules_differential(t *testing.T) {
+	setup := fixtures.Setup(0.1)
 	e, err := engine.New(context.Background(), engine.Options{
-		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(), Setup: fixtures.Setup(0.1), Unrestricted: true,
+		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(), Unrestricted: true,
+		Setup: func(ctx context.Context, db *sql.DB) error {
+			if err := setup(ctx, db); err != nil {
+				return err
+			}
+			// Doubles that are NaN (in one column or two of a row) and
+			// infinite: SQL orders and equates NaN unlike CEL.
+			_, err := db.ExecContext(ctx, `
+				UPDATE ORDERS SET DISCOUNT = 'NaN' WHERE ID % 13 = 0;
+				UPDATE ORDERS SET TAX = 'NaN' WHERE ID % 26 = 0;
+				UPDATE ORDERS SET TOTAL = 'Infinity' WHERE ID % 31 = 0;
+				UPDATE ORDERS SET SUBTOTAL = '-Infinity' WHERE ID % 37 = 0;
+				UPDATE PEOPLE SET LONGITUDE = 'NaN' WHERE ID % 11 = 0`)
+			return err
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -281,6 +297,58 @@ func TestRowRules_differential(t *testing.T) {
 	rules := []rule{
 		{m.TableByName("PEOPLE"), "row.STATE == user.attributes.state"},
 		{m.TableByName("ORDERS"), "row.USER.STATE == user.attributes.state"},
+	}
+	// Shapes the security review found translated wrongly, each once.
+	for _, src := range []string{
+		// A condition's value compared again: FALSE and NULL differ.
+		`(row.DISCOUNT == 1.0) == false`,
+		`(row.DISCOUNT in [1.0, 2.0]) == false`,
+		`(row.DISCOUNT != 1.0) == true`,
+		`(row.USER.STATE == "TX") == false`,
+		`(row.USER.STATE in user.attributes.states) == false`,
+		// Decided without the related row: orders without a customer too.
+		`user.attributes.level == 5 || row.USER.STATE == user.attributes.state`,
+		`user.attributes.states.all(s, row.USER.STATE != s)`,
+		`!user.attributes.states.exists(s, row.USER.STATE == s)`,
+		`row.USER.STATE != "TX" || true`,
+		// Unsigned constants above every int.
+		`row.QUANTITY < 18446744073709551615u`,
+		`!(row.QUANTITY >= 18446744073709551615u)`,
+		`18446744073709551615u > row.QUANTITY`,
+		`row.TOTAL < 18446744073709551615u`,
+		// 64-bit integer arithmetic, its overflow an error per row.
+		`row.QUANTITY * row.QUANTITY * row.QUANTITY * row.QUANTITY * row.QUANTITY > 100000`,
+		`row.QUANTITY * 4611686018427387904 > 0`,
+		`!(row.QUANTITY * 4611686018427387904 > 0)`,
+		`row.ID * 4611686018427387904 < 0 || row.QUANTITY > 3`,
+		`-row.QUANTITY < -3`,
+		`(row.QUANTITY - 5) / 2 == -1`,
+		`(row.QUANTITY - 5) % 3 == -1`,
+		// Dates minus dates are durations.
+		`row.USER.BIRTH_DATE - row.USER.BIRTH_DATE < duration("24h")`,
+		`row.USER.CREATED_AT - row.USER.BIRTH_DATE > duration("175200h")`,
+		// NaN and infinities.
+		`row.DISCOUNT > 1.0`,
+		`!(row.DISCOUNT > 5.0)`,
+		`row.DISCOUNT < 5.0`,
+		`row.DISCOUNT == row.TAX`,
+		`row.DISCOUNT != row.TAX`,
+		`!(row.DISCOUNT == row.TAX)`,
+		`row.TAX < row.DISCOUNT`,
+		`row.DISCOUNT <= row.TAX`,
+		`row.DISCOUNT in [0.0/0.0, 1.0]`,
+		`row.DISCOUNT == 0.0/0.0`,
+		`row.DISCOUNT != 0.0/0.0`,
+		`row.DISCOUNT >= 0.0/0.0`,
+		`!(row.DISCOUNT < 0.0/0.0)`,
+		`row.TOTAL * 0.0 == 0.0`,
+		`row.TOTAL * 0.0 != 0.0`,
+		`row.TOTAL + row.SUBTOTAL > 0.0`,
+		`row.TOTAL > 1000000.0`,
+		`row.USER.LONGITUDE > -100.0`,
+		`!(row.USER.LONGITUDE < -100.0)`,
+	} {
+		rules = append(rules, rule{m.TableByName("ORDERS"), src})
 	}
 	rows := map[*semantic.Table]rowSet{}
 	for _, name := range []string{"ORDERS", "PEOPLE", "REVIEWS", "PRODUCTS"} {

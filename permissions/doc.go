@@ -51,12 +51,14 @@
 //     on some rows never shows on other rows.
 //   - A claim or attribute the user lacks makes the comparison that reads it
 //     fail, and a failing comparison matches no row — never IS NULL, also
-//     under negation. A when condition that fails does not apply; the
-//     failure is logged.
+//     under negation. A when condition that fails for a user (it reads a
+//     claim the user lacks) fails closed: a grant policy does not apply, a
+//     restrict policy does. The failure is logged.
 //   - A joined table's row filter applies inside the join: hidden related
 //     rows give NULLs and never remove or reveal base rows.
 //
 // Row rules are translated by sqlgen.CompileCEL with CEL's exact meaning
 // (see there for what translates). Grants are cached, bounded, by the
-// values the policies read of a user — users alike share one.
+// values the policies read of a user, each with its type — users alike
+// share one.
 package permissions

@@ -26,7 +26,10 @@ import (
 // is CEL null, a CEL error is SQL NULL (both exclude the row at the top and
 // stay so under negation), equality is null-safe where CEL's is. A condition
 // on a related table's fields (row.USER.STATE) becomes a semi-join, false
-// when there is no related row.
+// when there is no related row (CEL fails reading its fields) unless CEL
+// decides it without them. Integer arithmetic is 64-bit, its overflow an
+// error (NULL) for that row, not a failed query; NaN compares false with
+// everything, as in CEL, though SQL orders it above every number.
 //
 // Supported: comparisons, &&, ||, !, arithmetic, in over a list,
 // startsWith, endsWith, contains, matches, size, timestamps and durations,
@@ -337,6 +340,9 @@ func (c *celCompiler) call(e ast.Expr, typ *types.Type, iters iterVars) *celNode
 	if fn == "@in" && n.args[1].hasRow {
 		c.fail(e, "the list of in must not read row")
 	}
+	if fn == "matches" && n.args[1].hasRow {
+		c.fail(e, "the pattern of matches must not read row: a pattern from the data could be invalid and fail every query")
+	}
 	n.scope = joinScopes(n.args)
 	if n.scope == "*" && !isLogical(fn) {
 		c.fail(e, "a condition cannot mix fields of %s with fields of a related table; write one condition per table and join them with && or ||", c.t.Name)
@@ -422,6 +428,10 @@ func (f *CELFilter) BindErrors(vars map[string]any) (Expr, []error) {
 type binder struct {
 	vars map[string]any
 	errs *[]error
+	// exact is set where a condition's value is used, not only tested: in
+	// (row.A == 1) == false, FALSE and NULL differ, so equality and in
+	// must not take their shortcuts that treat them alike.
+	exact bool
 }
 
 func (b *binder) with(name string, v ref.Val) *binder {
@@ -430,7 +440,17 @@ func (b *binder) with(name string, v ref.Val) *binder {
 		vars[k] = x
 	}
 	vars[name] = v
-	return &binder{vars: vars, errs: b.errs}
+	return &binder{vars: vars, errs: b.errs, exact: b.exact}
+}
+
+// exactly is b in a context where a condition's value is used.
+func (b *binder) exactly() *binder {
+	if b.exact {
+		return b
+	}
+	x := *b
+	x.exact = true
+	return &x
 }
 
 // eval returns the value of a constant node; a CEL error is nil.
@@ -487,9 +507,19 @@ func (b *binder) cond(n *celNode, neg, inRel bool) Expr {
 	if !inRel && n.scope != "" && n.scope != "*" {
 		// The whole node reads one related table: test it there.
 		inner := b.cond(n, neg, true)
-		if inner == False || inner == Null {
+		switch inner {
+		case False, Null:
 			return False // no related row can match
+		case True:
+			// True for every related row; and for rows without one if CEL
+			// decides the node without reading the related fields (true ||
+			// error), not if it reads them (row.USER.STATE != 7).
+			if b.absent(n) == triOf(!neg) {
+				return True
+			}
 		}
+		// Not constant: absent cannot be true either, since it folds no
+		// further than cond does.
 		return SemiJoin{FK: n.relationship(), Cond: inner}
 	}
 	switch n.kind {
@@ -519,11 +549,11 @@ func (b *binder) cond(n *celNode, neg, inRel bool) Expr {
 	case "!_":
 		return b.cond(n.args[0], !neg, inRel)
 	case "_==_", "_!=_":
-		return b.atom(b.equality(n, !neg), neg)
+		return b.atom(b.equality(n, !neg && !b.exact), neg)
 	case "_<_", "_<=_", "_>_", "_>=_":
 		return b.atom(b.ordering(n), neg)
 	case "@in":
-		return b.atom(b.in(n, !neg), neg)
+		return b.atom(b.in(n, !neg && !b.exact), neg)
 	case "startsWith", "endsWith", "contains":
 		name := map[string]string{"startsWith": "starts_with", "endsWith": "ends_with", "contains": "contains"}[n.fn]
 		return b.atom(Call{Name: name, Args: []Expr{b.value(n.args[0]), b.value(n.args[1])}}, neg)
@@ -541,6 +571,80 @@ func (b *binder) cond(n *celNode, neg, inRel bool) Expr {
 		return b.atom(Call{Name: "regexp_matches", Args: []Expr{b.value(n.args[0]), b.value(pattern)}}, neg)
 	}
 	return Null
+}
+
+// tri is a CEL boolean outcome: true, false or an error.
+type tri int
+
+const (
+	triErr tri = iota
+	triFalse
+	triTrue
+)
+
+func triOf(v bool) tri {
+	if v {
+		return triTrue
+	}
+	return triFalse
+}
+
+func (t tri) not() tri {
+	switch t {
+	case triTrue:
+		return triFalse
+	case triFalse:
+		return triTrue
+	}
+	return triErr
+}
+
+// absent is the outcome of a boolean node for a row without the related
+// row it reads: every related field is an error, which only && and ||
+// (and exists and all) can absorb.
+func (b *binder) absent(n *celNode) tri {
+	switch n.kind {
+	case nodeConst:
+		switch b.eval(n) {
+		case types.True:
+			return triTrue
+		case types.False:
+			return triFalse
+		}
+		return triErr
+	case nodeComp:
+		items := b.list(b.eval(n.rng))
+		if items == nil {
+			return triErr
+		}
+		decisive := triOf(!n.all) // exists: any true; all: any false
+		out := triOf(n.all)
+		for _, item := range items {
+			switch b.with(n.iterVar, item).absent(n.body) {
+			case decisive:
+				return decisive
+			case triErr:
+				out = triErr
+			}
+		}
+		return out
+	case nodeCall:
+		switch n.fn {
+		case "!_":
+			return b.absent(n.args[0]).not()
+		case "_&&_", "_||_":
+			decisive := triOf(n.fn == "_||_")
+			l, r := b.absent(n.args[0]), b.absent(n.args[1])
+			switch {
+			case l == decisive || r == decisive:
+				return decisive
+			case l == triErr || r == triErr:
+				return triErr
+			}
+			return decisive.not()
+		}
+	}
+	return triErr // it reads a related field
 }
 
 func (b *binder) atom(e Expr, neg bool) Expr {
@@ -666,7 +770,7 @@ func (b *binder) equality(n *celNode, positive bool) Expr {
 		return IsNull{X: x, Not: !eq}
 	case rk == opConst:
 		p, ok := param(rv)
-		if !ok || !comparable(l.typ, rv) {
+		if !ok || !comparable(l.typ, rv) || isNaN(rv) {
 			if lk == opComputed {
 				return Case{Whens: []When{{Cond: IsNull{X: b.value(l)}, Then: Null}}, Else: result(False)}
 			}
@@ -687,6 +791,20 @@ func (b *binder) equality(n *celNode, positive bool) Expr {
 	// Both sides read row.
 	lx, rx := b.value(l), b.value(r)
 	op := map[bool]string{true: "IS NOT DISTINCT FROM", false: "IS DISTINCT FROM"}[eq]
+	var cmp Expr = Bin{Op: op, L: lx, R: rx}
+	// NaN equals NaN in SQL, nothing in CEL; it is enough to test one side,
+	// since SQL too has NaN unequal to every number.
+	if mayBeNaN(l) || mayBeNaN(r) {
+		nan := rx
+		if mayBeNaN(l) {
+			nan = lx
+		}
+		if eq {
+			cmp = AndOf(cmp, Not{X: isNaNOrFalse(nan)})
+		} else {
+			cmp = OrOf(cmp, isNaNOrFalse(nan))
+		}
+	}
 	var guards []Expr
 	if lk == opComputed {
 		guards = append(guards, IsNull{X: lx})
@@ -695,9 +813,9 @@ func (b *binder) equality(n *celNode, positive bool) Expr {
 		guards = append(guards, IsNull{X: rx})
 	}
 	if len(guards) == 0 {
-		return Bin{Op: op, L: lx, R: rx}
+		return cmp
 	}
-	return Case{Whens: []When{{Cond: OrOf(guards...), Then: Null}}, Else: Bin{Op: op, L: lx, R: rx}}
+	return Case{Whens: []When{{Cond: OrOf(guards...), Then: Null}}, Else: cmp}
 }
 
 // ordering translates <, <=, >, >=: a null operand or values of different
@@ -705,20 +823,48 @@ func (b *binder) equality(n *celNode, positive bool) Expr {
 func (b *binder) ordering(n *celNode) Expr {
 	op := map[string]string{"_<_": "<", "_<=_": "<=", "_>_": ">", "_>=_": ">="}[n.fn]
 	sides := [2]Expr{}
+	var guards []Expr
 	for i, a := range n.args {
 		if a.kind == nodeConst {
 			v := b.eval(a)
 			other := n.args[1-i]
+			if v == nil || v == types.NullValue || !comparable(other.typ, v) {
+				return Null
+			}
+			// Decided by the constant alone for every value of the other
+			// side but NULL, which stays an error.
+			decided := func(result Expr) Expr {
+				return Case{Whens: []When{{Cond: IsNull{X: b.value(other)}, Then: Null}}, Else: result}
+			}
+			if isNaN(v) {
+				return decided(False)
+			}
+			if u, isUint := v.(types.Uint); isUint && uint64(u) > math.MaxInt64 {
+				if isInt(other.typ) {
+					// Every int is below it.
+					if below := (i == 1) == (op == "<" || op == "<="); below {
+						return decided(True)
+					}
+					return decided(False)
+				}
+				v = types.Double(float64(u))
+			}
 			p, ok := param(v)
-			if !ok || v == types.NullValue || !comparable(other.typ, v) {
+			if !ok {
 				return Null
 			}
 			sides[i] = p
 			continue
 		}
 		sides[i] = b.value(a)
+		// SQL orders NaN above every number; CEL has every comparison with
+		// it false. Only NaN on the greater side can make SQL true.
+		greater := map[string]int{"<": 1, "<=": 1, ">": 0, ">=": 0}[op]
+		if i == greater && mayBeNaN(a) {
+			guards = append(guards, notNaN(sides[i]))
+		}
 	}
-	return Bin{Op: op, L: sides[0], R: sides[1]}
+	return AndOf(append(guards, Bin{Op: op, L: sides[0], R: sides[1]})...)
 }
 
 // in translates x in list: true when x equals an item.
@@ -734,6 +880,9 @@ func (b *binder) in(n *celNode, positive bool) Expr {
 		if item == types.NullValue {
 			hasNull = true
 			continue
+		}
+		if isNaN(item) {
+			continue // equal to nothing in CEL, to NaN in SQL
 		}
 		if p, ok := param(item); ok && comparable(n.args[0].typ, item) {
 			list = append(list, p)
@@ -776,37 +925,82 @@ func (b *binder) value(n *celNode) Expr {
 	case nodeField:
 		return Ref{Field: n.wide.Field}
 	case nodeComp:
-		return b.cond(n, false, true)
+		return b.exactly().cond(n, false, true)
 	}
 	switch n.fn {
 	case "_&&_", "_||_", "!_", "_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_", "@in", "startsWith", "endsWith", "contains", "matches":
-		return b.cond(n, false, true)
+		return b.exactly().cond(n, false, true)
 	case "size":
 		return Call{Name: "length", Args: []Expr{b.value(n.args[0])}}
 	case "-_":
-		return Bin{Op: "-", L: Param{Value: int64(0)}, R: b.value(n.args[0])}
+		x := b.operand(n.args[0])
+		if isInt(n.typ) {
+			return intArith("-", Param{Value: int64(0)}, x)
+		}
+		return Bin{Op: "-", L: Param{Value: int64(0)}, R: x}
 	}
-	l, r := b.value(n.args[0]), b.value(n.args[1])
+	l, r := b.operand(n.args[0]), b.operand(n.args[1])
 	lt, rt := n.args[0].typ, n.args[1].typ
+	ints := isInt(lt) && isInt(rt)
 	switch n.fn {
 	case "_+_":
-		if isString(lt) {
+		switch {
+		case isString(lt):
 			return Bin{Op: "||", L: l, R: r}
+		case ints:
+			return intArith("+", l, r)
 		}
 		return Bin{Op: "+", L: l, R: r}
 	case "_-_":
+		if ints {
+			return intArith("-", l, r)
+		}
+		if isTimestamp(lt) && isTimestamp(rt) {
+			// DATE - DATE is a number of days in SQL, a duration in CEL.
+			return Bin{Op: "-", L: asTimestamp(n.args[0], l), R: asTimestamp(n.args[1], r)}
+		}
 		return Bin{Op: "-", L: l, R: r}
 	case "_*_":
+		if ints {
+			return intArith("*", l, r)
+		}
 		return Bin{Op: "*", L: l, R: r}
 	case "_/_":
-		if isInt(lt) && isInt(rt) {
-			return Bin{Op: "//", L: l, R: r}
+		if ints {
+			return intArith("//", l, r)
 		}
 		return Bin{Op: "/", L: l, R: r}
 	case "_%_":
+		if ints {
+			return intArith("%", l, r)
+		}
 		return Bin{Op: "%", L: l, R: r}
 	}
 	return Null
+}
+
+// operand is value(n), an integer field widened to BIGINT: CEL's ints are
+// 64 bits, and INTEGER * INTEGER overflows at 32 in SQL.
+func (b *binder) operand(n *celNode) Expr {
+	x := b.value(n)
+	if n.kind == nodeField && n.wide.Field.Type.Kind == semantic.KindInteger {
+		return Cast{X: x, Type: "BIGINT"}
+	}
+	return x
+}
+
+// intArith is 64-bit integer arithmetic whose overflow is NULL, as it is a
+// CEL error, rather than a failed query.
+func intArith(op string, l, r Expr) Expr {
+	return Call{Name: "try", Args: []Expr{Bin{Op: op, L: l, R: r}}}
+}
+
+// asTimestamp widens a DATE field to TIMESTAMP.
+func asTimestamp(n *celNode, x Expr) Expr {
+	if n.kind == nodeField && n.wide.Field.Type.Kind == semantic.KindDate {
+		return Cast{X: x, Type: "TIMESTAMP"}
+	}
+	return x
 }
 
 // list returns the items of a list value (or the keys of a map), or nil.
@@ -834,6 +1028,36 @@ func (b *binder) list(v ref.Val) []ref.Val {
 func isString(t *types.Type) bool { return t != nil && baseKind(t) == types.StringKind }
 
 func isInt(t *types.Type) bool { return t != nil && baseKind(t) == types.IntKind }
+
+func isTimestamp(t *types.Type) bool { return t != nil && baseKind(t) == types.TimestampKind }
+
+// mayBeNaN reports whether a node that reads row can be NaN: a FLOAT or
+// DOUBLE field, or arithmetic over doubles.
+func mayBeNaN(n *celNode) bool {
+	switch n.kind {
+	case nodeConst:
+		return false
+	case nodeField:
+		return n.wide.Field.Type.Kind == semantic.KindFloat
+	}
+	return n.typ != nil && baseKind(n.typ) == types.DoubleKind
+}
+
+// isNaN reports whether a constant is the double NaN.
+func isNaN(v ref.Val) bool {
+	d, ok := v.(types.Double)
+	return ok && math.IsNaN(float64(d))
+}
+
+// notNaN is true for a value that is not NaN, NULL for NULL. SQL orders
+// NaN above every number and equal to itself; in CEL every comparison
+// with NaN is false.
+func notNaN(x Expr) Expr { return Not{X: Call{Name: "isnan", Args: []Expr{x}}} }
+
+// isNaNOrFalse is isnan(x), FALSE for NULL.
+func isNaNOrFalse(x Expr) Expr {
+	return Call{Name: "coalesce", Args: []Expr{Call{Name: "isnan", Args: []Expr{x}}, False}}
+}
 
 // baseKind sees through wrapper (nullable) types.
 func baseKind(t *types.Type) types.Kind {

@@ -5,7 +5,7 @@ table 1 ORDERS
 column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "ORDERS" AS "t0"
-WHERE "t0"."TOTAL" > $1
+WHERE NOT isnan("t0"."TOTAL") AND "t0"."TOTAL" > $1
 LIMIT $2
 -- $1 = 100 (float64)
 -- $2 = 200 (int64)

@@ -5,7 +5,7 @@ metric 2 "Orders" over ORDERS
 column count "Orders" type/BigInteger
 SELECT count(*) AS "count"
 FROM "ORDERS" AS "t0"
-WHERE "t0"."TOTAL" > $1
+WHERE NOT isnan("t0"."TOTAL") AND "t0"."TOTAL" > $1
 LIMIT $2
 -- $1 = 100 (float64)
 -- $2 = 10000 (int64)
