@@ -18,7 +18,13 @@ const typicalRequest = `{"table_id":1,
 
 func sampleCatalog(b *testing.B) *sqlgen.Catalog {
 	b.Helper()
-	m, err := semantic.Parse(fixtures.ModelFile, fixtures.Model(), semantic.Options{})
+	return catalogOf(b, fixtures.ModelFile, fixtures.Model())
+}
+
+// catalogOf loads a model and prepares its catalog.
+func catalogOf(b *testing.B, file string, model []byte) *sqlgen.Catalog {
+	b.Helper()
+	m, err := semantic.Parse(file, model, semantic.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -261,7 +261,7 @@ func (ps *Policies) grant(p *auth.Principal, vars map[string]any, log *slog.Logg
 		}
 		return b
 	}
-	for _, pol := range ps.policies {
+	for _, pol := range ps.policies.candidates(p.Groups) {
 		if !applies(pol, false) {
 			continue
 		}
@@ -283,7 +283,7 @@ func (ps *Policies) grant(p *auth.Principal, vars map[string]any, log *slog.Logg
 			tg.rules = append(tg.rules, br)
 		}
 	}
-	for _, pol := range ps.restrict {
+	for _, pol := range ps.restrict.candidates(p.Groups) {
 		if !applies(pol, true) {
 			continue
 		}

@@ -268,3 +268,39 @@ func TestFor_cacheKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestGrant_groupIndexedRestrict: a restriction indexed by its group still
+// fails closed for the group's members, and never applies to others.
+func TestGrant_groupIndexedRestrict(t *testing.T) {
+	m := sampleModel(t)
+	ps, err := permissions.Compile("p.yaml", []byte(`version: 1
+policies:
+  - name: staff
+    tables: {ORDERS: "*"}
+restrict:
+  - name: junior-contractors
+    when: '"contractor" in user.groups && user.attributes.level < 3'
+    tables:
+      ORDERS: {hide: [TAX]}
+`), m, permissions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tax := m.TableByName("ORDERS").Field("TAX")
+	for _, tt := range []struct {
+		name   string
+		groups []string
+		attrs  map[string]any
+		sees   bool
+	}{
+		{"junior contractor", []string{"contractor"}, map[string]any{"level": int64(1)}, false},
+		{"senior contractor", []string{"contractor"}, map[string]any{"level": int64(5)}, true},
+		{"contractor without a level", []string{"contractor"}, nil, false},
+		{"employee without a level", []string{"staff"}, nil, true},
+		{"no groups", nil, map[string]any{"level": int64(1)}, true},
+	} {
+		if got := ps.For(persona(tt.groups, tt.attrs), nil).Field(tax); got != tt.sees {
+			t.Errorf("%s: sees TAX = %v, want %v", tt.name, got, tt.sees)
+		}
+	}
+}

@@ -7,6 +7,9 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/operators"
+	"cel.dev/cel-go/common/types"
 	"gopkg.in/yaml.v3"
 
 	"github.com/agentlayer/agentlayer/internal/lru"
@@ -27,9 +30,9 @@ type Error = yamldoc.Error
 type Policies struct {
 	model    *semantic.Model
 	file     string
-	policies []*policy // grant policies, in file order
-	restrict []*policy // restrict policies, in file order
-	reads    []string  // what any rule reads of a user, for cache keys
+	policies policyList // grant policies, in file order
+	restrict policyList // restrict policies, in file order
+	reads    []string   // what any rule reads of a user, for cache keys
 	cache    *lru.Cache[string, *Grant]
 }
 
@@ -39,8 +42,11 @@ type policy struct {
 	restrict bool
 	when     cel.Program // nil: applies to everyone
 	whenSrc  string
-	tables   map[*semantic.Table]*tableRule
-	order    []*semantic.Table
+	// group is a group the user must be in for when to be true ("" if
+	// none): when is "group" in user.groups, alone or ANDed.
+	group  string
+	tables map[*semantic.Table]*tableRule
+	order  []*semantic.Table
 }
 
 // tableRule is what a policy says of one table.
@@ -148,9 +154,9 @@ func (c *compiler) compile(root *yaml.Node) error {
 		for _, n := range d.Seq(top[section], section) {
 			if p := c.policy(n, section == "restrict", names); p != nil {
 				if p.restrict {
-					c.ps.restrict = append(c.ps.restrict, p)
+					c.ps.restrict.add(p)
 				} else {
-					c.ps.policies = append(c.ps.policies, p)
+					c.ps.policies.add(p)
 				}
 			}
 		}
@@ -185,7 +191,7 @@ func (c *compiler) policy(n *yaml.Node, restrict bool, names map[string]int) *po
 	if w := keys["when"]; w != nil {
 		p.whenSrc, _ = d.NonEmpty(w, "when")
 		if p.whenSrc != "" {
-			p.when = c.userProgram(w)
+			p.when, p.group = c.userProgram(w)
 		}
 	}
 	tn := d.Require(keys, n, what, "tables")
@@ -378,15 +384,80 @@ func (c *compiler) program(env *cel.Env, n *yaml.Node, vars string) (cel.Program
 	return prg, ast
 }
 
-// userProgram compiles a when condition and records what it reads.
-func (c *compiler) userProgram(n *yaml.Node) cel.Program {
+// userProgram compiles a when condition and records what it reads; group
+// is a group the condition requires, if any.
+func (c *compiler) userProgram(n *yaml.Node) (prg cel.Program, group string) {
 	prg, checked := c.program(c.user, n, "user")
-	if prg != nil {
-		for _, r := range sqlgen.VariableReads(checked) {
-			c.reads[r] = true
+	if prg == nil {
+		return nil, ""
+	}
+	for _, r := range sqlgen.VariableReads(checked) {
+		c.reads[r] = true
+	}
+	return prg, requiredGroup(checked.NativeRep().Expr())
+}
+
+// requiredGroup finds "g" in user.groups at the top of a condition or of
+// an operand of its top-level &&: without group g the condition is false
+// (false && error is false in CEL), whatever else it reads.
+func requiredGroup(e ast.Expr) string {
+	if e.Kind() != ast.CallKind {
+		return ""
+	}
+	call := e.AsCall()
+	args := call.Args()
+	switch call.FunctionName() {
+	case operators.LogicalAnd:
+		for _, a := range args {
+			if g := requiredGroup(a); g != "" {
+				return g
+			}
+		}
+	case operators.In:
+		if len(args) == 2 && args[0].Kind() == ast.LiteralKind && args[1].Kind() == ast.IdentKind && args[1].AsIdent() == "user.groups" {
+			if g, ok := args[0].AsLiteral().(types.String); ok {
+				return string(g)
+			}
 		}
 	}
-	return prg
+	return ""
+}
+
+// policyList is policies in file order, indexed by the group they require.
+type policyList struct {
+	all     []*policy
+	byGroup map[string][]int // indexes in all
+	open    []int            // policies that require no group
+}
+
+func (l *policyList) add(p *policy) {
+	i := len(l.all)
+	l.all = append(l.all, p)
+	if p.group == "" {
+		l.open = append(l.open, i)
+		return
+	}
+	if l.byGroup == nil {
+		l.byGroup = map[string][]int{}
+	}
+	l.byGroup[p.group] = append(l.byGroup[p.group], i)
+}
+
+// candidates lists, in file order, the policies whose when may be true for
+// a user in groups: a user's first request costs what their groups and the
+// open policies hold, not the whole file.
+func (l *policyList) candidates(groups []string) []*policy {
+	idx := slices.Clone(l.open)
+	for _, g := range groups {
+		idx = append(idx, l.byGroup[g]...)
+	}
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	out := make([]*policy, len(idx))
+	for i, x := range idx {
+		out[i] = l.all[x]
+	}
+	return out
 }
 
 // rowRule compiles a row rule of table t: CEL over row and user, which
