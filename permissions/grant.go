@@ -75,7 +75,7 @@ func (g *Grant) RowFilter(t *semantic.Table, fields []*semantic.Field) (sqlgen.E
 	}
 	var filter sqlgen.Expr
 	if !everyRow {
-		filter = simplifyOr(ors)
+		filter = sqlgen.OrOf(ors...)
 	}
 	return sqlgen.AndOf(append([]sqlgen.Expr{filter}, tg.restrict...)...), nil
 }
@@ -89,22 +89,18 @@ func coversAll(cols map[*semantic.Field]bool, fields []*semantic.Field) bool {
 	return true
 }
 
-// simplifyOr drops rules that grant no row; none left is FALSE.
-func simplifyOr(parts []sqlgen.Expr) sqlgen.Expr {
-	var out []sqlgen.Expr
-	for _, p := range parts {
-		if p == sqlgen.False || p == sqlgen.Null {
-			continue
-		}
-		if p == sqlgen.True {
-			return nil
-		}
-		out = append(out, p)
+// bindRows binds a row rule for a user, with the first failure met. A rule
+// that fails outright (it reads only what the user lacks) is FALSE: it
+// grants, or keeps, no row.
+func bindRows(f *sqlgen.CELFilter, vars map[string]any) (sqlgen.Expr, error) {
+	rows, errs := f.BindErrors(vars)
+	if rows == sqlgen.Null {
+		rows = sqlgen.False
 	}
-	if len(out) == 0 {
-		return sqlgen.False
+	if len(errs) > 0 {
+		return rows, errs[0]
 	}
-	return sqlgen.OrOf(out...)
+	return rows, nil
 }
 
 // Everything is a grant of every table, field and row of m: for the model's
@@ -274,10 +270,9 @@ func (ps *Policies) grant(p *auth.Principal, vars map[string]any, log *slog.Logg
 			}
 			br := boundRule{policy: pol.name, columns: r.columns}
 			if r.rows != nil {
-				var errs []error
-				br.rows, errs = r.rows.BindErrors(vars)
-				if len(errs) > 0 && log != nil {
-					log.Warn("row rule fails for user: the failing part grants nothing", "policy", pol.name, "table", t.Name, "user", p.Email, "err", errs[0].Error())
+				var err error
+				if br.rows, err = bindRows(r.rows, vars); err != nil && log != nil {
+					log.Warn("row rule fails for user: the failing part grants nothing", "policy", pol.name, "table", t.Name, "user", p.Email, "err", err.Error())
 				}
 			}
 			tg.rules = append(tg.rules, br)
@@ -299,12 +294,9 @@ func (ps *Policies) grant(p *auth.Principal, vars map[string]any, log *slog.Logg
 				tg.hidden[f] = true
 			}
 			if r.rows != nil {
-				rows, errs := r.rows.BindErrors(vars)
-				if len(errs) > 0 && log != nil {
-					log.Warn("restrict rule fails for user: it keeps no rows", "policy", pol.name, "table", t.Name, "user", p.Email, "err", errs[0].Error())
-				}
-				if rows == sqlgen.Null {
-					rows = sqlgen.False
+				rows, err := bindRows(r.rows, vars)
+				if err != nil && log != nil {
+					log.Warn("restrict rule fails for user: the failing part keeps no rows", "policy", pol.name, "table", t.Name, "user", p.Email, "err", err.Error())
 				}
 				tg.restrict = append(tg.restrict, rows)
 			}

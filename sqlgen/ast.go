@@ -116,8 +116,9 @@ type Case struct {
 // When is a branch of a Case.
 type When struct{ Cond, Then Expr }
 
-// AndOf joins conditions with AND, dropping TRUE and flattening nested
-// conjunctions; nil parts are skipped. The result is nil for no condition.
+// AndOf joins conditions with AND, flattening nested conjunctions: FALSE
+// decides it, TRUE and nil parts drop out, and nothing left is nil (no
+// condition).
 func AndOf(parts ...Expr) Expr {
 	var out And
 	for _, p := range parts {
@@ -126,8 +127,11 @@ func AndOf(parts ...Expr) Expr {
 		case And:
 			out = append(out, x...)
 		default:
-			if x == True {
+			switch x {
+			case True:
 				continue
+			case False:
+				return False
 			}
 			out = append(out, x)
 		}
@@ -141,7 +145,8 @@ func AndOf(parts ...Expr) Expr {
 	return out
 }
 
-// OrOf joins conditions with OR, flattening nested disjunctions.
+// OrOf joins conditions with OR, flattening nested disjunctions: TRUE
+// decides it, FALSE parts drop out, and nothing left is FALSE.
 func OrOf(parts ...Expr) Expr {
 	var out Or
 	for _, p := range parts {
@@ -150,10 +155,19 @@ func OrOf(parts ...Expr) Expr {
 		case Or:
 			out = append(out, x...)
 		default:
+			switch x {
+			case True:
+				return True
+			case False:
+				continue
+			}
 			out = append(out, x)
 		}
 	}
-	if len(out) == 1 {
+	switch len(out) {
+	case 0:
+		return False
+	case 1:
 		return out[0]
 	}
 	return out
@@ -209,15 +223,20 @@ func (p Param) write(w *writer) {
 
 func (l lit) write(w *writer) { w.str(string(l)) }
 
-func (c Call) write(w *writer) {
-	w.str(c.Name)
-	w.str("(")
-	for i, a := range c.Args {
+// list writes expressions separated by commas.
+func (w *writer) list(xs []Expr) {
+	for i, x := range xs {
 		if i > 0 {
 			w.str(", ")
 		}
-		a.write(w)
+		x.write(w)
 	}
+}
+
+func (c Call) write(w *writer) {
+	w.str(c.Name)
+	w.str("(")
+	w.list(c.Args)
 	w.str(")")
 }
 
@@ -263,12 +282,7 @@ func (in In) write(w *writer) {
 	}
 	w.operand(in.X)
 	w.str(" IN (")
-	for i, x := range in.List {
-		if i > 0 {
-			w.str(", ")
-		}
-		x.write(w)
-	}
+	w.list(in.List)
 	w.str(")")
 }
 

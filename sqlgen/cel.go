@@ -535,17 +535,17 @@ func (b *binder) cond(n *celNode, neg, inRel bool) Expr {
 			parts = append(parts, b.with(n.iterVar, item).cond(n.body, neg, inRel))
 		}
 		if n.all != neg { // all, or a negated exists
-			return simplifyAnd(parts)
+			return allOf(parts...)
 		}
-		return simplifyOr(parts)
+		return OrOf(parts...)
 	}
 	switch n.fn {
 	case "_&&_", "_||_":
 		l, r := b.cond(n.args[0], neg, inRel), b.cond(n.args[1], neg, inRel)
 		if (n.fn == "_&&_") != neg {
-			return simplifyAnd([]Expr{l, r})
+			return allOf(l, r)
 		}
-		return simplifyOr([]Expr{l, r})
+		return OrOf(l, r)
 	case "!_":
 		return b.cond(n.args[0], !neg, inRel)
 	case "_==_", "_!=_":
@@ -674,38 +674,12 @@ func (n *celNode) walk(fn func(*celNode)) {
 	}
 }
 
-func simplifyAnd(parts []Expr) Expr {
-	var out []Expr
-	for _, p := range parts {
-		switch p {
-		case False:
-			return False
-		case True:
-			continue
-		}
-		out = append(out, p)
+// allOf is AndOf, TRUE rather than nil when no condition is left.
+func allOf(parts ...Expr) Expr {
+	if e := AndOf(parts...); e != nil {
+		return e
 	}
-	if len(out) == 0 {
-		return True
-	}
-	return AndOf(out...)
-}
-
-func simplifyOr(parts []Expr) Expr {
-	var out []Expr
-	for _, p := range parts {
-		switch p {
-		case True:
-			return True
-		case False:
-			continue
-		}
-		out = append(out, p)
-	}
-	if len(out) == 0 {
-		return False
-	}
-	return OrOf(out...)
+	return True
 }
 
 // operand kinds, for NULL semantics.
