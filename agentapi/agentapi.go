@@ -11,7 +11,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -207,16 +206,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // decodeBody decodes a JSON request body into v, mapping an oversized body
 // to 413 and anything unreadable to 400.
 func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return errTooLarge
-		}
-		return badRequest("request body must be a JSON object: %v", jsonProblem(err))
+	data, err := readBody(r)
+	if err != nil {
+		return err
 	}
-	if dec.More() {
-		return badRequest("request body must hold one JSON object")
+	if err := json.Unmarshal(data, v); err != nil {
+		return badRequest("request body must be a JSON object: %v", jsonProblem(data, err))
 	}
 	return nil
 }

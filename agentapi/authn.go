@@ -75,9 +75,7 @@ func (h *handler) sso(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.JWT == "" {
-		e := badRequest("jwt is required")
-		e.Path = "jwt"
-		writeError(w, e)
+		writeError(w, badRequestAt("jwt", "jwt is required"))
 		return
 	}
 	p, err := h.verify(r, req.JWT)

@@ -336,7 +336,10 @@ func TestSessions(t *testing.T) {
 	}{
 		{"exchange a bad token", "POST", "/auth/sso", `{"jwt":"not.a.jwt"}`, 401, bodyInvalid},
 		{"exchange without jwt", "POST", "/auth/sso", `{}`, 400, `{"error":"invalid_request","message":"jwt is required","path":"jwt"}`},
-		{"exchange with a broken body", "POST", "/auth/sso", `{"jwt":`, 400, `{"error":"invalid_request","message":"request body must be a JSON object: invalid JSON"}`},
+		{"exchange with a broken body", "POST", "/auth/sso", `{"jwt":`, 400, `{"error":"invalid_request","message":"request body must be a JSON object: invalid JSON at byte 7"}`},
+		{"exchange with an empty body", "POST", "/auth/sso", " ", 400, `{"error":"invalid_request","message":"request body must be a JSON object: the body is empty"}`},
+		{"exchange with two objects", "POST", "/auth/sso", `{"jwt":"a"} {}`, 400, `{"error":"invalid_request","message":"request body must be a JSON object: invalid JSON at byte 13"}`},
+		{"exchange with a number for jwt", "POST", "/auth/sso", `{"jwt":5}`, 400, `{"error":"invalid_request","message":"request body must be a JSON object: jwt must be a string, not number"}`},
 		{"logout without session", "DELETE", "/api/session", "", 401, bodyMissing},
 	}
 	for _, tt := range refusals {

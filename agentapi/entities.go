@@ -22,9 +22,7 @@ func boolParam(r *http.Request, name string, def bool) (bool, error) {
 	case "false":
 		return false, nil
 	}
-	e := badRequest("%s must be true or false, not %q", name, v)
-	e.Path = name
-	return false, e
+	return false, badRequestAt(name, "%s must be true or false, not %q", name, v)
 }
 
 // pathID reads a positive integer path parameter.
@@ -32,9 +30,7 @@ func pathID(r *http.Request, what string) (int, error) {
 	s := r.PathValue("id")
 	id, err := strconv.Atoi(s)
 	if err != nil || id <= 0 {
-		e := badRequest("%s id must be a positive integer, not %q", what, s)
-		e.Path = "id"
-		return 0, e
+		return 0, badRequestAt("id", "%s id must be a positive integer, not %q", what, s)
 	}
 	return id, nil
 }
@@ -180,9 +176,7 @@ func (h *handler) fieldValues(metric bool) func(http.ResponseWriter, *http.Reque
 		limit := 30
 		if s := r.URL.Query().Get("limit"); s != "" {
 			if limit, err = strconv.Atoi(s); err != nil || limit <= 0 || limit > 10000 {
-				e := badRequest("limit must be an integer from 1 to 10000, not %q", s)
-				e.Path = "limit"
-				writeError(w, e)
+				writeError(w, badRequestAt("limit", "limit must be an integer from 1 to 10000, not %q", s))
 				return
 			}
 		}
@@ -219,9 +213,7 @@ func queries(raw json.RawMessage, path string) ([]string, error) {
 	}
 	var many []string
 	if err := json.Unmarshal(raw, &many); err != nil {
-		e := badRequest("%s must be a list of strings", path)
-		e.Path = path
-		return nil, e
+		return nil, badRequestAt(path, "%s must be a list of strings", path)
 	}
 	out := many[:0]
 	for _, q := range many {
@@ -267,9 +259,7 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	limit := engine.SearchLimit
 	if s := r.URL.Query().Get("limit"); s != "" {
 		if limit, err = strconv.Atoi(s); err != nil || limit <= 0 {
-			e := badRequest("limit must be a positive integer, not %q", s)
-			e.Path = "limit"
-			writeError(w, e)
+			writeError(w, badRequestAt("limit", "limit must be a positive integer, not %q", s))
 			return
 		}
 	}

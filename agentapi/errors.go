@@ -1,6 +1,7 @@
 package agentapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -110,6 +111,13 @@ func badRequest(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, Code: "invalid_request", Message: fmt.Sprintf(format, args...)}
 }
 
+// badRequestAt is badRequest about the request's part at path.
+func badRequestAt(path, format string, args ...any) *apiError {
+	e := badRequest(format, args...)
+	e.Path = path
+	return e
+}
+
 // writeError writes err as the JSON error body of its status. An error that
 // is not an *apiError is an internal error: its text is not shown.
 func writeError(w http.ResponseWriter, err error) {
@@ -128,11 +136,13 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, ae.status, ae)
 }
 
-// jsonProblem describes a JSON decoding error without echoing the input.
-func jsonProblem(err error) string {
+// jsonProblem describes an error decoding data without echoing it.
+func jsonProblem(data []byte, err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
+	case len(bytes.TrimSpace(data)) == 0:
+		return "the body is empty"
 	case errors.As(err, &syn):
 		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
 	case errors.As(err, &typ):
@@ -140,8 +150,6 @@ func jsonProblem(err error) string {
 			return fmt.Sprintf("%s must be %s, not %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
 		}
 		return fmt.Sprintf("expected %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
-	case err.Error() == "EOF":
-		return "the body is empty"
 	}
 	return "invalid JSON"
 }

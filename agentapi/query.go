@@ -67,9 +67,7 @@ func (h *handler) execute(w http.ResponseWriter, r *http.Request, p *auth.Princi
 		return
 	}
 	if body.Query == "" {
-		e := badRequest("query is required: the token construct-query returned")
-		e.Path = "query"
-		writeError(w, e)
+		writeError(w, badRequestAt("query", "query is required: the token construct-query returned"))
 		return
 	}
 	req, _, err := h.e.Request(body.Query)
@@ -93,24 +91,18 @@ func (h *handler) execute(w http.ResponseWriter, r *http.Request, p *auth.Princi
 // most PageSize, PageSize by default); pages follow while they are full,
 // up to the row cap, each authorized again for whoever asks.
 func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	data, err := readBody(r)
-	if err != nil {
+	var probe map[string]json.RawMessage
+	if err := decodeBody(r, &probe); err != nil {
 		writeError(w, err)
 		return
 	}
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(data, &probe); err != nil {
-		writeError(w, badRequest("request body must be a JSON object: %v", jsonProblem(err)))
-		return
-	}
 	var req *sqlgen.Request
+	var err error
 	offset := 0
 	if raw, ok := probe["continuation_token"]; ok && string(raw) != "null" {
 		var tok string
 		if err := json.Unmarshal(raw, &tok); err != nil || tok == "" {
-			e := badRequest("continuation_token must be the token of the previous page")
-			e.Path = "continuation_token"
-			writeError(w, e)
+			writeError(w, badRequestAt("continuation_token", "continuation_token must be the token of the previous page"))
 			return
 		}
 		if req, offset, err = h.e.Request(tok); err != nil {
