@@ -271,28 +271,18 @@ func open(opts Options) (*sql.DB, error) {
 
 // describe lists the columns of a table source.
 func (e *Engine) describe(ctx context.Context, src semantic.Source) ([]semantic.Column, error) {
-	rows, err := e.db.QueryContext(ctx, "DESCRIBE SELECT * FROM "+e.dialect.Source(src))
+	rows, err := e.db.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+e.dialect.Source(src)+")")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	names, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
 	var cols []semantic.Column
 	for rows.Next() {
-		vals := make([]any, len(names))
-		ptrs := make([]any, len(names))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		var c semantic.Column
+		if err := rows.Scan(&c.Name, &c.Type); err != nil {
 			return nil, err
 		}
-		name, _ := vals[0].(string)
-		typ, _ := vals[1].(string)
-		cols = append(cols, semantic.Column{Name: name, Type: typ})
+		cols = append(cols, c)
 	}
 	return cols, rows.Err()
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"slices"
@@ -290,15 +291,10 @@ func (e *Engine) Search(ctx context.Context, p *auth.Principal, termQueries, sem
 		out = append(out, e.result(d, s))
 	}
 	slices.SortFunc(out, func(a, b SearchResult) int {
-		switch {
-		case a.Score > b.Score:
-			return -1
-		case a.Score < b.Score:
-			return 1
-		case a.Type != b.Type:
-			return strings.Compare(b.Type, a.Type) // tables first
-		}
-		return a.ID - b.ID
+		return cmp.Or(
+			cmp.Compare(b.Score, a.Score),
+			strings.Compare(b.Type, a.Type), // tables first
+			a.ID-b.ID)
 	})
 	return out, nil
 }
@@ -322,15 +318,7 @@ func rank(docs []*searchDoc, score func(*searchDoc) float64) []*searchDoc {
 			hits = append(hits, scored{d, s})
 		}
 	}
-	slices.SortStableFunc(hits, func(a, b scored) int {
-		switch {
-		case a.s > b.s:
-			return -1
-		case a.s < b.s:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(hits, func(a, b scored) int { return cmp.Compare(b.s, a.s) })
 	out := make([]*searchDoc, 0, min(len(hits), SearchLimit))
 	for i := 0; i < len(hits) && i < SearchLimit; i++ {
 		out = append(out, hits[i].d)
