@@ -23,6 +23,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/testkit"
 )
 
 var testSecret = []byte("agentlayer-test-secret-0123456789abcdef")
@@ -374,7 +375,7 @@ func TestAuthentication_logs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	v, _ := auth.NewVerifier(auth.VerifierOptions{Secret: testSecret})
 	srv := httptest.NewServer(New(e, Options{Verifier: v, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}))
 	defer srv.Close()
@@ -393,23 +394,6 @@ func TestAuthentication_logs(t *testing.T) {
 	if !strings.Contains(out, "status=401") {
 		t.Errorf("no request line:\n%s", out)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestSessions_deactivated: a session ends when its user is deactivated in

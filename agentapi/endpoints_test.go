@@ -20,6 +20,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/internal/testkit"
 )
 
 func personaNamed(name string) persona {
@@ -164,9 +165,9 @@ func TestAgentFlow(t *testing.T) {
 		WHERE p.CATEGORY = 'Gizmo' AND o.USER_ID IN (SELECT ID FROM PEOPLE WHERE STATE = 'TX') GROUP BY 1 ORDER BY 1`)
 	var gotRows [][]string
 	for _, row := range r.Data.Rows {
-		gotRows = append(gotRows, canonRow(row))
+		gotRows = append(gotRows, testkit.CanonRow(row))
 	}
-	if d := diffRows(gotRows, want); d != "" {
+	if d := testkit.DiffRows(gotRows, want); d != "" {
 		t.Errorf("%s\ngot %v\nwant %v", d, gotRows, want)
 	}
 	if len(r.Data.Cols) != 2 || r.Data.Cols[1]["display_name"] != "Revenue" || r.Data.Cols[0]["unit"] != "year" {
@@ -195,7 +196,7 @@ func TestTokens(t *testing.T) {
 			continue
 		}
 		if code == 202 {
-			if d := diffRows([][]string{canonRow(r.Data.Rows[0])}, handRows(t, s.e.DB(), tt.want)); d != "" {
+			if d := testkit.DiffRows([][]string{testkit.CanonRow(r.Data.Rows[0])}, handRows(t, s.e.DB(), tt.want)); d != "" {
 				t.Errorf("%s: %v", tt.want, r.Data.Rows)
 			}
 		}
@@ -241,7 +242,7 @@ func TestQuery_paging(t *testing.T) {
 			r := page(h, body)
 			sizes = append(sizes, r.RowCount)
 			for _, row := range r.Data.Rows {
-				rows = append(rows, canonRow(row))
+				rows = append(rows, testkit.CanonRow(row))
 			}
 			if r.ContinuationToken == nil {
 				return rows, sizes
@@ -254,14 +255,14 @@ func TestQuery_paging(t *testing.T) {
 	if fmt.Sprint(sizes) != "[200 200 50]" {
 		t.Errorf("pages of %v rows, want [200 200 50]", sizes)
 	}
-	if d := diffRows(rows, handRows(t, s.e.DB(), "SELECT ID, TOTAL FROM ORDERS WHERE ID <= 450 ORDER BY ID")); d != "" {
+	if d := testkit.DiffRows(rows, handRows(t, s.e.DB(), "SELECT ID, TOTAL FROM ORDERS WHERE ID <= 450 ORDER BY ID")); d != "" {
 		t.Error(d)
 	}
 	// Pages of 75, for the sales persona and its row rule.
 	sales := personaNamed("sales")
 	rows, sizes = all(sales.header(t), `{"table_id":1,"fields":[{"field_id":"t1-0"}],"filters":[{"field_id":"t1-0","operation":"less-than","value":3000}],"limit":75,"continuation_token":null}`)
 	want := handRows(t, s.e.DB(), "SELECT ID FROM ORDERS WHERE ID < 3000 AND "+ordersWhere(sales)+" ORDER BY ID")
-	if d := diffRows(rows, want); d != "" || len(want) < 150 {
+	if d := testkit.DiffRows(rows, want); d != "" || len(want) < 150 {
 		t.Errorf("%s (%d rows)", d, len(want))
 	}
 	for i, n := range sizes {
@@ -341,7 +342,7 @@ func bearer(t *testing.T) map[string]string {
 // TestExecute_cancel closes the client's connection during a query that
 // would run for minutes: DuckDB stops working on it, and its slot frees.
 func TestExecute_cancel(t *testing.T) {
-	srv, _ := slowServer(t, engine.Options{MaxConcurrentQueries: 1, QueueTimeout: 30 * time.Second})
+	srv, e := slowServer(t, engine.Options{MaxConcurrentQueries: 1, QueueTimeout: 30 * time.Second})
 	before := runtime.NumGoroutine()
 	h := bearer(t)
 	tok := constructTokenAt(t, srv.URL, h, slowQuery)
@@ -357,7 +358,7 @@ func TestExecute_cancel(t *testing.T) {
 		}
 		done <- err
 	}()
-	time.Sleep(300 * time.Millisecond) // let the query start
+	waitRunning(t, e)
 	cancel()
 	<-done
 	// The one slot comes free only once DuckDB has given the query up; a
@@ -371,10 +372,20 @@ func TestExecute_cancel(t *testing.T) {
 	checkGoroutines(t, before)
 }
 
+// waitRunning waits until a query holds the engine's only slot.
+func waitRunning(t *testing.T, e *engine.Engine) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); e.Running() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow query never started")
+		}
+	}
+}
+
 // TestExecute_overloaded saturates the bound on concurrent queries: the
 // next query waits its queue time, then gets 503 with Retry-After.
 func TestExecute_overloaded(t *testing.T) {
-	srv, _ := slowServer(t, engine.Options{MaxConcurrentQueries: 1, QueueTimeout: 100 * time.Millisecond})
+	srv, e := slowServer(t, engine.Options{MaxConcurrentQueries: 1, QueueTimeout: 100 * time.Millisecond})
 	before := runtime.NumGoroutine()
 	h := bearer(t)
 	tok := constructTokenAt(t, srv.URL, h, slowQuery)
@@ -388,17 +399,9 @@ func TestExecute_overloaded(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	// Poll with a quick query until the slow one holds the only slot.
 	quick := constructTokenAt(t, srv.URL, h, quickQuery)
-	deadline := time.Now().Add(20 * time.Second)
-	var got response
-	for time.Now().Before(deadline) {
-		got = call(t, "POST", srv.URL+"/api/agent/v1/execute", h, `{"query":"`+quick+`"}`)
-		if got.status == 503 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitRunning(t, e)
+	got := call(t, "POST", srv.URL+"/api/agent/v1/execute", h, `{"query":"`+quick+`"}`)
 	if got.status != 503 || got.header.Get("Retry-After") != "1" ||
 		got.body != `{"error":"overloaded","message":"Too many queries are running. Retry shortly."}` {
 		t.Errorf("saturated: %d %v %s", got.status, got.header.Get("Retry-After"), got.body)

@@ -17,6 +17,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/testkit"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
@@ -62,17 +63,12 @@ func loadRows(t *testing.T, e *engine.Engine, table *semantic.Table) rowSet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
+	all, err := testkit.ScanAll(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var rs rowSet
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
+	for _, vals := range all {
 		vars := map[string]any{}
 		var missing []string
 		for i, name := range names {
@@ -102,9 +98,6 @@ func loadRows(t *testing.T, e *engine.Engine, table *semantic.Table) rowSet {
 		}
 		rs.ids = append(rs.ids, vars["row.ID"].(int64))
 		rs.vars = append(rs.vars, vars)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return rs
 }

@@ -154,6 +154,10 @@ func (e *Engine) query(ctx context.Context, sqlText string, args []any) (*sql.Ro
 	return rows, err
 }
 
+// Running is the number of queries holding a slot: running in DuckDB, or
+// with rows not yet closed.
+func (e *Engine) Running() int { return len(e.slots) }
+
 // acquire waits for a query slot, at most the queue timeout.
 func (e *Engine) acquire(ctx context.Context) (func(), error) {
 	release := func() { <-e.slots }

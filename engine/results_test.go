@@ -3,17 +3,13 @@ package engine_test
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"math"
-	"math/big"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/testkit"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
@@ -39,67 +35,13 @@ func sampleEngine(t testing.TB) *engine.Engine {
 
 var admin = &auth.Principal{Email: "admin@example.com", Groups: []string{"admin"}}
 
-// canon formats a value for comparison: floats to 9 significant digits
-// (sums of doubles differ in the last digits from run to run), times in
-// UTC.
-func canon(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "NULL"
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
-			return fmt.Sprintf("%d", int64(x))
-		}
-		return fmt.Sprintf("%.9g", x)
-	case float32:
-		return canon(float64(x))
-	case *big.Int:
-		return x.String()
-	case time.Time:
-		if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 {
-			return x.UTC().Format("2006-01-02") + "T00:00:00Z"
-		}
-		return x.UTC().Format(time.RFC3339Nano)
-	case string:
-		if len(x) == 10 && x[4] == '-' && x[7] == '-' {
-			return x + "T00:00:00Z" // a date
-		}
-		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
-			return canon(t)
-		}
-		return x
-	}
-	return fmt.Sprint(v)
-}
-
 func rawRows(t *testing.T, db *sql.DB, query string) [][]string {
 	t.Helper()
-	rows, err := db.Query(query)
+	rows, err := testkit.Rows(db, query)
 	if err != nil {
 		t.Fatalf("hand-written SQL: %v\n%s", err, query)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out [][]string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		row := make([]string, len(vals))
-		for i, v := range vals {
-			row[i] = canon(v)
-		}
-		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return rows
 }
 
 func engineRows(t *testing.T, e *engine.Engine, p *auth.Principal, request string) ([]engine.Column, [][]string) {
@@ -115,36 +57,12 @@ func engineRows(t *testing.T, e *engine.Engine, p *auth.Principal, request strin
 	defer rows.Close()
 	var out [][]string
 	for rows.Next() {
-		vals := rows.Row()
-		row := make([]string, len(vals))
-		for i, v := range vals {
-			row[i] = canon(v)
-		}
-		out = append(out, row)
+		out = append(out, testkit.CanonRow(rows.Row()))
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
 	return rows.Columns, out
-}
-
-func diffRows(got, want [][]string) string {
-	if len(got) != len(want) {
-		return fmt.Sprintf("%d rows, want %d; first got %v, first want %v", len(got), len(want), first(got), first(want))
-	}
-	for i := range got {
-		if strings.Join(got[i], "|") != strings.Join(want[i], "|") {
-			return fmt.Sprintf("row %d: got %v, want %v", i, got[i], want[i])
-		}
-	}
-	return ""
-}
-
-func first(rows [][]string) []string {
-	if len(rows) == 0 {
-		return nil
-	}
-	return rows[0]
 }
 
 // TestQuery_matchesHandWrittenSQL runs construct requests through the
@@ -278,7 +196,7 @@ func TestQuery_matchesHandWrittenSQL(t *testing.T) {
 			if len(want) == 0 {
 				t.Fatalf("the hand-written SQL returns no rows: a weak case")
 			}
-			if d := diffRows(got, want); d != "" {
+			if d := testkit.DiffRows(got, want); d != "" {
 				t.Error(d)
 			}
 		})
@@ -333,7 +251,7 @@ policies:
 		t.Run(tt.name, func(t *testing.T) {
 			_, got := engineRows(t, tt.e, tt.p, tt.request)
 			want := rawRows(t, tt.e.DB(), tt.sql)
-			if d := diffRows(got, want); d != "" {
+			if d := testkit.DiffRows(got, want); d != "" {
 				t.Error(d)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/internal/testkit"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
@@ -80,7 +81,7 @@ func TestTime_daylightSaving(t *testing.T) {
 	for _, field := range []string{"t1-1", "t1-2"} { // TIMESTAMP and TIMESTAMPTZ
 		t.Run(field, func(t *testing.T) {
 			_, got := rawEngineRows(t, e, `{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"`+field+`","field_granularity":"day"}]}`)
-			if d := diffRows(got, want); d != "" {
+			if d := testkit.DiffRows(got, want); d != "" {
 				t.Errorf("by local day: %s\ngot %v", d, got)
 			}
 		})
@@ -108,7 +109,7 @@ func TestTime_daylightSaving(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, got := rawEngineRows(t, e, tt.request)
-			if d := diffRows(got, tt.want); d != "" {
+			if d := testkit.DiffRows(got, tt.want); d != "" {
 				t.Error(d)
 			}
 		})
@@ -136,7 +137,7 @@ func TestTime_weekStart(t *testing.T) {
 	} {
 		e := eventsEngine(t, engine.Options{WeekStart: tt.start})
 		_, got := rawEngineRows(t, e, request)
-		if d := diffRows(got, tt.want); d != "" {
+		if d := testkit.DiffRows(got, tt.want); d != "" {
 			t.Errorf("week starting %s: %s", tt.start, d)
 		}
 	}
