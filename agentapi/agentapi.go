@@ -143,7 +143,7 @@ func (h *handler) route(pattern, scope string, fn func(http.ResponseWriter, *htt
 			writeError(w, errScope)
 			return
 		}
-		fn(w, r.WithContext(auth.NewContext(r.Context(), p)), p)
+		fn(w, r, p)
 	})
 }
 

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"slices"
 	"strings"
 )
@@ -78,17 +77,4 @@ func (p *Principal) Clone() *Principal {
 		}
 	}
 	return &c
-}
-
-type ctxKey struct{}
-
-// NewContext returns a context carrying p.
-func NewContext(ctx context.Context, p *Principal) context.Context {
-	return context.WithValue(ctx, ctxKey{}, p)
-}
-
-// FromContext returns the principal carried by ctx, if any.
-func FromContext(ctx context.Context) (*Principal, bool) {
-	p, ok := ctx.Value(ctxKey{}).(*Principal)
-	return p, ok
 }

@@ -3,7 +3,6 @@ package benchmarks
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -213,6 +212,3 @@ func JWT(email string) string {
 	tok, _ := auth.Sign(Secret, auth.Claims{Email: email, IssuedAt: time.Now()})
 	return tok
 }
-
-// DB is the engine's database, for raw access.
-func (env *Env) DB() *sql.DB { return env.Engine.DB() }

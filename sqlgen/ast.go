@@ -186,8 +186,6 @@ func (w *writer) str(s string) { w.b.WriteString(s) }
 
 func (w *writer) ident(s string) { w.b.WriteString(w.d.QuoteIdent(s)) }
 
-func (w *writer) expr(e Expr) { e.write(w) }
-
 // operand writes e, parenthesised unless it is atomic.
 func (w *writer) operand(e Expr) {
 	switch e.(type) {

@@ -122,15 +122,10 @@ func walkExpr(e Expr, fn func(Expr)) {
 	}
 }
 
-// rewrite rebuilds e bottom-up, replacing each node by fn's result.
-func rewrite(e Expr, fn func(Expr) Expr) Expr { return rewriteExpr(e, fn, true) }
-
-// rewriteOuter is rewrite over the nodes of e's own table: fn sees each
-// semi-join whole, not the condition inside it, which reads another table.
-func rewriteOuter(e Expr, fn func(Expr) Expr) Expr { return rewriteExpr(e, fn, false) }
-
-func rewriteExpr(e Expr, fn func(Expr) Expr, intoSemiJoins bool) Expr {
-	rewrite := func(e Expr, fn func(Expr) Expr) Expr { return rewriteExpr(e, fn, intoSemiJoins) }
+// rewrite rebuilds e bottom-up, replacing each node by fn's result. fn
+// sees each semi-join whole, not the condition inside it, which reads
+// another table.
+func rewrite(e Expr, fn func(Expr) Expr) Expr {
 	if e == nil {
 		return nil
 	}
@@ -169,10 +164,6 @@ func rewriteExpr(e Expr, fn func(Expr) Expr, intoSemiJoins bool) Expr {
 		e = Cast{X: rewrite(x.X, fn), Type: x.Type}
 	case Agg:
 		e = Agg{Func: x.Func, Arg: rewrite(x.Arg, fn), Distinct: x.Distinct, Filter: rewrite(x.Filter, fn)}
-	case SemiJoin:
-		if intoSemiJoins {
-			e = SemiJoin{FK: x.FK, Cond: rewrite(x.Cond, fn)}
-		}
 	case Case:
 		whens := make([]When, len(x.Whens))
 		for i, w := range x.Whens {

@@ -339,7 +339,7 @@ func (p *planner) modelFilter(e *semantic.Expr) (Expr, error) {
 		return nil, fmt.Errorf("sqlgen: filter of %s was not prepared", e.Table.Name)
 	}
 	var err error
-	x = rewriteOuter(x, func(n Expr) Expr {
+	x = rewrite(x, func(n Expr) Expr {
 		switch n := n.(type) {
 		case Ref:
 			p.read(nil, n.Field)
