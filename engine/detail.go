@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/internal/lru"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
@@ -357,26 +358,39 @@ func (e *Engine) topValues(ctx context.Context, g sqlgen.Access, t *semantic.Tab
 		}
 		return nil, err
 	}
+	return cachedQuery(ctx, e, e.valueCache, plan, func(rows *Rows) ([]any, error) {
+		values := []any{}
+		for rows.Next() {
+			values = append(values, rows.Row()[0])
+		}
+		slices.SortFunc(values, compareValues)
+		return values, nil
+	})
+}
+
+// cachedQuery runs plan once for each distinct SQL and arguments, keeping
+// in cache what read makes of its rows.
+func cachedQuery[T any](ctx context.Context, e *Engine, cache *lru.Cache[string, T], plan *sqlgen.Plan, read func(*Rows) (T, error)) (T, error) {
 	sqlText, args := plan.SQL()
 	key := cacheKey(sqlText, args)
-	if v, ok := e.valueCache.Get(key); ok {
+	if v, ok := cache.Get(key); ok {
 		return v, nil
 	}
+	var zero T
 	rows, err := e.run(ctx, plan, sqlText, args)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	defer rows.Close()
-	values := []any{}
-	for rows.Next() {
-		values = append(values, rows.Row()[0])
+	v, err := read(rows)
+	if err == nil {
+		err = rows.Err()
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	if err != nil {
+		return zero, err
 	}
-	slices.SortFunc(values, compareValues)
-	e.valueCache.Put(key, values)
-	return values, nil
+	cache.Put(key, v)
+	return v, nil
 }
 
 // cacheKey identifies a query by its SQL and values: the same field under
@@ -443,19 +457,17 @@ func (e *Engine) statistics(ctx context.Context, g sqlgen.Access, t *semantic.Ta
 	if err != nil {
 		return st, err
 	}
-	sqlText, args := plan.SQL()
-	key := cacheKey(sqlText, args)
-	if cached, ok := e.statsCache.Get(key); ok {
-		return cached, nil
-	}
-	rows, err := e.run(ctx, plan, sqlText, args)
-	if err != nil {
-		return st, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		return st, rows.Err()
-	}
+	return cachedQuery(ctx, e, e.statsCache, plan, func(rows *Rows) (Statistics, error) {
+		if !rows.Next() {
+			return st, nil
+		}
+		return readStatistics(st, rows), nil
+	})
+}
+
+// readStatistics reads the statistics of a field from the one row of its
+// statistics query.
+func readStatistics(st Statistics, rows *Rows) Statistics {
 	vals := rows.Row()
 	byName := map[string]any{}
 	for i, c := range rows.Columns {
@@ -490,9 +502,5 @@ func (e *Engine) statistics(ctx context.Context, g sqlgen.Access, t *semantic.Ta
 	st.AverageLength, st.PercentEmail, st.PercentURL = num(sqlgen.StatAverageLength), num(sqlgen.StatPercentEmail), num(sqlgen.StatPercentURL)
 	st.PercentJSON, st.PercentState = num(sqlgen.StatPercentJSON), num(sqlgen.StatPercentState)
 	st.Earliest, st.Latest = str(sqlgen.StatEarliest), str(sqlgen.StatLatest)
-	if err := rows.Err(); err != nil {
-		return st, err
-	}
-	e.statsCache.Put(key, st)
-	return st, nil
+	return st
 }
