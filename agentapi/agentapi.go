@@ -11,8 +11,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,6 +23,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/internal/jsontree"
 )
 
 // Options configure the handler. The zero value means every default: no JWT
@@ -45,11 +49,13 @@ type handler struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	methods  map[string][]string // path → the methods it answers
+	authed   map[string]bool     // paths that authenticate
 }
 
 // New returns the Agent API handler over e.
 func New(e *engine.Engine, opts Options) http.Handler {
-	h := &handler{e: e, verifier: opts.Verifier, sessions: opts.Sessions, log: opts.Logger, mux: http.NewServeMux(), methods: map[string][]string{}}
+	h := &handler{e: e, verifier: opts.Verifier, sessions: opts.Sessions, log: opts.Logger, mux: http.NewServeMux(),
+		methods: map[string][]string{}, authed: map[string]bool{}}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -75,10 +81,18 @@ func New(e *engine.Engine, opts Options) http.Handler {
 		writeError(w, errNotFound)
 	})
 	// Every error is JSON: a known path with another method is 405 (with
-	// Allow), anything else 404.
+	// Allow), anything else 404. Authentication comes first, as on the
+	// path's own methods: without credentials, 401.
 	for path, methods := range h.methods {
 		allow := strings.Join(methods, ", ")
+		authed := h.authed[path]
 		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			if authed {
+				if _, err := h.authenticate(r); err != nil {
+					writeError(w, err)
+					return
+				}
+			}
 			w.Header().Set("Allow", allow)
 			writeError(w, errMethod)
 		})
@@ -95,7 +109,8 @@ func (h *handler) handle(pattern string, fn http.HandlerFunc) {
 	h.mux.HandleFunc(pattern, fn)
 }
 
-// ServeHTTP logs one line per request around the mux.
+// ServeHTTP logs one line per request around the mux, with its outcome,
+// and turns a panic into a 500 that says nothing of its cause.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
@@ -104,16 +119,57 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info := &requestInfo{}
 	r = r.WithContext(withInfo(r.Context(), info))
 	r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			h.log.ErrorContext(r.Context(), "panic serving request", "id", rid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			info.outcome = "panic"
+			if !rec.wrote {
+				writeError(rec, errInternal)
+			}
+		}
+		h.logRequest(r, rec, info, rid, start)
+	}()
 	h.mux.ServeHTTP(rec, r)
-	attrs := []any{"id", rid, "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start).Round(time.Microsecond)}
+}
+
+// logRequest writes the request's one log line. A client that left before
+// anything was written is logged as status 499 (client closed request),
+// never as the 200 nobody received.
+func (h *handler) logRequest(r *http.Request, rec *recorder, info *requestInfo, rid string, start time.Time) {
+	status, outcome := rec.status, info.outcome
+	if !rec.wrote && r.Context().Err() != nil {
+		status, outcome = statusClientClosed, "canceled"
+	}
+	if outcome == "" {
+		outcome = "ok"
+		switch {
+		case status >= 500:
+			outcome = "error"
+		case status >= 400:
+			outcome = "refused"
+		}
+	}
+	attrs := []any{"id", rid, "method", r.Method, "path", r.URL.Path, "status", status, "outcome", outcome,
+		"duration", time.Since(start).Round(time.Microsecond)}
 	if info.email != "" {
 		attrs = append(attrs, "user", info.email)
 	}
 	if info.counted {
 		attrs = append(attrs, "rows", info.rows)
 	}
-	h.log.Info("request", attrs...)
+	level := slog.LevelInfo
+	if outcome == "error" || outcome == "panic" {
+		level = slog.LevelError
+	}
+	h.log.Log(r.Context(), level, "request", attrs...)
 }
+
+// statusClientClosed is what the log says of a request whose client left
+// before the first byte of the answer (nginx's 499).
+const statusClientClosed = 499
 
 // requestIDs are a random process prefix and a counter: unique, and cheap.
 var (
@@ -132,6 +188,8 @@ func requestID() string {
 // route registers an authenticated endpoint that requires scope ("" for
 // none beyond authentication).
 func (h *handler) route(pattern, scope string, fn func(http.ResponseWriter, *http.Request, *auth.Principal)) {
+	_, path, _ := strings.Cut(pattern, " ")
+	h.authed[path] = true
 	h.handle(pattern, func(w http.ResponseWriter, r *http.Request) {
 		p, err := h.authenticate(r)
 		if err != nil {
@@ -176,15 +234,23 @@ func (h *handler) currentUser(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	writeJSON(w, http.StatusOK, u)
 }
 
-// recorder remembers the status written.
+// recorder remembers the status written, and whether anything was.
 type recorder struct {
 	http.ResponseWriter
 	status int
+	wrote  bool
 }
 
 func (r *recorder) WriteHeader(status int) {
-	r.status = status
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
 	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
 }
 
 func (r *recorder) Flush() {
@@ -210,8 +276,22 @@ func decodeBody(r *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
+	if err := checkJSON(data); err != nil {
+		return err
+	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return badRequest("request body must be a JSON object: %v", jsonProblem(data, err))
 	}
 	return nil
+}
+
+// checkJSON refuses a body with a key given twice in one object (which
+// encoding/json would resolve silently to the last) or nested deeper than
+// jsontree.MaxDepth.
+func checkJSON(data []byte) error {
+	var je *jsontree.Error
+	if err := jsontree.Check(data, 0); errors.As(err, &je) {
+		return badRequestAt(je.Path, "%s", je.Message)
+	}
+	return nil // a syntax error is reported by the decoding that follows
 }

@@ -300,7 +300,7 @@ func TestExecute_rowCaps(t *testing.T) {
 
 // slowServer serves a table of a trillion rows: a sum over it runs far
 // longer than any test, unless it is cancelled.
-func slowServer(t *testing.T, opts engine.Options) (*httptest.Server, *engine.Engine) {
+func slowServer(t *testing.T, opts engine.Options, hopts ...Options) (*httptest.Server, *engine.Engine) {
 	t.Helper()
 	opts.ModelFile = "slow.yaml"
 	opts.ModelYAML = []byte(`version: 1
@@ -322,7 +322,12 @@ tables:
 		t.Fatal(err)
 	}
 	v, _ := auth.NewVerifier(auth.VerifierOptions{Secret: testSecret})
-	srv := httptest.NewServer(New(e, Options{Verifier: v}))
+	ho := Options{}
+	if len(hopts) > 0 {
+		ho = hopts[0]
+	}
+	ho.Verifier = v
+	srv := httptest.NewServer(New(e, ho))
 	t.Cleanup(func() {
 		srv.Close()
 		e.Close()

@@ -29,7 +29,7 @@ func boolParam(r *http.Request, name string, def bool) (bool, error) {
 func pathID(r *http.Request, what string) (int, error) {
 	s := r.PathValue("id")
 	id, err := strconv.Atoi(s)
-	if err != nil || id <= 0 {
+	if err != nil || id <= 0 || strconv.Itoa(id) != s { // canonical only: not 01 or +1
 		return 0, badRequestAt("id", "%s id must be a positive integer, not %q", what, s)
 	}
 	return id, nil

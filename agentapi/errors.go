@@ -41,6 +41,7 @@ var (
 	errForbidden = &apiError{status: http.StatusForbidden, Code: "forbidden",
 		Message: "You don't have permissions to do that."}
 	errNotFound = &apiError{status: http.StatusNotFound, Code: "not_found", Message: "Not found."}
+	errInternal = &apiError{status: http.StatusInternalServerError, Code: "internal_error", Message: "Something went wrong."}
 	errMethod   = &apiError{status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "Method not allowed."}
 	errTooLarge = &apiError{status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
 		Message: fmt.Sprintf("The request body is larger than %d bytes.", MaxBodyBytes)}
@@ -127,7 +128,7 @@ func writeError(w http.ResponseWriter, err error) {
 		case errors.Is(err, context.DeadlineExceeded):
 			ae = &apiError{status: http.StatusGatewayTimeout, Code: "timeout", Message: "The query took too long."}
 		default:
-			ae = &apiError{status: http.StatusInternalServerError, Code: "internal_error", Message: "Something went wrong."}
+			ae = errInternal
 		}
 	}
 	if ae.retryAfter > 0 {
@@ -168,4 +169,19 @@ func jsonKind(goKind string) string {
 		return "an object"
 	}
 	return goKind
+}
+
+// jsonKindOf names the JSON type of a decoded value.
+func jsonKindOf(v any) string {
+	switch v.(type) {
+	case []any:
+		return "a list"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	}
+	return "a number"
 }

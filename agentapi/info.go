@@ -7,6 +7,10 @@ type requestInfo struct {
 	email   string
 	rows    int
 	counted bool
+	// outcome is what became of a request whose status does not say it:
+	// "canceled" (the client left), "timeout" or "failed" (the query), set
+	// by the handler that saw it.
+	outcome string
 }
 
 type infoKey struct{}

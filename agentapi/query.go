@@ -12,6 +12,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/internal/jsontree"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
@@ -91,17 +92,16 @@ func (h *handler) execute(w http.ResponseWriter, r *http.Request, p *auth.Princi
 // most PageSize, PageSize by default); pages follow while they are full,
 // up to the row cap, each authorized again for whoever asks.
 func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var probe map[string]json.RawMessage
-	if err := decodeBody(r, &probe); err != nil {
+	body, err := decodeObject(r)
+	if err != nil {
 		writeError(w, err)
 		return
 	}
 	var req *sqlgen.Request
-	var err error
 	offset := 0
-	if raw, ok := probe["continuation_token"]; ok && string(raw) != "null" {
-		var tok string
-		if err := json.Unmarshal(raw, &tok); err != nil || tok == "" {
+	if raw, ok := body["continuation_token"]; ok && raw != nil {
+		tok, _ := raw.(string)
+		if tok == "" {
 			writeError(w, badRequestAt("continuation_token", "continuation_token must be the token of the previous page"))
 			return
 		}
@@ -114,9 +114,8 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principa
 			return
 		}
 	} else {
-		delete(probe, "continuation_token")
-		clean, _ := json.Marshal(probe)
-		if req, err = sqlgen.ParseRequest(clean); err != nil {
+		delete(body, "continuation_token")
+		if req, err = sqlgen.RequestOf(body); err != nil {
 			writeError(w, h.mapError(r, err, "", 0))
 			return
 		}
@@ -143,6 +142,28 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		return tok
 	}
 	h.stream(w, r, rows, err, start, next, pageSize)
+}
+
+// decodeObject reads a JSON object body once into a tree, refusing a key
+// given twice and nesting past jsontree.MaxDepth.
+func decodeObject(r *http.Request) (map[string]any, error) {
+	data, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	root, err := jsontree.Decode(data, 0)
+	var je *jsontree.Error
+	switch {
+	case errors.As(err, &je):
+		return nil, badRequestAt(je.Path, "%s", je.Message)
+	case err != nil:
+		return nil, badRequest("request body must be a JSON object: %v", jsonProblem(data, json.Unmarshal(data, new(any))))
+	}
+	m, ok := root.(map[string]any)
+	if !ok {
+		return nil, badRequest("request body must be a JSON object: expected an object, not %s", jsonKindOf(root))
+	}
+	return m, nil
 }
 
 // readBody reads a request body whole.
@@ -223,16 +244,20 @@ var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b
 // the body with status failed. With next (for /v1/query), at most
 // pageSize rows are written, and next gives the continuation token.
 func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Rows, err error, start time.Time, next func() string, pageSize int) {
+	inf := info(r.Context())
 	if err != nil {
 		switch {
 		case errors.Is(err, engine.ErrTimeout):
+			inf.outcome = "timeout"
 			writeJSON(w, http.StatusAccepted, failed("The query took longer than the time allowed.", start))
 		case errors.Is(err, context.Canceled):
 			// The client went away: nobody to answer.
+			inf.outcome = "canceled"
 		default:
 			ae := h.mapError(r, err, "", 0)
 			var api *apiError
 			if errors.As(ae, &api) && api.status == http.StatusInternalServerError && api.Code == "query_failed" {
+				inf.outcome = "failed"
 				writeJSON(w, http.StatusAccepted, failed(api.Message, start))
 				return
 			}
@@ -277,6 +302,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 		written++
 		if written%flushEvery == 0 || len(buf) > flushBytes {
 			if _, err := w.Write(buf); err != nil {
+				inf.outcome = "canceled"
 				return // the client went away; closing rows cancels the query
 			}
 			buf = buf[:0]
@@ -285,14 +311,17 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 			}
 		}
 	}
-	info(r.Context()).rows, info(r.Context()).counted = written, true
+	inf.rows, inf.counted = written, true
 	buf = append(buf, "]}"...)
 	if err := rows.Err(); err != nil {
 		msg := "The query failed while running."
+		inf.outcome = "failed"
 		switch {
 		case errors.Is(err, engine.ErrTimeout):
+			inf.outcome = "timeout"
 			msg = "The query took longer than the time allowed."
 		case errors.Is(err, context.Canceled):
+			inf.outcome = "canceled"
 			return
 		default:
 			var qe *engine.QueryError
@@ -323,7 +352,9 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 		}
 	}
 	buf = append(buf, "}\n"...)
-	w.Write(buf)
+	if _, err := w.Write(buf); err != nil {
+		inf.outcome = "canceled"
+	}
 }
 
 func ms(start time.Time) int64 { return time.Since(start).Milliseconds() }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"os"
@@ -170,6 +171,7 @@ func (h *expiryHeap) Pop() any {
 // is created readable by its owner only. It is safe for concurrent use
 // within one process.
 type FileStore struct {
+	report  LoadReport
 	mem     *MemoryStore
 	mu      sync.Mutex // guards f and writes
 	path    string
@@ -304,6 +306,22 @@ func OpenFileStore(path string, max int, now time.Time) (*FileStore, error) {
 	return fs, nil
 }
 
+// maxJournalLine bounds a journal line: a longer one cannot be a session
+// and is skipped as damaged.
+const maxJournalLine = 1 << 20
+
+// LoadReport says what OpenFileStore made of the journal it read.
+type LoadReport struct {
+	// Sessions is how many live sessions were restored.
+	Sessions int
+	// Damaged lists the journal lines (from 1) that could not be read: a
+	// record torn by a crash, or garbage. Each loses one change.
+	Damaged []int
+}
+
+// LoadReport returns what was restored from the journal and what was lost.
+func (fs *FileStore) LoadReport() LoadReport { return fs.report }
+
 func (fs *FileStore) load(now time.Time) error {
 	f, err := os.Open(fs.path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -313,32 +331,67 @@ func (fs *FileStore) load(now time.Time) error {
 		return fmt.Errorf("auth: session state: %w", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		var jl journalLine
-		if err := json.Unmarshal(sc.Bytes(), &jl); err != nil {
-			// A torn last line after a crash loses only that change.
-			continue
+	r := bufio.NewReaderSize(f, 64<<10)
+	for line := 1; ; line++ {
+		data, err := readLine(r)
+		if len(data) > 0 && !fs.apply(data) {
+			fs.report.Damaged = append(fs.report.Damaged, line)
 		}
-		raw, err := hex.DecodeString(jl.Hash)
-		if err != nil || len(raw) != len(TokenHash{}) {
-			continue
+		if err == io.EOF {
+			break
 		}
-		var h TokenHash
-		copy(h[:], raw)
-		switch {
-		case jl.Op == "put" && jl.Session != nil && jl.Session.Principal != nil:
-			fs.mem.put(h, Session{Principal: jl.Session.Principal.principal(), Created: jl.Session.Created, Expires: jl.Session.Expires})
-		case jl.Op == "del":
-			fs.mem.delete(h)
+		if err != nil {
+			return fmt.Errorf("auth: session state %s: %w", fs.path, err)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("auth: session state %s: %w", fs.path, err)
 	}
 	fs.mem.expire(now)
+	fs.report.Sessions = fs.mem.Len()
 	return nil
+}
+
+// readLine reads one line without its newline; a line longer than
+// maxJournalLine comes back as a marker that never parses, and is consumed
+// whole.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(line)+len(chunk) <= maxJournalLine {
+			line = append(line, chunk...)
+		} else {
+			line = []byte{0} // too long: damaged
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if n := len(line); n > 0 && line[n-1] == '\n' {
+			line = line[:n-1]
+		}
+		return line, err
+	}
+}
+
+// apply replays one journal line; false if it is damaged.
+func (fs *FileStore) apply(data []byte) bool {
+	var jl journalLine
+	if err := json.Unmarshal(data, &jl); err != nil {
+		return false
+	}
+	raw, err := hex.DecodeString(jl.Hash)
+	if err != nil || len(raw) != len(TokenHash{}) {
+		return false
+	}
+	var h TokenHash
+	copy(h[:], raw)
+	switch {
+	case jl.Op == "put" && jl.Session != nil && jl.Session.Principal != nil:
+		fs.mem.put(h, Session{Principal: jl.Session.Principal.principal(), Created: jl.Session.Created, Expires: jl.Session.Expires})
+	case jl.Op == "del":
+		fs.mem.delete(h)
+	default:
+		return false
+	}
+	return true
 }
 
 // compact rewrites the journal with only the live sessions, atomically.

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/agentlayer/agentlayer/internal/jsontree"
 )
 
 // ErrInvalidToken is the one error a caller sees for any token that does not
@@ -107,8 +110,78 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 	return v, nil
 }
 
-func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalidToken, fmt.Sprintf(format, args...))
+// TokenError is a token that does not verify. It wraps ErrInvalidToken;
+// Reason is one of a few words, for metrics (never for a response: every
+// failure answers alike), and the message says more, for the debug log. It
+// never holds the token.
+type TokenError struct {
+	Reason string
+	Detail string
+}
+
+func (e *TokenError) Error() string { return ErrInvalidToken.Error() + ": " + e.Detail }
+
+func (e *TokenError) Unwrap() error { return ErrInvalidToken }
+
+// The reasons of a TokenError.
+const (
+	ReasonMalformed    = "malformed"     // not a JWT, or claims of the wrong JSON types
+	ReasonSignature    = "signature"     // the signature does not verify
+	ReasonAlgorithm    = "algorithm"     // not HS256
+	ReasonExpired      = "expired"       // exp has passed
+	ReasonNotYetValid  = "not_yet_valid" // nbf is ahead
+	ReasonIssuedAt     = "issued_at"     // iat missing, too old or in the future
+	ReasonEmail        = "email"         // no email claim
+	ReasonUnknownUser  = "unknown_user"  // not in the directory, where one is required
+	ReasonInactiveUser = "inactive_user" // marked inactive in the directory
+	ReasonTooLarge     = "too_large"     // longer than MaxTokenSize
+	ReasonDuplicate    = "duplicate_key" // a key twice in the header or the payload
+	ReasonCritical     = "crit_header"   // a crit header, which nothing here understands
+)
+
+func invalid(reason, format string, args ...any) error {
+	return &TokenError{Reason: reason, Detail: fmt.Sprintf(format, args...)}
+}
+
+// parseReason classifies an error of golang-jwt's parser.
+func parseReason(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return ReasonSignature
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return ReasonAlgorithm
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return ReasonExpired
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return ReasonNotYetValid
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return ReasonIssuedAt
+	}
+	return ReasonMalformed
+}
+
+// checkSegments refuses a token whose header or payload repeats a key —
+// golang-jwt would keep the last, so two readers of one token could see two
+// users — or whose header has crit (RFC 7515 §4.1.11: a recipient that does
+// not understand the listed extensions must reject the token).
+func checkSegments(token string, header map[string]any) error {
+	if _, ok := header["crit"]; ok {
+		return invalid(ReasonCritical, "the header has crit")
+	}
+	parts := strings.SplitN(token, ".", 3)
+	for i, what := range []string{"header", "payload"} {
+		raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[i], "="))
+		if err != nil {
+			return invalid(ReasonMalformed, "the %s is not base64url", what)
+		}
+		var je *jsontree.Error
+		if err := jsontree.Check(raw, 0); errors.As(err, &je) {
+			return invalid(ReasonDuplicate, "the %s: %s", what, je.Message)
+		} else if err != nil {
+			return invalid(ReasonMalformed, "the %s is not JSON", what)
+		}
+	}
+	return nil
 }
 
 // Verify checks a token and returns its principal. Every failure wraps
@@ -116,28 +189,31 @@ func invalid(format string, args ...any) error {
 // token.
 func (v *Verifier) Verify(token string) (*Principal, error) {
 	if len(token) > v.opts.MaxTokenSize {
-		return nil, invalid("token of %d bytes exceeds %d", len(token), v.opts.MaxTokenSize)
+		return nil, invalid(ReasonTooLarge, "token of %d bytes exceeds %d", len(token), v.opts.MaxTokenSize)
 	}
 	claims := jwt.MapClaims{}
-	_, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+	tok, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
 		return v.opts.Secret, nil
 	})
 	if err != nil {
-		return nil, invalid("%v", err)
+		return nil, invalid(parseReason(err), "%v", err)
+	}
+	if err := checkSegments(token, tok.Header); err != nil {
+		return nil, err
 	}
 	// golang-jwt rejects only a future iat: a missing one and the maximum
 	// age are checked here.
 	iat, err := numericClaim(claims, "iat")
 	if err != nil {
-		return nil, invalid("%v", err)
+		return nil, invalid(ReasonIssuedAt, "%v", err)
 	}
 	now := v.opts.Now()
 	issued := time.Unix(0, 0).Add(time.Duration(iat * float64(time.Second)))
 	if iat < 0 || now.Sub(issued) > v.opts.MaxAge {
-		return nil, invalid("iat is more than %v old", v.opts.MaxAge)
+		return nil, invalid(ReasonIssuedAt, "iat is more than %v old", v.opts.MaxAge)
 	}
 	if issued.Sub(now) > v.opts.Leeway {
-		return nil, invalid("iat is in the future")
+		return nil, invalid(ReasonIssuedAt, "iat is in the future")
 	}
 	p, err := v.principal(claims)
 	if err != nil {
@@ -181,7 +257,7 @@ var registered = map[string]bool{
 func (v *Verifier) principal(claims jwt.MapClaims) (*Principal, error) {
 	email, ok := claims[v.opts.EmailClaim].(string)
 	if !ok || strings.TrimSpace(email) == "" {
-		return nil, invalid("claim %q is missing or not a string", v.opts.EmailClaim)
+		return nil, invalid(ReasonEmail, "claim %q is missing or not a string", v.opts.EmailClaim)
 	}
 	p := &Principal{Email: email, Attributes: map[string]any{}}
 	p.FirstName, _ = claims["first_name"].(string)
@@ -189,7 +265,7 @@ func (v *Verifier) principal(claims jwt.MapClaims) (*Principal, error) {
 	if raw, ok := claims["scope"]; ok {
 		s, ok := raw.(string)
 		if !ok {
-			return nil, invalid("scope is not a string")
+			return nil, invalid(ReasonMalformed, "scope is not a string")
 		}
 		p.Scopes = strings.Fields(s)
 		if p.Scopes == nil {
@@ -229,11 +305,11 @@ func (v *Verifier) applyDirectory(p *Principal) error {
 	u, known := v.opts.Directory.Lookup(p.Email)
 	switch {
 	case !known && v.opts.RequireKnownUsers:
-		return invalid("user is not in the directory")
+		return invalid(ReasonUnknownUser, "user is not in the directory")
 	case !known:
 		return nil
 	case !u.Active:
-		return invalid("user is inactive")
+		return invalid(ReasonInactiveUser, "user is inactive")
 	}
 	if p.FirstName == "" {
 		p.FirstName = u.FirstName

@@ -79,6 +79,10 @@ func parseFieldID(id string) (prefix string, n int, ok bool) {
 			return "", 0, false
 		}
 	}
+	// Canonical only: t1-05 and t01-5 are not t1-5.
+	if (id[1] == '0' && dash > 2) || (id[dash+1] == '0' && len(id)-dash-1 > 1) {
+		return "", 0, false
+	}
 	n, err := strconv.Atoi(id[dash+1:])
 	return id[:dash+1], n, err == nil
 }

@@ -1,12 +1,28 @@
 package sqlgen
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
+	"errors"
 	"slices"
+	"strings"
 
+	"github.com/agentlayer/agentlayer/internal/jsontree"
 	"github.com/agentlayer/agentlayer/internal/yamldoc"
+)
+
+// The caps on one request: what a request may ask of the database is
+// bounded, so that no caller can make a query that runs for minutes or a
+// plan that fills memory. Exceeding one is an *Error naming it.
+const (
+	MaxFilters       = 100     // filters
+	MaxValues        = 1000    // filter values in the whole request
+	MaxPatternValues = 100     // of which string-contains, -not-contains, -starts-with, -ends-with
+	MaxValueBytes    = 4 << 10 // one string value
+	MaxFields        = 100     // fields
+	MaxGroupBy       = 20      // group_by
+	MaxAggregations  = 50      // aggregations
+	MaxOrderBy       = 20      // order_by
+	MaxDepth         = jsontree.MaxDepth
 )
 
 // Request is a construct request of the Agent API: a table request (TableID
@@ -71,15 +87,32 @@ type OrderBy struct {
 // key, a value of the wrong JSON type, or a non-positive id or limit is an
 // *Error naming where it is.
 func ParseRequest(data []byte) (*Request, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var root any
-	if err := dec.Decode(&root); err != nil {
+	root, err := DecodeJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	return RequestOf(root)
+}
+
+// DecodeJSON decodes a request body into a tree (objects as map[string]any,
+// numbers as json.Number), refusing a key given twice in one object and
+// nesting deeper than MaxDepth. Errors are *Error.
+func DecodeJSON(data []byte) (any, error) {
+	root, err := jsontree.Decode(data, MaxDepth)
+	var je *jsontree.Error
+	switch {
+	case errors.As(err, &je):
+		return nil, invalid(je.Path, "%s", je.Message)
+	case errors.Is(err, jsontree.ErrTrailing):
+		return nil, invalid("", "the request must be one JSON object")
+	case err != nil:
 		return nil, invalid("", "the request must be a JSON object")
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, invalid("", "the request must be one JSON object")
-	}
+	return root, nil
+}
+
+// RequestOf reads a construct request from a tree DecodeJSON returned.
+func RequestOf(root any) (*Request, error) {
 	p := &jsonParser{}
 	req := p.request(root)
 	if p.err != nil {
@@ -91,7 +124,11 @@ func ParseRequest(data []byte) (*Request, error) {
 // jsonParser reads a decoded JSON document by hand, so that every problem
 // has a path. Decoding once into a tree keeps it a single pass over the
 // text.
-type jsonParser struct{ err *Error }
+type jsonParser struct {
+	err *Error
+	// values and patterns count the filter values read so far.
+	values, patterns int
+}
 
 func (p *jsonParser) fail(path, format string, args ...any) {
 	if p.err == nil {
@@ -139,14 +176,20 @@ func joinPath(path, key string) string {
 	return path + "." + key
 }
 
-// list reads a JSON array; a missing or null one is nil.
-func (p *jsonParser) list(v any, path string) []any {
+// list reads a JSON array of at most max items; a missing or null one is
+// nil.
+func (p *jsonParser) list(v any, path string, max int) []any {
 	if p.err != nil || v == nil {
 		return nil
 	}
 	l, ok := v.([]any)
 	if !ok {
 		p.fail(path, "%s must be a list", path)
+		return nil
+	}
+	if len(l) > max {
+		p.fail(path, "%s has %d items; a request may have at most %d", path, len(l), max)
+		return nil
 	}
 	return l
 }
@@ -189,8 +232,14 @@ func (p *jsonParser) value(v any, path string) any {
 	if p.err != nil {
 		return nil
 	}
-	switch v.(type) {
-	case string, json.Number, bool:
+	switch x := v.(type) {
+	case string:
+		if len(x) > MaxValueBytes {
+			p.fail(path, "%s is a string of %d bytes; a value may have at most %d", path, len(x), MaxValueBytes)
+			return nil
+		}
+		return v
+	case json.Number, bool:
 		return v
 	case nil:
 		p.fail(path, "%s must not be null (to test for NULL, use the is-null operation)", path)
@@ -210,13 +259,13 @@ func (p *jsonParser) request(root any) *Request {
 		MetricID: p.positive(m["metric_id"], "metric_id"),
 		Limit:    p.positive(m["limit"], "limit"),
 	}
-	for i, raw := range p.list(m["filters"], "filters") {
+	for i, raw := range p.list(m["filters"], "filters", MaxFilters) {
 		r.Filters = append(r.Filters, p.filter(raw, index("filters", i)))
 	}
-	for i, raw := range p.list(m["fields"], "fields") {
+	for i, raw := range p.list(m["fields"], "fields", MaxFields) {
 		r.Fields = append(r.Fields, p.fieldRef(raw, index("fields", i)))
 	}
-	for i, raw := range p.list(m["aggregations"], "aggregations") {
+	for i, raw := range p.list(m["aggregations"], "aggregations", MaxAggregations) {
 		path := index("aggregations", i)
 		a := p.object(raw, path, "an aggregation", "field_id", "function", "measure_id", "sort_order", "bucket")
 		r.Aggregations = append(r.Aggregations, Aggregation{
@@ -227,7 +276,7 @@ func (p *jsonParser) request(root any) *Request {
 			Bucket:    p.str(a["bucket"], path+".bucket"),
 		})
 	}
-	for i, raw := range p.list(m["group_by"], "group_by") {
+	for i, raw := range p.list(m["group_by"], "group_by", MaxGroupBy) {
 		path := index("group_by", i)
 		g := p.object(raw, path, "a group_by", "field_id", "field_granularity")
 		r.GroupBy = append(r.GroupBy, GroupBy{
@@ -235,7 +284,7 @@ func (p *jsonParser) request(root any) *Request {
 			FieldGranularity: p.str(g["field_granularity"], path+".field_granularity"),
 		})
 	}
-	for i, raw := range p.list(m["order_by"], "order_by") {
+	for i, raw := range p.list(m["order_by"], "order_by", MaxOrderBy) {
 		path := index("order_by", i)
 		o := p.object(raw, path, "an order_by", "field", "direction")
 		if p.err == nil && o["field"] == nil {
@@ -270,13 +319,30 @@ func (p *jsonParser) filter(v any, path string) Filter {
 	}
 	if raw := m["value"]; raw != nil {
 		f.Value = p.value(raw, path+".value") // null is "not given", as Metabase takes it
+		p.count(f.Operation, 1, path+".value")
 	}
 	if raw, ok := m["values"]; ok && raw != nil {
-		items := p.list(raw, path+".values")
+		items := p.list(raw, path+".values", MaxValues)
+		p.count(f.Operation, len(items), path+".values")
 		f.Values = make([]any, 0, len(items))
 		for i, item := range items {
 			f.Values = append(f.Values, p.value(item, index(path+".values", i)))
 		}
 	}
 	return f
+}
+
+// count adds n values of a filter with operation op to the request's
+// totals, and fails past a cap.
+func (p *jsonParser) count(op string, n int, path string) {
+	p.values += n
+	if strings.HasPrefix(op, "string-") && !strings.HasSuffix(op, "-empty") {
+		p.patterns += n
+	}
+	switch {
+	case p.values > MaxValues:
+		p.fail(path, "the request has more than %d filter values; a request may have at most %d", MaxValues, MaxValues)
+	case p.patterns > MaxPatternValues:
+		p.fail(path, "the request has more than %d values of string-contains, string-not-contains, string-starts-with and string-ends-with filters; a request may have at most %d", MaxPatternValues, MaxPatternValues)
+	}
 }

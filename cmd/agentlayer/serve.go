@@ -169,6 +169,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer store.Close()
+		if r := store.LoadReport(); len(r.Damaged) > 0 {
+			log.Warn("session state: damaged records dropped; each loses one change", "file", *stateFile, "lines", r.Damaged, "sessions", r.Sessions)
+		}
 		sopts.Store = store
 	}
 	start := time.Now()
