@@ -406,7 +406,7 @@ func TestFileStore_damaged(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.WriteString(strings.Repeat("x", 3<<20) + "\n") // line 2
-	f.WriteString("{not json}\n")                     // line 3
+	f.WriteString("{not json}\n")                    // line 3
 	f.Close()
 	fs, err = auth.OpenFileStore(path, 0, now)
 	if err != nil {
