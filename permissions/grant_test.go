@@ -304,3 +304,41 @@ restrict:
 		}
 	}
 }
+
+// TestGrant_costLimit: a condition whose evaluation with a user's values
+// would cost more than semantic.CELMaxEvalCost stops there and fails
+// closed: the policy grants nothing, the restriction applies.
+func TestGrant_costLimit(t *testing.T) {
+	m := sampleModel(t)
+	ps, err := permissions.Compile("cost.yaml", []byte(`version: 1
+policies:
+  - name: quadratic
+    when: 'user.attributes.items.all(x, user.attributes.items.all(y, x == y || x != y))'
+    tables: {PRODUCTS: "*"}
+  - name: everyone
+    tables: {ORDERS: "*"}
+restrict:
+  - name: quadratic-restrict
+    when: 'user.attributes.items.exists(x, user.attributes.items.exists(y, x == y && x == "never"))'
+    tables: {ORDERS: {hide: [TOTAL]}}
+`), m, permissions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := make([]any, 10)
+	big := make([]any, 2000)
+	for i := range big {
+		big[i] = fmt.Sprint(i)
+		if i < len(small) {
+			small[i] = fmt.Sprint(i)
+		}
+	}
+	g := ps.For(persona(nil, map[string]any{"items": small}), nil)
+	if got := visibleColumns(m, g); got != "ORDERS; PRODUCTS; " {
+		t.Errorf("small list: %s", got)
+	}
+	g = ps.For(persona(nil, map[string]any{"items": big}), nil)
+	if got := visibleColumns(m, g); got != "ORDERS -TOTAL; " {
+		t.Errorf("list past the cost limit: %s, want the grant refused and the restriction applied", got)
+	}
+}

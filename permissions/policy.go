@@ -376,7 +376,7 @@ func (c *compiler) program(env *cel.Env, n *yaml.Node, vars string) (cel.Program
 		c.doc.ErrorAt(p.Pos, "%s", p.Msg)
 		return nil, nil
 	}
-	prg, err := env.Program(ast)
+	prg, err := env.Program(ast, semantic.ProgramOptions()...)
 	if err != nil {
 		c.doc.Errorf(n, "cannot prepare the condition: %v", err)
 		return nil, nil

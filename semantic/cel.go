@@ -12,14 +12,35 @@ import (
 	"github.com/agentlayer/agentlayer/internal/yamldoc"
 )
 
+// The bounds on a CEL expression of a model or policy file, checked when it
+// loads, and on the work one evaluation may do (with a user's values, which
+// a token chooses).
+const (
+	CELMaxLength   = 16 << 10 // code points of one expression
+	CELMaxDepth    = 64       // nesting of the parsed expression
+	CELMaxNodes    = 5_000    // nodes, macros expanded
+	CELMaxEvalCost = 100_000  // CEL's cost units for one evaluation
+)
+
 // EnvOptions are the CEL options every agentlayer expression is checked
-// with: numbers of different types compare, and macro calls are kept so that
-// `exists` and `all` can be translated.
+// with: numbers of different types compare, macro calls are kept so that
+// `exists` and `all` can be translated, and the size and nesting of an
+// expression are bounded.
 func EnvOptions() []cel.EnvOption {
 	return []cel.EnvOption{
 		cel.CrossTypeNumericComparisons(true),
 		cel.EnableMacroCallTracking(),
+		cel.ParserExpressionSizeLimit(CELMaxLength),
+		cel.ParserRecursionLimit(CELMaxDepth),
+		cel.ExpressionNodeLimit(CELMaxNodes),
 	}
+}
+
+// ProgramOptions bound the evaluation of every CEL program agentlayer runs:
+// past CELMaxEvalCost, evaluation fails, and a failed condition grants
+// nothing.
+func ProgramOptions() []cel.ProgramOption {
+	return []cel.ProgramOption{cel.CostLimit(CELMaxEvalCost)}
 }
 
 // CELType is the CEL type of a field's values, or nil when the field cannot

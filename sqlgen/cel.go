@@ -224,7 +224,7 @@ func (c *celCompiler) constant(e ast.Expr, typ *types.Type, iters iterVars) *cel
 		c.fail(e, "cannot prepare this expression: %v", iss.Err())
 		return n
 	}
-	n.prg, err = env.Program(checked)
+	n.prg, err = env.Program(checked, semantic.ProgramOptions()...)
 	if err != nil {
 		c.fail(e, "cannot prepare this expression: %v", err)
 	}
