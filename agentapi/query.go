@@ -227,6 +227,10 @@ func failed(msg string, start time.Time) failedResponse {
 	return failedResponse{Status: "failed", Error: msg, Data: failedData{Cols: []any{}, Rows: []any{}}, Running: ms(start)}
 }
 
+// writeGrace is how long past its query's deadline an answer may take to
+// be written.
+const writeGrace = 2 * time.Second
+
 // flushEvery is how many rows are written between flushes; a flush also
 // comes when the buffer holds flushBytes.
 const (
@@ -266,6 +270,13 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 		return
 	}
 	defer rows.Close()
+	// A client that reads slowly loses its answer soon after the query's
+	// deadline, when the engine has given its slot to the next query: no
+	// write waits on it longer than the grace that lets the end of an
+	// answer cut short by the deadline reach a client that reads.
+	if deadline, ok := rows.Deadline(); ok {
+		http.NewResponseController(w).SetWriteDeadline(deadline.Add(writeGrace))
+	}
 	limit := -1
 	if next != nil {
 		limit = pageSize

@@ -117,7 +117,7 @@ type Engine struct {
 	slots               chan struct{} // one per query allowed to run
 	queryTimeout        time.Duration
 	queueTimeout        time.Duration
-	stmts               *lru.Cache[string, *sql.Stmt] // prepared, by SQL text
+	stmts               *stmtCache
 	tokens              *lru.Cache[string, openedToken]
 	valueCache          *lru.Cache[string, []any]
 	statsCache          *lru.Cache[string, Statistics]
@@ -151,7 +151,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	e := &Engine{db: db, keys: keys, dialect: sqlgen.DuckDB{}, log: log, zone: zone, embedder: opts.Embedder,
 		queryTimeout: opts.QueryTimeout, queueTimeout: opts.QueueTimeout,
-		stmts: lru.New[string, *sql.Stmt](256), tokens: lru.New[string, openedToken](1024), valueCache: lru.New[string, []any](1000), statsCache: lru.New[string, Statistics](1000)}
+		stmts: newStmtCache(db, DefaultStatements, DefaultStatementBytes), tokens: lru.New[string, openedToken](1024), valueCache: lru.New[string, []any](1000), statsCache: lru.New[string, Statistics](1000)}
 	if e.queryTimeout <= 0 {
 		e.queryTimeout = 30 * time.Second
 	}

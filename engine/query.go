@@ -2,10 +2,10 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
@@ -105,19 +105,26 @@ var ErrOverloaded = errors.New("too many queries are running; retry shortly")
 var ErrTimeout = errors.New("the query took too long")
 
 // run runs a plan's SQL in one of the engine's slots, under the query
-// timeout; the slot and the timeout last until the rows are closed.
+// timeout. The slot is held until the rows are closed or the timeout
+// passes, whichever comes first: a caller that stops reading (a client
+// that reads slowly) cannot keep it longer, since at the deadline the query
+// is cancelled and its slot given to the next.
 func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, args []any) (*Rows, error) {
 	release, err := e.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, e.queryTimeout, ErrTimeout)
+	var once sync.Once
+	free := func() { once.Do(release) }
+	stop := context.AfterFunc(ctx, free)
 	done := func() {
+		stop()
 		cancel()
-		release()
+		free()
 	}
 	start := time.Now()
-	rows, err := e.query(ctx, sqlText, args)
+	rows, err := e.stmts.query(ctx, sqlText, args)
 	if err != nil {
 		done()
 		if cause := context.Cause(ctx); cause != nil {
@@ -129,29 +136,6 @@ func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, arg
 	r := newRows(rows, plan.Outputs, e.zone)
 	r.ctx, r.done = ctx, done
 	return r, nil
-}
-
-// query runs SQL through a prepared statement kept per SQL text. Every
-// request value is a bound parameter, so every request of one shape has one
-// text: DuckDB parses and plans it once.
-func (e *Engine) query(ctx context.Context, sqlText string, args []any) (*sql.Rows, error) {
-	stmt, ok := e.stmts.Get(sqlText)
-	if !ok {
-		var err error
-		if stmt, err = e.db.PrepareContext(ctx, sqlText); err != nil {
-			return nil, err
-		}
-		if evicted := e.stmts.Put(sqlText, stmt); evicted != nil {
-			// database/sql closes it for good once its rows are done.
-			evicted.Close()
-		}
-	}
-	rows, err := stmt.QueryContext(ctx, args...)
-	if err != nil && err.Error() == "sql: statement is closed" {
-		// Evicted by another query in between: run the text directly.
-		return e.db.QueryContext(ctx, sqlText, args...)
-	}
-	return rows, err
 }
 
 // Running is the number of queries holding a slot: running in DuckDB, or

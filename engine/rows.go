@@ -54,6 +54,16 @@ func (r *Rows) Next() bool {
 	return true
 }
 
+// Deadline is when the query's time runs out: past it, the query is
+// cancelled and its slot freed, whether or not its rows were read. A
+// writer of the rows can stop waiting on a slow reader then too.
+func (r *Rows) Deadline() (time.Time, bool) {
+	if r.ctx == nil {
+		return time.Time{}, false
+	}
+	return r.ctx.Deadline()
+}
+
 // Count is the number of rows read so far.
 func (r *Rows) Count() int { return r.count }
 

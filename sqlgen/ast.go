@@ -101,6 +101,35 @@ type SemiJoin struct {
 	Cond Expr
 }
 
+// AnyOf is X = ANY(list): X equals an item of a list of values bound as one
+// parameter, however many it holds, so that requests that differ only in
+// how many values they give share one prepared statement. List is a
+// []int64, []float64, []string or []time.Time of items of SQL type Type;
+// it is never empty.
+type AnyOf struct {
+	X    Expr
+	List any
+	Type string
+}
+
+// MatchesAny is true when the text X, lower-cased, contains (or starts or
+// ends with, as Func says: contains, starts_with, ends_with) one of
+// Patterns, lower-cased: a list bound as one parameter.
+type MatchesAny struct {
+	X        Expr
+	Func     string
+	Patterns []string
+}
+
+// InRanges is true when X lies in one of the half-open ranges [Lo[i],
+// Hi[i]): two lists of values of SQL type Type, each bound as one
+// parameter.
+type InRanges struct {
+	X      Expr
+	Lo, Hi any
+	Type   string
+}
+
 // Interval is a fixed interval; Unit is DAY, HOUR, … (from this package).
 type Interval struct {
 	N    int
@@ -189,7 +218,7 @@ func (w *writer) ident(s string) { w.b.WriteString(w.d.QuoteIdent(s)) }
 // operand writes e, parenthesised unless it is atomic.
 func (w *writer) operand(e Expr) {
 	switch e.(type) {
-	case Col, Ref, Param, lit, Call, Agg, Cast, Interval:
+	case Col, Ref, Param, lit, Call, Agg, Cast, Interval, MatchesAny, InRanges:
 		e.write(w)
 	default:
 		w.str("(")
@@ -281,6 +310,47 @@ func (in In) write(w *writer) {
 	w.operand(in.X)
 	w.str(" IN (")
 	w.list(in.List)
+	w.str(")")
+}
+
+func (a AnyOf) write(w *writer) {
+	w.operand(a.X)
+	w.str(" = ANY(")
+	w.listParam(a.List, a.Type)
+	w.str(")")
+}
+
+// listParam writes a list bound as one parameter, cast to its items' type.
+func (w *writer) listParam(list any, typ string) {
+	w.str("CAST(")
+	Param{Value: list}.write(w)
+	w.str(" AS " + typ + "[])")
+}
+
+func (m MatchesAny) write(w *writer) {
+	alias := w.alias("u")
+	w.str("EXISTS (SELECT 1 FROM unnest(")
+	w.listParam(m.Patterns, "VARCHAR")
+	w.str(") AS ")
+	w.ident(alias)
+	w.str("(" + w.d.QuoteIdent("p") + ") WHERE ")
+	Call{Name: m.Func, Args: []Expr{
+		Call{Name: "lower", Args: []Expr{m.X}},
+		Call{Name: "lower", Args: []Expr{Col{Alias: alias, Column: "p"}}},
+	}}.write(w)
+	w.str(")")
+}
+
+func (r InRanges) write(w *writer) {
+	alias := w.alias("r")
+	w.str("EXISTS (SELECT 1 FROM (SELECT unnest(")
+	w.listParam(r.Lo, r.Type)
+	w.str(") AS " + w.d.QuoteIdent("lo") + ", unnest(")
+	w.listParam(r.Hi, r.Type)
+	w.str(") AS " + w.d.QuoteIdent("hi") + ") AS ")
+	w.ident(alias)
+	w.str(" WHERE ")
+	AndOf(Bin{Op: ">=", L: r.X, R: Col{Alias: alias, Column: "lo"}}, Bin{Op: "<", L: r.X, R: Col{Alias: alias, Column: "hi"}}).write(w)
 	w.str(")")
 }
 

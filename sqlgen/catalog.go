@@ -106,6 +106,12 @@ func walkExpr(e Expr, fn func(Expr)) {
 		}
 	case IsNull:
 		walkExpr(x.X, fn)
+	case AnyOf:
+		walkExpr(x.X, fn)
+	case MatchesAny:
+		walkExpr(x.X, fn)
+	case InRanges:
+		walkExpr(x.X, fn)
 	case Cast:
 		walkExpr(x.X, fn)
 	case Agg:
@@ -160,6 +166,12 @@ func rewrite(e Expr, fn func(Expr) Expr) Expr {
 		e = In{X: rewrite(x.X, fn), List: list}
 	case IsNull:
 		e = IsNull{X: rewrite(x.X, fn), Not: x.Not}
+	case AnyOf:
+		e = AnyOf{X: rewrite(x.X, fn), List: x.List, Type: x.Type}
+	case MatchesAny:
+		e = MatchesAny{X: rewrite(x.X, fn), Func: x.Func, Patterns: x.Patterns}
+	case InRanges:
+		e = InRanges{X: rewrite(x.X, fn), Lo: x.Lo, Hi: x.Hi, Type: x.Type}
 	case Cast:
 		e = Cast{X: rewrite(x.X, fn), Type: x.Type}
 	case Agg:

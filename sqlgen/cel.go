@@ -863,9 +863,9 @@ func (b *binder) in(n *celNode, positive bool) Expr {
 		}
 	}
 	computed := n.args[0].kind != nodeField
-	var e Expr = In{X: x, List: list}
-	if len(list) == 0 {
-		e = False
+	var e Expr = False
+	if len(list) > 0 {
+		e = anyOf(x, paramValues(list), list)
 	}
 	switch {
 	case computed:
@@ -882,6 +882,20 @@ func (b *binder) in(n *celNode, positive bool) Expr {
 		return False
 	}
 	return Call{Name: "coalesce", Args: []Expr{e, False}}
+}
+
+// paramValues are the values of a list of bound parameters; nil if one of
+// them is not a plain parameter.
+func paramValues(list []Expr) []any {
+	values := make([]any, len(list))
+	for i, x := range list {
+		p, ok := x.(Param)
+		if !ok {
+			return nil
+		}
+		values[i] = p.Value
+	}
+	return values
 }
 
 // value translates a node that yields a value.

@@ -82,7 +82,7 @@ func checkTokens(t *testing.T, sqlText string, args []any, idents map[string]boo
 	for _, o := range p.Outputs {
 		outputs[o.Name] = true
 	}
-	alias := regexp.MustCompile(`^[ts]\d+$`)
+	alias := regexp.MustCompile(`^([tsur]\d+|lo|hi|p)$`) // table aliases, and the columns of bound lists
 	for _, tok := range sqlToken.FindAllString(sqlText, -1) {
 		switch {
 		case strings.HasPrefix(tok, `"`):

@@ -528,14 +528,20 @@ func (p *planner) condition(cond Condition) (Expr, error) {
 	case "string-contains", "string-not-contains", "string-starts-with", "string-ends-with":
 		fn := map[string]string{"string-contains": "contains", "string-not-contains": "contains",
 			"string-starts-with": "starts_with", "string-ends-with": "ends_with"}[cond.Op]
-		var parts []Expr
-		for _, v := range params() {
-			parts = append(parts, Call{Name: fn, Args: []Expr{Call{Name: "lower", Args: []Expr{raw}}, Call{Name: "lower", Args: []Expr{v}}}})
+		var match Expr
+		if vals := params(); len(vals) == 1 {
+			match = Call{Name: fn, Args: []Expr{Call{Name: "lower", Args: []Expr{raw}}, Call{Name: "lower", Args: []Expr{vals[0]}}}}
+		} else {
+			patterns := make([]string, len(cond.Values))
+			for i, v := range cond.Values {
+				patterns[i] = v.(string)
+			}
+			match = MatchesAny{X: raw, Func: fn, Patterns: patterns}
 		}
 		if cond.Op == "string-not-contains" {
-			return orNull(Not{X: OrOf(parts...)}), nil
+			return orNull(Not{X: match}), nil
 		}
-		return OrOf(parts...), nil
+		return match, nil
 	}
 	if b, ok := extractionOps[strings.Replace(cond.Op, "-not-equals", "-equals", 1)]; ok {
 		x := p.extract(raw, k, b)
@@ -570,12 +576,12 @@ func (p *planner) compare(x Expr, op string, cond Condition, raw Expr) Expr {
 		if len(vals) == 1 {
 			return OrOf(Bin{Op: "<>", L: x, R: vals[0]}, IsNull{X: raw})
 		}
-		return OrOf(Not{X: In{X: x, List: vals}}, IsNull{X: raw})
+		return OrOf(Not{X: anyOf(x, cond.Values, vals)}, IsNull{X: raw})
 	case strings.HasSuffix(op, "equals"):
 		if len(vals) == 1 {
 			return Bin{Op: "=", L: x, R: vals[0]}
 		}
-		return In{X: x, List: vals}
+		return anyOf(x, cond.Values, vals)
 	}
 	sym := map[string]string{"greater-than": ">", "greater-than-or-equal": ">=", "less-than": "<", "less-than-or-equal": "<="}[op]
 	return Bin{Op: sym, L: x, R: vals[0]}
@@ -592,19 +598,25 @@ func (p *planner) temporal(raw Expr, k semantic.Kind, cond Condition) Expr {
 	within := func(r [2]Expr) Expr {
 		return AndOf(Bin{Op: ">=", L: raw, R: r[0]}, Bin{Op: "<", L: raw, R: r[1]})
 	}
+	// Several values: their ranges, each end bound as one list.
+	several := func() Expr {
+		lo, hi := make([]time.Time, len(ranges)), make([]time.Time, len(ranges))
+		for i, r := range ranges {
+			lo[i], hi[i] = r[0].(Param).Value.(time.Time), r[1].(Param).Value.(time.Time)
+		}
+		return InRanges{X: raw, Lo: lo, Hi: hi, Type: sqlTemporalType(k)}
+	}
 	switch cond.Op {
 	case "equals":
-		var parts []Expr
-		for _, r := range ranges {
-			parts = append(parts, within(r))
+		if len(ranges) > 1 {
+			return several()
 		}
-		return OrOf(parts...)
+		return within(ranges[0])
 	case "not-equals":
-		var parts []Expr
-		for _, r := range ranges {
-			parts = append(parts, OrOf(Bin{Op: "<", L: raw, R: r[0]}, Bin{Op: ">=", L: raw, R: r[1]}))
+		if len(ranges) > 1 {
+			return OrOf(Not{X: several()}, IsNull{X: raw})
 		}
-		return OrOf(AndOf(parts...), IsNull{X: raw})
+		return OrOf(Bin{Op: "<", L: raw, R: ranges[0][0]}, Bin{Op: ">=", L: raw, R: ranges[0][1]}, IsNull{X: raw})
 	case "greater-than":
 		return Bin{Op: ">=", L: raw, R: ranges[0][1]}
 	case "greater-than-or-equal":
@@ -613,6 +625,59 @@ func (p *planner) temporal(raw Expr, k semantic.Kind, cond Condition) Expr {
 		return Bin{Op: "<", L: raw, R: ranges[0][0]}
 	}
 	return Bin{Op: "<", L: raw, R: ranges[0][1]} // less-than-or-equal
+}
+
+// anyOf is x = ANY(list) for values of one type bound as one list (params
+// are the same values, one parameter each, for the lists that cannot be
+// bound whole: mixed numbers, booleans, huge integers, times of day).
+func anyOf(x Expr, values []any, params []Expr) Expr {
+	if list, typ, ok := ListOf(values); ok {
+		return AnyOf{X: x, List: list, Type: typ}
+	}
+	return In{X: x, List: params}
+}
+
+// ListOf makes one typed list of values all of one Go type — int64,
+// float64 or string — with its items' SQL type; false for anything else.
+// A list of numbers of both types is refused: converting the integers
+// would round those past 2^53.
+func ListOf(values []any) (list any, typ string, ok bool) {
+	if len(values) == 0 {
+		return nil, "", false
+	}
+	switch values[0].(type) {
+	case int64:
+		return typedList[int64](values, "BIGINT")
+	case float64:
+		return typedList[float64](values, "DOUBLE")
+	case string:
+		return typedList[string](values, "VARCHAR")
+	}
+	return nil, "", false
+}
+
+func typedList[T any](values []any, typ string) (any, string, bool) {
+	out := make([]T, len(values))
+	for i, v := range values {
+		x, ok := v.(T)
+		if !ok {
+			return nil, "", false
+		}
+		out[i] = x
+	}
+	return out, typ, true
+}
+
+// sqlTemporalType is the SQL type of the bounds compared with a column of
+// kind k.
+func sqlTemporalType(k semantic.Kind) string {
+	switch k {
+	case semantic.KindDate:
+		return "DATE"
+	case semantic.KindDateTimeTZ:
+		return "TIMESTAMPTZ"
+	}
+	return "TIMESTAMP"
 }
 
 // paramValue is the bound form of a typed filter value.

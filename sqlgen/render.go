@@ -170,7 +170,23 @@ func formatArg(a any) string {
 	case string:
 		return strconv.Quote(x)
 	case time.Time:
-		return x.UTC().Format("2006-01-02T15:04:05.999999999Z") + " (timestamp)"
+		return formatTime(x) + " (timestamp)"
+	case []string:
+		items := make([]string, len(x))
+		for i, s := range x {
+			items[i] = strconv.Quote(s)
+		}
+		return "[" + strings.Join(items, ", ") + "] (list)"
+	case []time.Time:
+		items := make([]string, len(x))
+		for i, t := range x {
+			items[i] = formatTime(t)
+		}
+		return "[" + strings.Join(items, ", ") + "] (list of timestamps)"
+	case []int64, []float64:
+		return strings.ReplaceAll(fmt.Sprint(x), " ", ", ") + fmt.Sprintf(" (%T)", x)
 	}
 	return fmt.Sprintf("%v (%T)", a, a)
 }
+
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.999999999Z") }

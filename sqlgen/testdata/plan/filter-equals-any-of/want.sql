@@ -5,9 +5,7 @@ table 1 ORDERS
 column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "ORDERS" AS "t0"
-WHERE "t0"."QUANTITY" IN ($1, $2, $3)
-LIMIT $4
--- $1 = 1 (int64)
--- $2 = 2 (int64)
--- $3 = 3 (int64)
--- $4 = 200 (int64)
+WHERE "t0"."QUANTITY" = ANY(CAST($1 AS BIGINT[]))
+LIMIT $2
+-- $1 = [1, 2, 3] ([]int64)
+-- $2 = 200 (int64)

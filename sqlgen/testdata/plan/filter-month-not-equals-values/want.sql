@@ -5,9 +5,7 @@ table 1 ORDERS
 column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "ORDERS" AS "t0"
-WHERE NOT (month("t0"."CREATED_AT") IN ($1, $2, $3)) OR "t0"."CREATED_AT" IS NULL
-LIMIT $4
--- $1 = 6 (int64)
--- $2 = 7 (int64)
--- $3 = 8 (int64)
--- $4 = 200 (int64)
+WHERE NOT (month("t0"."CREATED_AT") = ANY(CAST($1 AS BIGINT[]))) OR "t0"."CREATED_AT" IS NULL
+LIMIT $2
+-- $1 = [6, 7, 8] ([]int64)
+-- $2 = 200 (int64)

@@ -6,8 +6,7 @@ column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "ORDERS" AS "t0"
 LEFT JOIN "PEOPLE" AS "t1" ON "t1"."ID" = "t0"."USER_ID"
-WHERE NOT ("t1"."STATE" IN ($1, $2)) OR "t1"."STATE" IS NULL
-LIMIT $3
--- $1 = "TX"
--- $2 = "CA"
--- $3 = 200 (int64)
+WHERE NOT ("t1"."STATE" = ANY(CAST($1 AS VARCHAR[]))) OR "t1"."STATE" IS NULL
+LIMIT $2
+-- $1 = ["TX", "CA"] (list)
+-- $2 = 200 (int64)

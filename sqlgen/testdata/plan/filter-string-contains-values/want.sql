@@ -5,8 +5,7 @@ table 3 PRODUCTS
 column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "PRODUCTS" AS "t0"
-WHERE contains(lower("t0"."TITLE"), lower($1)) OR contains(lower("t0"."TITLE"), lower($2))
-LIMIT $3
--- $1 = "lamp"
--- $2 = "clock"
--- $3 = 200 (int64)
+WHERE EXISTS (SELECT 1 FROM unnest(CAST($1 AS VARCHAR[])) AS "u1"("p") WHERE contains(lower("t0"."TITLE"), lower("u1"."p")))
+LIMIT $2
+-- $1 = ["lamp", "clock"] (list)
+-- $2 = 200 (int64)

@@ -1,0 +1,217 @@
+package agentapi
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/engine"
+)
+
+// bigServer serves a table of 300,000 rows of ~120 bytes each (a 40 MB
+// answer with the row cap lifted), over a listener whose connections have
+// small send buffers, so that a client that stops reading stalls the
+// server's writes at once rather than after megabytes of kernel buffers.
+func bigServer(t *testing.T, opts engine.Options) (*httptest.Server, *engine.Engine) {
+	t.Helper()
+	opts.ModelFile = "big.yaml"
+	opts.ModelYAML = []byte(`version: 1
+tables:
+  - id: 1
+    name: BIG
+    source: {sql: "SELECT range AS ID, repeat('x', 100) AS PAD FROM range(300000)"}
+    fields:
+      - {name: ID, semantic_type: type/PK}
+      - {name: PAD}
+  - id: 2
+    name: SMALL
+    source: {sql: "SELECT range AS ID FROM range(10)"}
+    fields:
+      - {name: ID, semantic_type: type/PK}
+`)
+	opts.Unrestricted = true
+	opts.MaxRows = 300000
+	e, err := engine.New(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := auth.NewVerifier(auth.VerifierOptions{Secret: testSecret})
+	srv := httptest.NewUnstartedServer(New(e, Options{Verifier: v}))
+	srv.Listener = smallBuffers{srv.Listener}
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		e.Close()
+	})
+	return srv, e
+}
+
+type smallBuffers struct{ net.Listener }
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(16 << 10)
+	}
+	return c, err
+}
+
+const bigQuery = `{"table_id":1,"fields":[{"field_id":"t1-0"},{"field_id":"t1-1"}],"limit":300000}`
+
+// rawExecute sends an execute request over its own connection, with a
+// small receive buffer, and returns the connection and a reader of the
+// response.
+func rawExecute(t *testing.T, srv *httptest.Server, h map[string]string, token string) (*net.TCPConn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := c.(*net.TCPConn)
+	tc.SetReadBuffer(4 << 10)
+	body := `{"query":"` + token + `"}`
+	fmt.Fprintf(tc, "POST /api/agent/v1/execute HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		h["Authorization"], len(body), body)
+	return tc, bufio.NewReaderSize(tc, 1024)
+}
+
+// TestSlowReader_cannotHoldASlot: a client reading a large answer at
+// 1 KiB/s holds the only query slot for at most the query timeout; the
+// queries of everyone else, queued meanwhile, all complete, and the slow
+// client's answer is cut, never claimed complete.
+func TestSlowReader_cannotHoldASlot(t *testing.T) {
+	srv, e := bigServer(t, engine.Options{MaxConcurrentQueries: 1, QueryTimeout: 2 * time.Second, QueueTimeout: 20 * time.Second})
+	h := bearer(t)
+	tok := constructTokenAt(t, srv.URL, h, bigQuery)
+	quick := constructTokenAt(t, srv.URL, h, `{"table_id":2,"aggregations":[{"function":"count"}]}`)
+
+	conn, r := rawExecute(t, srv, h, tok)
+	defer conn.Close()
+	slow := make(chan string, 1)
+	hurry := make(chan struct{})
+	go func() {
+		var got strings.Builder
+		buf := make([]byte, 1024)
+		for {
+			n, err := r.Read(buf)
+			got.Write(buf[:n])
+			if err != nil {
+				slow <- got.String()
+				return
+			}
+			select {
+			case <-hurry: // read what is left at once
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+	waitRunning(t, e)
+
+	var wg sync.WaitGroup
+	failures := make(chan string, 20)
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, res := executeAt(t, srv.URL, h, quick)
+			if code != 202 || res.Status != "completed" {
+				failures <- fmt.Sprintf("%d %+v", code, res)
+			}
+		}()
+	}
+	wg.Wait()
+	close(failures)
+	for f := range failures {
+		t.Errorf("a query behind the slow reader: %s", f)
+	}
+	// What the server wrote before it gave up on the slow client is read
+	// at once: it must be cut short, never the whole answer.
+	close(hurry)
+	select {
+	case body := <-slow:
+		if strings.Contains(body, `"status":"completed"`) || len(body) > 10<<20 {
+			t.Errorf("the slow client got %d bytes, complete: the server never gave up on it", len(body))
+		}
+	case <-time.After(60 * time.Second):
+		t.Error("the slow client's answer was never cut")
+	}
+}
+
+// TestClientGone_midStream: a client that reads part of a large answer and
+// leaves frees the slot and leaves no goroutine behind.
+func TestClientGone_midStream(t *testing.T) {
+	srv, e := bigServer(t, engine.Options{MaxConcurrentQueries: 1, QueueTimeout: 20 * time.Second})
+	before := runtime.NumGoroutine()
+	h := bearer(t)
+	tok := constructTokenAt(t, srv.URL, h, bigQuery)
+	conn, r := rawExecute(t, srv, h, tok)
+	if _, err := io.ReadFull(r, make([]byte, 64<<10)); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	for deadline := time.Now().Add(20 * time.Second); e.Running() > 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the slot was never freed")
+		}
+	}
+	code, res := executeAt(t, srv.URL, h, constructTokenAt(t, srv.URL, h, `{"table_id":2,"aggregations":[{"function":"count"}]}`))
+	if code != 202 || res.Status != "completed" {
+		t.Errorf("after the client left: %d %+v", code, res)
+	}
+	checkGoroutines(t, before)
+}
+
+// TestTimeout_midStream: a query whose time runs out while its rows are
+// being written ends its answer with status failed; the rows already sent
+// are not claimed to be the whole answer.
+func TestTimeout_midStream(t *testing.T) {
+	srv, _ := bigServer(t, engine.Options{QueryTimeout: 1500 * time.Millisecond})
+	h := bearer(t)
+	tok := constructTokenAt(t, srv.URL, h, bigQuery)
+	req, _ := http.NewRequest("POST", srv.URL+"/api/agent/v1/execute", strings.NewReader(`{"query":"`+tok+`"}`))
+	req.Header.Set("Authorization", h["Authorization"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	// Read at ~4 MB/s: the 40 MB answer outlasts the timeout, but the end
+	// of it arrives.
+	var body []byte
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		body = append(body, buf[:n]...)
+		if err != nil {
+			break
+		}
+		time.Sleep(15 * time.Millisecond)
+	}
+	var res struct {
+		Status   string `json:"status"`
+		Error    string `json:"error"`
+		RowCount int    `json:"row_count"`
+	}
+	if err := json.Unmarshal(body, &res); err != nil {
+		// Cut off: not claimed complete either.
+		if strings.Contains(string(body), `"status":"completed"`) {
+			t.Fatal("a cut answer claims to be complete")
+		}
+		t.Logf("the answer was cut after %d bytes", len(body))
+		return
+	}
+	if resp.StatusCode != 202 || res.Status != "failed" || res.Error != "The query took longer than the time allowed." || res.RowCount >= 300000 {
+		t.Errorf("%d %s %q after %d rows", resp.StatusCode, res.Status, res.Error, res.RowCount)
+	}
+}
