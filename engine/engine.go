@@ -10,13 +10,16 @@ package engine
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 	_ "time/tzdata" // report time zones work on machines without zoneinfo
 
@@ -57,8 +60,22 @@ type Options struct {
 	// Threads caps DuckDB's worker threads; 0 means one per core.
 	Threads int
 	// MemoryLimit caps DuckDB's memory, as DuckDB writes it ("4GB"); ""
-	// means DuckDB's default, 80% of RAM.
+	// means DefaultMemoryShare of the machine's (or the container's)
+	// memory, which leaves the rest to the Go heap.
 	MemoryLimit string
+	// DataDir is where DuckDB spills what does not fit in memory; "" means
+	// a new temporary directory, removed by Close.
+	DataDir string
+	// MaxTempSize caps what DuckDB may spill, as DuckDB writes it ("10GB");
+	// "" means DuckDB's default (90% of the free disk).
+	MaxTempSize string
+	// AllowedDirectories are directories DuckDB may read files from once
+	// the engine is running, besides those of the model's Parquet and CSV
+	// sources: for {sql: …} sources that read files themselves, and for
+	// models reloaded later with sources elsewhere. After the model loads,
+	// DuckDB can reach no other file, install or load no extension, and
+	// change no setting.
+	AllowedDirectories []string
 
 	// Setup runs once, after the database opens and before the model is
 	// checked against it: load data, attach files, create views.
@@ -101,6 +118,8 @@ type Options struct {
 // Engine answers semantic queries over an embedded DuckDB database.
 type Engine struct {
 	db       *sql.DB
+	allowed  []string // the directories DuckDB may read, with a trailing separator
+	tempDir  string   // removed by Close, when the engine made it
 	dialect  sqlgen.Dialect
 	model    *semantic.Model
 	catalog  *sqlgen.Catalog
@@ -145,7 +164,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := open(opts)
+	db, err := open(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +185,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	e.planOpts = sqlgen.Options{Dialect: e.dialect, TimeZone: zone, WeekStart: opts.WeekStart,
 		MaxRows: opts.MaxRows, MaxAggregatedRows: opts.MaxAggregatedRows}
 	if err := e.init(ctx, opts); err != nil {
-		db.Close()
+		e.Close()
 		return nil, err
 	}
 	return e, nil
@@ -209,6 +228,12 @@ func (e *Engine) init(ctx context.Context, opts Options) error {
 	if err := e.buildSearchIndex(ctx); err != nil {
 		return fmt.Errorf("engine: search index: %w", err)
 	}
+	if err := e.lockDown(ctx, opts); err != nil {
+		return err
+	}
+	if err := e.checkSources(ctx, e.model); err != nil {
+		return err
+	}
 	return e.checkKeys(ctx)
 }
 
@@ -241,32 +266,155 @@ func (e *Engine) checkKeys(ctx context.Context) error {
 	return nil
 }
 
-// open opens DuckDB with the options' settings on every connection.
-func open(opts Options) (*sql.DB, error) {
+// open opens DuckDB with the options' settings. Settings every connection
+// needs are the database's defaults (SET GLOBAL), so that a connection
+// opened after the configuration is locked has them too.
+func open(ctx context.Context, opts Options) (*sql.DB, error) {
 	q := url.Values{}
 	if opts.Threads > 0 {
 		q.Set("threads", strconv.Itoa(opts.Threads))
 	}
-	if opts.MemoryLimit != "" {
-		q.Set("memory_limit", opts.MemoryLimit)
-	}
 	if opts.ReadOnly {
 		q.Set("access_mode", "READ_ONLY")
 	}
-	// Queries never depend on the session's zone (sqlgen converts
-	// explicitly), but casts and rendering of TIMESTAMPTZ do: pin it.
 	dsn := opts.Database
 	if len(q) > 0 {
 		dsn += "?" + q.Encode()
 	}
-	connector, err := duckdb.NewConnector(dsn, func(ex driver.ExecerContext) error {
-		_, err := ex.ExecContext(context.Background(), "SET TimeZone = 'UTC'", nil)
-		return err
-	})
+	connector, err := duckdb.NewConnector(dsn, nil)
 	if err != nil {
 		return nil, fmt.Errorf("engine: open database: %w", err)
 	}
-	return sql.OpenDB(connector), nil
+	db := sql.OpenDB(connector)
+	// Queries never depend on the session's zone (sqlgen converts
+	// explicitly), but casts and rendering of TIMESTAMPTZ do: pin it.
+	if _, err := db.ExecContext(ctx, "SET GLOBAL TimeZone = 'UTC'"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("engine: open database: %w", err)
+	}
+	return db, nil
+}
+
+// lockDown confines DuckDB, once the model is loaded: it may read files
+// only in the directories of the model's sources and AllowedDirectories,
+// spill only to DataDir, install and load no extension, and no setting can
+// change afterwards (lock_configuration), on any connection, new or
+// pooled. The engine only ever sends SELECT statements it generated; this
+// is what stands behind that if a statement ever held something else.
+func (e *Engine) lockDown(ctx context.Context, opts Options) error {
+	e.allowed = allowedDirectories(e.model, opts.AllowedDirectories)
+	dir := opts.DataDir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "agentlayer-duckdb-"); err != nil {
+			return fmt.Errorf("engine: data directory: %w", err)
+		}
+		e.tempDir = dir
+	}
+	memory := opts.MemoryLimit
+	if memory == "" {
+		memory = defaultMemoryLimit()
+	}
+	dirs := make([]string, len(e.allowed))
+	for i, d := range e.allowed {
+		dirs[i] = quoteString(d)
+	}
+	settings := []string{
+		"SET temp_directory = " + quoteString(dir),
+		"SET allowed_directories = [" + strings.Join(dirs, ", ") + "]",
+		"SET enable_external_access = false",
+		"SET autoinstall_known_extensions = false",
+		"SET autoload_known_extensions = false",
+		"SET allow_community_extensions = false",
+	}
+	if memory != "" {
+		settings = append(settings, "SET memory_limit = "+quoteString(memory))
+	}
+	if opts.MaxTempSize != "" {
+		settings = append(settings, "SET max_temp_directory_size = "+quoteString(opts.MaxTempSize))
+	}
+	settings = append(settings, "SET lock_configuration = true")
+	for _, s := range settings {
+		if _, err := e.db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("engine: lock DuckDB down: %s: %w", s, err)
+		}
+	}
+	return nil
+}
+
+// DefaultMemoryShare is the share of the machine's memory (or its
+// container's limit, if lower) DuckDB may use when Options.MemoryLimit is
+// not set. DuckDB's own default, 80%, leaves too little to the Go heap of
+// the process it is embedded in.
+const DefaultMemoryShare = 0.6
+
+func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// allowedDirectories lists the directories of a model's file sources and
+// the extra ones, absolute, cleaned and ending in a separator, without
+// repeats.
+func allowedDirectories(m *semantic.Model, extra []string) []string {
+	var out []string
+	add := func(dir string) {
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+		dir = filepath.Clean(dir)
+		if !strings.HasSuffix(dir, string(filepath.Separator)) {
+			dir += string(filepath.Separator)
+		}
+		if !slices.Contains(out, dir) {
+			out = append(out, dir)
+		}
+	}
+	for _, d := range extra {
+		add(d)
+	}
+	for _, t := range m.Tables {
+		if t.Source.Kind == semantic.SourceParquet || t.Source.Kind == semantic.SourceCSV {
+			add(sourceDir(t.Source.Text))
+		}
+	}
+	return out
+}
+
+// sourceDir is the directory a file source reads: the part of its path
+// before the first glob character.
+func sourceDir(path string) string {
+	if i := strings.IndexAny(path, "*?[{"); i >= 0 {
+		path = path[:i]
+		if j := strings.LastIndexByte(path, filepath.Separator); j >= 0 {
+			return path[:j+1]
+		}
+		return "."
+	}
+	return filepath.Dir(path)
+}
+
+// checkSources reads nothing of every table source but binds it, under
+// the lockdown: a source that reads a file outside the allowed directories
+// fails here, at start, with its position, rather than at a user's query.
+func (e *Engine) checkSources(ctx context.Context, m *semantic.Model) error {
+	var problems []semantic.Problem
+	for _, t := range m.Tables {
+		rows, err := e.db.QueryContext(ctx, "SELECT * FROM "+e.dialect.Source(t.Source)+" LIMIT 0")
+		if err != nil {
+			problems = append(problems, semantic.Problem{Pos: t.Source.Pos, Msg: fmt.Sprintf(
+				"table %s: source %s cannot be read once DuckDB is locked down (%s); DuckDB may read files only in %s: allow its directory (Options.AllowedDirectories, serve --allow-dir)",
+				t.Name, t.Source, firstLine(err), strings.Join(e.allowed, ", "))})
+			continue
+		}
+		rows.Close()
+	}
+	if len(problems) > 0 {
+		return &semantic.Error{Problems: problems}
+	}
+	return nil
+}
+
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
 }
 
 // describe lists the columns of a table source.
@@ -295,6 +443,12 @@ func (e *Engine) Model() *semantic.Model { return e.model }
 // every permission.
 func (e *Engine) DB() *sql.DB { return e.db }
 
-// Close releases the database. It must be called once the Engine is no
-// longer used.
-func (e *Engine) Close() error { return e.db.Close() }
+// Close releases the database, and the data directory the engine made. It
+// must be called once the Engine is no longer used.
+func (e *Engine) Close() error {
+	err := e.db.Close()
+	if e.tempDir != "" {
+		os.RemoveAll(e.tempDir)
+	}
+	return err
+}

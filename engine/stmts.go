@@ -4,6 +4,8 @@ import (
 	"container/list"
 	"context"
 	"database/sql"
+	"errors"
+	"strings"
 	"sync"
 )
 
@@ -50,8 +52,16 @@ func newStmtCache(db *sql.DB, max, maxCost int) *stmtCache {
 	return &stmtCache{db: db, max: max, maxCost: maxCost, entries: map[string]*stmtEntry{}}
 }
 
+// errNotSelect refuses a statement that is not a SELECT: the engine sends
+// only the SELECTs it generates, and DuckDB's lockdown does not cover
+// every session-level statement (PRAGMA enable_profiling, SET VARIABLE).
+var errNotSelect = errors.New("engine: refused a statement that is not a SELECT")
+
 // query runs text with args through its prepared statement.
 func (c *stmtCache) query(ctx context.Context, text string, args []any) (*sql.Rows, error) {
+	if !strings.HasPrefix(text, "SELECT ") {
+		return nil, errNotSelect
+	}
 	e, err := c.acquire(ctx, text, len(args))
 	if err != nil {
 		return nil, err

@@ -119,3 +119,13 @@ func TestQuery_listsShareOneStatement(t *testing.T) {
 		t.Errorf("%d statements prepared for lists of 10 lengths and 3 operations, want 3", after-before)
 	}
 }
+
+// TestStmtCache_selectOnly: the engine runs nothing but SELECT statements.
+func TestStmtCache_selectOnly(t *testing.T) {
+	c := newStmtCache(openDuckDB(t), 8, 2000)
+	for _, text := range []string{"PRAGMA enable_profiling", "SET VARIABLE x = 1", "CALL enable_logging()", " SELECT 1", "select 1; PRAGMA x"} {
+		if _, err := c.query(context.Background(), text, nil); err != errNotSelect {
+			t.Errorf("%s: %v", text, err)
+		}
+	}
+}

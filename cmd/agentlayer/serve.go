@@ -42,7 +42,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dbFile := fs.String("db", "", "DuckDB database `file` the model's tables live in (default: a new in-memory database)")
 	readOnly := fs.Bool("read-only", false, "open --db read-only")
 	threads := fs.Int("threads", 0, "DuckDB worker threads (default: one per core)")
-	memory := fs.String("memory-limit", "", "DuckDB memory limit, e.g. 4GB (default: 80% of RAM)")
+	memory := fs.String("memory-limit", "", "DuckDB memory limit, e.g. 4GB (default: 60% of the machine's or container's memory, leaving the rest to Go)")
+	dataDir := fs.String("data-dir", "", "`directory` where DuckDB spills what does not fit in memory (default: a new temporary directory)")
+	maxTemp := fs.String("max-temp-size", "", "cap on what DuckDB may spill, e.g. 20GB (default: 90% of the free disk)")
+	var allowDirs list
+	fs.Var(&allowDirs, "allow-dir", "a `directory` DuckDB may read files from, besides those of the model's sources (repeatable)")
 	secretFile := fs.String("jwt-secret-file", "", "`file` holding the JWT shared secret (default: $AGENTLAYER_JWT_SECRET; none: a random one for this process)")
 	usersFile := fs.String("users", "", "user directory `file` (default: the sample's users when serving the sample)")
 	requireKnown := fs.Bool("require-known-users", false, "refuse tokens of users not in the directory")
@@ -83,6 +87,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ReadOnly:             *readOnly,
 		Threads:              *threads,
 		MemoryLimit:          *memory,
+		DataDir:              *dataDir,
+		MaxTempSize:          *maxTemp,
+		AllowedDirectories:   allowDirs,
 		TimeZone:             *zone,
 		QueryTimeout:         *queryTimeout,
 		MaxConcurrentQueries: *maxQueries,
