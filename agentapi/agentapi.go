@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/internal/jsontree"
@@ -37,6 +39,10 @@ type Options struct {
 	Sessions *auth.Sessions
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
+	// Metrics registers the handler's metrics and the engine's with a
+	// Prometheus registry (serve it on a listener of its own); nil means
+	// none.
+	Metrics prometheus.Registerer
 }
 
 // MaxBodyBytes bounds a request body; a larger one gets 413.
@@ -50,6 +56,7 @@ type handler struct {
 	mux      *http.ServeMux
 	methods  map[string][]string // path → the methods it answers
 	authed   map[string]bool     // paths that authenticate
+	metrics  *metrics
 }
 
 // New returns the Agent API handler over e.
@@ -62,6 +69,9 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	if h.sessions == nil {
 		h.sessions = auth.NewSessions(auth.SessionOptions{})
 	}
+	h.metrics = newMetrics(opts.Metrics, e)
+	h.handle("GET /healthz", h.healthz)
+	h.handle("GET /readyz", h.readyz)
 	h.handle("POST /auth/sso", h.sso)
 	h.handle("POST /auth/sso/to_session", h.sso)
 	h.handle("GET /auth/sso", h.sso)
@@ -165,6 +175,7 @@ func (h *handler) logRequest(r *http.Request, rec *recorder, info *requestInfo, 
 		level = slog.LevelError
 	}
 	h.log.Log(r.Context(), level, "request", attrs...)
+	h.metrics.observe(r, status, outcome, info, time.Since(start))
 }
 
 // statusClientClosed is what the log says of a request whose client left
@@ -294,4 +305,40 @@ func checkJSON(data []byte) error {
 		return badRequestAt(je.Path, "%s", je.Message)
 	}
 	return nil // a syntax error is reported by the decoding that follows
+}
+
+// healthz answers that the process is up.
+func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+type readiness struct {
+	Status        string      `json:"status"` // "ready" or "unavailable"
+	ModelVersion  string      `json:"model_version"`
+	PolicyVersion string      `json:"policy_version,omitempty"`
+	Generation    int         `json:"generation"`
+	LoadedAt      time.Time   `json:"loaded_at"`
+	LastReload    *lastReload `json:"last_reload,omitempty"`
+}
+
+type lastReload struct {
+	At time.Time `json:"at"`
+	OK bool      `json:"ok"`
+}
+
+// readyz answers 200 when a model is loaded and the database answers, 503
+// otherwise, with the versions served and the last reload's outcome (its
+// error is in the log, not here: this endpoint needs no credentials).
+func (h *handler) readyz(w http.ResponseWriter, r *http.Request) {
+	v := h.e.Version()
+	body := readiness{Status: "ready", ModelVersion: v.Model, PolicyVersion: v.Policy, Generation: v.Generation, LoadedAt: v.Loaded}
+	if st, ok := h.e.LastReload(); ok {
+		body.LastReload = &lastReload{At: st.At, OK: st.Err == nil}
+	}
+	status := http.StatusOK
+	if err := h.e.Ping(r.Context()); err != nil {
+		h.log.ErrorContext(r.Context(), "readiness: the database does not answer", "err", err.Error())
+		body.Status, status = "unavailable", http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, body)
 }

@@ -47,6 +47,7 @@ func (h *handler) verify(r *http.Request, token string) (*auth.Principal, error)
 	p, err := h.verifier.Verify(token)
 	if err != nil {
 		h.log.DebugContext(r.Context(), "JWT refused", "reason", err.Error())
+		h.metrics.jwtFailure(err)
 		return nil, errInvalidJWT
 	}
 	return p, nil

@@ -49,7 +49,7 @@ func (h *handler) construct(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		writeError(w, h.mapError(r, err, "table", req.TableID))
 		return
 	}
-	tok, err := h.e.Token(q, req)
+	tok, err := h.e.Token(q)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -71,15 +71,10 @@ func (h *handler) execute(w http.ResponseWriter, r *http.Request, p *auth.Princi
 		writeError(w, badRequestAt("query", "query is required: the token construct-query returned"))
 		return
 	}
-	req, _, err := h.e.Request(body.Query)
+	// The token is compiled and planned again, for whoever executes it.
+	q, _, err := h.e.QueryFromToken(r.Context(), p, body.Query)
 	if err != nil {
 		writeError(w, h.mapError(r, err, "", 0))
-		return
-	}
-	// The token is planned again, for whoever executes it.
-	q, err := h.e.Construct(r.Context(), p, req)
-	if err != nil {
-		writeError(w, h.mapError(r, err, "table", req.TableID))
 		return
 	}
 	start := time.Now()
@@ -97,7 +92,7 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		writeError(w, err)
 		return
 	}
-	var req *sqlgen.Request
+	var q *engine.Query
 	offset := 0
 	if raw, ok := body["continuation_token"]; ok && raw != nil {
 		tok, _ := raw.(string)
@@ -105,7 +100,7 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principa
 			writeError(w, badRequestAt("continuation_token", "continuation_token must be the token of the previous page"))
 			return
 		}
-		if req, offset, err = h.e.Request(tok); err != nil {
+		if q, offset, err = h.e.QueryFromToken(r.Context(), p, tok); err != nil {
 			ae := h.mapError(r, err, "", 0)
 			if api, ok := ae.(*apiError); ok && api.Path == "query" {
 				api.Path = "continuation_token"
@@ -115,27 +110,25 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		}
 	} else {
 		delete(body, "continuation_token")
-		if req, err = sqlgen.RequestOf(body); err != nil {
+		req, err := sqlgen.RequestOf(body)
+		if err != nil {
 			writeError(w, h.mapError(r, err, "", 0))
 			return
 		}
+		if q, err = h.e.Construct(r.Context(), p, req); err != nil {
+			writeError(w, h.mapError(r, err, "table", req.TableID))
+			return
+		}
 	}
+	// As in Metabase, the request's limit is the page size.
 	pageSize := PageSize
-	if req.Limit > 0 && req.Limit < PageSize {
-		pageSize = req.Limit
-	}
-	// The whole result, up to the row cap, paged through.
-	whole := *req
-	whole.Limit = 0
-	q, err := h.e.Construct(r.Context(), p, &whole)
-	if err != nil {
-		writeError(w, h.mapError(r, err, "table", req.TableID))
-		return
+	if q.Limit > 0 && q.Limit < PageSize {
+		pageSize = q.Limit
 	}
 	start := time.Now()
 	rows, err := h.e.Page(r.Context(), p, q, offset, pageSize+1)
 	next := func() string {
-		tok, err := h.e.Continuation(q, req, offset+pageSize)
+		tok, err := h.e.Continuation(q, offset+pageSize)
 		if err != nil {
 			return ""
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -65,6 +66,7 @@ type VerifierOptions struct {
 type Verifier struct {
 	opts   VerifierOptions
 	parser *jwt.Parser
+	dir    atomic.Pointer[Directory] // swapped by SetDirectory
 }
 
 // NewVerifier returns a Verifier, or an error if the options cannot be used
@@ -99,6 +101,7 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 	}
 	opts.Secret = append([]byte(nil), opts.Secret...)
 	v := &Verifier{opts: opts}
+	v.dir.Store(opts.Directory)
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{"HS256"}),
 		jwt.WithLeeway(opts.Leeway),
@@ -238,13 +241,25 @@ func numericClaim(claims jwt.MapClaims, name string) (float64, error) {
 	return f, nil
 }
 
+// SetDirectory replaces the user directory, for a reload: tokens verified
+// from now on read the new one. With RequireKnownUsers, a directory is
+// required.
+func (v *Verifier) SetDirectory(d *Directory) error {
+	if d == nil && v.opts.RequireKnownUsers {
+		return errors.New("auth: requiring known users needs a user directory")
+	}
+	v.dir.Store(d)
+	return nil
+}
+
 // Deactivated reports whether the user directory marks email inactive: a
 // session of theirs must stop working too.
 func (v *Verifier) Deactivated(email string) bool {
-	if v.opts.Directory == nil {
+	dir := v.dir.Load()
+	if dir == nil {
 		return false
 	}
-	u, known := v.opts.Directory.Lookup(email)
+	u, known := dir.Lookup(email)
 	return known && !u.Active
 }
 
@@ -299,10 +314,11 @@ func (v *Verifier) principal(claims jwt.MapClaims) (*Principal, error) {
 // applyDirectory merges what the directory knows of the user: its groups
 // join the token's, its attributes fill those the token does not carry.
 func (v *Verifier) applyDirectory(p *Principal) error {
-	if v.opts.Directory == nil {
+	dir := v.dir.Load()
+	if dir == nil {
 		return nil
 	}
-	u, known := v.opts.Directory.Lookup(p.Email)
+	u, known := dir.Lookup(p.Email)
 	switch {
 	case !known && v.opts.RequireKnownUsers:
 		return invalid(ReasonUnknownUser, "user is not in the directory")

@@ -75,14 +75,14 @@ func BenchmarkGrant(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			i++
-			ps.For(&auth.Principal{Email: "s@x", Groups: []string{"sales"}, Attributes: map[string]any{"state": strconv.Itoa(i)}}, nil)
+			ps.For(&auth.Principal{Email: "s@x", Groups: []string{"sales"}, Attributes: map[string]any{"state": strconv.Itoa(i)}})
 		}
 	})
 	b.Run("cached", func(b *testing.B) {
 		p := &auth.Principal{Email: "s@x", Groups: []string{"sales"}, Attributes: map[string]any{"state": "TX"}}
 		b.ReportAllocs()
 		for b.Loop() {
-			ps.For(p, nil)
+			ps.For(p)
 		}
 	})
 }

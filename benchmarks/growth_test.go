@@ -123,10 +123,10 @@ func BenchmarkGrowth_policy(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("policies=%d/grant-cached", n), func(b *testing.B) {
 			p := analyst("north")
-			ps.For(p, nil)
+			ps.For(p)
 			b.ReportAllocs()
 			for b.Loop() {
-				if g := ps.For(p, nil); !g.Table(c.Model.Tables[0]) {
+				if g := ps.For(p); !g.Table(c.Model.Tables[0]) {
 					b.Fatal("no grant")
 				}
 			}
@@ -137,13 +137,13 @@ func BenchmarkGrowth_policy(b *testing.B) {
 			for b.Loop() {
 				// A region never seen: the cache cannot answer.
 				p := analyst(fmt.Sprint("r", i.Add(1)))
-				if g := ps.For(p, nil); !g.Table(c.Model.Tables[0]) {
+				if g := ps.For(p); !g.Table(c.Model.Tables[0]) {
 					b.Fatal("no grant")
 				}
 			}
 		})
 		b.Run(fmt.Sprintf("policies=%d/plan", n), func(b *testing.B) {
-			g := ps.For(analyst("north"), nil)
+			g := ps.For(analyst("north"))
 			b.ReportAllocs()
 			for b.Loop() {
 				plan(b, c, g, data)

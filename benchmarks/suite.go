@@ -123,7 +123,7 @@ func (env *Env) Prepare(ctx context.Context, q Query) (*Prepared, error) {
 		return nil, err
 	}
 	sqlText, args := plan.SQL()
-	tok, err := env.Engine.Token(lq, req)
+	tok, err := env.Engine.Token(lq)
 	if err != nil {
 		return nil, err
 	}

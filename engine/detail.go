@@ -142,11 +142,12 @@ func schemaOf(src semantic.Source) string {
 // Table describes table id as p sees it: ErrNotFound if there is no such
 // table, ErrForbidden if p may not see it.
 func (e *Engine) Table(ctx context.Context, p *auth.Principal, id int, opts TableOptions) (*TableDetail, error) {
-	g, err := e.Grant(p)
+	s := e.cur.Load()
+	g, err := s.grant(p)
 	if err != nil {
 		return nil, err
 	}
-	t := e.model.Table(id)
+	t := s.model.Table(id)
 	if t == nil {
 		return nil, ErrNotFound
 	}
@@ -166,7 +167,7 @@ func (e *Engine) Table(ctx context.Context, p *auth.Principal, id int, opts Tabl
 		}
 		f := field(prefix, w)
 		if opts.FieldValues {
-			if f.FieldValues, err = e.topValues(ctx, g, t, w, fieldValuesInDetail); err != nil {
+			if f.FieldValues, err = e.topValues(ctx, s, g, t, w, fieldValuesInDetail); err != nil {
 				return nil, err
 			}
 		}
@@ -178,22 +179,22 @@ func (e *Engine) Table(ctx context.Context, p *auth.Principal, id int, opts Tabl
 		}
 	}
 	if opts.Metrics {
-		for _, m := range e.model.Metrics {
-			if m.Table == t && e.catalog.MetricVisible(g, m) {
+		for _, m := range s.model.Metrics {
+			if m.Table == t && s.catalog.MetricVisible(g, m) {
 				d.Metrics = append(d.Metrics, MetricItem{ID: m.ID, Type: "metric", Name: m.Name, Description: m.Description,
-					DefaultTimeDimensionFieldID: e.timeDimension(g, m)})
+					DefaultTimeDimensionFieldID: s.timeDimension(g, m)})
 			}
 		}
 	}
 	if opts.Measures {
 		for _, ms := range t.Measures {
-			if e.catalog.MeasureVisible(g, ms) {
+			if s.catalog.MeasureVisible(g, ms) {
 				d.Measures = append(d.Measures, NamedItem{ID: ms.ID, Name: ms.Name, Description: ms.Description})
 			}
 		}
 	}
 	if opts.Segments {
-		d.Segments = e.segments(g, t)
+		d.Segments = s.segments(g, t)
 	}
 	return d, nil
 }
@@ -210,11 +211,11 @@ func relatedTable(d *TableDetail, fk *semantic.Field) *RelatedTable {
 	return &d.RelatedTables[len(d.RelatedTables)-1]
 }
 
-func (e *Engine) segments(g *permissions.Grant, t *semantic.Table) []NamedItem {
+func (s *state) segments(g *permissions.Grant, t *semantic.Table) []NamedItem {
 	var out []NamedItem
-	for _, s := range t.Segments {
-		if e.catalog.SegmentVisible(g, s) {
-			out = append(out, NamedItem{ID: s.ID, Name: s.Name, Description: s.Description})
+	for _, seg := range t.Segments {
+		if s.catalog.SegmentVisible(g, seg) {
+			out = append(out, NamedItem{ID: seg.ID, Name: seg.Name, Description: seg.Description})
 		}
 	}
 	return out
@@ -222,7 +223,7 @@ func (e *Engine) segments(g *permissions.Grant, t *semantic.Table) []NamedItem {
 
 // timeDimension is the id of a metric's default time dimension, if p may
 // see it.
-func (e *Engine) timeDimension(g *permissions.Grant, m *semantic.Metric) *string {
+func (s *state) timeDimension(g *permissions.Grant, m *semantic.Metric) *string {
 	f := m.TimeDimension
 	if f == nil || !g.Field(f) {
 		return nil
@@ -233,20 +234,21 @@ func (e *Engine) timeDimension(g *permissions.Grant, m *semantic.Metric) *string
 
 // Metric describes metric id as p sees it.
 func (e *Engine) Metric(ctx context.Context, p *auth.Principal, id int, opts MetricOptions) (*MetricDetail, error) {
-	g, err := e.Grant(p)
+	s := e.cur.Load()
+	g, err := s.grant(p)
 	if err != nil {
 		return nil, err
 	}
-	m := e.model.Metric(id)
+	m := s.model.Metric(id)
 	if m == nil {
 		return nil, ErrNotFound
 	}
-	if !e.catalog.MetricVisible(g, m) {
+	if !s.catalog.MetricVisible(g, m) {
 		return nil, ErrForbidden
 	}
 	d := &MetricDetail{Type: "metric", ID: m.ID, Name: m.Name, Description: m.Description, Verified: m.Verified}
 	if opts.DefaultTemporalBreakout {
-		d.DefaultTimeDimensionFieldID = e.timeDimension(g, m)
+		d.DefaultTimeDimensionFieldID = s.timeDimension(g, m)
 	}
 	if opts.QueryableDimensions {
 		prefix := fmt.Sprintf("c%d-", m.ID)
@@ -260,7 +262,7 @@ func (e *Engine) Metric(ctx context.Context, p *auth.Principal, id int, opts Met
 				f.DisplayName = w.DisplayName()
 			}
 			if opts.FieldValues {
-				if f.FieldValues, err = e.topValues(ctx, g, m.Table, w, fieldValuesInDetail); err != nil {
+				if f.FieldValues, err = e.topValues(ctx, s, g, m.Table, w, fieldValuesInDetail); err != nil {
 					return nil, err
 				}
 			}
@@ -268,7 +270,7 @@ func (e *Engine) Metric(ctx context.Context, p *auth.Principal, id int, opts Met
 		}
 	}
 	if opts.Segments {
-		d.Segments = e.segments(g, m.Table)
+		d.Segments = s.segments(g, m.Table)
 	}
 	return d, nil
 }
@@ -308,7 +310,8 @@ type FieldRef struct {
 // sorted) and statistics over the rows p may see. A field id that does not
 // parse or belongs elsewhere is a *sqlgen.Error.
 func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRef, limit int) (*FieldValues, error) {
-	g, err := e.Grant(p)
+	s := e.cur.Load()
+	g, err := s.grant(p)
 	if err != nil {
 		return nil, err
 	}
@@ -316,16 +319,16 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 	prefix := ""
 	switch {
 	case ref.MetricID != 0:
-		m := e.model.Metric(ref.MetricID)
+		m := s.model.Metric(ref.MetricID)
 		if m == nil {
 			return nil, ErrNotFound
 		}
-		if !e.catalog.MetricVisible(g, m) {
+		if !s.catalog.MetricVisible(g, m) {
 			return nil, ErrForbidden
 		}
 		t, prefix = m.Table, fmt.Sprintf("c%d-", m.ID)
 	default:
-		t = e.model.Table(ref.TableID)
+		t = s.model.Table(ref.TableID)
 		if t == nil {
 			return nil, ErrNotFound
 		}
@@ -339,10 +342,10 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 		return nil, err
 	}
 	fv := &FieldValues{FieldID: ref.FieldID}
-	if fv.Values, err = e.topValues(ctx, g, t, w, limit); err != nil {
+	if fv.Values, err = e.topValues(ctx, s, g, t, w, limit); err != nil {
 		return nil, err
 	}
-	if fv.Statistics, err = e.statistics(ctx, g, t, w); err != nil {
+	if fv.Statistics, err = e.statistics(ctx, s, g, t, w); err != nil {
 		return nil, err
 	}
 	return fv, nil
@@ -350,15 +353,15 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 
 // topValues lists the most frequent values of a field that g may see,
 // sorted.
-func (e *Engine) topValues(ctx context.Context, g sqlgen.Access, t *semantic.Table, w semantic.WideField, limit int) ([]any, error) {
-	plan, err := sqlgen.Values(e.catalog, g, t, sqlgen.Column{Wide: w}, limit, e.planOpts)
+func (e *Engine) topValues(ctx context.Context, s *state, g sqlgen.Access, t *semantic.Table, w semantic.WideField, limit int) ([]any, error) {
+	plan, err := sqlgen.Values(s.catalog, g, t, sqlgen.Column{Wide: w}, limit, e.planOpts)
 	if err != nil {
 		if se := (*sqlgen.Error)(nil); errors.As(err, &se) && se.Kind == sqlgen.KindForbidden {
 			return nil, ErrForbidden
 		}
 		return nil, err
 	}
-	return cachedQuery(ctx, e, e.valueCache, plan, func(rows *Rows) ([]any, error) {
+	return cachedQuery(ctx, e, s.valueCache, plan, func(rows *Rows) ([]any, error) {
 		values := []any{}
 		for rows.Next() {
 			values = append(values, rows.Row()[0])
@@ -451,13 +454,13 @@ func cmpOrdered[T int64 | float64](a, b T) int {
 	return 0
 }
 
-func (e *Engine) statistics(ctx context.Context, g sqlgen.Access, t *semantic.Table, w semantic.WideField) (Statistics, error) {
+func (e *Engine) statistics(ctx context.Context, s *state, g sqlgen.Access, t *semantic.Table, w semantic.WideField) (Statistics, error) {
 	st := Statistics{Kind: w.Field.Type.Kind}
-	plan, err := sqlgen.Statistics(e.catalog, g, t, sqlgen.Column{Wide: w}, e.planOpts)
+	plan, err := sqlgen.Statistics(s.catalog, g, t, sqlgen.Column{Wide: w}, e.planOpts)
 	if err != nil {
 		return st, err
 	}
-	return cachedQuery(ctx, e, e.statsCache, plan, func(rows *Rows) (Statistics, error) {
+	return cachedQuery(ctx, e, s.statsCache, plan, func(rows *Rows) (Statistics, error) {
 		if !rows.Next() {
 			return st, nil
 		}

@@ -381,7 +381,7 @@ func TestRowRules_differential(t *testing.T) {
 			}
 			p.Attributes["rule"] = int64(i)
 			want := celRows(prg, rows[rl.table], p)
-			got := sqlRows(t, e, ps.For(p, nil), rl.table)
+			got := sqlRows(t, e, ps.For(p), rl.table)
 			if !slices.Equal(got, want) {
 				t.Errorf("rule %d on %s for %s: %s\nSQL selects %d rows, CEL %d; first difference: %v",
 					i, rl.table.Name, base.Email, rl.src, len(got), len(want), firstDiff(got, want))

@@ -9,7 +9,9 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +22,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // report time zones work on machines without zoneinfo
 
@@ -117,34 +121,72 @@ type Options struct {
 
 // Engine answers semantic queries over an embedded DuckDB database.
 type Engine struct {
-	db       *sql.DB
-	allowed  []string // the directories DuckDB may read, with a trailing separator
-	tempDir  string   // removed by Close, when the engine made it
-	dialect  sqlgen.Dialect
+	db           *sql.DB
+	dialect      sqlgen.Dialect
+	allowed      []string // the directories DuckDB may read, with a trailing separator
+	tempDir      string   // removed by Close, when the engine made it
+	zone         *time.Location
+	planOpts     sqlgen.Options
+	log          *slog.Logger
+	embedder     Embedder
+	keys         tokenKeys
+	slots        chan struct{} // one per query allowed to run
+	queued       atomic.Int64  // queries waiting for a slot
+	overloaded   atomic.Int64  // queries refused for want of a slot
+	reloads      atomic.Int64  // successful reloads
+	reloadFails  atomic.Int64  // refused reloads
+	queryTimeout time.Duration
+	queueTimeout time.Duration
+	stmts        *stmtCache
+
+	// cur is the model and policies being served, swapped whole by
+	// Reload; every operation reads it once and works on that set.
+	cur      atomic.Pointer[state]
+	reloadMu sync.Mutex // one reload at a time
+	status   atomic.Pointer[ReloadStatus]
+}
+
+// state is one loaded model and policy set with all that is derived from
+// them. It is immutable once built; its caches are its own, so a reload
+// flushes them.
+type state struct {
 	model    *semantic.Model
 	catalog  *sqlgen.Catalog
-	policies *permissions.Policies // nil: everything or nothing, per open
-	open     bool                  // Unrestricted
-	// everything and nothing are the grants without a policy file.
+	policies *permissions.Policies // nil: everything or nothing, per unrestricted
+	// unrestricted lets every user see everything, with no policy file.
+	unrestricted        bool
 	everything, nothing *permissions.Grant
-	zone                *time.Location
-	planOpts            sqlgen.Options
-	log                 *slog.Logger
 	docs                []*searchDoc // the search index
-	embedder            Embedder
-	keys                tokenKeys
-	slots               chan struct{} // one per query allowed to run
-	queryTimeout        time.Duration
-	queueTimeout        time.Duration
-	stmts               *stmtCache
+	version             Version
 	tokens              *lru.Cache[string, openedToken]
 	valueCache          *lru.Cache[string, []any]
 	statsCache          *lru.Cache[string, Statistics]
 }
 
+// Version identifies the model and policy set an engine serves.
+type Version struct {
+	// Model and Policy are the first 12 hex digits of the SHA-256 of each
+	// file as read; Policy is "" without a policy file.
+	Model, Policy string
+	// Generation counts the sets loaded: 1 for New's, then one more per
+	// successful Reload.
+	Generation int
+	// Loaded is when the set was loaded.
+	Loaded time.Time
+}
+
+// ReloadStatus is the outcome of the last Reload.
+type ReloadStatus struct {
+	At time.Time
+	// Err is why the reload failed, nil if it succeeded; the previous set
+	// kept serving.
+	Err error
+}
+
 // New opens the database, runs Setup, loads the model and checks every
-// table source and field against the database. On failure nothing stays
-// open. A model error is a *semantic.Error listing every problem.
+// table source and field against the database, then locks DuckDB down. On
+// failure nothing stays open. A model error is a *semantic.Error listing
+// every problem.
 func New(ctx context.Context, opts Options) (*Engine, error) {
 	if opts.ModelFile == "" && opts.ModelYAML == nil {
 		return nil, errors.New("engine: no model: set Options.ModelFile or Options.ModelYAML")
@@ -170,7 +212,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	e := &Engine{db: db, keys: keys, dialect: sqlgen.DuckDB{}, log: log, zone: zone, embedder: opts.Embedder,
 		queryTimeout: opts.QueryTimeout, queueTimeout: opts.QueueTimeout,
-		stmts: newStmtCache(db, DefaultStatements, DefaultStatementBytes), tokens: lru.New[string, openedToken](1024), valueCache: lru.New[string, []any](1000), statsCache: lru.New[string, Statistics](1000)}
+		stmts: newStmtCache(db, DefaultStatements, DefaultStatementBytes)}
 	if e.queryTimeout <= 0 {
 		e.queryTimeout = 30 * time.Second
 	}
@@ -197,52 +239,140 @@ func (e *Engine) init(ctx context.Context, opts Options) error {
 			return fmt.Errorf("engine: setup: %w", err)
 		}
 	}
+	s, err := e.load(ctx, opts, 1)
+	if err != nil {
+		return err
+	}
+	if err := e.lockDown(ctx, opts, s.model); err != nil {
+		return err
+	}
+	if err := e.check(ctx, s.model); err != nil {
+		return err
+	}
+	e.cur.Store(s)
+	return nil
+}
+
+// load reads, parses and checks a model and policy set against the
+// database, and derives all a state holds, without serving it.
+func (e *Engine) load(ctx context.Context, opts Options, generation int) (*state, error) {
+	modelYAML := opts.ModelYAML
+	if modelYAML == nil {
+		var err error
+		if modelYAML, err = os.ReadFile(opts.ModelFile); err != nil {
+			return nil, fmt.Errorf("read model: %w", err)
+		}
+	}
 	lopts := semantic.Options{Describe: func(src semantic.Source) ([]semantic.Column, error) {
 		return e.describe(ctx, src)
 	}}
-	var err error
-	if opts.ModelYAML != nil {
-		e.model, err = semantic.Parse(opts.ModelFile, opts.ModelYAML, lopts)
-	} else {
-		e.model, err = semantic.Load(opts.ModelFile, lopts)
-	}
+	m, err := semantic.Parse(opts.ModelFile, modelYAML, lopts)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if e.catalog, err = sqlgen.NewCatalog(e.model); err != nil {
-		return err
+	s := &state{model: m, unrestricted: opts.Unrestricted,
+		everything: permissions.Everything(m), nothing: permissions.Nothing(),
+		tokens: lru.New[string, openedToken](1024), valueCache: lru.New[string, []any](1000), statsCache: lru.New[string, Statistics](1000),
+		version: Version{Model: digest(modelYAML), Generation: generation, Loaded: time.Now()}}
+	if s.catalog, err = sqlgen.NewCatalog(m); err != nil {
+		return nil, err
 	}
-	e.open = opts.Unrestricted
-	e.everything, e.nothing = permissions.Everything(e.model), permissions.Nothing()
+	policyYAML := opts.PolicyYAML
+	if policyYAML == nil && opts.PolicyFile != "" {
+		if policyYAML, err = os.ReadFile(opts.PolicyFile); err != nil {
+			return nil, fmt.Errorf("read policy: %w", err)
+		}
+	}
 	switch {
-	case opts.PolicyYAML != nil:
-		e.policies, err = permissions.Compile(opts.PolicyFile, opts.PolicyYAML, e.model, permissions.Options{})
-	case opts.PolicyFile != "":
-		e.policies, err = permissions.Load(opts.PolicyFile, e.model, permissions.Options{})
+	case policyYAML != nil:
+		if s.policies, err = permissions.Compile(opts.PolicyFile, policyYAML, m, permissions.Options{Logger: e.log}); err != nil {
+			return nil, err
+		}
+		s.version.Policy = digest(policyYAML)
 	case !opts.Unrestricted:
 		e.log.Warn("no policy file: no user sees anything (set Options.PolicyFile, or Unrestricted)")
 	}
+	if s.docs, err = buildSearchIndex(ctx, m, e.embedder); err != nil {
+		return nil, fmt.Errorf("engine: search index: %w", err)
+	}
+	return s, nil
+}
+
+func digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:6])
+}
+
+// check verifies, under the lockdown, that every table source can be read
+// and every referenced key is unique.
+func (e *Engine) check(ctx context.Context, m *semantic.Model) error {
+	if err := e.checkSources(ctx, m); err != nil {
+		return err
+	}
+	return e.checkKeys(ctx, m)
+}
+
+// Reload reads the model and policy of opts again (ModelFile or ModelYAML,
+// PolicyFile or PolicyYAML, Unrestricted; every other option is fixed at
+// New), checks them against the database beside the set being served, and
+// swaps them in at once. Setup does not run again, and the new model may
+// read files only where the first could (New's AllowedDirectories and the
+// directories of its sources): widening that takes a restart. On any
+// problem the current set keeps serving and the error says why, with
+// file:line:col. Queries already running finish on the set they started
+// with; query tokens survive a reload that keeps the names they use; the
+// caches of the old set go with it.
+func (e *Engine) Reload(ctx context.Context, opts Options) error {
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	if opts.ModelFile == "" && opts.ModelYAML == nil {
+		return errors.New("engine: no model: set Options.ModelFile or Options.ModelYAML")
+	}
+	err := e.reload(ctx, opts)
+	e.status.Store(&ReloadStatus{At: time.Now(), Err: err})
+	if err != nil {
+		e.reloadFails.Add(1)
+	} else {
+		e.reloads.Add(1)
+	}
+	return err
+}
+
+func (e *Engine) reload(ctx context.Context, opts Options) error {
+	s, err := e.load(ctx, opts, e.cur.Load().version.Generation+1)
 	if err != nil {
 		return err
 	}
-	if err := e.buildSearchIndex(ctx); err != nil {
-		return fmt.Errorf("engine: search index: %w", err)
-	}
-	if err := e.lockDown(ctx, opts); err != nil {
+	if err := e.check(ctx, s.model); err != nil {
 		return err
 	}
-	if err := e.checkSources(ctx, e.model); err != nil {
-		return err
-	}
-	return e.checkKeys(ctx)
+	e.cur.Store(s)
+	e.stmts.clear()
+	e.log.Info("reloaded", "model", opts.ModelFile, "model_version", s.version.Model, "policy_version", s.version.Policy, "generation", s.version.Generation)
+	return nil
 }
+
+// Version reports the model and policy set being served.
+func (e *Engine) Version() Version { return e.cur.Load().version }
+
+// LastReload reports the outcome of the last Reload; false if there was
+// none.
+func (e *Engine) LastReload() (ReloadStatus, bool) {
+	if s := e.status.Load(); s != nil {
+		return *s, true
+	}
+	return ReloadStatus{}, false
+}
+
+// Ping checks that the database answers.
+func (e *Engine) Ping(ctx context.Context) error { return e.db.PingContext(ctx) }
 
 // checkKeys verifies that every key a foreign key references is unique, so
 // that a join along it can never multiply the rows of the base table.
-func (e *Engine) checkKeys(ctx context.Context) error {
+func (e *Engine) checkKeys(ctx context.Context, m *semantic.Model) error {
 	seen := map[*semantic.Field]bool{}
 	var problems []semantic.Problem
-	for _, t := range e.model.Tables {
+	for _, t := range m.Tables {
 		for _, fk := range t.ForeignKeys() {
 			pk := fk.References
 			if seen[pk] {
@@ -301,8 +431,8 @@ func open(ctx context.Context, opts Options) (*sql.DB, error) {
 // change afterwards (lock_configuration), on any connection, new or
 // pooled. The engine only ever sends SELECT statements it generated; this
 // is what stands behind that if a statement ever held something else.
-func (e *Engine) lockDown(ctx context.Context, opts Options) error {
-	e.allowed = allowedDirectories(e.model, opts.AllowedDirectories)
+func (e *Engine) lockDown(ctx context.Context, opts Options, m *semantic.Model) error {
+	e.allowed = allowedDirectories(m, opts.AllowedDirectories)
 	dir := opts.DataDir
 	if dir == "" {
 		var err error
@@ -417,8 +547,13 @@ func firstLine(err error) string {
 	return s
 }
 
-// describe lists the columns of a table source.
+// describe lists the columns of a table source. Once DuckDB is locked
+// down, a file source outside the allowed directories is refused with what
+// to do.
 func (e *Engine) describe(ctx context.Context, src semantic.Source) ([]semantic.Column, error) {
+	if e.allowed != nil && (src.Kind == semantic.SourceParquet || src.Kind == semantic.SourceCSV) && !e.mayRead(src.Text) {
+		return nil, fmt.Errorf("%s is outside the directories DuckDB may read (%s); restart agentlayer to allow a new one", src.Text, strings.Join(e.allowed, ", "))
+	}
 	rows, err := e.db.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+e.dialect.Source(src)+")")
 	if err != nil {
 		return nil, err
@@ -435,8 +570,23 @@ func (e *Engine) describe(ctx context.Context, src semantic.Source) ([]semantic.
 	return cols, rows.Err()
 }
 
+// mayRead reports whether a file source lies in an allowed directory.
+func (e *Engine) mayRead(path string) bool {
+	dir := sourceDir(path)
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	dir = filepath.Clean(dir) + string(filepath.Separator)
+	for _, a := range e.allowed {
+		if strings.HasPrefix(dir, a) {
+			return true
+		}
+	}
+	return false
+}
+
 // Model returns the semantic model the engine serves.
-func (e *Engine) Model() *semantic.Model { return e.model }
+func (e *Engine) Model() *semantic.Model { return e.cur.Load().model }
 
 // DB returns the engine's database handle, for loading data and for
 // comparing answers with hand-written SQL. Queries run through it bypass

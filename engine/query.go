@@ -16,51 +16,69 @@ import (
 // Column describes a column of a result, as the Agent API reports it.
 type Column = sqlgen.Output
 
-// Grant returns what p may see, with the names of the policies that apply.
-func (e *Engine) Grant(p *auth.Principal) (*permissions.Grant, error) {
+// grant returns what p may see under this set.
+func (s *state) grant(p *auth.Principal) (*permissions.Grant, error) {
 	if p == nil {
 		return nil, errors.New("engine: no principal")
 	}
 	switch {
-	case e.policies != nil:
-		return e.policies.For(p, e.log), nil
-	case e.open:
-		return e.everything, nil
+	case s.policies != nil:
+		return s.policies.For(p), nil
+	case s.unrestricted:
+		return s.everything, nil
 	}
-	return e.nothing, nil
+	return s.nothing, nil
 }
 
-func (e *Engine) access(p *auth.Principal) (sqlgen.Access, error) {
-	g, err := e.Grant(p)
+// Grant returns what p may see, with the names of the policies that apply.
+func (e *Engine) Grant(p *auth.Principal) (*permissions.Grant, error) {
+	return e.cur.Load().grant(p)
+}
+
+// Query is a construct request compiled for one caller, against the model
+// being served then. It is valid across a reload: it plans and runs on the
+// set it was compiled against. It keeps the request as given, for its
+// tokens.
+type Query struct {
+	*sqlgen.Query
+	req *sqlgen.Request
+	s   *state
+}
+
+// Construct validates a construct request for p and returns its query. A
+// request error is a *sqlgen.Error.
+func (e *Engine) Construct(ctx context.Context, p *auth.Principal, req *sqlgen.Request) (*Query, error) {
+	return e.cur.Load().construct(p, req)
+}
+
+func (s *state) construct(p *auth.Principal, req *sqlgen.Request) (*Query, error) {
+	g, err := s.grant(p)
 	if err != nil {
 		return nil, err
 	}
-	return g, nil
-}
-
-// Construct validates a construct request for p and returns its logical
-// query. A request error is a *sqlgen.Error.
-func (e *Engine) Construct(ctx context.Context, p *auth.Principal, req *sqlgen.Request) (*sqlgen.Query, error) {
-	a, err := e.access(p)
+	q, err := sqlgen.Compile(s.catalog, g, req)
 	if err != nil {
 		return nil, err
 	}
-	return sqlgen.Compile(e.catalog, a, req)
+	return &Query{Query: q, req: req, s: s}, nil
 }
 
-// Plan plans a logical query for p: the SQL it would run, with p's row
-// filters.
-func (e *Engine) Plan(ctx context.Context, p *auth.Principal, q *sqlgen.Query) (*sqlgen.Plan, error) {
-	a, err := e.access(p)
+// Plan plans a query for p: the SQL it would run, with p's row filters.
+func (e *Engine) Plan(ctx context.Context, p *auth.Principal, q *Query) (*sqlgen.Plan, error) {
+	return e.plan(p, q, e.planOpts)
+}
+
+func (e *Engine) plan(p *auth.Principal, q *Query, opts sqlgen.Options) (*sqlgen.Plan, error) {
+	g, err := q.s.grant(p)
 	if err != nil {
 		return nil, err
 	}
-	return q.Plan(e.catalog, a, e.planOpts)
+	return q.Query.Plan(q.s.catalog, g, opts)
 }
 
 // Execute plans q for p and runs it. The caller must Close the rows; ctx
 // cancels the query.
-func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *sqlgen.Query) (*Rows, error) {
+func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *Query) (*Rows, error) {
 	plan, err := e.Plan(ctx, p, q)
 	if err != nil {
 		return nil, err
@@ -69,18 +87,16 @@ func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *sqlgen.Query
 	return e.run(ctx, plan, sqlText, args)
 }
 
-// Page runs rows [offset, offset+limit) of q's result for p, for paging
-// through it: the order is total, so pages neither repeat nor skip rows.
-// Without a limit in the query, the whole result is its row cap (2,000
-// rows, or 10,000 aggregated), not the construct default of 200.
-func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *sqlgen.Query, offset, limit int) (*Rows, error) {
-	a, err := e.access(p)
-	if err != nil {
-		return nil, err
-	}
+// Page runs rows [offset, offset+limit) of q's whole result for p, for
+// paging through it: the order is total, so pages neither repeat nor skip
+// rows. The whole result is q's up to its row cap (2,000 rows, or 10,000
+// aggregated), whatever limit the request gave: that is the page size.
+func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset, limit int) (*Rows, error) {
+	whole := *q.Query
+	whole.Limit = 0
 	opts := e.planOpts
 	opts.DefaultLimit = math.MaxInt32
-	plan, err := q.Plan(e.catalog, a, opts)
+	plan, err := e.plan(p, &Query{Query: &whole, req: q.req, s: q.s}, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -150,16 +166,38 @@ func (e *Engine) acquire(ctx context.Context) (func(), error) {
 		return release, nil
 	default:
 	}
+	e.queued.Add(1)
+	defer e.queued.Add(-1)
 	wait := time.NewTimer(e.queueTimeout)
 	defer wait.Stop()
 	select {
 	case e.slots <- struct{}{}:
 		return release, nil
 	case <-wait.C:
+		e.overloaded.Add(1)
 		return nil, ErrOverloaded
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// Stats are counters of an engine's work, for metrics.
+type Stats struct {
+	Running    int   // queries holding a slot
+	Queued     int   // queries waiting for one
+	Overloaded int64 // queries refused for want of a slot, since New
+	// Statements is the number of prepared statements kept, and Prepared
+	// how many were prepared since New.
+	Statements, Prepared int
+	// Reloads and ReloadFailures count Reload's outcomes.
+	Reloads, ReloadFailures int64
+}
+
+// Stats reports the engine's counters.
+func (e *Engine) Stats() Stats {
+	n, _, prepared := e.stmts.stats()
+	return Stats{Running: len(e.slots), Queued: int(e.queued.Load()), Overloaded: e.overloaded.Load(), Statements: n, Prepared: prepared,
+		Reloads: e.reloads.Load(), ReloadFailures: e.reloadFails.Load()}
 }
 
 // QueryError is a query that failed while running in the database. Its

@@ -66,9 +66,11 @@ const (
 	weightDescription = 1.0
 )
 
-func (e *Engine) buildSearchIndex(ctx context.Context) error {
-	e.docs = nil
-	for _, t := range e.model.Tables {
+// buildSearchIndex tokenises the tables and metrics of m once, and embeds
+// them when there is an embedder.
+func buildSearchIndex(ctx context.Context, m *semantic.Model, embedder Embedder) ([]*searchDoc, error) {
+	var docs []*searchDoc
+	for _, t := range m.Tables {
 		d := &searchDoc{table: t, name: normalise(t.DisplayName)}
 		d.add(weightName, nil, t.Name, t.DisplayName)
 		d.add(weightSynonym, nil, t.Synonyms...)
@@ -78,9 +80,9 @@ func (e *Engine) buildSearchIndex(ctx context.Context) error {
 			d.add(weightField*0.8, f, f.Synonyms...)
 		}
 		d.text = strings.Join(append([]string{t.DisplayName, t.Description}, t.Synonyms...), ". ")
-		e.docs = append(e.docs, d)
+		docs = append(docs, d)
 	}
-	for _, m := range e.model.Metrics {
+	for _, m := range m.Metrics {
 		d := &searchDoc{metric: m, name: normalise(m.Name)}
 		d.add(weightName, nil, m.Name)
 		d.add(weightSynonym, nil, m.Synonyms...)
@@ -90,25 +92,25 @@ func (e *Engine) buildSearchIndex(ctx context.Context) error {
 			d.add(weightField*0.8, f, f.Synonyms...)
 		}
 		d.text = strings.Join(append([]string{m.Name, m.Description}, m.Synonyms...), ". ")
-		e.docs = append(e.docs, d)
+		docs = append(docs, d)
 	}
-	if e.embedder == nil {
-		return nil
+	if embedder == nil {
+		return docs, nil
 	}
-	texts := make([]string, len(e.docs))
-	for i, d := range e.docs {
+	texts := make([]string, len(docs))
+	for i, d := range docs {
 		texts[i] = d.text
 	}
-	vecs, err := e.embedder.Embed(ctx, texts)
+	vecs, err := embedder.Embed(ctx, texts)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for i, d := range e.docs {
+	for i, d := range docs {
 		if i < len(vecs) {
 			d.vector = vecs[i]
 		}
 	}
-	return nil
+	return docs, nil
 }
 
 func (d *searchDoc) add(weight float64, f *semantic.Field, texts ...string) {
@@ -206,11 +208,11 @@ func abs(n int) int {
 }
 
 // visible reports whether the caller may see a document.
-func (e *Engine) visible(g *permissions.Grant, d *searchDoc) bool {
+func (s *state) visible(g *permissions.Grant, d *searchDoc) bool {
 	if d.table != nil {
 		return g.Table(d.table)
 	}
-	return e.catalog.MetricVisible(g, d.metric)
+	return s.catalog.MetricVisible(g, d.metric)
 }
 
 // score ranks a document for a query; 0 means no match.
@@ -241,13 +243,14 @@ func (d *searchDoc) score(g *permissions.Grant, query []string, phrase string) f
 // match words; semantic queries use the Embedder when there is one, words
 // otherwise. Strings that match nothing add nothing.
 func (e *Engine) Search(ctx context.Context, p *auth.Principal, termQueries, semanticQueries []string) ([]SearchResult, error) {
-	g, err := e.Grant(p)
+	s := e.cur.Load()
+	g, err := s.grant(p)
 	if err != nil {
 		return nil, err
 	}
 	var docs []*searchDoc
-	for _, d := range e.docs {
-		if e.visible(g, d) {
+	for _, d := range s.docs {
+		if s.visible(g, d) {
 			docs = append(docs, d)
 		}
 	}
@@ -255,7 +258,7 @@ func (e *Engine) Search(ctx context.Context, p *auth.Principal, termQueries, sem
 		// Nothing asked: everything the user may see, tables first, by name.
 		out := make([]SearchResult, 0, len(docs))
 		for _, d := range docs {
-			out = append(out, e.result(d, 0))
+			out = append(out, result(d, 0))
 		}
 		slices.SortStableFunc(out, func(a, b SearchResult) int {
 			if a.Type != b.Type {
@@ -267,7 +270,7 @@ func (e *Engine) Search(ctx context.Context, p *auth.Principal, termQueries, sem
 	}
 	var rankings [][]*searchDoc
 	for _, q := range termQueries {
-		rankings = append(rankings, e.lexical(g, docs, q))
+		rankings = append(rankings, lexical(g, docs, q))
 	}
 	for _, q := range semanticQueries {
 		if e.embedder != nil {
@@ -277,7 +280,7 @@ func (e *Engine) Search(ctx context.Context, p *auth.Principal, termQueries, sem
 			}
 			rankings = append(rankings, r)
 		} else {
-			rankings = append(rankings, e.lexical(g, docs, q))
+			rankings = append(rankings, lexical(g, docs, q))
 		}
 	}
 	fused := map[*searchDoc]float64{}
@@ -287,8 +290,8 @@ func (e *Engine) Search(ctx context.Context, p *auth.Principal, termQueries, sem
 		}
 	}
 	out := make([]SearchResult, 0, len(fused))
-	for d, s := range fused {
-		out = append(out, e.result(d, s))
+	for d, score := range fused {
+		out = append(out, result(d, score))
 	}
 	slices.SortFunc(out, func(a, b SearchResult) int {
 		return cmp.Or(
@@ -299,7 +302,7 @@ func (e *Engine) Search(ctx context.Context, p *auth.Principal, termQueries, sem
 	return out, nil
 }
 
-func (e *Engine) lexical(g *permissions.Grant, docs []*searchDoc, q string) []*searchDoc {
+func lexical(g *permissions.Grant, docs []*searchDoc, q string) []*searchDoc {
 	tokens := tokenize(q)
 	phrase := strings.Join(tokens, " ")
 	return rank(docs, func(d *searchDoc) float64 { return d.score(g, tokens, phrase) })
@@ -350,7 +353,7 @@ func cosine(a, b []float32) float64 {
 	return dot / math.Sqrt(na*nb)
 }
 
-func (e *Engine) result(d *searchDoc, score float64) SearchResult {
+func result(d *searchDoc, score float64) SearchResult {
 	if d.table != nil {
 		t := d.table
 		return SearchResult{ID: t.ID, Type: "table", Name: t.Name, DisplayName: t.DisplayName, Description: t.Description,

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
@@ -159,14 +161,14 @@ func named(c sqlgen.Column) namedField {
 	return namedField{Field: fieldName(c.Wide), Bucket: string(c.Bucket)}
 }
 
-// Token returns the query token of a compiled request: base64 of the
-// versioned logical query, by model names, with its HMAC. It is not bound
-// to a user: whoever executes it, it is planned for them.
-func (e *Engine) Token(q *sqlgen.Query, req *sqlgen.Request) (string, error) {
-	return e.keys.seal(e.payload(q, req, 0))
+// Token returns the query token of a query: base64 of the versioned
+// logical query, by model names, with its HMAC. It is not bound to a user:
+// whoever executes it, it is planned for them.
+func (e *Engine) Token(q *Query) (string, error) {
+	return e.keys.seal(payloadOf(q.Query, q.req, 0))
 }
 
-func (e *Engine) payload(q *sqlgen.Query, req *sqlgen.Request, offset int) *payload {
+func payloadOf(q *sqlgen.Query, req *sqlgen.Request, offset int) *payload {
 	p := &payload{Limit: q.Limit, Offset: offset}
 	if q.Metric != nil {
 		p.Metric = q.Metric.Name
@@ -208,25 +210,31 @@ func (e *Engine) payload(q *sqlgen.Query, req *sqlgen.Request, offset int) *payl
 	return p
 }
 
-// Request decodes a query token back into a construct request, resolving
-// model names to the current ids. The request still has to be compiled for
-// whoever executes it.
-func (e *Engine) Request(token string) (*sqlgen.Request, int, error) {
-	if t, ok := e.tokens.Get(token); ok {
-		// Verified before, and a token never changes: only its request
-		// is reused, still compiled for whoever executes it.
-		return t.req, t.offset, nil
+// QueryFromToken verifies a query or continuation token and compiles its
+// query for p against the model being served, its names resolved to the
+// current ids; offset is where a continuation token resumes (0 for a
+// query token). A token that does not verify, or names what the model no
+// longer has, is a *ErrBadToken; what p may not see is refused as for
+// Construct.
+func (e *Engine) QueryFromToken(ctx context.Context, p *auth.Principal, token string) (q *Query, offset int, err error) {
+	s := e.cur.Load()
+	t, ok := s.tokens.Get(token)
+	if !ok {
+		pl, err := e.keys.open(token)
+		if err != nil {
+			return nil, 0, err
+		}
+		req, err := s.request(pl)
+		if err != nil {
+			return nil, 0, err
+		}
+		// A token never changes: its request is kept, and still compiled
+		// for whoever executes it.
+		t = openedToken{req: req, offset: pl.Offset}
+		s.tokens.Put(token, t)
 	}
-	p, err := e.keys.open(token)
-	if err != nil {
-		return nil, 0, err
-	}
-	req, err := e.request(p)
-	if err != nil {
-		return nil, 0, err
-	}
-	e.tokens.Put(token, openedToken{req: req, offset: p.Offset})
-	return req, p.Offset, nil
+	q, err = s.construct(p, t.req)
+	return q, t.offset, err
 }
 
 // openedToken is a verified token's request, cached by the token.
@@ -235,14 +243,14 @@ type openedToken struct {
 	offset int
 }
 
-func (e *Engine) request(p *payload) (*sqlgen.Request, error) {
+func (s *state) request(p *payload) (*sqlgen.Request, error) {
 	req := &sqlgen.Request{Limit: p.Limit}
 	var t *semantic.Table
 	prefix := ""
 	switch {
 	case p.Metric != "":
 		var m *semantic.Metric
-		for _, x := range e.model.Metrics {
+		for _, x := range s.model.Metrics {
 			if x.Name == p.Metric {
 				m = x
 			}
@@ -252,7 +260,7 @@ func (e *Engine) request(p *payload) (*sqlgen.Request, error) {
 		}
 		req.MetricID, t, prefix = m.ID, m.Table, fmt.Sprintf("c%d-", m.ID)
 	default:
-		t = e.model.TableByName(p.Table)
+		t = s.model.TableByName(p.Table)
 		if t == nil {
 			return nil, &ErrBadToken{fmt.Sprintf("table %q no longer exists", p.Table)}
 		}
@@ -340,10 +348,10 @@ func findNamed[T any](items []T, name string, nameOf func(T) string) T {
 	return zero
 }
 
-// Continuation returns the token of the page at offset of a query; req
-// is the request as given, whose limit is the page size.
-func (e *Engine) Continuation(q *sqlgen.Query, req *sqlgen.Request, offset int) (string, error) {
-	p := e.payload(q, req, offset)
-	p.Limit = req.Limit
+// Continuation returns the token of the page at offset of q's whole
+// result; the limit q's request gave is the page size.
+func (e *Engine) Continuation(q *Query, offset int) (string, error) {
+	p := payloadOf(q.Query, q.req, offset)
+	p.Limit = q.req.Limit
 	return e.keys.seal(p)
 }

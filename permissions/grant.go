@@ -119,13 +119,13 @@ func Nothing() *Grant { return &Grant{tables: map[*semantic.Table]*tableGrant{}}
 
 // For returns the grant of principal p. Grants are cached by what the
 // policies read of a user, so users alike share one.
-func (ps *Policies) For(p *auth.Principal, log *slog.Logger) *Grant {
+func (ps *Policies) For(p *auth.Principal) *Grant {
 	vars := activation(p)
 	key := ps.cacheKey(vars)
 	if g, ok := ps.cache.Get(key); ok {
 		return g
 	}
-	g := ps.grant(p, vars, log)
+	g := ps.grant(p, vars, ps.log)
 	ps.cache.Put(key, g)
 	return g
 }
@@ -242,13 +242,11 @@ func (ps *Policies) grant(p *auth.Principal, vars map[string]any, log *slog.Logg
 		}
 		out, _, err := pol.when.Eval(vars)
 		if err != nil {
-			if log != nil {
-				what := "the policy does not apply"
-				if restrict {
-					what = "the restriction applies"
-				}
-				log.Warn("policy condition fails for user: "+what, "policy", pol.name, "user", p.Email, "err", err.Error())
+			what := "the policy does not apply"
+			if restrict {
+				what = "the restriction applies"
 			}
+			log.Warn("policy condition fails for user: "+what, "policy", pol.name, "user", p.Email, "err", err.Error())
 			return restrict
 		}
 		b, isBool := out.Value().(bool)
@@ -271,7 +269,7 @@ func (ps *Policies) grant(p *auth.Principal, vars map[string]any, log *slog.Logg
 			br := boundRule{policy: pol.name, columns: r.columns}
 			if r.rows != nil {
 				var err error
-				if br.rows, err = bindRows(r.rows, vars); err != nil && log != nil {
+				if br.rows, err = bindRows(r.rows, vars); err != nil {
 					log.Warn("row rule fails for user: the failing part grants nothing", "policy", pol.name, "table", t.Name, "user", p.Email, "err", err.Error())
 				}
 			}
@@ -295,7 +293,7 @@ func (ps *Policies) grant(p *auth.Principal, vars map[string]any, log *slog.Logg
 			}
 			if r.rows != nil {
 				rows, err := bindRows(r.rows, vars)
-				if err != nil && log != nil {
+				if err != nil {
 					log.Warn("restrict rule fails for user: the failing part keeps no rows", "policy", pol.name, "table", t.Name, "user", p.Email, "err", err.Error())
 				}
 				tg.restrict = append(tg.restrict, rows)

@@ -72,7 +72,7 @@ func TestGrant_personas(t *testing.T) {
 	people := m.TableByName("PEOPLE")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := ps.For(tt.p, nil)
+			g := ps.For(tt.p)
 			if got := strings.Join(g.Applied, ","); got != tt.applied {
 				t.Errorf("applied %q, want %q", got, tt.applied)
 			}
@@ -108,7 +108,7 @@ func rowFilter(g *permissions.Grant, t *semantic.Table, fields ...string) string
 // also in sales reads only the rows of the policy that grants ADDRESS.
 func TestGrant_columnsTogether(t *testing.T) {
 	m, ps := samplePolicies(t)
-	g := ps.For(persona([]string{"analyst", "sales"}, map[string]any{"state": "TX"}), nil)
+	g := ps.For(persona([]string{"analyst", "sales"}, map[string]any{"state": "TX"}))
 	people := m.TableByName("PEOPLE")
 	for _, tt := range []struct {
 		fields []string
@@ -152,7 +152,7 @@ func TestGrant_restrictAndConditions(t *testing.T) {
 		t.Fatal(err)
 	}
 	orders, people, products := m.TableByName("ORDERS"), m.TableByName("PEOPLE"), m.TableByName("PRODUCTS")
-	plain := ps.For(persona(nil, map[string]any{"states": []any{"TX", "OK"}, "level": "high"}), nil)
+	plain := ps.For(persona(nil, map[string]any{"states": []any{"TX", "OK"}, "level": "high"}))
 	if plain.Field(orders.Field("DISCOUNT")) || !plain.Field(orders.Field("TAX")) {
 		t.Error("a column condition should hide DISCOUNT only")
 	}
@@ -162,7 +162,7 @@ func TestGrant_restrictAndConditions(t *testing.T) {
 	if got := rowFilter(plain, people, "NAME"); got != `"t"."STATE" = ANY(CAST($1 AS VARCHAR[])) [[TX OK]]` {
 		t.Errorf("PEOPLE rows: %s", got)
 	}
-	contractor := ps.For(persona([]string{"contractor"}, nil), nil)
+	contractor := ps.For(persona([]string{"contractor"}, nil))
 	if contractor.Field(orders.Field("TAX")) {
 		t.Error("restrict should hide TAX")
 	}
@@ -184,9 +184,9 @@ func TestGrant_restrictAndConditions(t *testing.T) {
 // what the policies do not read (the email) does not split the cache.
 func TestFor_cache(t *testing.T) {
 	_, ps := samplePolicies(t)
-	a := ps.For(&auth.Principal{Email: "a@x", Groups: []string{"sales"}, Attributes: map[string]any{"state": "TX", "shoe": 42}}, nil)
-	b := ps.For(&auth.Principal{Email: "b@x", Groups: []string{"sales"}, Attributes: map[string]any{"state": "TX"}}, nil)
-	c := ps.For(&auth.Principal{Email: "c@x", Groups: []string{"sales"}, Attributes: map[string]any{"state": "CA"}}, nil)
+	a := ps.For(&auth.Principal{Email: "a@x", Groups: []string{"sales"}, Attributes: map[string]any{"state": "TX", "shoe": 42}})
+	b := ps.For(&auth.Principal{Email: "b@x", Groups: []string{"sales"}, Attributes: map[string]any{"state": "TX"}})
+	c := ps.For(&auth.Principal{Email: "c@x", Groups: []string{"sales"}, Attributes: map[string]any{"state": "CA"}})
 	if a != b {
 		t.Error("two sales users of TX do not share a grant")
 	}
@@ -224,7 +224,7 @@ restrict:
 		{"no department claim", nil, false},
 		{"department of another type", map[string]any{"department": int64(7)}, false},
 	} {
-		if got := ps.For(persona(nil, tt.attrs), nil).Field(email); got != tt.sees {
+		if got := ps.For(persona(nil, tt.attrs)).Field(email); got != tt.sees {
 			t.Errorf("%s: sees EMAIL = %v, want %v", tt.name, got, tt.sees)
 		}
 	}
@@ -260,7 +260,7 @@ func TestFor_cacheKeys(t *testing.T) {
 				}
 				for _, p := range order {
 					wantAll := p == tt.boss
-					if got := ps.For(p, nil).Table(m.TableByName("ORDERS")); got != wantAll {
+					if got := ps.For(p).Table(m.TableByName("ORDERS")); got != wantAll {
 						t.Errorf("%s %v: sees ORDERS = %v, want %v", p.Email, p.Attributes, got, wantAll)
 					}
 				}
@@ -299,7 +299,7 @@ restrict:
 		{"employee without a level", []string{"staff"}, nil, true},
 		{"no groups", nil, map[string]any{"level": int64(1)}, true},
 	} {
-		if got := ps.For(persona(tt.groups, tt.attrs), nil).Field(tax); got != tt.sees {
+		if got := ps.For(persona(tt.groups, tt.attrs)).Field(tax); got != tt.sees {
 			t.Errorf("%s: sees TAX = %v, want %v", tt.name, got, tt.sees)
 		}
 	}
@@ -333,11 +333,11 @@ restrict:
 			small[i] = fmt.Sprint(i)
 		}
 	}
-	g := ps.For(persona(nil, map[string]any{"items": small}), nil)
+	g := ps.For(persona(nil, map[string]any{"items": small}))
 	if got := visibleColumns(m, g); got != "ORDERS; PRODUCTS; " {
 		t.Errorf("small list: %s", got)
 	}
-	g = ps.For(persona(nil, map[string]any{"items": big}), nil)
+	g = ps.For(persona(nil, map[string]any{"items": big}))
 	if got := visibleColumns(m, g); got != "ORDERS -TOTAL; " {
 		t.Errorf("list past the cost limit: %s, want the grant refused and the restriction applied", got)
 	}

@@ -2,6 +2,7 @@ package permissions
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -34,6 +35,7 @@ type Policies struct {
 	restrict policyList // restrict policies, in file order
 	reads    []string   // what any rule reads of a user, for cache keys
 	cache    *lru.Cache[string, *Grant]
+	log      *slog.Logger
 }
 
 // policy is one entry of the file.
@@ -60,6 +62,9 @@ type tableRule struct {
 type Options struct {
 	// CacheSize bounds the grants kept per distinct user; 0 means 10,000.
 	CacheSize int
+	// Logger receives a warning when a condition fails for a user (it reads
+	// an attribute their token lacks); nil discards.
+	Logger *slog.Logger
 }
 
 // Load reads and compiles the policy file at path against model m.
@@ -96,6 +101,10 @@ func Compile(file string, data []byte, m *semantic.Model, opts Options) (*Polici
 		size = 10_000
 	}
 	c.ps.cache = lru.New[string, *Grant](size)
+	c.ps.log = opts.Logger
+	if c.ps.log == nil {
+		c.ps.log = slog.New(slog.DiscardHandler)
+	}
 	return c.ps, nil
 }
 

@@ -100,7 +100,7 @@ func explain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			k, v, _ := strings.Cut(a, "=")
 			p.Attributes[k] = v
 		}
-		g := ps.For(p, nil)
+		g := ps.For(p)
 		fmt.Fprintf(stdout, "as %s: policies %s\n", *email, strings.Join(append([]string{}, g.Applied...), ", "))
 		if len(g.Applied) == 0 {
 			fmt.Fprintln(stdout, "as "+*email+": no policy applies; the user sees nothing")

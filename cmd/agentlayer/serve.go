@@ -12,218 +12,452 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/agentlayer/agentlayer/agentapi"
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/yamldoc"
 )
 
 const serveHelp = `
 Serves the Agent API under /api/agent (and the /auth/sso session exchange)
-over a semantic model, with embedded DuckDB executing the queries.
+over a semantic model, with embedded DuckDB executing the queries; /healthz
+and /readyz answer without credentials, and Prometheus metrics are served
+on --metrics-addr only.
 
 With no --model, serves the built-in sample dataset (a shop shaped like
-Metabase's Sample Database), generated in memory at start at --scale.`
+Metabase's Sample Database), generated in memory at start at --scale.
+
+Signals: SIGHUP reloads the model, the policy and the user directory (as
+--watch does when a file changes); a broken file keeps the previous set
+serving and logs every problem. SIGTERM and SIGINT stop accepting, let open
+requests finish for --shutdown-timeout, then cancel them and exit 0.`
 
 var (
 	secretEnv   = envVar{"AGENTLAYER_JWT_SECRET", "the JWT shared secret (HS256, at least 32 bytes); --jwt-secret-file takes precedence"}
 	tokenKeyEnv = envVar{"AGENTLAYER_TOKEN_KEY", "the key that signs query tokens (at least 16 bytes); --token-key-file takes precedence"}
 )
 
+// serveFlags are serve's settings, as parsed.
+type serveFlags struct {
+	addr, model, policy, dbFile, memory, dataDir, maxTemp     string
+	secretFile, usersFile, stateFile, emailClaim, groupsClaim string
+	logLevel, zone, weekStart, tokenKeyFile, metricsAddr      string
+	scale                                                     float64
+	readOnly, requireKnown, watch                             bool
+	threads, maxQueries, maxRows, maxAggRows                  int
+	sessionTTL, leeway, queryTimeout, shutdownTimeout         time.Duration
+	mappings                                                  kv
+	previousKeys, allowDirs                                   list
+	explicit                                                  map[string]bool
+}
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("serve", "agentlayer serve [flags]", serveHelp, []envVar{secretEnv, tokenKeyEnv}, stdout)
-	addr := fs.String("addr", "127.0.0.1:3000", "`address` to listen on")
-	model := fs.String("model", "", "semantic model `file` (default: the built-in sample dataset)")
-	policy := fs.String("policy", "", "policy `file`: who sees which tables, columns and rows (default: the sample's policy when serving the sample; with a model and no policy, no user sees anything)")
-	scale := fs.Float64("scale", 1, "scale factor of the built-in sample dataset (1 ≈ 19k orders, 100 ≈ 1.9M)")
-	dbFile := fs.String("db", "", "DuckDB database `file` the model's tables live in (default: a new in-memory database)")
-	readOnly := fs.Bool("read-only", false, "open --db read-only")
-	threads := fs.Int("threads", 0, "DuckDB worker threads (default: one per core)")
-	memory := fs.String("memory-limit", "", "DuckDB memory limit, e.g. 4GB (default: 60% of the machine's or container's memory, leaving the rest to Go)")
-	dataDir := fs.String("data-dir", "", "`directory` where DuckDB spills what does not fit in memory (default: a new temporary directory)")
-	maxTemp := fs.String("max-temp-size", "", "cap on what DuckDB may spill, e.g. 20GB (default: 90% of the free disk)")
-	var allowDirs list
-	fs.Var(&allowDirs, "allow-dir", "a `directory` DuckDB may read files from, besides those of the model's sources (repeatable)")
-	secretFile := fs.String("jwt-secret-file", "", "`file` holding the JWT shared secret (default: $AGENTLAYER_JWT_SECRET; none: a random one for this process)")
-	usersFile := fs.String("users", "", "user directory `file` (default: the sample's users when serving the sample)")
-	requireKnown := fs.Bool("require-known-users", false, "refuse tokens of users not in the directory")
-	stateFile := fs.String("state", "", "`file` keeping sessions across restarts (default: sessions in memory)")
-	sessionTTL := fs.Duration("session-ttl", auth.DefaultSessionTTL, "how long a session lasts")
-	emailClaim := fs.String("jwt-email-claim", auth.DefaultEmailClaim, "JWT claim holding the user's email")
-	groupsClaim := fs.String("jwt-groups-claim", auth.DefaultGroupsClaim, "JWT claim holding the user's groups")
-	leeway := fs.Duration("jwt-leeway", auth.DefaultLeeway, "clock skew allowed on a JWT's iat, exp and nbf")
-	var mappings kv
-	fs.Var(&mappings, "group-mapping", "map a JWT group to one of ours, `jwt=ours` (repeatable)")
-	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
-	zone := fs.String("time-zone", "", "report time `zone` for buckets, date filters and timestamps (default UTC)")
-	weekStart := fs.String("week-start", "sunday", "first `day` of week buckets")
-	queryTimeout := fs.Duration("query-timeout", 30*time.Second, "end a query that runs longer")
-	maxQueries := fs.Int("max-concurrent-queries", 0, "queries running at once; more wait briefly, then get 503 (default: one per core)")
-	maxRows := fs.Int("max-rows", 2000, "row cap of a query without aggregation")
-	maxAggRows := fs.Int("max-aggregated-rows", 10000, "row cap of an aggregated query")
-	tokenKeyFile := fs.String("token-key-file", "", "`file` holding the key that signs query tokens (default: $AGENTLAYER_TOKEN_KEY; none: a random key, so tokens end with the process)")
-	var previousKeys list
-	fs.Var(&previousKeys, "previous-token-key-file", "`file` holding a former token key that still verifies, for rotation (repeatable)")
-	if code := parse(fs, args); code >= 0 {
+	f, code := parseServeFlags(args, stdout, stderr)
+	if f == nil {
 		return code
+	}
+	if err := f.run(ctx, stderr); err != nil {
+		fmt.Fprintf(stderr, "serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func parseServeFlags(args []string, stdout, stderr io.Writer) (*serveFlags, int) {
+	f := &serveFlags{}
+	fs := newFlags("serve", "agentlayer serve [flags]", serveHelp, []envVar{secretEnv, tokenKeyEnv}, stdout)
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:3000", "`address` to listen on")
+	fs.StringVar(&f.model, "model", "", "semantic model `file` (default: the built-in sample dataset)")
+	fs.StringVar(&f.policy, "policy", "", "policy `file`: who sees which tables, columns and rows (default: the sample's policy when serving the sample; with a model and no policy, no user sees anything)")
+	fs.Float64Var(&f.scale, "scale", 1, "scale factor of the built-in sample dataset (1 ≈ 19k orders, 100 ≈ 1.9M)")
+	fs.StringVar(&f.dbFile, "db", "", "DuckDB database `file` the model's tables live in (default: a new in-memory database)")
+	fs.BoolVar(&f.readOnly, "read-only", false, "open --db read-only")
+	fs.IntVar(&f.threads, "threads", 0, "DuckDB worker threads (default: one per core)")
+	fs.StringVar(&f.memory, "memory-limit", "", "DuckDB memory limit, e.g. 4GB (default: 60% of the machine's or container's memory, leaving the rest to Go)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "`directory` where DuckDB spills what does not fit in memory (default: a new temporary directory)")
+	fs.StringVar(&f.maxTemp, "max-temp-size", "", "cap on what DuckDB may spill, e.g. 20GB (default: 90% of the free disk)")
+	fs.Var(&f.allowDirs, "allow-dir", "a `directory` DuckDB may read files from, besides those of the model's sources (repeatable)")
+	fs.StringVar(&f.secretFile, "jwt-secret-file", "", "`file` holding the JWT shared secret (default: $AGENTLAYER_JWT_SECRET; none: a random one for this process)")
+	fs.StringVar(&f.usersFile, "users", "", "user directory `file` (default: the sample's users when serving the sample)")
+	fs.BoolVar(&f.requireKnown, "require-known-users", false, "refuse tokens of users not in the directory")
+	fs.StringVar(&f.stateFile, "state", "", "`file` keeping sessions across restarts (default: sessions in memory)")
+	fs.DurationVar(&f.sessionTTL, "session-ttl", auth.DefaultSessionTTL, "how long a session lasts")
+	fs.StringVar(&f.emailClaim, "jwt-email-claim", auth.DefaultEmailClaim, "JWT claim holding the user's email")
+	fs.StringVar(&f.groupsClaim, "jwt-groups-claim", auth.DefaultGroupsClaim, "JWT claim holding the user's groups")
+	fs.DurationVar(&f.leeway, "jwt-leeway", auth.DefaultLeeway, "clock skew allowed on a JWT's iat, exp and nbf")
+	fs.Var(&f.mappings, "group-mapping", "map a JWT group to one of ours, `jwt=ours` (repeatable)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.StringVar(&f.zone, "time-zone", "", "report time `zone` for buckets, date filters and timestamps (default UTC)")
+	fs.StringVar(&f.weekStart, "week-start", "sunday", "first `day` of week buckets")
+	fs.DurationVar(&f.queryTimeout, "query-timeout", 30*time.Second, "end a query that runs longer")
+	fs.IntVar(&f.maxQueries, "max-concurrent-queries", 0, "queries running at once; more wait briefly, then get 503 (default: one per core)")
+	fs.IntVar(&f.maxRows, "max-rows", 2000, "row cap of a query without aggregation")
+	fs.IntVar(&f.maxAggRows, "max-aggregated-rows", 10000, "row cap of an aggregated query")
+	fs.StringVar(&f.tokenKeyFile, "token-key-file", "", "`file` holding the key that signs query tokens (default: $AGENTLAYER_TOKEN_KEY; none: a random key, so tokens end with the process)")
+	fs.Var(&f.previousKeys, "previous-token-key-file", "`file` holding a former token key that still verifies, for rotation (repeatable)")
+	fs.BoolVar(&f.watch, "watch", false, "reload the model, policy and user directory when one of their files changes")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "`address` serving Prometheus metrics at /metrics (default: none; never on --addr)")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long open requests may take to finish before they are cancelled")
+	if code := parse(fs, args); code >= 0 {
+		return nil, code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "serve: unexpected argument %q\n", fs.Arg(0))
-		return 2
+		return nil, 2
 	}
-	log, err := newLogger(*logLevel, stderr)
-	if err != nil {
+	f.explicit = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.explicit[fl.Name] = true })
+	if f.model != "" && f.explicit["scale"] {
+		fmt.Fprintln(stderr, "serve: --scale applies to the built-in sample dataset only")
+		return nil, 2
+	}
+	if _, err := weekday(f.weekStart); err != nil {
+		fmt.Fprintf(stderr, "serve: --week-start: %v\n", err)
+		return nil, 2
+	}
+	if _, err := newLogger(f.logLevel, io.Discard); err != nil {
 		fmt.Fprintf(stderr, "serve: %v\n", err)
-		return 2
+		return nil, 2
 	}
-	explicit := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	return f, 0
+}
+
+func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
+	log, err := newLogger(f.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	opts, err := f.engineOptions(log)
+	if err != nil {
+		return err
+	}
+	verifier, cleanup, err := f.verifier(log, stderr)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	sessions, closeStore, err := f.sessions(log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	start := time.Now()
+	e, err := engine.New(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	v := e.Version()
+	log.Info("model loaded", "model", opts.ModelFile, "tables", len(e.Model().Tables), "model_version", v.Model, "policy_version", v.Policy,
+		"duration", time.Since(start).Round(time.Millisecond))
+
+	var reg *prometheus.Registry
+	if f.metricsAddr != "" {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	handler := agentapi.New(e, agentapi.Options{Verifier: verifier, Sessions: sessions, Logger: log, Metrics: metricsRegisterer(reg)})
+	reloads := f.reloadSignals(ctx, log)
+	go f.reloadLoop(ctx, reloads, e, opts, verifier, log)
+	if reg != nil {
+		stop, err := serveMetrics(f.metricsAddr, reg, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	return f.listen(ctx, handler, log)
+}
+
+// metricsRegisterer is reg as a Registerer, nil when there is none (a nil
+// *Registry in an interface would not be nil).
+func metricsRegisterer(reg *prometheus.Registry) prometheus.Registerer {
+	if reg == nil {
+		return nil
+	}
+	return reg
+}
+
+// engineOptions are the engine's options as the flags say.
+func (f *serveFlags) engineOptions(log *slog.Logger) (engine.Options, error) {
 	opts := engine.Options{
-		ModelFile:            *model,
-		Database:             *dbFile,
-		ReadOnly:             *readOnly,
-		Threads:              *threads,
-		MemoryLimit:          *memory,
-		DataDir:              *dataDir,
-		MaxTempSize:          *maxTemp,
-		AllowedDirectories:   allowDirs,
-		TimeZone:             *zone,
-		QueryTimeout:         *queryTimeout,
-		MaxConcurrentQueries: *maxQueries,
-		MaxRows:              *maxRows,
-		MaxAggregatedRows:    *maxAggRows,
+		ModelFile:            f.model,
+		PolicyFile:           f.policy,
+		Database:             f.dbFile,
+		ReadOnly:             f.readOnly,
+		Threads:              f.threads,
+		MemoryLimit:          f.memory,
+		DataDir:              f.dataDir,
+		MaxTempSize:          f.maxTemp,
+		AllowedDirectories:   f.allowDirs,
+		TimeZone:             f.zone,
+		QueryTimeout:         f.queryTimeout,
+		MaxConcurrentQueries: f.maxQueries,
+		MaxRows:              f.maxRows,
+		MaxAggregatedRows:    f.maxAggRows,
 		Logger:               log,
 	}
-	if opts.WeekStart, err = weekday(*weekStart); err != nil {
-		fmt.Fprintf(stderr, "serve: --week-start: %v\n", err)
-		return 2
+	var err error
+	if opts.WeekStart, err = weekday(f.weekStart); err != nil {
+		return opts, fmt.Errorf("--week-start: %w", err)
 	}
-	if key, err := readKey(*tokenKeyFile, tokenKeyEnv.name); err != nil {
-		fmt.Fprintf(stderr, "serve: %v\n", err)
-		return 1
+	if key, err := readKey(f.tokenKeyFile, tokenKeyEnv.name); err != nil {
+		return opts, err
 	} else if key != "" {
 		opts.TokenKey = []byte(key)
 	}
-	for _, f := range previousKeys {
-		key, err := readKey(f, "")
+	for _, file := range f.previousKeys {
+		key, err := readKey(file, "")
 		if err != nil {
-			fmt.Fprintf(stderr, "serve: %v\n", err)
-			return 1
+			return opts, err
 		}
 		opts.PreviousTokenKeys = append(opts.PreviousTokenKeys, []byte(key))
 	}
-	opts.PolicyFile = *policy
-	if *model == "" {
+	if f.model == "" {
 		opts.ModelFile, opts.ModelYAML = fixtures.ModelFile, fixtures.Model()
-		opts.Setup = fixtures.Setup(*scale)
-		if *policy == "" {
+		opts.Setup = fixtures.Setup(f.scale)
+		if f.policy == "" {
 			opts.PolicyFile, opts.PolicyYAML = fixtures.PolicyFile, fixtures.Policy()
 		}
-	} else if explicit["scale"] {
-		fmt.Fprintln(stderr, "serve: --scale applies to the built-in sample dataset only")
-		return 2
 	}
-	vopts := auth.VerifierOptions{EmailClaim: *emailClaim, GroupsClaim: *groupsClaim, RequireKnownUsers: *requireKnown, Leeway: *leeway}
-	if *leeway == 0 {
+	return opts, nil
+}
+
+// verifier builds the JWT verifier; without a secret, it makes one for the
+// process and prints the command that mints tokens for it. cleanup removes
+// what it made.
+func (f *serveFlags) verifier(log *slog.Logger, stderr io.Writer) (*auth.Verifier, func(), error) {
+	cleanup := func() {}
+	vopts := auth.VerifierOptions{EmailClaim: f.emailClaim, GroupsClaim: f.groupsClaim, RequireKnownUsers: f.requireKnown, Leeway: f.leeway}
+	if f.leeway == 0 {
 		vopts.Leeway = -1 // none, rather than the default
 	}
-	for _, m := range mappings {
+	for _, m := range f.mappings {
 		from, to, _ := strings.Cut(m, "=")
 		if vopts.GroupMappings == nil {
 			vopts.GroupMappings = map[string][]string{}
 		}
 		vopts.GroupMappings[from] = append(vopts.GroupMappings[from], to)
 	}
-	switch {
-	case *usersFile != "":
-		vopts.Directory, err = auth.LoadDirectory(*usersFile)
-	case *model == "":
-		vopts.Directory, err = auth.ParseDirectory(fixtures.UsersFile, fixtures.Users())
+	var err error
+	if vopts.Directory, err = f.directory(); err != nil {
+		return nil, cleanup, err
 	}
+	secret, err := readKey(f.secretFile, secretEnv.name)
 	if err != nil {
-		fmt.Fprintf(stderr, "serve: %v\n", err)
-		return 1
-	}
-	secret, err := readKey(*secretFile, secretEnv.name)
-	if err != nil {
-		fmt.Fprintf(stderr, "serve: %v\n", err)
-		return 1
+		return nil, cleanup, err
 	}
 	if secret == "" {
-		secret, *secretFile, err = randomSecret()
-		if err != nil {
-			fmt.Fprintf(stderr, "serve: %v\n", err)
-			return 1
+		var file string
+		if secret, file, err = randomSecret(); err != nil {
+			return nil, cleanup, err
 		}
-		defer os.Remove(*secretFile)
+		cleanup = func() { os.Remove(file) }
 		log.Warn("no JWT secret configured: generated a random one for this process; set " + secretEnv.name + " to keep one")
-		fmt.Fprintf(stderr, "\nMint a token for this server with:\n\n  %s token --jwt-secret-file %s --email analyst@example.com\n\n", selfCommand(), *secretFile)
+		fmt.Fprintf(stderr, "\nMint a token for this server with:\n\n  %s token --jwt-secret-file %s --email analyst@example.com\n\n", selfCommand(), file)
 	}
 	vopts.Secret = []byte(secret)
-	verifier, err := auth.NewVerifier(vopts)
-	if err != nil {
-		fmt.Fprintf(stderr, "serve: %v\n", err)
-		return 1
+	v, err := auth.NewVerifier(vopts)
+	return v, cleanup, err
+}
+
+// directory reads the user directory: --users, or the sample's when
+// serving the sample; nil for none.
+func (f *serveFlags) directory() (*auth.Directory, error) {
+	switch {
+	case f.usersFile != "":
+		return auth.LoadDirectory(f.usersFile)
+	case f.model == "":
+		return auth.ParseDirectory(fixtures.UsersFile, fixtures.Users())
 	}
-	sopts := auth.SessionOptions{TTL: *sessionTTL}
-	if *stateFile != "" {
-		store, err := auth.OpenFileStore(*stateFile, 0, time.Now())
+	return nil, nil
+}
+
+// sessions opens the session store: a journal file with --state, else
+// memory. closeStore flushes and closes it.
+func (f *serveFlags) sessions(log *slog.Logger) (*auth.Sessions, func(), error) {
+	sopts := auth.SessionOptions{TTL: f.sessionTTL}
+	closeStore := func() {}
+	if f.stateFile != "" {
+		store, err := auth.OpenFileStore(f.stateFile, 0, time.Now())
 		if err != nil {
-			fmt.Fprintf(stderr, "serve: %v\n", err)
-			return 1
+			return nil, closeStore, err
 		}
-		defer store.Close()
 		if r := store.LoadReport(); len(r.Damaged) > 0 {
-			log.Warn("session state: damaged records dropped; each loses one change", "file", *stateFile, "lines", r.Damaged, "sessions", r.Sessions)
+			log.Warn("session state: damaged records dropped; each loses one change", "file", f.stateFile, "lines", r.Damaged, "sessions", r.Sessions)
+		}
+		closeStore = func() {
+			if err := store.Close(); err != nil {
+				log.Error("session state: flush failed", "err", err.Error())
+			}
 		}
 		sopts.Store = store
 	}
-	start := time.Now()
-	e, err := engine.New(ctx, opts)
-	if err != nil {
-		fmt.Fprintf(stderr, "serve: %v\n", err)
-		return 1
-	}
-	defer e.Close()
-	log.Info("model loaded", "model", opts.ModelFile, "tables", len(e.Model().Tables), "duration", time.Since(start).Round(time.Millisecond))
+	return auth.NewSessions(sopts), closeStore, nil
+}
 
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintf(stderr, "serve: %v\n", err)
-		return 1
+// reloadSignals delivers a value on each SIGHUP, and with --watch on each
+// change of the model, policy or user directory file.
+func (f *serveFlags) reloadSignals(ctx context.Context, log *slog.Logger) <-chan string {
+	out := make(chan string, 1)
+	send := func(why string) {
+		select {
+		case out <- why:
+		default: // a reload is already pending
+		}
 	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-hup:
+				send("SIGHUP")
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	if f.watch {
+		var files []string
+		for _, file := range []string{f.model, f.policy, f.usersFile} {
+			if file != "" {
+				files = append(files, file)
+			}
+		}
+		go watchFiles(ctx, files, time.Second, send)
+		log.Info("watching for changes", "files", files)
+	}
+	return out
+}
+
+// watchFiles polls files every interval and calls changed when one of them
+// has a new size or modification time.
+func watchFiles(ctx context.Context, files []string, interval time.Duration, changed func(string)) {
+	stamp := func() string {
+		var b strings.Builder
+		for _, file := range files {
+			if info, err := os.Stat(file); err == nil {
+				fmt.Fprintf(&b, "%s %d %d;", file, info.Size(), info.ModTime().UnixNano())
+			}
+		}
+		return b.String()
+	}
+	last := stamp()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if now := stamp(); now != last {
+				last = now
+				changed("a file changed")
+			}
+		}
+	}
+}
+
+// reloadLoop reloads the model, policy and user directory for each value
+// of reloads, until ctx ends.
+func (f *serveFlags) reloadLoop(ctx context.Context, reloads <-chan string, e *engine.Engine, opts engine.Options, v *auth.Verifier, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case why := <-reloads:
+			log.Info("reloading", "why", why)
+			if err := e.Reload(ctx, opts); err != nil {
+				logProblems(log, "reload refused: the previous model and policy keep serving", err)
+			}
+			if dir, err := f.directory(); err != nil {
+				logProblems(log, "reload refused: the previous user directory keeps serving", err)
+			} else if err := v.SetDirectory(dir); err != nil {
+				log.Error("reload refused: the previous user directory keeps serving", "err", err.Error())
+			}
+		}
+	}
+}
+
+// logProblems logs an error; a model, policy or directory error as one
+// line per problem, at its file:line:col.
+func logProblems(log *slog.Logger, msg string, err error) {
+	var ye *yamldoc.Error
+	if !errors.As(err, &ye) {
+		log.Error(msg, "err", err.Error())
+		return
+	}
+	for _, p := range ye.Problems {
+		log.Error(msg, "at", p.Pos.String(), "problem", p.Msg)
+	}
+}
+
+// serveMetrics serves Prometheus metrics at addr/metrics; stop shuts the
+// listener down.
+func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return func() { srv.Close() }, nil
+}
+
+// listen serves handler on --addr until ctx ends, then shuts down: no new
+// connection, open requests get --shutdown-timeout to finish, then their
+// contexts are cancelled (cancelling their queries) and their connections
+// closed. Ending this way is not an error.
+func (f *serveFlags) listen(ctx context.Context, handler http.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return err
+	}
+	base, cancelRequests := context.WithCancel(context.Background())
+	defer cancelRequests()
 	srv := &http.Server{
-		Handler: agentapi.New(e, agentapi.Options{
-			Verifier: verifier,
-			Sessions: auth.NewSessions(sopts),
-			Logger:   log,
-		}),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	log.Info("serving the Agent API", "url", "http://"+ln.Addr().String()+"/api/agent")
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		fmt.Fprintf(stderr, "serve: %v\n", err)
-		return 1
+		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	log.Info("shutting down", "timeout", f.shutdownTimeout)
+	shutdown, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		fmt.Fprintf(stderr, "serve: %v\n", err)
-		return 1
+	if err := srv.Shutdown(shutdown); errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("shutdown: cancelling the requests still open")
+		cancelRequests()
+		srv.Close()
+	} else if err != nil {
+		return err
 	}
-	return 0
+	return nil
 }
 
 // randomSecret makes a secret for this process and writes it to a file
