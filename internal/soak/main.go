@@ -389,4 +389,3 @@ func (r *results) print(duration time.Duration) {
 		fmt.Println("  ", p)
 	}
 }
-
