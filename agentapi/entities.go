@@ -8,7 +8,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
-	"github.com/agentlayer/agentlayer/internal/yamldoc"
+	"github.com/agentlayer/agentlayer/internal/suggest"
 )
 
 // boolParam reads a true/false query parameter, with a default.
@@ -239,7 +239,7 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	}
 	for k := range body {
 		// Other keys are ignored, as Metabase ignores them; a likely typo is not.
-		if s := yamldoc.Suggest(k, searchKeys); s != "" && k != s {
+		if s := suggest.Closest(k, searchKeys); s != "" && k != s {
 			e := badRequest("unknown key %q in the search request (did you mean %q?)", k, s)
 			e.Path, e.Candidates = k, searchKeys
 			writeError(w, e)

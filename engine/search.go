@@ -9,7 +9,7 @@ import (
 	"unicode"
 
 	"github.com/agentlayer/agentlayer/auth"
-	"github.com/agentlayer/agentlayer/internal/yamldoc"
+	"github.com/agentlayer/agentlayer/internal/suggest"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 )
@@ -194,7 +194,7 @@ func matchScore(q, d string) float64 {
 	if len(q) >= 8 {
 		limit = 2
 	}
-	if abs(len(q)-len(d)) <= limit && yamldoc.Distance(q, d) <= limit {
+	if abs(len(q)-len(d)) <= limit && suggest.Distance(q, d) <= limit {
 		return 0.6
 	}
 	return 0

@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/agentlayer/agentlayer/internal/lru"
+	"github.com/agentlayer/agentlayer/internal/suggest"
 	"github.com/agentlayer/agentlayer/internal/yamldoc"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
@@ -259,7 +260,7 @@ func (c *compiler) table(n *yaml.Node, p *policy) *semantic.Table {
 		for _, t := range c.m.Tables {
 			all = append(all, t.Name)
 		}
-		if s := yamldoc.Suggest(name, all); s != "" {
+		if s := suggest.Closest(name, all); s != "" {
 			c.doc.Errorf(n, "unknown table %s (did you mean %s?)", name, s)
 		} else {
 			c.doc.Errorf(n, "unknown table %s (the model has %s)", name, strings.Join(all, ", "))
@@ -352,7 +353,7 @@ func (c *compiler) columns(t *semantic.Table, n *yaml.Node) map[*semantic.Field]
 			for _, f := range t.Fields {
 				all = append(all, f.Name)
 			}
-			if s := yamldoc.Suggest(name, all); s != "" {
+			if s := suggest.Closest(name, all); s != "" {
 				d.Errorf(item, "table %s has no field %s (did you mean %s?)", t.Name, name, s)
 			} else {
 				d.Errorf(item, "table %s has no field %s", t.Name, name)

@@ -9,6 +9,7 @@ import (
 	"cel.dev/cel-go/common/ast"
 	"gopkg.in/yaml.v3"
 
+	"github.com/agentlayer/agentlayer/internal/suggest"
 	"github.com/agentlayer/agentlayer/internal/yamldoc"
 )
 
@@ -243,7 +244,7 @@ func checkRowPath(t *Table, path []string) string {
 		f := target.Field(path[1])
 		if f == nil {
 			msg := fmt.Sprintf("table %s (row.%s) has no field %s", target.Name, path[0], path[1])
-			if s := yamldoc.Suggest(path[1], fieldNames(target)); s != "" {
+			if s := suggest.Closest(path[1], fieldNames(target)); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
 			return msg
@@ -263,7 +264,7 @@ func checkRowPath(t *Table, path []string) string {
 		candidates = append(candidates, r.Relationship)
 	}
 	msg := fmt.Sprintf("table %s has no field %s", t.Name, path[0])
-	if s := yamldoc.Suggest(path[0], candidates); s != "" {
+	if s := suggest.Closest(path[0], candidates); s != "" {
 		msg += fmt.Sprintf(" (did you mean %s?)", s)
 	}
 	return msg

@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/agentlayer/agentlayer/internal/suggest"
 	"github.com/agentlayer/agentlayer/internal/yamldoc"
 )
 
@@ -204,7 +205,7 @@ func (l *loader) table(n *yaml.Node) {
 			if s, ok := d.String(st, "semantic_type"); ok {
 				if slices.Contains(SemanticTypes, s) {
 					f.SemanticType = s
-				} else if sug := yamldoc.Suggest(s, SemanticTypes); sug != "" {
+				} else if sug := suggest.Closest(s, SemanticTypes); sug != "" {
 					d.Errorf(st, "unknown semantic_type %q (did you mean %q?)", s, sug)
 				} else {
 					d.Errorf(st, "unknown semantic_type %q", s)
@@ -314,7 +315,7 @@ func (l *loader) references(rt *rawTable) {
 }
 
 func (l *loader) unknown(n *yaml.Node, what, name string, candidates []string, msg string) {
-	if s := yamldoc.Suggest(name, candidates); s != "" {
+	if s := suggest.Closest(name, candidates); s != "" {
 		l.doc.Errorf(n, "%s (did you mean %s?)", msg, s)
 		return
 	}
@@ -652,7 +653,7 @@ func (l *loader) aggregation(t *Table, n *yaml.Node) Aggregation {
 		for _, f := range AggFuncs {
 			all = append(all, string(f))
 		}
-		if sug := yamldoc.Suggest(name, all); sug != "" {
+		if sug := suggest.Closest(name, all); sug != "" {
 			d.Errorf(fn, "unknown aggregation function %q (did you mean %s?)", name, sug)
 		} else {
 			d.Errorf(fn, "unknown aggregation function %q (expected one of %s)", name, strings.Join(all, ", "))

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/agentlayer/agentlayer/internal/jsontree"
-	"github.com/agentlayer/agentlayer/internal/yamldoc"
+	"github.com/agentlayer/agentlayer/internal/suggest"
 )
 
 // The caps on one request: what a request may ask of the database is
@@ -155,14 +155,14 @@ func (p *jsonParser) object(v any, path, what string, keys ...string) map[string
 	// a misspelt "filter" does not silently drop the filters.
 	var typos []string
 	for k := range m {
-		if !slices.Contains(keys, k) && yamldoc.Suggest(k, keys) != "" {
+		if !slices.Contains(keys, k) && suggest.Closest(k, keys) != "" {
 			typos = append(typos, k)
 		}
 	}
 	if len(typos) > 0 {
 		slices.Sort(typos)
 		k := typos[0]
-		p.fail(joinPath(path, k), "unknown key %q in %s (did you mean %q?)", k, what, yamldoc.Suggest(k, keys))
+		p.fail(joinPath(path, k), "unknown key %q in %s (did you mean %q?)", k, what, suggest.Closest(k, keys))
 		p.err.Candidates = keys
 		return nil
 	}

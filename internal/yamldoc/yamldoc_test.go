@@ -50,23 +50,6 @@ func TestScalars(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	cands := []string{"display_name", "description", "TOTAL", "TAX", "CREATED_AT"}
-	tests := []struct{ in, want string }{
-		{"dispaly_name", "display_name"},
-		{"descripton", "description"},
-		{"TOTL", "TOTAL"},
-		{"TAXES", "TAX"},
-		{"created", "CREATED_AT"},
-		{"zebra", ""},
-	}
-	for _, tt := range tests {
-		if got := Suggest(tt.in, cands); got != tt.want {
-			t.Errorf("Suggest(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestParse_notYAML(t *testing.T) {
 	d, root := Parse("f.yaml", []byte("a: [1, 2\n"))
 	if root != nil || !d.Failed() {
