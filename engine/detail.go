@@ -115,10 +115,10 @@ type MetricOptions struct {
 const fieldValuesInDetail = 30
 
 // field describes entry w of a wide column list under an id prefix.
-func field(prefix string, w semantic.WideField) Field {
+func field(prefix semantic.IDPrefix, w semantic.WideField) Field {
 	f := w.Field
 	return Field{
-		FieldID:      fmt.Sprintf("%s%d", prefix, w.Index),
+		FieldID:      prefix.ID(w.Index),
 		Name:         f.Name,
 		DisplayName:  f.DisplayName,
 		Type:         f.Type.Kind.APIType(),
@@ -156,7 +156,7 @@ func (e *Engine) Table(ctx context.Context, p *auth.Principal, id int, opts Tabl
 	}
 	d := &TableDetail{Type: "table", ID: t.ID, Name: t.Name, DisplayName: t.DisplayName, Description: t.Description,
 		DatabaseID: DatabaseID, DatabaseEngine: e.dialect.Name(), DatabaseSchema: schemaOf(t.Source), Fields: []Field{}}
-	prefix := fmt.Sprintf("t%d-", t.ID)
+	prefix := semantic.TablePrefix(t.ID)
 	for _, w := range t.Wide() {
 		if !sqlgen.WideVisible(g, w) {
 			continue
@@ -228,7 +228,7 @@ func (s *state) timeDimension(g *permissions.Grant, m *semantic.Metric) *string 
 	if f == nil || !g.Field(f) {
 		return nil
 	}
-	id := fmt.Sprintf("c%d-%d", m.ID, f.Index)
+	id := semantic.MetricPrefix(m.ID).ID(f.Index)
 	return &id
 }
 
@@ -251,7 +251,7 @@ func (e *Engine) Metric(ctx context.Context, p *auth.Principal, id int, opts Met
 		d.DefaultTimeDimensionFieldID = s.timeDimension(g, m)
 	}
 	if opts.QueryableDimensions {
-		prefix := fmt.Sprintf("c%d-", m.ID)
+		prefix := semantic.MetricPrefix(m.ID)
 		d.QueryableDimensions = []Field{}
 		for _, w := range m.Table.Wide() {
 			if !sqlgen.WideVisible(g, w) {
@@ -316,7 +316,7 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 		return nil, err
 	}
 	var t *semantic.Table
-	prefix := ""
+	var prefix semantic.IDPrefix
 	switch {
 	case ref.MetricID != 0:
 		m := s.model.Metric(ref.MetricID)
@@ -326,7 +326,7 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 		if !s.catalog.MetricVisible(g, m) {
 			return nil, ErrForbidden
 		}
-		t, prefix = m.Table, fmt.Sprintf("c%d-", m.ID)
+		t, prefix = m.Table, semantic.MetricPrefix(m.ID)
 	default:
 		t = s.model.Table(ref.TableID)
 		if t == nil {
@@ -335,7 +335,7 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 		if !g.Table(t) {
 			return nil, ErrForbidden
 		}
-		prefix = fmt.Sprintf("t%d-", t.ID)
+		prefix = semantic.TablePrefix(t.ID)
 	}
 	w, err := sqlgen.ResolveField(t, g, prefix, ref.FieldID, "field_id")
 	if err != nil {

@@ -246,7 +246,7 @@ type openedToken struct {
 func (s *state) request(p *payload) (*sqlgen.Request, error) {
 	req := &sqlgen.Request{Limit: p.Limit}
 	var t *semantic.Table
-	prefix := ""
+	var prefix semantic.IDPrefix
 	switch {
 	case p.Metric != "":
 		var m *semantic.Metric
@@ -258,18 +258,18 @@ func (s *state) request(p *payload) (*sqlgen.Request, error) {
 		if m == nil {
 			return nil, &ErrBadToken{fmt.Sprintf("metric %q no longer exists", p.Metric)}
 		}
-		req.MetricID, t, prefix = m.ID, m.Table, fmt.Sprintf("c%d-", m.ID)
+		req.MetricID, t, prefix = m.ID, m.Table, semantic.MetricPrefix(m.ID)
 	default:
 		t = s.model.TableByName(p.Table)
 		if t == nil {
 			return nil, &ErrBadToken{fmt.Sprintf("table %q no longer exists", p.Table)}
 		}
-		req.TableID, prefix = t.ID, fmt.Sprintf("t%d-", t.ID)
+		req.TableID, prefix = t.ID, semantic.TablePrefix(t.ID)
 	}
 	id := func(name string) (string, error) {
 		for _, w := range t.Wide() {
 			if fieldName(w) == name {
-				return fmt.Sprintf("%s%d", prefix, w.Index), nil
+				return prefix.ID(w.Index), nil
 			}
 		}
 		return "", &ErrBadToken{fmt.Sprintf("field %s of table %s no longer exists", name, t.Name)}

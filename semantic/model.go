@@ -1,7 +1,6 @@
 package semantic
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
 
@@ -168,7 +167,7 @@ type Field struct {
 }
 
 // ID returns the field's wide id within its own table: t<table>-<index>.
-func (f *Field) ID() string { return fmt.Sprintf("t%d-%d", f.Table.ID, f.Index) }
+func (f *Field) ID() string { return TablePrefix(f.Table.ID).ID(f.Index) }
 
 func (f *Field) String() string { return f.Table.Name + "." + f.Name }
 

@@ -64,34 +64,11 @@ type Ordering struct {
 // index is a request path of a list item: filters[2].
 func index(list string, i int) string { return list + "[" + strconv.Itoa(i) + "]" }
 
-// parseFieldID splits t<table>-<n> or c<metric>-<n> into its prefix
-// (t1-) and n.
-func parseFieldID(id string) (prefix string, n int, ok bool) {
-	if len(id) < 4 || (id[0] != 't' && id[0] != 'c') {
-		return "", 0, false
-	}
-	dash := strings.IndexByte(id, '-')
-	if dash < 2 || dash > 10 || len(id)-dash-1 > 9 || len(id)-dash-1 < 1 {
-		return "", 0, false
-	}
-	for i := 1; i < len(id); i++ {
-		if i != dash && (id[i] < '0' || id[i] > '9') {
-			return "", 0, false
-		}
-	}
-	// Canonical only: t1-05 and t01-5 are not t1-5.
-	if (id[1] == '0' && dash > 2) || (id[dash+1] == '0' && len(id)-dash-1 > 1) {
-		return "", 0, false
-	}
-	n, err := strconv.Atoi(id[dash+1:])
-	return id[:dash+1], n, err == nil
-}
-
 // compiler resolves one request.
 type compiler struct {
 	c      *Catalog
 	a      Access
-	prefix string // t<id>- or c<id>-
+	prefix semantic.IDPrefix
 	table  *semantic.Table
 }
 
@@ -110,7 +87,7 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 		if !a.Table(t) {
 			return nil, forbidden("table_id")
 		}
-		q.Table, co.table, co.prefix = t, t, "t"+strconv.Itoa(t.ID)+"-"
+		q.Table, co.table, co.prefix = t, t, semantic.TablePrefix(t.ID)
 	case req.MetricID != 0:
 		m := c.Model.Metric(req.MetricID)
 		if m == nil {
@@ -119,7 +96,7 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 		if !c.MetricVisible(a, m) {
 			return nil, forbidden("metric_id")
 		}
-		q.Table, q.Metric, co.table, co.prefix = m.Table, m, m.Table, "c"+strconv.Itoa(m.ID)+"-"
+		q.Table, q.Metric, co.table, co.prefix = m.Table, m, m.Table, semantic.MetricPrefix(m.ID)
 		if len(req.Fields) > 0 {
 			return nil, invalid("fields", "a metric query has no fields: its aggregation is fixed; use group_by")
 		}
@@ -165,7 +142,7 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 	if q.Metric != nil {
 		q.Aggregations = []Aggregate{{Func: q.Metric.Aggregation.Func, Measure: q.Metric.Measure}}
 		if f := q.Metric.Aggregation.Field; f != nil {
-			q.Aggregations[0].Column = &Column{Wide: q.Table.Wide()[f.Index], ID: co.prefix + strconv.Itoa(f.Index)}
+			q.Aggregations[0].Column = &Column{Wide: q.Table.Wide()[f.Index], ID: co.prefix.ID(f.Index)}
 		}
 	}
 	for i, ag := range req.Aggregations {
@@ -209,7 +186,7 @@ func (co *compiler) column(id, path string) (Column, error) {
 	if id == "" {
 		return Column{}, invalid(path, "%s is required", path)
 	}
-	prefix, n, ok := parseFieldID(id)
+	prefix, n, ok := semantic.ParseFieldID(id)
 	if !ok {
 		return Column{}, &Error{Kind: KindInvalidFieldID, Path: path, Message: "Invalid field_id format: " + id}
 	}
@@ -250,7 +227,7 @@ func (co *compiler) aggregation(ag Aggregation, path string) (Aggregate, error) 
 		}
 		out.Func, out.Measure = ms.Aggregation.Func, ms
 		if f := ms.Aggregation.Field; f != nil {
-			out.Column = &Column{Wide: co.table.Wide()[f.Index], ID: co.prefix + strconv.Itoa(f.Index)}
+			out.Column = &Column{Wide: co.table.Wide()[f.Index], ID: co.prefix.ID(f.Index)}
 		}
 		return out, nil
 	}
@@ -308,7 +285,7 @@ func (co *compiler) segmentIDs() []string {
 // ResolveField resolves a field id of table t under prefix (t<id>- for the
 // table, c<id>- for a metric over it) as access a sees it; path names the
 // id's place in a request for errors.
-func ResolveField(t *semantic.Table, a Access, prefix, id, path string) (semantic.WideField, error) {
+func ResolveField(t *semantic.Table, a Access, prefix semantic.IDPrefix, id, path string) (semantic.WideField, error) {
 	co := &compiler{a: a, prefix: prefix, table: t}
 	col, err := co.column(id, path)
 	return col.Wide, err

@@ -201,7 +201,7 @@ func (p *planner) plan() (*Plan, error) {
 		if len(cols) == 0 {
 			for _, w := range q.Table.Wide() {
 				if w.Via == nil && p.a.Field(w.Field) {
-					cols = append(cols, Column{Wide: w, ID: fmt.Sprintf("t%d-%d", q.Table.ID, w.Index)})
+					cols = append(cols, Column{Wide: w, ID: semantic.TablePrefix(q.Table.ID).ID(w.Index)})
 				}
 			}
 		}
