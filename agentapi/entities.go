@@ -173,10 +173,10 @@ func (h *handler) fieldValues(metric bool) func(http.ResponseWriter, *http.Reque
 			writeError(w, err)
 			return
 		}
-		limit := 30
+		limit := engine.DefaultFieldValues
 		if s := r.URL.Query().Get("limit"); s != "" {
-			if limit, err = strconv.Atoi(s); err != nil || limit <= 0 || limit > 10000 {
-				writeError(w, badRequestAt("limit", "limit must be an integer from 1 to 10000, not %q", s))
+			if limit, err = strconv.Atoi(s); err != nil || limit <= 0 || limit > MaxFieldValues {
+				writeError(w, badRequestAt("limit", "limit must be an integer from 1 to %d, not %q", MaxFieldValues, s))
 				return
 			}
 		}

@@ -19,6 +19,9 @@ import (
 // PageSize is the number of rows a /v1/query page holds at most.
 const PageSize = 200
 
+// MaxFieldValues is the most values the field-values endpoints list.
+const MaxFieldValues = 10_000
+
 // readRequest reads a construct request body.
 func readRequest(r *http.Request) (*sqlgen.Request, error) {
 	data, err := readBody(r)

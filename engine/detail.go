@@ -111,9 +111,6 @@ type MetricOptions struct {
 	DefaultTemporalBreakout, FieldValues, QueryableDimensions, Segments bool
 }
 
-// fieldValuesInDetail is how many values a detail lists per field.
-const fieldValuesInDetail = 30
-
 // field describes entry w of a wide column list under an id prefix.
 func field(prefix semantic.IDPrefix, w semantic.WideField) Field {
 	f := w.Field
@@ -167,7 +164,7 @@ func (e *Engine) Table(ctx context.Context, p *auth.Principal, id int, opts Tabl
 		}
 		f := field(prefix, w)
 		if opts.FieldValues {
-			if f.FieldValues, err = e.topValues(ctx, s, g, t, w, fieldValuesInDetail); err != nil {
+			if f.FieldValues, err = e.topValues(ctx, s, g, t, w, DefaultFieldValues); err != nil {
 				return nil, err
 			}
 		}
@@ -262,7 +259,7 @@ func (e *Engine) Metric(ctx context.Context, p *auth.Principal, id int, opts Met
 				f.DisplayName = w.DisplayName()
 			}
 			if opts.FieldValues {
-				if f.FieldValues, err = e.topValues(ctx, s, g, m.Table, w, fieldValuesInDetail); err != nil {
+				if f.FieldValues, err = e.topValues(ctx, s, g, m.Table, w, DefaultFieldValues); err != nil {
 					return nil, err
 				}
 			}

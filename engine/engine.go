@@ -35,6 +35,21 @@ import (
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
+// The defaults of an Engine, named so that the CLI's flags and the docs
+// use the same numbers.
+const (
+	DefaultQueryTimeout      = 30 * time.Second
+	DefaultQueueTimeout      = time.Second
+	DefaultMaxRows           = sqlgen.DefaultMaxRows
+	DefaultMaxAggregatedRows = sqlgen.DefaultMaxAggregatedRows
+	// DefaultFieldValues is how many values a table or metric detail lists
+	// per field when asked for field values.
+	DefaultFieldValues = 30
+	// The caches of one model and policy set, by entries.
+	tokenCacheSize = 1024
+	valueCacheSize = 1000
+)
+
 // Options configure an Engine. The zero value is not enough: a model is
 // required. Every other field's zero value means the default its comment
 // gives.
@@ -91,10 +106,11 @@ type Options struct {
 	// WeekStart is the first day of week buckets; the zero value is Sunday,
 	// as in Metabase.
 	WeekStart time.Weekday
-	// MaxRows caps the rows of a query without aggregation; 0 means 2,000.
+	// MaxRows caps the rows of a query without aggregation; 0 means
+	// DefaultMaxRows (2,000).
 	MaxRows int
 	// MaxAggregatedRows caps the rows of an aggregated query; 0 means
-	// 10,000.
+	// DefaultMaxAggregatedRows (10,000).
 	MaxAggregatedRows int
 
 	// Embedder embeds texts for semantic search; nil means semantic queries
@@ -107,10 +123,11 @@ type Options struct {
 	TokenKey          []byte
 	PreviousTokenKeys [][]byte
 
-	// QueryTimeout ends a query that runs longer; 0 means 30 s.
+	// QueryTimeout ends a query that runs longer; 0 means
+	// DefaultQueryTimeout (30 s).
 	QueryTimeout time.Duration
 	// MaxConcurrentQueries bounds the queries running at once; 0 means one
-	// per core. A query waits at most QueueTimeout (0 means 1 s) for its
+	// per core. A query waits at most QueueTimeout (0 means DefaultQueueTimeout, 1 s) for its
 	// turn, then fails with ErrOverloaded.
 	MaxConcurrentQueries int
 	QueueTimeout         time.Duration
@@ -214,10 +231,10 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		queryTimeout: opts.QueryTimeout, queueTimeout: opts.QueueTimeout,
 		stmts: newStmtCache(db, DefaultStatements, DefaultStatementBytes)}
 	if e.queryTimeout <= 0 {
-		e.queryTimeout = 30 * time.Second
+		e.queryTimeout = DefaultQueryTimeout
 	}
 	if e.queueTimeout <= 0 {
-		e.queueTimeout = time.Second
+		e.queueTimeout = DefaultQueueTimeout
 	}
 	slots := opts.MaxConcurrentQueries
 	if slots <= 0 {
@@ -272,7 +289,7 @@ func (e *Engine) load(ctx context.Context, opts Options, generation int) (*state
 	}
 	s := &state{model: m, unrestricted: opts.Unrestricted,
 		everything: permissions.Everything(m), nothing: permissions.Nothing(),
-		tokens: lru.New[string, openedToken](1024), valueCache: lru.New[string, []any](1000), statsCache: lru.New[string, Statistics](1000),
+		tokens: lru.New[string, openedToken](tokenCacheSize), valueCache: lru.New[string, []any](valueCacheSize), statsCache: lru.New[string, Statistics](valueCacheSize),
 		version: Version{Model: digest(modelYAML), Generation: generation, Loaded: time.Now()}}
 	if s.catalog, err = sqlgen.NewCatalog(m); err != nil {
 		return nil, err

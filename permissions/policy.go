@@ -59,9 +59,13 @@ type tableRule struct {
 	rowsSrc string
 }
 
+// DefaultCacheSize is how many distinct users' grants are kept.
+const DefaultCacheSize = 10_000
+
 // Options configure Compile. The zero value means every default.
 type Options struct {
-	// CacheSize bounds the grants kept per distinct user; 0 means 10,000.
+	// CacheSize bounds the grants kept per distinct user; 0 means
+	// DefaultCacheSize.
 	CacheSize int
 	// Logger receives a warning when a condition fails for a user (it reads
 	// an attribute their token lacks); nil discards.
@@ -99,7 +103,7 @@ func Compile(file string, data []byte, m *semantic.Model, opts Options) (*Polici
 	slices.Sort(c.ps.reads)
 	size := opts.CacheSize
 	if size <= 0 {
-		size = 10_000
+		size = DefaultCacheSize
 	}
 	c.ps.cache = lru.New[string, *Grant](size)
 	c.ps.log = opts.Logger

@@ -11,6 +11,13 @@ import (
 	"github.com/agentlayer/agentlayer/semantic"
 )
 
+// The defaults of planning.
+const (
+	DefaultLimit             = 200    // rows of a table query that gives no limit
+	DefaultMaxRows           = 2_000  // row cap of a query without aggregation
+	DefaultMaxAggregatedRows = 10_000 // row cap of an aggregated query
+)
+
 // Options configure planning. The zero value means every default.
 type Options struct {
 	// Dialect renders the SQL; nil means DuckDB.
@@ -39,13 +46,13 @@ func (o Options) withDefaults() Options {
 		o.TimeZone = time.UTC
 	}
 	if o.DefaultLimit <= 0 {
-		o.DefaultLimit = 200
+		o.DefaultLimit = DefaultLimit
 	}
 	if o.MaxRows <= 0 {
-		o.MaxRows = 2000
+		o.MaxRows = DefaultMaxRows
 	}
 	if o.MaxAggregatedRows <= 0 {
-		o.MaxAggregatedRows = 10000
+		o.MaxAggregatedRows = DefaultMaxAggregatedRows
 	}
 	return o
 }

@@ -42,6 +42,10 @@ Signals: SIGHUP reloads the model, the policy and the user directory (as
 serving and logs every problem. SIGTERM and SIGINT stop accepting, let open
 requests finish for --shutdown-timeout, then cancel them and exit 0.`
 
+// DefaultShutdownTimeout is how long open requests may take to finish on
+// SIGTERM.
+const DefaultShutdownTimeout = 10 * time.Second
+
 var (
 	secretEnv   = envVar{"AGENTLAYER_JWT_SECRET", "the JWT shared secret (HS256, at least 32 bytes); --jwt-secret-file takes precedence"}
 	tokenKeyEnv = envVar{"AGENTLAYER_TOKEN_KEY", "the key that signs query tokens (at least 16 bytes); --token-key-file takes precedence"}
@@ -99,15 +103,15 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*serveFlags, int)
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&f.zone, "time-zone", "", "report time `zone` for buckets, date filters and timestamps (default UTC)")
 	fs.StringVar(&f.weekStart, "week-start", "sunday", "first `day` of week buckets")
-	fs.DurationVar(&f.queryTimeout, "query-timeout", 30*time.Second, "end a query that runs longer")
+	fs.DurationVar(&f.queryTimeout, "query-timeout", engine.DefaultQueryTimeout, "end a query that runs longer")
 	fs.IntVar(&f.maxQueries, "max-concurrent-queries", 0, "queries running at once; more wait briefly, then get 503 (default: one per core)")
-	fs.IntVar(&f.maxRows, "max-rows", 2000, "row cap of a query without aggregation")
-	fs.IntVar(&f.maxAggRows, "max-aggregated-rows", 10000, "row cap of an aggregated query")
+	fs.IntVar(&f.maxRows, "max-rows", engine.DefaultMaxRows, "row cap of a query without aggregation")
+	fs.IntVar(&f.maxAggRows, "max-aggregated-rows", engine.DefaultMaxAggregatedRows, "row cap of an aggregated query")
 	fs.StringVar(&f.tokenKeyFile, "token-key-file", "", "`file` holding the key that signs query tokens (default: $AGENTLAYER_TOKEN_KEY; none: a random key, so tokens end with the process)")
 	fs.Var(&f.previousKeys, "previous-token-key-file", "`file` holding a former token key that still verifies, for rotation (repeatable)")
 	fs.BoolVar(&f.watch, "watch", false, "reload the model, policy and user directory when one of their files changes")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "`address` serving Prometheus metrics at /metrics (default: none; never on --addr)")
-	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long open requests may take to finish before they are cancelled")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "on SIGTERM, how long open requests may take to finish before they are cancelled")
 	if code := parse(fs, args); code >= 0 {
 		return nil, code
 	}
