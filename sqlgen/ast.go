@@ -10,8 +10,50 @@ import (
 // Expr is a node of the SQL expression tree. The set of nodes is closed:
 // every one renders itself through a Dialect, identifiers come only from
 // the model, and every value is a bound parameter.
+//
+// A node kind is defined here, whole: its fields, how it writes itself,
+// whether it is atomic (written as an operand without parentheses), and
+// its child expressions, from which walkExpr and rewrite derive every
+// traversal.
 type Expr interface {
 	write(w *writer)
+	// atomic reports whether the node needs no parentheses as an operand.
+	atomic() bool
+	// children are the node's sub-expressions, in order; some may be nil.
+	children() []Expr
+	// withChildren is a copy of the node with its children replaced, in
+	// the order children gives them.
+	withChildren(c []Expr) Expr
+}
+
+// walkExpr calls fn on e and every node below it, depth first.
+func walkExpr(e Expr, fn func(Expr)) {
+	if e == nil {
+		return
+	}
+	fn(e)
+	for _, c := range e.children() {
+		walkExpr(c, fn)
+	}
+}
+
+// rewrite rebuilds e bottom-up, replacing each node by fn's result. It
+// does not enter a semi-join: fn sees a semi-join whole, not its condition,
+// which reads another table.
+func rewrite(e Expr, fn func(Expr) Expr) Expr {
+	if e == nil {
+		return nil
+	}
+	if _, other := e.(SemiJoin); !other {
+		if kids := e.children(); len(kids) > 0 {
+			out := make([]Expr, len(kids))
+			for i, k := range kids {
+				out[i] = rewrite(k, fn)
+			}
+			e = e.withChildren(out)
+		}
+	}
+	return fn(e)
 }
 
 // Ref is a field of the table an expression is about (a row filter, a
@@ -217,14 +259,13 @@ func (w *writer) ident(s string) { w.b.WriteString(w.d.QuoteIdent(s)) }
 
 // operand writes e, parenthesised unless it is atomic.
 func (w *writer) operand(e Expr) {
-	switch e.(type) {
-	case Col, Ref, Param, lit, Call, Agg, Cast, Interval, MatchesAny, InRanges:
+	if e.atomic() {
 		e.write(w)
-	default:
-		w.str("(")
-		e.write(w)
-		w.str(")")
+		return
 	}
+	w.str("(")
+	e.write(w)
+	w.str(")")
 }
 
 func (r Ref) write(w *writer) {
@@ -235,6 +276,10 @@ func (r Ref) write(w *writer) {
 	Col{Alias: alias, Column: r.Field.Column}.write(w)
 }
 
+func (Ref) atomic() bool               { return true }
+func (Ref) children() []Expr           { return nil }
+func (r Ref) withChildren([]Expr) Expr { return r }
+
 func (c Col) write(w *writer) {
 	if c.Alias != "" {
 		w.ident(c.Alias)
@@ -243,12 +288,24 @@ func (c Col) write(w *writer) {
 	w.ident(c.Column)
 }
 
+func (Col) atomic() bool               { return true }
+func (Col) children() []Expr           { return nil }
+func (c Col) withChildren([]Expr) Expr { return c }
+
 func (p Param) write(w *writer) {
 	w.args = append(w.args, p.Value)
 	w.str(w.d.Placeholder(len(w.args)))
 }
 
+func (Param) atomic() bool               { return true }
+func (Param) children() []Expr           { return nil }
+func (p Param) withChildren([]Expr) Expr { return p }
+
 func (l lit) write(w *writer) { w.str(string(l)) }
+
+func (lit) atomic() bool               { return true }
+func (lit) children() []Expr           { return nil }
+func (l lit) withChildren([]Expr) Expr { return l }
 
 // list writes expressions separated by commas.
 func (w *writer) list(xs []Expr) {
@@ -267,10 +324,22 @@ func (c Call) write(w *writer) {
 	w.str(")")
 }
 
+func (Call) atomic() bool       { return true }
+func (c Call) children() []Expr { return c.Args }
+func (c Call) withChildren(k []Expr) Expr {
+	return Call{Name: c.Name, Args: k}
+}
+
 func (b Bin) write(w *writer) {
 	w.operand(b.L)
 	w.str(" " + b.Op + " ")
 	w.operand(b.R)
+}
+
+func (Bin) atomic() bool       { return false }
+func (b Bin) children() []Expr { return []Expr{b.L, b.R} }
+func (b Bin) withChildren(k []Expr) Expr {
+	return Bin{Op: b.Op, L: k[0], R: k[1]}
 }
 
 func (n Not) write(w *writer) {
@@ -278,9 +347,21 @@ func (n Not) write(w *writer) {
 	w.operand(n.X)
 }
 
+func (Not) atomic() bool               { return false }
+func (n Not) children() []Expr         { return []Expr{n.X} }
+func (Not) withChildren(k []Expr) Expr { return Not{X: k[0]} }
+
 func (a And) write(w *writer) { junction(w, []Expr(a), " AND ", True) }
 
+func (And) atomic() bool               { return false }
+func (a And) children() []Expr         { return a }
+func (And) withChildren(k []Expr) Expr { return And(k) }
+
 func (o Or) write(w *writer) { junction(w, []Expr(o), " OR ", False) }
+
+func (Or) atomic() bool               { return false }
+func (o Or) children() []Expr         { return o }
+func (Or) withChildren(k []Expr) Expr { return Or(k) }
 
 func junction(w *writer, parts []Expr, op string, empty Expr) {
 	if len(parts) == 0 {
@@ -313,11 +394,23 @@ func (in In) write(w *writer) {
 	w.str(")")
 }
 
+func (In) atomic() bool { return false }
+func (in In) children() []Expr {
+	return append([]Expr{in.X}, in.List...)
+}
+func (In) withChildren(k []Expr) Expr { return In{X: k[0], List: k[1:]} }
+
 func (a AnyOf) write(w *writer) {
 	w.operand(a.X)
 	w.str(" = ANY(")
 	w.listParam(a.List, a.Type)
 	w.str(")")
+}
+
+func (AnyOf) atomic() bool       { return false }
+func (a AnyOf) children() []Expr { return []Expr{a.X} }
+func (a AnyOf) withChildren(k []Expr) Expr {
+	return AnyOf{X: k[0], List: a.List, Type: a.Type}
 }
 
 // listParam writes a list bound as one parameter, cast to its items' type.
@@ -341,6 +434,12 @@ func (m MatchesAny) write(w *writer) {
 	w.str(")")
 }
 
+func (MatchesAny) atomic() bool       { return true }
+func (m MatchesAny) children() []Expr { return []Expr{m.X} }
+func (m MatchesAny) withChildren(k []Expr) Expr {
+	return MatchesAny{X: k[0], Func: m.Func, Patterns: m.Patterns}
+}
+
 func (r InRanges) write(w *writer) {
 	alias := w.alias("r")
 	w.str("EXISTS (SELECT 1 FROM (SELECT unnest(")
@@ -354,6 +453,12 @@ func (r InRanges) write(w *writer) {
 	w.str(")")
 }
 
+func (InRanges) atomic() bool       { return true }
+func (r InRanges) children() []Expr { return []Expr{r.X} }
+func (r InRanges) withChildren(k []Expr) Expr {
+	return InRanges{X: k[0], Lo: r.Lo, Hi: r.Hi, Type: r.Type}
+}
+
 func (n IsNull) write(w *writer) {
 	w.operand(n.X)
 	if n.Not {
@@ -363,10 +468,22 @@ func (n IsNull) write(w *writer) {
 	}
 }
 
+func (IsNull) atomic() bool       { return false }
+func (n IsNull) children() []Expr { return []Expr{n.X} }
+func (n IsNull) withChildren(k []Expr) Expr {
+	return IsNull{X: k[0], Not: n.Not}
+}
+
 func (c Cast) write(w *writer) {
 	w.str("CAST(")
 	c.X.write(w)
 	w.str(" AS " + c.Type + ")")
+}
+
+func (Cast) atomic() bool       { return true }
+func (c Cast) children() []Expr { return []Expr{c.X} }
+func (c Cast) withChildren(k []Expr) Expr {
+	return Cast{X: k[0], Type: c.Type}
 }
 
 func (a Agg) write(w *writer) {
@@ -387,9 +504,19 @@ func (a Agg) write(w *writer) {
 	}
 }
 
+func (Agg) atomic() bool       { return true }
+func (a Agg) children() []Expr { return []Expr{a.Arg, a.Filter} }
+func (a Agg) withChildren(k []Expr) Expr {
+	return Agg{Func: a.Func, Arg: k[0], Distinct: a.Distinct, Filter: k[1]}
+}
+
 func (i Interval) write(w *writer) {
 	w.str(fmt.Sprintf("INTERVAL %d %s", i.N, i.Unit))
 }
+
+func (Interval) atomic() bool               { return true }
+func (Interval) children() []Expr           { return nil }
+func (i Interval) withChildren([]Expr) Expr { return i }
 
 func (c Case) write(w *writer) {
 	w.str("CASE")
@@ -404,6 +531,25 @@ func (c Case) write(w *writer) {
 		c.Else.write(w)
 	}
 	w.str(" END")
+}
+
+func (Case) atomic() bool { return false }
+
+// children are each branch's condition and result, then the else.
+func (c Case) children() []Expr {
+	out := make([]Expr, 0, 2*len(c.Whens)+1)
+	for _, wh := range c.Whens {
+		out = append(out, wh.Cond, wh.Then)
+	}
+	return append(out, c.Else)
+}
+
+func (c Case) withChildren(k []Expr) Expr {
+	whens := make([]When, len(c.Whens))
+	for i := range whens {
+		whens[i] = When{Cond: k[2*i], Then: k[2*i+1]}
+	}
+	return Case{Whens: whens, Else: k[len(k)-1]}
 }
 
 func (s SemiJoin) write(w *writer) {
@@ -422,6 +568,12 @@ func (s SemiJoin) write(w *writer) {
 	}
 	w.scope = outer
 	w.str(")")
+}
+
+func (SemiJoin) atomic() bool       { return false }
+func (s SemiJoin) children() []Expr { return []Expr{s.Cond} }
+func (s SemiJoin) withChildren(k []Expr) Expr {
+	return SemiJoin{FK: s.FK, Cond: k[0]}
 }
 
 // alias returns a fresh alias with the given prefix.
