@@ -89,18 +89,15 @@ func coversAll(cols map[*semantic.Field]bool, fields []*semantic.Field) bool {
 	return true
 }
 
-// bindRows binds a row rule for a user, with the first failure met. A rule
-// that fails outright (it reads only what the user lacks) is FALSE: it
-// grants, or keeps, no row.
+// bindRows binds a row rule for a user, with the failures met. A rule that
+// fails outright (it reads only what the user lacks) is FALSE: it grants,
+// or keeps, no row.
 func bindRows(f *sqlgen.CELFilter, vars map[string]any) (sqlgen.Expr, error) {
-	rows, errs := f.BindErrors(vars)
+	rows, err := f.Bind(vars)
 	if rows == sqlgen.Null {
 		rows = sqlgen.False
 	}
-	if len(errs) > 0 {
-		return rows, errs[0]
-	}
-	return rows, nil
+	return rows, err
 }
 
 // Everything is a grant of every table, field and row of m: for the model's

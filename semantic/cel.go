@@ -3,10 +3,12 @@ package semantic
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/operators"
 	"gopkg.in/yaml.v3"
 
 	"github.com/agentlayer/agentlayer/internal/suggest"
@@ -148,7 +150,7 @@ func CheckExpr(t *Table, env *cel.Env, src string, span Span, extra string) (*ce
 	}
 	native := parsed.NativeRep()
 	var out []Problem
-	walkExpr(native.Expr(), func(e ast.Expr) bool {
+	VisitCEL(native.Expr(), func(e ast.Expr, _ []string) bool {
 		path, root := selectPath(e)
 		if root == nil {
 			return true
@@ -206,7 +208,7 @@ func HumanizeCELMessage(msg string) string {
 		if strings.HasPrefix(op, "_") && strings.HasSuffix(op, "_") && len(op) > 2 {
 			op = strings.Trim(op, "_")
 		}
-		if op == "@in" {
+		if op == operators.In {
 			op = "in"
 		}
 		args := strings.ReplaceAll(m[3], ", ", " and ")
@@ -291,42 +293,54 @@ func selectPath(e ast.Expr) ([]string, ast.Expr) {
 	return path, e
 }
 
-// walkExpr calls visit on e and, while visit returns true, on its children.
-func walkExpr(e ast.Expr, visit func(ast.Expr) bool) {
-	if e == nil || !visit(e) {
+// VisitCEL walks a CEL expression depth first, calling visit on each node
+// before its children with the comprehension variables in scope there;
+// visit returns false to skip the node's children. It is the one walker of
+// CEL trees in agentlayer: cel-go's ast.PreOrderVisit neither prunes nor
+// tracks scope, and finding the variables an expression reads needs both.
+func VisitCEL(e ast.Expr, visit func(e ast.Expr, scope []string) bool) {
+	visitCEL(e, nil, visit)
+}
+
+func visitCEL(e ast.Expr, scope []string, visit func(ast.Expr, []string) bool) {
+	if e == nil || !visit(e, scope) {
 		return
 	}
 	switch e.Kind() {
 	case ast.CallKind:
 		c := e.AsCall()
 		if c.IsMemberFunction() {
-			walkExpr(c.Target(), visit)
+			visitCEL(c.Target(), scope, visit)
 		}
 		for _, a := range c.Args() {
-			walkExpr(a, visit)
+			visitCEL(a, scope, visit)
 		}
 	case ast.SelectKind:
-		walkExpr(e.AsSelect().Operand(), visit)
+		visitCEL(e.AsSelect().Operand(), scope, visit)
 	case ast.ListKind:
 		for _, x := range e.AsList().Elements() {
-			walkExpr(x, visit)
+			visitCEL(x, scope, visit)
 		}
 	case ast.MapKind:
 		for _, ent := range e.AsMap().Entries() {
 			me := ent.AsMapEntry()
-			walkExpr(me.Key(), visit)
-			walkExpr(me.Value(), visit)
+			visitCEL(me.Key(), scope, visit)
+			visitCEL(me.Value(), scope, visit)
 		}
 	case ast.StructKind:
 		for _, f := range e.AsStruct().Fields() {
-			walkExpr(f.AsStructField().Value(), visit)
+			visitCEL(f.AsStructField().Value(), scope, visit)
 		}
 	case ast.ComprehensionKind:
 		c := e.AsComprehension()
-		walkExpr(c.IterRange(), visit)
-		walkExpr(c.AccuInit(), visit)
-		walkExpr(c.LoopCondition(), visit)
-		walkExpr(c.LoopStep(), visit)
-		walkExpr(c.Result(), visit)
+		visitCEL(c.IterRange(), scope, visit)
+		inner := append(slices.Clip(scope), c.IterVar(), c.AccuVar())
+		if v2 := c.IterVar2(); v2 != "" {
+			inner = append(inner, v2)
+		}
+		visitCEL(c.AccuInit(), inner, visit)
+		visitCEL(c.LoopCondition(), inner, visit)
+		visitCEL(c.LoopStep(), inner, visit)
+		visitCEL(c.Result(), inner, visit)
 	}
 }

@@ -1,6 +1,7 @@
 package sqlgen
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/agentlayer/agentlayer/semantic"
@@ -29,7 +30,13 @@ func NewCatalog(m *semantic.Model) (*Catalog, error) {
 			problems = append(problems, e.Problem(p.Line, p.Col, p.Msg))
 		}
 		if f != nil {
-			x := f.Bind(nil)
+			x, err := f.Bind(nil)
+			if err != nil {
+				// A model filter has no user: a part that fails fails for
+				// every row, which is a mistake in the model.
+				problems = append(problems, e.Problem(1, 0, fmt.Sprintf("part of this filter fails for every row: %v", err)))
+				return
+			}
 			c.filters[e] = x
 			c.reads[e] = FieldsOf(x)
 		}

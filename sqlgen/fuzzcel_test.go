@@ -67,7 +67,7 @@ func FuzzCEL(f *testing.F) {
 			return
 		}
 		for _, u := range users {
-			e, _ := filter.BindErrors(u)
+			e, _ := filter.Bind(u)
 			sqlText, _ := sqlgen.Render(sqlgen.DuckDB{}, e, orders, "t")
 			for _, lit := range stringLiterals(sqlText) {
 				if lit != "'UTC'" {

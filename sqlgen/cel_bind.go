@@ -1,0 +1,716 @@
+package sqlgen
+
+// The second half of the CEL translator: a celNode tree and the values of
+// its variables (a user) become a condition of the SQL tree, with CEL's
+// exact semantics.
+
+import (
+	"errors"
+	"math"
+	"regexp"
+
+	"cel.dev/cel-go/common/operators"
+	"cel.dev/cel-go/common/overloads"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
+
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+// Bind evaluates the parts of the expression that do not read row with
+// vars (qualified names: "user.email", "user.attributes", and any
+// comprehension variables) and translates the rest into a condition over
+// the table's fields. The condition is always usable: a part that failed
+// to evaluate (it reads an attribute the user lacks) is NULL, which matches
+// no row, as CEL's error would. err joins those failures, so that a caller
+// can say why a rule gave nothing.
+func (f *CELFilter) Bind(vars map[string]any) (Expr, error) {
+	b := &binder{vars: vars, errs: new([]error)}
+	return b.cond(f.root, false, false), errors.Join(*b.errs...)
+}
+
+type binder struct {
+	vars map[string]any
+	errs *[]error
+	// exact is set where a condition's value is used, not only tested: in
+	// (row.A == 1) == false, FALSE and NULL differ, so equality and in
+	// must not take their shortcuts that treat them alike.
+	exact bool
+}
+
+func (b *binder) with(name string, v ref.Val) *binder {
+	vars := make(map[string]any, len(b.vars)+1)
+	for k, x := range b.vars {
+		vars[k] = x
+	}
+	vars[name] = v
+	return &binder{vars: vars, errs: b.errs, exact: b.exact}
+}
+
+// exactly is b in a context where a condition's value is used.
+func (b *binder) exactly() *binder {
+	if b.exact {
+		return b
+	}
+	x := *b
+	x.exact = true
+	return &x
+}
+
+// eval returns the value of a constant node; a CEL error is nil.
+func (b *binder) eval(n *celNode) ref.Val {
+	if n.prg == nil {
+		return n.val
+	}
+	vars := b.vars
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	out, _, err := n.prg.Eval(vars)
+	if err != nil || types.IsError(out) || types.IsUnknown(out) {
+		if err != nil && b.errs != nil {
+			*b.errs = append(*b.errs, err)
+		}
+		return nil
+	}
+	return out
+}
+
+// negate negates a translated condition.
+func negate(e Expr) Expr {
+	switch e {
+	case True:
+		return False
+	case False:
+		return True
+	case Null:
+		return Null
+	}
+	return Not{X: e}
+}
+
+// cond translates a boolean node, negated if neg. Negations are pushed down
+// to the atoms (De Morgan holds for CEL's error semantics as for SQL's
+// NULLs), so that a semi-join is never negated from outside: for a row
+// with no related row it is FALSE where CEL fails, and both exclude the row
+// as long as no NOT encloses it. inRel marks nodes inside a semi-join.
+func (b *binder) cond(n *celNode, neg, inRel bool) Expr {
+	if n.kind == nodeConst {
+		var e Expr = Null // an error, or not a boolean: CEL fails, SQL NULL
+		switch b.eval(n) {
+		case types.True:
+			e = True
+		case types.False:
+			e = False
+		}
+		if neg {
+			return negate(e)
+		}
+		return e
+	}
+	if !inRel && n.scope != "" && n.scope != "*" {
+		// The whole node reads one related table: test it there.
+		inner := b.cond(n, neg, true)
+		switch inner {
+		case False, Null:
+			return False // no related row can match
+		case True:
+			// True for every related row; and for rows without one if CEL
+			// decides the node without reading the related fields (true ||
+			// error), not if it reads them (row.USER.STATE != 7).
+			if b.absent(n) == triOf(!neg) {
+				return True
+			}
+		}
+		// Not constant: absent cannot be true either, since it folds no
+		// further than cond does.
+		return SemiJoin{FK: n.relationship(), Cond: inner}
+	}
+	switch n.kind {
+	case nodeField:
+		return b.atom(b.value(n), neg) // a boolean field
+	case nodeComp:
+		items := b.list(b.eval(n.rng))
+		if items == nil {
+			return Null
+		}
+		var parts []Expr
+		for _, item := range items {
+			parts = append(parts, b.with(n.iterVar, item).cond(n.body, neg, inRel))
+		}
+		if n.all != neg { // all, or a negated exists
+			return allOf(parts...)
+		}
+		return OrOf(parts...)
+	}
+	switch n.fn {
+	case operators.LogicalAnd, operators.LogicalOr:
+		l, r := b.cond(n.args[0], neg, inRel), b.cond(n.args[1], neg, inRel)
+		if (n.fn == operators.LogicalAnd) != neg {
+			return allOf(l, r)
+		}
+		return OrOf(l, r)
+	case operators.LogicalNot:
+		return b.cond(n.args[0], !neg, inRel)
+	case operators.Equals, operators.NotEquals:
+		return b.atom(b.equality(n, !neg && !b.exact), neg)
+	case operators.Less, operators.LessEquals, operators.Greater, operators.GreaterEquals:
+		return b.atom(b.ordering(n), neg)
+	case operators.In:
+		return b.atom(b.in(n, !neg && !b.exact), neg)
+	case overloads.StartsWith, overloads.EndsWith, overloads.Contains:
+		name := map[string]string{overloads.StartsWith: "starts_with", overloads.EndsWith: "ends_with", overloads.Contains: "contains"}[n.fn]
+		return b.atom(Call{Name: name, Args: []Expr{b.value(n.args[0]), b.value(n.args[1])}}, neg)
+	case overloads.Matches:
+		pattern := n.args[1]
+		if pattern.kind == nodeConst {
+			s, ok := b.eval(pattern).(types.String)
+			if !ok {
+				return Null
+			}
+			if _, err := regexp.Compile(string(s)); err != nil {
+				return Null
+			}
+		}
+		return b.atom(Call{Name: "regexp_matches", Args: []Expr{b.value(n.args[0]), b.value(pattern)}}, neg)
+	}
+	return Null
+}
+
+// tri is a CEL boolean outcome: true, false or an error.
+type tri int
+
+const (
+	triErr tri = iota
+	triFalse
+	triTrue
+)
+
+func triOf(v bool) tri {
+	if v {
+		return triTrue
+	}
+	return triFalse
+}
+
+func (t tri) not() tri {
+	switch t {
+	case triTrue:
+		return triFalse
+	case triFalse:
+		return triTrue
+	}
+	return triErr
+}
+
+// absent is the outcome of a boolean node for a row without the related
+// row it reads: every related field is an error, which only && and ||
+// (and exists and all) can absorb.
+func (b *binder) absent(n *celNode) tri {
+	switch n.kind {
+	case nodeConst:
+		switch b.eval(n) {
+		case types.True:
+			return triTrue
+		case types.False:
+			return triFalse
+		}
+		return triErr
+	case nodeComp:
+		items := b.list(b.eval(n.rng))
+		if items == nil {
+			return triErr
+		}
+		decisive := triOf(!n.all) // exists: any true; all: any false
+		out := triOf(n.all)
+		for _, item := range items {
+			switch b.with(n.iterVar, item).absent(n.body) {
+			case decisive:
+				return decisive
+			case triErr:
+				out = triErr
+			}
+		}
+		return out
+	case nodeCall:
+		switch n.fn {
+		case operators.LogicalNot:
+			return b.absent(n.args[0]).not()
+		case operators.LogicalAnd, operators.LogicalOr:
+			decisive := triOf(n.fn == operators.LogicalOr)
+			l, r := b.absent(n.args[0]), b.absent(n.args[1])
+			switch {
+			case l == decisive || r == decisive:
+				return decisive
+			case l == triErr || r == triErr:
+				return triErr
+			}
+			return decisive.not()
+		}
+	}
+	return triErr // it reads a related field
+}
+
+func (b *binder) atom(e Expr, neg bool) Expr {
+	if neg {
+		return negate(e)
+	}
+	return e
+}
+
+func (n *celNode) relationship() *semantic.Field {
+	var fk *semantic.Field
+	n.walk(func(x *celNode) {
+		if x.kind == nodeField && x.wide.Via != nil {
+			fk = x.wide.Via
+		}
+	})
+	return fk
+}
+
+func (n *celNode) walk(fn func(*celNode)) {
+	fn(n)
+	for _, a := range n.args {
+		a.walk(fn)
+	}
+	if n.body != nil {
+		n.body.walk(fn)
+	}
+}
+
+// allOf is AndOf, TRUE rather than nil when no condition is left.
+func allOf(parts ...Expr) Expr {
+	if e := AndOf(parts...); e != nil {
+		return e
+	}
+	return True
+}
+
+// operand kinds, for NULL semantics.
+const (
+	opConst    = iota // a value known now
+	opNull            // the CEL null value
+	opField           // a bare field: NULL in SQL is CEL null
+	opComputed        // anything else: NULL in SQL is a CEL error
+)
+
+func (b *binder) classify(n *celNode) (int, ref.Val) {
+	switch n.kind {
+	case nodeConst:
+		v := b.eval(n)
+		if v == types.NullValue {
+			return opNull, v
+		}
+		return opConst, v
+	case nodeField:
+		return opField, nil
+	}
+	return opComputed, nil
+}
+
+// equality translates == and != with CEL's semantics: null equals only
+// null, values of different types are unequal, and a CEL error (SQL NULL)
+// stays an error.
+func (b *binder) equality(n *celNode, positive bool) Expr {
+	eq := n.fn == operators.Equals
+	l, r := n.args[0], n.args[1]
+	lk, _ := b.classify(l)
+	rk, rv := b.classify(r)
+	if lk == opConst || lk == opNull {
+		// The constant on the right.
+		l, r = r, l
+		lk, _ = b.classify(l)
+		rk, rv = b.classify(r)
+	}
+	result := func(e Expr) Expr {
+		if eq {
+			return e
+		}
+		switch e {
+		case True:
+			return False
+		case False:
+			return True
+		case Null:
+			return Null
+		}
+		return Not{X: e}
+	}
+	switch {
+	case rk == opConst && rv == nil:
+		return Null // the constant side failed
+	case rk == opNull:
+		x := b.value(l)
+		if lk == opComputed {
+			// error stays error; otherwise nothing computed is null
+			return Case{Whens: []When{{Cond: IsNull{X: x}, Then: Null}}, Else: result(False)}
+		}
+		return IsNull{X: x, Not: !eq}
+	case rk == opConst:
+		p, ok := param(rv)
+		if !ok || !comparable(l.typ, rv) || isNaN(rv) {
+			if lk == opComputed {
+				return Case{Whens: []When{{Cond: IsNull{X: b.value(l)}, Then: Null}}, Else: result(False)}
+			}
+			return result(False)
+		}
+		x := b.value(l)
+		switch {
+		case lk == opComputed:
+			return Bin{Op: map[bool]string{true: "=", false: "<>"}[eq], L: x, R: p}
+		case eq && positive:
+			return Bin{Op: "=", L: x, R: p}
+		case eq:
+			return Bin{Op: "IS NOT DISTINCT FROM", L: x, R: p}
+		default:
+			return Bin{Op: "IS DISTINCT FROM", L: x, R: p}
+		}
+	}
+	// Both sides read row.
+	lx, rx := b.value(l), b.value(r)
+	op := map[bool]string{true: "IS NOT DISTINCT FROM", false: "IS DISTINCT FROM"}[eq]
+	var cmp Expr = Bin{Op: op, L: lx, R: rx}
+	// NaN equals NaN in SQL, nothing in CEL; it is enough to test one side,
+	// since SQL too has NaN unequal to every number.
+	if mayBeNaN(l) || mayBeNaN(r) {
+		nan := rx
+		if mayBeNaN(l) {
+			nan = lx
+		}
+		if eq {
+			cmp = AndOf(cmp, Not{X: isNaNOrFalse(nan)})
+		} else {
+			cmp = OrOf(cmp, isNaNOrFalse(nan))
+		}
+	}
+	var guards []Expr
+	if lk == opComputed {
+		guards = append(guards, IsNull{X: lx})
+	}
+	if rk == opComputed {
+		guards = append(guards, IsNull{X: rx})
+	}
+	if len(guards) == 0 {
+		return cmp
+	}
+	return Case{Whens: []When{{Cond: OrOf(guards...), Then: Null}}, Else: cmp}
+}
+
+// ordering translates <, <=, >, >=: a null operand or values of different
+// types are a CEL error, SQL NULL.
+func (b *binder) ordering(n *celNode) Expr {
+	op := map[string]string{operators.Less: "<", operators.LessEquals: "<=", operators.Greater: ">", operators.GreaterEquals: ">="}[n.fn]
+	sides := [2]Expr{}
+	var guards []Expr
+	for i, a := range n.args {
+		if a.kind == nodeConst {
+			v := b.eval(a)
+			other := n.args[1-i]
+			if v == nil || v == types.NullValue || !comparable(other.typ, v) {
+				return Null
+			}
+			// Decided by the constant alone for every value of the other
+			// side but NULL, which stays an error.
+			decided := func(result Expr) Expr {
+				return Case{Whens: []When{{Cond: IsNull{X: b.value(other)}, Then: Null}}, Else: result}
+			}
+			if isNaN(v) {
+				return decided(False)
+			}
+			if u, isUint := v.(types.Uint); isUint && uint64(u) > math.MaxInt64 {
+				if isInt(other.typ) {
+					// Every int is below it.
+					if below := (i == 1) == (op == "<" || op == "<="); below {
+						return decided(True)
+					}
+					return decided(False)
+				}
+				v = types.Double(float64(u))
+			}
+			p, ok := param(v)
+			if !ok {
+				return Null
+			}
+			sides[i] = p
+			continue
+		}
+		sides[i] = b.value(a)
+		// SQL orders NaN above every number; CEL has every comparison with
+		// it false. Only NaN on the greater side can make SQL true.
+		greater := map[string]int{"<": 1, "<=": 1, ">": 0, ">=": 0}[op]
+		if i == greater && mayBeNaN(a) {
+			guards = append(guards, notNaN(sides[i]))
+		}
+	}
+	return AndOf(append(guards, Bin{Op: op, L: sides[0], R: sides[1]})...)
+}
+
+// in translates x in list: true when x equals an item.
+func (b *binder) in(n *celNode, positive bool) Expr {
+	items := b.list(b.eval(n.args[1]))
+	if items == nil {
+		return Null
+	}
+	x := b.value(n.args[0])
+	var list []Expr
+	hasNull := false
+	for _, item := range items {
+		if item == types.NullValue {
+			hasNull = true
+			continue
+		}
+		if isNaN(item) {
+			continue // equal to nothing in CEL, to NaN in SQL
+		}
+		if p, ok := param(item); ok && comparable(n.args[0].typ, item) {
+			list = append(list, p)
+		}
+	}
+	computed := n.args[0].kind != nodeField
+	var e Expr = False
+	if len(list) > 0 {
+		e = anyOf(x, paramValues(list), list)
+	}
+	switch {
+	case computed:
+		if len(list) == 0 {
+			return Case{Whens: []When{{Cond: IsNull{X: x}, Then: Null}}, Else: False}
+		}
+		return e
+	case hasNull:
+		return OrOf(e, IsNull{X: x})
+	case positive:
+		return e
+	}
+	if len(list) == 0 {
+		return False
+	}
+	return Call{Name: "coalesce", Args: []Expr{e, False}}
+}
+
+// paramValues are the values of a list of bound parameters; nil if one of
+// them is not a plain parameter.
+func paramValues(list []Expr) []any {
+	values := make([]any, len(list))
+	for i, x := range list {
+		p, ok := x.(Param)
+		if !ok {
+			return nil
+		}
+		values[i] = p.Value
+	}
+	return values
+}
+
+// value translates a node that yields a value.
+func (b *binder) value(n *celNode) Expr {
+	switch n.kind {
+	case nodeConst:
+		v := b.eval(n)
+		if v == nil || v == types.NullValue {
+			return Null
+		}
+		if p, ok := param(v); ok {
+			return p
+		}
+		return Null
+	case nodeField:
+		return Ref{Field: n.wide.Field}
+	case nodeComp:
+		return b.exactly().cond(n, false, true)
+	}
+	switch n.fn {
+	case operators.LogicalAnd, operators.LogicalOr, operators.LogicalNot, operators.Equals, operators.NotEquals, operators.Less, operators.LessEquals, operators.Greater, operators.GreaterEquals, operators.In, overloads.StartsWith, overloads.EndsWith, overloads.Contains, overloads.Matches:
+		return b.exactly().cond(n, false, true)
+	case overloads.Size:
+		return Call{Name: "length", Args: []Expr{b.value(n.args[0])}}
+	case operators.Negate:
+		x := b.operand(n.args[0])
+		if isInt(n.typ) {
+			return intArith("-", Param{Value: int64(0)}, x)
+		}
+		return Bin{Op: "-", L: Param{Value: int64(0)}, R: x}
+	}
+	l, r := b.operand(n.args[0]), b.operand(n.args[1])
+	lt, rt := n.args[0].typ, n.args[1].typ
+	ints := isInt(lt) && isInt(rt)
+	switch n.fn {
+	case operators.Add:
+		switch {
+		case isString(lt):
+			return Bin{Op: "||", L: l, R: r}
+		case ints:
+			return intArith("+", l, r)
+		}
+		return Bin{Op: "+", L: l, R: r}
+	case operators.Subtract:
+		if ints {
+			return intArith("-", l, r)
+		}
+		if isTimestamp(lt) && isTimestamp(rt) {
+			// DATE - DATE is a number of days in SQL, a duration in CEL.
+			return Bin{Op: "-", L: asTimestamp(n.args[0], l), R: asTimestamp(n.args[1], r)}
+		}
+		return Bin{Op: "-", L: l, R: r}
+	case operators.Multiply:
+		if ints {
+			return intArith("*", l, r)
+		}
+		return Bin{Op: "*", L: l, R: r}
+	case operators.Divide:
+		if ints {
+			return intArith("//", l, r)
+		}
+		return Bin{Op: "/", L: l, R: r}
+	case operators.Modulo:
+		if ints {
+			return intArith("%", l, r)
+		}
+		return Bin{Op: "%", L: l, R: r}
+	}
+	return Null
+}
+
+// operand is value(n), an integer field widened to BIGINT: CEL's ints are
+// 64 bits, and INTEGER * INTEGER overflows at 32 in SQL.
+func (b *binder) operand(n *celNode) Expr {
+	x := b.value(n)
+	if n.kind == nodeField && n.wide.Field.Type.Kind == semantic.KindInteger {
+		return Cast{X: x, Type: "BIGINT"}
+	}
+	return x
+}
+
+// intArith is 64-bit integer arithmetic whose overflow is NULL, as it is a
+// CEL error, rather than a failed query.
+func intArith(op string, l, r Expr) Expr {
+	return Call{Name: "try", Args: []Expr{Bin{Op: op, L: l, R: r}}}
+}
+
+// asTimestamp widens a DATE field to TIMESTAMP.
+func asTimestamp(n *celNode, x Expr) Expr {
+	if n.kind == nodeField && n.wide.Field.Type.Kind == semantic.KindDate {
+		return Cast{X: x, Type: "TIMESTAMP"}
+	}
+	return x
+}
+
+// list returns the items of a list value (or the keys of a map), or nil.
+func (b *binder) list(v ref.Val) []ref.Val {
+	var out []ref.Val
+	switch l := v.(type) {
+	case traits.Lister:
+		size, ok := l.Size().(types.Int)
+		if !ok {
+			return nil
+		}
+		out = make([]ref.Val, 0, int(size))
+		for i := types.Int(0); i < size; i++ {
+			out = append(out, l.Get(i))
+		}
+	case traits.Mapper:
+		out = []ref.Val{}
+		for it := l.Iterator(); it.HasNext() == types.True; {
+			out = append(out, it.Next())
+		}
+	}
+	return out
+}
+
+func isString(t *types.Type) bool { return t != nil && baseKind(t) == types.StringKind }
+
+func isInt(t *types.Type) bool { return t != nil && baseKind(t) == types.IntKind }
+
+func isTimestamp(t *types.Type) bool { return t != nil && baseKind(t) == types.TimestampKind }
+
+// mayBeNaN reports whether a node that reads row can be NaN: a FLOAT or
+// DOUBLE field, or arithmetic over doubles.
+func mayBeNaN(n *celNode) bool {
+	switch n.kind {
+	case nodeConst:
+		return false
+	case nodeField:
+		return n.wide.Field.Type.Kind == semantic.KindFloat
+	}
+	return n.typ != nil && baseKind(n.typ) == types.DoubleKind
+}
+
+// isNaN reports whether a constant is the double NaN.
+func isNaN(v ref.Val) bool {
+	d, ok := v.(types.Double)
+	return ok && math.IsNaN(float64(d))
+}
+
+// notNaN is true for a value that is not NaN, NULL for NULL. SQL orders
+// NaN above every number and equal to itself; in CEL every comparison
+// with NaN is false.
+func notNaN(x Expr) Expr { return Not{X: Call{Name: "isnan", Args: []Expr{x}}} }
+
+// isNaNOrFalse is isnan(x), FALSE for NULL.
+func isNaNOrFalse(x Expr) Expr {
+	return Call{Name: "coalesce", Args: []Expr{Call{Name: "isnan", Args: []Expr{x}}, False}}
+}
+
+// baseKind sees through wrapper (nullable) types.
+func baseKind(t *types.Type) types.Kind {
+	if t.Kind() == types.OpaqueKind || t.Kind() == types.StructKind {
+		switch t.TypeName() {
+		case "google.protobuf.Int64Value":
+			return types.IntKind
+		case "google.protobuf.DoubleValue":
+			return types.DoubleKind
+		case "google.protobuf.StringValue":
+			return types.StringKind
+		case "google.protobuf.BoolValue":
+			return types.BoolKind
+		}
+	}
+	return t.Kind()
+}
+
+// comparable reports whether a value of v's type can equal a value of
+// static type t; dyn and error types compare with anything.
+func comparable(t *types.Type, v ref.Val) bool {
+	if t == nil {
+		return true
+	}
+	k := baseKind(t)
+	switch v.Type() {
+	case types.IntType, types.UintType, types.DoubleType:
+		return k == types.IntKind || k == types.UintKind || k == types.DoubleKind || k == types.DynKind
+	case types.StringType:
+		return k == types.StringKind || k == types.DynKind
+	case types.BoolType:
+		return k == types.BoolKind || k == types.DynKind
+	case types.TimestampType:
+		return k == types.TimestampKind || k == types.DynKind
+	case types.DurationType:
+		return k == types.DurationKind || k == types.DynKind
+	}
+	return false
+}
+
+// param turns a CEL value into a bound parameter.
+func param(v ref.Val) (Expr, bool) {
+	switch x := v.(type) {
+	case types.Int:
+		return Param{Value: int64(x)}, true
+	case types.Uint:
+		if uint64(x) > math.MaxInt64 {
+			return nil, false
+		}
+		return Param{Value: int64(x)}, true
+	case types.Double:
+		return Param{Value: float64(x)}, true
+	case types.String:
+		return Param{Value: string(x)}, true
+	case types.Bool:
+		return Param{Value: bool(x)}, true
+	case types.Timestamp:
+		return Param{Value: x.Time.UTC()}, true
+	case types.Duration:
+		return Call{Name: "to_microseconds", Args: []Expr{Param{Value: x.Duration.Microseconds()}}}, true
+	}
+	return nil, false
+}
