@@ -87,9 +87,7 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	h.route("POST /api/agent/v1/construct-query", auth.ScopeQueryConstruct, h.construct)
 	h.route("POST /api/agent/v1/execute", auth.ScopeQueryExecute, h.execute)
 	h.route("POST /api/agent/v1/query", auth.ScopeQuery, h.query)
-	h.route("/api/agent/", "", func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) {
-		writeError(w, errNotFound)
-	})
+	h.route("/api/agent/", "", func(http.ResponseWriter, *http.Request, *auth.Principal) error { return errNotFound })
 	// Every error is JSON: a known path with another method is 405 (with
 	// Allow), anything else 404. Authentication comes first, as on the
 	// path's own methods: without credentials, 401.
@@ -99,7 +97,7 @@ func New(e *engine.Engine, opts Options) http.Handler {
 		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			if authed {
 				if _, err := h.authenticate(r); err != nil {
-					writeError(w, err)
+					h.fail(w, r, err)
 					return
 				}
 			}
@@ -111,12 +109,17 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	return h
 }
 
-// handle registers an unauthenticated endpoint.
-func (h *handler) handle(pattern string, fn http.HandlerFunc) {
+// handle registers an unauthenticated endpoint. Its error, if it returns
+// one, is the answer.
+func (h *handler) handle(pattern string, fn func(http.ResponseWriter, *http.Request) error) {
 	if method, path, ok := strings.Cut(pattern, " "); ok {
 		h.methods[path] = append(h.methods[path], method)
 	}
-	h.mux.HandleFunc(pattern, fn)
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			h.fail(w, r, err)
+		}
+	})
 }
 
 // ServeHTTP logs one line per request around the mux, with its outcome,
@@ -198,26 +201,25 @@ func requestID() string {
 
 // route registers an authenticated endpoint that requires scope ("" for
 // none beyond authentication).
-func (h *handler) route(pattern, scope string, fn func(http.ResponseWriter, *http.Request, *auth.Principal)) {
+func (h *handler) route(pattern, scope string, fn func(http.ResponseWriter, *http.Request, *auth.Principal) error) {
 	_, path, _ := strings.Cut(pattern, " ")
 	h.authed[path] = true
-	h.handle(pattern, func(w http.ResponseWriter, r *http.Request) {
+	h.handle(pattern, func(w http.ResponseWriter, r *http.Request) error {
 		p, err := h.authenticate(r)
 		if err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
 		info(r.Context()).email = p.Email
 		if scope != "" && !p.Allows(scope) {
-			writeError(w, errScope)
-			return
+			return errScope
 		}
-		fn(w, r, p)
+		return fn(w, r, p)
 	})
 }
 
-func (h *handler) ping(w http.ResponseWriter, r *http.Request, _ *auth.Principal) {
+func (h *handler) ping(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 	writeJSON(w, http.StatusOK, map[string]string{"message": "pong"})
+	return nil
 }
 
 type currentUser struct {
@@ -232,7 +234,7 @@ type currentUser struct {
 
 // currentUser answers GET /api/user/current, as Metabase does: who the
 // credential authenticates, with the groups and attributes policies see.
-func (h *handler) currentUser(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (h *handler) currentUser(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	u := currentUser{Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
 		CommonName: strings.TrimSpace(p.FirstName + " " + p.LastName), Groups: p.Groups,
 		LoginAttributes: p.Attributes, Scopes: p.Scopes}
@@ -243,6 +245,7 @@ func (h *handler) currentUser(w http.ResponseWriter, r *http.Request, p *auth.Pr
 		u.LoginAttributes = map[string]any{}
 	}
 	writeJSON(w, http.StatusOK, u)
+	return nil
 }
 
 // recorder remembers the status written, and whether anything was.
@@ -308,8 +311,9 @@ func checkJSON(data []byte) error {
 }
 
 // healthz answers that the process is up.
-func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
+func (h *handler) healthz(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
 }
 
 type readiness struct {
@@ -329,7 +333,7 @@ type lastReload struct {
 // readyz answers 200 when a model is loaded and the database answers, 503
 // otherwise, with the versions served and the last reload's outcome (its
 // error is in the log, not here: this endpoint needs no credentials).
-func (h *handler) readyz(w http.ResponseWriter, r *http.Request) {
+func (h *handler) readyz(w http.ResponseWriter, r *http.Request) error {
 	v := h.e.Version()
 	body := readiness{Status: "ready", ModelVersion: v.Model, PolicyVersion: v.Policy, Generation: v.Generation, LoadedAt: v.Loaded}
 	if st, ok := h.e.LastReload(); ok {
@@ -341,4 +345,5 @@ func (h *handler) readyz(w http.ResponseWriter, r *http.Request) {
 		body.Status, status = "unavailable", http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, body)
+	return nil
 }

@@ -67,47 +67,41 @@ type ssoResponse struct {
 
 // sso exchanges a JWT for a session: POST /auth/sso, POST
 // /auth/sso/to_session with {"jwt": …}, or GET /auth/sso?jwt=….
-func (h *handler) sso(w http.ResponseWriter, r *http.Request) {
+func (h *handler) sso(w http.ResponseWriter, r *http.Request) error {
 	var req ssoRequest
 	if r.Method == http.MethodGet {
 		req.JWT = r.URL.Query().Get("jwt")
 	} else if err := decodeBody(r, &req); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if req.JWT == "" {
-		writeError(w, badRequestAt("jwt", "jwt is required"))
-		return
+		return badRequestAt("jwt", "jwt is required")
 	}
 	p, err := h.verify(r, req.JWT)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	info(r.Context()).email = p.Email
 	tok, sess, err := h.sessions.Create(r.Context(), p)
 	if err != nil {
-		h.log.Error("session create failed", "err", err)
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, ssoResponse{Status: "ok", ID: tok, SessionToken: tok, Exp: sess.Expires.Unix(), Iat: sess.Created.Unix()})
+	return nil
 }
 
 // logout ends the session of the X-Metabase-Session header.
-func (h *handler) logout(w http.ResponseWriter, r *http.Request) {
+func (h *handler) logout(w http.ResponseWriter, r *http.Request) error {
 	tok := r.Header.Get(SessionHeader)
 	if tok == "" {
-		writeError(w, errMissingAuth)
-		return
+		return errMissingAuth
 	}
 	if err := h.sessions.End(r.Context(), tok); err != nil {
 		if errors.Is(err, auth.ErrNoSession) {
-			writeError(w, errMissingAuth)
-			return
+			return errMissingAuth
 		}
-		writeError(w, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

@@ -57,11 +57,10 @@ type param = struct {
 	dst  *bool
 }
 
-func (h *handler) table(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (h *handler) table(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	id, err := pathID(r, "table")
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var o engine.TableOptions
 	if err := bools(r,
@@ -72,22 +71,20 @@ func (h *handler) table(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		param{"with-measures", false, &o.Measures},
 		param{"with-segments", false, &o.Segments},
 	); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	d, err := h.e.Table(r.Context(), p, id, o)
 	if err != nil {
-		writeError(w, h.mapError(r, err, "table", id))
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, d)
+	return nil
 }
 
-func (h *handler) metric(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (h *handler) metric(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	id, err := pathID(r, "metric")
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var o engine.MetricOptions
 	if err := bools(r,
@@ -96,15 +93,14 @@ func (h *handler) metric(w http.ResponseWriter, r *http.Request, p *auth.Princip
 		param{"with-queryable-dimensions", true, &o.QueryableDimensions},
 		param{"with-segments", false, &o.Segments},
 	); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	d, err := h.e.Metric(r.Context(), p, id, o)
 	if err != nil {
-		writeError(w, h.mapError(r, err, "metric", id))
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, d)
+	return nil
 }
 
 // statistics has the keys of both shapes clients read.
@@ -162,22 +158,20 @@ type valueMetadata struct {
 
 // fieldValues answers both field-values routes: of a table's field or of a
 // metric's dimension.
-func (h *handler) fieldValues(metric bool) func(http.ResponseWriter, *http.Request, *auth.Principal) {
+func (h *handler) fieldValues(metric bool) func(http.ResponseWriter, *http.Request, *auth.Principal) error {
 	what := "table"
 	if metric {
 		what = "metric"
 	}
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		id, err := pathID(r, what)
 		if err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
 		limit := engine.DefaultFieldValues
 		if s := r.URL.Query().Get("limit"); s != "" {
 			if limit, err = strconv.Atoi(s); err != nil || limit <= 0 || limit > MaxFieldValues {
-				writeError(w, badRequestAt("limit", "limit must be an integer from 1 to %d, not %q", MaxFieldValues, s))
-				return
+				return badRequestAt("limit", "limit must be an integer from 1 to %d, not %q", MaxFieldValues, s)
 			}
 		}
 		ref := engine.FieldRef{FieldID: r.PathValue("field_id")}
@@ -188,14 +182,14 @@ func (h *handler) fieldValues(metric bool) func(http.ResponseWriter, *http.Reque
 		}
 		fv, err := h.e.FieldValues(r.Context(), p, ref, limit)
 		if err != nil {
-			writeError(w, h.mapError(r, err, what, id))
-			return
+			return err
 		}
 		snake, kebab := statsMaps(fv.Statistics)
 		writeJSON(w, http.StatusOK, fieldValuesResponse{
 			FieldID: fv.FieldID, Values: fv.Values, Statistics: snake, ResultType: "field-metadata",
 			ValueMetadata: valueMetadata{Statistics: kebab, FieldValues: fv.Values},
 		})
+		return nil
 	}
 }
 
@@ -231,45 +225,40 @@ type searchResponse struct {
 	TotalCount int                   `json:"total_count"`
 }
 
-func (h *handler) search(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (h *handler) search(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	var body map[string]json.RawMessage
 	if err := decodeBody(r, &body); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	for k := range body {
 		// Other keys are ignored, as Metabase ignores them; a likely typo is not.
 		if s := suggest.Closest(k, searchKeys); s != "" && k != s {
 			e := badRequest("unknown key %q in the search request (did you mean %q?)", k, s)
 			e.Path, e.Candidates = k, searchKeys
-			writeError(w, e)
-			return
+			return e
 		}
 	}
 	terms, err := queries(body["term_queries"], "term_queries")
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	semantic, err := queries(body["semantic_queries"], "semantic_queries")
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	limit := engine.SearchLimit
 	if s := r.URL.Query().Get("limit"); s != "" {
 		if limit, err = strconv.Atoi(s); err != nil || limit <= 0 {
-			writeError(w, badRequestAt("limit", "limit must be a positive integer, not %q", s))
-			return
+			return badRequestAt("limit", "limit must be a positive integer, not %q", s)
 		}
 	}
 	results, err := h.e.Search(r.Context(), p, terms, semantic)
 	if err != nil {
-		writeError(w, h.mapError(r, err, "", 0))
-		return
+		return err
 	}
 	if len(results) > limit {
 		results = results[:limit]
 	}
 	writeJSON(w, http.StatusOK, searchResponse{Data: results, TotalCount: len(results)})
+	return nil
 }

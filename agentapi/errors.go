@@ -26,7 +26,7 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
-// The fixed errors of API.md.
+// The fixed errors of the Agent API (docs/api.md).
 var (
 	errMissingAuth = &apiError{status: http.StatusUnauthorized, Code: "missing_authorization",
 		Message: "Authentication required. Use X-Metabase-Session header or Authorization: Bearer <jwt>."}
@@ -38,60 +38,50 @@ var (
 		Message: "JWT authentication is not configured. Set the JWT shared secret in admin settings."}
 	errScope = &apiError{status: http.StatusForbidden, Code: "unsupported_scope",
 		Message: "Insufficient scope for this operation."}
-	errForbidden = &apiError{status: http.StatusForbidden, Code: "forbidden",
-		Message: "You don't have permissions to do that."}
-	errNotFound = &apiError{status: http.StatusNotFound, Code: "not_found", Message: "Not found."}
+	errNotFound = &apiError{status: http.StatusNotFound, Code: engine.KindNotFound.Code(), Message: sqlgen.MessageNotFound}
 	errInternal = &apiError{status: http.StatusInternalServerError, Code: "internal_error", Message: "Something went wrong."}
 	errMethod   = &apiError{status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "Method not allowed."}
 	errTooLarge = &apiError{status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
 		Message: fmt.Sprintf("The request body is larger than %d bytes.", MaxBodyBytes)}
+	errOverloaded = &apiError{status: http.StatusServiceUnavailable, Code: "overloaded",
+		Message: "Too many queries are running. Retry shortly.", retryAfter: 1}
+	errTimeout = &apiError{status: http.StatusGatewayTimeout, Code: "timeout", Message: "The query took too long."}
 )
 
-var errOverloaded = &apiError{status: http.StatusServiceUnavailable, Code: "overloaded",
-	Message: "Too many queries are running. Retry shortly.", retryAfter: 1}
+// kindStatus is the HTTP status of each kind of request error.
+var kindStatus = map[engine.ErrorKind]int{
+	engine.KindInvalid:        http.StatusBadRequest,
+	engine.KindInvalidFieldID: http.StatusBadRequest,
+	engine.KindPrefixMismatch: http.StatusBadRequest,
+	engine.KindNotFound:       http.StatusNotFound,
+	engine.KindForbidden:      http.StatusForbidden,
+}
 
-// mapError turns an error of the engine into its API error: the one place
-// where errors meet status codes. what and id name the table or metric of
-// the route, for 404 messages.
-func (h *handler) mapError(r *http.Request, err error, what string, id int) error {
-	var se *sqlgen.Error
-	var bad *engine.ErrBadToken
+// mapError turns an error into its API error: the one place where errors
+// meet status codes. An error it does not know is logged and answered as
+// an internal error that says nothing of it.
+func (h *handler) mapError(r *http.Request, err error) *apiError {
+	var ae *apiError
+	var se *engine.Error
+	var bad *engine.BadTokenError
 	var qe *engine.QueryError
 	switch {
-	case errors.As(err, &se):
-		ae := &apiError{Message: se.Message, Path: se.Path, Candidates: se.Candidates}
-		switch se.Kind {
-		case sqlgen.KindInvalidFieldID:
-			ae.status, ae.Code = http.StatusBadRequest, "invalid_field_id"
-		case sqlgen.KindPrefixMismatch:
-			ae.status, ae.Code = http.StatusBadRequest, "field_prefix_mismatch"
-		case sqlgen.KindNotFound:
-			ae.status, ae.Code = http.StatusNotFound, "not_found"
-		case sqlgen.KindForbidden:
-			ae.status, ae.Code = http.StatusForbidden, "forbidden"
-		default:
-			ae.status, ae.Code = http.StatusBadRequest, "invalid_request"
-		}
+	case errors.As(err, &ae):
 		return ae
-	case errors.Is(err, engine.ErrNotFound):
-		if what == "table" {
-			return &apiError{status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf("No table found with table_id %d", id)}
-		}
-		return errNotFound
-	case errors.Is(err, engine.ErrForbidden):
-		return errForbidden
+	case errors.As(err, &se):
+		return &apiError{status: kindStatus[se.Kind], Code: se.Kind.Code(), Message: se.Message, Path: se.Path, Candidates: se.Candidates}
 	case errors.As(err, &bad):
-		return &apiError{status: http.StatusBadRequest, Code: "invalid_request", Message: bad.Error(), Path: "query"}
+		return &apiError{status: http.StatusBadRequest, Code: engine.KindInvalid.Code(), Message: bad.Error(), Path: "query"}
 	case errors.Is(err, engine.ErrOverloaded):
 		return errOverloaded
-	case errors.Is(err, engine.ErrTimeout):
-		return &apiError{status: http.StatusGatewayTimeout, Code: "timeout", Message: "The query took too long."}
+	case errors.Is(err, engine.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return errTimeout
 	case errors.As(err, &qe):
 		h.log.ErrorContext(r.Context(), "query failed", "err", qe.Err.Error())
 		return &apiError{status: http.StatusInternalServerError, Code: "query_failed", Message: failedMessage(qe)}
 	}
 	h.log.ErrorContext(r.Context(), "request failed", "err", err.Error())
-	return err
+	return errInternal
 }
 
 // failedMessage tells a client that its query failed, and the kind of
@@ -119,22 +109,17 @@ func badRequestAt(path, format string, args ...any) *apiError {
 	return e
 }
 
-// writeError writes err as the JSON error body of its status. An error that
-// is not an *apiError is an internal error: its text is not shown.
-func writeError(w http.ResponseWriter, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		switch {
-		case errors.Is(err, context.DeadlineExceeded):
-			ae = &apiError{status: http.StatusGatewayTimeout, Code: "timeout", Message: "The query took too long."}
-		default:
-			ae = errInternal
-		}
-	}
+// writeError writes an API error as the JSON body of its status.
+func writeError(w http.ResponseWriter, ae *apiError) {
 	if ae.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 	}
 	writeJSON(w, ae.status, ae)
+}
+
+// fail answers a request with its error.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(w, h.mapError(r, err))
 }
 
 // jsonProblem describes an error decoding data without echoing it.

@@ -28,7 +28,8 @@ var OpenAPI = sync.OnceValue(func() []byte {
 	return out
 })
 
-func (h *handler) openapi(w http.ResponseWriter, r *http.Request, _ *auth.Principal) {
+func (h *handler) openapi(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(OpenAPI())
+	return nil
 }

@@ -35,92 +35,81 @@ type constructResponse struct {
 	Query string `json:"query"`
 }
 
-func (h *handler) construct(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (h *handler) construct(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	req, err := readRequest(r)
 	if err != nil {
-		writeError(w, h.mapError(r, err, "", 0))
-		return
+		return err
 	}
 	q, err := h.e.Construct(r.Context(), p, req)
 	if err != nil {
-		writeError(w, h.mapError(r, err, "table", req.TableID))
-		return
+		return err
 	}
 	// Planning for the caller now finds what they may not do together
 	// (403) before they hold a token.
 	if _, err := h.e.Plan(r.Context(), p, q); err != nil {
-		writeError(w, h.mapError(r, err, "table", req.TableID))
-		return
+		return err
 	}
 	tok, err := h.e.Token(q)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, constructResponse{Query: tok})
+	return nil
 }
 
 type tokenRequest struct {
 	Query string `json:"query"`
 }
 
-func (h *handler) execute(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (h *handler) execute(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	var body tokenRequest
 	if err := decodeBody(r, &body); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if body.Query == "" {
-		writeError(w, badRequestAt("query", "query is required: the token construct-query returned"))
-		return
+		return badRequestAt("query", "query is required: the token construct-query returned")
 	}
 	// The token is compiled and planned again, for whoever executes it.
 	q, _, err := h.e.QueryFromToken(r.Context(), p, body.Query)
 	if err != nil {
-		writeError(w, h.mapError(r, err, "", 0))
-		return
+		return err
 	}
 	start := time.Now()
 	rows, err := h.e.Execute(r.Context(), p, q)
-	h.stream(w, r, rows, err, start, nil, 0)
+	return h.stream(w, r, rows, err, start, nil)
 }
 
 // query answers /v1/query: a construct request, or a continuation token,
 // run at once. As in Metabase, the request's limit is the page size (at
 // most PageSize, PageSize by default); pages follow while they are full,
 // up to the row cap, each authorized again for whoever asks.
-func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	body, err := decodeObject(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var q *engine.Query
 	offset := 0
 	if raw, ok := body["continuation_token"]; ok && raw != nil {
 		tok, _ := raw.(string)
 		if tok == "" {
-			writeError(w, badRequestAt("continuation_token", "continuation_token must be the token of the previous page"))
-			return
+			return badRequestAt("continuation_token", "continuation_token must be the token of the previous page")
 		}
 		if q, offset, err = h.e.QueryFromToken(r.Context(), p, tok); err != nil {
-			ae := h.mapError(r, err, "", 0)
-			if api, ok := ae.(*apiError); ok && api.Path == "query" {
-				api.Path = "continuation_token"
+			ae := *h.mapError(r, err)
+			if ae.Path == "query" {
+				ae.Path = "continuation_token"
 			}
-			writeError(w, ae)
-			return
+			return &ae
 		}
 	} else {
 		delete(body, "continuation_token")
 		req, err := sqlgen.RequestOf(body)
 		if err != nil {
-			writeError(w, h.mapError(r, err, "", 0))
-			return
+			return err
 		}
 		if q, err = h.e.Construct(r.Context(), p, req); err != nil {
-			writeError(w, h.mapError(r, err, "table", req.TableID))
-			return
+			return err
 		}
 	}
 	// As in Metabase, the request's limit is the page size.
@@ -130,14 +119,9 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	}
 	start := time.Now()
 	rows, err := h.e.Page(r.Context(), p, q, offset, pageSize+1)
-	next := func() string {
-		tok, err := h.e.Continuation(q, offset+pageSize)
-		if err != nil {
-			return ""
-		}
-		return tok
-	}
-	h.stream(w, r, rows, err, start, next, pageSize)
+	return h.stream(w, r, rows, err, start, &page{size: pageSize, next: func() (string, error) {
+		return h.e.Continuation(q, offset+pageSize)
+	}})
 }
 
 // decodeObject reads a JSON object body once into a tree, refusing a key
@@ -238,32 +222,22 @@ const (
 // buffers recycles the buffers results are written through.
 var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
 
-// stream writes a query's result as 202 and rows as DuckDB produces them.
-// An error before the first byte becomes a 4xx or 503 (it could not
-// start), or 202 {"status": "failed"}; an error after the rows began ends
-// the body with status failed. With next (for /v1/query), at most
-// pageSize rows are written, and next gives the continuation token.
-func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Rows, err error, start time.Time, next func() string, pageSize int) {
-	inf := info(r.Context())
+// page is what /v1/query streams: at most size rows, and next gives the
+// continuation token when more rows follow.
+type page struct {
+	size int
+	next func() (string, error)
+}
+
+// stream answers with a query's result: 202 and rows as the database
+// produces them. An error before anything is written is returned (a 4xx or
+// 503: the query could not start) or, for a query that failed or timed out,
+// answered 202 {"status": "failed"}; an error after the rows began ends the
+// body with status failed. With a page (for /v1/query), at most its size
+// rows are written, and the body carries the continuation token.
+func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Rows, err error, start time.Time, pg *page) error {
 	if err != nil {
-		switch {
-		case errors.Is(err, engine.ErrTimeout):
-			inf.outcome = "timeout"
-			writeJSON(w, http.StatusAccepted, failed("The query took longer than the time allowed.", start))
-		case errors.Is(err, context.Canceled):
-			// The client went away: nobody to answer.
-			inf.outcome = "canceled"
-		default:
-			ae := h.mapError(r, err, "", 0)
-			var api *apiError
-			if errors.As(ae, &api) && api.status == http.StatusInternalServerError && api.Code == "query_failed" {
-				inf.outcome = "failed"
-				writeJSON(w, http.StatusAccepted, failed(api.Message, start))
-				return
-			}
-			writeError(w, ae)
-		}
-		return
+		return h.notStarted(w, r, err, start)
 	}
 	defer rows.Close()
 	// A client that reads slowly loses its answer soon after the query's
@@ -273,69 +247,29 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 	if deadline, ok := rows.Deadline(); ok {
 		http.NewResponseController(w).SetWriteDeadline(deadline.Add(writeGrace))
 	}
-	limit := -1
-	if next != nil {
-		limit = pageSize
-	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
-	flusher, _ := w.(http.Flusher)
 	bp := buffers.Get().(*[]byte)
-	buf := (*bp)[:0]
 	defer func() {
-		if cap(buf) <= maxPooledBuffer {
-			*bp = buf[:0]
+		if cap(*bp) <= maxPooledBuffer {
+			*bp = (*bp)[:0]
 			buffers.Put(bp)
 		}
 	}()
-	buf = append(buf, `{"data":{"cols":[`...)
-	for i, c := range rows.Columns {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = appendCol(buf, c)
-	}
-	buf = append(buf, `],"rows":[`...)
-	written, more := 0, false
-	for rows.Next() {
-		if limit >= 0 && written == limit {
-			more = true // one row past the page: there is a next page
-			break
-		}
-		if written > 0 {
-			buf = append(buf, ',')
-		}
-		buf = rows.AppendJSON(buf)
-		written++
-		if written%flushEvery == 0 || len(buf) > flushBytes {
-			if _, err := w.Write(buf); err != nil {
-				inf.outcome = "canceled"
-				return // the client went away; closing rows cancels the query
-			}
-			buf = buf[:0]
-			if flusher != nil {
-				flusher.Flush()
-			}
-		}
+	inf := info(r.Context())
+	buf, written, more, err := writeRows(w, rows, appendCols((*bp)[:0], rows.Columns), pg)
+	*bp = buf
+	if err != nil {
+		inf.outcome = "canceled" // the client went away; closing rows cancels the query
+		return nil
 	}
 	inf.rows, inf.counted = written, true
 	buf = append(buf, "]}"...)
 	if err := rows.Err(); err != nil {
-		msg := "The query failed while running."
-		inf.outcome = "failed"
-		switch {
-		case errors.Is(err, engine.ErrTimeout):
-			inf.outcome = "timeout"
-			msg = "The query took longer than the time allowed."
-		case errors.Is(err, context.Canceled):
-			inf.outcome = "canceled"
-			return
-		default:
-			var qe *engine.QueryError
-			if errors.As(err, &qe) {
-				h.log.ErrorContext(r.Context(), "query failed", "err", qe.Err.Error())
-				msg = failedMessage(qe)
-			}
+		outcome, msg := h.failure(r, err)
+		inf.outcome = outcome
+		if outcome == "canceled" {
+			return nil
 		}
 		buf = append(buf, `,"status":"failed","error":`...)
 		buf = appendJSONString(buf, msg)
@@ -346,22 +280,97 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 	buf = strconv.AppendInt(buf, int64(written), 10)
 	buf = append(buf, `,"running_time":`...)
 	buf = strconv.AppendInt(buf, ms(start), 10)
-	if next != nil {
-		token := ""
-		if more && rows.Err() == nil {
-			token = next()
-		}
-		buf = append(buf, `,"continuation_token":`...)
-		if token == "" {
-			buf = append(buf, "null"...)
-		} else {
-			buf = appendJSONString(buf, token)
-		}
+	if pg != nil {
+		buf = appendContinuation(buf, pg, more && rows.Err() == nil)
 	}
-	buf = append(buf, "}\n"...)
-	if _, err := w.Write(buf); err != nil {
+	*bp = append(buf, "}\n"...)
+	if _, err := w.Write(*bp); err != nil {
 		inf.outcome = "canceled"
 	}
+	return nil
+}
+
+// notStarted answers a query that failed before its first row: a timeout
+// or a failure in the database is 202 {"status": "failed"}, as for a
+// failure midway; anything else is its error.
+func (h *handler) notStarted(w http.ResponseWriter, r *http.Request, err error, start time.Time) error {
+	if errors.Is(err, engine.ErrTimeout) || errors.As(err, new(*engine.QueryError)) || errors.Is(err, context.Canceled) {
+		outcome, msg := h.failure(r, err)
+		info(r.Context()).outcome = outcome
+		if outcome != "canceled" { // else the client went away: nobody to answer
+			writeJSON(w, http.StatusAccepted, failed(msg, start))
+		}
+		return nil
+	}
+	return err
+}
+
+// failure names what ended a query that had started, as the request's
+// outcome and the message its client reads.
+func (h *handler) failure(r *http.Request, err error) (outcome, msg string) {
+	var qe *engine.QueryError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled", ""
+	case errors.Is(err, engine.ErrTimeout):
+		return "timeout", "The query took longer than the time allowed."
+	case errors.As(err, &qe):
+		h.log.ErrorContext(r.Context(), "query failed", "err", qe.Err.Error())
+		return "failed", failedMessage(qe)
+	}
+	h.log.ErrorContext(r.Context(), "query failed", "err", err.Error())
+	return "failed", "The query failed while running."
+}
+
+// appendCols starts a result body with its columns.
+func appendCols(buf []byte, cols []engine.Column) []byte {
+	buf = append(buf, `{"data":{"cols":[`...)
+	for i, c := range cols {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendCol(buf, c)
+	}
+	return append(buf, `],"rows":[`...)
+}
+
+// writeRows appends the rows to buf, writing and flushing it as it fills,
+// at most a page's size of them; more reports a row past the page. An
+// error is the client's: it went away.
+func writeRows(w http.ResponseWriter, rows *engine.Rows, buf []byte, pg *page) (out []byte, written int, more bool, err error) {
+	flusher, _ := w.(http.Flusher)
+	for rows.Next() {
+		if pg != nil && written == pg.size {
+			return buf, written, true, nil // one row past the page: there is a next page
+		}
+		if written > 0 {
+			buf = append(buf, ',')
+		}
+		buf = rows.AppendJSON(buf)
+		written++
+		if written%flushEvery == 0 || len(buf) > flushBytes {
+			if _, err := w.Write(buf); err != nil {
+				return buf, written, false, err
+			}
+			buf = buf[:0]
+			if flusher != nil {
+				flusher.Flush()
+			}
+		}
+	}
+	return buf, written, false, nil
+}
+
+// appendContinuation ends a page with its continuation token: null on the
+// last page.
+func appendContinuation(buf []byte, pg *page, more bool) []byte {
+	buf = append(buf, `,"continuation_token":`...)
+	if more {
+		if tok, err := pg.next(); err == nil {
+			return appendJSONString(buf, tok)
+		}
+	}
+	return append(buf, "null"...)
 }
 
 func ms(start time.Time) int64 { return time.Since(start).Milliseconds() }

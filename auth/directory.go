@@ -46,7 +46,7 @@ func (d *Directory) Len() int { return len(d.users) }
 //	    attributes: {state: TX}
 //	    active: true          # default true
 //
-// Problems are reported together, at file:line:col, as a *yamldoc.Error.
+// Problems are reported together, at file:line:col, as a *DirectoryError.
 func LoadDirectory(path string) (*Directory, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -59,7 +59,7 @@ func LoadDirectory(path string) (*Directory, error) {
 func ParseDirectory(file string, data []byte) (*Directory, error) {
 	doc, root := yamldoc.Parse(file, data)
 	if root == nil {
-		return nil, doc.Err()
+		return nil, newDirectoryError(doc.Problems())
 	}
 	dir := &Directory{users: map[string]User{}}
 	top := doc.Mapping(root, "the user directory", "users")
@@ -88,7 +88,7 @@ func ParseDirectory(file string, data []byte) (*Directory, error) {
 			dir.users[u.Email] = u
 		}
 	}
-	if err := doc.Err(); err != nil {
+	if err := newDirectoryError(doc.Problems()); err != nil {
 		return nil, err
 	}
 	return dir, nil
@@ -146,4 +146,15 @@ func attributeOK(v any) bool {
 		return true
 	}
 	return false
+}
+
+// DirectoryError lists every problem found in a user directory file,
+// sorted by position.
+type DirectoryError struct{ yamldoc.List }
+
+func newDirectoryError(problems []yamldoc.Problem) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return &DirectoryError{yamldoc.Sorted(problems)}
 }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,17 +11,6 @@ import (
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
-)
-
-// The errors of the detail operations. The HTTP adapter maps them to 404
-// and 403.
-var (
-	// ErrNotFound: no table, metric or field of that id exists for the
-	// caller. A field the caller may not see is not found.
-	ErrNotFound = errors.New("not found")
-	// ErrForbidden: the table or metric exists, but the caller may not see
-	// it.
-	ErrForbidden = errors.New("you don't have permissions to do that")
 )
 
 // DatabaseID is the id the Agent API gives the one database an engine
@@ -136,8 +124,8 @@ func schemaOf(src semantic.Source) string {
 	return "main"
 }
 
-// Table describes table id as p sees it: ErrNotFound if there is no such
-// table, ErrForbidden if p may not see it.
+// Table describes table id as p sees it. An error is an *Error: not found
+// if there is no such table, forbidden if p may not see it.
 func (e *Engine) Table(ctx context.Context, p *auth.Principal, id int, opts TableOptions) (*TableDetail, error) {
 	s := e.cur.Load()
 	g, err := s.grant(p)
@@ -146,10 +134,10 @@ func (e *Engine) Table(ctx context.Context, p *auth.Principal, id int, opts Tabl
 	}
 	t := s.model.Table(id)
 	if t == nil {
-		return nil, ErrNotFound
+		return nil, noTable(id)
 	}
 	if !g.Table(t) {
-		return nil, ErrForbidden
+		return nil, sqlgen.Forbidden("")
 	}
 	d := &TableDetail{Type: "table", ID: t.ID, Name: t.Name, DisplayName: t.DisplayName, Description: t.Description,
 		DatabaseID: DatabaseID, DatabaseEngine: e.dialect.Name(), DatabaseSchema: schemaOf(t.Source), Fields: []Field{}}
@@ -238,10 +226,10 @@ func (e *Engine) Metric(ctx context.Context, p *auth.Principal, id int, opts Met
 	}
 	m := s.model.Metric(id)
 	if m == nil {
-		return nil, ErrNotFound
+		return nil, noMetric()
 	}
 	if !s.catalog.MetricVisible(g, m) {
-		return nil, ErrForbidden
+		return nil, sqlgen.Forbidden("")
 	}
 	d := &MetricDetail{Type: "metric", ID: m.ID, Name: m.Name, Description: m.Description, Verified: m.Verified}
 	if opts.DefaultTemporalBreakout {
@@ -318,19 +306,19 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 	case ref.MetricID != 0:
 		m := s.model.Metric(ref.MetricID)
 		if m == nil {
-			return nil, ErrNotFound
+			return nil, noMetric()
 		}
 		if !s.catalog.MetricVisible(g, m) {
-			return nil, ErrForbidden
+			return nil, sqlgen.Forbidden("")
 		}
 		t, prefix = m.Table, semantic.MetricPrefix(m.ID)
 	default:
 		t = s.model.Table(ref.TableID)
 		if t == nil {
-			return nil, ErrNotFound
+			return nil, noTable(ref.TableID)
 		}
 		if !g.Table(t) {
-			return nil, ErrForbidden
+			return nil, sqlgen.Forbidden("")
 		}
 		prefix = semantic.TablePrefix(t.ID)
 	}
@@ -353,9 +341,6 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 func (e *Engine) topValues(ctx context.Context, s *state, g sqlgen.Access, t *semantic.Table, w semantic.WideField, limit int) ([]any, error) {
 	plan, err := sqlgen.Values(s.catalog, g, t, sqlgen.Column{Wide: w}, limit, e.planOpts)
 	if err != nil {
-		if se := (*sqlgen.Error)(nil); errors.As(err, &se) && se.Kind == sqlgen.KindForbidden {
-			return nil, ErrForbidden
-		}
 		return nil, err
 	}
 	return cachedQuery(ctx, e, s.valueCache, plan, func(rows *Rows) ([]any, error) {

@@ -407,10 +407,7 @@ func (e *Engine) checkKeys(ctx context.Context, m *semantic.Model) error {
 			}
 		}
 	}
-	if len(problems) > 0 {
-		return &semantic.Error{Problems: problems}
-	}
-	return nil
+	return semantic.NewError(problems)
 }
 
 // open opens DuckDB with the options' settings. Settings every connection
@@ -553,10 +550,7 @@ func (e *Engine) checkSources(ctx context.Context, m *semantic.Model) error {
 		}
 		rows.Close()
 	}
-	if len(problems) > 0 {
-		return &semantic.Error{Problems: problems}
-	}
-	return nil
+	return semantic.NewError(problems)
 }
 
 func firstLine(err error) string {

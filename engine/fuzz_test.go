@@ -22,7 +22,7 @@ var fuzzEngine = sync.OnceValues(func() (*engine.Engine, error) {
 
 // FuzzQueryFromToken feeds arbitrary query and continuation tokens to the
 // engine: no panic; a token either compiles for the caller or is refused
-// as a *ErrBadToken or a request error, never anything else.
+// as a *BadTokenError or a request error, never anything else.
 func FuzzQueryFromToken(f *testing.F) {
 	e, err := fuzzEngine()
 	if err != nil {
@@ -54,7 +54,7 @@ func FuzzQueryFromToken(f *testing.F) {
 	f.Fuzz(func(t *testing.T, token string) {
 		for _, p := range []*auth.Principal{admin, sales} {
 			_, offset, err := e.QueryFromToken(ctx, p, token)
-			var bad *engine.ErrBadToken
+			var bad *engine.BadTokenError
 			var se *sqlgen.Error
 			switch {
 			case err == nil:

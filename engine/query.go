@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -113,13 +112,6 @@ func (e *Engine) Query(ctx context.Context, p *auth.Principal, req *sqlgen.Reque
 	return e.Execute(ctx, p, q)
 }
 
-// ErrOverloaded is returned when a query waited QueueTimeout for one of the
-// MaxConcurrentQueries slots and none came free.
-var ErrOverloaded = errors.New("too many queries are running; retry shortly")
-
-// ErrTimeout ends a query that ran longer than QueryTimeout.
-var ErrTimeout = errors.New("the query took too long")
-
 // run runs a plan's SQL in one of the engine's slots, under the query
 // timeout. The slot is held until the rows are closed or the timeout
 // passes, whichever comes first: a caller that stops reading (a client
@@ -199,12 +191,3 @@ func (e *Engine) Stats() Stats {
 	return Stats{Running: len(e.slots), Queued: int(e.queued.Load()), Overloaded: e.overloaded.Load(), Statements: n, Prepared: prepared,
 		Reloads: e.reloads.Load(), ReloadFailures: e.reloadFails.Load()}
 }
-
-// QueryError is a query that failed while running in the database. Its
-// message is the database's, which may name tables and columns of the
-// model but never holds a row.
-type QueryError struct{ Err error }
-
-func (e *QueryError) Error() string { return fmt.Sprintf("query failed: %v", e.Err) }
-
-func (e *QueryError) Unwrap() error { return e.Err }

@@ -12,7 +12,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
@@ -48,7 +48,7 @@ func TestReload(t *testing.T) {
 	broken := opts
 	broken.PolicyYAML = []byte(strings.Replace(string(fixtures.Policy()), "row.STATE ==", "row.STAET ==", 1))
 	err = e.Reload(ctx, broken)
-	var perr *semantic.Error
+	var perr *permissions.Error
 	if !errors.As(err, &perr) || !strings.Contains(err.Error(), "fixtures/sample/policy.yaml:") {
 		t.Fatalf("broken reload: %v", err)
 	}
@@ -110,7 +110,7 @@ func TestReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := &auth.Principal{Email: "x@example.com", Groups: []string{"admin"}}
-	var bad *engine.ErrBadToken
+	var bad *engine.BadTokenError
 	if _, _, err := e.QueryFromToken(ctx, admin, revTok); !errors.As(err, &bad) || !strings.Contains(err.Error(), `table "REVIEWS" no longer exists`) {
 		t.Errorf("a token of a table gone: %v", err)
 	}

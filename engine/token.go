@@ -17,13 +17,6 @@ import (
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
-// ErrBadToken is a query or continuation token that does not verify: not
-// one of this server's, tampered with, or naming what the model no longer
-// has. Its message says which.
-type ErrBadToken struct{ Reason string }
-
-func (e *ErrBadToken) Error() string { return "invalid query token: " + e.Reason }
-
 // tokenVersion is the version of the token payload.
 const tokenVersion = 1
 
@@ -127,24 +120,24 @@ func (k tokenKeys) open(token string) (*payload, error) {
 	data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
 	if err != nil {
 		if data, err = base64.RawURLEncoding.DecodeString(strings.TrimSpace(token)); err != nil {
-			return nil, &ErrBadToken{"it is not base64"}
+			return nil, &BadTokenError{"it is not base64"}
 		}
 	}
 	var env envelope
 	if err := json.Unmarshal(data, &env); err != nil || env.P == nil {
-		return nil, &ErrBadToken{"it is not a query token"}
+		return nil, &BadTokenError{"it is not a query token"}
 	}
 	if env.V != tokenVersion {
-		return nil, &ErrBadToken{fmt.Sprintf("version %d is not %d", env.V, tokenVersion)}
+		return nil, &BadTokenError{fmt.Sprintf("version %d is not %d", env.V, tokenVersion)}
 	}
 	if !k.verify(env.P, env.S) {
-		return nil, &ErrBadToken{"its signature does not verify"}
+		return nil, &BadTokenError{"its signature does not verify"}
 	}
 	var p payload
 	dec := json.NewDecoder(bytes.NewReader(env.P))
 	dec.UseNumber() // filter values stay exact
 	if err := dec.Decode(&p); err != nil {
-		return nil, &ErrBadToken{"its query does not decode"}
+		return nil, &BadTokenError{"its query does not decode"}
 	}
 	return &p, nil
 }
@@ -214,7 +207,7 @@ func payloadOf(q *sqlgen.Query, req *sqlgen.Request, offset int) *payload {
 // query for p against the model being served, its names resolved to the
 // current ids; offset is where a continuation token resumes (0 for a
 // query token). A token that does not verify, or names what the model no
-// longer has, is a *ErrBadToken; what p may not see is refused as for
+// longer has, is a *BadTokenError; what p may not see is refused as for
 // Construct.
 func (e *Engine) QueryFromToken(ctx context.Context, p *auth.Principal, token string) (q *Query, offset int, err error) {
 	s := e.cur.Load()
@@ -256,13 +249,13 @@ func (s *state) request(p *payload) (*sqlgen.Request, error) {
 			}
 		}
 		if m == nil {
-			return nil, &ErrBadToken{fmt.Sprintf("metric %q no longer exists", p.Metric)}
+			return nil, &BadTokenError{fmt.Sprintf("metric %q no longer exists", p.Metric)}
 		}
 		req.MetricID, t, prefix = m.ID, m.Table, semantic.MetricPrefix(m.ID)
 	default:
 		t = s.model.TableByName(p.Table)
 		if t == nil {
-			return nil, &ErrBadToken{fmt.Sprintf("table %q no longer exists", p.Table)}
+			return nil, &BadTokenError{fmt.Sprintf("table %q no longer exists", p.Table)}
 		}
 		req.TableID, prefix = t.ID, semantic.TablePrefix(t.ID)
 	}
@@ -272,7 +265,7 @@ func (s *state) request(p *payload) (*sqlgen.Request, error) {
 				return prefix.ID(w.Index), nil
 			}
 		}
-		return "", &ErrBadToken{fmt.Sprintf("field %s of table %s no longer exists", name, t.Name)}
+		return "", &BadTokenError{fmt.Sprintf("field %s of table %s no longer exists", name, t.Name)}
 	}
 	ref := func(f namedField) (sqlgen.FieldRef, error) {
 		i, err := id(f.Field)
@@ -282,7 +275,7 @@ func (s *state) request(p *payload) (*sqlgen.Request, error) {
 		if f.Segment != "" {
 			s := findNamed(t.Segments, f.Segment, func(s *semantic.Segment) string { return s.Name })
 			if s == nil {
-				return nil, &ErrBadToken{fmt.Sprintf("segment %q no longer exists", f.Segment)}
+				return nil, &BadTokenError{fmt.Sprintf("segment %q no longer exists", f.Segment)}
 			}
 			req.Filters = append(req.Filters, sqlgen.Filter{SegmentID: s.ID})
 			continue
@@ -305,7 +298,7 @@ func (s *state) request(p *payload) (*sqlgen.Request, error) {
 		if a.Measure != "" {
 			ms := findNamed(t.Measures, a.Measure, func(m *semantic.Measure) string { return m.Name })
 			if ms == nil {
-				return nil, &ErrBadToken{fmt.Sprintf("measure %q no longer exists", a.Measure)}
+				return nil, &BadTokenError{fmt.Sprintf("measure %q no longer exists", a.Measure)}
 			}
 			ag = sqlgen.Aggregation{MeasureID: ms.ID, SortOrder: a.Sort}
 		} else if a.Field != "" {

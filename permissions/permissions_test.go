@@ -68,3 +68,21 @@ func TestCompile_sample(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCompile_errorTypes: a policy's problems are a *permissions.Error, a
+// model's a *semantic.Error; errors.As tells them apart.
+func TestCompile_errorTypes(t *testing.T) {
+	_, err := permissions.Compile("p.yaml", []byte("version: 1\npolicies:\n  - {name: x, tables: {NOPE: '*'}}\n"), sampleModel(t), permissions.Options{})
+	var pe *permissions.Error
+	var se *semantic.Error
+	if !errors.As(err, &pe) || errors.As(err, &se) {
+		t.Errorf("policy error %T: as permissions %v, as semantic %v", err, errors.As(err, &pe), errors.As(err, &se))
+	}
+	_, err = semantic.Parse("m.yaml", []byte("version: 2\n"), semantic.Options{})
+	if !errors.As(err, &se) || errors.As(err, &pe) {
+		t.Errorf("model error %T", err)
+	}
+	if len(se.Problems) != 1 || se.Problems[0].Pos.Line != 1 {
+		t.Errorf("problems %v", se.Problems)
+	}
+}

@@ -24,7 +24,14 @@ import (
 const Version = 1
 
 // Error lists every problem found in a policy file, sorted by position.
-type Error = yamldoc.Error
+type Error struct{ yamldoc.List }
+
+func newError(problems []yamldoc.Problem) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return &Error{yamldoc.Sorted(problems)}
+}
 
 // Policies is a compiled policy file: every CEL rule checked and prepared
 // once. It is immutable and safe for concurrent use; For computes a user's
@@ -88,13 +95,13 @@ func Load(path string, m *semantic.Model, opts Options) (*Policies, error) {
 func Compile(file string, data []byte, m *semantic.Model, opts Options) (*Policies, error) {
 	doc, root := yamldoc.Parse(file, data)
 	if root == nil {
-		return nil, doc.Err()
+		return nil, newError(doc.Problems())
 	}
 	c := &compiler{doc: doc, m: m, ps: &Policies{model: m, file: file}, reads: map[string]bool{}}
 	if err := c.compile(root); err != nil {
 		return nil, err
 	}
-	if err := doc.Err(); err != nil {
+	if err := newError(doc.Problems()); err != nil {
 		return nil, err
 	}
 	for r := range c.reads {

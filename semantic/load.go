@@ -47,7 +47,7 @@ func Load(path string, opts Options) (*Model, error) {
 func Parse(file string, data []byte, opts Options) (*Model, error) {
 	doc, root := yamldoc.Parse(file, data)
 	if root == nil {
-		return nil, doc.Err()
+		return nil, NewError(doc.Problems())
 	}
 	l := &loader{doc: doc, opts: opts, m: &Model{
 		File:         file,
@@ -58,7 +58,7 @@ func Parse(file string, data []byte, opts Options) (*Model, error) {
 		metrics:      map[int]*Metric{},
 	}}
 	l.model(root)
-	if err := doc.Err(); err != nil {
+	if err := NewError(doc.Problems()); err != nil {
 		return nil, err
 	}
 	return l.m, nil

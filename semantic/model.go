@@ -16,8 +16,18 @@ type Pos = yamldoc.Pos
 type Problem = yamldoc.Problem
 
 // Error lists every problem found in a model file, sorted by position.
-// Load returns one, wrapped in nothing, so errors.As(err, new(*Error)) finds it.
-type Error = yamldoc.Error
+// Load returns one, wrapped in nothing, so errors.As(err, new(*Error)) finds
+// it; a policy's problems are a *permissions.Error instead.
+type Error struct{ yamldoc.List }
+
+// NewError returns an *Error holding problems, sorted, or nil if there are
+// none.
+func NewError(problems []Problem) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return &Error{yamldoc.Sorted(problems)}
+}
 
 // Model is a loaded, validated semantic model. It is immutable and safe for
 // concurrent use.

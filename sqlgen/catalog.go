@@ -52,10 +52,8 @@ func NewCatalog(m *semantic.Model) (*Catalog, error) {
 	for _, mt := range m.Metrics {
 		add(mt.Filter)
 	}
-	if len(problems) > 0 {
-		e := &semantic.Error{Problems: problems}
-		e.Sort()
-		return nil, e
+	if err := semantic.NewError(problems); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -82,19 +82,19 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 	case req.TableID != 0: // with a metric_id too, the table wins, as in Metabase
 		t := c.Model.Table(req.TableID)
 		if t == nil {
-			return nil, notFound("table_id", "No table found with table_id %d", req.TableID)
+			return nil, NotFound("table_id", "No table found with table_id %d", req.TableID)
 		}
 		if !a.Table(t) {
-			return nil, forbidden("table_id")
+			return nil, Forbidden("table_id")
 		}
 		q.Table, co.table, co.prefix = t, t, semantic.TablePrefix(t.ID)
 	case req.MetricID != 0:
 		m := c.Model.Metric(req.MetricID)
 		if m == nil {
-			return nil, notFound("metric_id", "No metric found with metric_id %d", req.MetricID)
+			return nil, NotFound("metric_id", "No metric found with metric_id %d", req.MetricID)
 		}
 		if !c.MetricVisible(a, m) {
-			return nil, forbidden("metric_id")
+			return nil, Forbidden("metric_id")
 		}
 		q.Table, q.Metric, co.table, co.prefix = m.Table, m, m.Table, semantic.MetricPrefix(m.ID)
 		if len(req.Fields) > 0 {
@@ -195,7 +195,7 @@ func (co *compiler) column(id, path string) (Column, error) {
 	}
 	w, ok := co.table.WideField(n)
 	if !ok || !WideVisible(co.a, w) {
-		return Column{}, notFound(path, "field %s not found - no column at index %d", id, n)
+		return Column{}, NotFound(path, "field %s not found - no column at index %d", id, n)
 	}
 	return Column{Wide: w, ID: id}, nil
 }
@@ -223,7 +223,7 @@ func (co *compiler) aggregation(ag Aggregation, path string) (Aggregate, error) 
 		}
 		ms := co.c.Model.Measure(ag.MeasureID)
 		if ms == nil || ms.Table != co.table || !co.c.MeasureVisible(co.a, ms) {
-			return out, notFound(path+".measure_id", "Measure with id %d not found", ag.MeasureID).with(co.measureIDs()...)
+			return out, NotFound(path+".measure_id", "Measure with id %d not found", ag.MeasureID).with(co.measureIDs()...)
 		}
 		out.Func, out.Measure = ms.Aggregation.Func, ms
 		if f := ms.Aggregation.Field; f != nil {

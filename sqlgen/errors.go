@@ -1,57 +1,95 @@
 package sqlgen
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
-// ErrorKind classifies a request error; the HTTP adapter maps each kind to
-// a status and an error code.
+// ErrorKind classifies a request error. Each kind has one error code of
+// the Agent API (Code); the HTTP adapter maps kinds to statuses.
 type ErrorKind int
 
 // The kinds of request error.
 const (
-	// KindInvalid: the request is malformed or does not fit the model (400).
+	// KindInvalid: the request is malformed or does not fit the model
+	// (400 invalid_request).
 	KindInvalid ErrorKind = iota
-	// KindInvalidFieldID: a field id is not t<n>-<n> or c<n>-<n> (400).
+	// KindInvalidFieldID: a field id is not t<n>-<n> or c<n>-<n> (400
+	// invalid_field_id).
 	KindInvalidFieldID
-	// KindPrefixMismatch: a field id of another table or metric (400).
+	// KindPrefixMismatch: a field id of another table or metric (400
+	// field_prefix_mismatch).
 	KindPrefixMismatch
 	// KindNotFound: a table, metric, field, segment or measure that does not
-	// exist for the caller (404).
+	// exist for the caller (404 not_found). One the caller may not see is
+	// not found, exactly like one that does not exist.
 	KindNotFound
-	// KindForbidden: every part is visible, but no single grant covers them
-	// together (403).
+	// KindForbidden: a table or metric the caller may not see, or parts of
+	// a table no single grant covers together (403 forbidden).
 	KindForbidden
 )
 
+// Code is the kind's error code in the Agent API.
+func (k ErrorKind) Code() string {
+	switch k {
+	case KindInvalidFieldID:
+		return "invalid_field_id"
+	case KindPrefixMismatch:
+		return "field_prefix_mismatch"
+	case KindNotFound:
+		return "not_found"
+	case KindForbidden:
+		return "forbidden"
+	}
+	return "invalid_request"
+}
+
+// The messages of the kinds that need no detail, in Metabase's words.
+const (
+	MessageForbidden = "You don't have permissions to do that."
+	MessageNotFound  = "Not found."
+)
+
 // Error is a request error an agent can act on: what is wrong, where in the
-// request, and the valid alternatives where they help.
+// request, and the valid alternatives where they help. It is the one error
+// type of requests in agentlayer: the engine's errors of what a caller may
+// not see or that does not exist are Errors too.
 type Error struct {
 	Kind       ErrorKind
 	Message    string
 	Path       string   // e.g. filters[2].value
 	Candidates []string // valid alternatives
+	sentinel   bool
 }
 
 func (e *Error) Error() string { return e.Message }
 
-// ErrForbidden is returned by Access.RowFilter when no grant covers every
-// field a query reads of a table.
-var ErrForbidden = errors.New("you don't have permissions to do that")
+// Is reports whether target is the sentinel of e's kind, so that
+// errors.Is(err, ErrNotFound) holds for every not-found error.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.sentinel && t.Kind == e.Kind
+}
+
+// The sentinels of the kinds a caller tests for.
+var (
+	// ErrNotFound matches every error of KindNotFound.
+	ErrNotFound = &Error{Kind: KindNotFound, Message: MessageNotFound, sentinel: true}
+	// ErrForbidden matches every error of KindForbidden; Access.RowFilter
+	// returns it when no grant covers the fields a query reads together.
+	ErrForbidden = &Error{Kind: KindForbidden, Message: MessageForbidden, sentinel: true}
+)
 
 func invalid(path, format string, args ...any) *Error {
 	return &Error{Kind: KindInvalid, Path: path, Message: fmt.Sprintf(format, args...)}
 }
 
-func notFound(path, format string, args ...any) *Error {
+// NotFound is an error of KindNotFound at path, with its message.
+func NotFound(path, format string, args ...any) *Error {
 	return &Error{Kind: KindNotFound, Path: path, Message: fmt.Sprintf(format, args...)}
 }
 
-// forbidden is the error for a table or metric that exists but that the
-// caller may not see, worded as Metabase does.
-func forbidden(path string) *Error {
-	return &Error{Kind: KindForbidden, Path: path, Message: "You don't have permissions to do that."}
+// Forbidden is the error for a table or metric that exists but that the
+// caller may not see, at path, worded as Metabase does.
+func Forbidden(path string) *Error {
+	return &Error{Kind: KindForbidden, Path: path, Message: MessageForbidden}
 }
 
 func (e *Error) with(candidates ...string) *Error {

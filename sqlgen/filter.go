@@ -188,7 +188,7 @@ func (co *compiler) filter(f Filter, path string) (Condition, error) {
 		}
 		s := co.c.Model.Segment(f.SegmentID)
 		if s == nil || s.Table != co.table || !co.c.SegmentVisible(co.a, s) {
-			return Condition{}, notFound(path+".segment_id", "Segment with id %d not found", f.SegmentID).with(co.segmentIDs()...)
+			return Condition{}, NotFound(path+".segment_id", "Segment with id %d not found", f.SegmentID).with(co.segmentIDs()...)
 		}
 		return Condition{Segment: s}, nil
 	}

@@ -89,8 +89,7 @@ func errorText(err error) string {
 	if !errors.As(err, &e) {
 		return "unexpected error type: " + err.Error() + "\n"
 	}
-	kind := [...]string{"invalid_request", "invalid_field_id", "field_prefix_mismatch", "not_found", "forbidden"}[e.Kind]
-	s := fmt.Sprintf("%s\npath: %s\n%s\n", kind, e.Path, e.Message)
+	s := fmt.Sprintf("%s\npath: %s\n%s\n", e.Kind.Code(), e.Path, e.Message)
 	if len(e.Candidates) > 0 {
 		s += "candidates: " + strings.Join(e.Candidates, ", ") + "\n"
 	}

@@ -321,7 +321,7 @@ func (p *planner) rowFilter(instance *semantic.Field, t *semantic.Table) (Expr, 
 	fields := p.used[instance]
 	f, err := p.a.RowFilter(t, fields)
 	if errors.Is(err, ErrForbidden) {
-		return nil, forbidden("")
+		return nil, Forbidden("")
 	}
 	if err != nil {
 		return nil, err
@@ -362,7 +362,7 @@ func (p *planner) modelFilter(e *semantic.Expr) (Expr, error) {
 		return n
 	})
 	if errors.Is(err, ErrForbidden) {
-		return nil, forbidden("")
+		return nil, Forbidden("")
 	}
 	return x, err
 }

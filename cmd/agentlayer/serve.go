@@ -398,12 +398,12 @@ func (f *serveFlags) reloadLoop(ctx context.Context, reloads <-chan string, e *e
 // logProblems logs an error; a model, policy or directory error as one
 // line per problem, at its file:line:col.
 func logProblems(log *slog.Logger, msg string, err error) {
-	var ye *yamldoc.Error
+	var ye interface{ All() []yamldoc.Problem }
 	if !errors.As(err, &ye) {
 		log.Error(msg, "err", err.Error())
 		return
 	}
-	for _, p := range ye.Problems {
+	for _, p := range ye.All() {
 		log.Error(msg, "at", p.Pos.String(), "problem", p.Msg)
 	}
 }

@@ -73,12 +73,18 @@ func (p Problem) String() string {
 	return b.String()
 }
 
-// Error lists every problem found in one or more files, sorted by position.
-type Error struct {
+// List lists every problem found in one or more files, sorted by position.
+// The model, policy and user-directory loaders each return an error type of
+// their own embedding it, so that errors.As tells them apart.
+type List struct {
 	Problems []Problem
 }
 
-func (e *Error) Error() string {
+// All returns the problems; an interface{ All() []Problem } matches the
+// errors of every loader.
+func (e *List) All() []Problem { return e.Problems }
+
+func (e *List) Error() string {
 	var b strings.Builder
 	for i, p := range e.Problems {
 		if i == MaxProblems {
@@ -94,7 +100,7 @@ func (e *Error) Error() string {
 }
 
 // Sort orders problems by file, line and column, and drops exact duplicates.
-func (e *Error) Sort() {
+func (e *List) Sort() {
 	slices.SortStableFunc(e.Problems, func(a, b Problem) int {
 		return cmp.Or(
 			cmp.Compare(a.Pos.File, b.Pos.File),
@@ -190,15 +196,9 @@ func (d *Doc) Failed() bool { return len(d.problems) > 0 }
 // Problems returns the problems recorded so far.
 func (d *Doc) Problems() []Problem { return d.problems }
 
-// Err returns an *Error with every recorded problem, or nil.
-func (d *Doc) Err() error { return Join(d.problems) }
-
-// Join returns an *Error holding problems, sorted, or nil if there are none.
-func Join(problems []Problem) error {
-	if len(problems) == 0 {
-		return nil
-	}
-	e := &Error{Problems: slices.Clone(problems)}
+// Sorted returns a List of problems, sorted and without duplicates.
+func Sorted(problems []Problem) List {
+	e := List{Problems: slices.Clone(problems)}
 	e.Sort()
 	return e
 }

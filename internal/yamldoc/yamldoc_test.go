@@ -6,7 +6,7 @@ func TestSpan_At(t *testing.T) {
 	src := "a:\n  plain: row.X > 1\n  quoted: \"row.X > 1\"\n  block: |\n    row.X > 1 &&\n      row.Y\n  folded: >\n    row.X > 1 &&\n    row.Y\n"
 	d, root := Parse("f.yaml", []byte(src))
 	if root == nil {
-		t.Fatal(d.Err())
+		t.Fatal(d.Problems())
 	}
 	m := d.Mapping(root.Content[1], "a", "plain", "quoted", "block", "folded")
 	tests := []struct {
@@ -33,7 +33,8 @@ func TestMapping_unknownKey(t *testing.T) {
 	d.Mapping(root, "field", "name", "display_name")
 	want := "f.yaml:2:1: unknown key \"dispaly_name\" in field (did you mean \"display_name\"?)\n    dispaly_name: y\n    ^\n" +
 		"f.yaml:3:1: key \"name\" appears twice in field\n    name: z\n    ^"
-	if got := d.Err().Error(); got != want {
+	if l := Sorted(d.Problems()); l.Error() != want {
+		got := l.Error()
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
@@ -46,7 +47,7 @@ func TestScalars(t *testing.T) {
 	d.Bool(m["b"], "b")
 	d.Strings(m["l"], "l")
 	if got := len(d.Problems()); got != 4 {
-		t.Errorf("%d problems, want 4: %v", got, d.Err())
+		t.Errorf("%d problems, want 4: %v", got, d.Problems())
 	}
 }
 

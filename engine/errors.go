@@ -1,0 +1,65 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// Error is a request error an agent can act on: what is wrong, where in the
+// request, and the valid alternatives. Its Kind says which of the Agent
+// API's errors it is; every operation of the engine returns one for a bad
+// request, or for what does not exist or the caller may not see.
+type Error = sqlgen.Error
+
+// ErrorKind classifies an Error; Code names it in the Agent API.
+type ErrorKind = sqlgen.ErrorKind
+
+// The kinds of Error.
+const (
+	KindInvalid        = sqlgen.KindInvalid
+	KindInvalidFieldID = sqlgen.KindInvalidFieldID
+	KindPrefixMismatch = sqlgen.KindPrefixMismatch
+	KindNotFound       = sqlgen.KindNotFound
+	KindForbidden      = sqlgen.KindForbidden
+)
+
+// The sentinels to test an Error's kind with errors.Is.
+var (
+	// ErrNotFound: no table, metric, field, segment or measure of that id
+	// exists for the caller. One the caller may not see is not found.
+	ErrNotFound = sqlgen.ErrNotFound
+	// ErrForbidden: the table or metric exists, but the caller may not see
+	// it.
+	ErrForbidden = sqlgen.ErrForbidden
+)
+
+// ErrOverloaded is returned when a query waited QueueTimeout for one of the
+// MaxConcurrentQueries slots and none came free.
+var ErrOverloaded = errors.New("too many queries are running; retry shortly")
+
+// ErrTimeout ends a query that ran longer than QueryTimeout.
+var ErrTimeout = errors.New("the query took too long")
+
+// QueryError is a query that failed while running in the database. Its
+// message is the database's, which may name tables and columns of the
+// model but never holds a row.
+type QueryError struct{ Err error }
+
+func (e *QueryError) Error() string { return fmt.Sprintf("query failed: %v", e.Err) }
+
+func (e *QueryError) Unwrap() error { return e.Err }
+
+// BadTokenError is a query or continuation token that does not verify: not
+// one of this server's, tampered with, or naming what the model no longer
+// has. Its message says which.
+type BadTokenError struct{ Reason string }
+
+func (e *BadTokenError) Error() string { return "invalid query token: " + e.Reason }
+
+func noTable(id int) *Error {
+	return sqlgen.NotFound("", "No table found with table_id %d", id)
+}
+
+func noMetric() *Error { return sqlgen.NotFound("", sqlgen.MessageNotFound) }
