@@ -30,6 +30,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/agentlayer/agentlayer/internal/lru"
+	"github.com/agentlayer/agentlayer/internal/querytoken"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
@@ -146,7 +147,7 @@ type Engine struct {
 	planOpts     sqlgen.Options
 	log          *slog.Logger
 	embedder     Embedder
-	keys         tokenKeys
+	keys         querytoken.Keys
 	slots        chan struct{} // one per query allowed to run
 	queued       atomic.Int64  // queries waiting for a slot
 	overloaded   atomic.Int64  // queries refused for want of a slot
@@ -219,9 +220,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("engine: time zone %q: %w", opts.TimeZone, err)
 		}
 	}
-	keys, err := newTokenKeys(opts.TokenKey, opts.PreviousTokenKeys)
+	keys, err := querytoken.NewKeys(opts.TokenKey, opts.PreviousTokenKeys)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("engine: %w", err)
 	}
 	db, err := open(ctx, opts)
 	if err != nil {

@@ -51,13 +51,6 @@ func (e *QueryError) Error() string { return fmt.Sprintf("query failed: %v", e.E
 
 func (e *QueryError) Unwrap() error { return e.Err }
 
-// BadTokenError is a query or continuation token that does not verify: not
-// one of this server's, tampered with, or naming what the model no longer
-// has. Its message says which.
-type BadTokenError struct{ Reason string }
-
-func (e *BadTokenError) Error() string { return "invalid query token: " + e.Reason }
-
 func noTable(id int) *Error {
 	return sqlgen.NotFound("", "No table found with table_id %d", id)
 }

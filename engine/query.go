@@ -36,12 +36,11 @@ func (e *Engine) Grant(p *auth.Principal) (*permissions.Grant, error) {
 
 // Query is a construct request compiled for one caller, against the model
 // being served then. It is valid across a reload: it plans and runs on the
-// set it was compiled against. It keeps the request as given, for its
-// tokens.
+// set it was compiled against. Its token (Token) names what it reads by
+// model names.
 type Query struct {
 	*sqlgen.Query
-	req *sqlgen.Request
-	s   *state
+	s *state
 }
 
 // Construct validates a construct request for p and returns its query. A
@@ -59,7 +58,7 @@ func (s *state) construct(p *auth.Principal, req *sqlgen.Request) (*Query, error
 	if err != nil {
 		return nil, err
 	}
-	return &Query{Query: q, req: req, s: s}, nil
+	return &Query{Query: q, s: s}, nil
 }
 
 // Plan plans a query for p: the SQL it would run, with p's row filters.
@@ -95,7 +94,7 @@ func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset, 
 	whole.Limit = 0
 	opts := e.planOpts
 	opts.DefaultLimit = math.MaxInt32
-	plan, err := e.plan(p, &Query{Query: &whole, req: q.req, s: q.s}, opts)
+	plan, err := e.plan(p, &Query{Query: &whole, s: q.s}, opts)
 	if err != nil {
 		return nil, err
 	}

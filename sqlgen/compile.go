@@ -45,6 +45,9 @@ type Condition struct {
 	// Values are typed for the column: int64, float64, string, bool, or
 	// Moment for dates and timestamps, int64 for extracted parts.
 	Values []any
+	// Given is the filter's value or values as the request gave them, so
+	// that the query can be written back as a request (a query token).
+	Given Filter
 }
 
 // Aggregate is one aggregation of a table query, or a metric's.

@@ -210,7 +210,7 @@ func (co *compiler) filter(f Filter, path string) (Condition, error) {
 	if !slices.Contains(opsFor(k), op) {
 		return Condition{}, invalid(path+".operation", "%s: operation %s does not apply to field %s, which is %s", path, op, describe(col), k.Words()).with(opsFor(k)...)
 	}
-	cond := Condition{Column: col, Op: op}
+	cond := Condition{Column: col, Op: op, Given: Filter{Value: f.Value, Values: f.Values}}
 	if cond.Column.Bucket, err = co.bucket(col, f.Bucket, path+".bucket", false); err != nil {
 		return Condition{}, err
 	}

@@ -1,0 +1,74 @@
+package querytoken
+
+import (
+	"encoding/base64"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// TestSealOpen: a sealed query opens back into the request it came from,
+// with the current ids, under the key or a previous one; a tampered token,
+// another server's, or one naming what the model lost, does not.
+func TestSealOpen(t *testing.T) {
+	m, err := semantic.Parse(fixtures.ModelFile, fixtures.Model(), semantic.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sqlgen.NewCatalog(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"table_id":1,"filters":[{"field_id":"t1-7","operation":"equals","values":["2024-03",2025]},{"segment_id":1}],` +
+		`"aggregations":[{"measure_id":3,"sort_order":"desc"},{"function":"count"},{"function":"max","field_id":"t1-5"}],` +
+		`"group_by":[{"field_id":"t1-25"},{"field_id":"t1-7","field_granularity":"month"}],"order_by":[{"field":{"field_id":"t1-25"},"direction":"desc"}],"limit":7}`
+	req, err := sqlgen.ParseRequest([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := sqlgen.Compile(c, sqlgen.FullAccess{}, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := NewKeys([]byte("an-older-key-0123456789"), nil)
+	keys, _ := NewKeys([]byte("the-current-key-0123456789"), [][]byte{old[0]})
+	for _, k := range []Keys{keys, old} {
+		tok, err := k.Seal(q, 400, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := keys.Open(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := p.Request(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Offset != 400 || !reflect.DeepEqual(back, req) {
+			t.Errorf("round trip:\n got %+v\nwant %+v", back, req)
+		}
+	}
+	tok, _ := keys.Seal(q, 0, 7)
+	raw, _ := base64.StdEncoding.DecodeString(tok)
+	tampered := base64.StdEncoding.EncodeToString([]byte(strings.Replace(string(raw), `"limit":7`, `"limit":8`, 1)))
+	other, _ := NewKeys(nil, nil)
+	var bad *Error
+	for _, tt := range []struct{ token, want string }{
+		{tampered, "signature"},
+		{"not a token!", "not base64"},
+		{base64.StdEncoding.EncodeToString([]byte(`{"v":2,"p":{},"s":""}`)), "version 2"},
+	} {
+		if _, err := keys.Open(tt.token); !errors.As(err, &bad) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Open(%.20s…) = %v, want %q", tt.token, err, tt.want)
+		}
+	}
+	if _, err := other.Open(tok); !errors.As(err, &bad) {
+		t.Errorf("another server's token: %v", err)
+	}
+}
