@@ -13,6 +13,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/internal/jsontree"
+	"github.com/agentlayer/agentlayer/internal/jsonw"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
@@ -375,4 +376,4 @@ func appendContinuation(buf []byte, pg *page, more bool) []byte {
 
 func ms(start time.Time) int64 { return time.Since(start).Milliseconds() }
 
-func appendJSONString(dst []byte, s string) []byte { return engine.AppendJSONString(dst, s) }
+func appendJSONString(dst []byte, s string) []byte { return jsonw.String(dst, s) }

@@ -25,12 +25,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	_ "time/tzdata" // report time zones work on machines without zoneinfo
 
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/agentlayer/agentlayer/internal/lru"
 	"github.com/agentlayer/agentlayer/internal/querytoken"
+	"github.com/agentlayer/agentlayer/internal/search"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
@@ -102,7 +102,8 @@ type Options struct {
 	Setup func(ctx context.Context, db *sql.DB) error
 
 	// TimeZone is the report time zone (an IANA name): buckets, date
-	// filters and timestamps in results use it. "" means UTC.
+	// filters and timestamps in results use it. "" means UTC. On a host
+	// without zoneinfo, import _ "time/tzdata" in your main package.
 	TimeZone string
 	// WeekStart is the first day of week buckets; the zero value is Sunday,
 	// as in Metabase.
@@ -174,7 +175,7 @@ type state struct {
 	// unrestricted lets every user see everything, with no policy file.
 	unrestricted        bool
 	everything, nothing *permissions.Grant
-	docs                []*searchDoc // the search index
+	search              *search.Index
 	version             Version
 	tokens              *lru.Cache[string, openedToken]
 	valueCache          *lru.Cache[string, []any]
@@ -310,7 +311,7 @@ func (e *Engine) load(ctx context.Context, opts Options, generation int) (*state
 	case !opts.Unrestricted:
 		e.log.Warn("no policy file: no user sees anything (set Options.PolicyFile, or Unrestricted)")
 	}
-	if s.docs, err = buildSearchIndex(ctx, m, e.embedder); err != nil {
+	if s.search, err = search.New(ctx, m, e.embedder); err != nil {
 		return nil, fmt.Errorf("engine: search index: %w", err)
 	}
 	return s, nil

@@ -1,17 +1,13 @@
 package engine
 
 import (
-	"cmp"
 	"context"
-	"math"
-	"slices"
-	"strings"
-	"unicode"
 
 	"github.com/agentlayer/agentlayer/auth"
-	"github.com/agentlayer/agentlayer/internal/suggest"
+	"github.com/agentlayer/agentlayer/internal/search"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
 // SearchResult is a table or metric found by Search.
@@ -30,336 +26,49 @@ type SearchResult struct {
 // Embedder turns texts into vectors, for semantic search. No model is
 // available offline, so without one semantic queries are matched lexically;
 // a service can plug one in through Options.Embedder.
-type Embedder interface {
-	Embed(ctx context.Context, texts []string) ([][]float32, error)
-}
+type Embedder = search.Embedder
 
 // SearchLimit is how many results each query string ranks.
-const SearchLimit = 50
-
-// rrfK is the constant of Reciprocal Rank Fusion.
-const rrfK = 60
-
-// searchDoc is a table or metric, tokenised once.
-type searchDoc struct {
-	table  *semantic.Table  // for a table
-	metric *semantic.Metric // for a metric
-	parts  []docPart
-	name   string // normalised name, for whole-phrase matches
-	text   string // for embeddings
-	vector []float32
-}
-
-// docPart is a weighted text of a document; field is set for a field's
-// name, which only counts for users who may see the field.
-type docPart struct {
-	weight float64
-	tokens []string
-	field  *semantic.Field
-}
-
-// The weights of the parts of a document.
-const (
-	weightName        = 3.0
-	weightSynonym     = 2.5
-	weightField       = 1.5
-	weightDescription = 1.0
-)
-
-// buildSearchIndex tokenises the tables and metrics of m once, and embeds
-// them when there is an embedder.
-func buildSearchIndex(ctx context.Context, m *semantic.Model, embedder Embedder) ([]*searchDoc, error) {
-	var docs []*searchDoc
-	for _, t := range m.Tables {
-		d := &searchDoc{table: t, name: normalise(t.DisplayName)}
-		d.add(weightName, nil, t.Name, t.DisplayName)
-		d.add(weightSynonym, nil, t.Synonyms...)
-		d.add(weightDescription, nil, t.Description)
-		for _, f := range t.Fields {
-			d.add(weightField, f, f.Name, f.DisplayName)
-			d.add(weightField*0.8, f, f.Synonyms...)
-		}
-		d.text = strings.Join(append([]string{t.DisplayName, t.Description}, t.Synonyms...), ". ")
-		docs = append(docs, d)
-	}
-	for _, m := range m.Metrics {
-		d := &searchDoc{metric: m, name: normalise(m.Name)}
-		d.add(weightName, nil, m.Name)
-		d.add(weightSynonym, nil, m.Synonyms...)
-		d.add(weightDescription, nil, m.Description)
-		if f := m.Aggregation.Field; f != nil {
-			d.add(weightField, f, f.Name, f.DisplayName)
-			d.add(weightField*0.8, f, f.Synonyms...)
-		}
-		d.text = strings.Join(append([]string{m.Name, m.Description}, m.Synonyms...), ". ")
-		docs = append(docs, d)
-	}
-	if embedder == nil {
-		return docs, nil
-	}
-	texts := make([]string, len(docs))
-	for i, d := range docs {
-		texts[i] = d.text
-	}
-	vecs, err := embedder.Embed(ctx, texts)
-	if err != nil {
-		return nil, err
-	}
-	for i, d := range docs {
-		if i < len(vecs) {
-			d.vector = vecs[i]
-		}
-	}
-	return docs, nil
-}
-
-func (d *searchDoc) add(weight float64, f *semantic.Field, texts ...string) {
-	var tokens []string
-	for _, t := range texts {
-		tokens = append(tokens, tokenize(t)...)
-	}
-	if len(tokens) > 0 {
-		d.parts = append(d.parts, docPart{weight: weight, tokens: tokens, field: f})
-	}
-}
-
-var stopWords = map[string]bool{
-	"a": true, "an": true, "the": true, "of": true, "by": true, "per": true, "and": true, "or": true,
-	"for": true, "in": true, "on": true, "to": true, "with": true, "what": true, "which": true,
-	"is": true, "are": true, "how": true, "many": true, "much": true, "show": true, "me": true,
-	"all": true, "my": true, "our": true, "list": true, "find": true,
-}
-
-// tokenize splits text into lower-case stems: words split at anything but
-// letters and digits, and at camelCase.
-func tokenize(text string) []string {
-	var out []string
-	var cur []rune
-	flush := func() {
-		if len(cur) > 0 {
-			w := string(cur)
-			if !stopWords[w] {
-				out = append(out, stem(w))
-			}
-			cur = cur[:0]
-		}
-	}
-	runes := []rune(text)
-	for i, r := range runes {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if unicode.IsUpper(r) && i > 0 && unicode.IsLower(runes[i-1]) {
-				flush()
-			}
-			cur = append(cur, unicode.ToLower(r))
-		default:
-			flush()
-		}
-	}
-	flush()
-	return out
-}
-
-// stem folds English plurals: categories → category, boxes → box,
-// orders → order.
-func stem(w string) string {
-	switch {
-	case len(w) > 4 && strings.HasSuffix(w, "ies"):
-		return w[:len(w)-3] + "y"
-	case len(w) > 4 && (strings.HasSuffix(w, "ches") || strings.HasSuffix(w, "shes") || strings.HasSuffix(w, "xes") || strings.HasSuffix(w, "sses")):
-		return w[:len(w)-2]
-	case len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "us"):
-		return w[:len(w)-1]
-	}
-	return w
-}
-
-func normalise(s string) string { return strings.Join(tokenize(s), " ") }
-
-// matchScore is how well a query token matches a document token: 1 for the
-// same stem, less for a prefix or a small typo.
-func matchScore(q, d string) float64 {
-	switch {
-	case q == d:
-		return 1
-	case len(q) >= 3 && strings.HasPrefix(d, q):
-		return 0.8 * float64(len(q)) / float64(len(d))
-	case len(d) >= 3 && strings.HasPrefix(q, d) && len(q)-len(d) <= 2:
-		return 0.7
-	}
-	if len(q) < 4 {
-		return 0
-	}
-	limit := 1
-	if len(q) >= 8 {
-		limit = 2
-	}
-	if abs(len(q)-len(d)) <= limit && suggest.Distance(q, d) <= limit {
-		return 0.6
-	}
-	return 0
-}
-
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
-}
-
-// visible reports whether the caller may see a document.
-func (s *state) visible(g *permissions.Grant, d *searchDoc) bool {
-	if d.table != nil {
-		return g.Table(d.table)
-	}
-	return s.catalog.MetricVisible(g, d.metric)
-}
-
-// score ranks a document for a query; 0 means no match.
-func (d *searchDoc) score(g *permissions.Grant, query []string, phrase string) float64 {
-	total := 0.0
-	for _, q := range query {
-		best := 0.0
-		for _, p := range d.parts {
-			if p.field != nil && !g.Field(p.field) {
-				continue
-			}
-			for _, t := range p.tokens {
-				if s := p.weight * matchScore(q, t); s > best {
-					best = s
-				}
-			}
-		}
-		total += best
-	}
-	if total > 0 && phrase == d.name {
-		total += weightName
-	}
-	return total
-}
+const SearchLimit = search.Limit
 
 // Search ranks the tables and metrics p may see against each query string,
 // and fuses the rankings by Reciprocal Rank Fusion (k = 60). Term queries
 // match words; semantic queries use the Embedder when there is one, words
-// otherwise. Strings that match nothing add nothing.
+// otherwise. Strings that match nothing add nothing; no string at all
+// lists everything p may see.
 func (e *Engine) Search(ctx context.Context, p *auth.Principal, termQueries, semanticQueries []string) ([]SearchResult, error) {
 	s := e.cur.Load()
 	g, err := s.grant(p)
 	if err != nil {
 		return nil, err
 	}
-	var docs []*searchDoc
-	for _, d := range s.docs {
-		if s.visible(g, d) {
-			docs = append(docs, d)
-		}
+	hits, err := s.search.Search(ctx, searchAccess{g, s.catalog}, termQueries, semanticQueries)
+	if err != nil {
+		return nil, err
 	}
-	if len(termQueries)+len(semanticQueries) == 0 {
-		// Nothing asked: everything the user may see, tables first, by name.
-		out := make([]SearchResult, 0, len(docs))
-		for _, d := range docs {
-			out = append(out, result(d, 0))
-		}
-		slices.SortStableFunc(out, func(a, b SearchResult) int {
-			if a.Type != b.Type {
-				return strings.Compare(b.Type, a.Type)
-			}
-			return strings.Compare(a.Name, b.Name)
-		})
-		return out, nil
+	out := make([]SearchResult, len(hits))
+	for i, h := range hits {
+		out[i] = result(h)
 	}
-	var rankings [][]*searchDoc
-	for _, q := range termQueries {
-		rankings = append(rankings, lexical(g, docs, q))
-	}
-	for _, q := range semanticQueries {
-		if e.embedder != nil {
-			r, err := e.semantic(ctx, docs, q)
-			if err != nil {
-				return nil, err
-			}
-			rankings = append(rankings, r)
-		} else {
-			rankings = append(rankings, lexical(g, docs, q))
-		}
-	}
-	fused := map[*searchDoc]float64{}
-	for _, r := range rankings {
-		for rank, d := range r {
-			fused[d] += 1 / float64(rrfK+rank+1)
-		}
-	}
-	out := make([]SearchResult, 0, len(fused))
-	for d, score := range fused {
-		out = append(out, result(d, score))
-	}
-	slices.SortFunc(out, func(a, b SearchResult) int {
-		return cmp.Or(
-			cmp.Compare(b.Score, a.Score),
-			strings.Compare(b.Type, a.Type), // tables first
-			a.ID-b.ID)
-	})
 	return out, nil
 }
 
-func lexical(g *permissions.Grant, docs []*searchDoc, q string) []*searchDoc {
-	tokens := tokenize(q)
-	phrase := strings.Join(tokens, " ")
-	return rank(docs, func(d *searchDoc) float64 { return d.score(g, tokens, phrase) })
+// searchAccess is a grant as search sees it.
+type searchAccess struct {
+	g *permissions.Grant
+	c *sqlgen.Catalog
 }
 
-// rank orders the documents that score above 0, best first, keeping at
-// most SearchLimit.
-func rank(docs []*searchDoc, score func(*searchDoc) float64) []*searchDoc {
-	type scored struct {
-		d *searchDoc
-		s float64
-	}
-	var hits []scored
-	for _, d := range docs {
-		if s := score(d); s > 0 {
-			hits = append(hits, scored{d, s})
-		}
-	}
-	slices.SortStableFunc(hits, func(a, b scored) int { return cmp.Compare(b.s, a.s) })
-	out := make([]*searchDoc, 0, min(len(hits), SearchLimit))
-	for i := 0; i < len(hits) && i < SearchLimit; i++ {
-		out = append(out, hits[i].d)
-	}
-	return out
-}
+func (a searchAccess) Table(t *semantic.Table) bool   { return a.g.Table(t) }
+func (a searchAccess) Field(f *semantic.Field) bool   { return a.g.Field(f) }
+func (a searchAccess) Metric(m *semantic.Metric) bool { return a.c.MetricVisible(a.g, m) }
 
-func (e *Engine) semantic(ctx context.Context, docs []*searchDoc, q string) ([]*searchDoc, error) {
-	vecs, err := e.embedder.Embed(ctx, []string{q})
-	if err != nil || len(vecs) == 0 {
-		return nil, err
-	}
-	return rank(docs, func(d *searchDoc) float64 { return cosine(vecs[0], d.vector) }), nil
-}
-
-func cosine(a, b []float32) float64 {
-	if len(a) != len(b) || len(a) == 0 {
-		return 0
-	}
-	var dot, na, nb float64
-	for i := range a {
-		dot += float64(a[i]) * float64(b[i])
-		na += float64(a[i]) * float64(a[i])
-		nb += float64(b[i]) * float64(b[i])
-	}
-	if na == 0 || nb == 0 {
-		return 0
-	}
-	return dot / math.Sqrt(na*nb)
-}
-
-func result(d *searchDoc, score float64) SearchResult {
-	if d.table != nil {
-		t := d.table
+func result(h search.Hit) SearchResult {
+	if t := h.Table; t != nil {
 		return SearchResult{ID: t.ID, Type: "table", Name: t.Name, DisplayName: t.DisplayName, Description: t.Description,
-			DatabaseID: DatabaseID, DatabaseSchema: schemaOf(t.Source), Score: score}
+			DatabaseID: DatabaseID, DatabaseSchema: schemaOf(t.Source), Score: h.Score}
 	}
-	m := d.metric
+	m := h.Metric
 	return SearchResult{ID: m.ID, Type: "metric", Name: m.Name, Description: m.Description, DatabaseID: DatabaseID,
-		Verified: m.Verified, Score: score}
+		Verified: m.Verified, Score: h.Score}
 }
