@@ -22,10 +22,11 @@ import (
 // sampleServer serves the sample dataset at scale 1 with its policy and
 // user directory, as agentlayer serve does.
 var sampleServer = sync.OnceValues(func() (*e2e, error) {
+	var db *sql.DB
 	e, err := engine.New(context.Background(), engine.Options{
 		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
 		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(),
-		Setup: fixtures.Setup(1),
+		Setup: func(ctx context.Context, d *sql.DB) error { db = d; return fixtures.Generate(ctx, d, 1) },
 	})
 	if err != nil {
 		return nil, err
@@ -39,12 +40,13 @@ var sampleServer = sync.OnceValues(func() (*e2e, error) {
 		return nil, err
 	}
 	srv := httptest.NewServer(New(e, Options{Verifier: v}))
-	return &e2e{srv: srv, e: e}, nil
+	return &e2e{srv: srv, e: e, db: db}, nil
 })
 
 type e2e struct {
 	srv *httptest.Server
 	e   *engine.Engine
+	db  *sql.DB // the engine's, for SQL written by hand
 }
 
 func server(t *testing.T) *e2e {
@@ -417,7 +419,7 @@ func TestPersonaMatrix(t *testing.T) {
 				gotRows := answerRows(t, c.check, got.body)
 				wantRows := want.rows
 				if want.sql != "" {
-					wantRows = handRows(t, s.e.DB(), want.sql)
+					wantRows = handRows(t, s.db, want.sql)
 				}
 				if c.check == checkSearch {
 					// Ranked by score; which results, not their order, is checked.

@@ -161,7 +161,7 @@ func TestAgentFlow(t *testing.T) {
 	if code != 202 || r.Status != "completed" || r.RunningTime == nil {
 		t.Fatalf("execute: %d %+v", code, r)
 	}
-	want := handRows(t, s.e.DB(), `SELECT date_trunc('year', o.CREATED_AT), sum(o.TOTAL) FROM ORDERS o JOIN PRODUCTS p ON p.ID = o.PRODUCT_ID
+	want := handRows(t, s.db, `SELECT date_trunc('year', o.CREATED_AT), sum(o.TOTAL) FROM ORDERS o JOIN PRODUCTS p ON p.ID = o.PRODUCT_ID
 		WHERE p.CATEGORY = 'Gizmo' AND o.USER_ID IN (SELECT ID FROM PEOPLE WHERE STATE = 'TX') GROUP BY 1 ORDER BY 1`)
 	var gotRows [][]string
 	for _, row := range r.Data.Rows {
@@ -196,7 +196,7 @@ func TestTokens(t *testing.T) {
 			continue
 		}
 		if code == 202 {
-			if d := testkit.DiffRows([][]string{testkit.CanonRow(r.Data.Rows[0])}, handRows(t, s.e.DB(), tt.want)); d != "" {
+			if d := testkit.DiffRows([][]string{testkit.CanonRow(r.Data.Rows[0])}, handRows(t, s.db, tt.want)); d != "" {
 				t.Errorf("%s: %v", tt.want, r.Data.Rows)
 			}
 		}
@@ -255,13 +255,13 @@ func TestQuery_paging(t *testing.T) {
 	if fmt.Sprint(sizes) != "[200 200 50]" {
 		t.Errorf("pages of %v rows, want [200 200 50]", sizes)
 	}
-	if d := testkit.DiffRows(rows, handRows(t, s.e.DB(), "SELECT ID, TOTAL FROM ORDERS WHERE ID <= 450 ORDER BY ID")); d != "" {
+	if d := testkit.DiffRows(rows, handRows(t, s.db, "SELECT ID, TOTAL FROM ORDERS WHERE ID <= 450 ORDER BY ID")); d != "" {
 		t.Error(d)
 	}
 	// Pages of 75, for the sales persona and its row rule.
 	sales := personaNamed("sales")
 	rows, sizes = all(sales.header(t), `{"table_id":1,"fields":[{"field_id":"t1-0"}],"filters":[{"field_id":"t1-0","operation":"less-than","value":3000}],"limit":75,"continuation_token":null}`)
-	want := handRows(t, s.e.DB(), "SELECT ID FROM ORDERS WHERE ID < 3000 AND "+ordersWhere(sales)+" ORDER BY ID")
+	want := handRows(t, s.db, "SELECT ID FROM ORDERS WHERE ID < 3000 AND "+ordersWhere(sales)+" ORDER BY ID")
 	if d := testkit.DiffRows(rows, want); d != "" || len(want) < 150 {
 		t.Errorf("%s (%d rows)", d, len(want))
 	}
@@ -380,7 +380,7 @@ func TestExecute_cancel(t *testing.T) {
 // waitRunning waits until a query holds the engine's only slot.
 func waitRunning(t *testing.T, e *engine.Engine) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); e.Running() == 0; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); e.Stats().Running == 0; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the slow query never started")
 		}

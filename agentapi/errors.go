@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/agentlayer/agentlayer/engine"
-	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
 // apiError is an error with its HTTP status and JSON body.
@@ -38,7 +37,7 @@ var (
 		Message: "JWT authentication is not configured. Set the JWT shared secret in admin settings."}
 	errScope = &apiError{status: http.StatusForbidden, Code: "unsupported_scope",
 		Message: "Insufficient scope for this operation."}
-	errNotFound = &apiError{status: http.StatusNotFound, Code: engine.KindNotFound.Code(), Message: sqlgen.MessageNotFound}
+	errNotFound = &apiError{status: http.StatusNotFound, Code: engine.KindNotFound.Code(), Message: engine.MessageNotFound}
 	errInternal = &apiError{status: http.StatusInternalServerError, Code: "internal_error", Message: "Something went wrong."}
 	errMethod   = &apiError{status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "Method not allowed."}
 	errTooLarge = &apiError{status: http.StatusRequestEntityTooLarge, Code: "request_too_large",

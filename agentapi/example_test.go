@@ -13,16 +13,25 @@ import (
 	"github.com/agentlayer/agentlayer/agentapi"
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
-	"github.com/agentlayer/agentlayer/fixtures"
 )
 
 // A service mounts the Agent API in its own mux, beside its other routes.
 func ExampleNew() {
 	ctx := context.Background()
 	e, err := engine.New(ctx, engine.Options{
-		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
-		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(),
-		Setup: fixtures.Setup(0.01),
+		ModelFile: "model.yaml", // in a service: the paths of its files, no YAML inline
+		ModelYAML: []byte(`version: 1
+tables:
+  - id: 1
+    name: CUSTOMERS
+    synonyms: [clients]
+    source: {sql: "SELECT range AS ID, 'customer ' || range AS NAME FROM range(3)"}
+    fields:
+      - {name: ID, semantic_type: type/PK}
+      - {name: NAME}
+`),
+		PolicyFile: "policy.yaml",
+		PolicyYAML: []byte("version: 1\npolicies:\n  - {name: analysts, when: '\"analyst\" in user.groups', tables: \"*\"}\n"),
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -38,12 +47,12 @@ func ExampleNew() {
 	mux := http.NewServeMux()
 	mux.Handle("/api/agent/", agent) // the Agent API
 	mux.Handle("/auth/sso", agent)   // and its session exchange
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	mux.Handle("/readyz", agent)     // and, if it likes, its readiness
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
 	token, _ := auth.Sign(secret, auth.Claims{Email: "analyst@example.com", Groups: []string{"analyst"}, IssuedAt: time.Now()})
-	req, _ := http.NewRequest("POST", srv.URL+"/api/agent/v1/search", strings.NewReader(`{"term_queries": ["customers"]}`))
+	req, _ := http.NewRequest("POST", srv.URL+"/api/agent/v1/search", strings.NewReader(`{"term_queries": ["clients"]}`))
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -51,6 +60,6 @@ func ExampleNew() {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	fmt.Println(resp.StatusCode, strings.Contains(string(body), `"name":"PEOPLE"`))
+	fmt.Println(resp.StatusCode, strings.Contains(string(body), `"name":"CUSTOMERS"`))
 	// Output: 200 true
 }

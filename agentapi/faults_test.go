@@ -160,7 +160,7 @@ func TestClientGone_midStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.Close()
-	for deadline := time.Now().Add(20 * time.Second); e.Running() > 0; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); e.Stats().Running > 0; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the slot was never freed")
 		}

@@ -20,7 +20,7 @@ var hiddenFromSales = sync.OnceValues(func() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.e.DB().Query(`SELECT EMAIL, PASSWORD FROM PEOPLE ORDER BY ID LIMIT 20`)
+	rows, err := s.db.Query(`SELECT EMAIL, PASSWORD FROM PEOPLE ORDER BY ID LIMIT 20`)
 	if err != nil {
 		return nil, err
 	}

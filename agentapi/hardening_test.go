@@ -12,7 +12,6 @@ import (
 
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/internal/testkit"
-	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
 // TestMethodNotAllowed_authenticatesFirst: a known path with another method
@@ -91,17 +90,17 @@ func TestRequestCaps(t *testing.T) {
 		return strings.Join(items, ",")
 	}
 	cases := []struct{ name, body, want string }{
-		{"filters", `{"table_id":1,"filters":[` + repeat(sqlgen.MaxFilters+1, `{"field_id":"t1-5","operation":"greater-than","value":%d}`) + `]}`,
+		{"filters", `{"table_id":1,"filters":[` + repeat(engine.MaxFilters+1, `{"field_id":"t1-5","operation":"greater-than","value":%d}`) + `]}`,
 			"filters has 101 items; a request may have at most 100"},
 		{"values", `{"table_id":1,"filters":[{"field_id":"t1-0","operation":"equals","values":[` + repeat(600, "%d") + `]},{"field_id":"t1-1","operation":"equals","values":[` + repeat(401, "%d") + `]}]}`,
 			"more than 1000 filter values"},
-		{"pattern values", `{"table_id":2,"filters":[{"field_id":"t2-4","operation":"string-not-contains","values":[` + repeat(sqlgen.MaxPatternValues+1, `"v%d"`) + `]}]}`,
+		{"pattern values", `{"table_id":2,"filters":[{"field_id":"t2-4","operation":"string-not-contains","values":[` + repeat(engine.MaxPatternValues+1, `"v%d"`) + `]}]}`,
 			"at most 100"},
-		{"value bytes", `{"table_id":2,"filters":[{"field_id":"t2-4","operation":"equals","value":"` + strings.Repeat("x", sqlgen.MaxValueBytes+1) + `"}]}`,
+		{"value bytes", `{"table_id":2,"filters":[{"field_id":"t2-4","operation":"equals","value":"` + strings.Repeat("x", engine.MaxValueBytes+1) + `"}]}`,
 			"filters[0].value is a string of 4097 bytes; a value may have at most 4096"},
-		{"group_by", `{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[` + repeat(sqlgen.MaxGroupBy+1, `{"field_id":"t1-%d"}`) + `]}`,
+		{"group_by", `{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[` + repeat(engine.MaxGroupBy+1, `{"field_id":"t1-%d"}`) + `]}`,
 			"group_by has 21 items; a request may have at most 20"},
-		{"fields", `{"table_id":1,"fields":[` + repeat(sqlgen.MaxFields+1, `{"field_id":"t1-%d"}`) + `]}`,
+		{"fields", `{"table_id":1,"fields":[` + repeat(engine.MaxFields+1, `{"field_id":"t1-%d"}`) + `]}`,
 			"fields has 101 items; a request may have at most 100"},
 	}
 	for _, c := range cases {
@@ -113,8 +112,8 @@ func TestRequestCaps(t *testing.T) {
 		}
 	}
 	// At the caps, the request is fine.
-	ok := `{"table_id":2,"filters":[{"field_id":"t2-4","operation":"string-contains","values":[` + repeat(sqlgen.MaxPatternValues, `"v%d"`) + `]},` +
-		`{"field_id":"t2-0","operation":"equals","values":[` + repeat(sqlgen.MaxValues-sqlgen.MaxPatternValues, "%d") + `]}],"aggregations":[{"function":"count"}]}`
+	ok := `{"table_id":2,"filters":[{"field_id":"t2-4","operation":"string-contains","values":[` + repeat(engine.MaxPatternValues, `"v%d"`) + `]},` +
+		`{"field_id":"t2-0","operation":"equals","values":[` + repeat(engine.MaxValues-engine.MaxPatternValues, "%d") + `]}],"aggregations":[{"function":"count"}]}`
 	if got := call(t, "POST", s.srv.URL+"/api/agent/v1/query", h, ok); got.status != 202 || !strings.Contains(got.body, `"status":"completed"`) {
 		t.Errorf("at the caps: %d %.300s", got.status, got.body)
 	}

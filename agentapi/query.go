@@ -14,7 +14,6 @@ import (
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/internal/jsontree"
 	"github.com/agentlayer/agentlayer/internal/jsonw"
-	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
 // PageSize is the number of rows a /v1/query page holds at most.
@@ -24,12 +23,12 @@ const PageSize = 200
 const MaxFieldValues = 10_000
 
 // readRequest reads a construct request body.
-func readRequest(r *http.Request) (*sqlgen.Request, error) {
+func readRequest(r *http.Request) (*engine.Request, error) {
 	data, err := readBody(r)
 	if err != nil {
 		return nil, err
 	}
-	return sqlgen.ParseRequest(data)
+	return engine.ParseRequest(data)
 }
 
 type constructResponse struct {
@@ -105,7 +104,7 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		}
 	} else {
 		delete(body, "continuation_token")
-		req, err := sqlgen.RequestOf(body)
+		req, err := engine.DecodeRequest(body)
 		if err != nil {
 			return err
 		}

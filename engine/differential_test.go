@@ -59,7 +59,7 @@ func loadRows(t *testing.T, e *engine.Engine, table *semantic.Table) rowSet {
 		}
 	}
 	q := fmt.Sprintf(`SELECT %s FROM "%s" t0 %s ORDER BY t0."ID"`, strings.Join(cols, ", "), table.Name, strings.Join(joins, " "))
-	rows, err := e.DB().Query(q)
+	rows, err := dbOf(t, e).Query(q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func valuePools(t *testing.T, rs rowSet) map[string][]any {
 // true — NULLs, missing related rows and missing attributes included.
 func TestRowRules_differential(t *testing.T) {
 	setup := fixtures.Setup(0.1)
-	e, err := engine.New(context.Background(), engine.Options{
+	e, err := newEngine(context.Background(), engine.Options{
 		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(), Unrestricted: true,
 		Setup: func(ctx context.Context, db *sql.DB) error {
 			if err := setup(ctx, db); err != nil {
@@ -452,7 +452,7 @@ func sqlRows(t *testing.T, e *engine.Engine, g *permissions.Grant, table *semant
 		where, args = sqlgen.Render(sqlgen.DuckDB{}, f, table, "t0")
 	}
 	q := fmt.Sprintf(`SELECT "t0"."ID" FROM "%s" AS "t0" WHERE %s ORDER BY 1`, table.Name, where)
-	rows, err := e.DB().Query(q, args...)
+	rows, err := dbOf(t, e).Query(q, args...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, q)
 	}

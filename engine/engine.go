@@ -231,7 +231,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	e := &Engine{db: db, keys: keys, dialect: sqlgen.DuckDB{}, log: log, zone: zone, embedder: opts.Embedder,
 		queryTimeout: opts.QueryTimeout, queueTimeout: opts.QueueTimeout,
-		stmts: newStmtCache(db, DefaultStatements, DefaultStatementBytes)}
+		stmts: newStmtCache(db, defaultStatements, defaultStatementBytes)}
 	if e.queryTimeout <= 0 {
 		e.queryTimeout = DefaultQueryTimeout
 	}
@@ -600,11 +600,6 @@ func (e *Engine) mayRead(path string) bool {
 
 // Model returns the semantic model the engine serves.
 func (e *Engine) Model() *semantic.Model { return e.cur.Load().model }
-
-// DB returns the engine's database handle, for loading data and for
-// comparing answers with hand-written SQL. Queries run through it bypass
-// every permission.
-func (e *Engine) DB() *sql.DB { return e.db }
 
 // Close releases the database, and the data directory the engine made. It
 // must be called once the Engine is no longer used.

@@ -27,7 +27,7 @@ func sampleOptions() engine.Options {
 
 func TestNew_sample(t *testing.T) {
 	ctx := context.Background()
-	e, err := engine.New(ctx, sampleOptions())
+	e, err := newEngine(ctx, sampleOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestNew_sample(t *testing.T) {
 		t.Errorf("BIRTH_DATE type = %+v", f.Type)
 	}
 	var threads string
-	if err := e.DB().QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&threads); err != nil {
+	if err := dbOf(t, e).QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&threads); err != nil {
 		t.Fatal(err)
 	}
 	if threads != "2" {
@@ -52,7 +52,7 @@ func TestNew_sample(t *testing.T) {
 func TestNew_missingColumn(t *testing.T) {
 	opts := sampleOptions()
 	opts.ModelYAML = []byte(strings.Replace(string(fixtures.Model()), "      - name: TAX\n", "      - name: TAX\n        column: TAXES\n", 1))
-	_, err := engine.New(context.Background(), opts)
+	_, err := newEngine(context.Background(), opts)
 	var serr *semantic.Error
 	if !errors.As(err, &serr) {
 		t.Fatalf("New error = %v, want *semantic.Error", err)
@@ -66,7 +66,7 @@ func TestNew_missingColumn(t *testing.T) {
 func TestNew_typeMismatch(t *testing.T) {
 	opts := sampleOptions()
 	opts.ModelYAML = []byte(strings.Replace(string(fixtures.Model()), "      - name: QUANTITY\n        type: INTEGER\n", "      - name: QUANTITY\n        type: DOUBLE\n", 1))
-	_, err := engine.New(context.Background(), opts)
+	_, err := newEngine(context.Background(), opts)
 	if err == nil || !strings.Contains(err.Error(), "field QUANTITY is declared DOUBLE but column \"QUANTITY\" is INTEGER") {
 		t.Fatalf("New error = %v", err)
 	}
@@ -75,13 +75,13 @@ func TestNew_typeMismatch(t *testing.T) {
 func TestNew_setupError(t *testing.T) {
 	opts := sampleOptions()
 	opts.Setup = func(ctx context.Context, db *sql.DB) error { return errors.New("no data today") }
-	if _, err := engine.New(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "no data today") {
+	if _, err := newEngine(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "no data today") {
 		t.Fatalf("New error = %v", err)
 	}
 }
 
 func TestNew_noModel(t *testing.T) {
-	if _, err := engine.New(context.Background(), engine.Options{}); err == nil {
+	if _, err := newEngine(context.Background(), engine.Options{}); err == nil {
 		t.Fatal("New without a model succeeded")
 	}
 }
@@ -96,7 +96,7 @@ func TestNew_duplicateKey(t *testing.T) {
 		_, err := db.ExecContext(ctx, `INSERT INTO PRODUCTS SELECT * FROM PRODUCTS WHERE ID = 7`)
 		return err
 	}
-	_, err := engine.New(context.Background(), opts)
+	_, err := newEngine(context.Background(), opts)
 	// The position is that of PRODUCTS.ID's name in the model file.
 	line, inProducts := 0, false
 	for i, l := range strings.Split(string(fixtures.Model()), "\n") {

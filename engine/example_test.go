@@ -2,57 +2,95 @@ package engine_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log"
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
-	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// The model, policy and data of the examples: a service would keep the
+// first two in files (Options.ModelFile, PolicyFile) and its data in a
+// DuckDB file or Parquet (Options.Database, or sources of the model).
+var (
+	exampleModel = []byte(`version: 1
+tables:
+  - id: 1
+    name: ACCOUNTS
+    fields:
+      - {name: ID, type: BIGINT, semantic_type: type/PK}
+      - {name: NAME, type: VARCHAR}
+      - {name: REGION, type: VARCHAR, semantic_type: type/Category}
+  - id: 2
+    name: INVOICES
+    fields:
+      - {name: ID, type: BIGINT, semantic_type: type/PK}
+      - {name: ACCOUNT_ID, type: BIGINT, references: ACCOUNTS.ID}
+      - {name: AMOUNT, type: DOUBLE}
+metrics:
+  - {id: 1, name: Billed, table: INVOICES, aggregation: {function: sum, field: AMOUNT}}
+`)
+	examplePolicy = []byte(`version: 1
+policies:
+  - name: finance
+    when: '"finance" in user.groups'
+    tables: "*"
+  - name: account managers
+    when: '"am" in user.groups'
+    tables:
+      ACCOUNTS: {rows: row.REGION == user.attributes.region}
+      INVOICES: {rows: row.ACCOUNT.REGION == user.attributes.region}
+`)
+	exampleData = func(ctx context.Context, db *sql.DB) error {
+		_, err := db.ExecContext(ctx, `
+			CREATE TABLE ACCOUNTS (ID BIGINT, NAME VARCHAR, REGION VARCHAR);
+			INSERT INTO ACCOUNTS VALUES (1, 'Acme', 'EMEA'), (2, 'Globex', 'APAC'), (3, 'Initech', 'EMEA');
+			CREATE TABLE INVOICES (ID BIGINT, ACCOUNT_ID BIGINT, AMOUNT DOUBLE);
+			INSERT INTO INVOICES VALUES (10, 1, 120), (11, 1, 80), (12, 2, 300), (13, 3, 50);`)
+		return err
+	}
 )
 
 func Example() {
 	ctx := context.Background()
 	e, err := engine.New(ctx, engine.Options{
-		ModelFile: fixtures.ModelFile,
-		ModelYAML: fixtures.Model(),
-		Setup:     fixtures.Setup(0.01), // generate the sample data in memory
+		ModelFile: "billing.yaml", ModelYAML: exampleModel,
+		PolicyFile: "policy.yaml", PolicyYAML: examplePolicy,
+		Setup: exampleData, // runs once, before the model is checked against the data
 	})
 	if err != nil {
-		log.Fatal(err)
+		log.Fatal(err) // a model or policy error lists every problem with file:line:col
 	}
 	defer e.Close()
-	for _, t := range e.Model().Tables {
-		fmt.Printf("t%d %s: %d fields, %d with related tables\n", t.ID, t.DisplayName, len(t.Fields), len(t.Wide()))
+	// Every operation acts for one user: here, an account manager of EMEA.
+	am := &auth.Principal{Email: "ana@example.com", Groups: []string{"am"}, Attributes: map[string]any{"region": "EMEA"}}
+	seen, _ := e.Search(ctx, am, nil, nil) // no query: all they may see
+	for _, r := range seen {
+		fmt.Println(r.Type, r.ID, r.Name)
 	}
 	// Output:
-	// t1 Orders: 9 fields, 30 with related tables
-	// t2 People: 13 fields, 13 with related tables
-	// t3 Products: 8 fields, 8 with related tables
-	// t4 Reviews: 6 fields, 14 with related tables
+	// table 1 ACCOUNTS
+	// table 2 INVOICES
+	// metric 1 Billed
 }
 
-// A query runs on behalf of one user: the sales persona sees only the
-// orders of customers in their state.
+// A query runs on behalf of one user: the account manager sees the
+// invoices of their region's accounts only, through a rule on a related
+// table.
 func ExampleEngine_Query() {
 	ctx := context.Background()
-	e, err := engine.New(ctx, engine.Options{
-		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
-		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(),
-		Setup: fixtures.Setup(0.1),
-	})
+	e, err := engine.New(ctx, engine.Options{ModelYAML: exampleModel, PolicyYAML: examplePolicy, Setup: exampleData})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer e.Close()
-	req, err := sqlgen.ParseRequest([]byte(`{"table_id": 1,
-		"aggregations": [{"function": "count"}],
-		"group_by": [{"field_id": "t1-16"}]}`)) // orders by customer state
+	req, err := engine.ParseRequest([]byte(`{"metric_id": 1, "group_by": [{"field_id": "c1-4"}]}`)) // billed, by account name
 	if err != nil {
 		log.Fatal(err)
 	}
-	sales := &auth.Principal{Email: "sam@example.com", Groups: []string{"sales"}, Attributes: map[string]any{"state": "TX"}}
-	rows, err := e.Query(ctx, sales, req)
+	am := &auth.Principal{Email: "ana@example.com", Groups: []string{"am"}, Attributes: map[string]any{"region": "EMEA"}}
+	rows, err := e.Query(ctx, am, req)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -60,5 +98,7 @@ func ExampleEngine_Query() {
 	for rows.Next() {
 		fmt.Println(rows.Row())
 	}
-	// Output: [TX 333]
+	// Output:
+	// [Acme 200]
+	// [Initech 50]
 }

@@ -29,11 +29,6 @@ func (s *state) grant(p *auth.Principal) (*permissions.Grant, error) {
 	return s.nothing, nil
 }
 
-// Grant returns what p may see, with the names of the policies that apply.
-func (e *Engine) Grant(p *auth.Principal) (*permissions.Grant, error) {
-	return e.cur.Load().grant(p)
-}
-
 // Query is a construct request compiled for one caller, against the model
 // being served then. It is valid across a reload: it plans and runs on the
 // set it was compiled against. Its token (Token) names what it reads by
@@ -45,11 +40,11 @@ type Query struct {
 
 // Construct validates a construct request for p and returns its query. A
 // request error is a *sqlgen.Error.
-func (e *Engine) Construct(ctx context.Context, p *auth.Principal, req *sqlgen.Request) (*Query, error) {
+func (e *Engine) Construct(ctx context.Context, p *auth.Principal, req *Request) (*Query, error) {
 	return e.cur.Load().construct(p, req)
 }
 
-func (s *state) construct(p *auth.Principal, req *sqlgen.Request) (*Query, error) {
+func (s *state) construct(p *auth.Principal, req *Request) (*Query, error) {
 	g, err := s.grant(p)
 	if err != nil {
 		return nil, err
@@ -62,7 +57,7 @@ func (s *state) construct(p *auth.Principal, req *sqlgen.Request) (*Query, error
 }
 
 // Plan plans a query for p: the SQL it would run, with p's row filters.
-func (e *Engine) Plan(ctx context.Context, p *auth.Principal, q *Query) (*sqlgen.Plan, error) {
+func (e *Engine) Plan(ctx context.Context, p *auth.Principal, q *Query) (*Plan, error) {
 	return e.plan(p, q, e.planOpts)
 }
 
@@ -103,7 +98,7 @@ func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset, 
 }
 
 // Query constructs and runs a request for p in one call.
-func (e *Engine) Query(ctx context.Context, p *auth.Principal, req *sqlgen.Request) (*Rows, error) {
+func (e *Engine) Query(ctx context.Context, p *auth.Principal, req *Request) (*Rows, error) {
 	q, err := e.Construct(ctx, p, req)
 	if err != nil {
 		return nil, err
@@ -144,10 +139,6 @@ func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, arg
 	r.ctx, r.done = ctx, done
 	return r, nil
 }
-
-// Running is the number of queries holding a slot: running in DuckDB, or
-// with rows not yet closed.
-func (e *Engine) Running() int { return len(e.slots) }
 
 // acquire waits for a query slot, at most the queue timeout.
 func (e *Engine) acquire(ctx context.Context) (func(), error) {

@@ -27,7 +27,7 @@ func TestReload(t *testing.T) {
 	opts := sampleOptions()
 	setup := opts.Setup
 	opts.Setup = func(ctx context.Context, db *sql.DB) error { setups++; return setup(ctx, db) }
-	e, err := engine.New(ctx, opts)
+	e, err := newEngine(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestReload_newDirectory(t *testing.T) {
 		}
 		return os.WriteFile(file, model(paths[0]), 0o644)
 	}
-	e, err := engine.New(ctx, opts)
+	e, err := newEngine(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

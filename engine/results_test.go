@@ -15,7 +15,7 @@ import (
 
 // sample is the sample dataset at scale 1, shared by the tests.
 var sample = sync.OnceValues(func() (*engine.Engine, error) {
-	return engine.New(context.Background(), engine.Options{
+	return newEngine(context.Background(), engine.Options{
 		ModelFile:  fixtures.ModelFile,
 		ModelYAML:  fixtures.Model(),
 		Setup:      fixtures.Setup(1),
@@ -192,7 +192,7 @@ func TestQuery_matchesHandWrittenSQL(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, got := engineRows(t, e, admin, tt.request)
-			want := rawRows(t, e.DB(), tt.sql)
+			want := rawRows(t, dbOf(t, e), tt.sql)
 			if len(want) == 0 {
 				t.Fatalf("the hand-written SQL returns no rows: a weak case")
 			}
@@ -218,7 +218,7 @@ policies:
       PEOPLE:
         rows: row.STATE == user.attributes.state
 `)
-	texan, err := engine.New(context.Background(), opts)
+	texan, err := newEngine(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ policies:
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, got := engineRows(t, tt.e, tt.p, tt.request)
-			want := rawRows(t, tt.e.DB(), tt.sql)
+			want := rawRows(t, dbOf(t, tt.e), tt.sql)
 			if d := testkit.DiffRows(got, want); d != "" {
 				t.Error(d)
 			}

@@ -11,13 +11,13 @@ import (
 
 // The bounds of the prepared-statement cache.
 const (
-	// DefaultStatements is how many prepared statements are kept at most.
-	DefaultStatements = 256
-	// DefaultStatementBytes bounds what the kept statements hold, measured
+	// defaultStatements is how many prepared statements are kept at most.
+	defaultStatements = 256
+	// defaultStatementBytes bounds what the kept statements hold, measured
 	// by a proxy: the bytes of their SQL text and paramCost per parameter.
 	// A plan grows with its expression, and so does its text; values never
 	// add to it, since a list of values is one parameter.
-	DefaultStatementBytes = 4 << 20
+	defaultStatementBytes = 4 << 20
 	paramCost             = 64
 )
 

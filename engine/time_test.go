@@ -52,7 +52,7 @@ func eventsEngine(t *testing.T, opts engine.Options) *engine.Engine {
 		}
 		return nil
 	}
-	e, err := engine.New(context.Background(), opts)
+	e, err := newEngine(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

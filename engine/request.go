@@ -1,0 +1,63 @@
+package engine
+
+import (
+	"github.com/agentlayer/agentlayer/permissions"
+	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// The types of a construct request, as the Agent API's construct-query
+// takes it, so that an embedder builds and reads requests with this
+// package alone.
+type (
+	// Request is a construct request: a table request (TableID set) or a
+	// metric request (MetricID set).
+	Request = sqlgen.Request
+	// Filter is a segment, or a condition on a field.
+	Filter = sqlgen.Filter
+	// RequestField names a field of a request, optionally bucketed.
+	RequestField = sqlgen.FieldRef
+	// Aggregation is a count, a function over a field, or a measure.
+	Aggregation = sqlgen.Aggregation
+	// GroupBy groups by a field, optionally at a granularity.
+	GroupBy = sqlgen.GroupBy
+	// OrderBy sorts by a field.
+	OrderBy = sqlgen.OrderBy
+	// Plan is a query planned for one caller: its SQL, bound values and
+	// result columns; its String is what agentlayer explain prints.
+	Plan = sqlgen.Plan
+)
+
+// ParseRequest decodes a construct request from JSON, strictly: an unknown
+// key that looks like a typo, a key given twice, a value of the wrong JSON
+// type, or a cap exceeded is an *Error naming where.
+func ParseRequest(data []byte) (*Request, error) { return sqlgen.ParseRequest(data) }
+
+// DecodeRequest reads a construct request from JSON already decoded into a
+// tree (objects as map[string]any, numbers as json.Number): for a caller
+// that reads other keys of the same body.
+func DecodeRequest(tree any) (*Request, error) { return sqlgen.RequestOf(tree) }
+
+// The request caps, each a 400 that names it.
+const (
+	MaxFilters       = sqlgen.MaxFilters
+	MaxValues        = sqlgen.MaxValues
+	MaxPatternValues = sqlgen.MaxPatternValues
+	MaxValueBytes    = sqlgen.MaxValueBytes
+	MaxFields        = sqlgen.MaxFields
+	MaxGroupBy       = sqlgen.MaxGroupBy
+	MaxAggregations  = sqlgen.MaxAggregations
+	MaxOrderBy       = sqlgen.MaxOrderBy
+)
+
+// The problems of the files an engine loads, told apart with errors.As.
+type (
+	// ModelError lists every problem of a model file, at file:line:col.
+	ModelError = semantic.Error
+	// PolicyError lists every problem of a policy file, at file:line:col.
+	PolicyError = permissions.Error
+)
+
+// MessageNotFound is the message of a not-found error that needs no
+// detail, in Metabase's words.
+const MessageNotFound = sqlgen.MessageNotFound
