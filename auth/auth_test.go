@@ -449,3 +449,26 @@ func TestFileStore_damagedReport(t *testing.T) {
 		t.Errorf("report %+v, want lines 1, 2 and 4 damaged", r)
 	}
 }
+
+// TestParseAttribute: an attribute written as text reads as a token's
+// claim would arrive.
+func TestParseAttribute(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want any
+	}{
+		{"TX", "TX"},
+		{"5", int64(5)},
+		{"5.0", 5.0},
+		{"true", true},
+		{`["EMEA","APAC"]`, []any{"EMEA", "APAC"}},
+		{`"quoted"`, "quoted"},
+		{"5 6", "5 6"},
+		{"{}", "{}"},
+		{"null", "null"},
+	} {
+		if got := auth.ParseAttribute(tt.in); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseAttribute(%q) = %#v, want %#v", tt.in, got, tt.want)
+		}
+	}
+}

@@ -360,6 +360,22 @@ func groupList(raw any) []string {
 	return nil
 }
 
+// ParseAttribute reads an attribute written as text (a command's --attr
+// key=value) as a token's claim would arrive: JSON when it parses as a
+// value an attribute may hold (5 is an int64, 5.0 a float64, true a bool,
+// ["a","b"] a list), the text itself otherwise.
+func ParseAttribute(text string) any {
+	d := json.NewDecoder(strings.NewReader(text))
+	d.UseNumber()
+	var raw any
+	if err := d.Decode(&raw); err == nil && !d.More() {
+		if v, ok := attributeValue(raw); ok {
+			return v
+		}
+	}
+	return text
+}
+
 // attributeValue keeps strings, numbers, booleans and lists of these; a
 // whole number becomes an int64.
 func attributeValue(raw any) (any, bool) {

@@ -101,6 +101,11 @@ type Options struct {
 	// checked against it: load data, attach files, create views.
 	Setup func(ctx context.Context, db *sql.DB) error
 
+	// Offline opens no database: the model is checked on its own (every
+	// field declares its type), and the engine can construct, plan and
+	// explain queries but not run them. For tools: validate, explain.
+	Offline bool
+
 	// TimeZone is the report time zone (an IANA name): buckets, date
 	// filters and timestamps in results use it. "" means UTC. On a host
 	// without zoneinfo, import _ "time/tzdata" in your main package.
@@ -225,9 +230,11 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	db, err := open(ctx, opts)
-	if err != nil {
-		return nil, err
+	var db *sql.DB
+	if !opts.Offline {
+		if db, err = open(ctx, opts); err != nil {
+			return nil, err
+		}
 	}
 	e := &Engine{db: db, keys: keys, dialect: sqlgen.DuckDB{}, log: log, zone: zone, embedder: opts.Embedder,
 		queryTimeout: opts.QueryTimeout, queueTimeout: opts.QueueTimeout,
@@ -253,6 +260,14 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 }
 
 func (e *Engine) init(ctx context.Context, opts Options) error {
+	if opts.Offline {
+		s, err := e.load(ctx, opts, 1)
+		if err != nil {
+			return err
+		}
+		e.cur.Store(s)
+		return nil
+	}
 	if opts.Setup != nil {
 		if err := opts.Setup(ctx, e.db); err != nil {
 			return fmt.Errorf("engine: setup: %w", err)
@@ -282,9 +297,10 @@ func (e *Engine) load(ctx context.Context, opts Options, generation int) (*state
 			return nil, fmt.Errorf("read model: %w", err)
 		}
 	}
-	lopts := semantic.Options{Describe: func(src semantic.Source) ([]semantic.Column, error) {
-		return e.describe(ctx, src)
-	}}
+	var lopts semantic.Options
+	if e.db != nil {
+		lopts.Describe = func(src semantic.Source) ([]semantic.Column, error) { return e.describe(ctx, src) }
+	}
 	m, err := semantic.Parse(opts.ModelFile, modelYAML, lopts)
 	if err != nil {
 		return nil, err
@@ -362,8 +378,10 @@ func (e *Engine) reload(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if err := e.check(ctx, s.model); err != nil {
-		return err
+	if e.db != nil {
+		if err := e.check(ctx, s.model); err != nil {
+			return err
+		}
 	}
 	e.cur.Store(s)
 	e.stmts.clear()
@@ -384,7 +402,12 @@ func (e *Engine) LastReload() (ReloadStatus, bool) {
 }
 
 // Ping checks that the database answers.
-func (e *Engine) Ping(ctx context.Context) error { return e.db.PingContext(ctx) }
+func (e *Engine) Ping(ctx context.Context) error {
+	if e.db == nil {
+		return ErrOffline
+	}
+	return e.db.PingContext(ctx)
+}
 
 // checkKeys verifies that every key a foreign key references is unique, so
 // that a join along it can never multiply the rows of the base table.
@@ -604,7 +627,10 @@ func (e *Engine) Model() *semantic.Model { return e.cur.Load().model }
 // Close releases the database, and the data directory the engine made. It
 // must be called once the Engine is no longer used.
 func (e *Engine) Close() error {
-	err := e.db.Close()
+	var err error
+	if e.db != nil {
+		err = e.db.Close()
+	}
 	if e.tempDir != "" {
 		os.RemoveAll(e.tempDir)
 	}

@@ -39,6 +39,9 @@ var (
 // MaxConcurrentQueries slots and none came free.
 var ErrOverloaded = errors.New("too many queries are running; retry shortly")
 
+// ErrOffline is returned by what would run SQL on an Offline engine.
+var ErrOffline = errors.New("engine: offline: there is no database to run queries on")
+
 // ErrTimeout ends a query that ran longer than QueryTimeout.
 var ErrTimeout = errors.New("the query took too long")
 

@@ -38,6 +38,16 @@ type Query struct {
 	s *state
 }
 
+// Policies names the policies that apply to p, grant policies first, in
+// file order: what decides what p sees.
+func (e *Engine) Policies(p *auth.Principal) ([]string, error) {
+	g, err := e.cur.Load().grant(p)
+	if err != nil {
+		return nil, err
+	}
+	return g.Applied, nil
+}
+
 // Construct validates a construct request for p and returns its query. A
 // request error is a *sqlgen.Error.
 func (e *Engine) Construct(ctx context.Context, p *auth.Principal, req *Request) (*Query, error) {
@@ -112,6 +122,9 @@ func (e *Engine) Query(ctx context.Context, p *auth.Principal, req *Request) (*R
 // that reads slowly) cannot keep it longer, since at the deadline the query
 // is cancelled and its slot given to the next.
 func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, args []any) (*Rows, error) {
+	if e.db == nil {
+		return nil, ErrOffline
+	}
 	release, err := e.acquire(ctx)
 	if err != nil {
 		return nil, err

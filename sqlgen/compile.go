@@ -79,35 +79,10 @@ type compiler struct {
 // field, segment or measure the caller may not see is reported exactly as
 // one that does not exist. Errors are *Error.
 func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
-	q := &Query{}
 	co := &compiler{c: c, a: a}
-	switch {
-	case req.TableID != 0: // with a metric_id too, the table wins, as in Metabase
-		t := c.Model.Table(req.TableID)
-		if t == nil {
-			return nil, NotFound("table_id", "No table found with table_id %d", req.TableID)
-		}
-		if !a.Table(t) {
-			return nil, Forbidden("table_id")
-		}
-		q.Table, co.table, co.prefix = t, t, semantic.TablePrefix(t.ID)
-	case req.MetricID != 0:
-		m := c.Model.Metric(req.MetricID)
-		if m == nil {
-			return nil, NotFound("metric_id", "No metric found with metric_id %d", req.MetricID)
-		}
-		if !c.MetricVisible(a, m) {
-			return nil, Forbidden("metric_id")
-		}
-		q.Table, q.Metric, co.table, co.prefix = m.Table, m, m.Table, semantic.MetricPrefix(m.ID)
-		if len(req.Fields) > 0 {
-			return nil, invalid("fields", "a metric query has no fields: its aggregation is fixed; use group_by")
-		}
-		if len(req.Aggregations) > 0 {
-			return nil, invalid("aggregations", "a metric query's aggregation is fixed; remove aggregations")
-		}
-	default:
-		return nil, invalid("", "the request needs table_id or metric_id")
+	q, err := co.base(req)
+	if err != nil {
+		return nil, err
 	}
 	if req.Limit < 0 {
 		return nil, invalid("limit", "limit must be a positive integer, not %d", req.Limit)
@@ -121,23 +96,15 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 		q.Filters = append(q.Filters, cond)
 	}
 	for i, f := range req.Fields {
-		path := index("fields", i)
-		col, err := co.column(f.FieldID, path+".field_id")
+		col, err := co.bucketed(f.FieldID, f.Bucket, index("fields", i), "", ".bucket", false)
 		if err != nil {
-			return nil, err
-		}
-		if col.Bucket, err = co.bucket(col, f.Bucket, path+".bucket", false); err != nil {
 			return nil, err
 		}
 		q.Fields = append(q.Fields, col)
 	}
 	for i, g := range req.GroupBy {
-		path := index("group_by", i)
-		col, err := co.column(g.FieldID, path+".field_id")
+		col, err := co.bucketed(g.FieldID, g.FieldGranularity, index("group_by", i), "", ".field_granularity", true)
 		if err != nil {
-			return nil, err
-		}
-		if col.Bucket, err = co.bucket(col, g.FieldGranularity, path+".field_granularity", true); err != nil {
 			return nil, err
 		}
 		q.GroupBy = append(q.GroupBy, col)
@@ -159,28 +126,79 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 		return nil, invalid("fields", "fields cannot be combined with aggregations or group_by: an aggregated query returns its group_by columns and aggregations")
 	}
 	for i, o := range req.OrderBy {
-		path := index("order_by", i)
-		col, err := co.column(o.Field.FieldID, path+".field.field_id")
+		ord, err := co.ordering(q, o, index("order_by", i))
 		if err != nil {
 			return nil, err
 		}
-		if col.Bucket, err = co.bucket(col, o.Field.Bucket, path+".field.bucket", false); err != nil {
-			return nil, err
-		}
-		var desc bool
-		switch o.Direction {
-		case "", "asc":
-		case "desc":
-			desc = true
-		default:
-			return nil, invalid(path+".direction", "%s.direction must be asc or desc, not %q", path, o.Direction).with("asc", "desc")
-		}
-		if q.Aggregated() && !slices.ContainsFunc(q.GroupBy, func(g Column) bool { return g.Wide.Index == col.Wide.Index }) {
-			return nil, invalid(path+".field.field_id", "%s: field %s is not in group_by; an aggregated query can be ordered by its group_by fields, or by an aggregation with sort_order", path, col.ID)
-		}
-		q.OrderBy = append(q.OrderBy, Ordering{Column: col, Desc: desc})
+		q.OrderBy = append(q.OrderBy, ord)
 	}
 	return q, nil
+}
+
+// base resolves the request's table or metric, the one the caller may see.
+func (co *compiler) base(req *Request) (*Query, error) {
+	c, a := co.c, co.a
+	switch {
+	case req.TableID != 0: // with a metric_id too, the table wins, as in Metabase
+		t := c.Model.Table(req.TableID)
+		if t == nil {
+			return nil, NotFound("table_id", "No table found with table_id %d", req.TableID)
+		}
+		if !a.Table(t) {
+			return nil, Forbidden("table_id")
+		}
+		co.table, co.prefix = t, semantic.TablePrefix(t.ID)
+		return &Query{Table: t}, nil
+	case req.MetricID != 0:
+		m := c.Model.Metric(req.MetricID)
+		if m == nil {
+			return nil, NotFound("metric_id", "No metric found with metric_id %d", req.MetricID)
+		}
+		if !c.MetricVisible(a, m) {
+			return nil, Forbidden("metric_id")
+		}
+		if len(req.Fields) > 0 {
+			return nil, invalid("fields", "a metric query has no fields: its aggregation is fixed; use group_by")
+		}
+		if len(req.Aggregations) > 0 {
+			return nil, invalid("aggregations", "a metric query's aggregation is fixed; remove aggregations")
+		}
+		co.table, co.prefix = m.Table, semantic.MetricPrefix(m.ID)
+		return &Query{Table: m.Table, Metric: m}, nil
+	}
+	return nil, invalid("", "the request needs table_id or metric_id")
+}
+
+// bucketed resolves a field id and its bucket (or granularity) at path:
+// the id is at path+idKey+".field_id", the bucket at path+idKey+bucketKey.
+func (co *compiler) bucketed(id, bucket, path, idKey, bucketKey string, granularity bool) (Column, error) {
+	col, err := co.column(id, path+idKey+".field_id")
+	if err != nil {
+		return Column{}, err
+	}
+	col.Bucket, err = co.bucket(col, bucket, path+idKey+bucketKey, granularity)
+	return col, err
+}
+
+// ordering resolves an order_by: of an aggregated query, only by one of
+// its group_by fields.
+func (co *compiler) ordering(q *Query, o OrderBy, path string) (Ordering, error) {
+	col, err := co.bucketed(o.Field.FieldID, o.Field.Bucket, path, ".field", ".bucket", false)
+	if err != nil {
+		return Ordering{}, err
+	}
+	var desc bool
+	switch o.Direction {
+	case "", "asc":
+	case "desc":
+		desc = true
+	default:
+		return Ordering{}, invalid(path+".direction", "%s.direction must be asc or desc, not %q", path, o.Direction).with("asc", "desc")
+	}
+	if q.Aggregated() && !slices.ContainsFunc(q.GroupBy, func(g Column) bool { return g.Wide.Index == col.Wide.Index }) {
+		return Ordering{}, invalid(path+".field.field_id", "%s: field %s is not in group_by; an aggregated query can be ordered by its group_by fields, or by an aggregation with sort_order", path, col.ID)
+	}
+	return Ordering{Column: col, Desc: desc}, nil
 }
 
 // column resolves a field id of the request's table or metric. A field the
@@ -251,15 +269,12 @@ func (co *compiler) aggregation(ag Aggregation, path string) (Aggregate, error) 
 	if ag.FieldID == "" {
 		return out, invalid(path+".field_id", "%s: %s needs a field_id", path, ag.Function)
 	}
-	col, err := co.column(ag.FieldID, path+".field_id")
+	col, err := co.bucketed(ag.FieldID, ag.Bucket, path, "", ".bucket", false)
 	if err != nil {
 		return out, err
 	}
 	if err := semantic.CheckAggregation(out.Func, col.Wide.Field); err != nil {
 		return out, invalid(path+".function", "%s: %v", path, err)
-	}
-	if col.Bucket, err = co.bucket(col, ag.Bucket, path+".bucket", false); err != nil {
-		return out, err
 	}
 	out.Column = &col
 	return out, nil

@@ -177,70 +177,86 @@ func (p *planner) plan() (*Plan, error) {
 	q := p.q
 	plan := &Plan{Query: q, opts: p.opts}
 	sel := &selectStmt{base: q.Table}
-	aggregated := q.Aggregated()
-
-	// Result columns.
-	names := map[string]int{}
-	name := func(n string) string {
-		names[n]++
-		if names[n] == 1 {
-			return n
-		}
-		return fmt.Sprintf("%s_%d", n, names[n])
+	p.columns(plan, sel)
+	where, err := p.conditions()
+	if err != nil {
+		return nil, err
 	}
-	if aggregated {
+	p.order(sel)
+	if p.deferred != nil {
+		return nil, p.deferred
+	}
+	sel.limit = p.limit()
+	if err := p.finish(plan, sel, where); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// columns adds the result columns: an aggregated query's group_by columns
+// and aggregations, a detail query's fields (every visible field of the
+// table when it names none). Names that repeat get a suffix: sum, sum_2.
+func (p *planner) columns(plan *Plan, sel *selectStmt) {
+	q := p.q
+	names := map[string]int{}
+	add := func(x Expr, out Output) {
+		names[out.Name]++
+		if n := names[out.Name]; n > 1 {
+			out.Name = fmt.Sprintf("%s_%d", out.Name, n)
+		}
+		sel.items = append(sel.items, selectItem{x: x, as: out.Name})
+		plan.Outputs = append(plan.Outputs, out)
+	}
+	if q.Aggregated() {
 		for _, g := range q.GroupBy {
 			x := p.selectExpr(g)
 			sel.groupBy = append(sel.groupBy, x)
-			out := p.output(g)
-			out.Name = name(out.Name)
-			sel.items = append(sel.items, selectItem{x: x, as: out.Name})
-			plan.Outputs = append(plan.Outputs, out)
+			add(x, p.output(g))
 		}
 		for _, ag := range q.Aggregations {
-			x, out := p.aggregate(ag)
-			out.Name = name(out.Name)
-			sel.items = append(sel.items, selectItem{x: x, as: out.Name})
-			plan.Outputs = append(plan.Outputs, out)
+			add(p.aggregate(ag))
 		}
-	} else {
-		cols := q.Fields
-		if len(cols) == 0 {
-			for _, w := range q.Table.Wide() {
-				if w.Via == nil && p.a.Field(w.Field) {
-					cols = append(cols, Column{Wide: w, ID: semantic.TablePrefix(q.Table.ID).ID(w.Index)})
-				}
+		return
+	}
+	cols := q.Fields
+	if len(cols) == 0 {
+		for _, w := range q.Table.Wide() {
+			if w.Via == nil && p.a.Field(w.Field) {
+				cols = append(cols, Column{Wide: w, ID: semantic.TablePrefix(q.Table.ID).ID(w.Index)})
 			}
 		}
-		for _, col := range cols {
-			x := p.selectExpr(col)
-			out := p.output(col)
-			out.Name = name(out.Name)
-			sel.items = append(sel.items, selectItem{x: x, as: out.Name})
-			plan.Outputs = append(plan.Outputs, out)
-		}
 	}
+	for _, col := range cols {
+		add(p.selectExpr(col), p.output(col))
+	}
+}
 
-	// Conditions.
+// conditions translates the filters, and a metric's own filter.
+func (p *planner) conditions() ([]Expr, error) {
 	var where []Expr
-	for _, cond := range q.Filters {
+	for _, cond := range p.q.Filters {
 		x, err := p.condition(cond)
 		if err != nil {
 			return nil, err
 		}
 		where = append(where, x)
 	}
-	if q.Metric != nil && q.Metric.Filter != nil {
-		x, err := p.modelFilter(q.Metric.Filter)
+	if m := p.q.Metric; m != nil && m.Filter != nil {
+		x, err := p.modelFilter(m.Filter)
 		if err != nil {
 			return nil, err
 		}
 		where = append(where, x)
 	}
+	return where, nil
+}
 
-	// Order: aggregations with a sort order, then order_by, then the
-	// group_by columns (as Metabase does), or a tiebreaker for detail rows,
-	// so that pages are stable.
+// order sorts by the aggregations with a sort order, then order_by, then
+// the group_by columns (as Metabase does), or a tiebreaker for detail rows,
+// so that pages are stable.
+func (p *planner) order(sel *selectStmt) {
+	q := p.q
+	aggregated := q.Aggregated()
 	for i, ag := range q.Aggregations {
 		if ag.Sort != "" {
 			sel.orderBy = append(sel.orderBy, orderItem{ordinal: len(q.GroupBy) + i + 1, desc: ag.Sort == "desc"})
@@ -263,30 +279,24 @@ func (p *planner) plan() (*Plan, error) {
 		for i := range q.GroupBy {
 			sel.orderBy = append(sel.orderBy, orderItem{ordinal: i + 1})
 		}
-	} else {
-		sel.orderBy = append(sel.orderBy, p.tiebreaker(sel.items)...)
+		return
 	}
+	sel.orderBy = append(sel.orderBy, p.tiebreaker(sel.items)...)
+}
 
-	if p.deferred != nil {
-		return nil, p.deferred
-	}
-
-	// Limit: a table query's default, a metric's cap; never past the cap.
-	limit, max := q.Limit, p.opts.MaxRows
-	if aggregated {
-		max = p.opts.MaxAggregatedRows
+// limit is a table query's default, a metric's cap; never past the cap.
+func (p *planner) limit() int {
+	limit, most := p.q.Limit, p.opts.MaxRows
+	if p.q.Aggregated() {
+		most = p.opts.MaxAggregatedRows
 	}
 	if limit == 0 {
 		limit = p.opts.DefaultLimit
-		if q.Metric != nil {
-			limit = max
+		if p.q.Metric != nil {
+			limit = most
 		}
 	}
-	sel.limit = min(limit, max)
-	if err := p.finish(plan, sel, where); err != nil {
-		return nil, err
-	}
-	return plan, nil
+	return min(limit, most)
 }
 
 // finish adds the row filters of every table instance the query reads,

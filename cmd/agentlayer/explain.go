@@ -7,13 +7,9 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
-	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/permissions"
-	"github.com/agentlayer/agentlayer/semantic"
-	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/engine"
 )
 
 const explainHelp = `
@@ -24,116 +20,84 @@ SQL with its bound parameters. Nothing is run.
 With no --model, explains against the built-in sample model and policy. With
 --as-email (and --group, --attr), it plans as that user would be: it names the
 policies that apply and shows the row filters they add; otherwise it plans
-with full access. A request read from - comes from standard input.`
+with full access. The engine is the one serve runs, opened without a
+database unless --db names one. A request read from - comes from standard
+input.`
 
-func explain(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func explain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("explain", "agentlayer explain --request FILE.json [flags]", explainHelp, nil, stdout)
 	requestFile := fs.String("request", "", "construct request `file` (JSON), or - for standard input (required)")
-	modelFile := fs.String("model", "", "semantic model `file`, its fields' types declared (default: the sample model)")
-	zone := fs.String("time-zone", "UTC", "report time `zone` (IANA name)")
-	weekStart := fs.String("week-start", "sunday", "first `day` of week buckets")
-	policyFile := fs.String("policy", "", "policy `file` (default: the sample policy with the sample model)")
-	email := fs.String("as-email", "", "plan as the user with this `email`")
-	var groups list
-	fs.Var(&groups, "group", "a `group` of that user (repeatable)")
-	var attrs kv
-	fs.Var(&attrs, "attr", "an attribute of that user as `key=value` (repeatable)")
-	if code := parse(fs, args); code >= 0 {
-		return code
+	var m modelFlags
+	m.register(fs, false)
+	var u principalFlags
+	u.register(fs, "as-email", "plan as the user with this `email`")
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	if *requestFile == "" || fs.NArg() > 0 {
 		fs.Usage()
-		return 2
+		return usagef("")
 	}
-	var data []byte
-	var err error
-	if *requestFile == "-" {
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(*requestFile)
+	if err := m.check(explicitFlags(fs)); err != nil {
+		return err
 	}
+	data, err := readRequestFile(*requestFile)
 	if err != nil {
-		fmt.Fprintf(stderr, "explain: %v\n", err)
-		return 1
+		return err
 	}
-	opts := sqlgen.Options{}
-	if opts.TimeZone, err = time.LoadLocation(*zone); err != nil {
-		fmt.Fprintf(stderr, "explain: --time-zone: %v\n", err)
-		return 2
+	opts := m.options()
+	opts.Offline, opts.ReadOnly = m.dbFile == "", true
+	if u.email == "" {
+		// Full access: the plan as the model's owner sees it.
+		opts.PolicyFile, opts.PolicyYAML, opts.Unrestricted = "", nil, true
 	}
-	if opts.WeekStart, err = weekday(*weekStart); err != nil {
-		fmt.Fprintf(stderr, "explain: --week-start: %v\n", err)
-		return 2
-	}
-	var m *semantic.Model
-	if *modelFile == "" {
-		m, err = semantic.Parse(fixtures.ModelFile, fixtures.Model(), semantic.Options{})
-	} else {
-		m, err = semantic.Load(*modelFile, semantic.Options{})
-	}
+	e, err := engine.New(ctx, opts)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+		return err
 	}
-	c, err := sqlgen.NewCatalog(m)
+	defer e.Close()
+	p := u.principal()
+	if u.email != "" {
+		applied, _ := e.Policies(p)
+		if len(applied) == 0 {
+			fmt.Fprintln(stdout, "as "+u.email+": no policy applies; the user sees nothing")
+		} else {
+			fmt.Fprintf(stdout, "as %s: policies %s\n", u.email, strings.Join(applied, ", "))
+		}
+	}
+	plan, err := planRequest(ctx, e, p, data)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+		return requestError(err)
 	}
-	var access sqlgen.Access = sqlgen.FullAccess{}
-	if *email != "" {
-		var ps *permissions.Policies
-		switch {
-		case *policyFile != "":
-			ps, err = permissions.Load(*policyFile, m, permissions.Options{})
-		case *modelFile == "":
-			ps, err = permissions.Compile(fixtures.PolicyFile, fixtures.Policy(), m, permissions.Options{})
-		default:
-			err = errors.New("explain: --as-email needs --policy")
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		p := &auth.Principal{Email: *email, Groups: groups, Attributes: map[string]any{}}
-		for _, a := range attrs {
-			k, v, _ := strings.Cut(a, "=")
-			p.Attributes[k] = v
-		}
-		g := ps.For(p)
-		fmt.Fprintf(stdout, "as %s: policies %s\n", *email, strings.Join(append([]string{}, g.Applied...), ", "))
-		if len(g.Applied) == 0 {
-			fmt.Fprintln(stdout, "as "+*email+": no policy applies; the user sees nothing")
-		}
-		access = g
-	}
-	req, err := sqlgen.ParseRequest(data)
-	if err == nil {
-		var q *sqlgen.Query
-		if q, err = sqlgen.Compile(c, access, req); err == nil {
-			var p *sqlgen.Plan
-			if p, err = q.Plan(c, access, opts); err == nil {
-				fmt.Fprint(stdout, p)
-				return 0
-			}
-		}
-	}
-	var serr *sqlgen.Error
-	if errors.As(err, &serr) && serr.Path != "" {
-		fmt.Fprintf(stderr, "%s: %s\n", serr.Path, serr.Message)
-	} else {
-		fmt.Fprintln(stderr, err)
-	}
-	return 1
+	fmt.Fprint(stdout, plan)
+	return nil
 }
 
-func weekday(s string) (time.Weekday, error) {
-	for d := time.Sunday; d <= time.Saturday; d++ {
-		if equalFold(d.String(), s) {
-			return d, nil
-		}
+func readRequestFile(name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(os.Stdin)
 	}
-	return 0, fmt.Errorf("%q is not a day of the week", s)
+	return os.ReadFile(name)
 }
 
-func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
+// planRequest plans a construct request for p, as construct-query does.
+func planRequest(ctx context.Context, e *engine.Engine, p *auth.Principal, data []byte) (*engine.Plan, error) {
+	req, err := engine.ParseRequest(data)
+	if err != nil {
+		return nil, err
+	}
+	q, err := e.Construct(ctx, p, req)
+	if err != nil {
+		return nil, err
+	}
+	return e.Plan(ctx, p, q)
+}
+
+// requestError shows a request error with where it is: path: message.
+func requestError(err error) error {
+	var e *engine.Error
+	if errors.As(err, &e) && e.Path != "" {
+		return fmt.Errorf("%s: %s", e.Path, e.Message)
+	}
+	return err
+}

@@ -6,7 +6,15 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/yamldoc"
 )
+
+type problem = yamldoc.Problem
 
 // envVar documents an environment variable a command reads.
 type envVar struct{ name, doc string }
@@ -30,15 +38,16 @@ func newFlags(name, synopsis, description string, env []envVar, out io.Writer) *
 	return fs
 }
 
-// parse parses args; it returns the exit code to stop with, or -1 to go on.
-func parse(fs *flag.FlagSet, args []string) int {
+// parse parses args: flag.ErrHelp after --help, a usage error (already
+// printed by the flag package) for a bad flag.
+func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return err
 		}
-		return 2
+		return &usageError{}
 	}
-	return -1
+	return nil
 }
 
 // kv collects repeated key=value flags.
@@ -59,3 +68,92 @@ type list []string
 
 func (l *list) String() string     { return strings.Join(*l, ",") }
 func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
+// modelFlags name a model, its policy and where its data live, and the
+// settings of planning: what serve, explain and validate share.
+type modelFlags struct {
+	model, policy, dbFile, zone, weekStart string
+	scale                                  float64
+	sample                                 bool // no --model: the built-in sample
+}
+
+func (m *modelFlags) register(fs *flag.FlagSet, withScale bool) {
+	fs.StringVar(&m.model, "model", "", "semantic model `file` (default: the built-in sample dataset)")
+	fs.StringVar(&m.policy, "policy", "", "policy `file`: who sees which tables, columns and rows (default: the sample's policy with the sample model; with a model and no policy, no user sees anything)")
+	fs.StringVar(&m.dbFile, "db", "", "DuckDB database `file` the model's tables live in")
+	fs.StringVar(&m.zone, "time-zone", "", "report time `zone` for buckets, date filters and timestamps (default UTC)")
+	fs.StringVar(&m.weekStart, "week-start", "sunday", "first `day` of week buckets")
+	if withScale {
+		fs.Float64Var(&m.scale, "scale", 1, "scale factor of the built-in sample dataset (1 ≈ 19k orders, 100 ≈ 1.9M)")
+	}
+}
+
+// check validates the flags once parsed; explicit names the flags given.
+func (m *modelFlags) check(explicit map[string]bool) error {
+	m.sample = m.model == ""
+	if !m.sample && explicit["scale"] {
+		return usagef("--scale applies to the built-in sample dataset only")
+	}
+	if _, err := weekday(m.weekStart); err != nil {
+		return usagef("--week-start: %v", err)
+	}
+	return nil
+}
+
+// options are the engine's options for the model: the sample's, generated
+// at --scale, without --model.
+func (m *modelFlags) options() engine.Options {
+	opts := engine.Options{ModelFile: m.model, PolicyFile: m.policy, Database: m.dbFile, TimeZone: m.zone}
+	opts.WeekStart, _ = weekday(m.weekStart)
+	if m.sample {
+		opts.ModelFile, opts.ModelYAML = fixtures.ModelFile, fixtures.Model()
+		if m.policy == "" {
+			opts.PolicyFile, opts.PolicyYAML = fixtures.PolicyFile, fixtures.Policy()
+		}
+	}
+	return opts
+}
+
+// explicitFlags names the flags given on the command line.
+func explicitFlags(fs *flag.FlagSet) map[string]bool {
+	out := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { out[f.Name] = true })
+	return out
+}
+
+// principalFlags describe a user as a token would: an email, groups and
+// attributes, each attribute read as a claim would arrive (JSON when it
+// parses: --attr n=5 is the number 5).
+type principalFlags struct {
+	email  string
+	groups list
+	attrs  kv
+}
+
+func (u *principalFlags) register(fs *flag.FlagSet, emailFlag, emailDoc string) {
+	fs.StringVar(&u.email, emailFlag, "", emailDoc)
+	fs.Var(&u.groups, "group", "a `group` of the user (repeatable)")
+	fs.Var(&u.attrs, "attr", "a user attribute as `key=value`; the value is read as JSON when it parses (5, true, [\"a\"]), else as text (repeatable)")
+}
+
+func (u *principalFlags) attributes() map[string]any {
+	out := map[string]any{}
+	for _, a := range u.attrs {
+		k, v, _ := strings.Cut(a, "=")
+		out[k] = auth.ParseAttribute(v)
+	}
+	return out
+}
+
+func (u *principalFlags) principal() *auth.Principal {
+	return &auth.Principal{Email: strings.ToLower(u.email), Groups: u.groups, Attributes: u.attributes()}
+}
+
+func weekday(s string) (time.Weekday, error) {
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if strings.EqualFold(d.String(), s) {
+			return d, nil
+		}
+	}
+	return 0, fmt.Errorf("%q is not a day of the week", s)
+}

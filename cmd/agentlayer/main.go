@@ -12,6 +12,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,9 +29,11 @@ func main() {
 	os.Exit(code)
 }
 
+// A command runs with its arguments and returns what went wrong, if
+// anything; run maps that to an exit code, once.
 type command struct {
 	name, summary string
-	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func commands() []command {
@@ -42,6 +46,13 @@ func commands() []command {
 	}
 }
 
+// usageError is a command used wrongly: exit code 2, after the usage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
@@ -52,12 +63,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
+			return exitCode(c.run(ctx, args[1:], stdout, stderr), c.name, stderr)
 		}
 	}
 	fmt.Fprintf(stderr, "agentlayer: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return 2
+}
+
+// exitCode prints a command's error and returns its exit code: 0 for none
+// (or --help), 2 for a usage error, 1 for anything else.
+func exitCode(err error, name string, stderr io.Writer) int {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		if ue.msg != "" {
+			fmt.Fprintf(stderr, "%s: %s\n", name, ue.msg)
+		}
+		return 2
+	}
+	var problems interface{ All() []problem }
+	if errors.As(err, &problems) {
+		fmt.Fprintln(stderr, err) // file:line:col, the line and a caret, for each
+		return 1
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	return 1
 }
 
 func usage(w io.Writer) {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -53,38 +52,30 @@ var (
 
 // serveFlags are serve's settings, as parsed.
 type serveFlags struct {
-	addr, model, policy, dbFile, memory, dataDir, maxTemp     string
-	secretFile, usersFile, stateFile, emailClaim, groupsClaim string
-	logLevel, zone, weekStart, tokenKeyFile, metricsAddr      string
-	scale                                                     float64
+	modelFlags
+	addr, memory, dataDir, maxTemp, secretFile, usersFile     string
+	stateFile, emailClaim, groupsClaim, logLevel, metricsAddr string
+	tokenKeyFile                                              string
 	readOnly, requireKnown, watch                             bool
 	threads, maxQueries, maxRows, maxAggRows                  int
 	sessionTTL, leeway, queryTimeout, shutdownTimeout         time.Duration
 	mappings                                                  kv
 	previousKeys, allowDirs                                   list
-	explicit                                                  map[string]bool
 }
 
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	f, code := parseServeFlags(args, stdout, stderr)
-	if f == nil {
-		return code
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseServeFlags(args, stdout)
+	if err != nil {
+		return err
 	}
-	if err := f.run(ctx, stderr); err != nil {
-		fmt.Fprintf(stderr, "serve: %v\n", err)
-		return 1
-	}
-	return 0
+	return f.run(ctx, stderr)
 }
 
-func parseServeFlags(args []string, stdout, stderr io.Writer) (*serveFlags, int) {
+func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	f := &serveFlags{}
 	fs := newFlags("serve", "agentlayer serve [flags]", serveHelp, []envVar{secretEnv, tokenKeyEnv}, stdout)
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:3000", "`address` to listen on")
-	fs.StringVar(&f.model, "model", "", "semantic model `file` (default: the built-in sample dataset)")
-	fs.StringVar(&f.policy, "policy", "", "policy `file`: who sees which tables, columns and rows (default: the sample's policy when serving the sample; with a model and no policy, no user sees anything)")
-	fs.Float64Var(&f.scale, "scale", 1, "scale factor of the built-in sample dataset (1 ≈ 19k orders, 100 ≈ 1.9M)")
-	fs.StringVar(&f.dbFile, "db", "", "DuckDB database `file` the model's tables live in (default: a new in-memory database)")
+	f.modelFlags.register(fs, true)
 	fs.BoolVar(&f.readOnly, "read-only", false, "open --db read-only")
 	fs.IntVar(&f.threads, "threads", 0, "DuckDB worker threads (default: one per core)")
 	fs.StringVar(&f.memory, "memory-limit", "", "DuckDB memory limit, e.g. 4GB (default: 60% of the machine's or container's memory, leaving the rest to Go)")
@@ -101,8 +92,6 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*serveFlags, int)
 	fs.DurationVar(&f.leeway, "jwt-leeway", auth.DefaultLeeway, "clock skew allowed on a JWT's iat, exp and nbf")
 	fs.Var(&f.mappings, "group-mapping", "map a JWT group to one of ours, `jwt=ours` (repeatable)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
-	fs.StringVar(&f.zone, "time-zone", "", "report time `zone` for buckets, date filters and timestamps (default UTC)")
-	fs.StringVar(&f.weekStart, "week-start", "sunday", "first `day` of week buckets")
 	fs.DurationVar(&f.queryTimeout, "query-timeout", engine.DefaultQueryTimeout, "end a query that runs longer")
 	fs.IntVar(&f.maxQueries, "max-concurrent-queries", 0, "queries running at once; more wait briefly, then get 503 (default: one per core)")
 	fs.IntVar(&f.maxRows, "max-rows", engine.DefaultMaxRows, "row cap of a query without aggregation")
@@ -112,28 +101,19 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*serveFlags, int)
 	fs.BoolVar(&f.watch, "watch", false, "reload the model, policy and user directory when one of their files changes")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "`address` serving Prometheus metrics at /metrics (default: none; never on --addr)")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "on SIGTERM, how long open requests may take to finish before they are cancelled")
-	if code := parse(fs, args); code >= 0 {
-		return nil, code
+	if err := parse(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "serve: unexpected argument %q\n", fs.Arg(0))
-		return nil, 2
+		return nil, usagef("unexpected argument %q", fs.Arg(0))
 	}
-	f.explicit = map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { f.explicit[fl.Name] = true })
-	if f.model != "" && f.explicit["scale"] {
-		fmt.Fprintln(stderr, "serve: --scale applies to the built-in sample dataset only")
-		return nil, 2
-	}
-	if _, err := weekday(f.weekStart); err != nil {
-		fmt.Fprintf(stderr, "serve: --week-start: %v\n", err)
-		return nil, 2
+	if err := f.modelFlags.check(explicitFlags(fs)); err != nil {
+		return nil, err
 	}
 	if _, err := newLogger(f.logLevel, io.Discard); err != nil {
-		fmt.Fprintf(stderr, "serve: %v\n", err)
-		return nil, 2
+		return nil, usagef("%v", err)
 	}
-	return f, 0
+	return f, nil
 }
 
 func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
@@ -194,30 +174,19 @@ func metricsRegisterer(reg *prometheus.Registry) prometheus.Registerer {
 
 // engineOptions are the engine's options as the flags say.
 func (f *serveFlags) engineOptions(log *slog.Logger) (engine.Options, error) {
-	opts := engine.Options{
-		ModelFile:            f.model,
-		PolicyFile:           f.policy,
-		Database:             f.dbFile,
-		ReadOnly:             f.readOnly,
-		Threads:              f.threads,
-		MemoryLimit:          f.memory,
-		DataDir:              f.dataDir,
-		MaxTempSize:          f.maxTemp,
-		AllowedDirectories:   f.allowDirs,
-		TimeZone:             f.zone,
-		QueryTimeout:         f.queryTimeout,
-		MaxConcurrentQueries: f.maxQueries,
-		MaxRows:              f.maxRows,
-		MaxAggregatedRows:    f.maxAggRows,
-		Logger:               log,
+	opts := f.modelFlags.options()
+	opts.ReadOnly, opts.Threads, opts.MemoryLimit = f.readOnly, f.threads, f.memory
+	opts.DataDir, opts.MaxTempSize, opts.AllowedDirectories = f.dataDir, f.maxTemp, f.allowDirs
+	opts.QueryTimeout, opts.MaxConcurrentQueries = f.queryTimeout, f.maxQueries
+	opts.MaxRows, opts.MaxAggregatedRows, opts.Logger = f.maxRows, f.maxAggRows, log
+	if f.sample {
+		opts.Setup = fixtures.Setup(f.scale)
 	}
-	var err error
-	if opts.WeekStart, err = weekday(f.weekStart); err != nil {
-		return opts, fmt.Errorf("--week-start: %w", err)
-	}
-	if key, err := readKey(f.tokenKeyFile, tokenKeyEnv.name); err != nil {
+	key, err := readKey(f.tokenKeyFile, tokenKeyEnv.name)
+	if err != nil {
 		return opts, err
-	} else if key != "" {
+	}
+	if key != "" {
 		opts.TokenKey = []byte(key)
 	}
 	for _, file := range f.previousKeys {
@@ -226,13 +195,6 @@ func (f *serveFlags) engineOptions(log *slog.Logger) (engine.Options, error) {
 			return opts, err
 		}
 		opts.PreviousTokenKeys = append(opts.PreviousTokenKeys, []byte(key))
-	}
-	if f.model == "" {
-		opts.ModelFile, opts.ModelYAML = fixtures.ModelFile, fixtures.Model()
-		opts.Setup = fixtures.Setup(f.scale)
-		if f.policy == "" {
-			opts.PolicyFile, opts.PolicyYAML = fixtures.PolicyFile, fixtures.Policy()
-		}
 	}
 	return opts, nil
 }
@@ -281,7 +243,7 @@ func (f *serveFlags) directory() (*auth.Directory, error) {
 	switch {
 	case f.usersFile != "":
 		return auth.LoadDirectory(f.usersFile)
-	case f.model == "":
+	case f.sample:
 		return auth.ParseDirectory(fixtures.UsersFile, fixtures.Users())
 	}
 	return nil, nil
