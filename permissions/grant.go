@@ -228,77 +228,28 @@ func lookup(vars map[string]any, path string) (any, bool) {
 	return nil, false
 }
 
+// binding is one user's evaluation of the policies.
+type binding struct {
+	p    *auth.Principal
+	vars map[string]any
+	log  *slog.Logger
+	g    *Grant
+}
+
 func (ps *Policies) grant(p *auth.Principal, vars map[string]any, log *slog.Logger) *Grant {
-	g := &Grant{tables: map[*semantic.Table]*tableGrant{}}
-	// applies evaluates a policy's when. A condition that fails for the
-	// user (it reads a claim the user lacks) fails closed: a grant does
-	// not apply, a restriction does.
-	applies := func(pol *policy, restrict bool) bool {
-		if pol.when == nil {
-			return true
-		}
-		out, _, err := pol.when.Eval(vars)
-		if err != nil {
-			what := "the policy does not apply"
-			if restrict {
-				what = "the restriction applies"
-			}
-			log.Warn("policy condition fails for user: "+what, "policy", pol.name, "user", p.Email, "err", err.Error())
-			return restrict
-		}
-		b, isBool := out.Value().(bool)
-		if !isBool {
-			return restrict
-		}
-		return b
-	}
+	b := &binding{p: p, vars: vars, log: log, g: &Grant{tables: map[*semantic.Table]*tableGrant{}}}
 	for _, pol := range ps.policies.candidates(p.Groups) {
-		if !applies(pol, false) {
-			continue
-		}
-		g.Applied = append(g.Applied, pol.name)
-		for _, t := range pol.order {
-			r := pol.tables[t]
-			tg := g.table(t)
-			for f := range r.columns {
-				tg.visible[f] = true
-			}
-			br := boundRule{policy: pol.name, columns: r.columns}
-			if r.rows != nil {
-				var err error
-				if br.rows, err = bindRows(r.rows, vars); err != nil {
-					log.Warn("row rule fails for user: the failing part grants nothing", "policy", pol.name, "table", t.Name, "user", p.Email, "err", err.Error())
-				}
-			}
-			tg.rules = append(tg.rules, br)
+		if b.applies(pol, false) {
+			b.grantPolicy(pol)
 		}
 	}
 	for _, pol := range ps.restrict.candidates(p.Groups) {
-		if !applies(pol, true) {
-			continue
-		}
-		g.Applied = append(g.Applied, pol.name)
-		for _, t := range pol.order {
-			tg := g.tables[t]
-			if tg == nil {
-				continue
-			}
-			r := pol.tables[t]
-			for f := range r.columns {
-				delete(tg.visible, f)
-				tg.hidden[f] = true
-			}
-			if r.rows != nil {
-				rows, err := bindRows(r.rows, vars)
-				if err != nil {
-					log.Warn("restrict rule fails for user: the failing part keeps no rows", "policy", pol.name, "table", t.Name, "user", p.Email, "err", err.Error())
-				}
-				tg.restrict = append(tg.restrict, rows)
-			}
+		if b.applies(pol, true) {
+			b.restrictPolicy(pol)
 		}
 	}
 	// A hidden column is hidden from every rule's grant too.
-	for _, tg := range g.tables {
+	for _, tg := range b.g.tables {
 		if len(tg.hidden) == 0 {
 			continue
 		}
@@ -312,7 +263,74 @@ func (ps *Policies) grant(p *auth.Principal, vars map[string]any, log *slog.Logg
 			tg.rules[i].columns = cols
 		}
 	}
-	return g
+	return b.g
+}
+
+// applies evaluates a policy's when. A condition that fails for the user
+// (it reads a claim the user lacks) fails closed: a grant does not apply,
+// a restriction does.
+func (b *binding) applies(pol *policy, restrict bool) bool {
+	if pol.when == nil {
+		return true
+	}
+	out, _, err := pol.when.Eval(b.vars)
+	if err != nil {
+		what := "the policy does not apply"
+		if restrict {
+			what = "the restriction applies"
+		}
+		b.log.Warn("policy condition fails for user: "+what, "policy", pol.name, "user", b.p.Email, "err", err.Error())
+		return restrict
+	}
+	ok, isBool := out.Value().(bool)
+	if !isBool {
+		return restrict
+	}
+	return ok
+}
+
+// grantPolicy adds what a grant policy gives the user.
+func (b *binding) grantPolicy(pol *policy) {
+	b.g.Applied = append(b.g.Applied, pol.name)
+	for _, t := range pol.order {
+		r := pol.tables[t]
+		tg := b.g.table(t)
+		for f := range r.columns {
+			tg.visible[f] = true
+		}
+		br := boundRule{policy: pol.name, columns: r.columns}
+		if r.rows != nil {
+			var err error
+			if br.rows, err = bindRows(r.rows, b.vars); err != nil {
+				b.log.Warn("row rule fails for user: the failing part grants nothing", "policy", pol.name, "table", t.Name, "user", b.p.Email, "err", err.Error())
+			}
+		}
+		tg.rules = append(tg.rules, br)
+	}
+}
+
+// restrictPolicy takes away what a restrict policy hides, and adds its
+// row conditions, on the tables the user was granted.
+func (b *binding) restrictPolicy(pol *policy) {
+	b.g.Applied = append(b.g.Applied, pol.name)
+	for _, t := range pol.order {
+		tg := b.g.tables[t]
+		if tg == nil {
+			continue
+		}
+		r := pol.tables[t]
+		for f := range r.columns {
+			delete(tg.visible, f)
+			tg.hidden[f] = true
+		}
+		if r.rows != nil {
+			rows, err := bindRows(r.rows, b.vars)
+			if err != nil {
+				b.log.Warn("restrict rule fails for user: the failing part keeps no rows", "policy", pol.name, "table", t.Name, "user", b.p.Email, "err", err.Error())
+			}
+			tg.restrict = append(tg.restrict, rows)
+		}
+	}
 }
 
 func (g *Grant) table(t *semantic.Table) *tableGrant {

@@ -178,54 +178,63 @@ func (l *loader) table(n *yaml.Node) {
 		d.Errorf(keys["fields"], "table %s has no fields", t.Name)
 	}
 	for _, fn := range fieldNodes {
-		fk := d.Mapping(fn, "field", "name", "column", "display_name", "description", "semantic_type", "references", "relationship", "synonyms", "type")
-		if fk == nil {
-			continue
+		if f, fk := l.field(t, fn); f != nil {
+			t.Fields = append(t.Fields, f)
+			rt.fields = append(rt.fields, fk)
 		}
-		f := &Field{Table: t, Index: len(t.Fields), Pos: d.Pos(fn)}
-		if nn := d.Require(fk, fn, "field", "name"); nn != nil {
-			if name, ok := d.NonEmpty(nn, "field name"); ok {
-				if prev := t.Field(name); prev != nil {
-					d.Errorf(nn, "field %s appears twice in table %s (first on line %d)", name, t.Name, prev.Pos.Line)
-				}
-				f.Name = name
-			}
-		}
-		f.Column, _ = d.String(fk["column"], "column")
-		if f.Column == "" {
-			f.Column = f.Name
-		}
-		f.DisplayName, _ = d.String(fk["display_name"], "display_name")
-		if f.DisplayName == "" {
-			f.DisplayName = Humanize(f.Name)
-		}
-		f.Description, _ = d.String(fk["description"], "description")
-		f.Synonyms = d.Strings(fk["synonyms"], "synonyms")
-		if st := fk["semantic_type"]; st != nil {
-			if s, ok := d.String(st, "semantic_type"); ok {
-				if slices.Contains(SemanticTypes, s) {
-					f.SemanticType = s
-				} else if sug := suggest.Closest(s, SemanticTypes); sug != "" {
-					d.Errorf(st, "unknown semantic_type %q (did you mean %q?)", s, sug)
-				} else {
-					d.Errorf(st, "unknown semantic_type %q", s)
-				}
-			}
-		}
-		if tn := fk["type"]; tn != nil {
-			if s, ok := d.NonEmpty(tn, "type"); ok {
-				typ, err := ParseType(s)
-				if err != nil {
-					d.Errorf(tn, "field %s: %v", f.Name, err)
-				}
-				f.Type = typ
-			}
-		}
-		t.Fields = append(t.Fields, f)
-		rt.fields = append(rt.fields, fk)
 	}
 	l.tables = append(l.tables, rt)
 	l.m.Tables = append(l.m.Tables, t)
+}
+
+// field decodes a field of table t, with the nodes of its keys for the
+// passes that follow.
+func (l *loader) field(t *Table, fn *yaml.Node) (*Field, map[string]*yaml.Node) {
+	d := l.doc
+	fk := d.Mapping(fn, "field", "name", "column", "display_name", "description", "semantic_type", "references", "relationship", "synonyms", "type")
+	if fk == nil {
+		return nil, nil
+	}
+	f := &Field{Table: t, Index: len(t.Fields), Pos: d.Pos(fn)}
+	if nn := d.Require(fk, fn, "field", "name"); nn != nil {
+		if name, ok := d.NonEmpty(nn, "field name"); ok {
+			if prev := t.Field(name); prev != nil {
+				d.Errorf(nn, "field %s appears twice in table %s (first on line %d)", name, t.Name, prev.Pos.Line)
+			}
+			f.Name = name
+		}
+	}
+	f.Column, _ = d.String(fk["column"], "column")
+	if f.Column == "" {
+		f.Column = f.Name
+	}
+	f.DisplayName, _ = d.String(fk["display_name"], "display_name")
+	if f.DisplayName == "" {
+		f.DisplayName = Humanize(f.Name)
+	}
+	f.Description, _ = d.String(fk["description"], "description")
+	f.Synonyms = d.Strings(fk["synonyms"], "synonyms")
+	if st := fk["semantic_type"]; st != nil {
+		if s, ok := d.String(st, "semantic_type"); ok {
+			if slices.Contains(SemanticTypes, s) {
+				f.SemanticType = s
+			} else if sug := suggest.Closest(s, SemanticTypes); sug != "" {
+				d.Errorf(st, "unknown semantic_type %q (did you mean %q?)", s, sug)
+			} else {
+				d.Errorf(st, "unknown semantic_type %q", s)
+			}
+		}
+	}
+	if tn := fk["type"]; tn != nil {
+		if s, ok := d.NonEmpty(tn, "type"); ok {
+			typ, err := ParseType(s)
+			if err != nil {
+				d.Errorf(tn, "field %s: %v", f.Name, err)
+			}
+			f.Type = typ
+		}
+	}
+	return f, fk
 }
 
 func (l *loader) source(n *yaml.Node, name string, table *yaml.Node) Source {

@@ -96,53 +96,15 @@ func negate(e Expr) Expr {
 // with no related row it is FALSE where CEL fails, and both exclude the row
 // as long as no NOT encloses it. inRel marks nodes inside a semi-join.
 func (b *binder) cond(n *celNode, neg, inRel bool) Expr {
-	if n.kind == nodeConst {
-		var e Expr = Null // an error, or not a boolean: CEL fails, SQL NULL
-		switch b.eval(n) {
-		case types.True:
-			e = True
-		case types.False:
-			e = False
-		}
-		if neg {
-			return negate(e)
-		}
-		return e
-	}
-	if !inRel && n.scope != "" && n.scope != "*" {
-		// The whole node reads one related table: test it there.
-		inner := b.cond(n, neg, true)
-		switch inner {
-		case False, Null:
-			return False // no related row can match
-		case True:
-			// True for every related row; and for rows without one if CEL
-			// decides the node without reading the related fields (true ||
-			// error), not if it reads them (row.USER.STATE != 7).
-			if b.absent(n) == triOf(!neg) {
-				return True
-			}
-		}
-		// Not constant: absent cannot be true either, since it folds no
-		// further than cond does.
-		return SemiJoin{FK: n.relationship(), Cond: inner}
-	}
-	switch n.kind {
-	case nodeField:
+	switch {
+	case n.kind == nodeConst:
+		return b.constCond(n, neg)
+	case !inRel && n.scope != "" && n.scope != "*":
+		return b.related(n, neg)
+	case n.kind == nodeField:
 		return b.atom(b.value(n), neg) // a boolean field
-	case nodeComp:
-		items := b.list(b.eval(n.rng))
-		if items == nil {
-			return Null
-		}
-		var parts []Expr
-		for _, item := range items {
-			parts = append(parts, b.with(n.iterVar, item).cond(n.body, neg, inRel))
-		}
-		if n.all != neg { // all, or a negated exists
-			return allOf(parts...)
-		}
-		return OrOf(parts...)
+	case n.kind == nodeComp:
+		return b.comprehension(n, neg, inRel)
 	}
 	switch n.fn {
 	case operators.LogicalAnd, operators.LogicalOr:
@@ -163,19 +125,75 @@ func (b *binder) cond(n *celNode, neg, inRel bool) Expr {
 		name := map[string]string{overloads.StartsWith: "starts_with", overloads.EndsWith: "ends_with", overloads.Contains: "contains"}[n.fn]
 		return b.atom(Call{Name: name, Args: []Expr{b.value(n.args[0]), b.value(n.args[1])}}, neg)
 	case overloads.Matches:
-		pattern := n.args[1]
-		if pattern.kind == nodeConst {
-			s, ok := b.eval(pattern).(types.String)
-			if !ok {
-				return Null
-			}
-			if _, err := regexp.Compile(string(s)); err != nil {
-				return Null
-			}
-		}
-		return b.atom(Call{Name: "regexp_matches", Args: []Expr{b.value(n.args[0]), b.value(pattern)}}, neg)
+		return b.matches(n, neg)
 	}
 	return Null
+}
+
+// constCond is a condition that does not read row, evaluated now.
+func (b *binder) constCond(n *celNode, neg bool) Expr {
+	var e Expr = Null // an error, or not a boolean: CEL fails, SQL NULL
+	switch b.eval(n) {
+	case types.True:
+		e = True
+	case types.False:
+		e = False
+	}
+	if neg {
+		return negate(e)
+	}
+	return e
+}
+
+// related is a condition that reads one related table only: it is tested
+// there, in a semi-join.
+func (b *binder) related(n *celNode, neg bool) Expr {
+	inner := b.cond(n, neg, true)
+	switch inner {
+	case False, Null:
+		return False // no related row can match
+	case True:
+		// True for every related row; and for rows without one if CEL
+		// decides the node without reading the related fields (true ||
+		// error), not if it reads them (row.USER.STATE != 7).
+		if b.absent(n) == triOf(!neg) {
+			return True
+		}
+	}
+	// Not constant: absent cannot be true either, since it folds no
+	// further than cond does.
+	return SemiJoin{FK: n.relationship(), Cond: inner}
+}
+
+// comprehension unrolls exists or all over a list known now.
+func (b *binder) comprehension(n *celNode, neg, inRel bool) Expr {
+	items := b.list(b.eval(n.rng))
+	if items == nil {
+		return Null
+	}
+	var parts []Expr
+	for _, item := range items {
+		parts = append(parts, b.with(n.iterVar, item).cond(n.body, neg, inRel))
+	}
+	if n.all != neg { // all, or a negated exists
+		return allOf(parts...)
+	}
+	return OrOf(parts...)
+}
+
+// matches is an RE2 match; an invalid pattern is a CEL error, NULL.
+func (b *binder) matches(n *celNode, neg bool) Expr {
+	pattern := n.args[1]
+	if pattern.kind == nodeConst {
+		s, ok := b.eval(pattern).(types.String)
+		if !ok {
+			return Null
+		}
+		if _, err := regexp.Compile(string(s)); err != nil {
+			return Null
+		}
+	}
+	return b.atom(Call{Name: "regexp_matches", Args: []Expr{b.value(n.args[0]), b.value(pattern)}}, neg)
 }
 
 // tri is a CEL boolean outcome: true, false or an error.
@@ -323,19 +341,12 @@ func (b *binder) equality(n *celNode, positive bool) Expr {
 		lk, _ = b.classify(l)
 		rk, rv = b.classify(r)
 	}
+	// result is the outcome of == as the outcome of the operator.
 	result := func(e Expr) Expr {
 		if eq {
 			return e
 		}
-		switch e {
-		case True:
-			return False
-		case False:
-			return True
-		case Null:
-			return Null
-		}
-		return Not{X: e}
+		return negate(e)
 	}
 	switch {
 	case rk == opConst && rv == nil:
@@ -348,26 +359,34 @@ func (b *binder) equality(n *celNode, positive bool) Expr {
 		}
 		return IsNull{X: x, Not: !eq}
 	case rk == opConst:
-		p, ok := param(rv)
-		if !ok || !comparable(l.typ, rv) || isNaN(rv) {
-			if lk == opComputed {
-				return Case{Whens: []When{{Cond: IsNull{X: b.value(l)}, Then: Null}}, Else: result(False)}
-			}
-			return result(False)
-		}
-		x := b.value(l)
-		switch {
-		case lk == opComputed:
-			return Bin{Op: map[bool]string{true: "=", false: "<>"}[eq], L: x, R: p}
-		case eq && positive:
-			return Bin{Op: "=", L: x, R: p}
-		case eq:
-			return Bin{Op: "IS NOT DISTINCT FROM", L: x, R: p}
-		default:
-			return Bin{Op: "IS DISTINCT FROM", L: x, R: p}
-		}
+		return b.equalsConst(l, lk, rv, eq, positive, result)
 	}
-	// Both sides read row.
+	return b.equalsRow(l, r, lk, rk, eq)
+}
+
+// equalsConst compares a side that reads row with a constant.
+func (b *binder) equalsConst(l *celNode, lk int, rv ref.Val, eq, positive bool, result func(Expr) Expr) Expr {
+	p, ok := param(rv)
+	if !ok || !comparable(l.typ, rv) || isNaN(rv) {
+		if lk == opComputed {
+			return Case{Whens: []When{{Cond: IsNull{X: b.value(l)}, Then: Null}}, Else: result(False)}
+		}
+		return result(False)
+	}
+	x := b.value(l)
+	switch {
+	case lk == opComputed:
+		return Bin{Op: map[bool]string{true: "=", false: "<>"}[eq], L: x, R: p}
+	case eq && positive:
+		return Bin{Op: "=", L: x, R: p}
+	case eq:
+		return Bin{Op: "IS NOT DISTINCT FROM", L: x, R: p}
+	}
+	return Bin{Op: "IS DISTINCT FROM", L: x, R: p}
+}
+
+// equalsRow compares two sides that both read row.
+func (b *binder) equalsRow(l, r *celNode, lk, rk int, eq bool) Expr {
 	lx, rx := b.value(l), b.value(r)
 	op := map[bool]string{true: "IS NOT DISTINCT FROM", false: "IS DISTINCT FROM"}[eq]
 	var cmp Expr = Bin{Op: op, L: lx, R: rx}
