@@ -9,6 +9,7 @@ package agentapi
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -57,12 +58,13 @@ type handler struct {
 	methods  map[string][]string // path → the methods it answers
 	authed   map[string]bool     // paths that authenticate
 	metrics  *metrics
+	ids      *requestIDs
 }
 
 // New returns the Agent API handler over e.
 func New(e *engine.Engine, opts Options) http.Handler {
 	h := &handler{e: e, verifier: opts.Verifier, sessions: opts.Sessions, log: opts.Logger, mux: http.NewServeMux(),
-		methods: map[string][]string{}, authed: map[string]bool{}}
+		methods: map[string][]string{}, authed: map[string]bool{}, ids: newRequestIDs()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -127,7 +129,7 @@ func (h *handler) handle(pattern string, fn func(http.ResponseWriter, *http.Requ
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-	rid := requestID()
+	rid := h.ids.next()
 	rec.Header().Set("X-Request-Id", rid)
 	info := &requestInfo{}
 	r = r.WithContext(withInfo(r.Context(), info))
@@ -185,19 +187,23 @@ func (h *handler) logRequest(r *http.Request, rec *recorder, info *requestInfo, 
 // before the first byte of the answer (nginx's 499).
 const statusClientClosed = 499
 
-// requestIDs are a random process prefix and a counter: unique, and cheap.
-var (
-	ridPrefix = func() string {
-		var b [4]byte
-		rand.Read(b[:])
-		return hex.EncodeToString(b[:])
-	}()
-	ridCounter atomic.Uint64
-)
-
-func requestID() string {
-	return ridPrefix + strconv.FormatUint(ridCounter.Add(1), 16)
+// requestIDs number a handler's requests: a random prefix (the clock's
+// nanoseconds if the system has no randomness to give) and a counter,
+// unique across handlers and processes, and cheap.
+type requestIDs struct {
+	prefix string
+	n      atomic.Uint64
 }
+
+func newRequestIDs() *requestIDs {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		binary.BigEndian.PutUint32(b[:], uint32(time.Now().UnixNano()))
+	}
+	return &requestIDs{prefix: hex.EncodeToString(b[:])}
+}
+
+func (r *requestIDs) next() string { return r.prefix + strconv.FormatUint(r.n.Add(1), 16) }
 
 // route registers an authenticated endpoint that requires scope ("" for
 // none beyond authentication).
