@@ -2,17 +2,14 @@ package permissions_test
 
 import (
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/golden"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata")
 
 func sampleModel(t testing.TB) *semantic.Model {
 	t.Helper()
@@ -24,43 +21,25 @@ func sampleModel(t testing.TB) *semantic.Model {
 }
 
 // TestCompile_invalid compiles every policy under testdata/invalid against
-// the sample model and compares the error with want.err (-update rewrites).
+// the sample model and compares the error with want.err (testdata/README).
 func TestCompile_invalid(t *testing.T) {
 	m := sampleModel(t)
-	dirs, _ := filepath.Glob("testdata/invalid/*")
-	if len(dirs) < 20 {
-		t.Fatalf("found %d invalid policies, want at least 20", len(dirs))
-	}
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			_, err := permissions.Load(filepath.Join(dir, "policy.yaml"), m, permissions.Options{})
-			if err == nil {
-				t.Fatal("Load succeeded, want an error")
+	golden.Run(t, "testdata/invalid/*", 20, []string{"want.err"}, func(t *testing.T, dir string) (string, string) {
+		_, err := permissions.Load(filepath.Join(dir, "policy.yaml"), m, permissions.Options{})
+		if err == nil {
+			t.Fatal("Load succeeded, want an error")
+		}
+		var perr *permissions.Error
+		if !errors.As(err, &perr) {
+			t.Fatalf("error is %T: %v", err, err)
+		}
+		for _, p := range perr.Problems {
+			if p.Pos.Line == 0 || p.Pos.Col == 0 {
+				t.Errorf("problem without position: %s", p)
 			}
-			var perr *permissions.Error
-			if !errors.As(err, &perr) {
-				t.Fatalf("error is %T: %v", err, err)
-			}
-			for _, p := range perr.Problems {
-				if p.Pos.Line == 0 || p.Pos.Col == 0 {
-					t.Errorf("problem without position: %s", p)
-				}
-			}
-			got := err.Error() + "\n"
-			file := filepath.Join(dir, "want.err")
-			if *update {
-				os.WriteFile(file, []byte(got), 0o644)
-				return
-			}
-			want, rerr := os.ReadFile(file)
-			if rerr != nil {
-				t.Fatalf("%v (run go test ./permissions -update)\ngot:\n%s", rerr, got)
-			}
-			if got != string(want) {
-				t.Errorf("--- got\n%s--- want\n%s", got, want)
-			}
-		})
-	}
+		}
+		return err.Error() + "\n", "want.err"
+	})
 }
 
 func TestCompile_sample(t *testing.T) {

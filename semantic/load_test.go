@@ -2,7 +2,6 @@ package semantic_test
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,10 +11,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/agentlayer/agentlayer/internal/golden"
 	"github.com/agentlayer/agentlayer/semantic"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata")
 
 const sampleModel = "../fixtures/sample/model.yaml"
 
@@ -54,48 +52,25 @@ func describeFrom(t *testing.T, path string) func(semantic.Source) ([]semantic.C
 }
 
 // TestLoad_invalid loads every model under testdata/invalid and compares the
-// error with want.err. Run with -update to rewrite the golden files.
+// error with want.err (testdata/README).
 func TestLoad_invalid(t *testing.T) {
-	dirs, err := filepath.Glob("testdata/invalid/*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(dirs) < 25 {
-		t.Fatalf("found %d invalid models, want at least 25", len(dirs))
-	}
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			opts := semantic.Options{Describe: describeFrom(t, filepath.Join(dir, "columns.yaml"))}
-			_, err := semantic.Load(filepath.Join(dir, "model.yaml"), opts)
-			if err == nil {
-				t.Fatal("Load succeeded, want an error")
+	golden.Run(t, "testdata/invalid/*", 25, []string{"want.err"}, func(t *testing.T, dir string) (string, string) {
+		opts := semantic.Options{Describe: describeFrom(t, filepath.Join(dir, "columns.yaml"))}
+		_, err := semantic.Load(filepath.Join(dir, "model.yaml"), opts)
+		if err == nil {
+			t.Fatal("Load succeeded, want an error")
+		}
+		var serr *semantic.Error
+		if !errors.As(err, &serr) {
+			t.Fatalf("error is %T, want *semantic.Error: %v", err, err)
+		}
+		for _, p := range serr.Problems {
+			if p.Pos.Line == 0 || p.Pos.Col == 0 {
+				t.Errorf("problem without line and column: %s", p)
 			}
-			var serr *semantic.Error
-			if !errors.As(err, &serr) {
-				t.Fatalf("error is %T, want *semantic.Error: %v", err, err)
-			}
-			got := err.Error() + "\n"
-			wantFile := filepath.Join(dir, "want.err")
-			if *update {
-				if err := os.WriteFile(wantFile, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(wantFile)
-			if err != nil {
-				t.Fatalf("%v (run go test ./semantic -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("error differs from %s\n--- got\n%s--- want\n%s", wantFile, got, want)
-			}
-			for _, p := range serr.Problems {
-				if p.Pos.Line == 0 || p.Pos.Col == 0 {
-					t.Errorf("problem without line and column: %s", p)
-				}
-			}
-		})
-	}
+		}
+		return err.Error() + "\n", "want.err"
+	})
 }
 
 func TestLoad_sample(t *testing.T) {

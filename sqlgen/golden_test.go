@@ -3,7 +3,6 @@ package sqlgen_test
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,11 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentlayer/agentlayer/internal/golden"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata")
 
 // caseOptions is a golden case's options.json.
 type caseOptions struct {
@@ -97,39 +95,13 @@ func errorText(err error) string {
 }
 
 // TestPlan_golden plans every request under testdata/plan and compares the
-// printed plan with want.sql, or the error with want.err. Run with -update
-// to rewrite them, and review the diff.
+// printed plan with want.sql, or the error with want.err (testdata/README).
 func TestPlan_golden(t *testing.T) {
-	dirs, err := filepath.Glob("testdata/plan/*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(dirs) < 70 {
-		t.Fatalf("found %d golden cases, want at least 70", len(dirs))
-	}
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			p, err := plan(t, dir)
-			got, file, other := "", "want.sql", "want.err"
-			if err != nil {
-				got, file, other = errorText(err), "want.err", "want.sql"
-			} else {
-				got = p.String()
-			}
-			if *update {
-				os.Remove(filepath.Join(dir, other))
-				if err := os.WriteFile(filepath.Join(dir, file), []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, rerr := os.ReadFile(filepath.Join(dir, file))
-			if rerr != nil {
-				t.Fatalf("%s: %v (got:\n%s)", file, rerr, got)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs\n--- got\n%s--- want\n%s", file, got, want)
-			}
-		})
-	}
+	golden.Run(t, "testdata/plan/*", 70, []string{"want.sql", "want.err"}, func(t *testing.T, dir string) (string, string) {
+		p, err := plan(t, dir)
+		if err != nil {
+			return errorText(err), "want.err"
+		}
+		return p.String(), "want.sql"
+	})
 }

@@ -1,0 +1,91 @@
+package permissions_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/golden"
+	"github.com/agentlayer/agentlayer/permissions"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// TestPlan_golden plans, for each case under testdata/plan, a request as a
+// principal under a policy (the sample's unless the case has its own
+// policy.yaml) over the sample model, and compares the policies that
+// apply and the plan — its row filters and SQL — with want.sql, or the
+// error with want.err (testdata/README).
+func TestPlan_golden(t *testing.T) {
+	m := sampleModel(t)
+	c, err := sqlgen.NewCatalog(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Run(t, "testdata/plan/*", 12, []string{"want.sql", "want.err"}, func(t *testing.T, dir string) (string, string) {
+		policyFile, policy := fixtures.PolicyFile, fixtures.Policy()
+		if data, err := os.ReadFile(filepath.Join(dir, "policy.yaml")); err == nil {
+			policyFile, policy = filepath.Join(dir, "policy.yaml"), data
+		}
+		ps, err := permissions.Compile(policyFile, policy, m, permissions.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p auth.Principal
+		readJSON(t, filepath.Join(dir, "principal.json"), &p)
+		g := ps.For(&p)
+		head := fmt.Sprintf("as %s: policies %s\n", p.Email, strings.Join(g.Applied, ", "))
+		data, err := os.ReadFile(filepath.Join(dir, "request.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := planFor(c, g, data)
+		if err != nil {
+			var se *sqlgen.Error
+			if !errors.As(err, &se) {
+				t.Fatalf("error of type %T: %v", err, err)
+			}
+			return head + fmt.Sprintf("%s\npath: %s\n%s\n", se.Kind.Code(), se.Path, se.Message), "want.err"
+		}
+		return head + plan.String(), "want.sql"
+	})
+}
+
+func planFor(c *sqlgen.Catalog, g *permissions.Grant, data []byte) (*sqlgen.Plan, error) {
+	req, err := sqlgen.ParseRequest(data)
+	if err != nil {
+		return nil, err
+	}
+	q, err := sqlgen.Compile(c, g, req)
+	if err != nil {
+		return nil, err
+	}
+	return q.Plan(c, g, sqlgen.Options{})
+}
+
+// readJSON reads a principal as a token's claims would give it: whole
+// numbers as int64.
+func readJSON(t *testing.T, file string, p *auth.Principal) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw struct {
+		Email      string
+		Groups     []string
+		Attributes map[string]json.RawMessage
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	*p = auth.Principal{Email: raw.Email, Groups: raw.Groups, Attributes: map[string]any{}}
+	for k, v := range raw.Attributes {
+		p.Attributes[k] = auth.ParseAttribute(string(v))
+	}
+}
