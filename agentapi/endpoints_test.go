@@ -352,17 +352,7 @@ func TestExecute_cancel(t *testing.T) {
 	h := bearer(t)
 	tok := constructTokenAt(t, srv.URL, h, slowQuery)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/agent/v1/execute", strings.NewReader(`{"query":"`+tok+`"}`))
-		req.Header.Set("Authorization", h["Authorization"])
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}()
+	cancel, done := startExecute(srv.URL, h, tok)
 	waitRunning(t, e)
 	cancel()
 	<-done
@@ -375,6 +365,22 @@ func TestExecute_cancel(t *testing.T) {
 	}
 	t.Logf("the next query ran %v after the cancel", time.Since(start).Round(time.Millisecond))
 	checkGoroutines(t, before)
+}
+
+// startExecute sends an execute of tok in the background; cancel ends it
+// from the client's side, and done closes once its call has returned.
+func startExecute(srv string, h map[string]string, tok string) (cancel func(), done <-chan struct{}) {
+	ctx, cancel := context.WithCancel(context.Background())
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		req, _ := http.NewRequestWithContext(ctx, "POST", srv+"/api/agent/v1/execute", strings.NewReader(`{"query":"`+tok+`"}`))
+		req.Header.Set("Authorization", h["Authorization"])
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	return cancel, finished
 }
 
 // waitRunning waits until a query holds the engine's only slot.
@@ -394,16 +400,7 @@ func TestExecute_overloaded(t *testing.T) {
 	before := runtime.NumGoroutine()
 	h := bearer(t)
 	tok := constructTokenAt(t, srv.URL, h, slowQuery)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/agent/v1/execute", strings.NewReader(`{"query":"`+tok+`"}`))
-		req.Header.Set("Authorization", h["Authorization"])
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-		}
-	}()
+	cancel, done := startExecute(srv.URL, h, tok)
 	quick := constructTokenAt(t, srv.URL, h, quickQuery)
 	waitRunning(t, e)
 	got := call(t, "POST", srv.URL+"/api/agent/v1/execute", h, `{"query":"`+quick+`"}`)

@@ -1,7 +1,6 @@
 package agentapi
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -153,16 +152,7 @@ func TestRequestLog_outcomes(t *testing.T) {
 	srv, e := slowServer(t, engine.Options{MaxConcurrentQueries: 1, QueryTimeout: 30 * time.Second, Logger: log}, Options{Logger: log})
 	h := bearer(t)
 	tok := constructTokenAt(t, srv.URL, h, slowQuery)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/agent/v1/execute", strings.NewReader(`{"query":"`+tok+`"}`))
-		req.Header.Set("Authorization", h["Authorization"])
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-		}
-	}()
+	cancel, done := startExecute(srv.URL, h, tok)
 	waitRunning(t, e)
 	cancel()
 	<-done
