@@ -386,9 +386,15 @@ func startExecute(srv string, h map[string]string, tok string) (cancel func(), d
 // waitRunning waits until a query holds the engine's only slot.
 func waitRunning(t *testing.T, e *engine.Engine) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); e.Stats().Running == 0; time.Sleep(5 * time.Millisecond) {
+	waitFor(t, func() bool { return e.Stats().Running > 0 }, "the slow query to start")
+}
+
+// waitFor waits, at most 20 s, for cond to hold.
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("the slow query never started")
+			t.Fatalf("waited in vain for %s", what)
 		}
 	}
 }
