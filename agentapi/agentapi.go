@@ -2,7 +2,7 @@
 // an http.Handler for /api/agent, the /auth/sso session exchange and
 // DELETE /api/session, which a service can mount in its own mux.
 //
-// The contract is API.md: every endpoint, ping included, authenticates with
+// The contract is docs/api.md: every endpoint, ping included, authenticates with
 // a JWT (Authorization: Bearer) or a session (X-Metabase-Session); errors are
 // JSON {"error", "message"} with Metabase's wording.
 package agentapi

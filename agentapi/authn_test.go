@@ -159,7 +159,7 @@ const (
 	queryPath     = "/api/agent/test/agent-query"
 )
 
-// TestAuthentication covers every credential API.md names, each with its
+// TestAuthentication covers every credential docs/api.md names, each with its
 // exact status and body, over a real listener with real JWTs.
 func TestAuthentication(t *testing.T) {
 	srv := newAuthServer(t, false, true)

@@ -32,7 +32,7 @@ func personaNamed(name string) persona {
 	panic("no persona " + name)
 }
 
-// TestErrors answers every error row of API.md with its status and body.
+// TestErrors answers every error row of docs/api.md with its status and body.
 func TestErrors(t *testing.T) {
 	s := server(t)
 	admin := personaNamed("admin").header(t)

@@ -100,7 +100,7 @@ func (t *Table) Field(name string) *Field {
 	return nil
 }
 
-// Wide is the table's wide column list (API.md, "Field ids"): its own fields
+// Wide is the table's wide column list (docs/api.md, "Field ids"): its own fields
 // in model order, then for each foreign key in order, the fields of the table
 // it references. WideField.Index is the n of the field id t<id>-<n>.
 func (t *Table) Wide() []WideField { return t.wide }
