@@ -208,8 +208,9 @@ func (r *requestIDs) next() string { return r.prefix + strconv.FormatUint(r.n.Ad
 // route registers an authenticated endpoint that requires scope ("" for
 // none beyond authentication).
 func (h *handler) route(pattern, scope string, fn func(http.ResponseWriter, *http.Request, *auth.Principal) error) {
-	_, path, _ := strings.Cut(pattern, " ")
-	h.authed[path] = true
+	if _, path, ok := strings.Cut(pattern, " "); ok {
+		h.authed[path] = true
+	}
 	h.handle(pattern, func(w http.ResponseWriter, r *http.Request) error {
 		p, err := h.authenticate(r)
 		if err != nil {

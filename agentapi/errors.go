@@ -116,8 +116,13 @@ func writeError(w http.ResponseWriter, ae *apiError) {
 	writeJSON(w, ae.status, ae)
 }
 
-// fail answers a request with its error.
+// fail answers a request with its error; a client that went away gets
+// nothing, and its request is logged as canceled.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		info(r.Context()).outcome = "canceled"
+		return
+	}
 	writeError(w, h.mapError(r, err))
 }
 

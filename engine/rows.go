@@ -202,8 +202,9 @@ func (r *Rows) formatTime(c Column, t time.Time) string {
 	return string(r.appendTime(nil, c, t))
 }
 
-// appendTime appends a date or timestamp as ISO-8601: a date alone, a time
-// alone, or a timestamp with the report zone's offset.
+// appendTime appends a date or timestamp as ISO-8601: a date as its
+// midnight in the report zone (as Metabase writes dates), a time of day
+// alone, a timestamp with the report zone's offset.
 func (r *Rows) appendTime(dst []byte, c Column, t time.Time) []byte {
 	switch {
 	case c.Kind == semantic.KindDate:

@@ -71,6 +71,7 @@ type namedFilter struct {
 type namedAggregate struct {
 	Func    string `json:"fn,omitempty"`
 	Field   string `json:"field,omitempty"`
+	Bucket  string `json:"bucket,omitempty"`
 	Measure string `json:"measure,omitempty"`
 	Sort    string `json:"sort,omitempty"`
 }
@@ -195,7 +196,7 @@ func payloadOf(q *sqlgen.Query) *Payload {
 			case a.Measure != nil:
 				na.Measure = a.Measure.Name
 			case a.Column != nil:
-				na.Func, na.Field = string(a.Func), fieldName(a.Column.Wide)
+				na.Func, na.Field, na.Bucket = string(a.Func), fieldName(a.Column.Wide), string(a.Column.Bucket)
 			default:
 				na.Func = string(a.Func)
 			}
@@ -326,7 +327,7 @@ func (r resolver) aggregation(a namedAggregate) (sqlgen.Aggregation, error) {
 		}
 		return sqlgen.Aggregation{}, bad("measure %q no longer exists", a.Measure)
 	}
-	ag := sqlgen.Aggregation{Function: a.Func, SortOrder: a.Sort}
+	ag := sqlgen.Aggregation{Function: a.Func, SortOrder: a.Sort, Bucket: a.Bucket}
 	if a.Field != "" {
 		id, err := r.id(a.Field)
 		if err != nil {

@@ -25,7 +25,7 @@ func TestSealOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := `{"table_id":1,"filters":[{"field_id":"t1-7","operation":"equals","values":["2024-03",2025]},{"segment_id":1}],` +
-		`"aggregations":[{"measure_id":3,"sort_order":"desc"},{"function":"count"},{"function":"max","field_id":"t1-5"}],` +
+		`"aggregations":[{"measure_id":3,"sort_order":"desc"},{"function":"count"},{"function":"max","field_id":"t1-7","bucket":"month"}],` +
 		`"group_by":[{"field_id":"t1-25"},{"field_id":"t1-7","field_granularity":"month"}],"order_by":[{"field":{"field_id":"t1-25"},"direction":"desc"}],"limit":7}`
 	req, err := sqlgen.ParseRequest([]byte(body))
 	if err != nil {
