@@ -120,10 +120,21 @@ type IsNull struct {
 	Not bool
 }
 
-// Cast is CAST(X AS Type); Type is a type name of this package.
+// Cast is CAST(X AS Type), the type named by the dialect.
 type Cast struct {
 	X    Expr
-	Type string
+	Type Type
+}
+
+// Fn is an operation whose spelling differs between engines; the dialect
+// writes it (FnOp lists them).
+type Fn struct {
+	Op   FnOp
+	Args []Expr
+	Arg  string
+	// Kind is the kind of Args[0] where the spelling depends on it (a date
+	// truncated).
+	Kind semantic.Kind
 }
 
 // Agg is an aggregate call; a nil Arg is *. Filter restricts the rows it
@@ -151,7 +162,7 @@ type SemiJoin struct {
 type AnyOf struct {
 	X    Expr
 	List any
-	Type string
+	Type Type
 }
 
 // MatchesAny is true when the text X, lower-cased, contains (or starts or
@@ -159,7 +170,7 @@ type AnyOf struct {
 // Patterns, lower-cased: a list bound as one parameter.
 type MatchesAny struct {
 	X        Expr
-	Func     string
+	Func     FnOp // FnContains, FnStartsWith or FnEndsWith
 	Patterns []string
 }
 
@@ -169,10 +180,11 @@ type MatchesAny struct {
 type InRanges struct {
 	X      Expr
 	Lo, Hi any
-	Type   string
+	Type   Type
 }
 
-// Interval is a fixed interval; Unit is DAY, HOUR, … (from this package).
+// Interval is a fixed interval of N units; Unit is day, hour, … (from
+// this package).
 type Interval struct {
 	N    int
 	Unit string
@@ -414,20 +426,20 @@ func (a AnyOf) withChildren(k []Expr) Expr {
 }
 
 // listParam writes a list bound as one parameter, cast to its items' type.
-func (w *writer) listParam(list any, typ string) {
+func (w *writer) listParam(list any, typ Type) {
 	w.str("CAST(")
 	Param{Value: list}.write(w)
-	w.str(" AS " + typ + "[])")
+	w.str(" AS " + w.d.typeName(typ) + "[])")
 }
 
 func (m MatchesAny) write(w *writer) {
 	alias := w.alias("u")
 	w.str("EXISTS (SELECT 1 FROM unnest(")
-	w.listParam(m.Patterns, "VARCHAR")
+	w.listParam(m.Patterns, TypeText)
 	w.str(") AS ")
 	w.ident(alias)
 	w.str("(" + w.d.QuoteIdent("p") + ") WHERE ")
-	Call{Name: m.Func, Args: []Expr{
+	Fn{Op: m.Func, Args: []Expr{
 		Call{Name: "lower", Args: []Expr{m.X}},
 		Call{Name: "lower", Args: []Expr{Col{Alias: alias, Column: "p"}}},
 	}}.write(w)
@@ -477,7 +489,15 @@ func (n IsNull) withChildren(k []Expr) Expr {
 func (c Cast) write(w *writer) {
 	w.str("CAST(")
 	c.X.write(w)
-	w.str(" AS " + c.Type + ")")
+	w.str(" AS " + w.d.typeName(c.Type) + ")")
+}
+
+func (f Fn) write(w *writer) { w.d.fn(w, f) }
+
+func (Fn) atomic() bool       { return true }
+func (f Fn) children() []Expr { return f.Args }
+func (f Fn) withChildren(k []Expr) Expr {
+	return Fn{Op: f.Op, Args: k, Arg: f.Arg, Kind: f.Kind}
 }
 
 func (Cast) atomic() bool       { return true }
@@ -486,7 +506,10 @@ func (c Cast) withChildren(k []Expr) Expr {
 	return Cast{X: k[0], Type: c.Type}
 }
 
-func (a Agg) write(w *writer) {
+func (a Agg) write(w *writer) { w.d.aggregate(w, a) }
+
+// writeAgg writes an aggregate call as most engines spell it.
+func writeAgg(w *writer, a Agg) {
 	w.str(a.Func + "(")
 	if a.Distinct {
 		w.str("DISTINCT ")
@@ -510,9 +533,7 @@ func (a Agg) withChildren(k []Expr) Expr {
 	return Agg{Func: a.Func, Arg: k[0], Distinct: a.Distinct, Filter: k[1]}
 }
 
-func (i Interval) write(w *writer) {
-	w.str(fmt.Sprintf("INTERVAL %d %s", i.N, i.Unit))
-}
+func (i Interval) write(w *writer) { w.d.interval(w, i) }
 
 func (Interval) atomic() bool               { return true }
 func (Interval) children() []Expr           { return nil }

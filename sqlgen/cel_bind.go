@@ -122,8 +122,8 @@ func (b *binder) cond(n *celNode, neg, inRel bool) Expr {
 	case operators.In:
 		return b.atom(b.in(n, !neg && !b.exact), neg)
 	case overloads.StartsWith, overloads.EndsWith, overloads.Contains:
-		name := map[string]string{overloads.StartsWith: "starts_with", overloads.EndsWith: "ends_with", overloads.Contains: "contains"}[n.fn]
-		return b.atom(Call{Name: name, Args: []Expr{b.value(n.args[0]), b.value(n.args[1])}}, neg)
+		op := map[string]FnOp{overloads.StartsWith: FnStartsWith, overloads.EndsWith: FnEndsWith, overloads.Contains: FnContains}[n.fn]
+		return b.atom(Fn{Op: op, Args: []Expr{b.value(n.args[0]), b.value(n.args[1])}}, neg)
 	case overloads.Matches:
 		return b.matches(n, neg)
 	}
@@ -193,7 +193,7 @@ func (b *binder) matches(n *celNode, neg bool) Expr {
 			return Null
 		}
 	}
-	return b.atom(Call{Name: "regexp_matches", Args: []Expr{b.value(n.args[0]), b.value(pattern)}}, neg)
+	return b.atom(Fn{Op: FnRegexp, Args: []Expr{b.value(n.args[0]), b.value(pattern)}}, neg)
 }
 
 // tri is a CEL boolean outcome: true, false or an error.
@@ -455,6 +455,11 @@ func (b *binder) ordering(n *celNode) Expr {
 			continue
 		}
 		sides[i] = b.value(a)
+		if isString(a.typ) {
+			// CEL orders strings by their bytes, whatever the database's
+			// collation.
+			sides[i] = Fn{Op: FnBytewise, Args: []Expr{sides[i]}}
+		}
 		// SQL orders NaN above every number; CEL has every comparison with
 		// it false. Only NaN on the greater side can make SQL true.
 		greater := map[string]int{"<": 1, "<=": 1, ">": 0, ">=": 0}[op]
@@ -579,7 +584,7 @@ func (b *binder) value(n *celNode) Expr {
 		return Bin{Op: "*", L: l, R: r}
 	case operators.Divide:
 		if ints {
-			return intArith("//", l, r)
+			return intArith("/", l, r)
 		}
 		return Bin{Op: "/", L: l, R: r}
 	case operators.Modulo:
@@ -596,7 +601,7 @@ func (b *binder) value(n *celNode) Expr {
 func (b *binder) operand(n *celNode) Expr {
 	x := b.value(n)
 	if n.kind == nodeField && n.wide.Field.Type.Kind == semantic.KindInteger {
-		return Cast{X: x, Type: "BIGINT"}
+		return Cast{X: x, Type: TypeBigInt}
 	}
 	return x
 }
@@ -604,13 +609,13 @@ func (b *binder) operand(n *celNode) Expr {
 // intArith is 64-bit integer arithmetic whose overflow is NULL, as it is a
 // CEL error, rather than a failed query.
 func intArith(op string, l, r Expr) Expr {
-	return Call{Name: "try", Args: []Expr{Bin{Op: op, L: l, R: r}}}
+	return Fn{Op: FnChecked, Arg: op, Args: []Expr{l, r}}
 }
 
 // asTimestamp widens a DATE field to TIMESTAMP.
 func asTimestamp(n *celNode, x Expr) Expr {
 	if n.kind == nodeField && n.wide.Field.Type.Kind == semantic.KindDate {
-		return Cast{X: x, Type: "TIMESTAMP"}
+		return Cast{X: x, Type: TypeTimestamp}
 	}
 	return x
 }
@@ -664,11 +669,11 @@ func isNaN(v ref.Val) bool {
 // notNaN is true for a value that is not NaN, NULL for NULL. SQL orders
 // NaN above every number and equal to itself; in CEL every comparison
 // with NaN is false.
-func notNaN(x Expr) Expr { return Not{X: Call{Name: "isnan", Args: []Expr{x}}} }
+func notNaN(x Expr) Expr { return Not{X: Fn{Op: FnIsNaN, Args: []Expr{x}}} }
 
 // isNaNOrFalse is isnan(x), FALSE for NULL.
 func isNaNOrFalse(x Expr) Expr {
-	return Call{Name: "coalesce", Args: []Expr{Call{Name: "isnan", Args: []Expr{x}}, False}}
+	return Call{Name: "coalesce", Args: []Expr{Fn{Op: FnIsNaN, Args: []Expr{x}}, False}}
 }
 
 // baseKind sees through wrapper (nullable) types.
@@ -729,7 +734,7 @@ func param(v ref.Val) (Expr, bool) {
 	case types.Timestamp:
 		return Param{Value: x.Time.UTC()}, true
 	case types.Duration:
-		return Call{Name: "to_microseconds", Args: []Expr{Param{Value: x.Duration.Microseconds()}}}, true
+		return Fn{Op: FnMicros, Args: []Expr{Param{Value: x.Duration.Microseconds()}}}, true
 	}
 	return nil, false
 }

@@ -1,13 +1,16 @@
 package sqlgen
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/agentlayer/agentlayer/semantic"
 )
 
-// Dialect is what rendering needs to know about a database's SQL.
+// Dialect is what rendering needs to know about a database's SQL: how it
+// quotes, where a table's rows come from, how it marks parameters, and how
+// it spells every operation that differs between engines (Fn, Type,
+// Interval, the ordering of text). Its implementations are this package's:
+// DuckDB and Postgres.
 type Dialect interface {
 	// Name is the database engine's name as the Agent API reports it.
 	Name() string
@@ -17,44 +20,90 @@ type Dialect interface {
 	Source(src semantic.Source) string
 	// Placeholder is the marker of the n-th bound parameter, from 1.
 	Placeholder(n int) string
+
+	// fn writes an operation whose spelling differs between engines.
+	fn(w *writer, f Fn)
+	// typeName names a type in a cast.
+	typeName(t Type) string
+	// interval writes a fixed interval.
+	interval(w *writer, i Interval)
+	// bytewiseOrder reports whether text must be told to compare and sort
+	// byte by byte (DuckDB does by default; PostgreSQL follows the
+	// database's collation).
+	bytewiseOrder() bool
+	// aggregate writes an aggregate call.
+	aggregate(w *writer, a Agg)
 }
 
-// DuckDB renders SQL for DuckDB.
-type DuckDB struct{}
+// Type is a SQL type of a cast or of a list parameter.
+type Type int
 
-var _ Dialect = DuckDB{}
+// The types.
+const (
+	TypeBigInt Type = iota
+	TypeDouble
+	TypeText
+	TypeBoolean
+	TypeDate
+	TypeTimestamp
+	TypeTimestampTZ
+	TypeNumeric // exact, unbounded: for checked arithmetic
+)
 
-// Name implements Dialect.
-func (DuckDB) Name() string { return "duckdb" }
+// FnOp is an operation whose spelling differs between engines.
+type FnOp int
 
-// QuoteIdent implements Dialect: "name", with embedded quotes doubled.
-func (DuckDB) QuoteIdent(name string) string {
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
-}
+// The operations of Fn. Args are their operands; Arg is a constant of the
+// operation (a unit, a part, a zone, an operator, a pattern or a
+// fraction), chosen by this package or the configuration, never by a
+// request.
+const (
+	// FnTrunc truncates Args[0], a wall-clock timestamp (a date if Kind is
+	// a date), to the unit Arg: minute … year.
+	FnTrunc FnOp = iota
+	// FnExtract extracts the part Arg of Args[0], as an integer: an
+	// extraction bucket (day-of-week, 1 = Monday, … second-of-minute, whole
+	// seconds; week-of-year is ISO) or year.
+	FnExtract
+	// FnLocal is Args[0], a TIMESTAMP of UTC wall-clock time, as wall-clock
+	// time in the zone Arg.
+	FnLocal
+	// FnLocalTZ is Args[0], a TIMESTAMPTZ, as wall-clock time in zone Arg.
+	FnLocalTZ
+	// FnChecked is Args[0] Arg Args[1] (Arg one of + - * / %) on 64-bit
+	// integers: NULL on overflow or division by zero, as CEL's error, never
+	// a failed query. Division truncates toward zero.
+	FnChecked
+	// FnRegexp is true when Args[0] matches the regular expression Args[1]
+	// somewhere.
+	FnRegexp
+	// FnRegexpFull is true when Args[0] matches the regular expression Arg
+	// whole.
+	FnRegexpFull
+	// FnIsNaN is true when Args[0] is NaN.
+	FnIsNaN
+	// FnQuantile is the continuous quantile Arg ("0.25") of Args[0]: an
+	// aggregate.
+	FnQuantile
+	// FnJSONValid is true when the text Args[0] is a JSON document.
+	FnJSONValid
+	// FnContains, FnStartsWith and FnEndsWith are true when the text
+	// Args[0] contains, starts or ends with Args[1], case sensitively.
+	FnContains
+	FnStartsWith
+	FnEndsWith
+	// FnMicros is an interval of Args[0] microseconds.
+	FnMicros
+	// FnBytewise is the text Args[0], compared and sorted byte by byte.
+	FnBytewise
+)
 
-// quoteString renders a string literal of the model (a file path), never a
-// request value: those are always bound.
-func quoteString(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
-}
-
-// Source implements Dialect.
-func (d DuckDB) Source(src semantic.Source) string {
-	switch src.Kind {
-	case semantic.SourceSQL:
-		return "(" + src.Text + ")"
-	case semantic.SourceParquet:
-		return "read_parquet(" + quoteString(src.Text) + ")"
-	case semantic.SourceCSV:
-		return "read_csv(" + quoteString(src.Text) + ")"
-	}
-	// A table name may be qualified: schema.table or catalog.schema.table.
-	parts := strings.Split(src.Text, ".")
+// qualified quotes a table name that may be qualified: schema.table or
+// catalog.schema.table.
+func qualified(d Dialect, name string) string {
+	parts := strings.Split(name, ".")
 	for i, p := range parts {
 		parts[i] = d.QuoteIdent(p)
 	}
 	return strings.Join(parts, ".")
 }
-
-// Placeholder implements Dialect: $1, $2, …
-func (DuckDB) Placeholder(n int) string { return "$" + strconv.Itoa(n) }

@@ -47,7 +47,7 @@ func catalog(t testing.TB, model string) *sqlgen.Catalog {
 
 // plan compiles and plans a request with full access, as a golden case's
 // files say.
-func plan(t *testing.T, dir string) (*sqlgen.Plan, error) {
+func plan(t *testing.T, dir string, d sqlgen.Dialect) (*sqlgen.Plan, error) {
 	t.Helper()
 	var opts caseOptions
 	if data, err := os.ReadFile(filepath.Join(dir, "options.json")); err == nil {
@@ -55,7 +55,7 @@ func plan(t *testing.T, dir string) (*sqlgen.Plan, error) {
 			t.Fatal(err)
 		}
 	}
-	popts := sqlgen.Options{}
+	popts := sqlgen.Options{Dialect: d}
 	if opts.TimeZone != "" {
 		loc, err := time.LoadLocation(opts.TimeZone)
 		if err != nil {
@@ -98,10 +98,17 @@ func errorText(err error) string {
 // printed plan with want.sql, or the error with want.err (testdata/README).
 func TestPlan_golden(t *testing.T) {
 	golden.Run(t, "testdata/plan/*", 70, []string{"want.sql", "want.err"}, func(t *testing.T, dir string) (string, string) {
-		p, err := plan(t, dir)
+		p, err := plan(t, dir, sqlgen.DuckDB{})
 		if err != nil {
+			os.Remove(filepath.Join(dir, "want.postgres.sql"))
 			return errorText(err), "want.err"
 		}
+		// The same plan rendered for PostgreSQL, beside it.
+		pg, err := plan(t, dir, sqlgen.Postgres{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden.Compare(t, dir, "want.postgres.sql", pg.String())
 		return p.String(), "want.sql"
 	})
 }

@@ -100,8 +100,9 @@ type selectStmt struct {
 }
 
 type selectItem struct {
-	x  Expr
-	as string
+	x    Expr
+	as   string
+	text bool // a text column: sorted byte by byte
 }
 
 // join is a LEFT JOIN along a foreign key of the base table; filter (over
@@ -118,6 +119,7 @@ type orderItem struct {
 	x       Expr
 	ordinal int
 	desc    bool
+	text    bool // sorted byte by byte, as DuckDB and CEL sort text
 }
 
 const baseAlias = "t0"
@@ -204,7 +206,7 @@ func (p *planner) columns(plan *Plan, sel *selectStmt) {
 		if n := names[out.Name]; n > 1 {
 			out.Name = fmt.Sprintf("%s_%d", out.Name, n)
 		}
-		sel.items = append(sel.items, selectItem{x: x, as: out.Name})
+		sel.items = append(sel.items, selectItem{x: x, as: out.Name, text: out.Kind == semantic.KindText})
 		plan.Outputs = append(plan.Outputs, out)
 	}
 	if q.Aggregated() {
@@ -259,16 +261,16 @@ func (p *planner) order(sel *selectStmt) {
 	aggregated := q.Aggregated()
 	for i, ag := range q.Aggregations {
 		if ag.Sort != "" {
-			sel.orderBy = append(sel.orderBy, orderItem{ordinal: len(q.GroupBy) + i + 1, desc: ag.Sort == "desc"})
+			sel.orderBy = append(sel.orderBy, orderItem{ordinal: len(q.GroupBy) + i + 1, desc: ag.Sort == "desc", text: sortsText(ag)})
 		}
 	}
 	for _, o := range q.OrderBy {
-		item := orderItem{x: p.columnExpr(o.Column), desc: o.Desc}
+		item := orderItem{x: p.columnExpr(o.Column), desc: o.Desc, text: isText(o.Column)}
 		if aggregated {
 			// An aggregated query is ordered by its group_by columns.
 			for i, g := range q.GroupBy {
 				if g.Wide.Index == o.Column.Wide.Index {
-					item = orderItem{ordinal: i + 1, desc: o.Desc}
+					item = orderItem{ordinal: i + 1, desc: o.Desc, text: isText(g)}
 					break
 				}
 			}
@@ -276,12 +278,21 @@ func (p *planner) order(sel *selectStmt) {
 		sel.orderBy = append(sel.orderBy, item)
 	}
 	if aggregated {
-		for i := range q.GroupBy {
-			sel.orderBy = append(sel.orderBy, orderItem{ordinal: i + 1})
+		for i, g := range q.GroupBy {
+			sel.orderBy = append(sel.orderBy, orderItem{ordinal: i + 1, text: isText(g)})
 		}
 		return
 	}
 	sel.orderBy = append(sel.orderBy, p.tiebreaker(sel.items)...)
+}
+
+// isText reports whether a column holds text (not bucketed, which makes a
+// number or a time of any field).
+func isText(c Column) bool { return c.Bucket == "" && c.Wide.Field.Type.Kind == semantic.KindText }
+
+// sortsText reports whether an aggregation yields text: min or max of text.
+func sortsText(ag Aggregate) bool {
+	return (ag.Func == semantic.AggMin || ag.Func == semantic.AggMax) && ag.Column != nil && isText(*ag.Column)
 }
 
 // limit is a table query's default, a metric's cap; never past the cap.
@@ -391,7 +402,7 @@ func (p *planner) columnExpr(col Column) Expr {
 func (p *planner) selectExpr(col Column) Expr {
 	x := p.columnExpr(col)
 	if col.Bucket == "" && col.Wide.Field.Type.Database == "UUID" {
-		return Cast{X: x, Type: "VARCHAR"}
+		return Cast{X: x, Type: TypeText}
 	}
 	return x
 }
@@ -431,6 +442,9 @@ func (p *planner) aggregate(ag Aggregate) (Expr, Output) {
 	var of string
 	if ag.Column != nil {
 		agg.Arg = p.columnExpr(*ag.Column)
+		if sortsText(ag) {
+			agg.Arg = Fn{Op: FnBytewise, Args: []Expr{agg.Arg}} // the least and greatest by bytes
+		}
 		of = ag.Column.Wide.DisplayName()
 		if b := ag.Column.Bucket; b != "" {
 			of += ": " + humanBucket(b)
@@ -493,13 +507,13 @@ func (p *planner) tiebreaker(items []selectItem) []orderItem {
 		if c, ok := it.x.(Col); ok && c.Alias == baseAlias {
 			f := p.q.Table.Field(fieldByColumn(p.q.Table, c.Column))
 			if f != nil && f.SemanticType == "type/PK" && (len(outs) == 0 || outs[i].Bucket == "") {
-				return []orderItem{{ordinal: i + 1}}
+				return []orderItem{{ordinal: i + 1, text: f.Type.Kind == semantic.KindText}}
 			}
 		}
 	}
 	out := make([]orderItem, len(items))
-	for i := range items {
-		out[i] = orderItem{ordinal: i + 1}
+	for i, it := range items {
+		out[i] = orderItem{ordinal: i + 1, text: it.text}
 	}
 	return out
 }
@@ -543,11 +557,11 @@ func (p *planner) condition(cond Condition) (Expr, error) {
 	case "is-false":
 		return Bin{Op: "=", L: raw, R: False}, nil
 	case "string-contains", "string-not-contains", "string-starts-with", "string-ends-with":
-		fn := map[string]string{"string-contains": "contains", "string-not-contains": "contains",
-			"string-starts-with": "starts_with", "string-ends-with": "ends_with"}[cond.Op]
+		fn := map[string]FnOp{"string-contains": FnContains, "string-not-contains": FnContains,
+			"string-starts-with": FnStartsWith, "string-ends-with": FnEndsWith}[cond.Op]
 		var match Expr
 		if vals := params(); len(vals) == 1 {
-			match = Call{Name: fn, Args: []Expr{Call{Name: "lower", Args: []Expr{raw}}, Call{Name: "lower", Args: []Expr{vals[0]}}}}
+			match = Fn{Op: fn, Args: []Expr{Call{Name: "lower", Args: []Expr{raw}}, Call{Name: "lower", Args: []Expr{vals[0]}}}}
 		} else {
 			patterns := make([]string, len(cond.Values))
 			for i, v := range cond.Values {
@@ -576,7 +590,7 @@ func (p *planner) condition(cond Condition) (Expr, error) {
 // extract is a part of a temporal column; year-equals extracts the year.
 func (p *planner) extract(raw Expr, k semantic.Kind, b Bucket) Expr {
 	if b == Year {
-		return Call{Name: "year", Args: []Expr{p.local(raw, k)}}
+		return Fn{Op: FnExtract, Arg: string(Year), Args: []Expr{p.local(raw, k)}}
 	}
 	return p.bucketed(raw, k, b)
 }
@@ -601,6 +615,9 @@ func (p *planner) compare(x Expr, op string, cond Condition, raw Expr) Expr {
 		return anyOf(x, cond.Values, vals)
 	}
 	sym := map[string]string{"greater-than": ">", "greater-than-or-equal": ">=", "less-than": "<", "less-than-or-equal": "<="}[op]
+	if cond.Column.Bucket == "" && cond.Column.Wide.Field.Type.Kind == semantic.KindText && x == raw {
+		x = Fn{Op: FnBytewise, Args: []Expr{x}} // text compares byte by byte
+	}
 	return Bin{Op: sym, L: x, R: vals[0]}
 }
 
@@ -658,27 +675,27 @@ func anyOf(x Expr, values []any, params []Expr) Expr {
 // float64 or string — with its items' SQL type; false for anything else.
 // A list of numbers of both types is refused: converting the integers
 // would round those past 2^53.
-func ListOf(values []any) (list any, typ string, ok bool) {
+func ListOf(values []any) (list any, typ Type, ok bool) {
 	if len(values) == 0 {
-		return nil, "", false
+		return nil, 0, false
 	}
 	switch values[0].(type) {
 	case int64:
-		return typedList[int64](values, "BIGINT")
+		return typedList[int64](values, TypeBigInt)
 	case float64:
-		return typedList[float64](values, "DOUBLE")
+		return typedList[float64](values, TypeDouble)
 	case string:
-		return typedList[string](values, "VARCHAR")
+		return typedList[string](values, TypeText)
 	}
-	return nil, "", false
+	return nil, 0, false
 }
 
-func typedList[T any](values []any, typ string) (any, string, bool) {
+func typedList[T any](values []any, typ Type) (any, Type, bool) {
 	out := make([]T, len(values))
 	for i, v := range values {
 		x, ok := v.(T)
 		if !ok {
-			return nil, "", false
+			return nil, 0, false
 		}
 		out[i] = x
 	}
@@ -687,14 +704,14 @@ func typedList[T any](values []any, typ string) (any, string, bool) {
 
 // sqlTemporalType is the SQL type of the bounds compared with a column of
 // kind k.
-func sqlTemporalType(k semantic.Kind) string {
+func sqlTemporalType(k semantic.Kind) Type {
 	switch k {
 	case semantic.KindDate:
-		return "DATE"
+		return TypeDate
 	case semantic.KindDateTimeTZ:
-		return "TIMESTAMPTZ"
+		return TypeTimestampTZ
 	}
-	return "TIMESTAMP"
+	return TypeTimestamp
 }
 
 // paramValue is the bound form of a typed filter value.

@@ -68,9 +68,16 @@ func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any) {
 			if i > 0 {
 				w.str(", ")
 			}
-			if o.x != nil {
+			switch {
+			case o.text && d.bytewiseOrder():
+				x := o.x
+				if x == nil {
+					x = s.items[o.ordinal-1].x
+				}
+				Fn{Op: FnBytewise, Args: []Expr{x}}.write(w)
+			case o.x != nil:
 				o.x.write(w)
-			} else {
+			default:
 				w.str(strconv.Itoa(o.ordinal))
 			}
 			if o.desc {
@@ -152,7 +159,7 @@ func (p *Plan) String() string {
 	b.WriteString(sql)
 	b.WriteByte('\n')
 	for i, a := range args {
-		fmt.Fprintf(&b, "-- $%d = %s\n", i+1, formatArg(a))
+		fmt.Fprintf(&b, "-- %s = %s\n", p.opts.Dialect.Placeholder(i+1), formatArg(a))
 	}
 	return b.String()
 }

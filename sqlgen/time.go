@@ -23,9 +23,9 @@ func (p *planner) local(x Expr, k semantic.Kind) Expr {
 		if p.isUTC() {
 			return x
 		}
-		return Call{Name: "timezone", Args: []Expr{constant(p.zone.String()), Call{Name: "timezone", Args: []Expr{constant("UTC"), x}}}}
+		return Fn{Op: FnLocal, Arg: p.zone.String(), Args: []Expr{x}}
 	case semantic.KindDateTimeTZ:
-		return Call{Name: "timezone", Args: []Expr{constant(p.zone.String()), x}}
+		return Fn{Op: FnLocalTZ, Arg: p.zone.String(), Args: []Expr{x}}
 	}
 	return x
 }
@@ -46,19 +46,17 @@ func isoDay(d time.Weekday) int {
 func (p *planner) bucketed(x Expr, k semantic.Kind, b Bucket) Expr {
 	l := p.local(x, k)
 	if b.Extracts() {
-		fn := map[Bucket]string{DayOfWeek: "isodow", DayOfMonth: "dayofmonth", DayOfYear: "dayofyear", WeekOfYear: "week",
-			MonthOfYear: "month", QuarterOfYear: "quarter", HourOfDay: "hour", MinuteOfHour: "minute", SecondOfMinute: "second"}[b]
-		return Call{Name: fn, Args: []Expr{l}}
+		return Fn{Op: FnExtract, Arg: string(b), Args: []Expr{l}}
 	}
 	var out Expr
 	if b == Week && p.weekShift() != 0 {
-		shift := Interval{N: p.weekShift(), Unit: "DAY"}
-		out = Bin{Op: "-", L: Call{Name: "date_trunc", Args: []Expr{constant("week"), Bin{Op: "+", L: l, R: shift}}}, R: shift}
+		shift := Interval{N: p.weekShift(), Unit: "day"}
+		out = Bin{Op: "-", L: Fn{Op: FnTrunc, Arg: "week", Kind: k, Args: []Expr{Bin{Op: "+", L: l, R: shift}}}, R: shift}
 	} else {
-		out = Call{Name: "date_trunc", Args: []Expr{constant(string(b)), l}}
+		out = Fn{Op: FnTrunc, Arg: string(b), Kind: k, Args: []Expr{l}}
 	}
 	if k == semantic.KindDate {
-		return Cast{X: out, Type: "DATE"}
+		return Cast{X: out, Type: TypeDate}
 	}
 	return out
 }

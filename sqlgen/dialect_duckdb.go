@@ -1,0 +1,93 @@
+package sqlgen
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+// DuckDB renders SQL for DuckDB.
+type DuckDB struct{}
+
+var _ Dialect = DuckDB{}
+
+// Name implements Dialect.
+func (DuckDB) Name() string { return "duckdb" }
+
+// QuoteIdent implements Dialect: "name", with embedded quotes doubled.
+func (DuckDB) QuoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// quoteString renders a string literal of the model (a file path), never a
+// request value: those are always bound.
+func quoteString(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// Source implements Dialect.
+func (d DuckDB) Source(src semantic.Source) string {
+	switch src.Kind {
+	case semantic.SourceSQL:
+		return "(" + src.Text + ")"
+	case semantic.SourceParquet:
+		return "read_parquet(" + quoteString(src.Text) + ")"
+	case semantic.SourceCSV:
+		return "read_csv(" + quoteString(src.Text) + ")"
+	}
+	return qualified(d, src.Text)
+}
+
+// Placeholder implements Dialect: $1, $2, …
+func (DuckDB) Placeholder(n int) string { return "$" + strconv.Itoa(n) }
+
+func (DuckDB) typeName(t Type) string {
+	return [...]string{"BIGINT", "DOUBLE", "VARCHAR", "BOOLEAN", "DATE", "TIMESTAMP", "TIMESTAMPTZ", "HUGEINT"}[t]
+}
+
+func (DuckDB) interval(w *writer, i Interval) {
+	w.str("INTERVAL " + strconv.Itoa(i.N) + " " + strings.ToUpper(i.Unit))
+}
+
+func (DuckDB) bytewiseOrder() bool { return false }
+
+func (DuckDB) aggregate(w *writer, a Agg) { writeAgg(w, a) }
+
+// duckFns are DuckDB's functions for the operations that are one call.
+var duckFns = map[FnOp]string{
+	FnRegexp: "regexp_matches", FnIsNaN: "isnan", FnJSONValid: "json_valid", FnContains: "contains",
+	FnStartsWith: "starts_with", FnEndsWith: "ends_with", FnMicros: "to_microseconds",
+}
+
+// duckParts are DuckDB's functions extracting each part.
+var duckParts = map[Bucket]string{DayOfWeek: "isodow", DayOfMonth: "dayofmonth", DayOfYear: "dayofyear", WeekOfYear: "week",
+	MonthOfYear: "month", QuarterOfYear: "quarter", HourOfDay: "hour", MinuteOfHour: "minute", SecondOfMinute: "second", Year: "year"}
+
+func (DuckDB) fn(w *writer, f Fn) {
+	call := func(name string, args ...Expr) { Call{Name: name, Args: args}.write(w) }
+	switch f.Op {
+	case FnTrunc:
+		call("date_trunc", constant(f.Arg), f.Args[0])
+	case FnExtract:
+		call(duckParts[Bucket(f.Arg)], f.Args[0])
+	case FnLocal:
+		call("timezone", constant(f.Arg), Call{Name: "timezone", Args: []Expr{constant("UTC"), f.Args[0]}})
+	case FnLocalTZ:
+		call("timezone", constant(f.Arg), f.Args[0])
+	case FnChecked:
+		op := f.Arg
+		if op == "/" {
+			op = "//"
+		}
+		call("try", Bin{Op: op, L: f.Args[0], R: f.Args[1]})
+	case FnRegexpFull:
+		call("regexp_full_match", f.Args[0], constant(f.Arg))
+	case FnQuantile:
+		call("quantile_cont", f.Args[0], lit(f.Arg))
+	case FnBytewise:
+		f.Args[0].write(w)
+	default:
+		call(duckFns[f.Op], f.Args...)
+	}
+}

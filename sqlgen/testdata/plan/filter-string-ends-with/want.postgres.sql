@@ -1,0 +1,12 @@
+table 2 PEOPLE
+  filter t2-2 (EMAIL) string-ends-with .example
+  aggregate count
+  limit 200
+column count "Count" type/BigInteger
+SELECT count(*) AS "count"
+FROM "PEOPLE" AS "t0"
+WHERE (right(lower("t0"."EMAIL"), length(lower($1))) = lower($2))
+LIMIT $3
+-- $1 = ".example"
+-- $2 = ".example"
+-- $3 = 200 (int64)

@@ -1,0 +1,11 @@
+table 4 REVIEWS
+  filter t4-4 (BODY) string-is-empty
+  aggregate count
+  limit 200
+column count "Count" type/BigInteger
+SELECT count(*) AS "count"
+FROM "REVIEWS" AS "t0"
+WHERE "t0"."BODY" IS NULL OR "t0"."BODY" = $1
+LIMIT $2
+-- $1 = ""
+-- $2 = 200 (int64)
