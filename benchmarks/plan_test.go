@@ -28,7 +28,7 @@ func catalogOf(b *testing.B, file string, model []byte) *sqlgen.Catalog {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := sqlgen.NewCatalog(m)
+	c, err := sqlgen.NewCatalog(m, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

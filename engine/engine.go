@@ -309,7 +309,7 @@ func (e *Engine) load(ctx context.Context, opts Options, generation int) (*state
 		everything: permissions.Everything(m), nothing: permissions.Nothing(),
 		tokens: lru.New[string, openedToken](tokenCacheSize), valueCache: lru.New[string, []any](valueCacheSize), statsCache: lru.New[string, Statistics](valueCacheSize),
 		version: Version{Model: digest(modelYAML), Generation: generation, Loaded: time.Now()}}
-	if s.catalog, err = sqlgen.NewCatalog(m); err != nil {
+	if s.catalog, err = sqlgen.NewCatalog(m, e.dialect); err != nil {
 		return nil, err
 	}
 	policyYAML := opts.PolicyYAML
@@ -320,7 +320,7 @@ func (e *Engine) load(ctx context.Context, opts Options, generation int) (*state
 	}
 	switch {
 	case policyYAML != nil:
-		if s.policies, err = permissions.Compile(opts.PolicyFile, policyYAML, m, permissions.Options{Logger: e.log}); err != nil {
+		if s.policies, err = permissions.Compile(opts.PolicyFile, policyYAML, m, permissions.Options{Logger: e.log, Dialect: e.dialect}); err != nil {
 			return nil, err
 		}
 		s.version.Policy = digest(policyYAML)

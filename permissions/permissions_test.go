@@ -3,12 +3,14 @@ package permissions_test
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/agentlayer/agentlayer/fixtures"
 	"github.com/agentlayer/agentlayer/internal/golden"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
 func sampleModel(t testing.TB) *semantic.Model {
@@ -63,5 +65,19 @@ func TestCompile_errorTypes(t *testing.T) {
 	}
 	if len(se.Problems) != 1 || se.Problems[0].Pos.Line != 1 {
 		t.Errorf("problems %v", se.Problems)
+	}
+}
+
+// TestCompile_postgresPattern: a pattern PostgreSQL cannot express is
+// refused when the policy loads for PostgreSQL, at its position; DuckDB
+// runs RE2 itself and takes it.
+func TestCompile_postgresPattern(t *testing.T) {
+	policy := []byte("version: 1\npolicies:\n  - name: x\n    tables:\n      PEOPLE: {rows: 'row.NAME.matches(\"^a{300}\")'}\n")
+	if _, err := permissions.Compile("p.yaml", policy, sampleModel(t), permissions.Options{}); err != nil {
+		t.Fatalf("DuckDB: %v", err)
+	}
+	_, err := permissions.Compile("p.yaml", policy, sampleModel(t), permissions.Options{Dialect: sqlgen.Postgres{}})
+	if err == nil || !strings.Contains(err.Error(), "p.yaml:5:") || !strings.Contains(err.Error(), "at most 255") {
+		t.Fatalf("PostgreSQL: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/agentlayer/agentlayer/fixtures"
 	"github.com/agentlayer/agentlayer/internal/golden"
 	"github.com/agentlayer/agentlayer/permissions"
+	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
@@ -23,40 +24,57 @@ import (
 // error with want.err (testdata/README).
 func TestPlan_golden(t *testing.T) {
 	m := sampleModel(t)
-	c, err := sqlgen.NewCatalog(m)
-	if err != nil {
-		t.Fatal(err)
-	}
 	golden.Run(t, "testdata/plan/*", 12, []string{"want.sql", "want.err"}, func(t *testing.T, dir string) (string, string) {
-		policyFile, policy := fixtures.PolicyFile, fixtures.Policy()
-		if data, err := os.ReadFile(filepath.Join(dir, "policy.yaml")); err == nil {
-			policyFile, policy = filepath.Join(dir, "policy.yaml"), data
-		}
-		ps, err := permissions.Compile(policyFile, policy, m, permissions.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
 		var p auth.Principal
 		readJSON(t, filepath.Join(dir, "principal.json"), &p)
-		g := ps.For(&p)
-		head := fmt.Sprintf("as %s: policies %s\n", p.Email, strings.Join(g.Applied, ", "))
-		data, err := os.ReadFile(filepath.Join(dir, "request.json"))
+		out, err := planCase(t, m, dir, &p, sqlgen.DuckDB{})
 		if err != nil {
-			t.Fatal(err)
-		}
-		plan, err := planFor(c, g, data)
-		if err != nil {
+			os.Remove(filepath.Join(dir, "want.postgres.sql"))
 			var se *sqlgen.Error
 			if !errors.As(err, &se) {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
-			return head + fmt.Sprintf("%s\npath: %s\n%s\n", se.Kind.Code(), se.Path, se.Message), "want.err"
+			return out + fmt.Sprintf("%s\npath: %s\n%s\n", se.Kind.Code(), se.Path, se.Message), "want.err"
 		}
-		return head + plan.String(), "want.sql"
+		// The same rules rendered for PostgreSQL, beside it.
+		pg, err := planCase(t, m, dir, &p, sqlgen.Postgres{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden.Compare(t, dir, "want.postgres.sql", pg)
+		return out, "want.sql"
 	})
 }
 
-func planFor(c *sqlgen.Catalog, g *permissions.Grant, data []byte) (*sqlgen.Plan, error) {
+// planCase compiles the case's policy for dialect d and plans its request
+// as p: the policies that apply, then the plan or the request's error.
+func planCase(t *testing.T, m *semantic.Model, dir string, p *auth.Principal, d sqlgen.Dialect) (string, error) {
+	c, err := sqlgen.NewCatalog(m, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policyFile, policy := fixtures.PolicyFile, fixtures.Policy()
+	if data, err := os.ReadFile(filepath.Join(dir, "policy.yaml")); err == nil {
+		policyFile, policy = filepath.Join(dir, "policy.yaml"), data
+	}
+	ps, err := permissions.Compile(policyFile, policy, m, permissions.Options{Dialect: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := ps.For(p)
+	head := fmt.Sprintf("as %s: policies %s\n", p.Email, strings.Join(g.Applied, ", "))
+	data, err := os.ReadFile(filepath.Join(dir, "request.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := planFor(c, g, data, d)
+	if err != nil {
+		return head, err
+	}
+	return head + plan.String(), nil
+}
+
+func planFor(c *sqlgen.Catalog, g *permissions.Grant, data []byte, d sqlgen.Dialect) (*sqlgen.Plan, error) {
 	req, err := sqlgen.ParseRequest(data)
 	if err != nil {
 		return nil, err
@@ -65,7 +83,7 @@ func planFor(c *sqlgen.Catalog, g *permissions.Grant, data []byte) (*sqlgen.Plan
 	if err != nil {
 		return nil, err
 	}
-	return q.Plan(c, g, sqlgen.Options{})
+	return q.Plan(c, g, sqlgen.Options{Dialect: d})
 }
 
 // readJSON reads a principal as a token's claims would give it: whole

@@ -77,6 +77,9 @@ type Options struct {
 	// Logger receives a warning when a condition fails for a user (it reads
 	// an attribute their token lacks); nil discards.
 	Logger *slog.Logger
+	// Dialect is the SQL the rules will run as; nil means DuckDB. On
+	// PostgreSQL, rules must mean the same there (the patterns of matches).
+	Dialect sqlgen.Dialect
 }
 
 // Load reads and compiles the policy file at path against model m.
@@ -97,7 +100,7 @@ func Compile(file string, data []byte, m *semantic.Model, opts Options) (*Polici
 	if root == nil {
 		return nil, newError(doc.Problems())
 	}
-	c := &compiler{doc: doc, m: m, ps: &Policies{model: m, file: file}, reads: map[string]bool{}}
+	c := &compiler{doc: doc, m: m, ps: &Policies{model: m, file: file}, reads: map[string]bool{}, dialect: opts.Dialect}
 	if err := c.compile(root); err != nil {
 		return nil, err
 	}
@@ -121,13 +124,14 @@ func Compile(file string, data []byte, m *semantic.Model, opts Options) (*Polici
 }
 
 type compiler struct {
-	doc   *yamldoc.Doc
-	m     *semantic.Model
-	ps    *Policies
-	reads map[string]bool
-	user  *cel.Env // `user` alone, for when
-	cols  *cel.Env // `column`, for column conditions
-	envs  map[*semantic.Table]*cel.Env
+	dialect sqlgen.Dialect
+	doc     *yamldoc.Doc
+	m       *semantic.Model
+	ps      *Policies
+	reads   map[string]bool
+	user    *cel.Env // `user` alone, for when
+	cols    *cel.Env // `column`, for column conditions
+	envs    map[*semantic.Table]*cel.Env
 }
 
 // userVariables declares `user`.
@@ -505,7 +509,7 @@ func (c *compiler) rowRule(t *semantic.Table, n *yaml.Node) *sqlgen.CELFilter {
 	if checked == nil {
 		return nil
 	}
-	f, probs := sqlgen.CompileCEL(t, env, checked)
+	f, probs := sqlgen.CompileCEL(t, env, checked, c.dialect)
 	for _, p := range probs {
 		pr := span.Problem(p.Line, p.Col, p.Msg)
 		c.doc.ErrorAt(pr.Pos, "%s", pr.Msg)

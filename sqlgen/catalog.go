@@ -16,16 +16,17 @@ type Catalog struct {
 	reads   map[*semantic.Expr][]*semantic.Field
 }
 
-// NewCatalog prepares m. A filter that cannot be translated to SQL is an
+// NewCatalog prepares m for dialect d (nil: DuckDB). A filter that cannot
+// be translated to SQL is an
 // error: a *semantic.Error with every such problem at its file position.
-func NewCatalog(m *semantic.Model) (*Catalog, error) {
+func NewCatalog(m *semantic.Model, d Dialect) (*Catalog, error) {
 	c := &Catalog{Model: m, filters: map[*semantic.Expr]Expr{}, reads: map[*semantic.Expr][]*semantic.Field{}}
 	var problems []semantic.Problem
 	add := func(e *semantic.Expr) {
 		if e == nil || e.AST == nil {
 			return
 		}
-		f, probs := CompileCEL(e.Table, e.Table.Env(), e.AST)
+		f, probs := CompileCEL(e.Table, e.Table.Env(), e.AST, d)
 		for _, p := range probs {
 			problems = append(problems, e.Problem(p.Line, p.Col, p.Msg))
 		}

@@ -25,7 +25,7 @@ tables:
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = sqlgen.NewCatalog(m)
+	_, err = sqlgen.NewCatalog(m, nil)
 	if err == nil || !strings.Contains(err.Error(), "m.yaml:9:40") || !strings.Contains(err.Error(), "fails for every row") {
 		t.Errorf("got %v", err)
 	}

@@ -19,11 +19,13 @@ import (
 	"github.com/agentlayer/agentlayer/semantic"
 )
 
-// CompileCEL prepares a checked boolean expression over `row` of table t.
-// env is the environment it was checked in. Problems list the constructs
-// that cannot be translated to SQL.
-func CompileCEL(t *semantic.Table, env *cel.Env, checked *cel.Ast) (*CELFilter, []CELProblem) {
-	c := &celCompiler{t: t, env: env, native: checked.NativeRep(), fields: map[string]semantic.WideField{}, reads: map[string]bool{}}
+// CompileCEL prepares a checked boolean expression over `row` of table t,
+// for rendering through dialect d (nil: DuckDB). env is the environment it
+// was checked in. Problems list the constructs that cannot be translated
+// to SQL, or not to d's with the same meaning.
+func CompileCEL(t *semantic.Table, env *cel.Env, checked *cel.Ast, d Dialect) (*CELFilter, []CELProblem) {
+	c := &celCompiler{t: t, env: env, native: checked.NativeRep(), fields: map[string]semantic.WideField{}, reads: map[string]bool{},
+		portable: d != nil && d.Name() != DuckDB{}.Name()}
 	for _, w := range t.Wide() {
 		c.fields[semantic.RowVariable(w)] = w
 	}
@@ -40,6 +42,9 @@ func CompileCEL(t *semantic.Table, env *cel.Env, checked *cel.Ast) (*CELFilter, 
 }
 
 type celCompiler struct {
+	// portable asks that regular expressions be checked against what
+	// PostgreSQL can express.
+	portable bool
 	t        *semantic.Table
 	env      *cel.Env
 	native   *ast.AST
@@ -212,6 +217,9 @@ func (c *celCompiler) call(e ast.Expr, typ *types.Type, iters iterVars) *celNode
 	if fn == overloads.Matches && n.args[1].hasRow {
 		c.fail(e, "the pattern of matches must not read row: a pattern from the data could be invalid and fail every query")
 	}
+	if fn == overloads.Matches && c.portable {
+		c.portablePattern(e, n.args[1])
+	}
 	n.scope = joinScopes(n.args)
 	if n.scope == "*" && !isLogical(fn) {
 		c.fail(e, "a condition cannot mix fields of %s with fields of a related table; write one condition per table and join them with && or ||", c.t.Name)
@@ -277,4 +285,18 @@ func (c *celCompiler) comprehension(e ast.Expr, typ *types.Type, iters iterVars)
 	n.body = c.node(bodyExpr, inner)
 	n.scope = n.body.scope
 	return n
+}
+
+// portablePattern refuses a pattern of matches, written in the expression,
+// that PostgreSQL cannot express (PostgresPattern). A pattern from a
+// user's attribute is translated when the query is built; one that cannot
+// be is a CEL error there, and the condition is false.
+func (c *celCompiler) portablePattern(e ast.Expr, n *celNode) {
+	lit, ok := n.val.(types.String)
+	if n.kind != nodeConst || n.prg != nil || !ok {
+		return
+	}
+	if _, err := PostgresPattern(string(lit)); err != nil {
+		c.fail(e, "on PostgreSQL this pattern cannot mean what it means in CEL: %v", err)
+	}
 }

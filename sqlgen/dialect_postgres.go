@@ -93,15 +93,15 @@ func (d Postgres) fn(w *writer, f Fn) {
 	case FnChecked:
 		d.checked(w, f)
 	case FnRegexp:
-		w.str("(")
-		arg(0)
-		w.str(" ~ ")
-		arg(1)
-		w.str(")")
+		p, ok := f.Args[1].(Param)
+		s, isText := p.Value.(string)
+		if !ok || !isText {
+			Null.write(w)
+			return
+		}
+		d.regexp(w, f.Args[0], s, func(pg string) { Param{Value: pg}.write(w) })
 	case FnRegexpFull:
-		w.str("(")
-		arg(0)
-		w.str(" ~ " + quoteString("^(?:"+f.Arg+")$") + ")")
+		d.regexp(w, f.Args[0], "^(?:"+f.Arg+")$", func(pg string) { w.str(quoteString(pg)) })
 	case FnIsNaN:
 		w.str("(")
 		arg(0)
@@ -167,4 +167,20 @@ func (Postgres) checked(w *writer, f Fn) {
 	w.str(" BETWEEN -9223372036854775808 AND 9223372036854775807 THEN ")
 	Cast{X: v, Type: TypeBigInt}.write(w)
 	w.str(" END")
+}
+
+// regexp writes x matching the RE2 pattern p, translated (PostgresPattern)
+// and applied to x as bytes in code point order; pattern writes the
+// translation. A pattern PostgreSQL cannot express is a CEL error: NULL.
+func (Postgres) regexp(w *writer, x Expr, p string, pattern func(string)) {
+	pg, err := PostgresPattern(p)
+	if err != nil {
+		Null.write(w)
+		return
+	}
+	w.str("(")
+	w.operand(x)
+	w.str(` COLLATE "C" ~ `)
+	pattern(pg)
+	w.str(")")
 }

@@ -59,7 +59,7 @@ func FuzzCEL(f *testing.F) {
 			}
 			return
 		}
-		filter, probs := sqlgen.CompileCEL(orders, env, checked)
+		filter, probs := sqlgen.CompileCEL(orders, env, checked, nil)
 		if filter == nil {
 			if len(probs) == 0 {
 				t.Fatal("not translated, without a problem")

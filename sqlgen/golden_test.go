@@ -37,7 +37,7 @@ func catalog(t testing.TB, model string) *sqlgen.Catalog {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := sqlgen.NewCatalog(m)
+	c, err := sqlgen.NewCatalog(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

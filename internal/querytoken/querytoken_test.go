@@ -20,7 +20,7 @@ func TestSealOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := sqlgen.NewCatalog(m)
+	c, err := sqlgen.NewCatalog(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
