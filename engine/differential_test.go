@@ -17,6 +17,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/pgtest"
 	"github.com/agentlayer/agentlayer/internal/testkit"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
@@ -26,9 +27,9 @@ import (
 // diffPrincipals are the users every rule is checked for: with attributes,
 // without any, with other values, and with a state of the wrong type.
 var diffPrincipals = []*auth.Principal{
-	{Email: "tx@example.com", Groups: []string{"sales", "TX", "OK"}, Attributes: map[string]any{"state": "TX", "states": []any{"TX", "CA"}, "level": int64(5), "min_total": 120.5}},
+	{Email: "tx@example.com", Groups: []string{"sales", "TX", "OK"}, Attributes: map[string]any{"state": "TX", "states": []any{"TX", "CA"}, "level": int64(5), "min_total": 120.5, "pattern": `(?i)^s\w+\b`}},
 	{Email: "bare@example.com"},
-	{Email: "ca@example.com", Groups: []string{"CA"}, Attributes: map[string]any{"state": "CA", "states": []any{}, "level": int64(1), "min_total": int64(40)}},
+	{Email: "ca@example.com", Groups: []string{"CA"}, Attributes: map[string]any{"state": "CA", "states": []any{}, "level": int64(1), "min_total": int64(40), "pattern": "("}},
 	{Email: "odd@example.com", Groups: []string{"sales"}, Attributes: map[string]any{"state": int64(7), "states": []any{"NY", int64(3)}, "level": "high"}},
 }
 
@@ -39,7 +40,7 @@ type rowSet struct {
 	vars []map[string]any
 }
 
-func loadRows(t *testing.T, e *engine.Engine, table *semantic.Table) rowSet {
+func loadRows(t *testing.T, db *sql.DB, table *semantic.Table) rowSet {
 	t.Helper()
 	var cols, names []string
 	var joins []string
@@ -59,7 +60,7 @@ func loadRows(t *testing.T, e *engine.Engine, table *semantic.Table) rowSet {
 		}
 	}
 	q := fmt.Sprintf(`SELECT %s FROM "%s" t0 %s ORDER BY t0."ID"`, strings.Join(cols, ", "), table.Name, strings.Join(joins, " "))
-	rows, err := dbOf(t, e).Query(q)
+	rows, err := db.Query(q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,10 @@ func (g *ruleGen) atom() string {
 		case 2:
 			return fmt.Sprintf("%s.contains(%q)", name, part)
 		case 3:
-			return fmt.Sprintf("%s.matches(%q)", name, "^["+string(rune('A'+g.pick(13)))+"-Z]")
+			if g.pick(2) == 0 {
+				return fmt.Sprintf("%s.matches(%q)", name, "^["+string(rune('A'+g.pick(13)))+"-Z]")
+			}
+			return fmt.Sprintf("%s.matches(%q)", name, rulePatterns[g.pick(len(rulePatterns))])
 		case 4:
 			return fmt.Sprintf("size(%s) %s %d", name, cmp, 2+g.pick(12))
 		case 5:
@@ -228,6 +232,14 @@ func (g *ruleGen) atom() string {
 		return fmt.Sprintf(`%s - duration("%dh") %s %s`, name, 24*(1+g.pick(400)), cmp, g.literal(name, k))
 	}
 	return fmt.Sprintf("%s %s %s", name, cmp, g.literal(name, k))
+}
+
+// rulePatterns are regular expressions whose meaning differs between RE2
+// and PostgreSQL unless translated: classes, case folding, anchors,
+// boundaries, repetition, the dot and newlines.
+var rulePatterns = []string{
+	`(?i)^[a-m]`, `\d{3}`, `\bSt`, `.+\s.+`, `^\w+$`, `[^aeiou ]{4}`, `(?m)^\d`, `(?s)a.b`, `é|ü|ß`,
+	`\.`, `[[:upper:]]{2}`, `\W`, `^.{5,9}$`, `(?i)street|avenue`, `[\d\s]+$`, `^(?:[A-Z][a-z]+ ?)+$`, `\Bar`, `a+?b`,
 }
 
 func (g *ruleGen) expr(depth int) string {
@@ -259,30 +271,60 @@ func valuePools(t *testing.T, rs rowSet) map[string][]any {
 // generated ones, for several users, the rows the generated SQL selects are
 // exactly the rows for which the CEL rule, evaluated row by row in Go, is
 // true — NULLs, missing related rows and missing attributes included.
+// nanRows makes doubles NaN (in one column or two of a row) and
+// infinite: SQL orders and equates NaN unlike CEL.
+const nanRows = `
+	UPDATE "ORDERS" SET "DISCOUNT" = 'NaN' WHERE "ID" % 13 = 0;
+	UPDATE "ORDERS" SET "TAX" = 'NaN' WHERE "ID" % 26 = 0;
+	UPDATE "ORDERS" SET "TOTAL" = 'Infinity' WHERE "ID" % 31 = 0;
+	UPDATE "ORDERS" SET "SUBTOTAL" = '-Infinity' WHERE "ID" % 37 = 0;
+	UPDATE "PEOPLE" SET "LONGITUDE" = 'NaN' WHERE "ID" % 11 = 0`
+
+// TestRowRules_differential checks row rules — shapes found translated
+// wrongly once, and random ones — against CEL itself: for every rule and
+// user, the rows its SQL selects must be those CEL, evaluated row by row,
+// keeps. On DuckDB and on PostgreSQL, over the sample at scale 0.1.
 func TestRowRules_differential(t *testing.T) {
-	setup := fixtures.Setup(0.1)
-	e, err := newEngine(context.Background(), engine.Options{
-		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(), Unrestricted: true,
-		Setup: func(ctx context.Context, db *sql.DB) error {
-			if err := setup(ctx, db); err != nil {
+	t.Run("DuckDB", func(t *testing.T) {
+		setup := fixtures.Setup(0.1)
+		e, err := newEngine(context.Background(), engine.Options{
+			ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(), Unrestricted: true,
+			Setup: func(ctx context.Context, db *sql.DB) error {
+				if err := setup(ctx, db); err != nil {
+					return err
+				}
+				_, err := db.ExecContext(ctx, nanRows)
 				return err
-			}
-			// Doubles that are NaN (in one column or two of a row) and
-			// infinite: SQL orders and equates NaN unlike CEL.
-			_, err := db.ExecContext(ctx, `
-				UPDATE ORDERS SET DISCOUNT = 'NaN' WHERE ID % 13 = 0;
-				UPDATE ORDERS SET TAX = 'NaN' WHERE ID % 26 = 0;
-				UPDATE ORDERS SET TOTAL = 'Infinity' WHERE ID % 31 = 0;
-				UPDATE ORDERS SET SUBTOTAL = '-Infinity' WHERE ID % 37 = 0;
-				UPDATE PEOPLE SET LONGITUDE = 'NaN' WHERE ID % 11 = 0`)
-			return err
-		},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		rowRules(t, dbOf(t, e), sqlgen.DuckDB{}, e.Model())
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	m := e.Model()
+	t.Run("PostgreSQL", func(t *testing.T) {
+		ctx := context.Background()
+		url := pgtest.NewDatabase(t)
+		db := pgtest.Open(t, url)
+		if err := fixtures.LoadPostgres(ctx, db, 0.1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, nanRows); err != nil {
+			t.Fatal(err)
+		}
+		e, err := engine.New(ctx, engine.Options{ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(), Unrestricted: true, Database: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		rowRules(t, db, sqlgen.Postgres{}, e.Model())
+	})
+}
+
+// rowRules checks the rules on db, which holds the sample at scale 0.1 and
+// nanRows, in dialect d.
+func rowRules(t *testing.T, db *sql.DB, d sqlgen.Dialect, m *semantic.Model) {
 	type rule struct {
 		table *semantic.Table
 		src   string
@@ -340,12 +382,15 @@ func TestRowRules_differential(t *testing.T) {
 		`row.TOTAL > 1000000.0`,
 		`row.USER.LONGITUDE > -100.0`,
 		`!(row.USER.LONGITUDE < -100.0)`,
+		// A user's pattern: valid, invalid (an error: no rows), absent.
+		`row.USER.CITY.matches(user.attributes.pattern)`,
+		`!row.USER.CITY.matches(user.attributes.pattern)`,
 	} {
 		rules = append(rules, rule{m.TableByName("ORDERS"), src})
 	}
 	rows := map[*semantic.Table]rowSet{}
 	for _, name := range []string{"ORDERS", "PEOPLE", "REVIEWS", "PRODUCTS"} {
-		rows[m.TableByName(name)] = loadRows(t, e, m.TableByName(name))
+		rows[m.TableByName(name)] = loadRows(t, db, m.TableByName(name))
 	}
 	r := rand.New(rand.NewPCG(7, 11))
 	tables := []*semantic.Table{m.TableByName("ORDERS"), m.TableByName("PEOPLE"), m.TableByName("REVIEWS")}
@@ -364,7 +409,7 @@ func TestRowRules_differential(t *testing.T) {
 	for i, rl := range rules {
 		fmt.Fprintf(&policy, "  - name: r%d\n    when: user.attributes.rule == %d\n    tables:\n      %s:\n        rows: %q\n", i, i, rl.table.Name, rl.src)
 	}
-	ps, err := permissions.Compile("generated.yaml", []byte(policy.String()), m, permissions.Options{})
+	ps, err := permissions.Compile("generated.yaml", []byte(policy.String()), m, permissions.Options{Dialect: d})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +426,7 @@ func TestRowRules_differential(t *testing.T) {
 			}
 			p.Attributes["rule"] = int64(i)
 			want := celRows(prg, rows[rl.table], p)
-			got := sqlRows(t, e, ps.For(p), rl.table)
+			got := sqlRows(t, db, d, ps.For(p), rl.table)
 			if !slices.Equal(got, want) {
 				t.Errorf("rule %d on %s for %s: %s\nSQL selects %d rows, CEL %d; first difference: %v",
 					i, rl.table.Name, base.Email, rl.src, len(got), len(want), firstDiff(got, want))
@@ -440,7 +485,7 @@ func celRows(prg cel.Program, rs rowSet, p *auth.Principal) []int64 {
 	return out
 }
 
-func sqlRows(t *testing.T, e *engine.Engine, g *permissions.Grant, table *semantic.Table) []int64 {
+func sqlRows(t *testing.T, db *sql.DB, d sqlgen.Dialect, g *permissions.Grant, table *semantic.Table) []int64 {
 	t.Helper()
 	f, err := g.RowFilter(table, nil)
 	if err != nil {
@@ -449,10 +494,10 @@ func sqlRows(t *testing.T, e *engine.Engine, g *permissions.Grant, table *semant
 	where := "TRUE"
 	var args []any
 	if f != nil {
-		where, args = sqlgen.Render(sqlgen.DuckDB{}, f, table, "t0")
+		where, args = sqlgen.Render(d, f, table, "t0")
 	}
 	q := fmt.Sprintf(`SELECT "t0"."ID" FROM "%s" AS "t0" WHERE %s ORDER BY 1`, table.Name, where)
-	rows, err := dbOf(t, e).Query(q, args...)
+	rows, err := db.Query(q, args...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, q)
 	}

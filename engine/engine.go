@@ -15,18 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/agentlayer/agentlayer/internal/lru"
 	"github.com/agentlayer/agentlayer/internal/querytoken"
@@ -71,11 +66,19 @@ type Options struct {
 	// policy file: for data that are not sensitive.
 	Unrestricted bool
 
-	// Database is the path of a DuckDB database file; "" means a new
-	// in-memory database.
+	// Database is the path of a DuckDB database file, or the URL of a
+	// PostgreSQL server (postgres://user@host:port/database?sslmode=…);
+	// "" means a new in-memory DuckDB database. On PostgreSQL the model's
+	// sources are tables and SELECTs, and the DuckDB options below
+	// (Threads, MemoryLimit, DataDir, MaxTempSize, AllowedDirectories)
+	// must be unset: docs/postgres.md.
 	Database string
-	// ReadOnly opens Database read-only, so that several processes can
-	// share it.
+	// MaxConnections bounds the connections to PostgreSQL; 0 means
+	// DefaultMaxConnections. DuckDB runs in the process and has none.
+	MaxConnections int
+	// ReadOnly opens a DuckDB file read-only, so that several processes
+	// can share it. (The engine's PostgreSQL sessions are always
+	// read-only.)
 	ReadOnly bool
 	// Threads caps DuckDB's worker threads; 0 means one per core.
 	Threads int
@@ -146,9 +149,8 @@ type Options struct {
 // Engine answers semantic queries over an embedded DuckDB database.
 type Engine struct {
 	db           *sql.DB
+	be           backend // nil when offline
 	dialect      sqlgen.Dialect
-	allowed      []string // the directories DuckDB may read, with a trailing separator
-	tempDir      string   // removed by Close, when the engine made it
 	zone         *time.Location
 	planOpts     sqlgen.Options
 	log          *slog.Logger
@@ -207,6 +209,28 @@ type ReloadStatus struct {
 	Err error
 }
 
+// checkOptions refuses options that do not apply to the database named.
+func checkOptions(opts Options) error {
+	if !IsPostgres(opts.Database) {
+		if opts.MaxConnections != 0 {
+			return errors.New("engine: Options.MaxConnections is for PostgreSQL; DuckDB runs in this process")
+		}
+		return nil
+	}
+	var duck []string
+	for name, set := range map[string]bool{"Threads": opts.Threads != 0, "MemoryLimit": opts.MemoryLimit != "",
+		"DataDir": opts.DataDir != "", "MaxTempSize": opts.MaxTempSize != "", "AllowedDirectories": opts.AllowedDirectories != nil} {
+		if set {
+			duck = append(duck, "Options."+name)
+		}
+	}
+	if len(duck) > 0 {
+		slices.Sort(duck)
+		return fmt.Errorf("engine: %s configure DuckDB, and Database is a PostgreSQL server: unset them (PostgreSQL's own settings and grants do these jobs there)", strings.Join(duck, ", "))
+	}
+	return nil
+}
+
 // New opens the database, runs Setup, loads the model and checks every
 // table source and field against the database, then locks DuckDB down. On
 // failure nothing stays open. A model error is a *semantic.Error listing
@@ -230,13 +254,17 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
+	if err := checkOptions(opts); err != nil {
+		return nil, err
+	}
 	var db *sql.DB
+	var be backend
 	if !opts.Offline {
-		if db, err = open(ctx, opts); err != nil {
+		if db, be, err = openBackend(ctx, opts); err != nil {
 			return nil, err
 		}
 	}
-	e := &Engine{db: db, keys: keys, dialect: sqlgen.DuckDB{}, log: log, zone: zone, embedder: opts.Embedder,
+	e := &Engine{db: db, be: be, keys: keys, dialect: dialectOf(opts.Database), log: log, zone: zone, embedder: opts.Embedder,
 		queryTimeout: opts.QueryTimeout, queueTimeout: opts.QueueTimeout,
 		stmts: newStmtCache(db, defaultStatements, defaultStatementBytes)}
 	if e.queryTimeout <= 0 {
@@ -269,7 +297,13 @@ func (e *Engine) init(ctx context.Context, opts Options) error {
 		return nil
 	}
 	if opts.Setup != nil {
-		if err := opts.Setup(ctx, e.db); err != nil {
+		db, done, err := e.be.setupDB(ctx)
+		if err != nil {
+			return fmt.Errorf("engine: setup: %w", err)
+		}
+		err = opts.Setup(ctx, db)
+		done()
+		if err != nil {
 			return fmt.Errorf("engine: setup: %w", err)
 		}
 	}
@@ -277,7 +311,7 @@ func (e *Engine) init(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if err := e.lockDown(ctx, opts, s.model); err != nil {
+	if err := e.be.lockDown(ctx, s.model); err != nil {
 		return err
 	}
 	if err := e.check(ctx, s.model); err != nil {
@@ -298,8 +332,8 @@ func (e *Engine) load(ctx context.Context, opts Options, generation int) (*state
 		}
 	}
 	var lopts semantic.Options
-	if e.db != nil {
-		lopts.Describe = func(src semantic.Source) ([]semantic.Column, error) { return e.describe(ctx, src) }
+	if e.be != nil {
+		lopts.Describe = func(src semantic.Source) ([]semantic.Column, error) { return e.be.describe(ctx, src) }
 	}
 	m, err := semantic.Parse(opts.ModelFile, modelYAML, lopts)
 	if err != nil {
@@ -435,131 +469,6 @@ func (e *Engine) checkKeys(ctx context.Context, m *semantic.Model) error {
 	return semantic.NewError(problems)
 }
 
-// open opens DuckDB with the options' settings. Settings every connection
-// needs are the database's defaults (SET GLOBAL), so that a connection
-// opened after the configuration is locked has them too.
-func open(ctx context.Context, opts Options) (*sql.DB, error) {
-	q := url.Values{}
-	if opts.Threads > 0 {
-		q.Set("threads", strconv.Itoa(opts.Threads))
-	}
-	if opts.ReadOnly {
-		q.Set("access_mode", "READ_ONLY")
-	}
-	dsn := opts.Database
-	if len(q) > 0 {
-		dsn += "?" + q.Encode()
-	}
-	connector, err := duckdb.NewConnector(dsn, nil)
-	if err != nil {
-		return nil, fmt.Errorf("engine: open database: %w", err)
-	}
-	db := sql.OpenDB(connector)
-	// Queries never depend on the session's zone (sqlgen converts
-	// explicitly), but casts and rendering of TIMESTAMPTZ do: pin it.
-	if _, err := db.ExecContext(ctx, "SET GLOBAL TimeZone = 'UTC'"); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("engine: open database: %w", err)
-	}
-	return db, nil
-}
-
-// lockDown confines DuckDB, once the model is loaded: it may read files
-// only in the directories of the model's sources and AllowedDirectories,
-// spill only to DataDir, install and load no extension, and no setting can
-// change afterwards (lock_configuration), on any connection, new or
-// pooled. The engine only ever sends SELECT statements it generated; this
-// is what stands behind that if a statement ever held something else.
-func (e *Engine) lockDown(ctx context.Context, opts Options, m *semantic.Model) error {
-	e.allowed = allowedDirectories(m, opts.AllowedDirectories)
-	dir := opts.DataDir
-	if dir == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "agentlayer-duckdb-"); err != nil {
-			return fmt.Errorf("engine: data directory: %w", err)
-		}
-		e.tempDir = dir
-	}
-	memory := opts.MemoryLimit
-	if memory == "" {
-		memory = defaultMemoryLimit()
-	}
-	dirs := make([]string, len(e.allowed))
-	for i, d := range e.allowed {
-		dirs[i] = quoteString(d)
-	}
-	settings := []string{
-		"SET temp_directory = " + quoteString(dir),
-		"SET allowed_directories = [" + strings.Join(dirs, ", ") + "]",
-		"SET enable_external_access = false",
-		"SET autoinstall_known_extensions = false",
-		"SET autoload_known_extensions = false",
-		"SET allow_community_extensions = false",
-	}
-	if memory != "" {
-		settings = append(settings, "SET memory_limit = "+quoteString(memory))
-	}
-	if opts.MaxTempSize != "" {
-		settings = append(settings, "SET max_temp_directory_size = "+quoteString(opts.MaxTempSize))
-	}
-	settings = append(settings, "SET lock_configuration = true")
-	for _, s := range settings {
-		if _, err := e.db.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("engine: lock DuckDB down: %s: %w", s, err)
-		}
-	}
-	return nil
-}
-
-// DefaultMemoryShare is the share of the machine's memory (or its
-// container's limit, if lower) DuckDB may use when Options.MemoryLimit is
-// not set. DuckDB's own default, 80%, leaves too little to the Go heap of
-// the process it is embedded in.
-const DefaultMemoryShare = 0.6
-
-func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// allowedDirectories lists the directories of a model's file sources and
-// the extra ones, absolute, cleaned and ending in a separator, without
-// repeats.
-func allowedDirectories(m *semantic.Model, extra []string) []string {
-	var out []string
-	add := func(dir string) {
-		if abs, err := filepath.Abs(dir); err == nil {
-			dir = abs
-		}
-		dir = filepath.Clean(dir)
-		if !strings.HasSuffix(dir, string(filepath.Separator)) {
-			dir += string(filepath.Separator)
-		}
-		if !slices.Contains(out, dir) {
-			out = append(out, dir)
-		}
-	}
-	for _, d := range extra {
-		add(d)
-	}
-	for _, t := range m.Tables {
-		if t.Source.Kind == semantic.SourceParquet || t.Source.Kind == semantic.SourceCSV {
-			add(sourceDir(t.Source.Text))
-		}
-	}
-	return out
-}
-
-// sourceDir is the directory a file source reads: the part of its path
-// before the first glob character.
-func sourceDir(path string) string {
-	if i := strings.IndexAny(path, "*?[{"); i >= 0 {
-		path = path[:i]
-		if j := strings.LastIndexByte(path, filepath.Separator); j >= 0 {
-			return path[:j+1]
-		}
-		return "."
-	}
-	return filepath.Dir(path)
-}
-
 // checkSources reads nothing of every table source but binds it, under
 // the lockdown: a source that reads a file outside the allowed directories
 // fails here, at start, with its position, rather than at a user's query.
@@ -568,57 +477,12 @@ func (e *Engine) checkSources(ctx context.Context, m *semantic.Model) error {
 	for _, t := range m.Tables {
 		rows, err := e.db.QueryContext(ctx, "SELECT * FROM "+e.dialect.Source(t.Source)+" LIMIT 0")
 		if err != nil {
-			problems = append(problems, semantic.Problem{Pos: t.Source.Pos, Msg: fmt.Sprintf(
-				"table %s: source %s cannot be read once DuckDB is locked down (%s); DuckDB may read files only in %s: allow its directory (Options.AllowedDirectories, serve --allow-dir)",
-				t.Name, t.Source, firstLine(err), strings.Join(e.allowed, ", "))})
+			problems = append(problems, semantic.Problem{Pos: t.Source.Pos, Msg: e.be.unreadable(t, err)})
 			continue
 		}
 		rows.Close()
 	}
 	return semantic.NewError(problems)
-}
-
-func firstLine(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return s
-}
-
-// describe lists the columns of a table source. Once DuckDB is locked
-// down, a file source outside the allowed directories is refused with what
-// to do.
-func (e *Engine) describe(ctx context.Context, src semantic.Source) ([]semantic.Column, error) {
-	if e.allowed != nil && (src.Kind == semantic.SourceParquet || src.Kind == semantic.SourceCSV) && !e.mayRead(src.Text) {
-		return nil, fmt.Errorf("%s is outside the directories DuckDB may read (%s); restart agentlayer to allow a new one", src.Text, strings.Join(e.allowed, ", "))
-	}
-	rows, err := e.db.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+e.dialect.Source(src)+")")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var cols []semantic.Column
-	for rows.Next() {
-		var c semantic.Column
-		if err := rows.Scan(&c.Name, &c.Type); err != nil {
-			return nil, err
-		}
-		cols = append(cols, c)
-	}
-	return cols, rows.Err()
-}
-
-// mayRead reports whether a file source lies in an allowed directory.
-func (e *Engine) mayRead(path string) bool {
-	dir := sourceDir(path)
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
-	}
-	dir = filepath.Clean(dir) + string(filepath.Separator)
-	for _, a := range e.allowed {
-		if strings.HasPrefix(dir, a) {
-			return true
-		}
-	}
-	return false
 }
 
 // Model returns the semantic model the engine serves.
@@ -631,8 +495,8 @@ func (e *Engine) Close() error {
 	if e.db != nil {
 		err = e.db.Close()
 	}
-	if e.tempDir != "" {
-		os.RemoveAll(e.tempDir)
+	if e.be != nil {
+		e.be.close()
 	}
 	return err
 }

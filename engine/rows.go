@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -16,8 +17,8 @@ import (
 	"github.com/agentlayer/agentlayer/semantic"
 )
 
-// Rows is the result of a query, read row by row as DuckDB produces it.
-// Values come formatted for JSON: dates and timestamps as ISO-8601 strings
+// Rows is the result of a query, read row by row as the database produces
+// it. Values come formatted for JSON: dates and timestamps as ISO-8601 strings
 // (timestamps in the report time zone), integers beyond ±2^53 as strings.
 // Rows is not safe for concurrent use; the caller must Close it.
 type Rows struct {
@@ -129,6 +130,9 @@ func (r *Rows) AppendJSON(dst []byte) []byte {
 				continue
 			}
 		case string:
+			if r.Columns[i].Kind.IsNumeric() || r.Columns[i].Kind == semantic.KindTime {
+				break // PostgreSQL's numerics and times of day arrive as text
+			}
 			dst = jsonw.String(dst, x)
 			continue
 		case time.Time:
@@ -152,8 +156,10 @@ const maxSafeInt = 1<<53 - 1
 // value formats one scanned value for column i.
 func (r *Rows) value(i int, v any) any {
 	switch x := v.(type) {
-	case nil, bool, string:
+	case nil, bool:
 		return x
+	case string:
+		return r.text(i, x)
 	case int64:
 		if x > maxSafeInt || x < -maxSafeInt {
 			return strconv.FormatInt(x, 10)
@@ -196,6 +202,47 @@ func (r *Rows) value(i int, v any) any {
 		return base64.StdEncoding.EncodeToString(x)
 	}
 	return nil
+}
+
+// text formats a value that arrived as text: PostgreSQL's numerics (exact
+// decimals, and integers past 64 bits: a sum of BIGINTs) and times of day
+// arrive so, as their text. NaN and infinities are null, as DuckDB's
+// floating-point ones are.
+func (r *Rows) text(i int, x string) any {
+	switch k := r.Columns[i].Kind; {
+	case k.IsInteger():
+		n, ok := new(big.Int).SetString(x, 10)
+		if !ok {
+			return nil
+		}
+		return r.value(i, n)
+	case k.IsNumeric():
+		if !isJSONNumber(x) {
+			return nil
+		}
+		return json.Number(x)
+	case k == semantic.KindTime:
+		t, _, _ := strings.Cut(x, ".")
+		return t // as DuckDB's: to the second
+	}
+	return x
+}
+
+// isJSONNumber reports whether s is a number as JSON writes one: a sign,
+// digits and a fraction, no NaN or Infinity.
+func isJSONNumber(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && digits > 0 && i+1 < len(s):
+		default:
+			return false
+		}
+	}
+	return digits > 0
 }
 
 func (r *Rows) formatTime(c Column, t time.Time) string {

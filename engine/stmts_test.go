@@ -15,7 +15,7 @@ import (
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
-func openDuckDB(t *testing.T) *sql.DB {
+func memoryDB(t *testing.T) *sql.DB {
 	t.Helper()
 	c, err := duckdb.NewConnector("", nil)
 	if err != nil {
@@ -30,7 +30,7 @@ func openDuckDB(t *testing.T) *sql.DB {
 // evicting the least recently used; evicting a statement a query is
 // running on breaks nothing.
 func TestStmtCache_bounded(t *testing.T) {
-	db := openDuckDB(t)
+	db := memoryDB(t)
 	c := newStmtCache(db, 8, 2000)
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -122,7 +122,7 @@ func TestQuery_listsShareOneStatement(t *testing.T) {
 
 // TestStmtCache_selectOnly: the engine runs nothing but SELECT statements.
 func TestStmtCache_selectOnly(t *testing.T) {
-	c := newStmtCache(openDuckDB(t), 8, 2000)
+	c := newStmtCache(memoryDB(t), 8, 2000)
 	for _, text := range []string{"PRAGMA enable_profiling", "SET VARIABLE x = 1", "CALL enable_logging()", " SELECT 1", "select 1; PRAGMA x"} {
 		if _, err := c.query(context.Background(), text, nil); err != errNotSelect {
 			t.Errorf("%s: %v", text, err)

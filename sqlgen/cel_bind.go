@@ -375,6 +375,8 @@ func (b *binder) equalsConst(l *celNode, lk int, rv ref.Val, eq, positive bool, 
 	}
 	x := b.value(l)
 	switch {
+	case lk == opComputed && x == Null:
+		return Null // an error compared is an error (and NULL = $1 gives $1 no type)
 	case lk == opComputed:
 		return Bin{Op: map[bool]string{true: "=", false: "<>"}[eq], L: x, R: p}
 	case eq && positive:

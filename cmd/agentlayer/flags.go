@@ -80,11 +80,11 @@ type modelFlags struct {
 func (m *modelFlags) register(fs *flag.FlagSet, withScale bool) {
 	fs.StringVar(&m.model, "model", "", "semantic model `file` (default: the built-in sample dataset)")
 	fs.StringVar(&m.policy, "policy", "", "policy `file`: who sees which tables, columns and rows (default: the sample's policy with the sample model; with a model and no policy, no user sees anything)")
-	fs.StringVar(&m.dbFile, "db", "", "DuckDB database `file` the model's tables live in")
+	fs.StringVar(&m.dbFile, "db", "", "where the model's tables live: a DuckDB database `file`, or a PostgreSQL server's postgres:// URL")
 	fs.StringVar(&m.zone, "time-zone", "", "report time `zone` for buckets, date filters and timestamps (default UTC)")
 	fs.StringVar(&m.weekStart, "week-start", "sunday", "first `day` of week buckets")
 	if withScale {
-		fs.Float64Var(&m.scale, "scale", 1, "scale factor of the built-in sample dataset (1 ≈ 19k orders, 100 ≈ 1.9M)")
+		fs.Float64Var(&m.scale, "scale", 1, "scale factor of the built-in sample dataset (1 ≈ 19k orders, 100 ≈ 1.9M), generated in memory; not with a PostgreSQL --db, which holds the sample already (agentlayer fixtures load)")
 	}
 }
 
@@ -93,6 +93,9 @@ func (m *modelFlags) check(explicit map[string]bool) error {
 	m.sample = m.model == ""
 	if !m.sample && explicit["scale"] {
 		return usagef("--scale applies to the built-in sample dataset only")
+	}
+	if engine.IsPostgres(m.dbFile) && explicit["scale"] {
+		return usagef("--scale: the sample on PostgreSQL is what agentlayer fixtures load --scale put there")
 	}
 	if _, err := weekday(m.weekStart); err != nil {
 		return usagef("--week-start: %v", err)

@@ -36,6 +36,12 @@ on --metrics-addr only.
 With no --model, serves the built-in sample dataset (a shop shaped like
 Metabase's Sample Database), generated in memory at start at --scale.
 
+With --db postgres://…, queries run on that PostgreSQL server instead of
+DuckDB, with the same model, policies and answers; the sample must have been
+loaded there first (agentlayer fixtures load --db postgres://…). The DuckDB
+flags (--threads, --memory-limit, --data-dir, --max-temp-size, --allow-dir)
+do not apply; --max-connections bounds the connections.
+
 Signals: SIGHUP reloads the model, the policy and the user directory (as
 --watch does when a file changes); a broken file keeps the previous set
 serving and logs every problem. SIGTERM and SIGINT stop accepting, let open
@@ -57,7 +63,7 @@ type serveFlags struct {
 	stateFile, emailClaim, groupsClaim, logLevel, metricsAddr string
 	tokenKeyFile                                              string
 	readOnly, requireKnown, watch                             bool
-	threads, maxQueries, maxRows, maxAggRows                  int
+	threads, maxQueries, maxRows, maxAggRows, maxConns        int
 	sessionTTL, leeway, queryTimeout, shutdownTimeout         time.Duration
 	mappings                                                  kv
 	previousKeys, allowDirs                                   list
@@ -82,6 +88,7 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.dataDir, "data-dir", "", "`directory` where DuckDB spills what does not fit in memory (default: a new temporary directory)")
 	fs.StringVar(&f.maxTemp, "max-temp-size", "", "cap on what DuckDB may spill, e.g. 20GB (default: 90% of the free disk)")
 	fs.Var(&f.allowDirs, "allow-dir", "a `directory` DuckDB may read files from, besides those of the model's sources (repeatable)")
+	fs.IntVar(&f.maxConns, "max-connections", 0, fmt.Sprintf("connections to a PostgreSQL --db at most (default %d)", engine.DefaultMaxConnections))
 	fs.StringVar(&f.secretFile, "jwt-secret-file", "", "`file` holding the JWT shared secret (default: $AGENTLAYER_JWT_SECRET; none: a random one for this process)")
 	fs.StringVar(&f.usersFile, "users", "", "user directory `file` (default: the sample's users when serving the sample)")
 	fs.BoolVar(&f.requireKnown, "require-known-users", false, "refuse tokens of users not in the directory")
@@ -107,7 +114,11 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	if fs.NArg() > 0 {
 		return nil, usagef("unexpected argument %q", fs.Arg(0))
 	}
-	if err := f.modelFlags.check(explicitFlags(fs)); err != nil {
+	explicit := explicitFlags(fs)
+	if err := f.modelFlags.check(explicit); err != nil {
+		return nil, err
+	}
+	if err := checkDatabaseFlags(engine.IsPostgres(f.dbFile), explicit); err != nil {
 		return nil, err
 	}
 	if _, err := newLogger(f.logLevel, io.Discard); err != nil {
@@ -138,6 +149,10 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 	start := time.Now()
 	e, err := engine.New(ctx, opts)
 	if err != nil {
+		var me *engine.ModelError
+		if f.sample && engine.IsPostgres(f.dbFile) && errors.As(err, &me) {
+			return fmt.Errorf("%w\nThe sample tables are not in that database: load them first with agentlayer fixtures load --db URL", err)
+		}
 		return err
 	}
 	defer e.Close()
@@ -172,6 +187,20 @@ func metricsRegisterer(reg *prometheus.Registry) prometheus.Registerer {
 	return reg
 }
 
+// checkDatabaseFlags refuses the flags of the other database.
+func checkDatabaseFlags(postgres bool, explicit map[string]bool) error {
+	own, other := []string{"threads", "memory-limit", "data-dir", "max-temp-size", "allow-dir"}, "a PostgreSQL server"
+	if !postgres {
+		own, other = []string{"max-connections"}, "DuckDB, in this process"
+	}
+	for _, name := range own {
+		if explicit[name] {
+			return usagef("--%s does not apply: --db is %s", name, other)
+		}
+	}
+	return nil
+}
+
 // engineOptions are the engine's options as the flags say.
 func (f *serveFlags) engineOptions(log *slog.Logger) (engine.Options, error) {
 	opts := f.modelFlags.options()
@@ -179,7 +208,8 @@ func (f *serveFlags) engineOptions(log *slog.Logger) (engine.Options, error) {
 	opts.DataDir, opts.MaxTempSize, opts.AllowedDirectories = f.dataDir, f.maxTemp, f.allowDirs
 	opts.QueryTimeout, opts.MaxConcurrentQueries = f.queryTimeout, f.maxQueries
 	opts.MaxRows, opts.MaxAggregatedRows, opts.Logger = f.maxRows, f.maxAggRows, log
-	if f.sample {
+	opts.MaxConnections = f.maxConns
+	if f.sample && !engine.IsPostgres(f.dbFile) {
 		opts.Setup = fixtures.Setup(f.scale)
 	}
 	key, err := readKey(f.tokenKeyFile, tokenKeyEnv.name)

@@ -1,0 +1,60 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// backend is what differs between the databases an engine runs on: how
+// the database opens, how a table source is described, and how the
+// database is confined once the model is loaded. Everything else — the
+// SQL itself — differs only by the dialect.
+type backend interface {
+	dialect() sqlgen.Dialect
+	// setupDB is the handle Setup gets, and what to do once it returns.
+	setupDB(ctx context.Context) (*sql.DB, func(), error)
+	// describe lists the columns of a table source, with their types as
+	// DuckDB names them (semantic.ParseType reads those).
+	describe(ctx context.Context, src semantic.Source) ([]semantic.Column, error)
+	// lockDown confines the database, once Setup has run and the model is
+	// loaded, to what serving the model needs.
+	lockDown(ctx context.Context, m *semantic.Model) error
+	// unreadable explains why table t's source failed to bind (err) after
+	// the lockdown, and what to do.
+	unreadable(t *semantic.Table, err error) string
+	// close releases what the backend holds besides the database handle.
+	close()
+}
+
+// IsPostgres reports whether a Database option names a PostgreSQL server
+// (a postgres:// or postgresql:// URL) rather than a DuckDB file.
+func IsPostgres(database string) bool {
+	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
+}
+
+// dialectOf is the SQL dialect of a Database option.
+func dialectOf(database string) sqlgen.Dialect {
+	if IsPostgres(database) {
+		return sqlgen.Postgres{}
+	}
+	return sqlgen.DuckDB{}
+}
+
+// openBackend opens the database the options name.
+func openBackend(ctx context.Context, opts Options) (*sql.DB, backend, error) {
+	if IsPostgres(opts.Database) {
+		return openPostgres(ctx, opts)
+	}
+	return openDuckDB(ctx, opts)
+}
+
+func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}

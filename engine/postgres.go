@@ -1,0 +1,169 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// pgMinVersion is the oldest PostgreSQL the engine runs on
+// (server_version_num); it is tested on 15.
+const pgMinVersion = 120000
+
+// pgBackend is a PostgreSQL server reached through pgx's database/sql
+// driver, over the extended protocol: every request value is a bound
+// parameter, and pgx prepares each statement text once per connection.
+type pgBackend struct {
+	db       *sql.DB
+	cfg      *pgx.ConnConfig // without the serving sessions' settings
+	maxConns int
+	where    string // user@host:port/database, for messages; never the password
+}
+
+// openPostgres connects to the server a postgres:// URL names. Every
+// session the engine serves from is read-only, runs in UTC (sqlgen
+// converts zones itself) and is bounded by the query timeout on the
+// server's side too (a second after the engine's own, which cancels
+// first): all set when the connection starts, by no statement of ours. A
+// cancelled query is cancelled on the server, not only abandoned.
+func openPostgres(ctx context.Context, opts Options) (*sql.DB, backend, error) {
+	cfg, err := pgx.ParseConfig(opts.Database)
+	if err != nil {
+		return nil, nil, fmt.Errorf("engine: PostgreSQL URL: %w", err)
+	}
+	b := &pgBackend{cfg: cfg, maxConns: opts.MaxConnections,
+		where: fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)}
+	if b.maxConns <= 0 {
+		b.maxConns = DefaultMaxConnections
+	}
+	timeout := opts.QueryTimeout
+	if timeout <= 0 {
+		timeout = DefaultQueryTimeout
+	}
+	cfg.RuntimeParams["timezone"] = "UTC"
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "agentlayer"
+	}
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 2 * time.Second}
+	}
+	serving := cfg.Copy()
+	serving.RuntimeParams["default_transaction_read_only"] = "on"
+	serving.RuntimeParams["statement_timeout"] = strconv.FormatInt((timeout + time.Second).Milliseconds(), 10)
+	db := stdlib.OpenDB(*serving)
+	b.db = db
+	db.SetMaxOpenConns(b.maxConns)
+	db.SetMaxIdleConns(b.maxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	var version int
+	if err := db.QueryRowContext(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("engine: connect to PostgreSQL %s: %w", b.where, err)
+	}
+	if version < pgMinVersion {
+		db.Close()
+		return nil, nil, fmt.Errorf("engine: PostgreSQL %s is version %d.%d; agentlayer needs %d or later", b.where, version/10000, version%10000, pgMinVersion/10000)
+	}
+	return db, b, nil
+}
+
+// DefaultMaxConnections bounds the connections to PostgreSQL when
+// Options.MaxConnections is not set.
+const DefaultMaxConnections = 16
+
+// setupDB is a connection pool that may write, for Setup alone: the
+// engine's own sessions are read-only.
+func (b *pgBackend) setupDB(context.Context) (*sql.DB, func(), error) {
+	db := stdlib.OpenDB(*b.cfg)
+	return db, func() { db.Close() }, nil
+}
+
+func (*pgBackend) dialect() sqlgen.Dialect { return sqlgen.Postgres{} }
+
+// lockDown checks that the engine's sessions are read-only. PostgreSQL's
+// own grants are the real boundary: connect as a role that may only read
+// the model's tables.
+func (b *pgBackend) lockDown(ctx context.Context, _ *semantic.Model) error {
+	var readOnly string
+	if err := b.db.QueryRowContext(ctx, "SHOW default_transaction_read_only").Scan(&readOnly); err != nil {
+		return fmt.Errorf("engine: PostgreSQL %s: %w", b.where, err)
+	}
+	if readOnly != "on" {
+		return fmt.Errorf("engine: PostgreSQL %s: sessions are not read-only (default_transaction_read_only is %s)", b.where, readOnly)
+	}
+	return nil
+}
+
+func (b *pgBackend) unreadable(t *semantic.Table, err error) string {
+	return fmt.Sprintf("table %s: source %s cannot be read on PostgreSQL %s (%s)", t.Name, t.Source, b.where, firstLine(err))
+}
+
+func (*pgBackend) close() {}
+
+// describe lists the columns of a table source from the result description
+// of a query that reads no rows, with PostgreSQL's types given DuckDB's
+// names (semantic.ParseType reads those). A file source is DuckDB's alone.
+func (b *pgBackend) describe(ctx context.Context, src semantic.Source) ([]semantic.Column, error) {
+	if src.Kind == semantic.SourceParquet || src.Kind == semantic.SourceCSV {
+		return nil, fmt.Errorf("PostgreSQL reads tables and SELECTs, not files: load %s into a table, or serve it with DuckDB", src.Text)
+	}
+	rows, err := b.db.QueryContext(ctx, "SELECT * FROM "+sqlgen.Postgres{}.Source(src)+" AS src LIMIT 0")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	cols := make([]semantic.Column, len(types))
+	for i, ct := range types {
+		cols[i] = semantic.Column{Name: ct.Name(), Type: duckTypeOf(ct)}
+	}
+	return cols, rows.Err()
+}
+
+// duckTypeOf names a PostgreSQL column type as DuckDB would: the mapping
+// docs/postgres.md tabulates. A type with no counterpart keeps its own
+// name, which the model refuses as unsupported.
+func duckTypeOf(ct *sql.ColumnType) string {
+	name := ct.DatabaseTypeName()
+	switch name {
+	case "INT2":
+		return "SMALLINT"
+	case "INT4":
+		return "INTEGER"
+	case "INT8":
+		return "BIGINT"
+	case "FLOAT4":
+		return "FLOAT"
+	case "FLOAT8":
+		return "DOUBLE"
+	case "BOOL":
+		return "BOOLEAN"
+	case "TEXT", "VARCHAR", "BPCHAR", "NAME", "CITEXT":
+		return "VARCHAR"
+	case "NUMERIC":
+		if p, s, ok := ct.DecimalSize(); ok {
+			return fmt.Sprintf("DECIMAL(%d,%d)", p, s)
+		}
+		return "NUMERIC"
+	case "DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIME", "UUID":
+		return name
+	}
+	if _, err := strconv.Atoi(name); err == nil {
+		return "PostgreSQL type " + name // an OID pgx does not know: a domain, an enum
+	}
+	return strings.ToLower(name)
+}

@@ -1,0 +1,331 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/pgtest"
+	"github.com/agentlayer/agentlayer/internal/testkit"
+	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// enginePair is the sample served by DuckDB and by PostgreSQL with the
+// same model, policy and options.
+type enginePair struct{ duck, pg *engine.Engine }
+
+// samplePair opens the sample at scale 1 on both databases; opts adds its
+// settings (the time zone, the week's start) to both.
+func samplePair(t *testing.T, opts engine.Options) enginePair {
+	t.Helper()
+	url := pgtest.Sample(t)
+	opts.ModelFile, opts.ModelYAML = fixtures.ModelFile, fixtures.Model()
+	opts.PolicyFile, opts.PolicyYAML = fixtures.PolicyFile, fixtures.Policy()
+	duckOpts := opts
+	duckOpts.Setup = fixtures.Setup(1)
+	duck, err := engine.New(context.Background(), duckOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { duck.Close() })
+	opts.Database = url
+	pg, err := engine.New(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	return enginePair{duck, pg}
+}
+
+// samplePrincipals are the sample's users, as its directory makes them,
+// and users the policy gives other shapes: a region by a list attribute,
+// and a sales user without the attribute their rule reads.
+func samplePrincipals(t *testing.T) []*auth.Principal {
+	t.Helper()
+	dir, err := auth.ParseDirectory(fixtures.UsersFile, fixtures.Users())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*auth.Principal
+	for _, email := range []string{"admin@example.com", "analyst@example.com", "sales.tx@example.com", "product@example.com", "nobody@example.com"} {
+		u, ok := dir.Lookup(email)
+		if !ok {
+			t.Fatalf("no sample user %s", email)
+		}
+		out = append(out, &auth.Principal{Email: u.Email, Groups: u.Groups, Attributes: u.Attributes})
+	}
+	return append(out,
+		&auth.Principal{Email: "ca@example.com", Groups: []string{"sales"}, Attributes: map[string]any{"state": "CA"}},
+		&auth.Principal{Email: "bare@example.com", Groups: []string{"sales"}},
+	)
+}
+
+// requestCorpus is every construct request of the golden cases of sqlgen
+// (over the sample model) and permissions: what planning is specified by
+// is what both databases must answer alike.
+func requestCorpus(t *testing.T) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, glob := range []string{"../sqlgen/testdata/plan/*/request.json", "../permissions/testdata/plan/*/request.json"} {
+		files, err := filepath.Glob(glob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			dir := filepath.Dir(f)
+			if opts, err := os.ReadFile(filepath.Join(dir, "options.json")); err == nil && strings.Contains(string(opts), `"model"`) {
+				continue // another model than the sample
+			}
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[filepath.Base(filepath.Dir(dir))+"/"+filepath.Base(dir)] = data
+		}
+	}
+	if len(out) < 100 {
+		t.Fatalf("only %d requests in the corpus", len(out))
+	}
+	return out
+}
+
+// answer is what a request gets: its columns and rows, formatted to
+// compare (testkit.Canon), or its error.
+type answer struct {
+	cols []string
+	rows [][]string
+	err  string
+}
+
+func answerOf(ctx context.Context, e *engine.Engine, p *auth.Principal, data []byte) answer {
+	req, err := engine.ParseRequest(data)
+	if err != nil {
+		return answer{err: "parse: " + err.Error()}
+	}
+	rows, err := e.Query(ctx, p, req)
+	if err != nil {
+		var qe *engine.QueryError
+		if errors.As(err, &qe) {
+			return answer{err: "database: " + err.Error()}
+		}
+		return answer{err: err.Error()}
+	}
+	defer rows.Close()
+	var a answer
+	for _, c := range rows.Columns {
+		a.cols = append(a.cols, c.Name+" "+c.BaseType)
+	}
+	for rows.Next() {
+		a.rows = append(a.rows, testkit.CanonRow(rows.Row()))
+	}
+	if err := rows.Err(); err != nil {
+		return answer{err: "database: " + err.Error()}
+	}
+	return a
+}
+
+// TestPostgres_sameAnswers runs every request of the golden corpus as
+// every sample user, in UTC and in a zone with daylight saving and weeks
+// starting on Monday, on DuckDB and on PostgreSQL: the columns, the rows in
+// their order, and the errors must be the same.
+func TestPostgres_sameAnswers(t *testing.T) {
+	corpus := requestCorpus(t)
+	principals := samplePrincipals(t)
+	for _, zone := range []struct {
+		name string
+		opts engine.Options
+	}{
+		{"UTC", engine.Options{}},
+		{"New_York", engine.Options{TimeZone: "America/New_York", WeekStart: time.Monday}},
+	} {
+		t.Run(zone.name, func(t *testing.T) {
+			pair := samplePair(t, zone.opts)
+			ctx := context.Background()
+			compared, answered := 0, 0
+			for name, data := range corpus {
+				for _, p := range principals {
+					want := answerOf(ctx, pair.duck, p, data)
+					got := answerOf(ctx, pair.pg, p, data)
+					compared++
+					if want.err == "" {
+						answered++
+					}
+					if strings.HasPrefix(want.err, "database:") {
+						t.Errorf("%s as %s: DuckDB failed: %s", name, p.Email, want.err)
+						continue
+					}
+					if d := diffAnswers(got, want); d != "" {
+						t.Errorf("%s as %s: PostgreSQL differs from DuckDB: %s\nrequest %s", name, p.Email, d, data)
+					}
+				}
+			}
+			t.Logf("%d requests × users compared, %d answered with rows", compared, answered)
+		})
+	}
+}
+
+func diffAnswers(got, want answer) string {
+	if got.err != want.err {
+		return "error " + quoteOr(got.err) + ", want " + quoteOr(want.err)
+	}
+	if strings.Join(got.cols, ", ") != strings.Join(want.cols, ", ") {
+		return "columns " + strings.Join(got.cols, ", ") + ", want " + strings.Join(want.cols, ", ")
+	}
+	return testkit.DiffRows(got.rows, want.rows)
+}
+
+func quoteOr(s string) string {
+	if s == "" {
+		return "none"
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// TestPostgresPattern_matchesRE2 applies RE2 patterns, translated
+// (sqlgen.PostgresPattern), to strings on PostgreSQL as the dialect does,
+// and compares every outcome with Go's regexp, which is RE2.
+func TestPostgresPattern_matchesRE2(t *testing.T) {
+	db := pgtest.Open(t, pgtest.URL(t))
+	patterns := []string{
+		`a.b`, `(?s)a.b`, `^abc$`, `(?m)^b`, `(?m)a$`, `\w+`, `^\w+$`, `\W`, `\d`, `\D`, `\s`, `\S+`, `[\d\s]`,
+		`\bcat\b`, `\Bat`, `(?i)CAT`, `(?i)k`, `(?i)s`, `(?i)[a-c]+$`, `[^a]`, `[^\n]+`, `[[:alpha:]]+`, `[[:^digit:]]`,
+		`[[:space:]]`, `[[:punct:]]`, `[[:upper:]][[:lower:]]`, `x{2}`, `x{2,}`, `x{1,3}?y`, `(ab|cd)+`, `a|b|`, `()`,
+		`\.`, `\$`, `\^`, `[\]\[]`, `[\-]`, `\x41`, `\x{e9}`, `é`, `ß`, `[à-ÿ]`, `\pL`, `\p{Greek}`, `\PN`, `\t`,
+		`\n`, `\v`, `(?i)é`, `(?U)a+`, `a*?`, `\Aab`, `ab\z`, `(?-s:.)`, `[^\x00-\x7F]`, `.{3}`, `^$`, `^`, `$`,
+	}
+	subjects := []string{
+		"", "a", "ab", "abc", "a\nb", "a\nb\n", "b\na", "cat", "concat", "cat_", "_cat", "CAT", "Cat dog", "k", "K", "\u212a",
+		"s", "S", "\u017f", "x", "xx", "xxx", "xxy", "abcd", "cdab", "1", "a1", "١", " ", "\t", "\v", "\f", "\u00a0", "\u2003",
+		"é", "É", "ß", "ẞ", "ÿ", "α", "Ω", "a.b", "a$", "^a", "[x]", "-", "A", "ünïcödé", "tab\there", "x\ny",
+	}
+	checked := 0
+	for _, p := range patterns {
+		re := regexp.MustCompile(p)
+		pg, err := sqlgen.PostgresPattern(p)
+		if err != nil {
+			t.Errorf("%q: %v", p, err)
+			continue
+		}
+		rows, err := db.Query(`SELECT s, s COLLATE "C" ~ $1 FROM unnest(CAST($2 AS TEXT[])) AS s`, pg, subjects)
+		if err != nil {
+			t.Errorf("%q as %q: %v", p, pg, err)
+			continue
+		}
+		for rows.Next() {
+			var s string
+			var got bool
+			if err := rows.Scan(&s, &got); err != nil {
+				t.Fatal(err)
+			}
+			if want := re.MatchString(s); got != want {
+				t.Errorf("%q (PostgreSQL %q) on %q: %v, RE2 %v", p, pg, s, got, want)
+			}
+			checked++
+		}
+		rows.Close()
+	}
+	t.Logf("%d patterns × %d strings: %d outcomes compared", len(patterns), len(subjects), checked)
+}
+
+// TestPostgres_sameDetails compares, for every sample user, what the
+// discovery operations answer on DuckDB and on PostgreSQL: table and
+// metric details with field values, every field's values and statistics,
+// and search. Only the engine's name may differ.
+func TestPostgres_sameDetails(t *testing.T) {
+	pair := samplePair(t, engine.Options{})
+	ctx := context.Background()
+	m := pair.duck.Model()
+	compared, answered := 0, 0
+	same := func(what string, p *auth.Principal, get func(e *engine.Engine) (any, error)) {
+		t.Helper()
+		want, werr := get(pair.duck)
+		got, gerr := get(pair.pg)
+		compared++
+		if werr == nil {
+			answered++
+		}
+		if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+			t.Errorf("%s as %s: error %v, DuckDB %v", what, p.Email, gerr, werr)
+			return
+		}
+		if g, w := canonJSON(t, got), canonJSON(t, want); g != w {
+			t.Errorf("%s as %s: PostgreSQL\n%s\nDuckDB\n%s", what, p.Email, g, w)
+		}
+	}
+	for _, p := range samplePrincipals(t) {
+		for _, tab := range m.Tables {
+			same(fmt.Sprintf("table %d", tab.ID), p, func(e *engine.Engine) (any, error) {
+				return e.Table(ctx, p, tab.ID, engine.TableOptions{Fields: true, FieldValues: true, RelatedTables: true, Metrics: true, Measures: true, Segments: true})
+			})
+			for i := range tab.Wide() {
+				id := semantic.TablePrefix(tab.ID).ID(i)
+				same("values of "+id, p, func(e *engine.Engine) (any, error) {
+					return e.FieldValues(ctx, p, engine.FieldRef{TableID: tab.ID, FieldID: id}, 50)
+				})
+			}
+		}
+		for _, metric := range m.Metrics {
+			same(fmt.Sprintf("metric %d", metric.ID), p, func(e *engine.Engine) (any, error) {
+				return e.Metric(ctx, p, metric.ID, engine.MetricOptions{DefaultTemporalBreakout: true, FieldValues: true, QueryableDimensions: true, Segments: true})
+			})
+		}
+		same("search", p, func(e *engine.Engine) (any, error) {
+			return e.Search(ctx, p, []string{"orders", "revenue"}, []string{"who buys gadgets"})
+		})
+	}
+	t.Logf("%d answers compared, %d of them not errors", compared, answered)
+	if answered < compared/3 {
+		t.Errorf("only %d of %d answers are not errors", answered, compared)
+	}
+}
+
+// canonJSON is v as JSON with every number to 9 significant digits and
+// the database's name blanked: what must agree across databases.
+func canonJSON(t *testing.T, v any) string {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(any) any
+	walk = func(v any) any {
+		switch y := v.(type) {
+		case map[string]any:
+			for k, e := range y {
+				if k == "DatabaseEngine" || k == "database_engine" {
+					y[k] = "-"
+					continue
+				}
+				y[k] = walk(e)
+			}
+		case []any:
+			for i, e := range y {
+				y[i] = walk(e)
+			}
+		case json.Number:
+			f, _ := y.Float64()
+			return testkit.Canon(f)
+		}
+		return v
+	}
+	out, _ := json.MarshalIndent(walk(x), "", " ")
+	return string(out)
+}

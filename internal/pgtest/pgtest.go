@@ -1,0 +1,173 @@
+// Package pgtest gives tests PostgreSQL databases of their own on the
+// server the machine runs: $AGENTLAYER_TEST_POSTGRES, by default
+// postgres://postgres@127.0.0.1:5432/test. Where that server cannot be
+// reached the tests that need it are skipped, saying why — except in CI
+// (CI set), where a missing PostgreSQL is a failure. Only tests import it.
+package pgtest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver of database/sql
+
+	"github.com/agentlayer/agentlayer/fixtures"
+)
+
+// DefaultURL is the server tests use when AGENTLAYER_TEST_POSTGRES is not
+// set: the one the development machine and CI run.
+const DefaultURL = "postgres://postgres@127.0.0.1:5432/test"
+
+// reach is the outcome of the first attempt to reach the server.
+var reach = sync.OnceValues(func() (string, error) {
+	base := os.Getenv("AGENTLAYER_TEST_POSTGRES")
+	if base == "" {
+		base = DefaultURL
+	}
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		return base, err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return base, db.PingContext(ctx)
+})
+
+// URL is the server's URL, for a test that needs PostgreSQL: it skips the
+// test (fails it in CI) when the server cannot be reached.
+func URL(t testing.TB) string {
+	t.Helper()
+	base, err := reach()
+	if err != nil {
+		msg := fmt.Sprintf("PostgreSQL is not reachable at %s (%v); set AGENTLAYER_TEST_POSTGRES to a server's URL", redact(base), err)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg + " — in CI PostgreSQL is required")
+		}
+		t.Skip(msg)
+	}
+	return base
+}
+
+// Open opens url with pgx's database/sql driver, closed when the test ends.
+func Open(t testing.TB, url string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+var seq atomic.Int64
+
+// NewDatabase creates an empty database for the test on the server, drops
+// it when the test ends, and returns its URL.
+func NewDatabase(t testing.TB) string {
+	t.Helper()
+	base := URL(t)
+	name := fmt.Sprintf("agentlayer_%s_%d_%d", pkg(), os.Getpid(), seq.Add(1))
+	u, err := create(base, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { drop(base, name) })
+	return u
+}
+
+// sample is this process's database of the sample dataset.
+var sample = sync.OnceValues(func() (string, error) {
+	base, err := reach()
+	if err != nil {
+		return "", err
+	}
+	u, err := create(base, "agentlayer_sample_"+pkg())
+	if err != nil {
+		return "", err
+	}
+	db, err := sql.Open("pgx", u)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	if err := fixtures.LoadPostgres(context.Background(), db, 1); err != nil {
+		return "", err
+	}
+	return u, nil
+})
+
+// Sample is the URL of a database holding the sample dataset at scale 1,
+// as agentlayer fixtures load makes it: one per test binary, made afresh
+// when the binary first asks, shared by its tests, which must only read.
+func Sample(t testing.TB) string {
+	t.Helper()
+	URL(t)
+	u, err := sample()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// create makes database name on the server (dropping one of that name
+// first) and returns its URL.
+func create(base, name string) (string, error) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err != nil {
+		return "", err
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
+		return "", err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+func drop(base, name string) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return
+	}
+	defer conn.Close(ctx)
+	conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+}
+
+// pkg names the package under test, from its test binary's name.
+func pkg() string {
+	name := strings.TrimSuffix(filepath.Base(os.Args[0]), ".test")
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(name))
+}
+
+func redact(u string) string {
+	if p, err := url.Parse(u); err == nil {
+		return p.Redacted()
+	}
+	return "(an unreadable URL)"
+}
