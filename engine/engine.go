@@ -455,7 +455,7 @@ func (e *Engine) checkKeys(ctx context.Context, m *semantic.Model) error {
 				continue
 			}
 			seen[pk] = true
-			q := fmt.Sprintf("SELECT count(%[1]s) - count(DISTINCT %[1]s) FROM %[2]s", e.dialect.QuoteIdent(pk.Column), e.dialect.Source(pk.Table.Source))
+			q := fmt.Sprintf("SELECT count(%[1]s) - count(DISTINCT %[1]s) FROM %[2]s AS src", e.dialect.QuoteIdent(pk.Column), e.dialect.Source(pk.Table.Source))
 			var dup int64
 			if err := e.db.QueryRowContext(ctx, q).Scan(&dup); err != nil {
 				return fmt.Errorf("engine: check key %s: %w", pk, err)
@@ -475,7 +475,7 @@ func (e *Engine) checkKeys(ctx context.Context, m *semantic.Model) error {
 func (e *Engine) checkSources(ctx context.Context, m *semantic.Model) error {
 	var problems []semantic.Problem
 	for _, t := range m.Tables {
-		rows, err := e.db.QueryContext(ctx, "SELECT * FROM "+e.dialect.Source(t.Source)+" LIMIT 0")
+		rows, err := e.db.QueryContext(ctx, "SELECT * FROM "+e.dialect.Source(t.Source)+" AS src LIMIT 0")
 		if err != nil {
 			problems = append(problems, semantic.Problem{Pos: t.Source.Pos, Msg: e.be.unreadable(t, err)})
 			continue

@@ -144,3 +144,35 @@ func TestQuery_joinNeverInflates(t *testing.T) {
 		t.Error("no NULL category: orders of products no longer in the catalogue were dropped")
 	}
 }
+
+// TestQuery_databaseError: a query the database fails is a *QueryError
+// naming the database's message, not the cancellation the engine uses to
+// release it.
+func TestQuery_databaseError(t *testing.T) {
+	ctx := context.Background()
+	model := []byte(`version: 1
+tables:
+  - id: 1
+    name: T
+    source: {sql: "SELECT range AS ID, CASE WHEN range > 5 THEN error('boom') ELSE range END AS X FROM range(10)"}
+    fields:
+      - {name: ID, semantic_type: type/PK}
+      - {name: X}
+`)
+	e, err := newEngine(ctx, engine.Options{ModelFile: "t.yaml", ModelYAML: model, Unrestricted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	rows, err := e.Query(ctx, admin, &engine.Request{TableID: 1, Aggregations: []engine.Aggregation{{Function: "sum", FieldID: "t1-1"}}})
+	if err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err()
+		rows.Close()
+	}
+	var qe *engine.QueryError
+	if !errors.As(err, &qe) || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("error %v (%T), want a *QueryError saying boom", err, err)
+	}
+}

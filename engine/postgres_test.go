@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -328,4 +329,101 @@ func canonJSON(t *testing.T, v any) string {
 	}
 	out, _ := json.MarshalIndent(walk(x), "", " ")
 	return string(out)
+}
+
+// pgSampleOptions are sampleOptions on a new PostgreSQL database of the
+// test's, loaded by Setup (which gets a handle that may write).
+func pgSampleOptions(t *testing.T) engine.Options {
+	opts := sampleOptions()
+	opts.Threads = 0
+	opts.Database = pgtest.NewDatabase(t)
+	opts.Setup = func(ctx context.Context, db *sql.DB) error { return fixtures.LoadPostgres(ctx, db, 0.1) }
+	return opts
+}
+
+// TestNew_postgresChecks: the model is checked against PostgreSQL's
+// catalog as against DuckDB's, with the same messages at the same
+// positions; what PostgreSQL cannot do is refused saying so.
+func TestNew_postgresChecks(t *testing.T) {
+	ctx := context.Background()
+	sample := string(fixtures.Model())
+	for _, tt := range []struct {
+		name   string
+		change func(*engine.Options)
+		want   string
+	}{
+		{"missing column", func(o *engine.Options) {
+			o.ModelYAML = []byte(strings.Replace(sample, "      - name: TAX\n", "      - name: TAX\n        column: TAXES\n", 1))
+		}, `fixtures/sample/model.yaml:36:17: table ORDERS, field TAX: source table ORDERS has no column "TAXES" (did you mean TAX?)`},
+		{"type mismatch", func(o *engine.Options) {
+			o.ModelYAML = []byte(strings.Replace(sample, "      - name: QUANTITY\n        type: INTEGER\n", "      - name: QUANTITY\n        type: DOUBLE\n", 1))
+		}, `field QUANTITY is declared DOUBLE but column "QUANTITY" is INTEGER`},
+		{"duplicate key", func(o *engine.Options) {
+			setup := o.Setup
+			o.Setup = func(ctx context.Context, db *sql.DB) error {
+				if err := setup(ctx, db); err != nil {
+					return err
+				}
+				_, err := db.ExecContext(ctx, `ALTER TABLE "PRODUCTS" DROP CONSTRAINT "PRODUCTS_pkey"; INSERT INTO "PRODUCTS" SELECT * FROM "PRODUCTS" WHERE "ID" = 7`)
+				return err
+			}
+		}, `field PRODUCTS.ID is referenced as a key (type/PK) but 1 of its values repeat`},
+		{"a file source", func(o *engine.Options) {
+			o.ModelYAML = []byte(strings.Replace(sample, "    name: REVIEWS\n", "    name: REVIEWS\n    source: {parquet: reviews.parquet}\n", 1))
+		}, "PostgreSQL reads tables and SELECTs, not files: load fixtures/sample/reviews.parquet into a table, or serve it with DuckDB"},
+		{"DuckDB's options", func(o *engine.Options) { o.Threads, o.MemoryLimit = 2, "1GB" }, "Options.MemoryLimit, Options.Threads configure DuckDB"},
+		{"setup fails", func(o *engine.Options) {
+			o.Setup = func(ctx context.Context, db *sql.DB) error { return errors.New("no data today") }
+		}, "no data today"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := pgSampleOptions(t)
+			tt.change(&opts)
+			e, err := engine.New(ctx, opts)
+			if err == nil {
+				e.Close()
+				t.Fatal("New succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q\nwant it to contain %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("unreachable, password kept out", func(t *testing.T) {
+		_, err := engine.New(ctx, engine.Options{ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(), Unrestricted: true,
+			Database: "postgres://agent:s3cret-pw@127.0.0.1:1/nowhere?connect_timeout=2"})
+		if err == nil || strings.Contains(err.Error(), "s3cret-pw") || !strings.Contains(err.Error(), "agent@127.0.0.1:1/nowhere") {
+			t.Errorf("error %v", err)
+		}
+	})
+}
+
+// TestPostgres_readOnly: the engine's sessions cannot write, even through
+// a model's SELECT that tries (nextval writes); Setup's could.
+func TestPostgres_readOnly(t *testing.T) {
+	ctx := context.Background()
+	opts := pgSampleOptions(t)
+	setup := opts.Setup
+	opts.Setup = func(ctx context.Context, db *sql.DB) error {
+		if err := setup(ctx, db); err != nil {
+			return err
+		}
+		_, err := db.ExecContext(ctx, "CREATE SEQUENCE hits")
+		return err
+	}
+	opts.ModelYAML = []byte(strings.Replace(string(fixtures.Model()), "    name: REVIEWS\n",
+		"    name: REVIEWS\n    source: {sql: 'SELECT *, nextval(''hits'') AS HIT FROM \"REVIEWS\"'}\n", 1))
+	e, err := engine.New(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	_, err = e.Query(ctx, admin, &engine.Request{TableID: 4, Aggregations: []engine.Aggregation{{Function: "count"}}})
+	if err == nil || !strings.Contains(err.Error(), "read-only transaction") {
+		t.Fatalf("query error %v, want the write refused", err)
+	}
+	var called bool
+	if err := pgtest.Open(t, opts.Database).QueryRow(`SELECT is_called FROM hits`).Scan(&called); err != nil || called {
+		t.Errorf("the sequence advanced (%v, %v)", called, err)
+	}
 }

@@ -129,28 +129,42 @@ func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, arg
 	if err != nil {
 		return nil, err
 	}
+	ctx, releaseCtx := context.WithCancelCause(ctx)
 	ctx, cancel := context.WithTimeoutCause(ctx, e.queryTimeout, ErrTimeout)
 	var once sync.Once
 	free := func() { once.Do(release) }
 	stop := context.AfterFunc(ctx, free)
 	done := func() {
 		stop()
+		releaseCtx(errReleased)
 		cancel()
 		free()
 	}
 	start := time.Now()
 	rows, err := e.stmts.query(ctx, sqlText, args)
 	if err != nil {
+		err = queryError(ctx, err)
 		done()
-		if cause := context.Cause(ctx); cause != nil {
-			return nil, cause
-		}
-		return nil, &QueryError{Err: err}
+		return nil, err
 	}
 	e.log.DebugContext(ctx, "query", "sql", sqlText, "params", len(args), "duration", time.Since(start))
 	r := newRows(rows, plan.Outputs, e.zone)
 	r.ctx, r.done = ctx, done
 	return r, nil
+}
+
+// errReleased is the cause a query's context ends with when the engine
+// is done with it (its rows closed, or an error): not a cause to report.
+var errReleased = errors.New("engine: query released")
+
+// queryError is what a query that failed with err reports: why its
+// context ended (ErrTimeout, the caller's cancellation), if it did, since
+// that is what made the database fail; the database's error otherwise.
+func queryError(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); cause != nil && cause != errReleased {
+		return cause
+	}
+	return &QueryError{Err: err}
 }
 
 // acquire waits for a query slot, at most the queue timeout.

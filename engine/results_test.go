@@ -9,6 +9,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/pgtest"
 	"github.com/agentlayer/agentlayer/internal/testkit"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
@@ -189,18 +190,55 @@ func TestQuery_matchesHandWrittenSQL(t *testing.T) {
 	if len(tests) < 40 {
 		t.Fatalf("only %d cases", len(tests))
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, got := engineRows(t, e, admin, tt.request)
-			want := rawRows(t, dbOf(t, e), tt.sql)
-			if len(want) == 0 {
-				t.Fatalf("the hand-written SQL returns no rows: a weak case")
-			}
-			if d := testkit.DiffRows(got, want); d != "" {
-				t.Error(d)
+	// The oracle runs on DuckDB; PostgreSQL holds the same rows
+	// (fixtures.TestLoadPostgres_sameRows) and must answer the same.
+	engines := []struct {
+		name string
+		e    func(t *testing.T) *engine.Engine
+	}{
+		{"DuckDB", func(*testing.T) *engine.Engine { return e }},
+		{"PostgreSQL", pgSampleEngine},
+	}
+	for _, en := range engines {
+		t.Run(en.name, func(t *testing.T) {
+			under := en.e(t)
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					_, got := engineRows(t, under, admin, tt.request)
+					want := rawRows(t, dbOf(t, e), tt.sql)
+					if len(want) == 0 {
+						t.Fatalf("the hand-written SQL returns no rows: a weak case")
+					}
+					if d := testkit.DiffRows(got, want); d != "" {
+						t.Error(d)
+					}
+				})
 			}
 		})
 	}
+}
+
+// pgSample is the sample at scale 1 on PostgreSQL, shared by the tests.
+var pgSample struct {
+	once sync.Once
+	e    *engine.Engine
+	err  error
+}
+
+func pgSampleEngine(t *testing.T) *engine.Engine {
+	t.Helper()
+	url := pgtest.Sample(t)
+	pgSample.once.Do(func() {
+		pgSample.e, pgSample.err = engine.New(context.Background(), engine.Options{
+			ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
+			PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(),
+			Database: url,
+		})
+	})
+	if pgSample.err != nil {
+		t.Fatal(pgSample.err)
+	}
+	return pgSample.e
 }
 
 // TestModelFilters_relatedUnderGrants: a segment or measure whose filter

@@ -78,12 +78,10 @@ func (r *Rows) Err() error {
 	if err == nil {
 		return nil
 	}
-	if r.ctx != nil {
-		if cause := context.Cause(r.ctx); cause != nil {
-			return cause
-		}
+	if r.ctx == nil {
+		return &QueryError{Err: err}
 	}
-	return &QueryError{Err: err}
+	return queryError(r.ctx, err)
 }
 
 // Close releases the rows, cancels what remains of the query and frees its
