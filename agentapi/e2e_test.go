@@ -16,6 +16,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/pgtest"
 	"github.com/agentlayer/agentlayer/internal/testkit"
 )
 
@@ -56,6 +57,48 @@ func server(t *testing.T) *e2e {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// pgServers are the sample served from PostgreSQL (pgtest.Sample), by URL.
+var pgServers sync.Map
+
+// pgServer is server with the queries running on PostgreSQL over the same
+// rows; its db is still DuckDB's, where the hand-written SQL runs.
+func pgServer(t *testing.T) *e2e {
+	t.Helper()
+	url := pgtest.Sample(t)
+	if s, ok := pgServers.Load(url); ok {
+		return s.(*e2e)
+	}
+	duck := server(t)
+	e, err := engine.New(context.Background(), engine.Options{
+		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
+		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(),
+		Database: url,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := auth.ParseDirectory(fixtures.UsersFile, fixtures.Users())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(auth.VerifierOptions{Secret: testSecret, Directory: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, loaded := pgServers.LoadOrStore(url, &e2e{srv: httptest.NewServer(New(e, Options{Verifier: v})), e: e, db: duck.db})
+	if loaded {
+		e.Close()
+	}
+	return s.(*e2e)
+}
+
+// eachDatabase runs f with the sample served from DuckDB, then from
+// PostgreSQL.
+func eachDatabase(t *testing.T, f func(t *testing.T, s *e2e)) {
+	t.Run("DuckDB", func(t *testing.T) { f(t, server(t)) })
+	t.Run("PostgreSQL", func(t *testing.T) { f(t, pgServer(t)) })
 }
 
 // persona is a user of the sample policy and what the policy gives them.
@@ -395,7 +438,10 @@ func matrixCases() []matrixCase {
 // the sample policy, and the unions sales+product and analyst+sales: each
 // answers its expected status, and rows equal to hand-written SQL.
 func TestPersonaMatrix(t *testing.T) {
-	s := server(t)
+	eachDatabase(t, personaMatrix)
+}
+
+func personaMatrix(t *testing.T, s *e2e) {
 	cases := matrixCases()
 	if len(cases) < 40 {
 		t.Fatalf("%d requests, want at least 40", len(cases))

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/agentlayer/agentlayer/engine"
 )
@@ -44,7 +43,9 @@ var (
 		Message: fmt.Sprintf("The request body is larger than %d bytes.", MaxBodyBytes)}
 	errOverloaded = &apiError{status: http.StatusServiceUnavailable, Code: "overloaded",
 		Message: "Too many queries are running. Retry shortly.", retryAfter: 1}
-	errTimeout = &apiError{status: http.StatusGatewayTimeout, Code: "timeout", Message: "The query took too long."}
+	errTimeout     = &apiError{status: http.StatusGatewayTimeout, Code: "timeout", Message: "The query took too long."}
+	errUnavailable = &apiError{status: http.StatusServiceUnavailable, Code: "unavailable",
+		Message: "The database cannot be reached. Retry shortly.", retryAfter: 1}
 )
 
 // kindStatus is the HTTP status of each kind of request error.
@@ -73,6 +74,9 @@ func (h *handler) mapError(r *http.Request, err error) *apiError {
 		return &apiError{status: http.StatusBadRequest, Code: engine.KindInvalid.Code(), Message: bad.Error(), Path: "query"}
 	case errors.Is(err, engine.ErrOverloaded):
 		return errOverloaded
+	case errors.Is(err, engine.ErrUnavailable):
+		h.log.ErrorContext(r.Context(), "database unavailable", "err", err.Error())
+		return errUnavailable
 	case errors.Is(err, engine.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return errTimeout
 	case errors.As(err, &qe):
@@ -87,14 +91,11 @@ func (h *handler) mapError(r *http.Request, err error) *apiError {
 // error, but not the database's detail, which could quote a value of a
 // column the client may not see; the detail goes to the log.
 func failedMessage(qe *engine.QueryError) string {
-	kind := "error"
-	if msg := qe.Err.Error(); strings.Contains(msg, " Error: ") {
-		kind = strings.TrimSpace(msg[:strings.Index(msg, " Error: ")]) + " error"
-		if i := strings.LastIndexAny(kind, ":\n"); i >= 0 {
-			kind = strings.TrimSpace(kind[i+1:])
-		}
+	class := qe.Class
+	if class == "" {
+		class = "error"
 	}
-	return "The query failed while running (" + strings.ToLower(kind) + "); the server log has the details."
+	return "The query failed while running (" + class + "); the server log has the details."
 }
 
 func badRequest(format string, args ...any) *apiError {

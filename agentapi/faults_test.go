@@ -25,18 +25,22 @@ import (
 // server's writes at once rather than after megabytes of kernel buffers.
 func bigServer(t *testing.T, opts engine.Options) (*httptest.Server, *engine.Engine) {
 	t.Helper()
+	big, small := `SELECT range AS ID, repeat(''x'', 100) AS PAD FROM range(300000)`, "SELECT range AS ID FROM range(10)"
+	if engine.IsPostgres(opts.Database) {
+		big, small = `SELECT g AS "ID", repeat(''x'', 100) AS "PAD" FROM generate_series(0, 299999) AS g`, `SELECT g AS "ID" FROM generate_series(0, 9) AS g`
+	}
 	opts.ModelFile = "big.yaml"
 	opts.ModelYAML = []byte(`version: 1
 tables:
   - id: 1
     name: BIG
-    source: {sql: "SELECT range AS ID, repeat('x', 100) AS PAD FROM range(300000)"}
+    source: {sql: '` + big + `'}
     fields:
       - {name: ID, semantic_type: type/PK}
       - {name: PAD}
   - id: 2
     name: SMALL
-    source: {sql: "SELECT range AS ID FROM range(10)"}
+    source: {sql: '` + small + `'}
     fields:
       - {name: ID, semantic_type: type/PK}
 `)
@@ -91,123 +95,129 @@ func rawExecute(t *testing.T, srv *httptest.Server, h map[string]string, token s
 // queries of everyone else, queued meanwhile, all complete, and the slow
 // client's answer is cut, never claimed complete.
 func TestSlowReader_cannotHoldASlot(t *testing.T) {
-	srv, e := bigServer(t, engine.Options{MaxConcurrentQueries: 1, QueryTimeout: 2 * time.Second, QueueTimeout: 20 * time.Second})
-	h := bearer(t)
-	tok := constructTokenAt(t, srv.URL, h, bigQuery)
-	quick := constructTokenAt(t, srv.URL, h, `{"table_id":2,"aggregations":[{"function":"count"}]}`)
+	eachBackend(t, func(t *testing.T, database string) {
+		srv, e := bigServer(t, engine.Options{Database: database, MaxConcurrentQueries: 1, QueryTimeout: 2 * time.Second, QueueTimeout: 20 * time.Second})
+		h := bearer(t)
+		tok := constructTokenAt(t, srv.URL, h, bigQuery)
+		quick := constructTokenAt(t, srv.URL, h, `{"table_id":2,"aggregations":[{"function":"count"}]}`)
 
-	conn, r := rawExecute(t, srv, h, tok)
-	defer conn.Close()
-	slow := make(chan string, 1)
-	hurry := make(chan struct{})
-	go func() {
-		var got strings.Builder
-		buf := make([]byte, 1024)
-		for {
-			n, err := r.Read(buf)
-			got.Write(buf[:n])
-			if err != nil {
-				slow <- got.String()
-				return
-			}
-			select {
-			case <-hurry: // read what is left at once
-			case <-time.After(time.Second):
-			}
-		}
-	}()
-	waitRunning(t, e)
-
-	var wg sync.WaitGroup
-	failures := make(chan string, 20)
-	for i := 0; i < 10; i++ {
-		wg.Add(1)
+		conn, r := rawExecute(t, srv, h, tok)
+		defer conn.Close()
+		slow := make(chan string, 1)
+		hurry := make(chan struct{})
 		go func() {
-			defer wg.Done()
-			code, res := executeAt(t, srv.URL, h, quick)
-			if code != 202 || res.Status != "completed" {
-				failures <- fmt.Sprintf("%d %+v", code, res)
+			var got strings.Builder
+			buf := make([]byte, 1024)
+			for {
+				n, err := r.Read(buf)
+				got.Write(buf[:n])
+				if err != nil {
+					slow <- got.String()
+					return
+				}
+				select {
+				case <-hurry: // read what is left at once
+				case <-time.After(time.Second):
+				}
 			}
 		}()
-	}
-	wg.Wait()
-	close(failures)
-	for f := range failures {
-		t.Errorf("a query behind the slow reader: %s", f)
-	}
-	// What the server wrote before it gave up on the slow client is read
-	// at once: it must be cut short, never the whole answer.
-	close(hurry)
-	select {
-	case body := <-slow:
-		if strings.Contains(body, `"status":"completed"`) || len(body) > 10<<20 {
-			t.Errorf("the slow client got %d bytes, complete: the server never gave up on it", len(body))
+		waitRunning(t, e)
+
+		var wg sync.WaitGroup
+		failures := make(chan string, 20)
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				code, res := executeAt(t, srv.URL, h, quick)
+				if code != 202 || res.Status != "completed" {
+					failures <- fmt.Sprintf("%d %+v", code, res)
+				}
+			}()
 		}
-	case <-time.After(60 * time.Second):
-		t.Error("the slow client's answer was never cut")
-	}
+		wg.Wait()
+		close(failures)
+		for f := range failures {
+			t.Errorf("a query behind the slow reader: %s", f)
+		}
+		// What the server wrote before it gave up on the slow client is read
+		// at once: it must be cut short, never the whole answer.
+		close(hurry)
+		select {
+		case body := <-slow:
+			if strings.Contains(body, `"status":"completed"`) || len(body) > 10<<20 {
+				t.Errorf("the slow client got %d bytes, complete: the server never gave up on it", len(body))
+			}
+		case <-time.After(60 * time.Second):
+			t.Error("the slow client's answer was never cut")
+		}
+	})
 }
 
 // TestClientGone_midStream: a client that reads part of a large answer and
 // leaves frees the slot and leaves no goroutine behind.
 func TestClientGone_midStream(t *testing.T) {
-	srv, e := bigServer(t, engine.Options{MaxConcurrentQueries: 1, QueueTimeout: 20 * time.Second})
-	before := runtime.NumGoroutine()
-	h := bearer(t)
-	tok := constructTokenAt(t, srv.URL, h, bigQuery)
-	conn, r := rawExecute(t, srv, h, tok)
-	if _, err := io.ReadFull(r, make([]byte, 64<<10)); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close()
-	waitFor(t, func() bool { return e.Stats().Running == 0 }, "the slot to be freed")
-	code, res := executeAt(t, srv.URL, h, constructTokenAt(t, srv.URL, h, `{"table_id":2,"aggregations":[{"function":"count"}]}`))
-	if code != 202 || res.Status != "completed" {
-		t.Errorf("after the client left: %d %+v", code, res)
-	}
-	checkGoroutines(t, before)
+	eachBackend(t, func(t *testing.T, database string) {
+		srv, e := bigServer(t, engine.Options{Database: database, MaxConcurrentQueries: 1, QueueTimeout: 20 * time.Second})
+		before := runtime.NumGoroutine()
+		h := bearer(t)
+		tok := constructTokenAt(t, srv.URL, h, bigQuery)
+		conn, r := rawExecute(t, srv, h, tok)
+		if _, err := io.ReadFull(r, make([]byte, 64<<10)); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+		waitFor(t, func() bool { return e.Stats().Running == 0 }, "the slot to be freed")
+		code, res := executeAt(t, srv.URL, h, constructTokenAt(t, srv.URL, h, `{"table_id":2,"aggregations":[{"function":"count"}]}`))
+		if code != 202 || res.Status != "completed" {
+			t.Errorf("after the client left: %d %+v", code, res)
+		}
+		checkGoroutines(t, before)
+	})
 }
 
 // TestTimeout_midStream: a query whose time runs out while its rows are
 // being written ends its answer with status failed; the rows already sent
 // are not claimed to be the whole answer.
 func TestTimeout_midStream(t *testing.T) {
-	srv, _ := bigServer(t, engine.Options{QueryTimeout: 1500 * time.Millisecond})
-	h := bearer(t)
-	tok := constructTokenAt(t, srv.URL, h, bigQuery)
-	req, _ := http.NewRequest("POST", srv.URL+"/api/agent/v1/execute", strings.NewReader(`{"query":"`+tok+`"}`))
-	req.Header.Set("Authorization", h["Authorization"])
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	// Read at ~4 MB/s: the 40 MB answer outlasts the timeout, but the end
-	// of it arrives.
-	var body []byte
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		body = append(body, buf[:n]...)
+	eachBackend(t, func(t *testing.T, database string) {
+		srv, _ := bigServer(t, engine.Options{Database: database, QueryTimeout: 1500 * time.Millisecond})
+		h := bearer(t)
+		tok := constructTokenAt(t, srv.URL, h, bigQuery)
+		req, _ := http.NewRequest("POST", srv.URL+"/api/agent/v1/execute", strings.NewReader(`{"query":"`+tok+`"}`))
+		req.Header.Set("Authorization", h["Authorization"])
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			break
+			t.Fatal(err)
 		}
-		time.Sleep(15 * time.Millisecond)
-	}
-	var res struct {
-		Status   string `json:"status"`
-		Error    string `json:"error"`
-		RowCount int    `json:"row_count"`
-	}
-	if err := json.Unmarshal(body, &res); err != nil {
-		// Cut off: not claimed complete either.
-		if strings.Contains(string(body), `"status":"completed"`) {
-			t.Fatal("a cut answer claims to be complete")
+		defer resp.Body.Close()
+		// Read at ~4 MB/s: the 40 MB answer outlasts the timeout, but the end
+		// of it arrives.
+		var body []byte
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := resp.Body.Read(buf)
+			body = append(body, buf[:n]...)
+			if err != nil {
+				break
+			}
+			time.Sleep(15 * time.Millisecond)
 		}
-		t.Logf("the answer was cut after %d bytes", len(body))
-		return
-	}
-	if resp.StatusCode != 202 || res.Status != "failed" || res.Error != "The query took longer than the time allowed." || res.RowCount >= 300000 {
-		t.Errorf("%d %s %q after %d rows", resp.StatusCode, res.Status, res.Error, res.RowCount)
-	}
+		var res struct {
+			Status   string `json:"status"`
+			Error    string `json:"error"`
+			RowCount int    `json:"row_count"`
+		}
+		if err := json.Unmarshal(body, &res); err != nil {
+			// Cut off: not claimed complete either.
+			if strings.Contains(string(body), `"status":"completed"`) {
+				t.Fatal("a cut answer claims to be complete")
+			}
+			t.Logf("the answer was cut after %d bytes", len(body))
+			return
+		}
+		if resp.StatusCode != 202 || res.Status != "failed" || res.Error != "The query took longer than the time allowed." || res.RowCount >= 300000 {
+			t.Errorf("%d %s %q after %d rows", resp.StatusCode, res.Status, res.Error, res.RowCount)
+		}
+	})
 }

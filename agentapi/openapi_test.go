@@ -242,15 +242,16 @@ func asStrings(x any) []string {
 // TestOpenAPI_document: the document is served, as JSON, to authenticated
 // callers.
 func TestOpenAPI_document(t *testing.T) {
-	s := server(t)
-	got := call(t, "GET", s.srv.URL+"/api/agent/openapi.json", personaNamed("nobody").header(t), "")
-	var doc map[string]any
-	if got.status != 200 || json.Unmarshal([]byte(got.body), &doc) != nil || doc["openapi"] != "3.1.0" {
-		t.Fatalf("%d %.200s", got.status, got.body)
-	}
-	if got := call(t, "GET", s.srv.URL+"/api/agent/openapi.json", nil, ""); got.status != 401 {
-		t.Errorf("unauthenticated: %d", got.status)
-	}
+	eachDatabase(t, func(t *testing.T, s *e2e) {
+		got := call(t, "GET", s.srv.URL+"/api/agent/openapi.json", personaNamed("nobody").header(t), "")
+		var doc map[string]any
+		if got.status != 200 || json.Unmarshal([]byte(got.body), &doc) != nil || doc["openapi"] != "3.1.0" {
+			t.Fatalf("%d %.200s", got.status, got.body)
+		}
+		if got := call(t, "GET", s.srv.URL+"/api/agent/openapi.json", nil, ""); got.status != 401 {
+			t.Errorf("unauthenticated: %d", got.status)
+		}
+	})
 }
 
 // TestOpenAPI_validator: the validator refuses what it should.

@@ -26,6 +26,10 @@ type backend interface {
 	// unreadable explains why table t's source failed to bind (err) after
 	// the lockdown, and what to do.
 	unreadable(t *semantic.Table, err error) string
+	// classify says of a query's error whether the database could not be
+	// reached (a query that fails so before it starts is ErrUnavailable),
+	// and names its class for the user, in a few words of no data.
+	classify(err error) (unreachable bool, class string)
 	// close releases what the backend holds besides the database handle.
 	close()
 }

@@ -121,6 +121,22 @@ func (b *duckBackend) unreadable(t *semantic.Table, err error) string {
 		t.Name, t.Source, firstLine(err), strings.Join(b.allowed, ", "))
 }
 
+// classify reads the class of a DuckDB error from its message: "Conversion
+// Error: …" is a conversion. DuckDB runs in this process: it is never
+// unreachable.
+func (*duckBackend) classify(err error) (bool, string) {
+	msg := err.Error()
+	i := strings.Index(msg, " Error: ")
+	if i < 0 {
+		return false, "error"
+	}
+	kind := msg[:i]
+	if j := strings.LastIndexAny(kind, ":\n"); j >= 0 {
+		kind = kind[j+1:]
+	}
+	return false, strings.ToLower(strings.TrimSpace(kind))
+}
+
 func (b *duckBackend) close() {
 	if b.tempDir != "" {
 		os.RemoveAll(b.tempDir)

@@ -45,10 +45,20 @@ var ErrOffline = errors.New("engine: offline: there is no database to run querie
 // ErrTimeout ends a query that ran longer than QueryTimeout.
 var ErrTimeout = errors.New("the query took too long")
 
-// QueryError is a query that failed while running in the database. Its
-// message is the database's, which may name tables and columns of the
-// model but never holds a row.
-type QueryError struct{ Err error }
+// ErrUnavailable is returned, wrapping the database's error, when a query
+// could not start because the database cannot be reached: a PostgreSQL
+// server down, restarting or refusing connections. Retry later.
+var ErrUnavailable = errors.New("the database is unavailable")
+
+// QueryError is a query that failed while running in the database. Err is
+// the database's error, for logs: it may name tables and columns of the
+// model and, on PostgreSQL, quote a value. Class names the kind of
+// failure in a few words ("conversion", "out of range", "connection
+// lost"), safe to show to the user, as Error's text is not.
+type QueryError struct {
+	Err   error
+	Class string
+}
 
 func (e *QueryError) Error() string { return fmt.Sprintf("query failed: %v", e.Err) }
 

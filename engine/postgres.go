@@ -3,7 +3,11 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -110,6 +114,38 @@ func (b *pgBackend) unreadable(t *semantic.Table, err error) string {
 }
 
 func (*pgBackend) close() {}
+
+// pgClasses name the classes of SQLSTATE a query can fail with.
+var pgClasses = map[string]string{
+	"08": "connection lost", "22": "data exception", "23": "integrity constraint", "25": "invalid transaction state",
+	"40": "transaction rollback", "42": "syntax or access", "53": "insufficient resources", "54": "program limit exceeded",
+	"57": "operator intervention", "58": "system error", "XX": "internal error",
+}
+
+// classify reads PostgreSQL's SQLSTATE. The server is unreachable when the
+// connection could not be made, was lost, or the server is shutting down,
+// starting or in recovery (57P01–57P03).
+func (*pgBackend) classify(err error) (bool, string) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		unreachable := strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+		class, ok := pgClasses[pe.Code[:2]]
+		if !ok {
+			class = "error"
+		}
+		return unreachable, class
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "conn closed") {
+		return true, "connection lost"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true, "connection lost"
+	}
+	return false, "error"
+}
 
 // describe lists the columns of a table source from the result description
 // of a query that reads no rows, with PostgreSQL's types given DuckDB's

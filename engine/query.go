@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -143,13 +144,13 @@ func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, arg
 	start := time.Now()
 	rows, err := e.stmts.query(ctx, sqlText, args)
 	if err != nil {
-		err = queryError(ctx, err)
+		err = e.queryError(ctx, err, true)
 		done()
 		return nil, err
 	}
 	e.log.DebugContext(ctx, "query", "sql", sqlText, "params", len(args), "duration", time.Since(start))
 	r := newRows(rows, plan.Outputs, e.zone)
-	r.ctx, r.done = ctx, done
+	r.ctx, r.done, r.engine = ctx, done, e
 	return r, nil
 }
 
@@ -159,12 +160,17 @@ var errReleased = errors.New("engine: query released")
 
 // queryError is what a query that failed with err reports: why its
 // context ended (ErrTimeout, the caller's cancellation), if it did, since
-// that is what made the database fail; the database's error otherwise.
-func queryError(ctx context.Context, err error) error {
+// that is what made the database fail; ErrUnavailable if the query had not
+// started (atStart) for want of the database; its *QueryError otherwise.
+func (e *Engine) queryError(ctx context.Context, err error, atStart bool) error {
 	if cause := context.Cause(ctx); cause != nil && cause != errReleased {
 		return cause
 	}
-	return &QueryError{Err: err}
+	unreachable, class := e.be.classify(err)
+	if unreachable && atStart {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return &QueryError{Err: err, Class: class}
 }
 
 // acquire waits for a query slot, at most the queue timeout.

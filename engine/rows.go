@@ -24,14 +24,15 @@ import (
 type Rows struct {
 	Columns []Column
 
-	ctx   context.Context
-	done  func() // releases the query's slot and timeout
-	rows  *sql.Rows
-	zone  *time.Location
-	vals  []any
-	ptrs  []any
-	count int
-	err   error
+	ctx    context.Context
+	engine *Engine
+	done   func() // releases the query's slot and timeout
+	rows   *sql.Rows
+	zone   *time.Location
+	vals   []any
+	ptrs   []any
+	count  int
+	err    error
 }
 
 func newRows(rows *sql.Rows, cols []Column, zone *time.Location) *Rows {
@@ -78,10 +79,10 @@ func (r *Rows) Err() error {
 	if err == nil {
 		return nil
 	}
-	if r.ctx == nil {
-		return &QueryError{Err: err}
+	if r.engine == nil {
+		return &QueryError{Err: err, Class: "error"}
 	}
-	return queryError(r.ctx, err)
+	return r.engine.queryError(r.ctx, err, false)
 }
 
 // Close releases the rows, cancels what remains of the query and frees its

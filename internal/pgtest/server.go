@@ -1,0 +1,186 @@
+package pgtest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Server is a PostgreSQL server of a test's own, started with initdb and
+// pg_ctl in a temporary directory on a free port of 127.0.0.1, with trust
+// authentication: for what must not touch the shared server (stopping it,
+// sharding across servers). As root, it runs as the postgres user.
+type Server struct {
+	Port    int
+	dir     string
+	bin     string
+	asUser  string // "" runs as this process's user
+	logFile string
+}
+
+// StartServer initialises and starts a server, stopped and removed when
+// the test ends. Like URL, it skips the test where PostgreSQL's programs
+// are missing, and fails it in CI.
+func StartServer(t testing.TB) *Server {
+	t.Helper()
+	s, err := NewServer()
+	if err != nil {
+		msg := fmt.Sprintf("cannot start a PostgreSQL server of the test's own: %v", err)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg + " — in CI PostgreSQL is required")
+		}
+		t.Skip(msg)
+	}
+	t.Cleanup(s.Remove)
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// NewServer initialises a server's data directory (initdb) without
+// starting it. Remove deletes it.
+func NewServer() (*Server, error) {
+	bin, err := BinDir()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "agentlayer-pg-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{dir: dir, bin: bin, logFile: filepath.Join(dir, "server.log")}
+	if os.Geteuid() == 0 {
+		// PostgreSQL refuses to run as root.
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("running as root, and there is no postgres user to run the server as: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		s.asUser = "postgres"
+	}
+	if s.Port, err = freePort(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if out, err := s.run("initdb", "-D", s.data(), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
+	}
+	conf := fmt.Sprintf("\nport = %d\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\nfsync = off\nfull_page_writes = off\nsynchronous_commit = off\nshared_buffers = 32MB\nmax_connections = 50\n",
+		s.Port, s.dir)
+	f, err := os.OpenFile(filepath.Join(s.data(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	defer f.Close()
+	if _, err := f.WriteString(conf); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// BinDir finds PostgreSQL's programs: $AGENTLAYER_PG_BIN, pg_config
+// --bindir, or the newest /usr/lib/postgresql/*/bin.
+func BinDir() (string, error) {
+	if d := os.Getenv("AGENTLAYER_PG_BIN"); d != "" {
+		return d, nil
+	}
+	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
+		d := strings.TrimSpace(string(out))
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if _, err := os.Stat(filepath.Join(dirs[i], "initdb")); err == nil {
+			return dirs[i], nil
+		}
+	}
+	return "", fmt.Errorf("initdb not found (set AGENTLAYER_PG_BIN to PostgreSQL's bin directory)")
+}
+
+func (s *Server) data() string { return filepath.Join(s.dir, "data") }
+
+// URL is the server's URL for database (postgres when "").
+func (s *Server) URL(database string) string {
+	if database == "" {
+		database = "postgres"
+	}
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.Port, database)
+}
+
+// Start starts the server and waits until it accepts connections.
+func (s *Server) Start() error {
+	if out, err := s.run("pg_ctl", "-D", s.data(), "-l", s.logFile, "-w", "-t", "60", "start"); err != nil {
+		log, _ := os.ReadFile(s.logFile)
+		return fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
+	}
+	return nil
+}
+
+// Stop stops the server: fast mode ends every session at once, as a
+// restart by an operator would.
+func (s *Server) Stop() error {
+	if out, err := s.run("pg_ctl", "-D", s.data(), "-m", "fast", "-w", "-t", "60", "stop"); err != nil {
+		return fmt.Errorf("pg_ctl stop: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// Remove stops the server if it runs and deletes its directory.
+func (s *Server) Remove() {
+	s.run("pg_ctl", "-D", s.data(), "-m", "immediate", "-w", "stop")
+	os.RemoveAll(s.dir)
+}
+
+// Exec runs statements on database of the server.
+func (s *Server) Exec(ctx context.Context, database, statements string) error {
+	db, err := sql.Open("pgx", s.URL(database))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, statements)
+	return err
+}
+
+func (s *Server) run(program string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	path := filepath.Join(s.bin, program)
+	cmd := exec.CommandContext(ctx, path, args...)
+	if s.asUser != "" {
+		cmd = exec.CommandContext(ctx, "runuser", append([]string{"-u", s.asUser, "--", path}, args...)...)
+	}
+	cmd.Dir = s.dir
+	return cmd.CombinedOutput()
+}
+
+// freePort asks the kernel for a port no one listens on.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
