@@ -227,6 +227,9 @@ func HumanizeCELMessage(msg string) string {
 // checkRowPath checks a selection row.A[.B…] against table t; "" means fine.
 func checkRowPath(t *Table, path []string) string {
 	if len(path) == 0 {
+		if len(t.Fields) == 0 {
+			return "row must be followed by a field name, as in row.NAME"
+		}
 		return "row must be followed by a field name, as in row." + t.Fields[0].Name
 	}
 	if f := t.Field(path[0]); f != nil {
