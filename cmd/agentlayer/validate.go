@@ -15,11 +15,12 @@ is any.
 
 Without --db the model is checked on its own, so every field must declare its
 type. With --db, every table source and field is also checked against that
-DuckDB database, opened read-only.`
+database — a DuckDB file opened read-only, or a PostgreSQL server — and the
+policy's patterns against what PostgreSQL can express.`
 
 func validate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("validate", "agentlayer validate [--db FILE] MODEL [POLICY]", validateHelp, nil, stdout)
-	dbFile := fs.String("db", "", "DuckDB database `file` to check the model's sources against")
+	dbFile := fs.String("db", "", "DuckDB database `file`, or PostgreSQL postgres:// URL, to check the model's sources against")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
