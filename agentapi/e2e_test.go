@@ -66,7 +66,12 @@ var pgServers sync.Map
 // rows; its db is still DuckDB's, where the hand-written SQL runs.
 func pgServer(t *testing.T) *e2e {
 	t.Helper()
-	url := pgtest.Sample(t)
+	return pgServerAt(t, pgtest.Sample(t))
+}
+
+// pgServerAt is pgServer on the sample at url.
+func pgServerAt(t *testing.T, url string) *e2e {
+	t.Helper()
 	if s, ok := pgServers.Load(url); ok {
 		return s.(*e2e)
 	}
@@ -439,6 +444,16 @@ func matrixCases() []matrixCase {
 // answers its expected status, and rows equal to hand-written SQL.
 func TestPersonaMatrix(t *testing.T) {
 	eachDatabase(t, personaMatrix)
+	t.Run("sharded PostgreSQL", func(t *testing.T) {
+		c := pgtest.StartSharded(t, 2, 1)
+		s := pgServerAt(t, c.URL())
+		t.Cleanup(func() {
+			pgServers.Delete(c.URL())
+			s.srv.Close()
+			s.e.Close()
+		})
+		personaMatrix(t, s)
+	})
 }
 
 func personaMatrix(t *testing.T, s *e2e) {

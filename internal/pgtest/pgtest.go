@@ -22,6 +22,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver of database/sql
 
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/pgcluster"
 )
 
 // DefaultURL is the server tests use when AGENTLAYER_TEST_POSTGRES is not
@@ -50,11 +51,7 @@ func URL(t testing.TB) string {
 	t.Helper()
 	base, err := reach()
 	if err != nil {
-		msg := fmt.Sprintf("PostgreSQL is not reachable at %s (%v); set AGENTLAYER_TEST_POSTGRES to a server's URL", redact(base), err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + " — in CI PostgreSQL is required")
-		}
-		t.Skip(msg)
+		unavailable(t, fmt.Sprintf("PostgreSQL is not reachable at %s (%v); set AGENTLAYER_TEST_POSTGRES to a server's URL", redact(base), err))
 	}
 	return base
 }
@@ -170,4 +167,45 @@ func redact(u string) string {
 		return p.Redacted()
 	}
 	return "(an unreadable URL)"
+}
+
+// StartServer initialises and starts a server of the test's own
+// (pgcluster), stopped and removed when the test ends. Like URL, it skips
+// the test where PostgreSQL's programs are missing, and fails it in CI.
+func StartServer(t testing.TB) *pgcluster.Server {
+	t.Helper()
+	s, err := pgcluster.NewServer("")
+	if err != nil {
+		unavailable(t, fmt.Sprintf("cannot start a PostgreSQL server of the test's own: %v", err))
+	}
+	t.Cleanup(s.Remove)
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// unavailable skips the test for want of PostgreSQL, or fails it in CI.
+func unavailable(t testing.TB, msg string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg + " — in CI PostgreSQL is required")
+	}
+	t.Skip(msg)
+}
+
+// StartSharded starts a sharded copy of the sample (pgcluster.Sharded) at
+// scale over a coordinator and shards of the test's own, removed when the
+// test ends; skipped or failed as StartServer.
+func StartSharded(t testing.TB, shards int, scale float64) *pgcluster.Sharded {
+	t.Helper()
+	if _, err := pgcluster.BinDir(); err != nil {
+		unavailable(t, fmt.Sprintf("cannot start PostgreSQL servers of the test's own: %v", err))
+	}
+	c, err := pgcluster.StartSharded(context.Background(), "", shards, scale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Remove)
+	return c
 }

@@ -1,4 +1,9 @@
-package pgtest
+// Package pgcluster starts PostgreSQL servers of agentlayer's own, with
+// initdb and pg_ctl, in temporary directories on free ports of 127.0.0.1:
+// single servers for tests that must not touch a shared one, and a
+// coordinator with shards (Sharded) for the sharded tests and
+// scripts/sharded-demo.
+package pgcluster
 
 import (
 	"context"
@@ -11,14 +16,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 )
 
-// Server is a PostgreSQL server of a test's own, started with initdb and
-// pg_ctl in a temporary directory on a free port of 127.0.0.1, with trust
-// authentication: for what must not touch the shared server (stopping it,
-// sharding across servers). As root, it runs as the postgres user.
+// Server is a PostgreSQL server of agentlayer's own, started with initdb
+// and pg_ctl in a directory of its own on a free port of 127.0.0.1, with
+// trust authentication. As root, it runs as the postgres user.
 type Server struct {
 	Port    int
 	dir     string
@@ -27,34 +30,15 @@ type Server struct {
 	logFile string
 }
 
-// StartServer initialises and starts a server, stopped and removed when
-// the test ends. Like URL, it skips the test where PostgreSQL's programs
-// are missing, and fails it in CI.
-func StartServer(t testing.TB) *Server {
-	t.Helper()
-	s, err := NewServer()
-	if err != nil {
-		msg := fmt.Sprintf("cannot start a PostgreSQL server of the test's own: %v", err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + " — in CI PostgreSQL is required")
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(s.Remove)
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// NewServer initialises a server's data directory (initdb) without
-// starting it. Remove deletes it.
-func NewServer() (*Server, error) {
+// NewServer initialises a server's data directory (initdb) in a new
+// directory under parent ("" for the system's temporary directory),
+// without starting it. Remove deletes it.
+func NewServer(parent string) (*Server, error) {
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "agentlayer-pg-")
+	dir, err := os.MkdirTemp(parent, "agentlayer-pg-")
 	if err != nil {
 		return nil, err
 	}
