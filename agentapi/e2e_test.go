@@ -16,7 +16,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/internal/pgtest"
+	"github.com/agentlayer/agentlayer/internal/pgtest/pgsample"
 	"github.com/agentlayer/agentlayer/internal/testkit"
 )
 
@@ -66,7 +66,7 @@ var pgServers sync.Map
 // rows; its db is still DuckDB's, where the hand-written SQL runs.
 func pgServer(t *testing.T) *e2e {
 	t.Helper()
-	return pgServerAt(t, pgtest.Sample(t))
+	return pgServerAt(t, pgsample.Sample(t))
 }
 
 // pgServerAt is pgServer on the sample at url.
@@ -445,7 +445,7 @@ func matrixCases() []matrixCase {
 func TestPersonaMatrix(t *testing.T) {
 	eachDatabase(t, personaMatrix)
 	t.Run("sharded PostgreSQL", func(t *testing.T) {
-		c := pgtest.StartSharded(t, 2, 1)
+		c := pgsample.StartSharded(t, 2, 1)
 		s := pgServerAt(t, c.URL())
 		t.Cleanup(func() {
 			pgServers.Delete(c.URL())

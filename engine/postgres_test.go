@@ -17,6 +17,7 @@ import (
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
 	"github.com/agentlayer/agentlayer/internal/pgtest"
+	"github.com/agentlayer/agentlayer/internal/pgtest/pgsample"
 	"github.com/agentlayer/agentlayer/internal/testkit"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
@@ -30,7 +31,7 @@ type enginePair struct{ duck, pg *engine.Engine }
 // settings (the time zone, the week's start) to both.
 func samplePair(t *testing.T, opts engine.Options) enginePair {
 	t.Helper()
-	url := pgtest.Sample(t)
+	url := pgsample.Sample(t)
 	opts.ModelFile, opts.ModelYAML = fixtures.ModelFile, fixtures.Model()
 	opts.PolicyFile, opts.PolicyYAML = fixtures.PolicyFile, fixtures.Policy()
 	duckOpts := opts

@@ -9,7 +9,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/internal/pgtest"
+	"github.com/agentlayer/agentlayer/internal/pgtest/pgsample"
 	"github.com/agentlayer/agentlayer/internal/testkit"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
@@ -228,7 +228,7 @@ var pgSample struct {
 
 func pgSampleEngine(t *testing.T) *engine.Engine {
 	t.Helper()
-	url := pgtest.Sample(t)
+	url := pgsample.Sample(t)
 	pgSample.once.Do(func() {
 		pgSample.e, pgSample.err = engine.New(context.Background(), engine.Options{
 			ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),

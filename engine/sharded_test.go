@@ -9,6 +9,7 @@ import (
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
 	"github.com/agentlayer/agentlayer/internal/pgtest"
+	"github.com/agentlayer/agentlayer/internal/pgtest/pgsample"
 )
 
 // TestPostgres_sharded points the engine at a coordinator whose ORDERS and
@@ -18,7 +19,7 @@ import (
 // pushed down to the shards — it appears in the SQL they run.
 func TestPostgres_sharded(t *testing.T) {
 	ctx := context.Background()
-	c := pgtest.StartSharded(t, 2, 1)
+	c := pgsample.StartSharded(t, 2, 1)
 	counts, err := c.Counts(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -1,14 +1,14 @@
 // Package pgcluster starts PostgreSQL servers of agentlayer's own, with
 // initdb and pg_ctl, in temporary directories on free ports of 127.0.0.1:
-// single servers for tests that must not touch a shared one, and a
-// coordinator with shards (Sharded) for the sharded tests and
-// scripts/sharded-demo.
+// for tests that must not touch a shared server, and for the shards of
+// package sharded.
 package pgcluster
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver of database/sql
 	"net"
 	"os"
 	"os/exec"

@@ -21,7 +21,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver of database/sql
 
-	"github.com/agentlayer/agentlayer/fixtures"
 	"github.com/agentlayer/agentlayer/internal/pgcluster"
 )
 
@@ -51,7 +50,7 @@ func URL(t testing.TB) string {
 	t.Helper()
 	base, err := reach()
 	if err != nil {
-		unavailable(t, fmt.Sprintf("PostgreSQL is not reachable at %s (%v); set AGENTLAYER_TEST_POSTGRES to a server's URL", redact(base), err))
+		Unavailable(t, fmt.Sprintf("PostgreSQL is not reachable at %s (%v); set AGENTLAYER_TEST_POSTGRES to a server's URL", redact(base), err))
 	}
 	return base
 }
@@ -74,8 +73,8 @@ var seq atomic.Int64
 func NewDatabase(t testing.TB) string {
 	t.Helper()
 	base := URL(t)
-	name := fmt.Sprintf("agentlayer_%s_%d_%d", pkg(), os.Getpid(), seq.Add(1))
-	u, err := create(base, name)
+	name := fmt.Sprintf("agentlayer_%s_%d_%d", Package(), os.Getpid(), seq.Add(1))
+	u, err := Create(base, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,43 +82,9 @@ func NewDatabase(t testing.TB) string {
 	return u
 }
 
-// sample is this process's database of the sample dataset.
-var sample = sync.OnceValues(func() (string, error) {
-	base, err := reach()
-	if err != nil {
-		return "", err
-	}
-	u, err := create(base, "agentlayer_sample_"+pkg())
-	if err != nil {
-		return "", err
-	}
-	db, err := sql.Open("pgx", u)
-	if err != nil {
-		return "", err
-	}
-	defer db.Close()
-	if err := fixtures.LoadPostgres(context.Background(), db, 1); err != nil {
-		return "", err
-	}
-	return u, nil
-})
-
-// Sample is the URL of a database holding the sample dataset at scale 1,
-// as agentlayer fixtures load makes it: one per test binary, made afresh
-// when the binary first asks, shared by its tests, which must only read.
-func Sample(t testing.TB) string {
-	t.Helper()
-	URL(t)
-	u, err := sample()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
-// create makes database name on the server (dropping one of that name
+// Create makes database name on the server (dropping one of that name
 // first) and returns its URL.
-func create(base, name string) (string, error) {
+func Create(base, name string) (string, error) {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
@@ -151,8 +116,8 @@ func drop(base, name string) {
 	conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 }
 
-// pkg names the package under test, from its test binary's name.
-func pkg() string {
+// Package names the package under test, from its test binary's name.
+func Package() string {
 	name := strings.TrimSuffix(filepath.Base(os.Args[0]), ".test")
 	return strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
@@ -176,7 +141,7 @@ func StartServer(t testing.TB) *pgcluster.Server {
 	t.Helper()
 	s, err := pgcluster.NewServer("")
 	if err != nil {
-		unavailable(t, fmt.Sprintf("cannot start a PostgreSQL server of the test's own: %v", err))
+		Unavailable(t, fmt.Sprintf("cannot start a PostgreSQL server of the test's own: %v", err))
 	}
 	t.Cleanup(s.Remove)
 	if err := s.Start(); err != nil {
@@ -185,27 +150,11 @@ func StartServer(t testing.TB) *pgcluster.Server {
 	return s
 }
 
-// unavailable skips the test for want of PostgreSQL, or fails it in CI.
-func unavailable(t testing.TB, msg string) {
+// Unavailable skips the test for want of PostgreSQL, or fails it in CI.
+func Unavailable(t testing.TB, msg string) {
 	t.Helper()
 	if os.Getenv("CI") != "" {
 		t.Fatal(msg + " — in CI PostgreSQL is required")
 	}
 	t.Skip(msg)
-}
-
-// StartSharded starts a sharded copy of the sample (pgcluster.Sharded) at
-// scale over a coordinator and shards of the test's own, removed when the
-// test ends; skipped or failed as StartServer.
-func StartSharded(t testing.TB, shards int, scale float64) *pgcluster.Sharded {
-	t.Helper()
-	if _, err := pgcluster.BinDir(); err != nil {
-		unavailable(t, fmt.Sprintf("cannot start PostgreSQL servers of the test's own: %v", err))
-	}
-	c, err := pgcluster.StartSharded(context.Background(), "", shards, scale)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Remove)
-	return c
 }

@@ -1,5 +1,5 @@
 // Command demo starts a sharded PostgreSQL holding the sample dataset — a
-// coordinator and shards, each a server of its own (pgcluster.Sharded) —
+// coordinator and shards, each a server of its own (package sharded) —
 // prints the coordinator's URL, and removes it all on SIGINT or SIGTERM.
 // scripts/sharded-demo runs it and serves the Agent API from the
 // coordinator.
@@ -13,7 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/agentlayer/agentlayer/internal/pgcluster"
+	"github.com/agentlayer/agentlayer/internal/pgcluster/sharded"
 )
 
 func main() {
@@ -23,7 +23,7 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	c, err := pgcluster.StartSharded(ctx, *dir, *shards, *scale)
+	c, err := sharded.Start(ctx, *dir, *shards, *scale)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sharded-demo:", err)
 		os.Exit(1)
@@ -35,7 +35,7 @@ func main() {
 		os.Exit(1)
 	}
 	for i, s := range c.Shards {
-		fmt.Printf("shard %d: %s (ORDERS %d rows, PEOPLE %d rows)\n", i, s.URL(pgcluster.Database), counts["ORDERS"][i], counts["PEOPLE"][i])
+		fmt.Printf("shard %d: %s (ORDERS %d rows, PEOPLE %d rows)\n", i, s.URL(sharded.Database), counts["ORDERS"][i], counts["PEOPLE"][i])
 	}
 	fmt.Printf("coordinator %s\n", c.URL())
 	<-ctx.Done()

@@ -1,4 +1,7 @@
-package pgcluster
+// Package sharded spreads the sample dataset over PostgreSQL servers of
+// agentlayer's own (pgcluster): a coordinator and shards, for the sharded
+// tests and scripts/sharded-demo.
+package sharded
 
 import (
 	"context"
@@ -11,39 +14,40 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver of database/sql
 
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/pgcluster"
 )
 
 // Database is the name of the sample's database on every server of a
 // cluster.
 const Database = "sample"
 
-// Sharded is the sample dataset spread over servers: a coordinator where
+// Cluster is the sample dataset spread over servers: a coordinator where
 // ORDERS is hash-partitioned by USER_ID and PEOPLE by ID, with the same
 // modulus, each partition a postgres_fdw foreign table on one shard — so a
 // customer and their orders live on the same shard — and the small tables
 // (PRODUCTS, REVIEWS) on the coordinator. Partition-wise joins and
 // aggregates are on in the sample database.
-type Sharded struct {
-	Coordinator *Server
-	Shards      []*Server
+type Cluster struct {
+	Coordinator *pgcluster.Server
+	Shards      []*pgcluster.Server
 }
 
 // partitioned names the sharded tables and the column each is partitioned
 // by.
 var partitioned = [][2]string{{"ORDERS", "USER_ID"}, {"PEOPLE", "ID"}}
 
-// StartSharded starts a coordinator and n shards under parent ("" for the
+// Start starts a coordinator and n shards under parent ("" for the
 // system's temporary directory) and loads the sample at scale into them.
 // On error, what was started is removed.
-func StartSharded(ctx context.Context, parent string, shards int, scale float64) (c *Sharded, err error) {
-	c = &Sharded{}
+func Start(ctx context.Context, parent string, shards int, scale float64) (c *Cluster, err error) {
+	c = &Cluster{}
 	defer func() {
 		if err != nil {
 			c.Remove()
 		}
 	}()
-	start := func() (*Server, error) {
-		s, err := NewServer(parent)
+	start := func() (*pgcluster.Server, error) {
+		s, err := pgcluster.NewServer(parent)
 		if err != nil {
 			return nil, err
 		}
@@ -67,11 +71,11 @@ func StartSharded(ctx context.Context, parent string, shards int, scale float64)
 }
 
 // URL is the coordinator's sample database: what agentlayer connects to.
-func (c *Sharded) URL() string { return c.Coordinator.URL(Database) }
+func (c *Cluster) URL() string { return c.Coordinator.URL(Database) }
 
 // Remove stops every server and deletes its directory.
-func (c *Sharded) Remove() {
-	for _, s := range append([]*Server{c.Coordinator}, c.Shards...) {
+func (c *Cluster) Remove() {
+	for _, s := range append([]*pgcluster.Server{c.Coordinator}, c.Shards...) {
 		if s != nil {
 			s.Remove()
 		}
@@ -81,7 +85,7 @@ func (c *Sharded) Remove() {
 // load creates the partitions on the shards, loads the sample on the
 // coordinator, and moves the sharded tables' rows through the foreign
 // partitions to the shards.
-func (c *Sharded) load(ctx context.Context, scale float64) error {
+func (c *Cluster) load(ctx context.Context, scale float64) error {
 	for i, s := range c.Shards {
 		stmts := []string{}
 		for _, p := range partitioned {
@@ -116,7 +120,7 @@ func (c *Sharded) load(ctx context.Context, scale float64) error {
 
 // shardStatements turn the coordinator's ORDERS and PEOPLE into
 // partitioned tables over the shards, keeping their rows.
-func (c *Sharded) shardStatements() string {
+func (c *Cluster) shardStatements() string {
 	stmts := []string{"CREATE EXTENSION postgres_fdw"}
 	for i, s := range c.Shards {
 		stmts = append(stmts,
@@ -144,7 +148,7 @@ func (c *Sharded) shardStatements() string {
 }
 
 // Counts reports the rows of each sharded table on each shard.
-func (c *Sharded) Counts(ctx context.Context) (map[string][]int, error) {
+func (c *Cluster) Counts(ctx context.Context) (map[string][]int, error) {
 	out := map[string][]int{}
 	for i, s := range c.Shards {
 		db, err := sql.Open("pgx", s.URL(Database))
