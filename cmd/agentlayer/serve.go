@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // postgres:// --db and --state
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -92,7 +95,7 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.secretFile, "jwt-secret-file", "", "`file` holding the JWT shared secret (default: $AGENTLAYER_JWT_SECRET; none: a random one for this process)")
 	fs.StringVar(&f.usersFile, "users", "", "user directory `file` (default: the sample's users when serving the sample)")
 	fs.BoolVar(&f.requireKnown, "require-known-users", false, "refuse tokens of users not in the directory")
-	fs.StringVar(&f.stateFile, "state", "", "`file` keeping sessions across restarts (default: sessions in memory)")
+	fs.StringVar(&f.stateFile, "state", "", "where sessions live across restarts: a `file`, or a PostgreSQL postgres:// URL that several serve processes share (default: in memory)")
 	fs.DurationVar(&f.sessionTTL, "session-ttl", auth.DefaultSessionTTL, "how long a session lasts")
 	fs.StringVar(&f.emailClaim, "jwt-email-claim", auth.DefaultEmailClaim, "JWT claim holding the user's email")
 	fs.StringVar(&f.groupsClaim, "jwt-groups-claim", auth.DefaultGroupsClaim, "JWT claim holding the user's groups")
@@ -141,7 +144,7 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 		return err
 	}
 	defer cleanup()
-	sessions, closeStore, err := f.sessions(log)
+	sessions, closeStore, err := f.sessions(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -279,11 +282,31 @@ func (f *serveFlags) directory() (*auth.Directory, error) {
 	return nil, nil
 }
 
-// sessions opens the session store: a journal file with --state, else
-// memory. closeStore flushes and closes it.
-func (f *serveFlags) sessions(log *slog.Logger) (*auth.Sessions, func(), error) {
+// sessions opens the session store: a PostgreSQL table with a
+// postgres:// --state, shared by every process given the same URL; a
+// journal file with another --state; else memory. closeStore flushes and
+// closes it.
+func (f *serveFlags) sessions(ctx context.Context, log *slog.Logger) (*auth.Sessions, func(), error) {
 	sopts := auth.SessionOptions{TTL: f.sessionTTL}
 	closeStore := func() {}
+	if engine.IsPostgres(f.stateFile) {
+		db, err := sql.Open("pgx", f.stateFile)
+		if err != nil {
+			return nil, closeStore, err
+		}
+		db.SetMaxOpenConns(4)
+		store, err := auth.OpenPostgresStore(ctx, db, auth.PostgresStoreOptions{Logger: log})
+		if err != nil {
+			db.Close()
+			return nil, closeStore, fmt.Errorf("--state: %w", err)
+		}
+		closeStore = func() {
+			store.Close()
+			db.Close()
+		}
+		sopts.Store = store
+		return auth.NewSessions(sopts), closeStore, nil
+	}
 	if f.stateFile != "" {
 		store, err := auth.OpenFileStore(f.stateFile, 0, time.Now())
 		if err != nil {

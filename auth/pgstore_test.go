@@ -1,0 +1,148 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/internal/pgtest"
+)
+
+// pgStore opens a PostgresStore in a new database of the test's own.
+func pgStore(t *testing.T) (*auth.PostgresStore, string) {
+	t.Helper()
+	url := pgtest.NewDatabase(t)
+	s, err := auth.OpenPostgresStore(context.Background(), pgtest.Open(t, url), auth.PostgresStoreOptions{SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, url
+}
+
+// TestPostgresStore_shared: two stores on one table — two processes — see
+// one set of sessions: made on one, found on the other with its attributes'
+// types intact, ended on either for both; the table holds no token.
+func TestPostgresStore_shared(t *testing.T) {
+	ctx := context.Background()
+	a, url := pgStore(t)
+	b, err := auth.OpenPostgresStore(ctx, pgtest.Open(t, url), auth.PostgresStoreOptions{SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	sa := auth.NewSessions(auth.SessionOptions{Store: a, TTL: time.Hour, Now: clock})
+	sb := auth.NewSessions(auth.SessionOptions{Store: b, TTL: time.Hour, Now: clock})
+	kept := &auth.Principal{Email: "keep@example.com", Groups: []string{"sales"}, Scopes: []string{},
+		Attributes: map[string]any{"n": int64(1), "uid": int64(1234567890123456789), "level": 5.0, "on": true, "list": []any{int64(1), 2.0, "x"}}}
+	tok, _, err := sa.Create(ctx, kept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := sb.Lookup(ctx, tok); err != nil || !reflect.DeepEqual(p, kept) {
+		t.Fatalf("the other store:\n got %#v, %v\nwant %#v", p, err, kept)
+	}
+	var stored int
+	if err := pgtest.Open(t, url).QueryRow(`SELECT count(*) FROM agentlayer_sessions WHERE position($1::bytea IN token_hash) > 0 OR principal::text LIKE '%' || $2 || '%'`,
+		[]byte(tok), tok).Scan(&stored); err != nil || stored != 0 {
+		t.Errorf("the table holds the token (%d rows, %v)", stored, err)
+	}
+	if err := sb.End(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sa.Lookup(ctx, tok); !errors.Is(err, auth.ErrNoSession) {
+		t.Errorf("ended on one, the other still finds it: %v", err)
+	}
+}
+
+// TestPostgresStore_expiryAndCap: an expired session is not found and is
+// swept; a user minting sessions without end keeps the newest
+// MaxSessionsPerUser, and another user's are untouched.
+func TestPostgresStore_expiryAndCap(t *testing.T) {
+	ctx := context.Background()
+	s, _ := pgStore(t)
+	old := auth.HashToken("old")
+	s.Put(ctx, old, auth.Session{Principal: &auth.Principal{Email: "old@example.com"}, Created: now.Add(-2 * time.Hour), Expires: now.Add(-time.Hour)})
+	if _, ok, err := s.Get(ctx, old, now); ok || err != nil {
+		t.Errorf("expired session found (%v)", err)
+	}
+	if n, err := s.Sweep(ctx, now); n != 1 || err != nil {
+		t.Errorf("swept %d (%v), want 1", n, err)
+	}
+	other := auth.HashToken("other")
+	s.Put(ctx, other, auth.Session{Principal: &auth.Principal{Email: "other@example.com"}, Expires: now.Add(time.Minute)})
+	n := auth.MaxSessionsPerUser + 20
+	for i := range n {
+		if err := s.Put(ctx, auth.HashToken(fmt.Sprint(i)), auth.Session{Principal: &auth.Principal{Email: "greedy@example.com"}, Expires: now.Add(time.Hour + time.Duration(i)*time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := s.Len(ctx); got != auth.MaxSessionsPerUser+1 {
+		t.Errorf("%d sessions, want %d", got, auth.MaxSessionsPerUser+1)
+	}
+	if _, ok, _ := s.Get(ctx, other, now); !ok {
+		t.Error("another user's session was ended")
+	}
+	for _, i := range []int{0, n - auth.MaxSessionsPerUser - 1, n - auth.MaxSessionsPerUser, n - 1} {
+		_, ok, _ := s.Get(ctx, auth.HashToken(fmt.Sprint(i)), now)
+		if want := i >= n-auth.MaxSessionsPerUser; ok != want {
+			t.Errorf("greedy session %d present = %v, want %v", i, ok, want)
+		}
+	}
+}
+
+// TestPostgresStore_concurrent: processes creating the table and one
+// user's sessions at once never exceed the cap nor fail.
+func TestPostgresStore_concurrent(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	var wg sync.WaitGroup
+	stores := make([]*auth.PostgresStore, 4)
+	for i := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := auth.OpenPostgresStore(ctx, pgtest.Open(t, url), auth.PostgresStoreOptions{SweepInterval: -1})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			stores[i] = s
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	for i, s := range stores {
+		defer s.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 60 {
+				if err := s.Put(ctx, auth.HashToken(fmt.Sprint(i, "-", j)), auth.Session{Principal: &auth.Principal{Email: "same@example.com"}, Expires: now.Add(time.Hour)}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n, _ := stores[0].Len(ctx); n != auth.MaxSessionsPerUser {
+		t.Errorf("%d sessions of one user, want %d", n, auth.MaxSessionsPerUser)
+	}
+}
+
+// TestPostgresStore_badTable: a table name that is not a plain identifier
+// is refused before any SQL.
+func TestPostgresStore_badTable(t *testing.T) {
+	_, err := auth.OpenPostgresStore(context.Background(), nil, auth.PostgresStoreOptions{Table: `x; DROP TABLE y`})
+	if err == nil {
+		t.Fatal("accepted")
+	}
+}
