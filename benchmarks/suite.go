@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	_ "github.com/jackc/pgx/v5/stdlib" // the raw PostgreSQL path
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -52,7 +53,8 @@ var Queries = []Query{
 var Secret = []byte("agentlayer-benchmark-secret-0123456789")
 
 // Env is the sample dataset at one scale, served by an engine and over
-// loopback HTTP, beside raw access to the same DuckDB.
+// loopback HTTP, beside raw access to the same database (DuckDB, or a
+// PostgreSQL server).
 type Env struct {
 	Scale     float64
 	Engine    *engine.Engine
@@ -61,7 +63,8 @@ type Env struct {
 	Verifier  *auth.Verifier
 	// DB is the engine's database, captured in Setup: raw runs the plans'
 	// SQL on it, bypassing the engine.
-	DB *sql.DB
+	DB    *sql.DB
+	ownDB bool // DB is the environment's, closed with it
 }
 
 // NewEnv generates the sample dataset at scale and serves it.
@@ -76,6 +79,39 @@ func NewEnv(ctx context.Context, scale float64) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	return serve(scale, e, db)
+}
+
+// NewPostgresEnv loads the sample dataset at scale into the PostgreSQL
+// database at url (replacing its sample tables) and serves it; DB is a
+// plain pgx handle on the same database, for the raw path.
+func NewPostgresEnv(ctx context.Context, scale float64, url string) (*Env, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, err
+	}
+	if err := fixtures.LoadPostgres(ctx, db, scale); err != nil {
+		db.Close()
+		return nil, err
+	}
+	e, err := engine.New(ctx, engine.Options{
+		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
+		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(),
+		Database: url, MaxConcurrentQueries: 4,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	env, err := serve(scale, e, db)
+	if err == nil {
+		env.ownDB = true
+	}
+	return env, err
+}
+
+// serve puts an engine behind loopback HTTP, with the sample's users.
+func serve(scale float64, e *engine.Engine, db *sql.DB) (*Env, error) {
 	dir, err := auth.ParseDirectory(fixtures.UsersFile, fixtures.Users())
 	if err != nil {
 		return nil, err
@@ -92,6 +128,9 @@ func NewEnv(ctx context.Context, scale float64) (*Env, error) {
 func (env *Env) Close() {
 	env.Server.Close()
 	env.Engine.Close()
+	if env.ownDB {
+		env.DB.Close()
+	}
 }
 
 // Principal is a user of the sample directory, as a verified token would

@@ -188,10 +188,12 @@ func duckTypeOf(ct *sql.ColumnType) string {
 		return "DOUBLE"
 	case "BOOL":
 		return "BOOLEAN"
-	case "TEXT", "VARCHAR", "BPCHAR", "NAME", "CITEXT":
+	case "TEXT", "VARCHAR", "BPCHAR", "NAME":
 		return "VARCHAR"
 	case "NUMERIC":
-		if p, s, ok := ct.DecimalSize(); ok {
+		// Unconstrained, the type modifier is -1, which pgx reads as a
+		// precision past PostgreSQL's maximum of 1,000.
+		if p, s, ok := ct.DecimalSize(); ok && p <= 1000 {
 			return fmt.Sprintf("DECIMAL(%d,%d)", p, s)
 		}
 		return "NUMERIC"

@@ -438,3 +438,54 @@ func TestPostgres_readOnly(t *testing.T) {
 		t.Errorf("the sequence advanced (%v, %v)", called, err)
 	}
 }
+
+// TestPostgres_types: the columns of every type the docs' table lists are
+// named as DuckDB would, and their values come back as on DuckDB.
+func TestPostgres_types(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	setup := func(ctx context.Context, db *sql.DB) error {
+		_, err := db.ExecContext(ctx, `CREATE TABLE "T" ("ID" bigint PRIMARY KEY, "S" smallint, "I" integer, "R" real, "D" double precision,
+			"N" numeric(10,2), "U" numeric, "B" boolean, "TX" text, "VC" varchar(5), "CH" char(3), "ID2" uuid, "DT" date,
+			"TS" timestamp, "TZ" timestamptz, "TM" time);
+			INSERT INTO "T" VALUES (1, 7, 70000, 1.5, 'NaN', 12.50, 'NaN', true, 'x', 'abc', 'ab', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+			'2024-02-29', '2024-02-29 13:14:15.5', '2024-02-29 13:14:15+02', '13:14:15.25'),
+			(2, NULL, NULL, NULL, 2.25, 99999999.99, 123456789012345678901234567890.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`)
+		return err
+	}
+	model := []byte("version: 1\ntables:\n  - id: 1\n    name: T\n    fields:\n      - {name: ID, semantic_type: type/PK}\n" +
+		"      - {name: S}\n      - {name: I}\n      - {name: R}\n      - {name: D}\n      - {name: N}\n      - {name: U}\n      - {name: B}\n" +
+		"      - {name: TX}\n      - {name: VC}\n      - {name: CH}\n      - {name: ID2}\n      - {name: DT}\n      - {name: TS}\n      - {name: TZ}\n      - {name: TM}\n")
+	e, err := engine.New(ctx, engine.Options{ModelFile: "t.yaml", ModelYAML: model, Unrestricted: true, Database: url, Setup: setup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var types []string
+	for _, f := range e.Model().Tables[0].Fields {
+		types = append(types, f.Name+" "+f.Type.Database)
+	}
+	want := "ID BIGINT, S SMALLINT, I INTEGER, R FLOAT, D DOUBLE, N DECIMAL(10,2), U NUMERIC, B BOOLEAN, TX VARCHAR, VC VARCHAR, CH VARCHAR, ID2 UUID, DT DATE, TS TIMESTAMP, TZ TIMESTAMPTZ, TM TIME"
+	if got := strings.Join(types, ", "); got != want {
+		t.Errorf("types\n got %s\nwant %s", got, want)
+	}
+	rows, err := e.Query(ctx, admin, &engine.Request{TableID: 1, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		out = append(out, string(rows.AppendJSON(nil)))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	wantRows := []string{
+		`[1,7,70000,1.5,null,12.50,null,true,"x","abc","ab ","a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11","2024-02-29T00:00:00Z","2024-02-29T13:14:15.5Z","2024-02-29T11:14:15Z","13:14:15"]`,
+		`[2,null,null,null,2.25,99999999.99,123456789012345678901234567890.5,null,null,null,null,null,null,null,null,null]`,
+	}
+	if strings.Join(out, "\n") != strings.Join(wantRows, "\n") {
+		t.Errorf("rows\n got %s\nwant %s", strings.Join(out, "\n"), strings.Join(wantRows, "\n"))
+	}
+}

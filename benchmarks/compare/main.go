@@ -1,10 +1,13 @@
-// Command compare measures agentlayer against raw DuckDB on the sample
-// dataset: for each agent query and scale, the plan's SQL run raw through
-// database/sql, the same request through the engine, and over loopback
-// HTTP, interleaved in one process over several rounds. It prints medians,
-// their ratios, and what planning costs.
+// Command compare measures agentlayer against the raw database on the
+// sample dataset: for each agent query, scale and database (embedded
+// DuckDB, and PostgreSQL with -postgres), the plan's SQL run raw through
+// database/sql (DuckDB's driver, or pgx on the same server), the same
+// request through the engine, and over loopback HTTP, interleaved in one
+// process over several rounds. It prints medians, their ratios, and what
+// planning costs.
 //
 //	go run ./benchmarks/compare [-scales 1,100] [-rounds 7] [-json out.json]
+//	    [-postgres postgres://postgres@127.0.0.1:5432/bench]
 package main
 
 import (
@@ -28,6 +31,7 @@ import (
 
 // Result is one query at one scale.
 type Result struct {
+	Database    string  `json:"database"` // duckdb or postgres
 	Scale       float64 `json:"scale"`
 	Query       string  `json:"query"`
 	Rows        int     `json:"rows"`
@@ -54,6 +58,7 @@ func main() {
 	budget := flag.Duration("round-time", 300*time.Millisecond, "time each path gets per round")
 	jsonOut := flag.String("json", "", "also write the report as JSON to this `file`")
 	only := flag.String("query", "", "measure only the queries whose name contains this")
+	pgURL := flag.String("postgres", "", "also measure on the PostgreSQL database at this `URL` (its sample tables are replaced)")
 	flag.Parse()
 
 	ctx := context.Background()
@@ -63,23 +68,35 @@ func main() {
 		if err != nil {
 			fatal(err)
 		}
-		fmt.Fprintf(os.Stderr, "scale %g: generating the sample dataset…\n", scale)
-		env, err := benchmarks.NewEnv(ctx, scale)
-		if err != nil {
-			fatal(err)
+		databases := []string{"duckdb"}
+		if *pgURL != "" {
+			databases = append(databases, "postgres")
 		}
-		for _, q := range benchmarks.Queries {
-			if !strings.Contains(q.Name, *only) {
-				continue
+		for _, database := range databases {
+			fmt.Fprintf(os.Stderr, "%s, scale %g: loading the sample dataset…\n", database, scale)
+			var env *benchmarks.Env
+			if database == "postgres" {
+				env, err = benchmarks.NewPostgresEnv(ctx, scale, *pgURL)
+			} else {
+				env, err = benchmarks.NewEnv(ctx, scale)
 			}
-			fmt.Fprintf(os.Stderr, "  %s\n", q.Name)
-			r, err := measure(ctx, env, q, *rounds, *budget)
 			if err != nil {
-				fatal(fmt.Errorf("%s: %w", q.Name, err))
+				fatal(err)
 			}
-			report.Results = append(report.Results, r)
+			for _, q := range benchmarks.Queries {
+				if !strings.Contains(q.Name, *only) {
+					continue
+				}
+				fmt.Fprintf(os.Stderr, "  %s\n", q.Name)
+				r, err := measure(ctx, env, q, *rounds, *budget)
+				if err != nil {
+					fatal(fmt.Errorf("%s: %w", q.Name, err))
+				}
+				r.Database = database
+				report.Results = append(report.Results, r)
+			}
+			env.Close()
 		}
-		env.Close()
 	}
 	report.Targets = targets(report.Results)
 	print(os.Stdout, report)
@@ -189,7 +206,7 @@ func targets(results []Result) []string {
 		if r.Scale != 100 {
 			continue
 		}
-		if fastest == 0 || r.RawMs < fastest {
+		if r.Database == "duckdb" && (fastest == 0 || r.RawMs < fastest) {
 			fastest = r.RawMs
 		}
 		maxPlan = max(maxPlan, r.PlanUs)
@@ -199,12 +216,12 @@ func targets(results []Result) []string {
 			}
 			return "MISSED"
 		}
-		out = append(out, fmt.Sprintf("%s: engine/raw %.3f ≤ 1.05 %s", r.Query, r.EngineRatio, verdict(r.EngineRatio <= 1.05)))
+		out = append(out, fmt.Sprintf("%s, %s: engine/raw %.3f ≤ 1.05 %s", r.Database, r.Query, r.EngineRatio, verdict(r.EngineRatio <= 1.05)))
 		limit := 1.10
 		if strings.Contains(r.Query, "detail page") {
 			limit = 1.30
 		}
-		out = append(out, fmt.Sprintf("%s: http/raw %.3f ≤ %.2f %s", r.Query, r.HTTPRatio, limit, verdict(r.HTTPRatio <= limit)))
+		out = append(out, fmt.Sprintf("%s, %s: http/raw %.3f ≤ %.2f %s", r.Database, r.Query, r.HTTPRatio, limit, verdict(r.HTTPRatio <= limit)))
 	}
 	if fastest > 0 {
 		share := maxPlan / (fastest * 1000) * 100
@@ -220,10 +237,10 @@ func targets(results []Result) []string {
 func print(w io.Writer, r Report) {
 	fmt.Fprintf(w, "%s; medians of %d rounds\n\n", r.Machine, r.Rounds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scale\tquery\trows\traw ms\tengine ms\thttp ms\tengine/raw\thttp/raw\tplan µs\tplan allocs\t")
+	fmt.Fprintln(tw, "database\tscale\tquery\trows\traw ms\tengine ms\thttp ms\tengine/raw\thttp/raw\tplan µs\tplan allocs\t")
 	for _, x := range r.Results {
-		fmt.Fprintf(tw, "%g\t%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.0f\t\n",
-			x.Scale, x.Query, x.Rows, x.RawMs, x.EngineMs, x.HTTPMs, x.EngineRatio, x.HTTPRatio, x.PlanUs, x.PlanAllocs)
+		fmt.Fprintf(tw, "%s\t%g\t%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.0f\t\n",
+			x.Database, x.Scale, x.Query, x.Rows, x.RawMs, x.EngineMs, x.HTTPMs, x.EngineRatio, x.HTTPRatio, x.PlanUs, x.PlanAllocs)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
