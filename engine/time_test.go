@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/internal/pgtest"
 	"github.com/agentlayer/agentlayer/internal/testkit"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
@@ -38,15 +39,22 @@ func events() []time.Time {
 	return out
 }
 
+// onBoth runs f on DuckDB (database "") and on a new PostgreSQL database.
+func onBoth(t *testing.T, f func(t *testing.T, database string)) {
+	t.Run("DuckDB", func(t *testing.T) { f(t, "") })
+	t.Run("PostgreSQL", func(t *testing.T) { f(t, pgtest.NewDatabase(t)) })
+}
+
+// eventsEngine serves the events on opts.Database.
 func eventsEngine(t *testing.T, opts engine.Options) *engine.Engine {
 	t.Helper()
 	opts.ModelFile, opts.ModelYAML, opts.Unrestricted = "events.yaml", []byte(eventsModel), true
 	opts.Setup = func(ctx context.Context, db *sql.DB) error {
-		if _, err := db.ExecContext(ctx, `CREATE TABLE EVENTS (ID BIGINT, "AT" TIMESTAMP, AT_TZ TIMESTAMPTZ, "DAY" DATE)`); err != nil {
+		if _, err := db.ExecContext(ctx, `DROP TABLE IF EXISTS "EVENTS"; CREATE TABLE "EVENTS" ("ID" BIGINT, "AT" TIMESTAMP, "AT_TZ" TIMESTAMPTZ, "DAY" DATE)`); err != nil {
 			return err
 		}
 		for i, at := range events() {
-			if _, err := db.ExecContext(ctx, `INSERT INTO EVENTS VALUES ($1, $2, $3::TIMESTAMPTZ, $4::DATE)`, i+1, at, at.Format(time.RFC3339), at.Format(time.DateOnly)); err != nil {
+			if _, err := db.ExecContext(ctx, `INSERT INTO "EVENTS" VALUES ($1, $2, $3::TIMESTAMPTZ, $4::DATE)`, i+1, at, at.Format(time.RFC3339), at.Format(time.DateOnly)); err != nil {
 				return err
 			}
 		}
@@ -61,8 +69,12 @@ func eventsEngine(t *testing.T, opts engine.Options) *engine.Engine {
 }
 
 func TestTime_daylightSaving(t *testing.T) {
+	onBoth(t, daylightSaving)
+}
+
+func daylightSaving(t *testing.T, database string) {
 	ny, _ := time.LoadLocation("America/New_York")
-	e := eventsEngine(t, engine.Options{TimeZone: "America/New_York"})
+	e := eventsEngine(t, engine.Options{TimeZone: "America/New_York", Database: database})
 	// The oracle: local days computed in Go.
 	perDay := map[string]int{}
 	var days []string
@@ -126,6 +138,10 @@ func indexOf(at time.Time) int {
 }
 
 func TestTime_weekStart(t *testing.T) {
+	onBoth(t, weekStart)
+}
+
+func weekStart(t *testing.T, database string) {
 	request := `{"table_id":1,"filters":[{"field_id":"t1-1","operation":"equals","value":"2024-11"}],"aggregations":[{"function":"count"}],"group_by":[{"field_id":"t1-1","field_granularity":"week"}]}`
 	for _, tt := range []struct {
 		start time.Weekday
@@ -135,7 +151,7 @@ func TestTime_weekStart(t *testing.T) {
 		{time.Monday, [][]string{{"2024-10-28T00:00:00Z", "96"}, {"2024-11-04T00:00:00Z", "48"}}},
 		{time.Saturday, [][]string{{"2024-11-02T00:00:00Z", "144"}}},
 	} {
-		e := eventsEngine(t, engine.Options{WeekStart: tt.start})
+		e := eventsEngine(t, engine.Options{WeekStart: tt.start, Database: database})
 		_, got := rawEngineRows(t, e, request)
 		if d := testkit.DiffRows(got, tt.want); d != "" {
 			t.Errorf("week starting %s: %s", tt.start, d)
