@@ -122,8 +122,8 @@ func (b *duckBackend) unreadable(t *semantic.Table, err error) string {
 }
 
 // classify reads the class of a DuckDB error from its message: "Conversion
-// Error: …" is a conversion. DuckDB runs in this process: it is never
-// unreachable.
+// Error: …" is a "conversion error". DuckDB runs in this process: it is
+// never unreachable.
 func (*duckBackend) classify(err error) (bool, string) {
 	msg := err.Error()
 	i := strings.Index(msg, " Error: ")
@@ -134,7 +134,7 @@ func (*duckBackend) classify(err error) (bool, string) {
 	if j := strings.LastIndexAny(kind, ":\n"); j >= 0 {
 		kind = kind[j+1:]
 	}
-	return false, strings.ToLower(strings.TrimSpace(kind))
+	return false, strings.ToLower(strings.TrimSpace(kind)) + " error"
 }
 
 func (b *duckBackend) close() {
