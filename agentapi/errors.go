@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 )
 
@@ -76,6 +77,9 @@ func (h *handler) mapError(r *http.Request, err error) *apiError {
 		return errOverloaded
 	case errors.Is(err, engine.ErrUnavailable):
 		h.log.ErrorContext(r.Context(), "database unavailable", "err", err.Error())
+		return errUnavailable
+	case errors.As(err, new(*auth.StoreError)):
+		h.log.ErrorContext(r.Context(), "session store unavailable", "err", err.Error())
 		return errUnavailable
 	case errors.Is(err, engine.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return errTimeout

@@ -195,3 +195,50 @@ func TestPostgres_failureMidStream(t *testing.T) {
 	}
 	t.Logf("%d rows, then %s", r.RowCount, tail[strings.Index(tail, `"status"`):])
 }
+
+// TestPostgres_sessionStoreDown: while the PostgreSQL holding the sessions
+// is down, a request with a session and an exchange for one answer 503
+// unavailable with Retry-After — not 401, which would tell the client its
+// session is gone, nor 500 — and both work again once it is back.
+func TestPostgres_sessionStoreDown(t *testing.T) {
+	ctx := context.Background()
+	pg := pgtest.StartServer(t)
+	db, err := sql.Open("pgx", pg.URL(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	store, err := auth.OpenPostgresStore(ctx, db, auth.PostgresStoreOptions{SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	s := server(t)
+	v, _ := auth.NewVerifier(auth.VerifierOptions{Secret: testSecret})
+	srv := httptest.NewServer(New(s.e, Options{Verifier: v, Sessions: auth.NewSessions(auth.SessionOptions{Store: store})}))
+	defer srv.Close()
+	jwt := personaNamed("admin").header(t)["Authorization"][len("Bearer "):]
+	got := call(t, "POST", srv.URL+"/auth/sso", nil, `{"jwt":"`+jwt+`"}`)
+	var sso struct{ ID string }
+	if json.Unmarshal([]byte(got.body), &sso); got.status != 200 || sso.ID == "" {
+		t.Fatalf("sso: %d %s", got.status, got.body)
+	}
+	session := map[string]string{SessionHeader: sso.ID}
+	if err := pg.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []response{
+		call(t, "GET", srv.URL+"/api/agent/v1/ping", session, ""),
+		call(t, "POST", srv.URL+"/auth/sso", nil, `{"jwt":"`+jwt+`"}`),
+	} {
+		if r.status != 503 || r.header.Get("Retry-After") != "1" || !strings.Contains(r.body, `"error":"unavailable"`) {
+			t.Errorf("with the store down: %d %s", r.status, r.body)
+		}
+	}
+	if err := pg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		return call(t, "GET", srv.URL+"/api/agent/v1/ping", session, "").status == 200
+	}, "the session to work again")
+}

@@ -75,9 +75,21 @@ func OpenPostgresStore(ctx context.Context, db *sql.DB, opts PostgresStoreOption
 	return s, nil
 }
 
-// create makes the table and its indexes, once across processes: two
-// processes creating it at once would otherwise collide in the catalog.
+// create makes the table and its indexes if the table is missing, once
+// across processes: two processes creating it at once would otherwise
+// collide in the catalog. A table that exists is used as it is, so a role
+// that may only read and write it (not create in its schema) can serve.
 func (s *PostgresStore) create(ctx context.Context) error {
+	exists := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) (bool, error) {
+		var ok bool
+		err := q.QueryRowContext(ctx, "SELECT to_regclass($1) IS NOT NULL", s.table).Scan(&ok)
+		return ok, err
+	}
+	if ok, err := exists(s.db); err != nil || ok {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -85,6 +97,9 @@ func (s *PostgresStore) create(ctx context.Context) error {
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "agentlayer:"+s.table); err != nil {
 		return err
+	}
+	if ok, err := exists(tx); err != nil || ok {
+		return err // another process made it meanwhile
 	}
 	for _, stmt := range []string{
 		`CREATE TABLE IF NOT EXISTS ` + s.table + ` (

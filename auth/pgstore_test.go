@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"reflect"
 	"sync"
 	"testing"
@@ -144,5 +145,44 @@ func TestPostgresStore_badTable(t *testing.T) {
 	_, err := auth.OpenPostgresStore(context.Background(), nil, auth.PostgresStoreOptions{Table: `x; DROP TABLE y`})
 	if err == nil {
 		t.Fatal("accepted")
+	}
+}
+
+// TestPostgresStore_leastPrivilege: once the table exists, a role that may
+// only read and write it — not create anything in its schema — opens the
+// store and keeps sessions.
+func TestPostgresStore_leastPrivilege(t *testing.T) {
+	ctx := context.Background()
+	_, url := pgStore(t) // creates the table as the owner
+	owner := pgtest.Open(t, url)
+	role := fmt.Sprintf("agentlayer_sessions_%d", time.Now().UnixNano())
+	for _, stmt := range []string{
+		"CREATE ROLE " + role + " LOGIN",
+		"REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON agentlayer_sessions TO " + role,
+	} {
+		if _, err := owner.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		if _, err := owner.Exec("DROP OWNED BY " + role + "; DROP ROLE " + role); err != nil {
+			t.Error(err)
+		}
+	})
+	u, _ := neturl.Parse(url)
+	u.User = neturl.User(role)
+	s, err := auth.OpenPostgresStore(ctx, pgtest.Open(t, u.String()), auth.PostgresStoreOptions{SweepInterval: -1})
+	if err != nil {
+		t.Fatalf("as a role that may only use the table: %v", err)
+	}
+	defer s.Close()
+	sessions := auth.NewSessions(auth.SessionOptions{Store: s, Now: clock})
+	tok, _, err := sessions.Create(ctx, &auth.Principal{Email: "a@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sessions.Lookup(ctx, tok); err != nil {
+		t.Fatal(err)
 	}
 }

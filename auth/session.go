@@ -13,6 +13,17 @@ import (
 // ErrNoSession is returned for a session token that is unknown or expired.
 var ErrNoSession = errors.New("no such session")
 
+// StoreError is a session store that failed (a PostgreSQL store whose
+// server cannot be reached): not an answer about the session. Retry later.
+type StoreError struct {
+	Op  string // "store", "look up" or "end"
+	Err error
+}
+
+func (e *StoreError) Error() string { return "auth: " + e.Op + " session: " + e.Err.Error() }
+
+func (e *StoreError) Unwrap() error { return e.Err }
+
 // DefaultSessionTTL is how long a session lasts unless configured.
 const DefaultSessionTTL = 14 * 24 * time.Hour
 
@@ -82,7 +93,7 @@ func (s *Sessions) Create(ctx context.Context, p *Principal) (string, Session, e
 	now := s.now()
 	sess := Session{Principal: p.Clone(), Created: now, Expires: now.Add(s.ttl)}
 	if err := s.store.Put(ctx, HashToken(token), sess); err != nil {
-		return "", Session{}, fmt.Errorf("auth: store session: %w", err)
+		return "", Session{}, &StoreError{Op: "store", Err: err}
 	}
 	return token, sess, nil
 }
@@ -94,7 +105,7 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (*Principal, error)
 	}
 	sess, ok, err := s.store.Get(ctx, HashToken(token), s.now())
 	if err != nil {
-		return nil, fmt.Errorf("auth: look up session: %w", err)
+		return nil, &StoreError{Op: "look up", Err: err}
 	}
 	if !ok {
 		return nil, ErrNoSession
@@ -107,5 +118,8 @@ func (s *Sessions) End(ctx context.Context, token string) error {
 	if _, err := s.Lookup(ctx, token); err != nil {
 		return err
 	}
-	return s.store.Delete(ctx, HashToken(token))
+	if err := s.store.Delete(ctx, HashToken(token)); err != nil {
+		return &StoreError{Op: "end", Err: err}
+	}
+	return nil
 }

@@ -23,6 +23,9 @@ type backend interface {
 	// lockDown confines the database, once Setup has run and the model is
 	// loaded, to what serving the model needs.
 	lockDown(ctx context.Context, m *semantic.Model) error
+	// checkDB is the handle the model's checks run on: read-only, without
+	// the query timeout.
+	checkDB() *sql.DB
 	// unreadable explains why table t's source failed to bind (err) after
 	// the lockdown, and what to do.
 	unreadable(t *semantic.Table, err error) string

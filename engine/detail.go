@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -465,6 +466,10 @@ func readStatistics(st Statistics, rows *Rows) Statistics {
 		case int64:
 			f := float64(x)
 			return &f
+		case json.Number: // a decimal's minimum, maximum or quartile
+			if f, err := x.Float64(); err == nil {
+				return &f
+			}
 		}
 		return nil
 	}

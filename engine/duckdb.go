@@ -137,6 +137,8 @@ func (*duckBackend) classify(err error) (bool, string) {
 	return false, strings.ToLower(strings.TrimSpace(kind)) + " error"
 }
 
+func (b *duckBackend) checkDB() *sql.DB { return b.db }
+
 func (b *duckBackend) close() {
 	if b.tempDir != "" {
 		os.RemoveAll(b.tempDir)

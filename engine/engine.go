@@ -74,7 +74,9 @@ type Options struct {
 	// must be unset: docs/postgres.md.
 	Database string
 	// MaxConnections bounds the connections to PostgreSQL; 0 means
-	// DefaultMaxConnections. DuckDB runs in the process and has none.
+	// DefaultMaxConnections, or the queries that may run at once and two if
+	// that is more. Fewer than those queries is an error. DuckDB runs in
+	// the process and has none.
 	MaxConnections int
 	// ReadOnly opens a DuckDB file read-only, so that several processes
 	// can share it. (The engine's PostgreSQL sessions are always
@@ -209,6 +211,14 @@ type ReloadStatus struct {
 	Err error
 }
 
+// querySlots is how many queries may run at once.
+func querySlots(opts Options) int {
+	if opts.MaxConcurrentQueries > 0 {
+		return opts.MaxConcurrentQueries
+	}
+	return runtime.NumCPU()
+}
+
 // checkOptions refuses options that do not apply to the database named.
 func checkOptions(opts Options) error {
 	if !IsPostgres(opts.Database) {
@@ -223,6 +233,10 @@ func checkOptions(opts Options) error {
 		if set {
 			duck = append(duck, "Options."+name)
 		}
+	}
+	slots := querySlots(opts)
+	if opts.MaxConnections > 0 && opts.MaxConnections < slots {
+		return fmt.Errorf("engine: Options.MaxConnections (%d) is below the queries that may run at once (%d, MaxConcurrentQueries): a query would wait for a connection past its queue time", opts.MaxConnections, slots)
 	}
 	if len(duck) > 0 {
 		slices.Sort(duck)
@@ -273,11 +287,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if e.queueTimeout <= 0 {
 		e.queueTimeout = DefaultQueueTimeout
 	}
-	slots := opts.MaxConcurrentQueries
-	if slots <= 0 {
-		slots = runtime.NumCPU()
-	}
-	e.slots = make(chan struct{}, slots)
+	e.slots = make(chan struct{}, querySlots(opts))
 	e.planOpts = sqlgen.Options{Dialect: e.dialect, TimeZone: zone, WeekStart: opts.WeekStart,
 		MaxRows: opts.MaxRows, MaxAggregatedRows: opts.MaxAggregatedRows}
 	if err := e.init(ctx, opts); err != nil {
@@ -457,7 +467,7 @@ func (e *Engine) checkKeys(ctx context.Context, m *semantic.Model) error {
 			seen[pk] = true
 			q := fmt.Sprintf("SELECT count(%[1]s) - count(DISTINCT %[1]s) FROM %[2]s AS src", e.dialect.QuoteIdent(pk.Column), e.dialect.Source(pk.Table.Source))
 			var dup int64
-			if err := e.db.QueryRowContext(ctx, q).Scan(&dup); err != nil {
+			if err := e.be.checkDB().QueryRowContext(ctx, q).Scan(&dup); err != nil {
 				return fmt.Errorf("engine: check key %s: %w", pk, err)
 			}
 			if dup > 0 {
@@ -475,7 +485,7 @@ func (e *Engine) checkKeys(ctx context.Context, m *semantic.Model) error {
 func (e *Engine) checkSources(ctx context.Context, m *semantic.Model) error {
 	var problems []semantic.Problem
 	for _, t := range m.Tables {
-		rows, err := e.db.QueryContext(ctx, "SELECT * FROM "+e.dialect.Source(t.Source)+" AS src LIMIT 0")
+		rows, err := e.be.checkDB().QueryContext(ctx, "SELECT * FROM "+e.dialect.Source(t.Source)+" AS src LIMIT 0")
 		if err != nil {
 			problems = append(problems, semantic.Problem{Pos: t.Source.Pos, Msg: e.be.unreadable(t, err)})
 			continue

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,25 +23,27 @@ import (
 )
 
 // pgMinVersion is the oldest PostgreSQL the engine runs on
-// (server_version_num); it is tested on 15.
-const pgMinVersion = 120000
+// (server_version_num): the one it is tested on.
+const pgMinVersion = 150000
 
 // pgBackend is a PostgreSQL server reached through pgx's database/sql
 // driver, over the extended protocol: every request value is a bound
 // parameter, and pgx prepares each statement text once per connection.
 type pgBackend struct {
 	db       *sql.DB
-	cfg      *pgx.ConnConfig // without the serving sessions' settings
+	check    *sql.DB         // read-only sessions without the query timeout, for the model's checks
+	cfg      *pgx.ConnConfig // without the read-only and timeout settings
 	maxConns int
 	where    string // user@host:port/database, for messages; never the password
 }
 
 // openPostgres connects to the server a postgres:// URL names. Every
 // session the engine serves from is read-only, runs in UTC (sqlgen
-// converts zones itself) and is bounded by the query timeout on the
-// server's side too (a second after the engine's own, which cancels
-// first): all set when the connection starts, by no statement of ours. A
-// cancelled query is cancelled on the server, not only abandoned.
+// converts zones itself) with standard-conforming strings and is bounded
+// by the query timeout on the server's side too (a second after the
+// engine's own, which cancels first): all set when the connection starts,
+// by no statement of ours, over whatever the URL says. A cancelled query
+// is cancelled on the server, not only abandoned.
 func openPostgres(ctx context.Context, opts Options) (*sql.DB, backend, error) {
 	cfg, err := pgx.ParseConfig(opts.Database)
 	if err != nil {
@@ -49,41 +52,64 @@ func openPostgres(ctx context.Context, opts Options) (*sql.DB, backend, error) {
 	b := &pgBackend{cfg: cfg, maxConns: opts.MaxConnections,
 		where: fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)}
 	if b.maxConns <= 0 {
-		b.maxConns = DefaultMaxConnections
+		// Every query slot has a connection, and a few are left over.
+		b.maxConns = max(DefaultMaxConnections, querySlots(opts)+2)
 	}
 	timeout := opts.QueryTimeout
 	if timeout <= 0 {
 		timeout = DefaultQueryTimeout
 	}
-	cfg.RuntimeParams["timezone"] = "UTC"
+	pin(cfg.RuntimeParams, "TimeZone", "UTC")
+	pin(cfg.RuntimeParams, "standard_conforming_strings", "on")
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "agentlayer"
 	}
 	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 2 * time.Second}
 	}
-	serving := cfg.Copy()
-	serving.RuntimeParams["default_transaction_read_only"] = "on"
-	serving.RuntimeParams["statement_timeout"] = strconv.FormatInt((timeout + time.Second).Milliseconds(), 10)
+	// The checks of a model (a key's repeats counted over a whole table)
+	// may take longer than a query may: they get read-only sessions of
+	// their own, without the timeout.
+	checking := cfg.Copy()
+	pin(checking.RuntimeParams, "default_transaction_read_only", "on")
+	serving := checking.Copy()
+	pin(serving.RuntimeParams, "statement_timeout", strconv.FormatInt((timeout+time.Second).Milliseconds(), 10))
 	db := stdlib.OpenDB(*serving)
 	b.db = db
 	db.SetMaxOpenConns(b.maxConns)
 	db.SetMaxIdleConns(b.maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
+	b.check = stdlib.OpenDB(*checking)
+	b.check.SetMaxOpenConns(2)
 	var version int
 	if err := db.QueryRowContext(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
+		b.close()
 		db.Close()
 		return nil, nil, fmt.Errorf("engine: connect to PostgreSQL %s: %w", b.where, err)
 	}
 	if version < pgMinVersion {
+		b.close()
 		db.Close()
 		return nil, nil, fmt.Errorf("engine: PostgreSQL %s is version %d.%d; agentlayer needs %d or later", b.where, version/10000, version%10000, pgMinVersion/10000)
 	}
 	return db, b, nil
 }
 
+// pin sets a session setting, replacing the URL's spelling of it in any
+// case: PostgreSQL's names are case-insensitive, and two spellings would
+// reach the server in no set order.
+func pin(params map[string]string, name, value string) {
+	for k := range params {
+		if strings.EqualFold(k, name) {
+			delete(params, k)
+		}
+	}
+	params[name] = value
+}
+
 // DefaultMaxConnections bounds the connections to PostgreSQL when
-// Options.MaxConnections is not set.
+// Options.MaxConnections is not set, unless more queries may run at once
+// (then it is their number and two).
 const DefaultMaxConnections = 16
 
 // setupDB is a connection pool that may write, for Setup alone: the
@@ -113,7 +139,13 @@ func (b *pgBackend) unreadable(t *semantic.Table, err error) string {
 	return fmt.Sprintf("table %s: source %s cannot be read on PostgreSQL %s (%s)", t.Name, t.Source, b.where, firstLine(err))
 }
 
-func (*pgBackend) close() {}
+func (b *pgBackend) checkDB() *sql.DB { return b.check }
+
+func (b *pgBackend) close() {
+	if b.check != nil {
+		b.check.Close()
+	}
+}
 
 // pgClasses name the classes of SQLSTATE a query can fail with.
 var pgClasses = map[string]string{
@@ -123,25 +155,29 @@ var pgClasses = map[string]string{
 }
 
 // classify reads PostgreSQL's SQLSTATE. The server is unreachable when the
-// connection could not be made, was lost, or the server is shutting down,
-// starting or in recovery (57P01–57P03).
+// connection could not be made or was lost, when the server is shutting
+// down, starting or in recovery (57P01–57P03), or has no connection left
+// (53300).
 func (*pgBackend) classify(err error) (bool, string) {
+	// First: a connection refused wraps the server's error (too many
+	// clients, authentication, no such database), which is not the query's.
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true, "connection lost"
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		unreachable := strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
-		class, ok := pgClasses[pe.Code[:2]]
+		code := pe.Code + "  "
+		unreachable := strings.HasPrefix(code, "08") || slices.Contains([]string{"57P01", "57P02", "57P03", "53300"}, pe.Code)
+		class, ok := pgClasses[code[:2]]
 		if !ok {
 			class = "error"
 		}
 		return unreachable, class
 	}
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, driver.ErrBadConn) ||
-		errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "conn closed") {
-		return true, "connection lost"
-	}
 	var ne net.Error
-	if errors.As(err, &ne) {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, net.ErrClosed) || errors.As(err, &ne) || strings.Contains(err.Error(), "conn closed") {
 		return true, "connection lost"
 	}
 	return false, "error"
@@ -154,7 +190,7 @@ func (b *pgBackend) describe(ctx context.Context, src semantic.Source) ([]semant
 	if src.Kind == semantic.SourceParquet || src.Kind == semantic.SourceCSV {
 		return nil, fmt.Errorf("PostgreSQL reads tables and SELECTs, not files: load %s into a table, or serve it with DuckDB", src.Text)
 	}
-	rows, err := b.db.QueryContext(ctx, "SELECT * FROM "+sqlgen.Postgres{}.Source(src)+" AS src LIMIT 0")
+	rows, err := b.check.QueryContext(ctx, "SELECT * FROM "+sqlgen.Postgres{}.Source(src)+" AS src LIMIT 0")
 	if err != nil {
 		return nil, err
 	}

@@ -482,10 +482,153 @@ func TestPostgres_types(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantRows := []string{
-		`[1,7,70000,1.5,null,12.50,null,true,"x","abc","ab ","a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11","2024-02-29T00:00:00Z","2024-02-29T13:14:15.5Z","2024-02-29T11:14:15Z","13:14:15"]`,
+		`[1,7,70000,1.5,null,12.5,null,true,"x","abc","ab ","a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11","2024-02-29T00:00:00Z","2024-02-29T13:14:15.5Z","2024-02-29T11:14:15Z","13:14:15"]`,
 		`[2,null,null,null,2.25,99999999.99,123456789012345678901234567890.5,null,null,null,null,null,null,null,null,null]`,
 	}
 	if strings.Join(out, "\n") != strings.Join(wantRows, "\n") {
 		t.Errorf("rows\n got %s\nwant %s", strings.Join(out, "\n"), strings.Join(wantRows, "\n"))
+	}
+}
+
+// typesTables are the same two tables, in DuckDB's and PostgreSQL's SQL: T
+// with a column of each type both share (a UUID key among them), and
+// CHILD referencing T by that UUID.
+var typesTables = map[string]string{
+	"duckdb": `CREATE TABLE "T" ("ID" UUID PRIMARY KEY, "S" SMALLINT, "I" INTEGER, "R" REAL, "D" DOUBLE, "N" DECIMAL(10,2), "B" BOOLEAN,
+		"TX" VARCHAR, "DT" DATE, "TS" TIMESTAMP, "TZ" TIMESTAMPTZ, "TM" TIME);
+		CREATE TABLE "CHILD" ("ID" BIGINT PRIMARY KEY, "T_ID" UUID, "NOTE" VARCHAR);`,
+	"postgres": `CREATE TABLE "T" ("ID" uuid PRIMARY KEY, "S" smallint, "I" integer, "R" real, "D" double precision, "N" numeric(10,2), "B" boolean,
+		"TX" text, "DT" date, "TS" timestamp, "TZ" timestamptz, "TM" time);
+		CREATE TABLE "CHILD" ("ID" bigint PRIMARY KEY, "T_ID" uuid, "NOTE" text);`,
+}
+
+const typesRows = `INSERT INTO "T" VALUES
+	('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 7, 70000, 1.5, 'NaN', 12.50, true, 'Alpha beta', '2024-02-29', '2024-02-29 13:14:15.5', '2024-02-29 13:14:15+02', '13:14:15'),
+	('b1eebc99-9c0b-4ef8-bb6d-6bb9bd380a12', -3, NULL, 2.25, 2.25, 99999999.99, false, '{"a": [1, 2]}', '2023-12-31', '2024-01-01 00:00:00', '2023-12-31 23:30:00-05', '00:00:00'),
+	('c2eebc99-9c0b-4ef8-bb6d-6bb9bd380a13', NULL, 5, NULL, -1e100, -0.01, NULL, 'ann@example.com', NULL, NULL, NULL, NULL),
+	('d3eebc99-9c0b-4ef8-bb6d-6bb9bd380a14', 0, -2147483648, 0, 0, 0, true, 'https://example.com/x?y', '1999-01-01', '1999-01-01 12:00:00', '1999-01-01 12:00:00+00', '23:59:59'),
+	('e4eebc99-9c0b-4ef8-bb6d-6bb9bd380a15', 32767, 2147483647, -7.75, 1e-9, 5.5, false, '[1, 2]', '2024-03-10', '2024-03-10 07:00:00', '2024-03-10 07:00:00+00', '12:30:00'),
+	('f5eebc99-9c0b-4ef8-bb6d-6bb9bd380a16', 1, 1, 1, 1, 1, true, '', '2024-11-03', '2024-11-03 05:30:00', '2024-11-03 05:30:00+00', '01:02:03');
+	INSERT INTO "CHILD" VALUES (1, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'first'), (2, 'b1eebc99-9c0b-4ef8-bb6d-6bb9bd380a12', 'second'),
+	(3, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'third'), (4, NULL, 'orphan'), (5, 'ffffffff-0000-0000-0000-000000000000', 'dangling'),
+	(6, 'e4eebc99-9c0b-4ef8-bb6d-6bb9bd380a15', NULL);`
+
+const typesModel = `version: 1
+tables:
+  - id: 1
+    name: T
+    fields:
+      - {name: ID, semantic_type: type/PK}
+      - {name: S}
+      - {name: I}
+      - {name: R}
+      - {name: D}
+      - {name: N}
+      - {name: B}
+      - {name: TX}
+      - {name: DT}
+      - {name: TS}
+      - {name: TZ}
+      - {name: TM}
+  - id: 2
+    name: CHILD
+    fields:
+      - {name: ID, semantic_type: type/PK}
+      - {name: T_ID, references: T.ID}
+      - {name: NOTE}
+`
+
+const typesPolicy = `version: 1
+policies:
+  - name: all
+    when: '"all" in user.groups'
+    tables: "*"
+  - name: some
+    when: '"some" in user.groups'
+    tables:
+      T: {rows: 'row.TX.contains("a") || row.S > 0'}
+      CHILD: {rows: 'row.T.B == true && row.NOTE != "third"'}
+`
+
+// typesEngine serves the types tables on database ("" for DuckDB).
+func typesEngine(t *testing.T, database string) *engine.Engine {
+	t.Helper()
+	dialect := "duckdb"
+	if database != "" {
+		dialect = "postgres"
+	}
+	e, err := engine.New(context.Background(), engine.Options{ModelFile: "types.yaml", ModelYAML: []byte(typesModel),
+		PolicyFile: "types-policy.yaml", PolicyYAML: []byte(typesPolicy), Database: database, TimeZone: "Europe/Paris",
+		Setup: func(ctx context.Context, db *sql.DB) error {
+			_, err := db.ExecContext(ctx, typesTables[dialect]+typesRows)
+			return err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// TestPostgres_typesAlike asks, of every column of every shared type — a
+// UUID key and a relationship along it included — what an agent can ask
+// (filters, sorts, groups, aggregates, field values and statistics), as a
+// user who sees all and one under row rules: DuckDB and PostgreSQL answer
+// alike.
+func TestPostgres_typesAlike(t *testing.T) {
+	duck, pg := typesEngine(t, ""), typesEngine(t, pgtest.NewDatabase(t))
+	ctx := context.Background()
+	users := []*auth.Principal{{Email: "all@example.com", Groups: []string{"all"}}, {Email: "some@example.com", Groups: []string{"some"}}}
+	corpus := map[string][]byte{}
+	add := func(name, request string) { corpus[name] = []byte(request) }
+	literal := map[semantic.Kind]string{semantic.KindText: `"a"`, semantic.KindDate: `"2024-01-01"`, semantic.KindDateTime: `"2024-01-01"`,
+		semantic.KindDateTimeTZ: `"2024-01-01"`, semantic.KindBoolean: `true`, semantic.KindTime: `"12:00:00"`}
+	for _, table := range duck.Model().Tables {
+		for i, w := range table.Wide() {
+			id := semantic.TablePrefix(table.ID).ID(i)
+			k := w.Field.Type.Kind
+			base := fmt.Sprintf(`"table_id":%d`, table.ID)
+			add(id+" group", fmt.Sprintf(`{%s,"aggregations":[{"function":"count"}],"group_by":[{"field_id":%q}]}`, base, id))
+			add(id+" order", fmt.Sprintf(`{%s,"fields":[{"field_id":"t%d-0"},{"field_id":%q}],"order_by":[{"field":{"field_id":%q},"direction":"desc"}],"limit":4}`, base, table.ID, id, id))
+			add(id+" distinct", fmt.Sprintf(`{%s,"aggregations":[{"function":"count-distinct","field_id":%q},{"function":"count"}]}`, base, id))
+			add(id+" null", fmt.Sprintf(`{%s,"filters":[{"field_id":%q,"operation":"is-null"}],"aggregations":[{"function":"count"}]}`, base, id))
+			if k != semantic.KindBoolean {
+				add(id+" min max", fmt.Sprintf(`{%s,"aggregations":[{"function":"min","field_id":%q},{"function":"max","field_id":%q}]}`, base, id, id))
+			}
+			switch {
+			case k == semantic.KindText:
+				for _, op := range []string{"string-contains", "string-starts-with", "string-ends-with", "string-not-contains"} {
+					add(id+" "+op, fmt.Sprintf(`{%s,"filters":[{"field_id":%q,"operation":%q,"value":"A"}],"aggregations":[{"function":"count"}]}`, base, id, op))
+				}
+				add(id+" equals", fmt.Sprintf(`{%s,"filters":[{"field_id":%q,"operation":"equals","values":["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11","Alpha beta",""]}],"aggregations":[{"function":"count"}]}`, base, id))
+				add(id+" greater", fmt.Sprintf(`{%s,"filters":[{"field_id":%q,"operation":"greater-than","value":"b"}],"aggregations":[{"function":"count"}]}`, base, id))
+			case k.IsNumeric():
+				add(id+" greater", fmt.Sprintf(`{%s,"filters":[{"field_id":%q,"operation":"greater-than","value":1}],"aggregations":[{"function":"count"},{"function":"sum","field_id":%q},{"function":"avg","field_id":%q}]}`, base, id, id, id))
+			case literal[k] != "":
+				add(id+" greater", fmt.Sprintf(`{%s,"filters":[{"field_id":%q,"operation":"greater-than","value":%s}],"aggregations":[{"function":"count"}]}`, base, id, literal[k]))
+			}
+			if k.IsTemporal() {
+				add(id+" by month", fmt.Sprintf(`{%s,"aggregations":[{"function":"count"}],"group_by":[{"field_id":%q,"field_granularity":"month"}]}`, base, id))
+			}
+		}
+	}
+	sameAnswers(t, duck, pg, corpus, users)
+	for _, p := range users {
+		for _, table := range duck.Model().Tables {
+			for i := range table.Wide() {
+				id := semantic.TablePrefix(table.ID).ID(i)
+				want, werr := duck.FieldValues(ctx, p, engine.FieldRef{TableID: table.ID, FieldID: id}, 10)
+				got, gerr := pg.FieldValues(ctx, p, engine.FieldRef{TableID: table.ID, FieldID: id}, 10)
+				if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+					t.Errorf("values of %s as %s: error %v, DuckDB %v", id, p.Email, gerr, werr)
+				} else if g, w := canonJSON(t, got), canonJSON(t, want); g != w {
+					t.Errorf("values of %s as %s: PostgreSQL\n%s\nDuckDB\n%s", id, p.Email, g, w)
+				}
+			}
+		}
+	}
+	stats, err := pg.FieldValues(ctx, users[0], engine.FieldRef{TableID: 1, FieldID: "t1-7"}, 10)
+	if err != nil || stats.Statistics.PercentJSON == nil || *stats.Statistics.PercentJSON == 0 {
+		t.Errorf("the share of JSON text on PostgreSQL: %+v (%v)", stats, err)
 	}
 }

@@ -151,6 +151,7 @@ func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, arg
 	e.log.DebugContext(ctx, "query", "sql", sqlText, "params", len(args), "duration", time.Since(start))
 	r := newRows(rows, plan.Outputs, e.zone)
 	r.ctx, r.done, r.engine = ctx, done, e
+	r.stop = func() { releaseCtx(errReleased) }
 	return r, nil
 }
 

@@ -27,6 +27,7 @@ type Rows struct {
 	ctx    context.Context
 	engine *Engine
 	done   func() // releases the query's slot and timeout
+	stop   func() // cancels the query, with a cause that is no error
 	rows   *sql.Rows
 	zone   *time.Location
 	vals   []any
@@ -88,6 +89,11 @@ func (r *Rows) Err() error {
 // Close releases the rows, cancels what remains of the query and frees its
 // slot. It may be called more than once.
 func (r *Rows) Close() error {
+	if r.stop != nil {
+		// Cancel first: PostgreSQL's driver would otherwise read every row
+		// left before closing.
+		r.stop()
+	}
 	err := r.rows.Close()
 	if r.done != nil {
 		r.done()
@@ -219,10 +225,23 @@ func (r *Rows) text(i int, x string) any {
 		if !isJSONNumber(x) {
 			return nil
 		}
-		return json.Number(x)
+		return json.Number(trimDecimal(x))
 	case k == semantic.KindTime:
 		t, _, _ := strings.Cut(x, ".")
 		return t // as DuckDB's: to the second
+	}
+	return x
+}
+
+// trimDecimal writes a decimal as DuckDB's driver does: without trailing
+// zeros in its fraction ("12.50" is 12.5, "0.00" is 0).
+func trimDecimal(x string) string {
+	if !strings.Contains(x, ".") {
+		return x
+	}
+	x = strings.TrimRight(strings.TrimRight(x, "0"), ".")
+	if x == "-0" {
+		return "0"
 	}
 	return x
 }

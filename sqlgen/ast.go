@@ -281,12 +281,27 @@ func (w *writer) operand(e Expr) {
 }
 
 func (r Ref) write(w *writer) {
-	alias, ok := w.scope[r.Field.Table]
-	if !ok {
-		panic(fmt.Sprintf("sqlgen: %s is not in scope", r.Field))
+	var x Expr = w.col(r.Field)
+	if isUUID(r.Field) {
+		x = Cast{X: x, Type: TypeText}
 	}
-	Col{Alias: alias, Column: r.Field.Column}.write(w)
+	x.write(w)
 }
+
+// col is field f's column under its alias in scope.
+func (w *writer) col(f *semantic.Field) Col {
+	alias, ok := w.scope[f.Table]
+	if !ok {
+		panic(fmt.Sprintf("sqlgen: %s is not in scope", f))
+	}
+	return Col{Alias: alias, Column: f.Column}
+}
+
+// isUUID reports whether f is a UUID column, which agentlayer reads as its
+// text: compared, sorted, searched and returned as text, which neither
+// database does with a UUID by itself (PostgreSQL has no text operators
+// for it, DuckDB compares it with no VARCHAR list and returns its bytes).
+func isUUID(f *semantic.Field) bool { return f.Type.Database == "UUID" }
 
 func (Ref) atomic() bool               { return true }
 func (Ref) children() []Expr           { return nil }
@@ -577,7 +592,7 @@ func (s SemiJoin) write(w *writer) {
 	target := s.FK.References.Table
 	alias := w.alias("s")
 	outer := w.scope
-	Ref{Field: s.FK}.write(w)
+	w.col(s.FK).write(w) // the key as stored: a UUID key matches a UUID key
 	w.str(" IN (SELECT ")
 	Col{Alias: alias, Column: s.FK.References.Column}.write(w)
 	w.str(" FROM " + w.d.Source(target.Source) + " AS ")

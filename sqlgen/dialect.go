@@ -75,13 +75,16 @@ const (
 	// a failed query. Division truncates toward zero.
 	FnChecked
 	// FnRegexp is true when Args[0] matches the regular expression Args[1]
-	// somewhere.
+	// (a parameter) somewhere; without Args[1], the expression Arg written
+	// by this package.
 	FnRegexp
 	// FnRegexpFull is true when Args[0] matches the regular expression Arg
 	// whole.
 	FnRegexpFull
 	// FnIsNaN is true when Args[0] is NaN.
 	FnIsNaN
+	// FnFinite is true when the double Args[0] is neither NaN nor infinite.
+	FnFinite
 	// FnQuantile is the continuous quantile Arg ("0.25") of Args[0]: an
 	// aggregate.
 	FnQuantile

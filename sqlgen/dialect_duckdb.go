@@ -56,7 +56,7 @@ func (DuckDB) aggregate(w *writer, a Agg) { writeAgg(w, a) }
 
 // duckFns are DuckDB's functions for the operations that are one call.
 var duckFns = map[FnOp]string{
-	FnRegexp: "regexp_matches", FnIsNaN: "isnan", FnJSONValid: "json_valid", FnContains: "contains",
+	FnRegexp: "regexp_matches", FnIsNaN: "isnan", FnFinite: "isfinite", FnJSONValid: "json_valid", FnContains: "contains",
 	FnStartsWith: "starts_with", FnEndsWith: "ends_with", FnMicros: "to_microseconds",
 }
 
@@ -81,6 +81,12 @@ func (DuckDB) fn(w *writer, f Fn) {
 			op = "//"
 		}
 		call("try", Bin{Op: op, L: f.Args[0], R: f.Args[1]})
+	case FnRegexp:
+		if len(f.Args) == 1 {
+			call("regexp_matches", f.Args[0], constant(f.Arg))
+			return
+		}
+		call("regexp_matches", f.Args...)
 	case FnRegexpFull:
 		call("regexp_full_match", f.Args[0], constant(f.Arg))
 	case FnQuantile:

@@ -45,15 +45,22 @@ func (Postgres) interval(w *writer, i Interval) {
 func (Postgres) bytewiseOrder() bool { return true }
 
 // aggregate writes an average or a standard deviation as a double, as
-// DuckDB's are: PostgreSQL's of integers are NUMERIC.
+// DuckDB's are (PostgreSQL's of integers are NUMERIC): the exact average,
+// then a double; the deviation computed in doubles, as DuckDB does.
 func (Postgres) aggregate(w *writer, a Agg) {
-	if a.Func != "avg" && a.Func != "stddev_pop" {
+	switch a.Func {
+	case "avg":
+		w.str("CAST(")
 		writeAgg(w, a)
-		return
+		w.str(" AS DOUBLE PRECISION)")
+	case "stddev_pop":
+		if a.Arg != nil {
+			a.Arg = Cast{X: a.Arg, Type: TypeDouble}
+		}
+		writeAgg(w, a)
+	default:
+		writeAgg(w, a)
 	}
-	w.str("CAST(")
-	writeAgg(w, a)
-	w.str(" AS DOUBLE PRECISION)")
 }
 
 // pgParts are EXTRACT's fields for each part.
@@ -93,6 +100,10 @@ func (d Postgres) fn(w *writer, f Fn) {
 	case FnChecked:
 		d.checked(w, f)
 	case FnRegexp:
+		if len(f.Args) == 1 {
+			d.regexp(w, f.Args[0], f.Arg, func(pg string) { w.str(quoteString(pg)) })
+			return
+		}
 		p, ok := f.Args[1].(Param)
 		s, isText := p.Value.(string)
 		if !ok || !isText {
@@ -102,6 +113,10 @@ func (d Postgres) fn(w *writer, f Fn) {
 		d.regexp(w, f.Args[0], s, func(pg string) { Param{Value: pg}.write(w) })
 	case FnRegexpFull:
 		d.regexp(w, f.Args[0], "^(?:"+f.Arg+")$", func(pg string) { w.str(quoteString(pg)) })
+	case FnFinite:
+		w.str("(")
+		arg(0)
+		w.str(" NOT IN (CAST('NaN' AS DOUBLE PRECISION), CAST('Infinity' AS DOUBLE PRECISION), CAST('-Infinity' AS DOUBLE PRECISION)))")
 	case FnIsNaN:
 		w.str("(")
 		arg(0)

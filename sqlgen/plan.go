@@ -156,7 +156,7 @@ func newPlanner(c *Catalog, a Access, q *Query, opts Options) *planner {
 func (p *planner) use(w semantic.WideField) Expr {
 	if w.Via == nil {
 		p.read(nil, w.Field)
-		return Col{Alias: baseAlias, Column: w.Field.Column}
+		return p.asText(w.Field, Col{Alias: baseAlias, Column: w.Field.Column})
 	}
 	p.read(nil, w.Via)
 	j, ok := p.joins[w.Via]
@@ -166,7 +166,16 @@ func (p *planner) use(w semantic.WideField) Expr {
 		p.joins[w.Via] = j
 	}
 	p.read(w.Via, w.Field)
-	return Col{Alias: j.alias, Column: w.Field.Column}
+	return p.asText(w.Field, Col{Alias: j.alias, Column: w.Field.Column})
+}
+
+// asText is column x of field f as the query reads it: a UUID as its text
+// (isUUID).
+func (p *planner) asText(f *semantic.Field, x Expr) Expr {
+	if isUUID(f) {
+		return Cast{X: x, Type: TypeText}
+	}
+	return x
 }
 
 func (p *planner) read(instance *semantic.Field, f *semantic.Field) {
@@ -397,15 +406,9 @@ func (p *planner) columnExpr(col Column) Expr {
 	return x
 }
 
-// selectExpr is a column as a result column: a UUID reads as its text,
-// which drivers would otherwise hand over as 16 raw bytes.
-func (p *planner) selectExpr(col Column) Expr {
-	x := p.columnExpr(col)
-	if col.Bucket == "" && col.Wide.Field.Type.Database == "UUID" {
-		return Cast{X: x, Type: TypeText}
-	}
-	return x
-}
+// selectExpr is a column as a result column (a UUID already reads as its
+// text: asText).
+func (p *planner) selectExpr(col Column) Expr { return p.columnExpr(col) }
 
 // output describes a column of the result.
 func (p *planner) output(col Column) Output {

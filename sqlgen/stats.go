@@ -61,17 +61,23 @@ func Statistics(c *Catalog, a Access, t *semantic.Table, col Column, opts Option
 	add(StatNonNull, Agg{Func: "count", Arg: x}, semantic.KindBigInteger)
 	switch {
 	case k.IsNumeric():
-		add(StatMin, Agg{Func: "min", Arg: x}, semantic.KindFloat)
-		add(StatMax, Agg{Func: "max", Arg: x}, semantic.KindFloat)
-		add(StatAvg, Agg{Func: "avg", Arg: x}, semantic.KindFloat)
-		add(StatQ1, Fn{Op: FnQuantile, Arg: "0.25", Args: []Expr{x}}, semantic.KindFloat)
-		add(StatQ3, Fn{Op: FnQuantile, Arg: "0.75", Args: []Expr{x}}, semantic.KindFloat)
-		add(StatSD, Agg{Func: "stddev_pop", Arg: x}, semantic.KindFloat)
+		n := x
+		if k == semantic.KindFloat {
+			// Over the finite values: a NaN or an infinity would make
+			// every statistic NaN, and DuckDB's deviation an error.
+			n = Case{Whens: []When{{Cond: Fn{Op: FnFinite, Args: []Expr{x}}, Then: x}}, Else: Null}
+		}
+		add(StatMin, Agg{Func: "min", Arg: n}, semantic.KindFloat)
+		add(StatMax, Agg{Func: "max", Arg: n}, semantic.KindFloat)
+		add(StatAvg, Agg{Func: "avg", Arg: n}, semantic.KindFloat)
+		add(StatQ1, Fn{Op: FnQuantile, Arg: "0.25", Args: []Expr{n}}, semantic.KindFloat)
+		add(StatQ3, Fn{Op: FnQuantile, Arg: "0.75", Args: []Expr{n}}, semantic.KindFloat)
+		add(StatSD, Agg{Func: "stddev_pop", Arg: n}, semantic.KindFloat)
 	case k == semantic.KindText:
 		add(StatAverageLength, Agg{Func: "avg", Arg: Call{Name: "length", Args: []Expr{x}}}, semantic.KindFloat)
 		add(StatPercentEmail, share(Fn{Op: FnRegexpFull, Arg: `[^@\s]+@[^@\s]+\.[^@\s]+`, Args: []Expr{x}}), semantic.KindFloat)
 		add(StatPercentURL, share(Fn{Op: FnRegexpFull, Arg: `(https?|ftp)://[^\s/$.?#][^\s]*`, Args: []Expr{x}}), semantic.KindFloat)
-		add(StatPercentJSON, share(AndOf(Fn{Op: FnRegexp, Args: []Expr{x, constant(`^\s*[\[{]`)}}, Fn{Op: FnJSONValid, Args: []Expr{x}})), semantic.KindFloat)
+		add(StatPercentJSON, share(AndOf(Fn{Op: FnRegexp, Arg: `^\s*[\[{]`, Args: []Expr{x}}, Fn{Op: FnJSONValid, Args: []Expr{x}})), semantic.KindFloat)
 		states := make([]Expr, len(usStates))
 		for i, s := range usStates {
 			states[i] = constant(s)

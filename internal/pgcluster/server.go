@@ -8,8 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver of database/sql
-	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -17,11 +16,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver of database/sql
 )
 
 // Server is a PostgreSQL server of agentlayer's own, started with initdb
-// and pg_ctl in a directory of its own on a free port of 127.0.0.1, with
-// trust authentication. As root, it runs as the postgres user.
+// and pg_ctl in a directory of its own, reached through a socket there
+// only, with trust authentication. As root, it runs as the postgres user.
 type Server struct {
 	Port    int
 	dir     string
@@ -58,16 +59,16 @@ func NewServer(parent string) (*Server, error) {
 		}
 		s.asUser = "postgres"
 	}
-	if s.Port, err = freePort(); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
+	s.Port = 5432 // names the socket in the server's own directory
 	if out, err := s.run("initdb", "-D", s.data(), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
 	}
-	conf := fmt.Sprintf("\nport = %d\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\nfsync = off\nfull_page_writes = off\nsynchronous_commit = off\nshared_buffers = 32MB\nmax_connections = 50\n",
-		s.Port, s.dir)
+	// No TCP: the server listens only on a socket in its own directory,
+	// which only its owner (and root) may enter, so trust authentication
+	// admits no other local user.
+	conf := fmt.Sprintf("\nport = %d\nlisten_addresses = ''\nunix_socket_directories = '%s'\nunix_socket_permissions = 0700\nfsync = off\nfull_page_writes = off\nsynchronous_commit = off\nshared_buffers = 32MB\nmax_connections = 50\n",
+		s.Port, strings.ReplaceAll(s.dir, "'", "''"))
 	f, err := os.OpenFile(filepath.Join(s.data(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		os.RemoveAll(dir)
@@ -104,13 +105,16 @@ func BinDir() (string, error) {
 
 func (s *Server) data() string { return filepath.Join(s.dir, "data") }
 
-// URL is the server's URL for database (postgres when "").
+// URL is the server's URL for database (postgres when ""): its socket.
 func (s *Server) URL(database string) string {
 	if database == "" {
 		database = "postgres"
 	}
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.Port, database)
+	return fmt.Sprintf("postgres://postgres@/%s?host=%s&port=%d&sslmode=disable", database, url.QueryEscape(s.dir), s.Port)
 }
+
+// Dir is the directory holding the server's data and its socket.
+func (s *Server) Dir() string { return s.dir }
 
 // Start starts the server and waits until it accepts connections.
 func (s *Server) Start() error {
@@ -157,14 +161,4 @@ func (s *Server) run(program string, args ...string) ([]byte, error) {
 	}
 	cmd.Dir = s.dir
 	return cmd.CombinedOutput()
-}
-
-// freePort asks the kernel for a port no one listens on.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -8,13 +8,17 @@ package pgtest
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,8 +45,46 @@ var reach = sync.OnceValues(func() (string, error) {
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return base, db.PingContext(ctx)
+	if err := db.PingContext(ctx); err != nil {
+		return base, err
+	}
+	dropStale(ctx, db)
+	return base, nil
 })
+
+// owned matches the databases the tests make, with the process that made
+// them: agentlayer_t<pid>_… (NewDatabase) and agentlayer_s<pid>_… (a
+// sample).
+var owned = regexp.MustCompile(`^agentlayer_[ts](\d+)_`)
+
+// dropStale drops the databases of test processes that have ended without
+// dropping them (killed, or a sample, which lives as long as its process).
+func dropStale(ctx context.Context, db *sql.DB) {
+	rows, err := db.QueryContext(ctx, "SELECT datname FROM pg_database WHERE datname LIKE 'agentlayer%'")
+	if err != nil {
+		return
+	}
+	var stale []string
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		if m := owned.FindStringSubmatch(name); m != nil {
+			if pid, err := strconv.Atoi(m[1]); err == nil && !alive(pid) {
+				stale = append(stale, name)
+			}
+		}
+	}
+	rows.Close()
+	for _, name := range stale {
+		db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	}
+}
+
+// alive reports whether process pid runs on this machine.
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
 
 // URL is the server's URL, for a test that needs PostgreSQL: it skips the
 // test (fails it in CI) when the server cannot be reached.
@@ -73,7 +115,7 @@ var seq atomic.Int64
 func NewDatabase(t testing.TB) string {
 	t.Helper()
 	base := URL(t)
-	name := fmt.Sprintf("agentlayer_%s_%d_%d", Package(), os.Getpid(), seq.Add(1))
+	name := fmt.Sprintf("agentlayer_t%d_%s_%d", os.Getpid(), Package(), seq.Add(1))
 	u, err := Create(base, name)
 	if err != nil {
 		t.Fatal(err)

@@ -124,7 +124,8 @@ func (c *Cluster) shardStatements() string {
 	stmts := []string{"CREATE EXTENSION postgres_fdw"}
 	for i, s := range c.Shards {
 		stmts = append(stmts,
-			fmt.Sprintf("CREATE SERVER shard%d FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '%d', dbname '%s', fetch_size '10000', batch_size '1000', async_capable 'true')", i, s.Port, Database),
+			fmt.Sprintf("CREATE SERVER shard%d FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '%s', port '%d', dbname '%s', fetch_size '10000', batch_size '1000', async_capable 'true')",
+				i, strings.ReplaceAll(s.Dir(), "'", "''"), s.Port, Database),
 			fmt.Sprintf("CREATE USER MAPPING FOR PUBLIC SERVER shard%d OPTIONS (user 'postgres')", i))
 	}
 	for _, p := range partitioned {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 
@@ -21,13 +22,14 @@ import (
 var samples sync.Map // base URL → func() (string, error)
 
 // Sample is the URL of a database holding the sample dataset at scale 1,
-// as agentlayer fixtures load makes it: one per test binary, made afresh
-// when the binary first asks, shared by its tests, which must only read.
+// as agentlayer fixtures load makes it: one per test process, made when it
+// first asks, shared by its tests, which must only read; the next test run
+// drops it (pgtest drops the databases of ended processes).
 func Sample(t testing.TB) string {
 	t.Helper()
 	base := pgtest.URL(t)
 	load, _ := samples.LoadOrStore(base, sync.OnceValues(func() (string, error) {
-		u, err := pgtest.Create(base, "agentlayer_sample_"+pgtest.Package())
+		u, err := pgtest.Create(base, fmt.Sprintf("agentlayer_s%d_%s", os.Getpid(), pgtest.Package()))
 		if err != nil {
 			return "", err
 		}

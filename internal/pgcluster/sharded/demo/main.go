@@ -17,6 +17,13 @@ import (
 )
 
 func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "sharded-demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
 	scale := flag.Float64("scale", 1, "scale of the sample dataset")
 	shards := flag.Int("shards", 2, "number of shards")
 	dir := flag.String("dir", "", "`directory` for the servers' data (default: the system's temporary directory)")
@@ -25,18 +32,17 @@ func main() {
 	defer stop()
 	c, err := sharded.Start(ctx, *dir, *shards, *scale)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "sharded-demo:", err)
-		os.Exit(1)
+		return err
 	}
 	defer c.Remove()
 	counts, err := c.Counts(ctx)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "sharded-demo:", err)
-		os.Exit(1)
+		return err
 	}
 	for i, s := range c.Shards {
 		fmt.Printf("shard %d: %s (ORDERS %d rows, PEOPLE %d rows)\n", i, s.URL(sharded.Database), counts["ORDERS"][i], counts["PEOPLE"][i])
 	}
 	fmt.Printf("coordinator %s\n", c.URL())
 	<-ctx.Done()
+	return nil
 }
