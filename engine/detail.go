@@ -323,11 +323,11 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 		}
 		prefix = semantic.TablePrefix(t.ID)
 	}
-	w, err := sqlgen.ResolveField(t, g, prefix, ref.FieldID, "field_id")
+	w, id, err := s.catalog.ResolveField(t, g, prefix, ref.FieldID, "field_id")
 	if err != nil {
 		return nil, err
 	}
-	fv := &FieldValues{FieldID: ref.FieldID}
+	fv := &FieldValues{FieldID: id}
 	if fv.Values, err = e.topValues(ctx, s, g, t, w, limit); err != nil {
 		return nil, err
 	}

@@ -201,26 +201,6 @@ func (co *compiler) ordering(q *Query, o OrderBy, path string) (Ordering, error)
 	return Ordering{Column: col, Desc: desc}, nil
 }
 
-// column resolves a field id of the request's table or metric. A field the
-// caller may not see is not found, exactly like one that does not exist.
-func (co *compiler) column(id, path string) (Column, error) {
-	if id == "" {
-		return Column{}, invalid(path, "%s is required", path)
-	}
-	prefix, n, ok := semantic.ParseFieldID(id)
-	if !ok {
-		return Column{}, &Error{Kind: KindInvalidFieldID, Path: path, Message: "Invalid field_id format: " + id}
-	}
-	if prefix != co.prefix {
-		return Column{}, &Error{Kind: KindPrefixMismatch, Path: path, Message: fmt.Sprintf("field %s does not match expected prefix %s", id, co.prefix)}
-	}
-	w, ok := co.table.WideField(n)
-	if !ok || !WideVisible(co.a, w) {
-		return Column{}, NotFound(path, "field %s not found - no column at index %d", id, n)
-	}
-	return Column{Wide: w, ID: id}, nil
-}
-
 // describe names a column for messages: t1-5 (TOTAL).
 func describe(col Column) string {
 	name := col.Wide.Field.Name
@@ -300,11 +280,12 @@ func (co *compiler) segmentIDs() []string {
 	return out
 }
 
-// ResolveField resolves a field id of table t under prefix (t<id>- for the
-// table, c<id>- for a metric over it) as access a sees it; path names the
-// id's place in a request for errors.
-func ResolveField(t *semantic.Table, a Access, prefix semantic.IDPrefix, id, path string) (semantic.WideField, error) {
-	co := &compiler{a: a, prefix: prefix, table: t}
-	col, err := co.column(id, path)
-	return col.Wide, err
+// ResolveField resolves a field reference (an id or a name) of table t
+// under prefix (t<id>- for the table, c<id>- for a metric over it) as
+// access a sees it; path names the reference's place in a request for
+// errors. It returns the field and its canonical id.
+func (c *Catalog) ResolveField(t *semantic.Table, a Access, prefix semantic.IDPrefix, ref, path string) (semantic.WideField, string, error) {
+	co := &compiler{c: c, a: a, prefix: prefix, table: t}
+	col, err := co.column(ref, path)
+	return col.Wide, col.ID, err
 }

@@ -1,0 +1,213 @@
+package sqlgen
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/agentlayer/agentlayer/internal/suggest"
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+// maxCandidates is how many alternatives an error about a field lists.
+const maxCandidates = 8
+
+// A field reference is an id (t1-16, c1-16) or a name relative to the
+// query's table or metric, case-insensitive: a field of the table
+// ("TOTAL"), a relationship and a field of the table it references
+// ("USER.STATE"), a display name ("Total", "User → State"), or the name of
+// a related table's field that no other candidate has ("STATE"). Ids and
+// names resolve to the same Column, whose ID is the canonical id under the
+// query's prefix.
+
+// column resolves a field reference of the request's table or metric. A
+// field the caller may not see is not found, exactly like one that does
+// not exist, and is never offered as a candidate.
+func (co *compiler) column(ref, path string) (Column, error) {
+	if ref == "" {
+		return Column{}, invalid(path, "%s is required", path)
+	}
+	prefix, n, isID := semantic.ParseFieldID(ref)
+	if !isID {
+		return co.byName(ref, path)
+	}
+	if prefix != co.prefix {
+		if n, ok := co.translate(prefix, n); ok {
+			return co.byIndex(n, ref, path)
+		}
+		e := &Error{Kind: KindPrefixMismatch, Path: path, Message: fmt.Sprintf("field %s does not match expected prefix %s: ids of this query are %s<n>", ref, co.prefix, co.prefix)}
+		if same := co.sameField(prefix, n); len(same) > 0 {
+			e.Message += fmt.Sprintf("; the same field here is %s", same[0])
+			return Column{}, e.with(same...)
+		}
+		return Column{}, e.with(co.nearest("", n)...)
+	}
+	return co.byIndex(n, ref, path)
+}
+
+// byIndex is entry n of the wide column list, if the caller sees it.
+func (co *compiler) byIndex(n int, ref, path string) (Column, error) {
+	w, ok := co.table.WideField(n)
+	if !ok || !WideVisible(co.a, w) {
+		return Column{}, NotFound(path, "field %s not found - no column at index %d", ref, n).with(co.nearest("", n)...)
+	}
+	return Column{Wide: w, ID: co.prefix.ID(n)}, nil
+}
+
+// translate maps an id of the other kind onto this query: c<m>-n in a
+// query of table t when metric m is over t, t<t>-n in a query of a metric
+// over t. Both number the same wide column list.
+func (co *compiler) translate(prefix semantic.IDPrefix, n int) (int, bool) {
+	tablePrefix := semantic.TablePrefix(co.table.ID)
+	if co.prefix != tablePrefix { // a metric's query: its table's ids are its own
+		return n, prefix == tablePrefix
+	}
+	if co.c == nil {
+		return 0, false
+	}
+	for _, m := range co.c.Model.Metrics {
+		if m.Table == co.table && prefix == semantic.MetricPrefix(m.ID) && co.c.MetricVisible(co.a, m) {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// sameField lists the ids, in this query, of the field another table's id
+// names (t2-7, PEOPLE.STATE, is t1-16 from ORDERS), among those the caller
+// sees.
+func (co *compiler) sameField(prefix semantic.IDPrefix, n int) []string {
+	if co.c == nil {
+		return nil
+	}
+	var target *semantic.Field
+	for _, t := range co.c.Model.Tables {
+		if semantic.TablePrefix(t.ID) == prefix {
+			if w, ok := t.WideField(n); ok {
+				target = w.Field
+			}
+		}
+	}
+	for _, m := range co.c.Model.Metrics {
+		if semantic.MetricPrefix(m.ID) == prefix {
+			if w, ok := m.Table.WideField(n); ok {
+				target = w.Field
+			}
+		}
+	}
+	if target == nil {
+		return nil
+	}
+	var out []string
+	for _, w := range co.table.Wide() {
+		if w.Field == target && WideVisible(co.a, w) {
+			out = append(out, co.candidate(w))
+		}
+	}
+	return out
+}
+
+// byName resolves a name reference: a field of the table, then
+// relationship.field, then a display name, then the name of one related
+// table's field. An ambiguous name lists what it could mean; an unknown
+// one, the nearest names.
+func (co *compiler) byName(ref, path string) (Column, error) {
+	want := normalName(ref)
+	rel, field, dotted := strings.Cut(want, ".")
+	steps := []func(w semantic.WideField) bool{
+		func(w semantic.WideField) bool { return w.Via == nil && normalName(w.Field.Name) == want },
+		func(w semantic.WideField) bool {
+			return dotted && w.Via != nil && normalName(w.Via.Relationship) == rel && normalName(w.Field.Name) == field
+		},
+		func(w semantic.WideField) bool { return normalName(w.DisplayName()) == want },
+		// A related table's field by its own name, when no field of the
+		// table has it: STATE from ORDERS is the customer's.
+		func(w semantic.WideField) bool {
+			return w.Via != nil && (normalName(w.Field.Name) == want || normalName(w.Field.DisplayName) == want)
+		},
+	}
+	for _, match := range steps {
+		var found []semantic.WideField
+		for _, w := range co.table.Wide() {
+			if WideVisible(co.a, w) && match(w) {
+				found = append(found, w)
+			}
+		}
+		switch len(found) {
+		case 0:
+			continue
+		case 1:
+			return Column{Wide: found[0], ID: co.prefix.ID(found[0].Index)}, nil
+		}
+		var candidates []string
+		for _, w := range found {
+			candidates = append(candidates, co.candidate(w))
+		}
+		return Column{}, (&Error{Kind: KindInvalidFieldID, Path: path,
+			Message: fmt.Sprintf("%q names %d fields of %s: give one of their ids", ref, len(found), co.table.Name)}).with(candidates...)
+	}
+	return Column{}, (&Error{Kind: KindInvalidFieldID, Path: path, Message: fmt.Sprintf(
+		"Invalid field_id format: %s is neither a field id (%s<n>) nor the name of a field of %s (TOTAL, USER.STATE, or a display name)", ref, co.prefix, co.table.Name)}).
+		with(co.nearest(ref, -1)...)
+}
+
+// normalName folds a name for matching: case, surrounding spaces, runs of
+// spaces, and -> for →.
+func normalName(s string) string {
+	s = strings.ReplaceAll(strings.ToLower(s), "->", "→")
+	s = strings.ReplaceAll(s, "→", " → ")
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// candidate writes a field for an error: t1-16 (User → State).
+func (co *compiler) candidate(w semantic.WideField) string {
+	return fmt.Sprintf("%s (%s)", co.prefix.ID(w.Index), w.DisplayName())
+}
+
+// nearest lists the visible fields nearest to a reference: by edit
+// distance to name (their names, reference names and display names), or,
+// with name "", by distance of their index to index.
+func (co *compiler) nearest(name string, index int) []string {
+	type scored struct {
+		w     semantic.WideField
+		score int
+	}
+	var all []scored
+	lower := normalName(name)
+	for _, w := range co.table.Wide() {
+		if !WideVisible(co.a, w) {
+			continue
+		}
+		s := abs(w.Index - index)
+		if name != "" {
+			s = suggest.Distance(lower, normalName(w.Field.Name))
+			for _, alt := range []string{w.DisplayName(), referenceName(w)} {
+				s = min(s, suggest.Distance(lower, normalName(alt)))
+			}
+		}
+		all = append(all, scored{w, s})
+	}
+	slices.SortStableFunc(all, func(a, b scored) int { return cmp.Compare(a.score, b.score) })
+	var out []string
+	for i := 0; i < len(all) && i < maxCandidates; i++ {
+		out = append(out, co.candidate(all[i].w))
+	}
+	return out
+}
+
+// referenceName is how a request names a field by name: TOTAL, or
+// USER.STATE for a related one.
+func referenceName(w semantic.WideField) string {
+	if w.Via == nil {
+		return w.Field.Name
+	}
+	return w.Via.Relationship + "." + w.Field.Name
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
