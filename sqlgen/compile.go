@@ -114,8 +114,14 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 		if f := q.Metric.Aggregation.Field; f != nil {
 			q.Aggregations[0].Column = &Column{Wide: q.Table.Wide()[f.Index], ID: co.prefix.ID(f.Index)}
 		}
+		if len(req.Aggregations) == 1 {
+			q.Aggregations[0].Sort = req.Aggregations[0].SortOrder
+		}
 	}
 	for i, ag := range req.Aggregations {
+		if q.Metric != nil {
+			break // its sort, taken above
+		}
 		agg, err := co.aggregation(ag, index("aggregations", i))
 		if err != nil {
 			return nil, err
@@ -160,13 +166,37 @@ func (co *compiler) base(req *Request) (*Query, error) {
 		if len(req.Fields) > 0 {
 			return nil, invalid("fields", "a metric query has no fields: its aggregation is fixed; use group_by")
 		}
-		if len(req.Aggregations) > 0 {
-			return nil, invalid("aggregations", "a metric query's aggregation is fixed; remove aggregations")
+		if err := metricSort(m, req.Aggregations); err != nil {
+			return nil, err
 		}
 		co.table, co.prefix = m.Table, semantic.MetricPrefix(m.ID)
 		return &Query{Table: m.Table, Metric: m}, nil
 	}
 	return nil, invalid("", "the request needs table_id or metric_id")
+}
+
+// metricSort checks the aggregations of a metric request: none, or one
+// that only sorts by the metric's value ({"sort_order": "desc"}, its
+// function optional), for a top-N.
+func metricSort(m *semantic.Metric, aggs []Aggregation) error {
+	hint := `a metric query's aggregation is fixed: to sort by its value, give "aggregations": [{"sort_order": "desc"}]`
+	switch {
+	case len(aggs) == 0:
+		return nil
+	case len(aggs) > 1:
+		return invalid("aggregations", "%s", hint)
+	}
+	a := aggs[0]
+	if a.FieldID != "" || a.MeasureID != 0 || a.Bucket != "" || (a.Function != "" && a.Function != string(m.Aggregation.Func)) {
+		return invalid("aggregations[0]", "%s", hint)
+	}
+	switch a.SortOrder {
+	case "asc", "desc":
+		return nil
+	case "":
+		return invalid("aggregations[0].sort_order", "%s", hint).with("asc", "desc")
+	}
+	return invalid("aggregations[0].sort_order", "aggregations[0].sort_order must be asc or desc, not %q", a.SortOrder).with("asc", "desc")
 }
 
 // bucketed resolves a field id and its bucket (or granularity) at path:

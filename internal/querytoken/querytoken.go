@@ -189,6 +189,10 @@ func payloadOf(q *sqlgen.Query) *Payload {
 	for _, c := range q.Fields {
 		p.Fields = append(p.Fields, named(c))
 	}
+	if q.Metric != nil && q.Aggregations[0].Sort != "" {
+		// A metric's aggregation is its own; only its sort is the query's.
+		p.Aggregations = []namedAggregate{{Sort: q.Aggregations[0].Sort}}
+	}
 	if q.Metric == nil {
 		for _, a := range q.Aggregations {
 			na := namedAggregate{Sort: a.Sort}

@@ -2,6 +2,7 @@ package querytoken
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -70,5 +71,42 @@ func TestSealOpen(t *testing.T) {
 	}
 	if _, err := other.Open(tok); !errors.As(err, &bad) {
 		t.Errorf("another server's token: %v", err)
+	}
+}
+
+// TestSealOpen_metricSortAndNames: a metric's top-N keeps its sort through
+// a token, and a request naming fields by name comes back with their ids.
+func TestSealOpen_metricSortAndNames(t *testing.T) {
+	m, err := semantic.Parse(fixtures.ModelFile, fixtures.Model(), semantic.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := sqlgen.NewCatalog(m, nil)
+	keys, _ := NewKeys(nil, nil)
+	for body, want := range map[string]string{
+		`{"metric_id":1,"aggregations":[{"sort_order":"desc"}],"group_by":[{"field_id":"PRODUCT.TITLE"}],"limit":3}`:                                      `{"metric_id":1,"aggregations":[{"sort_order":"desc"}],"group_by":[{"field_id":"c1-24"}],"limit":3}`,
+		`{"table_id":1,"filters":[{"field_id":"User → State","operation":"equals","value":"TX"}],"aggregations":[{"function":"sum","field_id":"total"}]}`: `{"table_id":1,"filters":[{"field_id":"t1-16","operation":"equals","value":"TX"}],"aggregations":[{"field_id":"t1-5","function":"sum"}]}`,
+	} {
+		req, err := sqlgen.ParseRequest([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := sqlgen.Compile(c, sqlgen.FullAccess{}, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _ := keys.Seal(q, 0, req.Limit)
+		p, err := keys.Open(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := p.Request(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := json.Marshal(back)
+		if string(got) != want {
+			t.Errorf("%s\n came back as %s\n want        %s", body, got, want)
+		}
 	}
 }
