@@ -118,6 +118,9 @@ type Options struct {
 	// WeekStart is the first day of week buckets; the zero value is Sunday,
 	// as in Metabase.
 	WeekStart time.Weekday
+	// Now is the clock that relative date filters ("the last 6 months")
+	// count from; nil means the system clock. Tests pin it.
+	Now func() time.Time
 	// MaxRows caps the rows of a query without aggregation; 0 means
 	// DefaultMaxRows (2,000).
 	MaxRows int
@@ -288,7 +291,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		e.queueTimeout = DefaultQueueTimeout
 	}
 	e.slots = make(chan struct{}, querySlots(opts))
-	e.planOpts = sqlgen.Options{Dialect: e.dialect, TimeZone: zone, WeekStart: opts.WeekStart,
+	e.planOpts = sqlgen.Options{Dialect: e.dialect, TimeZone: zone, WeekStart: opts.WeekStart, Now: opts.Now,
 		MaxRows: opts.MaxRows, MaxAggregatedRows: opts.MaxAggregatedRows}
 	if err := e.init(ctx, opts); err != nil {
 		e.Close()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/permissions"
+	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
@@ -67,17 +68,42 @@ func (s *state) construct(p *auth.Principal, req *Request) (*Query, error) {
 	return &Query{Query: q, s: s}, nil
 }
 
-// Plan plans a query for p: the SQL it would run, with p's row filters.
+// Plan plans a query for p: the SQL it would run, with p's row filters. A
+// filter counted from a field's latest value reads that value first, under
+// p's rules.
 func (e *Engine) Plan(ctx context.Context, p *auth.Principal, q *Query) (*Plan, error) {
-	return e.plan(p, q, e.planOpts)
+	return e.plan(ctx, p, q, e.planOpts)
 }
 
-func (e *Engine) plan(p *auth.Principal, q *Query, opts sqlgen.Options) (*sqlgen.Plan, error) {
+func (e *Engine) plan(ctx context.Context, p *auth.Principal, q *Query, opts sqlgen.Options) (*sqlgen.Plan, error) {
 	g, err := q.s.grant(p)
 	if err != nil {
 		return nil, err
 	}
+	opts.Latest = func(col sqlgen.Column) (time.Time, bool, error) { return e.latest(ctx, q.s, g, q.Table, col) }
 	return q.Query.Plan(q.s.catalog, g, opts)
+}
+
+// latest is the latest value of a temporal column of t that g sees: the
+// anchor of a filter counted from it.
+func (e *Engine) latest(ctx context.Context, s *state, g *permissions.Grant, t *semantic.Table, col sqlgen.Column) (time.Time, bool, error) {
+	col.Bucket = ""
+	q := &sqlgen.Query{Table: t, Aggregations: []sqlgen.Aggregate{{Func: semantic.AggMax, Column: &col}}}
+	plan, err := q.Plan(s.catalog, g, e.planOpts)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	sqlText, args := plan.SQL()
+	rows, err := e.run(ctx, plan, sqlText, args)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return time.Time{}, false, rows.Err()
+	}
+	latest, ok := rows.vals[0].(time.Time)
+	return latest, ok, rows.Err()
 }
 
 // Execute plans q for p and runs it. The caller must Close the rows; ctx
@@ -100,7 +126,7 @@ func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset, 
 	whole.Limit = 0
 	opts := e.planOpts
 	opts.DefaultLimit = math.MaxInt32
-	plan, err := e.plan(p, &Query{Query: &whole, s: q.s}, opts)
+	plan, err := e.plan(ctx, p, &Query{Query: &whole, s: q.s}, opts)
 	if err != nil {
 		return nil, err
 	}

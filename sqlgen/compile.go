@@ -48,6 +48,8 @@ type Condition struct {
 	// Given is the filter's value or values as the request gave them, so
 	// that the query can be written back as a request (a query token).
 	Given Filter
+	// Relative is a relative filter's period (Op last, next, current).
+	Relative *Relative
 }
 
 // Aggregate is one aggregation of a table query, or a metric's.

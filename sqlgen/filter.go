@@ -126,6 +126,11 @@ var (
 	existenceOps  = []string{"is-null", "is-not-null", "string-is-empty", "string-is-not-empty", "is-true", "is-false"}
 	comparisonOps = []string{"equals", "not-equals", "greater-than", "greater-than-or-equal", "less-than", "less-than-or-equal"}
 	stringOps     = []string{"string-contains", "string-not-contains", "string-starts-with", "string-ends-with"}
+	// relativeOps are periods counted from now, or from the field's latest
+	// value: the last N units, the next N, the current one.
+	relativeOps = []string{"last", "next", "current"}
+	// relativeUnits are the units of a relative filter.
+	relativeUnits = []Bucket{Minute, Hour, Day, Week, Month, Quarter, Year}
 	extractionOps = map[string]Bucket{
 		"year-equals": Year, "quarter-equals": QuarterOfYear, "month-equals": MonthOfYear,
 		"day-of-week-equals": DayOfWeek, "hour-equals": HourOfDay, "minute-equals": MinuteOfHour, "second-equals": SecondOfMinute,
@@ -155,9 +160,12 @@ func computeOps(k semantic.Kind) []string {
 	case k == semantic.KindText:
 		ops = append(ops, "string-is-empty", "string-is-not-empty")
 		ops = append(ops, comparisonOps...)
+		ops = append(ops, "between")
 		ops = append(ops, stringOps...)
 	case k.IsTemporal():
 		ops = append(ops, comparisonOps...)
+		ops = append(ops, "between")
+		ops = append(ops, relativeOps...)
 		for _, op := range []string{"year-equals", "quarter-equals", "month-equals", "day-of-week-equals", "hour-equals", "minute-equals", "second-equals"} {
 			if k == semantic.KindDate && extractionOps[op].timeOfDay() {
 				continue
@@ -166,6 +174,9 @@ func computeOps(k semantic.Kind) []string {
 		}
 	default:
 		ops = append(ops, comparisonOps...)
+		if k.IsNumeric() {
+			ops = append(ops, "between")
+		}
 	}
 	return ops
 }
@@ -173,11 +184,13 @@ func computeOps(k semantic.Kind) []string {
 func allOps() []string {
 	ops := slices.Clone(existenceOps)
 	ops = append(ops, comparisonOps...)
+	ops = append(ops, "between")
 	ops = append(ops, stringOps...)
+	ops = append(ops, relativeOps...)
 	for op := range extractionOps {
 		ops = append(ops, op, strings.Replace(op, "-equals", "-not-equals", 1))
 	}
-	slices.Sort(ops[len(existenceOps)+len(comparisonOps)+len(stringOps):])
+	slices.Sort(ops[len(existenceOps)+len(comparisonOps)+1+len(stringOps)+len(relativeOps):])
 	return ops
 }
 
@@ -211,14 +224,23 @@ func (co *compiler) filter(f Filter, path string) (Condition, error) {
 		return Condition{}, invalid(path+".operation", "%s: operation %s does not apply to field %s, which is %s", path, op, describe(col), k.Words()).with(opsFor(k)...)
 	}
 	cond := Condition{Column: col, Op: op, Given: Filter{Value: f.Value, Values: f.Values}}
+	if slices.Contains(relativeOps, op) {
+		return co.relative(cond, f, path)
+	}
+	if f.Unit != "" || f.Complete || f.Anchor != "" {
+		return Condition{}, invalid(path, "%s: unit, complete and anchor belong to the relative operations (%s), not %s", path, strings.Join(relativeOps, ", "), op)
+	}
 	if cond.Column.Bucket, err = co.bucket(col, f.Bucket, path+".bucket", false); err != nil {
 		return Condition{}, err
 	}
-	if f.Bucket != "" && !slices.Contains(comparisonOps, op) {
-		return Condition{}, invalid(path+".bucket", "%s: bucket applies to comparisons (equals … less-than-or-equal), not %s", path, op)
+	if f.Bucket != "" && !slices.Contains(comparisonOps, op) && op != "between" {
+		return Condition{}, invalid(path+".bucket", "%s: bucket applies to comparisons (equals … less-than-or-equal, between), not %s", path, op)
+	}
+	if op == "between" && (f.Value != nil || len(f.Values) != 2) {
+		return Condition{}, invalid(path+".values", "%s: between takes values [from, to], both included", path)
 	}
 	// How many values the operation takes.
-	many := op == "equals" || op == "not-equals" || slices.Contains(stringOps, op) || extractionOps[strings.Replace(op, "-not-equals", "-equals", 1)] != ""
+	many := op == "equals" || op == "not-equals" || op == "between" || slices.Contains(stringOps, op) || extractionOps[strings.Replace(op, "-not-equals", "-equals", 1)] != ""
 	switch {
 	case slices.Contains(existenceOps, op):
 		if f.Value != nil || f.Values != nil {
@@ -248,6 +270,66 @@ func (co *compiler) filter(f Filter, path string) (Condition, error) {
 		}
 		cond.Values = append(cond.Values, typed)
 	}
+	return cond, nil
+}
+
+// Relative is a relative filter as compiled: a period counted from now or
+// from the field's latest value, resolved when the query is planned.
+type Relative struct {
+	Op       string // last, next or current
+	N        int    // the units, for last and next
+	Unit     Bucket
+	Complete bool
+	Latest   bool // counted from the field's latest value, not now
+}
+
+// String describes the period: "6 month complete, from latest".
+func (r *Relative) String() string {
+	s := string(r.Unit)
+	if r.Op != "current" {
+		s = strconv.Itoa(r.N) + " " + s
+	}
+	if r.Complete {
+		s += " complete"
+	}
+	if r.Latest {
+		return s + ", from latest"
+	}
+	return s + ", from now"
+}
+
+// relative compiles last, next and current.
+func (co *compiler) relative(cond Condition, f Filter, path string) (Condition, error) {
+	r := &Relative{Op: f.Operation, Complete: f.Complete, Unit: Bucket(f.Unit)}
+	if f.Bucket != "" || f.Values != nil {
+		return Condition{}, invalid(path, "%s: %s takes value (a count of units), unit, complete and anchor", path, f.Operation)
+	}
+	switch {
+	case r.Op == "current" && f.Value != nil:
+		return Condition{}, invalid(path+".value", "%s: current takes no value: it is the unit that holds now (or the latest value)", path)
+	case r.Op != "current":
+		n, ok := number(f.Value)
+		i, isInt := n.(int64)
+		if !ok || !isInt || i < 1 || i > 100000 {
+			return Condition{}, invalid(path+".value", "%s.value must be a whole number of units from 1 to 100000 for %s, not %s", path, r.Op, jsonWords(f.Value))
+		}
+		r.N = int(i)
+	}
+	if !slices.Contains(relativeUnits, r.Unit) {
+		return Condition{}, invalid(path+".unit", "%s.unit must be one of %s, not %q", path, strings.Join(bucketNames(relativeUnits), ", "), f.Unit).with(bucketNames(relativeUnits)...)
+	}
+	if cond.Column.Wide.Field.Type.Kind == semantic.KindDate && (r.Unit == Minute || r.Unit == Hour) {
+		return Condition{}, invalid(path+".unit", "%s: field %s is a date: a relative unit is a day or longer", path, describe(cond.Column))
+	}
+	switch f.Anchor {
+	case "", "now":
+	case "latest":
+		r.Latest = true
+	default:
+		return Condition{}, invalid(path+".anchor", "%s.anchor must be now or latest, not %q", path, f.Anchor).with("now", "latest")
+	}
+	cond.Relative = r
+	cond.Given.Unit, cond.Given.Complete, cond.Given.Anchor = f.Unit, f.Complete, f.Anchor
 	return cond, nil
 }
 
@@ -365,8 +447,14 @@ func (co *compiler) value(cond Condition, v any, path string) (any, error) {
 	return m, nil
 }
 
-// extracted reads the number an extraction is compared with.
+// extracted reads the number an extraction is compared with; a string of
+// digits counts ("2024" for year-equals).
 func extracted(b Bucket, v any, path, field string) (any, error) {
+	if s, isString := v.(string); isString {
+		if i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
+			v = i
+		}
+	}
 	n, ok := number(v)
 	i, isInt := n.(int64)
 	lo, hi := int64(1), int64(9999)

@@ -20,6 +20,10 @@ type caseOptions struct {
 	Model     string `json:"model"` // a file under testdata/models; default the sample
 	TimeZone  string `json:"time_zone"`
 	WeekStart string `json:"week_start"`
+	// Now pins the clock of relative filters (RFC 3339), and Latest is
+	// every field's latest value for those counted from it; "" for none.
+	Now    string `json:"now"`
+	Latest string `json:"latest"`
 }
 
 var catalogs = map[string]*sqlgen.Catalog{}
@@ -65,6 +69,23 @@ func plan(t *testing.T, dir string, d sqlgen.Dialect) (*sqlgen.Plan, error) {
 	}
 	if opts.WeekStart == "monday" {
 		popts.WeekStart = time.Monday
+	}
+	// The clock is pinned in every case, so that a case never depends on
+	// the day it runs.
+	now := time.Date(2025, 7, 16, 15, 30, 0, 0, time.UTC)
+	if opts.Now != "" {
+		var err error
+		if now, err = time.Parse(time.RFC3339, opts.Now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	popts.Now = func() time.Time { return now }
+	popts.Latest = func(sqlgen.Column) (time.Time, bool, error) {
+		if opts.Latest == "" {
+			return time.Time{}, false, nil
+		}
+		l, err := time.Parse(time.RFC3339, opts.Latest)
+		return l, err == nil, err
 	}
 	c := catalog(t, opts.Model)
 	data, err := os.ReadFile(filepath.Join(dir, "request.json"))

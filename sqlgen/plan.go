@@ -36,6 +36,13 @@ type Options struct {
 	// MaxAggregatedRows caps the rows of an aggregated query; 0 means
 	// 10,000.
 	MaxAggregatedRows int
+	// Now is the clock relative filters count from; nil means time.Now.
+	Now func() time.Time
+	// Latest gives the latest value of a column the caller may see, for a
+	// relative filter counted from it (false: the caller sees none); the
+	// engine computes it under the caller's rules. Without it, such a
+	// filter cannot be planned.
+	Latest func(Column) (time.Time, bool, error)
 }
 
 func (o Options) withDefaults() Options {
@@ -44,6 +51,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.TimeZone == nil {
 		o.TimeZone = time.UTC
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.DefaultLimit <= 0 {
 		o.DefaultLimit = DefaultLimit
@@ -535,9 +545,23 @@ func (p *planner) condition(cond Condition) (Expr, error) {
 	if cond.Segment != nil {
 		return p.modelFilter(cond.Segment.Filter)
 	}
+	if cond.Op == "between" {
+		lo, hi := cond, cond
+		lo.Op, lo.Values = "greater-than-or-equal", cond.Values[:1]
+		hi.Op, hi.Values = "less-than-or-equal", cond.Values[1:]
+		from, err := p.condition(lo)
+		if err != nil {
+			return nil, err
+		}
+		to, err := p.condition(hi)
+		return AndOf(from, to), err
+	}
 	col := cond.Column
 	k := col.Wide.Field.Type.Kind
 	raw := p.use(col.Wide)
+	if cond.Relative != nil {
+		return p.relative(raw, k, cond)
+	}
 	orNull := func(e Expr) Expr { return OrOf(e, IsNull{X: raw}) }
 	params := func() []Expr {
 		out := make([]Expr, len(cond.Values))

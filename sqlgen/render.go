@@ -116,6 +116,9 @@ func (p *Plan) String() string {
 		for _, v := range c.Values {
 			fmt.Fprintf(&b, " %v", v)
 		}
+		if r := c.Relative; r != nil {
+			b.WriteString(" " + r.String())
+		}
 		b.WriteByte('\n')
 	}
 	for _, a := range q.Aggregations {

@@ -51,6 +51,13 @@ type Filter struct {
 	// not-equals); nil means not given.
 	Values []any  `json:"values,omitempty"`
 	Bucket string `json:"bucket,omitempty"`
+	// Unit, Complete and Anchor shape a relative filter (last, next,
+	// current): its unit (day … year), complete periods only, and what it
+	// counts from: "now" (the default) or "latest", the field's latest
+	// value the caller may see.
+	Unit     string `json:"unit,omitempty"`
+	Complete bool   `json:"complete,omitempty"`
+	Anchor   string `json:"anchor,omitempty"`
 }
 
 // FieldRef names a field, optionally truncated to a temporal bucket.
@@ -205,6 +212,18 @@ func (p *jsonParser) str(v any, path string) string {
 	return s
 }
 
+// boolean reads true or false; a missing or null one is false.
+func (p *jsonParser) boolean(v any, path string) bool {
+	if p.err != nil || v == nil {
+		return false
+	}
+	b, ok := v.(bool)
+	if !ok {
+		p.fail(path, "%s must be true or false", path)
+	}
+	return b
+}
+
 // positive reads a positive integer; a missing or null one is 0.
 func (p *jsonParser) positive(v any, path string) int {
 	if p.err != nil || v == nil {
@@ -307,7 +326,7 @@ func (p *jsonParser) fieldRef(v any, path string) FieldRef {
 }
 
 func (p *jsonParser) filter(v any, path string) Filter {
-	m := p.object(v, path, "a filter", "segment_id", "field_id", "operation", "value", "values", "bucket")
+	m := p.object(v, path, "a filter", "segment_id", "field_id", "operation", "value", "values", "bucket", "unit", "complete", "anchor")
 	if m == nil {
 		return Filter{}
 	}
@@ -316,6 +335,9 @@ func (p *jsonParser) filter(v any, path string) Filter {
 		FieldID:   p.str(m["field_id"], path+".field_id"),
 		Operation: p.str(m["operation"], path+".operation"),
 		Bucket:    p.str(m["bucket"], path+".bucket"),
+		Unit:      p.str(m["unit"], path+".unit"),
+		Complete:  p.boolean(m["complete"], path+".complete"),
+		Anchor:    p.str(m["anchor"], path+".anchor"),
 	}
 	if raw := m["value"]; raw != nil {
 		f.Value = p.value(raw, path+".value") // null is "not given", as Metabase takes it

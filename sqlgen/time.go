@@ -112,3 +112,70 @@ func (p *planner) bound(wall time.Time, k semantic.Kind) any {
 	inst := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond(), p.zone)
 	return inst.UTC()
 }
+
+// relative compares a date or timestamp column with a relative filter's
+// period, as a range of the raw column: counted from now, or from the
+// latest value the caller may see, in the report time zone.
+func (p *planner) relative(raw Expr, k semantic.Kind, cond Condition) (Expr, error) {
+	r := cond.Relative
+	var anchor time.Time
+	if r.Latest {
+		if p.opts.Latest == nil {
+			return nil, invalid("", "a filter counted from the latest value of %s needs the database: run it rather than only planning it", describe(cond.Column))
+		}
+		latest, ok, err := p.opts.Latest(cond.Column)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return False, nil // no value the caller may see: no period
+		}
+		anchor = latest
+	} else {
+		anchor = p.opts.Now()
+	}
+	wall := anchor
+	if k != semantic.KindDate {
+		l := anchor.In(p.zone)
+		wall = time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
+	}
+	start, end := p.period(Moment{Time: wall, Unit: r.Unit})
+	var lo, hi time.Time
+	inclusive := false
+	switch {
+	case r.Op == "current":
+		lo, hi = start, end
+	case r.Op == "last" && r.Complete:
+		lo, hi = addUnits(start, r.Unit, -r.N), start
+	case r.Op == "next" && r.Complete:
+		lo, hi = end, addUnits(end, r.Unit, r.N)
+	case r.Op == "last":
+		lo, hi, inclusive = addUnits(wall, r.Unit, -r.N), wall, true
+	default: // next
+		lo, hi, inclusive = wall, addUnits(wall, r.Unit, r.N), true
+	}
+	upper := Bin{Op: "<", L: raw, R: Param{Value: p.bound(hi, k)}}
+	if inclusive {
+		upper.Op = "<="
+	}
+	return AndOf(Bin{Op: ">=", L: raw, R: Param{Value: p.bound(lo, k)}}, upper), nil
+}
+
+// addUnits moves a wall-clock time by n units.
+func addUnits(t time.Time, u Bucket, n int) time.Time {
+	switch u {
+	case Year:
+		return t.AddDate(n, 0, 0)
+	case Quarter:
+		return t.AddDate(0, 3*n, 0)
+	case Month:
+		return t.AddDate(0, n, 0)
+	case Week:
+		return t.AddDate(0, 0, 7*n)
+	case Day:
+		return t.AddDate(0, 0, n)
+	case Hour:
+		return t.Add(time.Duration(n) * time.Hour)
+	}
+	return t.Add(time.Duration(n) * time.Minute)
+}

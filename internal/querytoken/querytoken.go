@@ -66,6 +66,10 @@ type namedFilter struct {
 	Op     string `json:"op,omitempty"`
 	Value  any    `json:"value,omitempty"`
 	Values []any  `json:"values,omitempty"`
+	// A relative filter's unit, complete periods only, and anchor.
+	Unit     string `json:"unit,omitempty"`
+	Complete bool   `json:"complete,omitempty"`
+	Anchor   string `json:"anchor,omitempty"`
 }
 
 type namedAggregate struct {
@@ -184,7 +188,8 @@ func payloadOf(q *sqlgen.Query) *Payload {
 			p.Filters = append(p.Filters, namedFilter{Segment: c.Segment.Name})
 			continue
 		}
-		p.Filters = append(p.Filters, namedFilter{namedField: named(c.Column), Op: c.Op, Value: c.Given.Value, Values: c.Given.Values})
+		p.Filters = append(p.Filters, namedFilter{namedField: named(c.Column), Op: c.Op, Value: c.Given.Value, Values: c.Given.Values,
+			Unit: c.Given.Unit, Complete: c.Given.Complete, Anchor: c.Given.Anchor})
 	}
 	for _, c := range q.Fields {
 		p.Fields = append(p.Fields, named(c))
@@ -319,7 +324,8 @@ func (r resolver) filter(f namedFilter) (sqlgen.Filter, error) {
 	if err != nil {
 		return sqlgen.Filter{}, err
 	}
-	return sqlgen.Filter{FieldID: id, Operation: f.Op, Value: f.Value, Values: f.Values, Bucket: f.Bucket}, nil
+	return sqlgen.Filter{FieldID: id, Operation: f.Op, Value: f.Value, Values: f.Values, Bucket: f.Bucket,
+		Unit: f.Unit, Complete: f.Complete, Anchor: f.Anchor}, nil
 }
 
 func (r resolver) aggregation(a namedAggregate) (sqlgen.Aggregation, error) {
