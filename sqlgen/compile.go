@@ -58,6 +58,8 @@ type Aggregate struct {
 	Column  *Column // nil for count
 	Measure *semantic.Measure
 	Sort    string // "", "asc" or "desc"
+	// Filter restricts the rows the aggregation reads; nil for all.
+	Filter *Condition
 }
 
 // Ordering sorts by a column.
@@ -243,6 +245,19 @@ func describe(col Column) string {
 }
 
 func (co *compiler) aggregation(ag Aggregation, path string) (Aggregate, error) {
+	out, err := co.aggregationOf(ag, path)
+	if err != nil || ag.Filter == nil {
+		return out, err
+	}
+	cond, err := co.filter(*ag.Filter, path+".filter")
+	if err != nil {
+		return out, err
+	}
+	out.Filter = &cond
+	return out, nil
+}
+
+func (co *compiler) aggregationOf(ag Aggregation, path string) (Aggregate, error) {
 	out := Aggregate{}
 	switch ag.SortOrder {
 	case "", "asc", "desc":

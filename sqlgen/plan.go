@@ -509,7 +509,34 @@ func (p *planner) aggregate(ag Aggregate) (Expr, Output) {
 	if p.q.Metric != nil {
 		out.DisplayName = p.q.Metric.Name
 	}
+	if ag.Filter != nil {
+		f, err := p.condition(*ag.Filter)
+		if err != nil {
+			p.deferred = err
+		}
+		agg.Filter = AndOf(agg.Filter, f)
+		out.DisplayName += ", where " + conditionWords(*ag.Filter)
+	}
 	return agg, out
+}
+
+// conditionWords names a filter in a column's display name: "Discount
+// greater-than 0".
+func conditionWords(c Condition) string {
+	if c.Segment != nil {
+		return c.Segment.Name
+	}
+	s := c.Column.Wide.DisplayName() + " " + c.Op
+	for _, v := range c.Given.Values {
+		s += " " + jsonWords(v)
+	}
+	if c.Given.Value != nil {
+		s += " " + jsonWords(c.Given.Value)
+	}
+	if r := c.Relative; r != nil {
+		s += " " + r.String()
+	}
+	return s
 }
 
 // tiebreaker orders detail rows completely: by the table's primary key if

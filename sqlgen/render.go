@@ -132,6 +132,9 @@ func (p *Plan) String() string {
 		if a.Sort != "" {
 			fmt.Fprintf(&b, " sort %s", a.Sort)
 		}
+		if a.Filter != nil {
+			fmt.Fprintf(&b, " where %s", conditionWords(*a.Filter))
+		}
 		b.WriteByte('\n')
 	}
 	for _, g := range q.GroupBy {

@@ -76,6 +76,9 @@ type Aggregation struct {
 	// Bucket truncates a temporal field before it is aggregated (the
 	// latest month with min, say).
 	Bucket string `json:"bucket,omitempty"`
+	// Filter restricts the rows this aggregation reads (SQL's FILTER):
+	// the average of orders with a discount beside the average of all.
+	Filter *Filter `json:"filter,omitempty"`
 }
 
 // GroupBy groups by a field, a temporal one optionally at a granularity.
@@ -286,14 +289,19 @@ func (p *jsonParser) request(root any) *Request {
 	}
 	for i, raw := range p.list(m["aggregations"], "aggregations", MaxAggregations) {
 		path := index("aggregations", i)
-		a := p.object(raw, path, "an aggregation", "field_id", "function", "measure_id", "sort_order", "bucket")
-		r.Aggregations = append(r.Aggregations, Aggregation{
+		a := p.object(raw, path, "an aggregation", "field_id", "function", "measure_id", "sort_order", "bucket", "filter")
+		ag := Aggregation{
 			FieldID:   p.str(a["field_id"], path+".field_id"),
 			Function:  p.str(a["function"], path+".function"),
 			MeasureID: p.positive(a["measure_id"], path+".measure_id"),
 			SortOrder: p.str(a["sort_order"], path+".sort_order"),
 			Bucket:    p.str(a["bucket"], path+".bucket"),
-		})
+		}
+		if f, ok := a["filter"]; ok && f != nil {
+			filter := p.filter(f, path+".filter")
+			ag.Filter = &filter
+		}
+		r.Aggregations = append(r.Aggregations, ag)
 	}
 	for i, raw := range p.list(m["group_by"], "group_by", MaxGroupBy) {
 		path := index("group_by", i)

@@ -73,11 +73,12 @@ type namedFilter struct {
 }
 
 type namedAggregate struct {
-	Func    string `json:"fn,omitempty"`
-	Field   string `json:"field,omitempty"`
-	Bucket  string `json:"bucket,omitempty"`
-	Measure string `json:"measure,omitempty"`
-	Sort    string `json:"sort,omitempty"`
+	Func    string       `json:"fn,omitempty"`
+	Field   string       `json:"field,omitempty"`
+	Bucket  string       `json:"bucket,omitempty"`
+	Measure string       `json:"measure,omitempty"`
+	Sort    string       `json:"sort,omitempty"`
+	Filter  *namedFilter `json:"filter,omitempty"`
 }
 
 type namedOrder struct {
@@ -174,6 +175,15 @@ func named(c sqlgen.Column) namedField {
 	return namedField{Field: fieldName(c.Wide), Bucket: string(c.Bucket)}
 }
 
+// filterOf names a condition's parts.
+func filterOf(c sqlgen.Condition) namedFilter {
+	if c.Segment != nil {
+		return namedFilter{Segment: c.Segment.Name}
+	}
+	return namedFilter{namedField: named(c.Column), Op: c.Op, Value: c.Given.Value, Values: c.Given.Values,
+		Unit: c.Given.Unit, Complete: c.Given.Complete, Anchor: c.Given.Anchor}
+}
+
 // payloadOf names q's parts by model names; a filter's values are as its
 // request gave them.
 func payloadOf(q *sqlgen.Query) *Payload {
@@ -184,12 +194,7 @@ func payloadOf(q *sqlgen.Query) *Payload {
 		p.Table = q.Table.Name
 	}
 	for _, c := range q.Filters {
-		if c.Segment != nil {
-			p.Filters = append(p.Filters, namedFilter{Segment: c.Segment.Name})
-			continue
-		}
-		p.Filters = append(p.Filters, namedFilter{namedField: named(c.Column), Op: c.Op, Value: c.Given.Value, Values: c.Given.Values,
-			Unit: c.Given.Unit, Complete: c.Given.Complete, Anchor: c.Given.Anchor})
+		p.Filters = append(p.Filters, filterOf(c))
 	}
 	for _, c := range q.Fields {
 		p.Fields = append(p.Fields, named(c))
@@ -201,6 +206,10 @@ func payloadOf(q *sqlgen.Query) *Payload {
 	if q.Metric == nil {
 		for _, a := range q.Aggregations {
 			na := namedAggregate{Sort: a.Sort}
+			if a.Filter != nil {
+				f := filterOf(*a.Filter)
+				na.Filter = &f
+			}
 			switch {
 			case a.Measure != nil:
 				na.Measure = a.Measure.Name
@@ -329,6 +338,16 @@ func (r resolver) filter(f namedFilter) (sqlgen.Filter, error) {
 }
 
 func (r resolver) aggregation(a namedAggregate) (sqlgen.Aggregation, error) {
+	ag, err := r.aggregationOf(a)
+	if err != nil || a.Filter == nil {
+		return ag, err
+	}
+	f, err := r.filter(*a.Filter)
+	ag.Filter = &f
+	return ag, err
+}
+
+func (r resolver) aggregationOf(a namedAggregate) (sqlgen.Aggregation, error) {
 	if a.Measure != "" {
 		for _, ms := range r.t.Measures {
 			if ms.Name == a.Measure {

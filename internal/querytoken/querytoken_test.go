@@ -84,9 +84,10 @@ func TestSealOpen_metricSortAndNames(t *testing.T) {
 	c, _ := sqlgen.NewCatalog(m, nil)
 	keys, _ := NewKeys(nil, nil)
 	for body, want := range map[string]string{
-		`{"metric_id":1,"aggregations":[{"sort_order":"desc"}],"group_by":[{"field_id":"PRODUCT.TITLE"}],"limit":3}`:                                      `{"metric_id":1,"aggregations":[{"sort_order":"desc"}],"group_by":[{"field_id":"c1-24"}],"limit":3}`,
-		`{"table_id":1,"filters":[{"field_id":"User → State","operation":"equals","value":"TX"}],"aggregations":[{"function":"sum","field_id":"total"}]}`: `{"table_id":1,"filters":[{"field_id":"t1-16","operation":"equals","value":"TX"}],"aggregations":[{"field_id":"t1-5","function":"sum"}]}`,
-		`{"table_id":1,"filters":[{"field_id":"CREATED_AT","operation":"last","value":6,"unit":"month","complete":true,"anchor":"latest"}]}`:              `{"table_id":1,"filters":[{"field_id":"t1-7","operation":"last","value":6,"unit":"month","complete":true,"anchor":"latest"}]}`,
+		`{"metric_id":1,"aggregations":[{"sort_order":"desc"}],"group_by":[{"field_id":"PRODUCT.TITLE"}],"limit":3}`:                                                                                       `{"metric_id":1,"aggregations":[{"sort_order":"desc"}],"group_by":[{"field_id":"c1-24"}],"limit":3}`,
+		`{"table_id":1,"filters":[{"field_id":"User → State","operation":"equals","value":"TX"}],"aggregations":[{"function":"sum","field_id":"total"}]}`:                                                  `{"table_id":1,"filters":[{"field_id":"t1-16","operation":"equals","value":"TX"}],"aggregations":[{"field_id":"t1-5","function":"sum"}]}`,
+		`{"table_id":1,"aggregations":[{"function":"avg","field_id":"TOTAL","filter":{"field_id":"DISCOUNT","operation":"is-not-null"}},{"function":"avg","field_id":"TOTAL","filter":{"segment_id":1}}]}`: `{"table_id":1,"aggregations":[{"field_id":"t1-5","function":"avg","filter":{"field_id":"t1-6","operation":"is-not-null"}},{"field_id":"t1-5","function":"avg","filter":{"segment_id":1}}]}`,
+		`{"table_id":1,"filters":[{"field_id":"CREATED_AT","operation":"last","value":6,"unit":"month","complete":true,"anchor":"latest"}]}`:                                                               `{"table_id":1,"filters":[{"field_id":"t1-7","operation":"last","value":6,"unit":"month","complete":true,"anchor":"latest"}]}`,
 	} {
 		req, err := sqlgen.ParseRequest([]byte(body))
 		if err != nil {
