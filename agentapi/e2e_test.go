@@ -427,7 +427,7 @@ func matrixCases() []matrixCase {
 		}},
 		{name: "discounted orders", path: q, body: `{"table_id":1,"filters":[{"segment_id":2}],"aggregations":[{"function":"count"},{"function":"avg","field_id":"t1-6"}]}`, check: checkRows, expect: func(p persona) expect {
 			return tableOrForbidden(p, p.orders, func(p persona) string {
-				return "SELECT count(*), avg(DISCOUNT) FROM ORDERS WHERE DISCOUNT > 0 AND " + ordersWhere(p)
+				return "SELECT count(*), round(avg(DISCOUNT), 2) FROM ORDERS WHERE DISCOUNT > 0 AND " + ordersWhere(p) // DISCOUNT is in dollars: 2 decimals
 			})
 		}},
 		{name: "reviews of gadgets", path: q, body: `{"table_id":4,"filters":[{"field_id":"t4-9","operation":"equals","value":"Gadget"}],"fields":[{"field_id":"t4-0"},{"field_id":"t4-3"}],"limit":5}`, check: checkRows, expect: func(p persona) expect {

@@ -178,6 +178,14 @@ func appendCol(dst []byte, c engine.Column) []byte {
 			dst = appendJSONString(dst, kv[1])
 		}
 	}
+	if c.Currency != "" {
+		dst = append(dst, `,"currency":`...)
+		dst = appendJSONString(dst, c.Currency)
+	}
+	if c.Round {
+		dst = append(dst, `,"decimals":`...)
+		dst = strconv.AppendInt(dst, int64(c.Decimals), 10)
+	}
 	return append(dst, '}')
 }
 

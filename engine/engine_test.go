@@ -57,7 +57,7 @@ func TestNew_missingColumn(t *testing.T) {
 	if !errors.As(err, &serr) {
 		t.Fatalf("New error = %v, want *semantic.Error", err)
 	}
-	want := `fixtures/sample/model.yaml:36:17: table ORDERS, field TAX: source table ORDERS has no column "TAXES" (did you mean TAX?)`
+	want := `fixtures/sample/model.yaml:38:17: table ORDERS, field TAX: source table ORDERS has no column "TAXES" (did you mean TAX?)`
 	if got := strings.SplitN(err.Error(), "\n", 2)[0]; got != want {
 		t.Errorf("error = %q\nwant    %q", got, want)
 	}

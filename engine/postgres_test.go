@@ -365,7 +365,7 @@ func TestNew_postgresChecks(t *testing.T) {
 	}{
 		{"missing column", func(o *engine.Options) {
 			o.ModelYAML = []byte(strings.Replace(sample, "      - name: TAX\n", "      - name: TAX\n        column: TAXES\n", 1))
-		}, `fixtures/sample/model.yaml:36:17: table ORDERS, field TAX: source table ORDERS has no column "TAXES" (did you mean TAX?)`},
+		}, `fixtures/sample/model.yaml:38:17: table ORDERS, field TAX: source table ORDERS has no column "TAXES" (did you mean TAX?)`},
 		{"type mismatch", func(o *engine.Options) {
 			o.ModelYAML = []byte(strings.Replace(sample, "      - name: QUANTITY\n        type: INTEGER\n", "      - name: QUANTITY\n        type: DOUBLE\n", 1))
 		}, `field QUANTITY is declared DOUBLE but column "QUANTITY" is INTEGER`},

@@ -215,7 +215,7 @@ func oracleCases() []oracleCase {
 		{"order_by a group, descending", `{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"t1-8"}],"order_by":[{"field":{"field_id":"t1-8"},"direction":"desc"}],"limit":4}`,
 			`SELECT QUANTITY, count(*) FROM ORDERS GROUP BY 1 ORDER BY 1 DESC LIMIT 4`},
 		{"average with and without a discount, one query", `{"table_id":1,"aggregations":[{"function":"avg","field_id":"TOTAL","filter":{"field_id":"DISCOUNT","operation":"is-not-null"}},{"function":"avg","field_id":"TOTAL","filter":{"field_id":"DISCOUNT","operation":"is-null"}}]}`,
-			`SELECT avg(TOTAL) FILTER (WHERE DISCOUNT IS NOT NULL), avg(TOTAL) FILTER (WHERE DISCOUNT IS NULL) FROM ORDERS`},
+			`SELECT round(avg(TOTAL) FILTER (WHERE DISCOUNT IS NOT NULL), 2), round(avg(TOTAL) FILTER (WHERE DISCOUNT IS NULL), 2) FROM ORDERS`},
 		{"Texans' orders per category beside all orders", `{"table_id":1,"aggregations":[{"function":"count","filter":{"field_id":"USER.STATE","operation":"equals","value":"TX"}},{"function":"count"}],"group_by":[{"field_id":"PRODUCT.CATEGORY"}]}`,
 			`SELECT p.CATEGORY, count(*) FILTER (WHERE u.STATE = 'TX'), count(*) FROM ORDERS o LEFT JOIN PEOPLE u ON u.ID = o.USER_ID LEFT JOIN PRODUCTS p ON p.ID = o.PRODUCT_ID GROUP BY 1 ORDER BY 1 NULLS LAST`},
 		{"orders of Texans in 2025, by day", `{"table_id":1,"filters":[{"field_id":"t1-16","operation":"equals","value":"TX"},{"field_id":"t1-7","operation":"equals","value":"2025"}],"aggregations":[{"function":"count"}],"group_by":[{"field_id":"t1-7","field_granularity":"day"}],"limit":10}`,

@@ -131,7 +131,7 @@ func (r *Rows) AppendJSON(dst []byte) []byte {
 			continue
 		case float64:
 			if !math.IsNaN(x) && !math.IsInf(x, 0) {
-				dst = jsonw.Float(dst, x)
+				dst = jsonw.Float(dst, r.round(i, x))
 				continue
 			}
 		case string:
@@ -196,7 +196,7 @@ func (r *Rows) value(i int, v any) any {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return nil
 		}
-		return x
+		return r.round(i, x)
 	case float32:
 		return r.value(i, float64(x))
 	case duckdb.Decimal:
@@ -207,6 +207,20 @@ func (r *Rows) value(i int, v any) any {
 		return base64.StdEncoding.EncodeToString(x)
 	}
 	return nil
+}
+
+// round rounds a double of column i to the decimals its field declares
+// (78810.72000000001 is 78810.72 for a field in dollars); others stay.
+func (r *Rows) round(i int, x float64) float64 {
+	c := r.Columns[i]
+	if !c.Round {
+		return x
+	}
+	scale := math.Pow10(c.Decimals)
+	if rounded := math.Round(x*scale) / scale; !math.IsInf(rounded, 0) {
+		return rounded
+	}
+	return x
 }
 
 // text formats a value that arrived as text: PostgreSQL's numerics (exact

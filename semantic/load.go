@@ -118,6 +118,7 @@ func (l *loader) model(root *yaml.Node) {
 	}
 	for _, rt := range l.tables {
 		l.types(rt)
+		l.timeDimension(rt)
 	}
 	for _, rt := range l.tables {
 		l.relationships(rt)
@@ -136,7 +137,7 @@ func (l *loader) model(root *yaml.Node) {
 
 func (l *loader) table(n *yaml.Node) {
 	d := l.doc
-	keys := d.Mapping(n, "table", "id", "name", "display_name", "description", "synonyms", "source", "fields", "segments", "measures")
+	keys := d.Mapping(n, "table", "id", "name", "display_name", "description", "synonyms", "source", "fields", "segments", "measures", "default_time_dimension")
 	if keys == nil {
 		return
 	}
@@ -191,11 +192,11 @@ func (l *loader) table(n *yaml.Node) {
 // passes that follow.
 func (l *loader) field(t *Table, fn *yaml.Node) (*Field, map[string]*yaml.Node) {
 	d := l.doc
-	fk := d.Mapping(fn, "field", "name", "column", "display_name", "description", "semantic_type", "references", "relationship", "synonyms", "type")
+	fk := d.Mapping(fn, "field", "name", "column", "display_name", "description", "semantic_type", "references", "relationship", "synonyms", "type", "decimals", "currency")
 	if fk == nil {
 		return nil, nil
 	}
-	f := &Field{Table: t, Index: len(t.Fields), Pos: d.Pos(fn)}
+	f := &Field{Table: t, Index: len(t.Fields), Pos: d.Pos(fn), Decimals: -1}
 	if nn := d.Require(fk, fn, "field", "name"); nn != nil {
 		if name, ok := d.NonEmpty(nn, "field name"); ok {
 			if prev := t.Field(name); prev != nil {
@@ -234,7 +235,55 @@ func (l *loader) field(t *Table, fn *yaml.Node) (*Field, map[string]*yaml.Node) 
 			f.Type = typ
 		}
 	}
+	l.display(f, fk)
 	return f, fk
+}
+
+// currencyCode is an ISO 4217 code: three capital letters.
+var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// display reads how answers show a field's numbers: decimals and currency.
+func (l *loader) display(f *Field, fk map[string]*yaml.Node) {
+	d := l.doc
+	if n := fk["currency"]; n != nil {
+		if c, ok := d.NonEmpty(n, "currency"); ok {
+			if !currencyCode.MatchString(c) {
+				d.Errorf(n, "field %s: currency %q is not an ISO 4217 code such as USD or EUR", f.Name, c)
+			}
+			f.Currency, f.Decimals = c, 2
+		}
+	}
+	if n := fk["decimals"]; n != nil {
+		if dec, ok := d.Int(n, "decimals"); ok {
+			if dec < 0 || dec > 12 {
+				d.Errorf(n, "field %s: decimals must be from 0 to 12, not %d", f.Name, dec)
+			} else {
+				f.Decimals = dec
+			}
+		}
+	}
+}
+
+// timeDimension resolves a table's default_time_dimension, once its
+// fields' types are known.
+func (l *loader) timeDimension(rt *rawTable) {
+	d, t := l.doc, rt.t
+	tn := rt.keys["default_time_dimension"]
+	if tn == nil {
+		return
+	}
+	name, ok := d.NonEmpty(tn, "default_time_dimension")
+	if !ok {
+		return
+	}
+	switch f := t.Field(name); {
+	case f == nil:
+		l.unknown(tn, "field", name, fieldNames(t), fmt.Sprintf("table %s has no field %s", t.Name, name))
+	case f.Type.Kind != KindUnknown && !f.Type.Kind.IsTemporal():
+		d.Errorf(tn, "table %s: default_time_dimension %s is %s, not a date or timestamp", t.Name, name, f.Type.Database)
+	default:
+		t.TimeDimension = f
+	}
 }
 
 func (l *loader) source(n *yaml.Node, name string, table *yaml.Node) Source {

@@ -79,7 +79,10 @@ type Table struct {
 	Fields      []*Field // in model order
 	Segments    []*Segment
 	Measures    []*Measure
-	Pos         Pos
+	// TimeDimension is the date or timestamp a question about "when"
+	// means by default; nil when the model names none.
+	TimeDimension *Field
+	Pos           Pos
 
 	model *Model
 	wide  []WideField
@@ -173,7 +176,13 @@ type Field struct {
 	// Relationship names the reference in expressions: row.<Relationship>.<FIELD>.
 	Relationship string
 	Type         Type
-	Pos          Pos
+	// Decimals is how many decimals answers show of the field's values and
+	// sums (rounded in the answer, never in the data); -1 when the model
+	// says nothing. A currency without decimals means 2.
+	Decimals int
+	// Currency is the ISO 4217 code of a money field ("USD"); "" for none.
+	Currency string
+	Pos      Pos
 }
 
 // ID returns the field's wide id within its own table: t<table>-<index>.

@@ -82,6 +82,12 @@ type Output struct {
 	// Local marks wall-clock times in the report zone (bucketed
 	// timestamps); other timestamps are instants.
 	Local bool
+	// Round rounds floating-point values to Decimals places in answers,
+	// as the field declares (never in the data); Currency is its money's
+	// ISO 4217 code, "" for none.
+	Round    bool
+	Decimals int
+	Currency string
 }
 
 // Plan is a query planned for one caller: its SQL, bound values and
@@ -439,8 +445,19 @@ func (p *planner) output(col Column) Output {
 	case col.Bucket != "":
 		out.DisplayName += ": " + humanBucket(col.Bucket)
 		out.Local = f.Type.Kind != semantic.KindDate
+	default:
+		displayOf(&out, f)
 	}
 	return out
+}
+
+// displayOf gives a result column the decimals and currency its field
+// declares.
+func displayOf(out *Output, f *semantic.Field) {
+	out.Currency = f.Currency
+	if f.Decimals >= 0 {
+		out.Round, out.Decimals = true, f.Decimals
+	}
 }
 
 func humanBucket(b Bucket) string {
@@ -470,9 +487,11 @@ func (p *planner) aggregate(ag Aggregate) (Expr, Output) {
 				out.Kind = semantic.KindBigInteger
 			}
 			out.DisplayName = "Sum of " + of
+			displayOf(&out, ag.Column.Wide.Field)
 		case semantic.AggAvg:
 			out.Kind = semantic.KindFloat
 			out.DisplayName = "Average of " + of
+			displayOf(&out, ag.Column.Wide.Field)
 		case semantic.AggMin:
 			out.Kind = fk
 			out.DisplayName = "Min of " + of
@@ -487,6 +506,9 @@ func (p *planner) aggregate(ag Aggregate) (Expr, Output) {
 		out.BaseType = out.Kind.BaseType()
 		if ag.Func == semantic.AggMin || ag.Func == semantic.AggMax {
 			out.SemanticType = ag.Column.Wide.Field.SemanticType
+			if ag.Column.Bucket == "" {
+				displayOf(&out, ag.Column.Wide.Field)
+			}
 			// The min or max of a bucket is a wall-clock time in the report zone.
 			out.Local = ag.Column.Bucket.Truncates() && fk != semantic.KindDate
 			if ag.Column.Bucket.Extracts() {
