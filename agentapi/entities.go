@@ -73,6 +73,13 @@ func (h *handler) table(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	); err != nil {
 		return err
 	}
+	switch f := r.URL.Query().Get("fields"); f {
+	case "", "all":
+	case "own":
+		o.OwnFields = true
+	default:
+		return badRequestAt("fields", "fields must be own or all, not %q", f)
+	}
 	d, err := h.e.Table(r.Context(), p, id, o)
 	if err != nil {
 		return err

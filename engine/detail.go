@@ -29,24 +29,31 @@ type Field struct {
 	EffectiveType string `json:"effective_type,omitempty"`
 	SemanticType  string `json:"semantic_type,omitempty"`
 	DatabaseType  string `json:"database_type"`
-	FieldValues   []any  `json:"field_values,omitempty"`
+	// Currency and Decimals are how answers show the field's numbers, as
+	// the model declares.
+	Currency    string `json:"currency,omitempty"`
+	Decimals    *int   `json:"decimals,omitempty"`
+	FieldValues []any  `json:"field_values,omitempty"`
 }
 
 // TableDetail describes a table for one caller.
 type TableDetail struct {
-	Type           string         `json:"type"`
-	ID             int            `json:"id"`
-	Name           string         `json:"name"`
-	DisplayName    string         `json:"display_name"`
-	Description    string         `json:"description,omitempty"`
-	DatabaseID     int            `json:"database_id"`
-	DatabaseEngine string         `json:"database_engine"`
-	DatabaseSchema string         `json:"database_schema"`
-	Fields         []Field        `json:"fields"`
-	RelatedTables  []RelatedTable `json:"related_tables,omitempty"`
-	Metrics        []MetricItem   `json:"metrics,omitempty"`
-	Measures       []NamedItem    `json:"measures,omitempty"`
-	Segments       []NamedItem    `json:"segments,omitempty"`
+	Type           string `json:"type"`
+	ID             int    `json:"id"`
+	Name           string `json:"name"`
+	DisplayName    string `json:"display_name"`
+	Description    string `json:"description,omitempty"`
+	DatabaseID     int    `json:"database_id"`
+	DatabaseEngine string `json:"database_engine"`
+	DatabaseSchema string `json:"database_schema"`
+	// DefaultTimeDimensionFieldID is the date or timestamp questions
+	// about "when" mean, as the model declares; absent when it names none.
+	DefaultTimeDimensionFieldID *string        `json:"default_time_dimension_field_id,omitempty"`
+	Fields                      []Field        `json:"fields"`
+	RelatedTables               []RelatedTable `json:"related_tables,omitempty"`
+	Metrics                     []MetricItem   `json:"metrics,omitempty"`
+	Measures                    []NamedItem    `json:"measures,omitempty"`
+	Segments                    []NamedItem    `json:"segments,omitempty"`
 }
 
 // RelatedTable is a table reached through a foreign key; its fields carry
@@ -93,6 +100,9 @@ type MetricDetail struct {
 // TableOptions say what Table includes, as the Agent API's with-* parameters.
 type TableOptions struct {
 	Fields, FieldValues, RelatedTables, Metrics, Measures, Segments bool
+	// OwnFields lists the related tables without their fields (the Agent
+	// API's fields=own): the detail is then a fraction of its size.
+	OwnFields bool
 }
 
 // MetricOptions say what Metric includes.
@@ -103,7 +113,7 @@ type MetricOptions struct {
 // field describes entry w of a wide column list under an id prefix.
 func field(prefix semantic.IDPrefix, w semantic.WideField) Field {
 	f := w.Field
-	return Field{
+	out := Field{
 		FieldID:      prefix.ID(w.Index),
 		Name:         f.Name,
 		DisplayName:  f.DisplayName,
@@ -112,7 +122,13 @@ func field(prefix semantic.IDPrefix, w semantic.WideField) Field {
 		BaseType:     f.Type.Kind.BaseType(),
 		SemanticType: f.SemanticType,
 		DatabaseType: f.Type.Database,
+		Currency:     f.Currency,
 	}
+	if f.Decimals >= 0 {
+		d := f.Decimals
+		out.Decimals = &d
+	}
+	return out
 }
 
 func schemaOf(src semantic.Source) string {
@@ -143,12 +159,20 @@ func (e *Engine) Table(ctx context.Context, p *auth.Principal, id int, opts Tabl
 	d := &TableDetail{Type: "table", ID: t.ID, Name: t.Name, DisplayName: t.DisplayName, Description: t.Description,
 		DatabaseID: DatabaseID, DatabaseEngine: e.dialect.Name(), DatabaseSchema: schemaOf(t.Source), Fields: []Field{}}
 	prefix := semantic.TablePrefix(t.ID)
+	if f := t.TimeDimension; f != nil && g.Field(f) {
+		id := prefix.ID(f.Index)
+		d.DefaultTimeDimensionFieldID = &id
+	}
 	for _, w := range t.Wide() {
 		if !sqlgen.WideVisible(g, w) {
 			continue
 		}
 		listed := (w.Via == nil && opts.Fields) || (w.Via != nil && opts.RelatedTables)
 		if !listed {
+			continue
+		}
+		if w.Via != nil && opts.OwnFields {
+			relatedTable(d, w.Via)
 			continue
 		}
 		f := field(prefix, w)
