@@ -225,6 +225,7 @@ type matrixCase struct {
 const (
 	checkRows   = "rows"
 	checkValues = "values"
+	checkCounts = "value_counts"
 	checkFields = "fields"
 	checkSearch = "search"
 )
@@ -285,6 +286,16 @@ func matrixCases() []matrixCase {
 		{name: "values of people.state", path: "/api/agent/v1/table/2/field/t2-7/values?limit=100", check: checkValues, expect: func(p persona) expect {
 			return tableOrForbidden(p, p.people, func(p persona) string {
 				return "SELECT DISTINCT STATE FROM PEOPLE WHERE " + peopleWhere(p) + " ORDER BY 1"
+			})
+		}},
+		{name: "value counts of people.source", path: "/api/agent/v1/table/2/field/t2-8/values?limit=3", check: checkCounts, expect: func(p persona) expect {
+			return tableOrForbidden(p, p.people, func(p persona) string {
+				return "SELECT SOURCE, count(*) FROM PEOPLE WHERE SOURCE IS NOT NULL AND " + peopleWhere(p) + " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
+			})
+		}},
+		{name: "value counts of orders' customer state", path: "/api/agent/v1/table/1/field/t1-16/values?limit=4", check: checkCounts, expect: func(p persona) expect {
+			return tableOrForbidden(p, p.orders, func(p persona) string {
+				return "SELECT p.STATE, count(*) FROM ORDERS o JOIN PEOPLE p ON p.ID = o.USER_ID WHERE " + ordersWhere(p, "o") + " AND " + peopleWhere(p, "p") + " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 4"
 			})
 		}},
 		{name: "values of a hidden email", path: "/api/agent/v1/table/2/field/t2-2/values?limit=3", check: checkValues, expect: func(p persona) expect {
@@ -518,6 +529,17 @@ func answerRows(t *testing.T, check, body string) [][]string {
 		}
 		for _, v := range r.Values {
 			out = append(out, testkit.CanonRow([]any{v}))
+		}
+	case checkCounts:
+		var r struct {
+			ValueCounts [][2]any `json:"value_counts"`
+			Truncated   *bool
+		}
+		if err := json.Unmarshal([]byte(body), &r); err != nil || r.Truncated == nil {
+			t.Fatalf("value counts %s (%v)", body, err)
+		}
+		for _, v := range r.ValueCounts {
+			out = append(out, testkit.CanonRow(v[:]))
 		}
 	case checkSearch:
 		var r struct{ Data []struct{ Type, Name string } }

@@ -156,6 +156,10 @@ type fieldValuesResponse struct {
 	Statistics    statistics    `json:"statistics"`
 	ResultType    string        `json:"result_type"`
 	ValueMetadata valueMetadata `json:"value_metadata"`
+	// ValueCounts are [value, count] pairs, the most frequent first;
+	// Truncated says more distinct values exist than were listed.
+	ValueCounts [][2]any `json:"value_counts"`
+	Truncated   bool     `json:"truncated"`
 }
 
 type valueMetadata struct {
@@ -192,9 +196,14 @@ func (h *handler) fieldValues(metric bool) func(http.ResponseWriter, *http.Reque
 			return err
 		}
 		snake, kebab := statsMaps(fv.Statistics)
+		counts := make([][2]any, len(fv.Counts))
+		for i, c := range fv.Counts {
+			counts[i] = [2]any{c.Value, c.Count}
+		}
 		writeJSON(w, http.StatusOK, fieldValuesResponse{
 			FieldID: fv.FieldID, Values: fv.Values, Statistics: snake, ResultType: "field-metadata",
 			ValueMetadata: valueMetadata{Statistics: kebab, FieldValues: fv.Values},
+			ValueCounts:   counts, Truncated: fv.Truncated,
 		})
 		return nil
 	}

@@ -110,7 +110,9 @@ func TestReload_underLoad(t *testing.T) {
 
 	stop := make(chan struct{})
 	var reloads atomic.Int64
+	reloaderDone := make(chan struct{})
 	go func() {
+		defer close(reloaderDone)
 		sets := [][]byte{policyB, policyA}
 		for i := 0; ; i++ {
 			select {
@@ -152,6 +154,9 @@ func TestReload_underLoad(t *testing.T) {
 	}
 	wg.Wait()
 	close(stop)
+	// The engine closes when the test returns: a reload still reading
+	// the database then would fail on a closed handle, not on a defect.
+	<-reloaderDone
 	close(bad)
 	for b := range bad {
 		t.Error(b)

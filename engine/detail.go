@@ -288,9 +288,22 @@ func (e *Engine) Metric(ctx context.Context, p *auth.Principal, id int, opts Met
 // FieldValues are a field's most frequent values and its statistics, over
 // the rows the caller may see.
 type FieldValues struct {
-	FieldID    string
-	Values     []any
+	FieldID string
+	// Values are the most frequent values, sorted by value.
+	Values []any
+	// Counts are the same values with how many rows hold each, the most
+	// frequent first; Truncated says that more distinct values exist
+	// (Statistics.DistinctCount says how many).
+	Counts     []ValueCount
+	Truncated  bool
 	Statistics Statistics
+}
+
+// ValueCount is a value of a field and how many rows the caller sees
+// hold it.
+type ValueCount struct {
+	Value any
+	Count int64
 }
 
 // Statistics of a field; numbers, text and dates each add their own.
@@ -352,9 +365,14 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 		return nil, err
 	}
 	fv := &FieldValues{FieldID: id}
-	if fv.Values, err = e.topValues(ctx, s, g, t, w, limit); err != nil {
+	counts, err := e.valueCounts(ctx, s, g, t, w, limit+1)
+	if err != nil {
 		return nil, err
 	}
+	if len(counts) > limit {
+		counts, fv.Truncated = counts[:limit], true
+	}
+	fv.Counts, fv.Values = counts, sortedValues(counts)
 	if fv.Statistics, err = e.statistics(ctx, s, g, t, w); err != nil {
 		return nil, err
 	}
@@ -364,18 +382,35 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 // topValues lists the most frequent values of a field that g may see,
 // sorted.
 func (e *Engine) topValues(ctx context.Context, s *state, g sqlgen.Access, t *semantic.Table, w semantic.WideField, limit int) ([]any, error) {
+	counts, err := e.valueCounts(ctx, s, g, t, w, limit)
+	return sortedValues(counts), err
+}
+
+// valueCounts lists the most frequent values of a field that g may see,
+// with their counts, the most frequent first.
+func (e *Engine) valueCounts(ctx context.Context, s *state, g sqlgen.Access, t *semantic.Table, w semantic.WideField, limit int) ([]ValueCount, error) {
 	plan, err := sqlgen.Values(s.catalog, g, t, sqlgen.Column{Wide: w}, limit, e.planOpts)
 	if err != nil {
 		return nil, err
 	}
-	return cachedQuery(ctx, e, s.valueCache, plan, func(rows *Rows) ([]any, error) {
-		values := []any{}
+	return cachedQuery(ctx, e, s.valueCache, plan, func(rows *Rows) ([]ValueCount, error) {
+		out := []ValueCount{}
 		for rows.Next() {
-			values = append(values, rows.Row()[0])
+			row := rows.Row()
+			n, _ := row[1].(int64)
+			out = append(out, ValueCount{Value: row[0], Count: n})
 		}
-		slices.SortFunc(values, compareValues)
-		return values, nil
+		return out, nil
 	})
+}
+
+func sortedValues(counts []ValueCount) []any {
+	values := make([]any, len(counts))
+	for i, c := range counts {
+		values[i] = c.Value
+	}
+	slices.SortFunc(values, compareValues)
+	return values
 }
 
 // cachedQuery runs plan once for each distinct SQL and arguments, keeping

@@ -190,7 +190,7 @@ type state struct {
 	search              *search.Index
 	version             Version
 	tokens              *lru.Cache[string, openedToken]
-	valueCache          *lru.Cache[string, []any]
+	valueCache          *lru.Cache[string, []ValueCount]
 	statsCache          *lru.Cache[string, Statistics]
 }
 
@@ -354,7 +354,7 @@ func (e *Engine) load(ctx context.Context, opts Options, generation int) (*state
 	}
 	s := &state{model: m, unrestricted: opts.Unrestricted,
 		everything: permissions.Everything(m), nothing: permissions.Nothing(),
-		tokens: lru.New[string, openedToken](tokenCacheSize), valueCache: lru.New[string, []any](valueCacheSize), statsCache: lru.New[string, Statistics](valueCacheSize),
+		tokens: lru.New[string, openedToken](tokenCacheSize), valueCache: lru.New[string, []ValueCount](valueCacheSize), statsCache: lru.New[string, Statistics](valueCacheSize),
 		version: Version{Model: digest(modelYAML), Generation: generation, Loaded: time.Now()}}
 	if s.catalog, err = sqlgen.NewCatalog(m, e.dialect); err != nil {
 		return nil, err

@@ -300,3 +300,34 @@ policies:
 		})
 	}
 }
+
+// TestFieldValues_counts checks field values' counts, by frequency, and
+// their truncation against hand-written SQL on both engines.
+func TestFieldValues_counts(t *testing.T) {
+	duck := sampleEngine(t)
+	want := rawRows(t, dbOf(t, duck), `SELECT CATEGORY, count(*) FROM PRODUCTS GROUP BY 1 ORDER BY 2 DESC, 1`)
+	for name, e := range map[string]*engine.Engine{"DuckDB": duck, "PostgreSQL": pgSampleEngine(t)} {
+		t.Run(name, func(t *testing.T) {
+			for _, limit := range []int{2, len(want), len(want) + 1} {
+				fv, err := e.FieldValues(context.Background(), admin, engine.FieldRef{TableID: 3, FieldID: "t3-3"}, limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got [][]string
+				for _, c := range fv.Counts {
+					got = append(got, testkit.CanonRow([]any{c.Value, c.Count}))
+				}
+				n := min(limit, len(want))
+				if d := testkit.DiffRows(got, want[:n]); d != "" {
+					t.Errorf("limit %d: %s", limit, d)
+				}
+				if fv.Truncated != (limit < len(want)) {
+					t.Errorf("limit %d of %d values: truncated %v", limit, len(want), fv.Truncated)
+				}
+				if len(fv.Values) != n || fv.Statistics.DistinctCount != int64(len(want)) {
+					t.Errorf("limit %d: %d values, %d distinct", limit, len(fv.Values), fv.Statistics.DistinctCount)
+				}
+			}
+		})
+	}
+}
