@@ -79,8 +79,10 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	h.handle("GET /auth/sso", h.sso)
 	h.handle("DELETE /api/session", h.logout)
 	h.route("GET /api/user/current", "", h.currentUser)
-	h.route("GET /api/agent/openapi.json", "", h.openapi)
+	h.handle("GET /api/agent/openapi.json", h.openapi)
 	h.route("GET /api/agent/v1/ping", "", h.ping)
+	h.route("GET /api/agent/v1/context", "", h.context)
+	h.route("GET /api/agent/v1/schema", auth.ScopeTableRead, h.schema)
 	h.route("GET /api/agent/v1/table/{id}", auth.ScopeTableRead, h.table)
 	h.route("GET /api/agent/v1/table/{id}/field/{field_id}/values", auth.ScopeTableRead, h.fieldValues(false))
 	h.route("GET /api/agent/v1/metric/{id}", auth.ScopeMetricRead, h.metric)
@@ -224,9 +226,21 @@ func (h *handler) route(pattern, scope string, fn func(http.ResponseWriter, *htt
 	})
 }
 
-func (h *handler) ping(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
-	writeJSON(w, http.StatusOK, map[string]string{"message": "pong"})
+// ping checks the credential, and says how many tables the caller can
+// see: an agent that sees none learns it here, not from a 403 later.
+func (h *handler) ping(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	c, err := h.e.Context(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, pongBody{Message: "pong", Tables: len(c.Tables), Metrics: len(c.Metrics)})
 	return nil
+}
+
+type pongBody struct {
+	Message string `json:"message"`
+	Tables  int    `json:"tables"`
+	Metrics int    `json:"metrics"`
 }
 
 type currentUser struct {

@@ -147,7 +147,7 @@ func call(t *testing.T, method, url string, header map[string]string, body strin
 }
 
 const (
-	pong          = `{"message":"pong"}`
+	pong          = `{"message":"pong","tables":0,"metrics":0}`
 	bodyMissing   = `{"error":"missing_authorization","message":"Authentication required. Use X-Metabase-Session header or Authorization: Bearer <jwt>."}`
 	bodyFormat    = `{"error":"invalid_authorization_format","message":"Authorization header must use Bearer scheme: Authorization: Bearer <jwt>"}`
 	bodyInvalid   = `{"error":"invalid_jwt","message":"Invalid or expired JWT token."}`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -32,6 +33,16 @@ var sampleServer = sync.OnceValues(func() (*e2e, error) {
 	if err != nil {
 		return nil, err
 	}
+	h, err := sampleHandler(e)
+	if err != nil {
+		return nil, err
+	}
+	return &e2e{srv: httptest.NewServer(h), e: e, db: db}, nil
+})
+
+// sampleHandler is the Agent API over e, with the sample's user directory
+// and the tests' JWT secret.
+func sampleHandler(e *engine.Engine) (http.Handler, error) {
 	dir, err := auth.ParseDirectory(fixtures.UsersFile, fixtures.Users())
 	if err != nil {
 		return nil, err
@@ -40,9 +51,8 @@ var sampleServer = sync.OnceValues(func() (*e2e, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := httptest.NewServer(New(e, Options{Verifier: v}))
-	return &e2e{srv: srv, e: e, db: db}, nil
-})
+	return New(e, Options{Verifier: v}), nil
+}
 
 type e2e struct {
 	srv *httptest.Server
@@ -84,15 +94,11 @@ func pgServerAt(t *testing.T, url string) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := auth.ParseDirectory(fixtures.UsersFile, fixtures.Users())
+	h, err := sampleHandler(e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := auth.NewVerifier(auth.VerifierOptions{Secret: testSecret, Directory: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, loaded := pgServers.LoadOrStore(url, &e2e{srv: httptest.NewServer(New(e, Options{Verifier: v})), e: e, db: duck.db})
+	s, loaded := pgServers.LoadOrStore(url, &e2e{srv: httptest.NewServer(h), e: e, db: duck.db})
 	if loaded {
 		e.Close()
 	}

@@ -20,6 +20,7 @@ type apiError struct {
 	Message    string   `json:"message"`
 	Path       string   `json:"path,omitempty"`
 	Candidates []string `json:"candidates,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
 	retryAfter int      // seconds, for 503
 }
 
@@ -70,7 +71,7 @@ func (h *handler) mapError(r *http.Request, err error) *apiError {
 	case errors.As(err, &ae):
 		return ae
 	case errors.As(err, &se):
-		return &apiError{status: kindStatus[se.Kind], Code: se.Kind.Code(), Message: se.Message, Path: se.Path, Candidates: se.Candidates}
+		return &apiError{status: kindStatus[se.Kind], Code: se.Kind.Code(), Message: se.Message, Path: se.Path, Candidates: se.Candidates, Reason: se.Reason}
 	case errors.As(err, &bad):
 		return &apiError{status: http.StatusBadRequest, Code: engine.KindInvalid.Code(), Message: bad.Error(), Path: "query"}
 	case errors.Is(err, engine.ErrOverloaded):

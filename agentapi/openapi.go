@@ -8,8 +8,6 @@ import (
 	"sync"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/agentlayer/agentlayer/auth"
 )
 
 //go:embed openapi.yaml
@@ -28,7 +26,7 @@ var OpenAPI = sync.OnceValue(func() []byte {
 	return out
 })
 
-func (h *handler) openapi(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+func (h *handler) openapi(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(OpenAPI())
 	return nil

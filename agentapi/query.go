@@ -16,8 +16,12 @@ import (
 	"github.com/agentlayer/agentlayer/internal/jsonw"
 )
 
-// PageSize is the number of rows a /v1/query page holds at most.
+// PageSize is the number of rows a /v1/query page holds at most when the
+// request's limit is its page size (as in Metabase).
 const PageSize = 200
+
+// MaxPageSize is the most rows a page_size may ask for.
+const MaxPageSize = 2000
 
 // MaxFieldValues is the most values the field-values endpoints list.
 const MaxFieldValues = 10_000
@@ -33,10 +37,16 @@ func readRequest(r *http.Request) (*engine.Request, error) {
 
 type constructResponse struct {
 	Query string `json:"query"`
+	// Explanation is the query in words, with explain=true.
+	Explanation *engine.Explanation `json:"explanation,omitempty"`
 }
 
 func (h *handler) construct(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	req, err := readRequest(r)
+	if err != nil {
+		return err
+	}
+	explain, err := boolParam(r, "explain", false)
 	if err != nil {
 		return err
 	}
@@ -46,14 +56,19 @@ func (h *handler) construct(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	}
 	// Planning for the caller now finds what they may not do together
 	// (403) before they hold a token.
-	if _, err := h.e.Plan(r.Context(), p, q); err != nil {
-		return err
+	var out constructResponse
+	if explain {
+		out.Explanation, err = h.e.Explain(r.Context(), p, q)
+	} else {
+		_, err = h.e.Plan(r.Context(), p, q)
 	}
-	tok, err := h.e.Token(q)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, constructResponse{Query: tok})
+	if out.Query, err = h.e.Token(q); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -82,9 +97,15 @@ func (h *handler) execute(w http.ResponseWriter, r *http.Request, p *auth.Princi
 // query answers /v1/query: a construct request, or a continuation token,
 // run at once. As in Metabase, the request's limit is the page size (at
 // most PageSize, PageSize by default); pages follow while they are full,
-// up to the row cap, each authorized again for whoever asks.
+// up to the row cap, each authorized again for whoever asks. A request
+// that gives page_size pages by it instead, and its limit is the total:
+// the last page carries no token.
 func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	body, err := decodeObject(r)
+	if err != nil {
+		return err
+	}
+	pageSize, err := pageSizeOf(body)
 	if err != nil {
 		return err
 	}
@@ -111,17 +132,45 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		if q, err = h.e.Construct(r.Context(), p, req); err != nil {
 			return err
 		}
+		q.PageSize = pageSize
 	}
-	// As in Metabase, the request's limit is the page size.
-	pageSize := PageSize
-	if q.Limit > 0 && q.Limit < PageSize {
-		pageSize = q.Limit
+	size, last := PageSize, false
+	switch {
+	case q.PageSize > 0:
+		// The limit is the total: the page ends at it, with no token.
+		size = q.PageSize
+		if q.Limit > 0 && offset+size >= q.Limit {
+			size, last = max(1, q.Limit-offset), true
+		}
+	case q.Limit > 0 && q.Limit < PageSize:
+		// As in Metabase, the request's limit is the page size.
+		size = q.Limit
 	}
+	fetch := size + 1 // one row past the page says another follows
+	if last {
+		fetch = size
+	}
+	pageSize = size
 	start := time.Now()
-	rows, err := h.e.Page(r.Context(), p, q, offset, pageSize+1)
+	rows, err := h.e.Page(r.Context(), p, q, offset, fetch)
 	return h.stream(w, r, rows, err, start, &page{size: pageSize, next: func() (string, error) {
 		return h.e.Continuation(q, offset+pageSize)
 	}})
+}
+
+// pageSizeOf takes page_size out of a /v1/query body: 0 when absent.
+func pageSizeOf(body map[string]any) (int, error) {
+	raw, ok := body["page_size"]
+	if !ok {
+		return 0, nil
+	}
+	delete(body, "page_size")
+	n, isNum := raw.(json.Number)
+	v, err := n.Int64()
+	if !isNum || err != nil || v < 1 || v > MaxPageSize {
+		return 0, badRequestAt("page_size", "page_size must be an integer from 1 to %d", MaxPageSize)
+	}
+	return int(v), nil
 }
 
 // decodeObject reads a JSON object body once into a tree, refusing a key
@@ -291,6 +340,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 	if pg != nil {
 		buf = appendContinuation(buf, pg, more && rows.Err() == nil)
 	}
+	buf = appendRestrictions(buf, rows.Restrictions)
 	*bp = append(buf, "}\n"...)
 	if _, err := w.Write(*bp); err != nil {
 		inf.outcome = "canceled"
@@ -369,16 +419,31 @@ func writeRows(w http.ResponseWriter, rows *engine.Rows, buf []byte, pg *page) (
 	return buf, written, false, nil
 }
 
-// appendContinuation ends a page with its continuation token: null on the
-// last page.
+// appendContinuation ends a page with its continuation token, null on the
+// last page, and has_more, which says whether the token is there.
 func appendContinuation(buf []byte, pg *page, more bool) []byte {
 	buf = append(buf, `,"continuation_token":`...)
 	if more {
 		if tok, err := pg.next(); err == nil {
-			return appendJSONString(buf, tok)
+			buf = appendJSONString(buf, tok)
+			return append(buf, `,"has_more":true`...)
 		}
 	}
-	return append(buf, "null"...)
+	return append(buf, `null,"has_more":false`...)
+}
+
+// appendRestrictions adds how the rows of each table the answer read are
+// limited for the caller.
+func appendRestrictions(buf []byte, rs []engine.Restriction) []byte {
+	buf = append(buf, `,"restrictions":`...)
+	if len(rs) == 0 {
+		return append(buf, "[]"...)
+	}
+	data, err := json.Marshal(rs)
+	if err != nil {
+		return append(buf, "[]"...)
+	}
+	return append(buf, data...)
 }
 
 func ms(start time.Time) int64 { return time.Since(start).Milliseconds() }

@@ -54,19 +54,25 @@ type TableDetail struct {
 	Metrics                     []MetricItem   `json:"metrics,omitempty"`
 	Measures                    []NamedItem    `json:"measures,omitempty"`
 	Segments                    []NamedItem    `json:"segments,omitempty"`
+	// Restrictions say how the rows of the table are limited for the
+	// caller; empty when they see every row.
+	Restrictions []Restriction `json:"restrictions"`
 }
 
 // RelatedTable is a table reached through a foreign key; its fields carry
 // the wide ids of the base table, usable in queries on it.
 type RelatedTable struct {
-	ID          int     `json:"id"`
-	Type        string  `json:"type"`
-	Name        string  `json:"name"`
-	DisplayName string  `json:"display_name"`
-	Description string  `json:"description,omitempty"`
-	DatabaseID  int     `json:"database_id"`
-	RelatedBy   string  `json:"related_by"`
-	Fields      []Field `json:"fields"`
+	ID          int    `json:"id"`
+	Type        string `json:"type"`
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name"`
+	Description string `json:"description,omitempty"`
+	DatabaseID  int    `json:"database_id"`
+	RelatedBy   string `json:"related_by"`
+	// Relationship is the name that refers to its fields in a request:
+	// USER for USER.STATE.
+	Relationship string  `json:"relationship"`
+	Fields       []Field `json:"fields"`
 }
 
 // MetricItem lists a metric of a table.
@@ -95,6 +101,9 @@ type MetricDetail struct {
 	DefaultTimeDimensionFieldID *string     `json:"default_time_dimension_field_id"`
 	QueryableDimensions         []Field     `json:"queryable_dimensions,omitempty"`
 	Segments                    []NamedItem `json:"segments,omitempty"`
+	// Restrictions say how the rows of the metric's table are limited for
+	// the caller; empty when they see every row.
+	Restrictions []Restriction `json:"restrictions"`
 }
 
 // TableOptions say what Table includes, as the Agent API's with-* parameters.
@@ -154,10 +163,11 @@ func (e *Engine) Table(ctx context.Context, p *auth.Principal, id int, opts Tabl
 		return nil, noTable(id)
 	}
 	if !g.Table(t) {
-		return nil, sqlgen.Forbidden("")
+		return nil, sqlgen.Forbidden("", sqlgen.ReasonTable)
 	}
 	d := &TableDetail{Type: "table", ID: t.ID, Name: t.Name, DisplayName: t.DisplayName, Description: t.Description,
-		DatabaseID: DatabaseID, DatabaseEngine: e.dialect.Name(), DatabaseSchema: schemaOf(t.Source), Fields: []Field{}}
+		DatabaseID: DatabaseID, DatabaseEngine: e.dialect.Name(), DatabaseSchema: schemaOf(t.Source), Fields: []Field{},
+		Restrictions: restrictions(g, []sqlgen.TableRead{{Table: t}})}
 	prefix := semantic.TablePrefix(t.ID)
 	if f := t.TimeDimension; f != nil && g.Field(f) {
 		id := prefix.ID(f.Index)
@@ -217,7 +227,7 @@ func relatedTable(d *TableDetail, fk *semantic.Field) *RelatedTable {
 	}
 	t := fk.References.Table
 	d.RelatedTables = append(d.RelatedTables, RelatedTable{ID: t.ID, Type: "table", Name: t.Name, DisplayName: t.DisplayName,
-		Description: t.Description, DatabaseID: DatabaseID, RelatedBy: fk.Name, Fields: []Field{}})
+		Description: t.Description, DatabaseID: DatabaseID, RelatedBy: fk.Name, Relationship: fk.Relationship, Fields: []Field{}})
 	return &d.RelatedTables[len(d.RelatedTables)-1]
 }
 
@@ -254,9 +264,10 @@ func (e *Engine) Metric(ctx context.Context, p *auth.Principal, id int, opts Met
 		return nil, noMetric()
 	}
 	if !s.catalog.MetricVisible(g, m) {
-		return nil, sqlgen.Forbidden("")
+		return nil, sqlgen.Forbidden("", sqlgen.ReasonMetric)
 	}
-	d := &MetricDetail{Type: "metric", ID: m.ID, Name: m.Name, Description: m.Description, Verified: m.Verified}
+	d := &MetricDetail{Type: "metric", ID: m.ID, Name: m.Name, Description: m.Description, Verified: m.Verified,
+		Restrictions: restrictions(g, []sqlgen.TableRead{{Table: m.Table}})}
 	if opts.DefaultTemporalBreakout {
 		d.DefaultTimeDimensionFieldID = s.timeDimension(g, m)
 	}
@@ -347,7 +358,7 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 			return nil, noMetric()
 		}
 		if !s.catalog.MetricVisible(g, m) {
-			return nil, sqlgen.Forbidden("")
+			return nil, sqlgen.Forbidden("", sqlgen.ReasonMetric)
 		}
 		t, prefix = m.Table, semantic.MetricPrefix(m.ID)
 	default:
@@ -356,7 +367,7 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 			return nil, noTable(ref.TableID)
 		}
 		if !g.Table(t) {
-			return nil, sqlgen.Forbidden("")
+			return nil, sqlgen.Forbidden("", sqlgen.ReasonTable)
 		}
 		prefix = semantic.TablePrefix(t.ID)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,7 +38,11 @@ func (s *state) grant(p *auth.Principal) (*permissions.Grant, error) {
 // model names.
 type Query struct {
 	*sqlgen.Query
-	s *state
+	// PageSize is the page size of a paged query (the Agent API's
+	// page_size): its Limit is then the total, over every page. 0 means
+	// the limit is the page size, as in Metabase.
+	PageSize int
+	s        *state
 }
 
 // Policies names the policies that apply to p, grant policies first, in
@@ -114,7 +119,65 @@ func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *Query) (*Row
 		return nil, err
 	}
 	sqlText, args := plan.SQL()
-	return e.run(ctx, plan, sqlText, args)
+	return e.restricted(p, q, plan)(e.run(ctx, plan, sqlText, args))
+}
+
+// Explanation is a query in words, as planned for its caller: what it
+// reads and answers, the policies that decide what the caller sees, and
+// how they limit the rows of each table it reads.
+type Explanation struct {
+	sqlgen.Words
+	Policies     []string      `json:"policies"`
+	Restrictions []Restriction `json:"restrictions"`
+}
+
+// Explain plans q for p and says it in words.
+func (e *Engine) Explain(ctx context.Context, p *auth.Principal, q *Query) (*Explanation, error) {
+	plan, err := e.Plan(ctx, p, q)
+	if err != nil {
+		return nil, err
+	}
+	g, err := q.s.grant(p)
+	if err != nil {
+		return nil, err
+	}
+	policies := g.Applied
+	if policies == nil {
+		policies = []string{}
+	}
+	return &Explanation{Words: plan.Words(), Policies: policies, Restrictions: restrictions(g, plan.Reads)}, nil
+}
+
+// Restriction says how the rows of a table an answer read are limited
+// for its caller, in words the caller may read (permissions.Restriction).
+type Restriction = permissions.Restriction
+
+// restricted sets the restrictions of the rows a plan of q returns.
+func (e *Engine) restricted(p *auth.Principal, q *Query, plan *sqlgen.Plan) func(*Rows, error) (*Rows, error) {
+	return func(rows *Rows, err error) (*Rows, error) {
+		if err != nil {
+			return rows, err
+		}
+		g, err := q.s.grant(p)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		rows.Restrictions = restrictions(g, plan.Reads)
+		return rows, nil
+	}
+}
+
+// restrictions are the restrictions of the tables read, once each.
+func restrictions(g *permissions.Grant, reads []sqlgen.TableRead) []Restriction {
+	out := []Restriction{}
+	for _, r := range reads {
+		res, ok := g.Restriction(r.Table, r.Fields)
+		if ok && !slices.ContainsFunc(out, func(x Restriction) bool { return x.Table == res.Table && x.Text == res.Text }) {
+			out = append(out, res)
+		}
+	}
+	return out
 }
 
 // Page runs rows [offset, offset+limit) of q's whole result for p, for
@@ -131,7 +194,7 @@ func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset, 
 		return nil, err
 	}
 	sqlText, args := plan.Page(offset, limit)
-	return e.run(ctx, plan, sqlText, args)
+	return e.restricted(p, q, plan)(e.run(ctx, plan, sqlText, args))
 }
 
 // Query constructs and runs a request for p in one call.

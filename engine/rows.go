@@ -23,6 +23,9 @@ import (
 // Rows is not safe for concurrent use; the caller must Close it.
 type Rows struct {
 	Columns []Column
+	// Restrictions say how the rows of each table the answer read are
+	// limited for the caller; empty when it read every row.
+	Restrictions []Restriction
 
 	ctx    context.Context
 	engine *Engine

@@ -12,16 +12,22 @@ import (
 
 // SearchResult is a table or metric found by Search.
 type SearchResult struct {
-	ID             int     `json:"id"`
-	Type           string  `json:"type"` // "table" or "metric"
-	Name           string  `json:"name"`
-	DisplayName    string  `json:"display_name,omitempty"`
-	Description    string  `json:"description,omitempty"`
-	DatabaseID     int     `json:"database_id"`
-	DatabaseSchema string  `json:"database_schema,omitempty"`
-	Verified       bool    `json:"verified"`
-	Score          float64 `json:"-"`
+	ID             int    `json:"id"`
+	Type           string `json:"type"` // "table" or "metric"
+	Name           string `json:"name"`
+	DisplayName    string `json:"display_name,omitempty"`
+	Description    string `json:"description,omitempty"`
+	DatabaseID     int    `json:"database_id"`
+	DatabaseSchema string `json:"database_schema,omitempty"`
+	Verified       bool   `json:"verified"`
+	// Matches say why it matched: which of its texts (name, synonyms,
+	// description, a field) matched which words of the query.
+	Matches []SearchMatch `json:"matches,omitempty"`
+	Score   float64       `json:"-"`
 }
+
+// SearchMatch is a text of a search result that matched words of a query.
+type SearchMatch = search.Match
 
 // Embedder turns texts into vectors, for semantic search. No model is
 // available offline, so without one semantic queries are matched lexically;
@@ -66,9 +72,9 @@ func (a searchAccess) Metric(m *semantic.Metric) bool { return a.c.MetricVisible
 func result(h search.Hit) SearchResult {
 	if t := h.Table; t != nil {
 		return SearchResult{ID: t.ID, Type: "table", Name: t.Name, DisplayName: t.DisplayName, Description: t.Description,
-			DatabaseID: DatabaseID, DatabaseSchema: schemaOf(t.Source), Score: h.Score}
+			DatabaseID: DatabaseID, DatabaseSchema: schemaOf(t.Source), Score: h.Score, Matches: h.Matches}
 	}
 	m := h.Metric
 	return SearchResult{ID: m.ID, Type: "metric", Name: m.Name, Description: m.Description, DatabaseID: DatabaseID,
-		Verified: m.Verified, Score: h.Score}
+		Verified: m.Verified, Score: h.Score, Matches: h.Matches}
 }

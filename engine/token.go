@@ -12,13 +12,14 @@ import (
 // logical query, naming tables and fields by model name, with its HMAC. It
 // is not bound to a user: whoever executes it, it is planned for them.
 func (e *Engine) Token(q *Query) (string, error) {
-	return e.keys.Seal(q.Query, 0, q.Limit)
+	return e.keys.Seal(q.Query, querytoken.Position{Limit: q.Limit})
 }
 
 // Continuation returns the token of the page at offset of q's whole
-// result; the limit q's request gave is the page size.
+// result: of q.PageSize rows if it is set, else of the limit q's request
+// gave (the page size, as in Metabase).
 func (e *Engine) Continuation(q *Query, offset int) (string, error) {
-	return e.keys.Seal(q.Query, offset, q.Limit)
+	return e.keys.Seal(q.Query, querytoken.Position{Offset: offset, Limit: q.Limit, PageSize: q.PageSize})
 }
 
 // QueryFromToken verifies a query or continuation token and compiles its
@@ -41,17 +42,21 @@ func (e *Engine) QueryFromToken(ctx context.Context, p *auth.Principal, token st
 		}
 		// A token never changes: its request is kept, and still compiled
 		// for whoever executes it.
-		t = openedToken{req: req, offset: pl.Offset}
+		t = openedToken{req: req, offset: pl.Offset, pageSize: pl.PageSize}
 		s.tokens.Put(token, t)
 	}
-	q, err = s.construct(p, t.req)
-	return q, t.offset, err
+	if q, err = s.construct(p, t.req); err != nil {
+		return nil, 0, err
+	}
+	q.PageSize = t.pageSize
+	return q, t.offset, nil
 }
 
 // openedToken is a verified token's request, cached by the token.
 type openedToken struct {
-	req    *sqlgen.Request
-	offset int
+	req      *sqlgen.Request
+	offset   int
+	pageSize int
 }
 
 // BadTokenError is a query or continuation token that does not verify: not

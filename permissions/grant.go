@@ -28,7 +28,9 @@ type tableGrant struct {
 	visible  map[*semantic.Field]bool
 	rules    []boundRule
 	restrict []sqlgen.Expr
-	hidden   map[*semantic.Field]bool
+	// restrictBy names the restrict policy of each restrict condition.
+	restrictBy []string
+	hidden     map[*semantic.Field]bool
 }
 
 // boundRule is one policy's grant of a table for one user.
@@ -329,6 +331,7 @@ func (b *binding) restrictPolicy(pol *policy) {
 				b.log.Warn("restrict rule fails for user: the failing part keeps no rows", "policy", pol.name, "table", t.Name, "user", b.p.Email, "err", err.Error())
 			}
 			tg.restrict = append(tg.restrict, rows)
+			tg.restrictBy = append(tg.restrictBy, pol.name)
 		}
 	}
 }
@@ -356,3 +359,81 @@ func (g *Grant) Policies(t *semantic.Table) []string {
 	}
 	return out
 }
+
+// Restriction says how the rows of a table a user reads are limited, in
+// words the user may read: the disclosure rule is that it names no table,
+// column or policy the user cannot see, and shows no value of a hidden
+// field nor another user's branch of a rule.
+type Restriction struct {
+	// Table is the table whose rows are limited.
+	Table string `json:"table"`
+	// Policies name the policies (applying to the user) whose rules limit
+	// the rows.
+	Policies []string `json:"policies"`
+	// Rows is the condition the rows meet, as bound for the user, when it
+	// reads only fields the user sees; empty otherwise.
+	Rows string `json:"rows,omitempty"`
+	// Text says it in one sentence.
+	Text string `json:"text"`
+}
+
+// Restriction says how the rows of t are limited for a read of the given
+// fields of it (nil: any read), and false when the user reads every row.
+// It follows RowFilter: the rules of the grants that cover the fields, and
+// every restriction.
+func (g *Grant) Restriction(t *semantic.Table, fields []*semantic.Field) (Restriction, bool) {
+	tg := g.tables[t]
+	if tg == nil {
+		return Restriction{}, false
+	}
+	var ors []sqlgen.Expr
+	var names []string
+	everyRow := false
+	for _, r := range tg.rules {
+		if !coversAll(r.columns, fields) {
+			continue
+		}
+		if r.rows == nil {
+			everyRow = true
+			break
+		}
+		ors = append(ors, r.rows)
+		names = append(names, r.policy)
+	}
+	var filter sqlgen.Expr
+	if everyRow {
+		names = nil
+	} else {
+		filter = sqlgen.OrOf(ors...)
+	}
+	parts := []sqlgen.Expr{filter}
+	for i, x := range tg.restrict {
+		if x != sqlgen.True && x != nil {
+			parts = append(parts, x)
+			names = append(names, tg.restrictBy[i])
+		}
+	}
+	if len(names) == 0 {
+		return Restriction{}, false
+	}
+	var unique []string
+	for _, n := range names {
+		if !slices.Contains(unique, n) {
+			unique = append(unique, n)
+		}
+	}
+	names = unique
+	res := Restriction{Table: t.Name, Policies: names}
+	rows, ok := sqlgen.Describe(sqlgen.AndOf(parts...), g.describable)
+	if ok {
+		res.Rows = rows
+		res.Text = fmt.Sprintf("Rows of %s are limited to %s.", t.Name, rows)
+	} else {
+		res.Text = fmt.Sprintf("Rows of %s are limited by policy %s.", t.Name, strings.Join(names, ", "))
+	}
+	return res, true
+}
+
+// describable reports whether a field may be named to the user: visible,
+// and not hidden by a restriction.
+func (g *Grant) describable(f *semantic.Field) bool { return g.Field(f) }

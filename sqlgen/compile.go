@@ -155,7 +155,7 @@ func (co *compiler) base(req *Request) (*Query, error) {
 			return nil, NotFound("table_id", "No table found with table_id %d", req.TableID)
 		}
 		if !a.Table(t) {
-			return nil, Forbidden("table_id")
+			return nil, Forbidden("table_id", ReasonTable)
 		}
 		co.table, co.prefix = t, semantic.TablePrefix(t.ID)
 		return &Query{Table: t}, nil
@@ -165,7 +165,7 @@ func (co *compiler) base(req *Request) (*Query, error) {
 			return nil, NotFound("metric_id", "No metric found with metric_id %d", req.MetricID)
 		}
 		if !c.MetricVisible(a, m) {
-			return nil, Forbidden("metric_id")
+			return nil, Forbidden("metric_id", ReasonMetric)
 		}
 		if len(req.Fields) > 0 {
 			return nil, invalid("fields", "a metric query has no fields: its aggregation is fixed; use group_by")

@@ -56,7 +56,10 @@ type Error struct {
 	Message    string
 	Path       string   // e.g. filters[2].value
 	Candidates []string // valid alternatives
-	sentinel   bool
+	// Reason says in words an agent can pass on why a forbidden request is
+	// refused; it names only what the caller may see.
+	Reason   string
+	sentinel bool
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -87,10 +90,20 @@ func NotFound(path, format string, args ...any) *Error {
 }
 
 // Forbidden is the error for a table or metric that exists but that the
-// caller may not see, at path, worded as Metabase does.
-func Forbidden(path string) *Error {
-	return &Error{Kind: KindForbidden, Path: path, Message: MessageForbidden}
+// caller may not see, at path, worded as Metabase does, with the reason in
+// words.
+func Forbidden(path, reason string) *Error {
+	return &Error{Kind: KindForbidden, Path: path, Message: MessageForbidden, Reason: reason}
 }
+
+// The reasons of forbidden errors.
+const (
+	ReasonTable  = "No policy grants you this table. Ask whoever manages access to the data if you need it."
+	ReasonMetric = "No policy grants you this metric: its table, or a field it reads. Ask whoever manages access to the data if you need it."
+	// ReasonTogether: each field is visible, but no one policy grants them
+	// all together.
+	ReasonTogether = "No single policy grants you all the fields this query reads together. Ask for fewer fields at once."
+)
 
 func (e *Error) with(candidates ...string) *Error {
 	e.Candidates = candidates

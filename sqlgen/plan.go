@@ -97,10 +97,20 @@ type Plan struct {
 	Outputs []Output
 	// Limit is the row limit the SQL applies.
 	Limit int
+	// Reads are the tables the plan reads rows of, with the fields it
+	// reads of each, as it asked Access for their rows: what the answer's
+	// restrictions are about.
+	Reads []TableRead
 
 	sel     *selectStmt
 	opts    Options
 	filters []string // row filters, for the printer
+}
+
+// TableRead is a table a plan reads and the fields it reads of it.
+type TableRead struct {
+	Table  *semantic.Table
+	Fields []*semantic.Field
 }
 
 // selectStmt is the SELECT a plan renders.
@@ -152,6 +162,7 @@ type planner struct {
 	// nil for the base table, the foreign key for a joined one.
 	used        map[*semantic.Field][]*semantic.Field
 	filterNotes []string
+	reads       []TableRead
 	deferred    error // an error found while building expressions
 }
 
@@ -358,6 +369,7 @@ func (p *planner) finish(plan *Plan, sel *selectStmt, where []Expr) error {
 	plan.Limit = sel.limit
 	plan.sel = sel
 	plan.filters = p.filterNotes
+	plan.Reads = p.reads
 	return nil
 }
 
@@ -365,9 +377,10 @@ func (p *planner) finish(plan *Plan, sel *selectStmt, where []Expr) error {
 // query may read.
 func (p *planner) rowFilter(instance *semantic.Field, t *semantic.Table) (Expr, error) {
 	fields := p.used[instance]
+	p.reads = append(p.reads, TableRead{Table: t, Fields: fields})
 	f, err := p.a.RowFilter(t, fields)
 	if errors.Is(err, ErrForbidden) {
-		return nil, Forbidden("")
+		return nil, Forbidden("", ReasonTogether)
 	}
 	if err != nil {
 		return nil, err
@@ -399,6 +412,7 @@ func (p *planner) modelFilter(e *semantic.Expr) (Expr, error) {
 		case SemiJoin:
 			p.read(nil, n.FK)
 			target := n.FK.References.Table
+			p.reads = append(p.reads, TableRead{Table: target, Fields: FieldsOf(n.Cond)})
 			f, ferr := p.a.RowFilter(target, FieldsOf(n.Cond))
 			if ferr != nil && err == nil {
 				err = ferr
@@ -408,7 +422,7 @@ func (p *planner) modelFilter(e *semantic.Expr) (Expr, error) {
 		return n
 	})
 	if errors.Is(err, ErrForbidden) {
-		return nil, Forbidden("")
+		return nil, Forbidden("", ReasonTogether)
 	}
 	return x, err
 }
@@ -537,14 +551,15 @@ func (p *planner) aggregate(ag Aggregate) (Expr, Output) {
 			p.deferred = err
 		}
 		agg.Filter = AndOf(agg.Filter, f)
-		out.DisplayName += ", where " + conditionWords(*ag.Filter)
+		out.DisplayName += ", where " + ag.Filter.Words()
 	}
 	return agg, out
 }
 
 // conditionWords names a filter in a column's display name: "Discount
 // greater-than 0".
-func conditionWords(c Condition) string {
+// Words says the condition in words: "Created At between 2024-01-01 2024-12-31".
+func (c Condition) Words() string {
 	if c.Segment != nil {
 		return c.Segment.Name
 	}

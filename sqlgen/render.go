@@ -133,7 +133,7 @@ func (p *Plan) String() string {
 			fmt.Fprintf(&b, " sort %s", a.Sort)
 		}
 		if a.Filter != nil {
-			fmt.Fprintf(&b, " where %s", conditionWords(*a.Filter))
+			fmt.Fprintf(&b, " where %s", a.Filter.Words())
 		}
 		b.WriteByte('\n')
 	}

@@ -53,7 +53,15 @@ type Payload struct {
 	Limit        int              `json:"limit,omitempty"`
 	// Offset is where a continuation token resumes.
 	Offset int `json:"offset,omitempty"`
+	// PageSize is the page size a paged query asked for (page_size);
+	// its Limit is then the total.
+	PageSize int `json:"page_size,omitempty"`
 }
+
+// Position is where in a query's result a token stands: the offset it
+// resumes at, the limit, and the page size of a paged query (0: the limit
+// is the page size, as in Metabase).
+type Position struct{ Offset, Limit, PageSize int }
 
 type namedField struct {
 	Field  string `json:"field"` // FIELD, or FOREIGN_KEY.FIELD
@@ -110,10 +118,10 @@ func (k Keys) mac(key, p []byte) []byte {
 	return m.Sum(nil)
 }
 
-// Seal writes q as a token: resuming at offset, limited to limit rows.
-func (k Keys) Seal(q *sqlgen.Query, offset, limit int) (string, error) {
+// Seal writes q as a token, at a position in its result.
+func (k Keys) Seal(q *sqlgen.Query, at Position) (string, error) {
 	p := payloadOf(q)
-	p.Offset, p.Limit = offset, limit
+	p.Offset, p.Limit, p.PageSize = at.Offset, at.Limit, at.PageSize
 	raw, err := json.Marshal(p)
 	if err != nil {
 		return "", err

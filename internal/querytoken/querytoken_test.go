@@ -39,7 +39,7 @@ func TestSealOpen(t *testing.T) {
 	old, _ := NewKeys([]byte("an-older-key-0123456789"), nil)
 	keys, _ := NewKeys([]byte("the-current-key-0123456789"), [][]byte{old[0]})
 	for _, k := range []Keys{keys, old} {
-		tok, err := k.Seal(q, 400, 7)
+		tok, err := k.Seal(q, Position{Offset: 400, Limit: 7})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +55,7 @@ func TestSealOpen(t *testing.T) {
 			t.Errorf("round trip:\n got %+v\nwant %+v", back, req)
 		}
 	}
-	tok, _ := keys.Seal(q, 0, 7)
+	tok, _ := keys.Seal(q, Position{Limit: 7})
 	raw, _ := base64.StdEncoding.DecodeString(tok)
 	tampered := base64.StdEncoding.EncodeToString([]byte(strings.Replace(string(raw), `"limit":7`, `"limit":8`, 1)))
 	other, _ := NewKeys(nil, nil)
@@ -97,7 +97,7 @@ func TestSealOpen_metricSortAndNames(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, _ := keys.Seal(q, 0, req.Limit)
+		tok, _ := keys.Seal(q, Position{Limit: req.Limit})
 		p, err := keys.Open(tok)
 		if err != nil {
 			t.Fatal(err)

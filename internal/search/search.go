@@ -45,6 +45,19 @@ type Hit struct {
 	Table  *semantic.Table  // for a table
 	Metric *semantic.Metric // for a metric
 	Score  float64
+	// Matches say why it matched: which of its texts matched which words
+	// of the queries, best first; only what the caller may see.
+	Matches []Match
+}
+
+// Match is a text of a table or metric that matched words of a query.
+type Match struct {
+	// Where is the text: "name", "synonyms", "description", "field NAME"
+	// (a field's name or display name), "field NAME synonyms", or
+	// "meaning" (the embedder found it close).
+	Where string `json:"where"`
+	// Words are the words of the text that matched, as stems.
+	Words []string `json:"words,omitempty"`
 }
 
 // rrfK is the constant of Reciprocal Rank Fusion.
@@ -66,6 +79,7 @@ type docPart struct {
 	weight float64
 	tokens []string
 	field  *semantic.Field
+	where  string // what the part is, for Match
 }
 
 // The weights of the parts of a document.
@@ -82,24 +96,24 @@ func New(ctx context.Context, m *semantic.Model, embedder Embedder) (*Index, err
 	var docs []*doc
 	for _, t := range m.Tables {
 		d := &doc{table: t, name: normalise(t.DisplayName)}
-		d.add(weightName, nil, t.Name, t.DisplayName)
-		d.add(weightSynonym, nil, t.Synonyms...)
-		d.add(weightDescription, nil, t.Description)
+		d.add(weightName, nil, "name", t.Name, t.DisplayName)
+		d.add(weightSynonym, nil, "synonyms", t.Synonyms...)
+		d.add(weightDescription, nil, "description", t.Description)
 		for _, f := range t.Fields {
-			d.add(weightField, f, f.Name, f.DisplayName)
-			d.add(weightField*0.8, f, f.Synonyms...)
+			d.add(weightField, f, "field "+f.Name, f.Name, f.DisplayName)
+			d.add(weightField*0.8, f, "field "+f.Name+" synonyms", f.Synonyms...)
 		}
 		d.text = strings.Join(append([]string{t.DisplayName, t.Description}, t.Synonyms...), ". ")
 		docs = append(docs, d)
 	}
 	for _, m := range m.Metrics {
 		d := &doc{metric: m, name: normalise(m.Name)}
-		d.add(weightName, nil, m.Name)
-		d.add(weightSynonym, nil, m.Synonyms...)
-		d.add(weightDescription, nil, m.Description)
+		d.add(weightName, nil, "name", m.Name)
+		d.add(weightSynonym, nil, "synonyms", m.Synonyms...)
+		d.add(weightDescription, nil, "description", m.Description)
 		if f := m.Aggregation.Field; f != nil {
-			d.add(weightField, f, f.Name, f.DisplayName)
-			d.add(weightField*0.8, f, f.Synonyms...)
+			d.add(weightField, f, "field "+f.Name, f.Name, f.DisplayName)
+			d.add(weightField*0.8, f, "field "+f.Name+" synonyms", f.Synonyms...)
 		}
 		d.text = strings.Join(append([]string{m.Name, m.Description}, m.Synonyms...), ". ")
 		docs = append(docs, d)
@@ -124,13 +138,13 @@ func New(ctx context.Context, m *semantic.Model, embedder Embedder) (*Index, err
 	return ix, nil
 }
 
-func (d *doc) add(weight float64, f *semantic.Field, texts ...string) {
+func (d *doc) add(weight float64, f *semantic.Field, where string, texts ...string) {
 	var tokens []string
 	for _, t := range texts {
 		tokens = append(tokens, tokenize(t)...)
 	}
 	if len(tokens) > 0 {
-		d.parts = append(d.parts, docPart{weight: weight, tokens: tokens, field: f})
+		d.parts = append(d.parts, docPart{weight: weight, tokens: tokens, field: f, where: where})
 	}
 }
 
@@ -222,23 +236,53 @@ func abs(n int) int {
 func (d *doc) score(a Access, query []string, phrase string) float64 {
 	total := 0.0
 	for _, q := range query {
-		best := 0.0
-		for _, p := range d.parts {
-			if p.field != nil && !a.Field(p.field) {
-				continue
-			}
-			for _, t := range p.tokens {
-				if s := p.weight * matchScore(q, t); s > best {
-					best = s
-				}
-			}
-		}
+		best, _, _ := d.best(a, q)
 		total += best
 	}
 	if total > 0 && phrase == d.name {
 		total += weightName
 	}
 	return total
+}
+
+// best is the part of the document, and its word, that match a query
+// word best, and the score; 0 means none. Parts of a field a may not see
+// do not count.
+func (d *doc) best(a Access, q string) (score float64, part *docPart, word string) {
+	for i, p := range d.parts {
+		if p.field != nil && !a.Field(p.field) {
+			continue
+		}
+		for _, t := range p.tokens {
+			if s := p.weight * matchScore(q, t); s > score {
+				score, part, word = s, &d.parts[i], t
+			}
+		}
+	}
+	return score, part, word
+}
+
+// matches says which parts of the document matched which words of the
+// queries.
+func (d *doc) matches(a Access, queries []string) []Match {
+	var out []Match
+	for _, query := range queries {
+		for _, q := range tokenize(query) {
+			_, part, word := d.best(a, q)
+			if part == nil {
+				continue
+			}
+			i := slices.IndexFunc(out, func(m Match) bool { return m.Where == part.where })
+			if i < 0 {
+				out = append(out, Match{Where: part.where})
+				i = len(out) - 1
+			}
+			if !slices.Contains(out[i].Words, word) {
+				out[i].Words = append(out[i].Words, word)
+			}
+		}
+	}
+	return out
 }
 
 // Search ranks what a may see against each query string, and fuses the
@@ -285,9 +329,19 @@ func (ix *Index) Search(ctx context.Context, a Access, termQueries, semanticQuer
 			fused[d] += 1 / float64(rrfK+rank+1)
 		}
 	}
+	// Words explain a match; without an embedder, semantic queries are
+	// matched by words too.
+	lexicalQueries := termQueries
+	if ix.embedder == nil {
+		lexicalQueries = append(slices.Clip(termQueries), semanticQueries...)
+	}
 	out := make([]Hit, 0, len(fused))
 	for d, score := range fused {
-		out = append(out, Hit{Table: d.table, Metric: d.metric, Score: score})
+		h := Hit{Table: d.table, Metric: d.metric, Score: score, Matches: d.matches(a, lexicalQueries)}
+		if len(h.Matches) == 0 {
+			h.Matches = []Match{{Where: "meaning"}}
+		}
+		out = append(out, h)
 	}
 	slices.SortFunc(out, func(x, y Hit) int {
 		return cmp.Or(cmp.Compare(y.Score, x.Score), cmp.Compare(kind(x), kind(y)), id(x)-id(y))

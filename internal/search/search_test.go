@@ -79,6 +79,46 @@ metrics:
 	}
 }
 
+// TestSearch_matches says why a result matched, never naming a field the
+// caller may not see.
+func TestSearch_matches(t *testing.T) {
+	m, err := semantic.Parse("m.yaml", []byte(`version: 1
+tables:
+  - id: 1
+    name: ORDERS
+    synonyms: [purchases]
+    description: Every order placed.
+    fields:
+      - {name: ID, type: BIGINT, semantic_type: type/PK}
+      - {name: SECRET_MARGIN, type: DOUBLE}
+`), semantic.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := New(context.Background(), m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := access{tables: map[string]bool{"ORDERS": true}, fields: true}
+	keys := access{tables: map[string]bool{"ORDERS": true}}
+	for _, tt := range []struct {
+		a    access
+		q    string
+		want []Match
+	}{
+		{all, "purchases placed margin", []Match{{Where: "synonyms", Words: []string{"purchase"}}, {Where: "description", Words: []string{"placed"}}, {Where: "field SECRET_MARGIN", Words: []string{"margin"}}}},
+		{keys, "purchases margin", []Match{{Where: "synonyms", Words: []string{"purchase"}}}},
+	} {
+		hits, err := ix.Search(context.Background(), tt.a, []string{tt.q}, nil)
+		if err != nil || len(hits) != 1 {
+			t.Fatalf("%q: %v %v", tt.q, hits, err)
+		}
+		if !reflect.DeepEqual(hits[0].Matches, tt.want) {
+			t.Errorf("%q: matches %+v, want %+v", tt.q, hits[0].Matches, tt.want)
+		}
+	}
+}
+
 type access struct {
 	tables map[string]bool
 	fields bool // every field, or only keys

@@ -1,0 +1,289 @@
+package sqlgen
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+// Describe writes a row condition in words an agent can repeat, with its
+// values inline: PEOPLE.STATE = "TX", ORDERS.USER_ID → PEOPLE where
+// PEOPLE.STATE = "TX". It reports false, and writes nothing, when the
+// condition reads a field visible reports false for (the caller may not
+// learn that it exists, nor its values) or has a part it cannot put in
+// words: the caller is then told only which policy limits the rows.
+func Describe(e Expr, visible func(*semantic.Field) bool) (string, bool) {
+	d := describer{visible: visible}
+	d.expr(e)
+	if d.failed {
+		return "", false
+	}
+	return d.b.String(), true
+}
+
+type describer struct {
+	b       strings.Builder
+	visible func(*semantic.Field) bool
+	failed  bool
+}
+
+func (d *describer) field(f *semantic.Field) {
+	if !d.visible(f) {
+		d.failed = true
+		return
+	}
+	d.b.WriteString(f.Table.Name + "." + f.Name)
+}
+
+func (d *describer) value(v any) {
+	switch v := v.(type) {
+	case nil:
+		d.b.WriteString("NULL")
+	case string:
+		d.b.WriteString(strconv.Quote(v))
+	case time.Time:
+		d.b.WriteString(strconv.Quote(v.Format(time.RFC3339Nano)))
+	case bool, int, int32, int64, float32, float64:
+		fmt.Fprint(&d.b, v)
+	default:
+		d.failed = true
+	}
+}
+
+// list writes the items of a []int64, []float64, []string or []time.Time.
+func (d *describer) list(v any) {
+	var items []any
+	switch l := v.(type) {
+	case []int64:
+		for _, x := range l {
+			items = append(items, x)
+		}
+	case []float64:
+		for _, x := range l {
+			items = append(items, x)
+		}
+	case []string:
+		for _, x := range l {
+			items = append(items, x)
+		}
+	case []time.Time:
+		for _, x := range l {
+			items = append(items, x)
+		}
+	default:
+		d.failed = true
+		return
+	}
+	d.b.WriteString("(")
+	for i, x := range items {
+		if i > 0 {
+			d.b.WriteString(", ")
+		}
+		d.value(x)
+	}
+	d.b.WriteString(")")
+}
+
+// operand writes a sub-expression, in parentheses where it is compound.
+func (d *describer) operand(e Expr) {
+	switch e.(type) {
+	case And, Or, Bin:
+		d.b.WriteString("(")
+		d.expr(e)
+		d.b.WriteString(")")
+	default:
+		d.expr(e)
+	}
+}
+
+func (d *describer) expr(e Expr) {
+	if d.failed {
+		return
+	}
+	switch n := e.(type) {
+	case nil:
+		d.b.WriteString("every row")
+	case Ref:
+		d.field(n.Field)
+	case Param:
+		d.value(n.Value)
+	case lit:
+		switch n {
+		case True, False, Null:
+			d.b.WriteString(string(n))
+		default:
+			d.failed = true
+		}
+	case Bin:
+		switch n.Op {
+		case "=", "<>", "<", "<=", ">", ">=", "IS DISTINCT FROM", "IS NOT DISTINCT FROM":
+		default:
+			d.failed = true
+			return
+		}
+		d.operand(n.L)
+		d.b.WriteString(" " + n.Op + " ")
+		d.operand(n.R)
+	case Not:
+		if f, ok := n.X.(Fn); ok && f.Op == FnIsNaN {
+			d.operand(f.Args[0])
+			d.b.WriteString(" IS NOT NaN")
+			return
+		}
+		d.b.WriteString("NOT ")
+		d.operand(n.X)
+	case Fn:
+		d.fn(n)
+	case And:
+		d.junction(n, " AND ")
+	case Or:
+		d.junction(n, " OR ")
+	case In:
+		d.operand(n.X)
+		d.b.WriteString(" IN (")
+		for i, x := range n.List {
+			if i > 0 {
+				d.b.WriteString(", ")
+			}
+			d.expr(x)
+		}
+		d.b.WriteString(")")
+	case AnyOf:
+		d.operand(n.X)
+		d.b.WriteString(" IN ")
+		d.list(n.List)
+	case IsNull:
+		d.operand(n.X)
+		if n.Not {
+			d.b.WriteString(" IS NOT NULL")
+		} else {
+			d.b.WriteString(" IS NULL")
+		}
+	case SemiJoin:
+		d.field(n.FK)
+		d.b.WriteString(" → " + n.FK.References.Table.Name + " where ")
+		if n.Cond == nil {
+			d.b.WriteString("it exists")
+			return
+		}
+		d.junction([]Expr{n.Cond}, "")
+	default:
+		d.failed = true
+	}
+}
+
+// fn writes the operations a rule translates to that read as words.
+func (d *describer) fn(f Fn) {
+	switch f.Op {
+	case FnIsNaN:
+		d.operand(f.Args[0])
+		d.b.WriteString(" IS NaN")
+	case FnFinite:
+		d.operand(f.Args[0])
+		d.b.WriteString(" IS finite")
+	case FnContains, FnStartsWith, FnEndsWith:
+		if len(f.Args) != 2 {
+			d.failed = true
+			return
+		}
+		d.operand(f.Args[0])
+		d.b.WriteString(map[FnOp]string{FnContains: " contains ", FnStartsWith: " starts with ", FnEndsWith: " ends with "}[f.Op])
+		d.operand(f.Args[1])
+	case FnBytewise:
+		d.expr(f.Args[0])
+	default:
+		d.failed = true
+	}
+}
+
+func (d *describer) junction(parts []Expr, sep string) {
+	for i, x := range parts {
+		if i > 0 {
+			d.b.WriteString(sep)
+		}
+		switch x.(type) {
+		case And, Or:
+			d.b.WriteString("(")
+			d.expr(x)
+			d.b.WriteString(")")
+		default:
+			d.expr(x)
+		}
+	}
+}
+
+// Words is a plan in words: what it reads and answers, for an agent to
+// check that the query means what it asked (construct-query?explain=true).
+type Words struct {
+	// Source is the table or metric the query starts from.
+	Source string `json:"source"`
+	// Columns are the answer's columns: display name and field id.
+	Columns []string `json:"columns"`
+	// Joins are the related tables read, each through a relationship.
+	Joins []string `json:"joins,omitempty"`
+	// Filters are the request's filters, and a metric's own.
+	Filters []string `json:"filters,omitempty"`
+	// GroupBy are the columns grouped by, with their buckets.
+	GroupBy []string `json:"group_by,omitempty"`
+	// OrderBy is the order of the rows.
+	OrderBy []string `json:"order_by,omitempty"`
+	// Limit is the most rows the answer holds.
+	Limit int `json:"limit"`
+}
+
+// Words describes the plan in words.
+func (p *Plan) Words() Words {
+	q := p.Query
+	w := Words{Source: fmt.Sprintf("table %d %s (%s)", q.Table.ID, q.Table.Name, q.Table.DisplayName), Limit: p.Limit}
+	if m := q.Metric; m != nil {
+		w.Source = fmt.Sprintf("metric %d %s, on table %s", m.ID, m.Name, q.Table.Name)
+	}
+	for _, o := range p.Outputs {
+		c := o.DisplayName
+		if o.FieldID != "" {
+			c += " [" + o.FieldID + "]"
+		}
+		w.Columns = append(w.Columns, c)
+	}
+	for _, j := range p.sel.joins {
+		t := j.fk.References.Table
+		w.Joins = append(w.Joins, fmt.Sprintf("%s → %s (%s), by %s: a left join, so every row of %s counts once", j.fk.Relationship, t.Name, t.DisplayName, j.fk.Name, q.Table.Name))
+	}
+	for _, c := range q.Filters {
+		w.Filters = append(w.Filters, c.Words())
+	}
+	if m := q.Metric; m != nil {
+		// The caller sees every field a metric's filter reads, or the
+		// metric would not exist for them.
+		for _, f := range m.Filters() {
+			w.Filters = append(w.Filters, "the metric's filter: "+f.Source)
+		}
+	}
+	for _, g := range q.GroupBy {
+		s := g.Wide.DisplayName()
+		if g.Bucket != "" {
+			s += " by " + string(g.Bucket)
+		}
+		w.GroupBy = append(w.GroupBy, s)
+	}
+	for i, ag := range q.Aggregations {
+		if ag.Sort != "" && len(q.GroupBy)+i < len(p.Outputs) {
+			w.OrderBy = append(w.OrderBy, p.Outputs[len(q.GroupBy)+i].DisplayName+" "+ag.Sort)
+		}
+	}
+	for _, o := range q.OrderBy {
+		dir := "asc"
+		if o.Desc {
+			dir = "desc"
+		}
+		w.OrderBy = append(w.OrderBy, o.Column.Wide.DisplayName()+" "+dir)
+	}
+	if q.Aggregated() {
+		// Ties, and the rest, are in group-by order (plan.order).
+		w.OrderBy = append(w.OrderBy, w.GroupBy...)
+	}
+	return w
+}
