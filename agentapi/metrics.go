@@ -58,6 +58,8 @@ func newMetrics(reg prometheus.Registerer, e *engine.Engine) *metrics {
 			stats(func(s engine.Stats) float64 { return float64(s.Statements) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "agentlayer_statements_prepared_total", Help: "Statements prepared."},
 			stats(func(s engine.Stats) float64 { return float64(s.Prepared) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agentlayer_users_missing_attributes", Help: "Users seen, since the policies loaded, without an attribute the policy file declares and a rule reads."},
+			stats(func(s engine.Stats) float64 { return float64(s.MissingAttributes) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "agentlayer_reloads_total", Help: "Successful reloads of the model and policies."},
 			stats(func(s engine.Stats) float64 { return float64(s.Reloads) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "agentlayer_reload_failures_total", Help: "Reloads refused (the previous set kept serving)."},

@@ -296,11 +296,19 @@ type Stats struct {
 	Statements, Prepared int
 	// Reloads and ReloadFailures count Reload's outcomes.
 	Reloads, ReloadFailures int64
+	// MissingAttributes counts the users seen, since the policies were
+	// loaded, without an attribute the policy file declares and a policy
+	// reads (permissions.Policies.MissingAttributes).
+	MissingAttributes int64
 }
 
 // Stats reports the engine's counters.
 func (e *Engine) Stats() Stats {
 	n, _, prepared := e.stmts.stats()
-	return Stats{Running: len(e.slots), Queued: int(e.queued.Load()), Overloaded: e.overloaded.Load(), Statements: n, Prepared: prepared,
+	st := Stats{Running: len(e.slots), Queued: int(e.queued.Load()), Overloaded: e.overloaded.Load(), Statements: n, Prepared: prepared,
 		Reloads: e.reloads.Load(), ReloadFailures: e.reloadFails.Load()}
+	if ps := e.cur.Load().policies; ps != nil {
+		st.MissingAttributes = ps.MissingAttributes()
+	}
+	return st
 }

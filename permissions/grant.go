@@ -120,6 +120,9 @@ func Nothing() *Grant { return &Grant{tables: map[*semantic.Table]*tableGrant{}}
 // policies read of a user, so users alike share one.
 func (ps *Policies) For(p *auth.Principal) *Grant {
 	vars := activation(p)
+	if ps.attrs != nil {
+		ps.checkMissing(p)
+	}
 	key := ps.cacheKey(vars)
 	if g, ok := ps.cache.Get(key); ok {
 		return g

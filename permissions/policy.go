@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/ast"
@@ -42,8 +43,13 @@ type Policies struct {
 	policies policyList // grant policies, in file order
 	restrict policyList // restrict policies, in file order
 	reads    []string   // what any rule reads of a user, for cache keys
-	cache    *lru.Cache[string, *Grant]
-	log      *slog.Logger
+	// attrs are the declared attributes, each with the policies that read
+	// it; nil when the file declares none.
+	attrs   map[string][]string
+	missing atomic.Int64
+	warned  *lru.Cache[string, struct{}] // users checkMissing has seen
+	cache   *lru.Cache[string, *Grant]
+	log     *slog.Logger
 }
 
 // policy is one entry of the file.
@@ -116,6 +122,7 @@ func Compile(file string, data []byte, m *semantic.Model, opts Options) (*Polici
 		size = DefaultCacheSize
 	}
 	c.ps.cache = lru.New[string, *Grant](size)
+	c.ps.warned = lru.New[string, struct{}](size)
 	c.ps.log = opts.Logger
 	if c.ps.log == nil {
 		c.ps.log = slog.New(slog.DiscardHandler)
@@ -132,6 +139,11 @@ type compiler struct {
 	user    *cel.Env // `user` alone, for when
 	cols    *cel.Env // `column`, for column conditions
 	envs    map[*semantic.Table]*cel.Env
+	// attrs are the declared user attributes and their types; nil when
+	// the file declares none.
+	attrs map[string]string
+	// current names the policy being compiled, for attrReaders.
+	current string
 }
 
 // userVariables declares `user`.
@@ -147,7 +159,7 @@ func userVariables() []cel.EnvOption {
 
 func (c *compiler) compile(root *yaml.Node) error {
 	d := c.doc
-	top := d.Mapping(root, "the policy file", "version", "policies", "restrict")
+	top := d.Mapping(root, "the policy file", "version", "attributes", "policies", "restrict")
 	if top == nil {
 		return nil
 	}
@@ -174,6 +186,10 @@ func (c *compiler) compile(root *yaml.Node) error {
 		return err
 	}
 	c.envs = map[*semantic.Table]*cel.Env{}
+	c.attributes(top["attributes"])
+	if c.attrs != nil {
+		c.ps.attrs = map[string][]string{}
+	}
 	names := map[string]int{}
 	for _, section := range []string{"policies", "restrict"} {
 		for _, n := range d.Seq(top[section], section) {
@@ -212,6 +228,7 @@ func (c *compiler) policy(n *yaml.Node, restrict bool, names map[string]int) *po
 			p.name = name
 		}
 	}
+	c.current = p.name
 	d.String(keys["description"], "description")
 	if w := keys["when"]; w != nil {
 		p.whenSrc, _ = d.NonEmpty(w, "when")
@@ -401,6 +418,7 @@ func (c *compiler) program(env *cel.Env, n *yaml.Node, vars string) (cel.Program
 		c.doc.ErrorAt(p.Pos, "%s", p.Msg)
 		return nil, nil
 	}
+	c.checkAttributes(n, ast)
 	prg, err := env.Program(ast, semantic.ProgramOptions()...)
 	if err != nil {
 		c.doc.Errorf(n, "cannot prepare the condition: %v", err)
@@ -509,6 +527,7 @@ func (c *compiler) rowRule(t *semantic.Table, n *yaml.Node) *sqlgen.CELFilter {
 	if checked == nil {
 		return nil
 	}
+	c.checkAttributes(n, checked)
 	f, probs := sqlgen.CompileCEL(t, env, checked, c.dialect)
 	for _, p := range probs {
 		pr := span.Problem(p.Line, p.Col, p.Msg)

@@ -1,0 +1,177 @@
+package permissions
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/ast"
+	"gopkg.in/yaml.v3"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/internal/suggest"
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+// attributeTypes are the types an attribute may be declared with.
+var attributeTypes = []string{"string", "int", "double", "bool", "list(string)", "list(int)", "list(double)"}
+
+// attributes reads the policy file's attributes section: the user
+// attributes its rules may read, with their types. Without it, rules may
+// read any attribute (and one a user lacks fails closed at run time).
+func (c *compiler) attributes(n *yaml.Node) {
+	if n == nil {
+		return
+	}
+	d := c.doc
+	if n.Kind != yaml.MappingNode {
+		d.Errorf(n, "attributes must map each attribute name to its type (%s)", strings.Join(attributeTypes, ", "))
+		return
+	}
+	c.attrs = map[string]string{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		typ := strings.ReplaceAll(v.Value, " ", "")
+		if v.Kind != yaml.ScalarNode || !slices.Contains(attributeTypes, typ) {
+			d.Errorf(v, "attribute %s: the type must be one of %s, not %q", k.Value, strings.Join(attributeTypes, ", "), v.Value)
+			continue
+		}
+		c.attrs[k.Value] = typ
+	}
+}
+
+// checkAttributes refuses, in a compiled condition, an attribute the file
+// does not declare (a typo that would otherwise give the user no rows) and
+// a list attribute compared with == or != (which matches nothing: `in` is
+// meant).
+func (c *compiler) checkAttributes(n *yaml.Node, checked *cel.Ast) {
+	if c.attrs == nil {
+		return
+	}
+	span := c.doc.Span(n)
+	info := checked.NativeRep().SourceInfo()
+	report := func(id int64, back int, msg string) {
+		loc := info.GetStartLocation(id)
+		p := span.Problem(loc.Line(), max(0, loc.Column()-back), msg)
+		c.doc.ErrorAt(p.Pos, "%s", p.Msg)
+	}
+	declared := make([]string, 0, len(c.attrs))
+	for name := range c.attrs {
+		declared = append(declared, name)
+	}
+	slices.Sort(declared)
+	semantic.VisitCEL(checked.NativeRep().Expr(), func(e ast.Expr, _ []string) bool {
+		if name, ok := attributeRead(e); ok {
+			if _, known := c.attrs[name]; known && !slices.Contains(c.ps.attrs[name], c.current) {
+				c.ps.attrs[name] = append(c.ps.attrs[name], c.current)
+			}
+			if _, known := c.attrs[name]; !known {
+				msg := fmt.Sprintf("user.attributes.%s is not a declared attribute (attributes: %s)", name, strings.Join(declared, ", "))
+				if s := suggest.Closest(name, declared); s != "" {
+					msg = fmt.Sprintf("user.attributes.%s is not a declared attribute (did you mean %s?)", name, s)
+				}
+				// The checker keeps user.attributes as one name, placed
+				// at its dot: the text starts at "user".
+				report(rootID(e), len("user"), msg)
+			}
+			return false
+		}
+		if e.Kind() == ast.CallKind {
+			call := e.AsCall()
+			if fn := call.FunctionName(); fn == "_==_" || fn == "_!=_" {
+				args := call.Args()
+				for i, arg := range args {
+					name, ok := attributeRead(arg)
+					if !ok || !strings.HasPrefix(c.attrs[name], "list(") || len(args) != 2 {
+						continue
+					}
+					other := "the value"
+					switch o := args[1-i]; {
+					case o.Kind() == ast.IdentKind:
+						other = strings.TrimPrefix(o.AsIdent(), ".")
+					case o.Kind() == ast.SelectKind && o.AsSelect().Operand().Kind() == ast.IdentKind:
+						other = o.AsSelect().Operand().AsIdent() + "." + o.AsSelect().FieldName()
+					}
+					report(e.ID(), 0, fmt.Sprintf("user.attributes.%s is a list, so %s compares the whole list and matches nothing: write %s in user.attributes.%s",
+						name, strings.Trim(call.FunctionName(), "_"), other, name))
+				}
+			}
+		}
+		return true
+	})
+}
+
+// rootID is the id of the leftmost node of a selection or index, where
+// its text starts.
+func rootID(e ast.Expr) int64 {
+	for {
+		switch e.Kind() {
+		case ast.SelectKind:
+			e = e.AsSelect().Operand()
+			continue
+		case ast.CallKind:
+			if args := e.AsCall().Args(); len(args) > 0 {
+				e = args[0]
+				continue
+			}
+		}
+		return e.ID()
+	}
+}
+
+// attributeRead recognises user.attributes.NAME and user.attributes["NAME"].
+func attributeRead(e ast.Expr) (string, bool) {
+	switch e.Kind() {
+	case ast.SelectKind:
+		s := e.AsSelect()
+		if isAttributesMap(s.Operand()) && !s.IsTestOnly() {
+			return s.FieldName(), true
+		}
+	case ast.CallKind:
+		call := e.AsCall()
+		if call.FunctionName() == "_[_]" && len(call.Args()) == 2 && isAttributesMap(call.Args()[0]) {
+			if k := call.Args()[1]; k.Kind() == ast.LiteralKind {
+				if s, ok := k.AsLiteral().Value().(string); ok {
+					return s, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// isAttributesMap recognises user.attributes, as the checker leaves it.
+func isAttributesMap(e ast.Expr) bool {
+	switch e.Kind() {
+	case ast.IdentKind:
+		return strings.TrimPrefix(e.AsIdent(), ".") == "user.attributes"
+	case ast.SelectKind:
+		s := e.AsSelect()
+		return s.FieldName() == "attributes" && s.Operand().Kind() == ast.IdentKind && s.Operand().AsIdent() == "user"
+	}
+	return false
+}
+
+// MissingAttributes counts the users seen without a declared attribute
+// that a policy reads (each distinct user once, as their grant is built):
+// they get nothing from the rules that read it.
+func (ps *Policies) MissingAttributes() int64 { return ps.missing.Load() }
+
+// checkMissing warns, once per user (of the last DefaultCacheSize seen),
+// of a declared attribute a policy reads that the user's claims lack.
+func (ps *Policies) checkMissing(p *auth.Principal) {
+	if _, seen := ps.warned.Get(p.Email); seen {
+		return
+	}
+	ps.warned.Put(p.Email, struct{}{})
+	for _, name := range slices.Sorted(maps.Keys(ps.attrs)) {
+		if _, ok := p.Attributes[name]; ok {
+			continue
+		}
+		ps.missing.Add(1)
+		ps.log.Warn("user lacks a declared attribute: the rules that read it grant nothing",
+			"user", p.Email, "attribute", name, "policies", strings.Join(ps.attrs[name], ", "))
+	}
+}
