@@ -239,13 +239,15 @@ func (env *Env) HTTP(ctx context.Context, client *http.Client, p *Prepared, jwt 
 	if resp.StatusCode != http.StatusAccepted {
 		return 0, fmt.Errorf("execute: %d %s", resp.StatusCode, data)
 	}
-	// The status and row count close the body: read them there, as the
-	// server writes them, without parsing the rows (the client's work).
-	tail := data[max(0, len(data)-200):]
-	i := bytes.Index(tail, []byte(`"status":"completed","row_count":`))
+	// The status and row count follow the rows (then the restrictions):
+	// read them there, as the server writes them, without parsing the
+	// rows (the client's work).
+	i := bytes.LastIndex(data, []byte(`"status":"completed","row_count":`))
 	if i < 0 {
-		return 0, fmt.Errorf("execute did not complete: %.300s", tail)
+		return 0, fmt.Errorf("execute did not complete: %.300s", data[max(0, len(data)-300):])
 	}
+	tail := data[i:]
+	i = 0
 	var n int
 	fmt.Sscanf(string(tail[i+len(`"status":"completed","row_count":`):]), "%d", &n)
 	return n, nil
