@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/semantic"
@@ -22,6 +23,9 @@ type Grant struct {
 	// first, in file order.
 	Applied []string
 	tables  map[*semantic.Table]*tableGrant
+	// described caches Restriction by table and fields read: a grant is
+	// shared by every user alike, and answers ask again and again.
+	described sync.Map
 }
 
 type tableGrant struct {
@@ -385,6 +389,26 @@ type Restriction struct {
 // It follows RowFilter: the rules of the grants that cover the fields, and
 // every restriction.
 func (g *Grant) Restriction(t *semantic.Table, fields []*semantic.Field) (Restriction, bool) {
+	key := make([]byte, 0, 64)
+	key = append(key, t.Name...)
+	for _, f := range fields {
+		key = append(append(key, ','), f.Name...)
+	}
+	if r, ok := g.described.Load(string(key)); ok {
+		d := r.(described)
+		return d.r, d.ok
+	}
+	r, ok := g.restriction(t, fields)
+	g.described.Store(string(key), described{r, ok})
+	return r, ok
+}
+
+type described struct {
+	r  Restriction
+	ok bool
+}
+
+func (g *Grant) restriction(t *semantic.Table, fields []*semantic.Field) (Restriction, bool) {
 	tg := g.tables[t]
 	if tg == nil {
 		return Restriction{}, false
