@@ -294,7 +294,8 @@ func TestAgentExplain(t *testing.T) {
 	s := server(t)
 	got := call(t, "POST", s.srv.URL+"/api/agent/v1/construct-query?explain=true", personaNamed("sales").header(t),
 		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"TOTAL","sort_order":"desc"}],"group_by":[{"field_id":"PRODUCT.CATEGORY"}],
-		  "filters":[{"field_id":"CREATED_AT","operation":"between","values":["2024-01-01","2024-06-30"]}]}`)
+		  "filters":[{"field_id":"CREATED_AT","operation":"between","values":["2024-01-01","2024-06-30"]},
+		             {"field_id":"CREATED_AT","operation":"last","value":6,"unit":"month","complete":true}]}`)
 	var r struct {
 		Query       string
 		Explanation engine.Explanation
@@ -304,10 +305,11 @@ func TestAgentExplain(t *testing.T) {
 	}
 	x := r.Explanation
 	checks := map[string]bool{
-		"source":       x.Source == "table 1 ORDERS (Orders)",
-		"columns":      len(x.Columns) == 2 && x.Columns[0] == "Product → Category [t1-25]",
-		"joins":        len(x.Joins) == 1 && strings.HasPrefix(x.Joins[0], "PRODUCT → PRODUCTS (Products), by PRODUCT_ID"),
-		"filters":      len(x.Filters) == 1 && strings.Contains(x.Filters[0], "between"),
+		"source":  x.Source == "table 1 ORDERS (Orders)",
+		"columns": len(x.Columns) == 2 && x.Columns[0] == "Product → Category [t1-25]",
+		"joins":   len(x.Joins) == 1 && strings.HasPrefix(x.Joins[0], "PRODUCT → PRODUCTS (Products), by PRODUCT_ID"),
+		"filters": len(x.Filters) == 2 && x.Filters[0] == `Created At between "2024-01-01" "2024-06-30"` &&
+			x.Filters[1] == "Created At last 6 month complete, from now",
 		"order":        len(x.OrderBy) == 2 && strings.HasSuffix(x.OrderBy[0], " desc"),
 		"policies":     len(x.Policies) == 1 && x.Policies[0] == "sales",
 		"restrictions": len(x.Restrictions) == 1 && x.Restrictions[0].Table == "ORDERS",

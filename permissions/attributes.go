@@ -2,7 +2,6 @@ package permissions
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -39,7 +38,9 @@ func (c *compiler) attributes(n *yaml.Node) {
 			continue
 		}
 		c.attrs[k.Value] = typ
+		c.declared = append(c.declared, k.Value)
 	}
+	slices.Sort(c.declared)
 }
 
 // checkAttributes refuses, in a compiled condition, an attribute the file
@@ -57,19 +58,15 @@ func (c *compiler) checkAttributes(n *yaml.Node, checked *cel.Ast) {
 		p := span.Problem(loc.Line(), max(0, loc.Column()-back), msg)
 		c.doc.ErrorAt(p.Pos, "%s", p.Msg)
 	}
-	declared := make([]string, 0, len(c.attrs))
-	for name := range c.attrs {
-		declared = append(declared, name)
-	}
-	slices.Sort(declared)
 	semantic.VisitCEL(checked.NativeRep().Expr(), func(e ast.Expr, _ []string) bool {
 		if name, ok := attributeRead(e); ok {
-			if _, known := c.attrs[name]; known && !slices.Contains(c.ps.attrs[name], c.current) {
-				c.ps.attrs[name] = append(c.ps.attrs[name], c.current)
-			}
-			if _, known := c.attrs[name]; !known {
-				msg := fmt.Sprintf("user.attributes.%s is not a declared attribute (attributes: %s)", name, strings.Join(declared, ", "))
-				if s := suggest.Closest(name, declared); s != "" {
+			if _, known := c.attrs[name]; known {
+				if !slices.Contains(c.readers[name], c.current) {
+					c.readers[name] = append(c.readers[name], c.current)
+				}
+			} else {
+				msg := fmt.Sprintf("user.attributes.%s is not a declared attribute (attributes: %s)", name, strings.Join(c.declared, ", "))
+				if s := suggest.Closest(name, c.declared); s != "" {
 					msg = fmt.Sprintf("user.attributes.%s is not a declared attribute (did you mean %s?)", name, s)
 				}
 				// The checker keeps user.attributes as one name, placed
@@ -142,36 +139,53 @@ func attributeRead(e ast.Expr) (string, bool) {
 	return "", false
 }
 
-// isAttributesMap recognises user.attributes, as the checker leaves it.
+// isAttributesMap recognises user.attributes in a checked expression,
+// where the checker has made it one name (a declared variable).
 func isAttributesMap(e ast.Expr) bool {
-	switch e.Kind() {
-	case ast.IdentKind:
-		return strings.TrimPrefix(e.AsIdent(), ".") == "user.attributes"
-	case ast.SelectKind:
-		s := e.AsSelect()
-		return s.FieldName() == "attributes" && s.Operand().Kind() == ast.IdentKind && s.Operand().AsIdent() == "user"
-	}
-	return false
+	return e.Kind() == ast.IdentKind && strings.TrimPrefix(e.AsIdent(), ".") == "user.attributes"
 }
 
-// MissingAttributes counts the users seen without a declared attribute
-// that a policy reads (each distinct user once, as their grant is built):
-// they get nothing from the rules that read it.
+// attributeReaders is a declared attribute some policy reads, with the
+// policies that read it.
+type attributeReaders struct {
+	name     string
+	policies string // comma-separated, for the log
+}
+
+// readAttributes lists the declared attributes the policies read, by
+// name, once the file is compiled.
+func (c *compiler) readAttributes() []attributeReaders {
+	var out []attributeReaders
+	for _, name := range c.declared {
+		if ps := c.readers[name]; len(ps) > 0 {
+			out = append(out, attributeReaders{name, strings.Join(ps, ", ")})
+		}
+	}
+	return out
+}
+
+// MissingAttributes counts the users seen (each once) without a declared
+// attribute that a policy reads: they get nothing from the rules that read
+// it.
 func (ps *Policies) MissingAttributes() int64 { return ps.missing.Load() }
 
 // checkMissing warns, once per user (of the last DefaultCacheSize seen),
-// of a declared attribute a policy reads that the user's claims lack.
+// of each declared attribute a policy reads that the user's claims lack,
+// and counts the user once.
 func (ps *Policies) checkMissing(p *auth.Principal) {
 	if _, seen := ps.warned.Get(p.Email); seen {
 		return
 	}
 	ps.warned.Put(p.Email, struct{}{})
-	for _, name := range slices.Sorted(maps.Keys(ps.attrs)) {
-		if _, ok := p.Attributes[name]; ok {
-			continue
+	missing := false
+	for _, a := range ps.attrs {
+		if _, ok := p.Attributes[a.name]; !ok {
+			missing = true
+			ps.log.Warn("user lacks a declared attribute: the rules that read it grant nothing",
+				"user", p.Email, "attribute", a.name, "policies", a.policies)
 		}
+	}
+	if missing {
 		ps.missing.Add(1)
-		ps.log.Warn("user lacks a declared attribute: the rules that read it grant nothing",
-			"user", p.Email, "attribute", name, "policies", strings.Join(ps.attrs[name], ", "))
 	}
 }

@@ -27,7 +27,7 @@ func TestCompile_declaredAttributes(t *testing.T) {
 			"is not a declared attribute (did you mean level?)"},
 		{"a list compared with ==", "    tables:\n      PEOPLE:\n        rows: row.STATE == user.attributes.states\n",
 			"p.yaml:10:25: user.attributes.states is a list, so == compares the whole list and matches nothing: write row.STATE in user.attributes.states"},
-		{"an unknown type", "    tables: [PRODUCTS]\n",
+		{"a policy that reads no attribute", "    tables: [PRODUCTS]\n",
 			""},
 	}
 	for _, tt := range tests {
@@ -63,11 +63,12 @@ func TestCompile_declaredAttributes(t *testing.T) {
 }
 
 // TestFor_missingAttribute: a user without a declared attribute a rule
-// reads is warned of once, with the policy, and counted.
+// reads is warned of once per attribute, with the policy, and counted
+// once.
 func TestFor_missingAttribute(t *testing.T) {
 	m := sampleModel(t)
 	var log testkit.SyncBuffer
-	ps, err := permissions.Compile("p.yaml", []byte("version: 1\nattributes:\n  state: string\n  unused: int\npolicies:\n  - name: regional\n    tables:\n      PEOPLE:\n        rows: row.STATE == user.attributes.state\n"),
+	ps, err := permissions.Compile("p.yaml", []byte("version: 1\nattributes:\n  state: string\n  unused: int\n  level: int\npolicies:\n  - name: regional\n    when: user.attributes.level > 1\n    tables:\n      PEOPLE:\n        rows: row.STATE == user.attributes.state\n"),
 		m, permissions.Options{Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -76,11 +77,12 @@ func TestFor_missingAttribute(t *testing.T) {
 		ps.For(&auth.Principal{Email: "a@x", Attributes: map[string]any{}})
 	}
 	ps.For(&auth.Principal{Email: "b@x", Attributes: map[string]any{}})
-	ps.For(&auth.Principal{Email: "c@x", Attributes: map[string]any{"state": "TX"}})
+	ps.For(&auth.Principal{Email: "c@x", Attributes: map[string]any{"state": "TX", "level": int64(2)}})
 	if n := ps.MissingAttributes(); n != 2 {
 		t.Errorf("counted %d users, want 2", n)
 	}
-	if got := strings.Count(log.String(), "user lacks a declared attribute"); got != 2 || !strings.Contains(log.String(), "policies=regional") || strings.Contains(log.String(), "unused") {
+	// a@x and b@x each lack level and state: four lines.
+	if got := strings.Count(log.String(), "user lacks a declared attribute"); got != 4 || !strings.Contains(log.String(), "policies=regional") || strings.Contains(log.String(), "unused") {
 		t.Errorf("log:\n%s", log.String())
 	}
 }

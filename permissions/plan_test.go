@@ -29,7 +29,7 @@ func TestPlan_golden(t *testing.T) {
 		readJSON(t, filepath.Join(dir, "principal.json"), &p)
 		out, err := planCase(t, m, dir, &p, sqlgen.DuckDB{})
 		if err != nil {
-			os.Remove(filepath.Join(dir, "want.postgres.sql"))
+			golden.Absent(t, dir, "want.postgres.sql")
 			var se *sqlgen.Error
 			if !errors.As(err, &se) {
 				t.Fatalf("error of type %T: %v", err, err)

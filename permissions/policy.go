@@ -43,9 +43,9 @@ type Policies struct {
 	policies policyList // grant policies, in file order
 	restrict policyList // restrict policies, in file order
 	reads    []string   // what any rule reads of a user, for cache keys
-	// attrs are the declared attributes, each with the policies that read
-	// it; nil when the file declares none.
-	attrs   map[string][]string
+	// attrs are the declared attributes the policies read, by name, with
+	// the policies that read each; nil when the file declares none.
+	attrs   []attributeReaders
 	missing atomic.Int64
 	warned  *lru.Cache[string, struct{}] // users checkMissing has seen
 	cache   *lru.Cache[string, *Grant]
@@ -116,6 +116,7 @@ func Compile(file string, data []byte, m *semantic.Model, opts Options) (*Polici
 	for r := range c.reads {
 		c.ps.reads = append(c.ps.reads, r)
 	}
+	c.ps.attrs = c.readAttributes()
 	slices.Sort(c.ps.reads)
 	size := opts.CacheSize
 	if size <= 0 {
@@ -141,8 +142,10 @@ type compiler struct {
 	envs    map[*semantic.Table]*cel.Env
 	// attrs are the declared user attributes and their types; nil when
 	// the file declares none.
-	attrs map[string]string
-	// current names the policy being compiled, for attrReaders.
+	attrs    map[string]string
+	declared []string            // the names of attrs, sorted
+	readers  map[string][]string // the policies that read each of attrs
+	// current names the policy being compiled, for readers.
 	current string
 }
 
@@ -187,9 +190,7 @@ func (c *compiler) compile(root *yaml.Node) error {
 	}
 	c.envs = map[*semantic.Table]*cel.Env{}
 	c.attributes(top["attributes"])
-	if c.attrs != nil {
-		c.ps.attrs = map[string][]string{}
-	}
+	c.readers = map[string][]string{}
 	names := map[string]int{}
 	for _, section := range []string{"policies", "restrict"} {
 		for _, n := range d.Seq(top[section], section) {

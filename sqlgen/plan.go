@@ -556,22 +556,21 @@ func (p *planner) aggregate(ag Aggregate) (Expr, Output) {
 	return agg, out
 }
 
-// conditionWords names a filter in a column's display name: "Discount
-// greater-than 0".
-// Words says the condition in words: "Created At between 2024-01-01 2024-12-31".
+// Words says the condition in words, as the request gave its values:
+// "Discount greater-than 0", "Created At last 6 month complete, from now".
 func (c Condition) Words() string {
 	if c.Segment != nil {
 		return c.Segment.Name
 	}
 	s := c.Column.Wide.DisplayName() + " " + c.Op
+	if r := c.Relative; r != nil {
+		return s + " " + r.String() // its count is the request's value
+	}
 	for _, v := range c.Given.Values {
 		s += " " + jsonWords(v)
 	}
 	if c.Given.Value != nil {
 		s += " " + jsonWords(c.Given.Value)
-	}
-	if r := c.Relative; r != nil {
-		s += " " + r.String()
 	}
 	return s
 }

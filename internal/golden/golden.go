@@ -63,3 +63,18 @@ func Compare(t *testing.T, dir, file, got string, others ...string) {
 		t.Errorf("%s differs\n--- got\n%s--- want\n%s", path, got, want)
 	}
 }
+
+// Absent checks that a case has no golden file dir/file (an output it
+// does not produce, as the PostgreSQL plan of a request that fails); with
+// -update it removes one left from before.
+func Absent(t *testing.T, dir, file string) {
+	t.Helper()
+	path := filepath.Join(dir, file)
+	if *update {
+		os.Remove(path)
+		return
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Errorf("%s is left from before: this case produces no such output (run go test -update to remove it)", path)
+	}
+}
