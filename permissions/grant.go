@@ -63,8 +63,21 @@ func (g *Grant) RowFilter(t *semantic.Table, fields []*semantic.Field) (sqlgen.E
 	if tg == nil {
 		return nil, sqlgen.ErrForbidden
 	}
+	filter, _, covered := tg.rows(fields)
+	if !covered {
+		return nil, sqlgen.ErrForbidden
+	}
+	return filter, nil
+}
+
+// rows is the condition on the rows of the table for a read of fields:
+// the OR of the row rules of the grants that cover them (none if one of
+// them grants every row) AND every restriction; policies name the
+// policies whose conditions it holds, once each. covered is false when no
+// grant covers the fields together.
+func (tg *tableGrant) rows(fields []*semantic.Field) (filter sqlgen.Expr, policies []string, covered bool) {
 	var ors []sqlgen.Expr
-	covered, everyRow := false, false
+	everyRow := false
 	for _, r := range tg.rules {
 		if !coversAll(r.columns, fields) {
 			continue
@@ -75,15 +88,30 @@ func (g *Grant) RowFilter(t *semantic.Table, fields []*semantic.Field) (sqlgen.E
 			break
 		}
 		ors = append(ors, r.rows)
+		policies = append(policies, r.policy)
 	}
 	if !covered {
-		return nil, sqlgen.ErrForbidden
+		return nil, nil, false
 	}
-	var filter sqlgen.Expr
-	if !everyRow {
-		filter = sqlgen.OrOf(ors...)
+	parts := []sqlgen.Expr{nil}
+	if everyRow {
+		policies = nil
+	} else {
+		parts[0] = sqlgen.OrOf(ors...)
 	}
-	return sqlgen.AndOf(append([]sqlgen.Expr{filter}, tg.restrict...)...), nil
+	for i, x := range tg.restrict {
+		if x != nil && x != sqlgen.True {
+			parts = append(parts, x)
+			policies = append(policies, tg.restrictBy[i])
+		}
+	}
+	var unique []string
+	for _, p := range policies {
+		if !slices.Contains(unique, p) {
+			unique = append(unique, p)
+		}
+	}
+	return sqlgen.AndOf(parts...), unique, true
 }
 
 func coversAll(cols map[*semantic.Field]bool, fields []*semantic.Field) bool {
@@ -124,7 +152,7 @@ func Nothing() *Grant { return &Grant{tables: map[*semantic.Table]*tableGrant{}}
 // policies read of a user, so users alike share one.
 func (ps *Policies) For(p *auth.Principal) *Grant {
 	vars := activation(p)
-	if ps.attrs != nil {
+	if len(ps.attrs) > 0 {
 		ps.checkMissing(p)
 	}
 	key := ps.cacheKey(vars)
@@ -394,12 +422,13 @@ func (g *Grant) Restriction(t *semantic.Table, fields []*semantic.Field) (Restri
 	for _, f := range fields {
 		key = append(append(key, ','), f.Name...)
 	}
-	if r, ok := g.described.Load(string(key)); ok {
+	k := string(key)
+	if r, ok := g.described.Load(k); ok {
 		d := r.(described)
 		return d.r, d.ok
 	}
 	r, ok := g.restriction(t, fields)
-	g.described.Store(string(key), described{r, ok})
+	g.described.Store(k, described{r, ok})
 	return r, ok
 }
 
@@ -413,45 +442,12 @@ func (g *Grant) restriction(t *semantic.Table, fields []*semantic.Field) (Restri
 	if tg == nil {
 		return Restriction{}, false
 	}
-	var ors []sqlgen.Expr
-	var names []string
-	everyRow := false
-	for _, r := range tg.rules {
-		if !coversAll(r.columns, fields) {
-			continue
-		}
-		if r.rows == nil {
-			everyRow = true
-			break
-		}
-		ors = append(ors, r.rows)
-		names = append(names, r.policy)
-	}
-	var filter sqlgen.Expr
-	if everyRow {
-		names = nil
-	} else {
-		filter = sqlgen.OrOf(ors...)
-	}
-	parts := []sqlgen.Expr{filter}
-	for i, x := range tg.restrict {
-		if x != sqlgen.True && x != nil {
-			parts = append(parts, x)
-			names = append(names, tg.restrictBy[i])
-		}
-	}
-	if len(names) == 0 {
+	filter, names, covered := tg.rows(fields)
+	if !covered || len(names) == 0 {
 		return Restriction{}, false
 	}
-	var unique []string
-	for _, n := range names {
-		if !slices.Contains(unique, n) {
-			unique = append(unique, n)
-		}
-	}
-	names = unique
 	res := Restriction{Table: t.Name, Policies: names}
-	rows, ok := sqlgen.Describe(sqlgen.AndOf(parts...), g.describable)
+	rows, ok := sqlgen.Describe(filter, g.Field)
 	if ok {
 		res.Rows = rows
 		res.Text = fmt.Sprintf("Rows of %s are limited to %s.", t.Name, rows)
@@ -460,7 +456,3 @@ func (g *Grant) restriction(t *semantic.Table, fields []*semantic.Field) (Restri
 	}
 	return res, true
 }
-
-// describable reports whether a field may be named to the user: visible,
-// and not hidden by a restriction.
-func (g *Grant) describable(f *semantic.Field) bool { return g.Field(f) }

@@ -35,7 +35,7 @@ func (d *describer) field(f *semantic.Field) {
 		d.failed = true
 		return
 	}
-	d.b.WriteString(f.Table.Name + "." + f.Name)
+	d.b.WriteString(f.String())
 }
 
 func (d *describer) value(v any) {
@@ -53,7 +53,7 @@ func (d *describer) value(v any) {
 	}
 }
 
-// list writes the items of a []int64, []float64, []string or []time.Time.
+// list writes the items of an AnyOf list: a []int64, []float64 or []string.
 func (d *describer) list(v any) {
 	var items []any
 	switch l := v.(type) {
@@ -66,10 +66,6 @@ func (d *describer) list(v any) {
 			items = append(items, x)
 		}
 	case []string:
-		for _, x := range l {
-			items = append(items, x)
-		}
-	case []time.Time:
 		for _, x := range l {
 			items = append(items, x)
 		}
@@ -87,16 +83,16 @@ func (d *describer) list(v any) {
 	d.b.WriteString(")")
 }
 
-// operand writes a sub-expression, in parentheses where it is compound.
+// operand writes a sub-expression, in parentheses where SQL would need
+// them (Expr.atomic), and around an operation words write infix.
 func (d *describer) operand(e Expr) {
-	switch e.(type) {
-	case And, Or, Bin:
+	if _, infix := e.(Fn); infix || (e != nil && !e.atomic()) {
 		d.b.WriteString("(")
 		d.expr(e)
 		d.b.WriteString(")")
-	default:
-		d.expr(e)
+		return
 	}
+	d.expr(e)
 }
 
 func (d *describer) expr(e Expr) {
@@ -169,7 +165,7 @@ func (d *describer) expr(e Expr) {
 			d.b.WriteString("it exists")
 			return
 		}
-		d.junction([]Expr{n.Cond}, "")
+		d.clause(n.Cond)
 	default:
 		d.failed = true
 	}
@@ -204,14 +200,20 @@ func (d *describer) junction(parts []Expr, sep string) {
 		if i > 0 {
 			d.b.WriteString(sep)
 		}
-		switch x.(type) {
-		case And, Or:
-			d.b.WriteString("(")
-			d.expr(x)
-			d.b.WriteString(")")
-		default:
-			d.expr(x)
-		}
+		d.clause(x)
+	}
+}
+
+// clause writes a condition that stands between AND, OR or "where": in
+// parentheses when it is itself a conjunction or disjunction.
+func (d *describer) clause(e Expr) {
+	switch e.(type) {
+	case And, Or:
+		d.b.WriteString("(")
+		d.expr(e)
+		d.b.WriteString(")")
+	default:
+		d.expr(e)
 	}
 }
 
@@ -270,7 +272,7 @@ func (p *Plan) Words() Words {
 		w.GroupBy = append(w.GroupBy, s)
 	}
 	for i, ag := range q.Aggregations {
-		if ag.Sort != "" && len(q.GroupBy)+i < len(p.Outputs) {
+		if ag.Sort != "" {
 			w.OrderBy = append(w.OrderBy, p.Outputs[len(q.GroupBy)+i].DisplayName+" "+ag.Sort)
 		}
 	}
