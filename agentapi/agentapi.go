@@ -229,11 +229,11 @@ func (h *handler) route(pattern, scope string, fn func(http.ResponseWriter, *htt
 // ping checks the credential, and says how many tables the caller can
 // see: an agent that sees none learns it here, not from a 403 later.
 func (h *handler) ping(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
-	c, err := h.e.Context(r.Context(), p)
+	tables, metrics, err := h.e.Visible(p)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, pongBody{Message: "pong", Tables: len(c.Tables), Metrics: len(c.Metrics)})
+	writeJSON(w, http.StatusOK, pongBody{Message: "pong", Tables: tables, Metrics: metrics})
 	return nil
 }
 

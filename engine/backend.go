@@ -14,7 +14,6 @@ import (
 // database is confined once the model is loaded. Everything else — the
 // SQL itself — differs only by the dialect.
 type backend interface {
-	dialect() sqlgen.Dialect
 	// setupDB is the handle Setup gets, and what to do once it returns.
 	setupDB(ctx context.Context) (*sql.DB, func(), error)
 	// describe lists the columns of a table source, with their types as

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 )
 
@@ -38,30 +39,47 @@ func (e *Engine) Context(ctx context.Context, p *auth.Principal) (*Context, erro
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now
-	if e.planOpts.Now != nil {
-		now = e.planOpts.Now
+	return e.context(s, g), nil
+}
+
+// Visible counts the tables and metrics p can see.
+func (e *Engine) Visible(p *auth.Principal) (tables, metrics int, err error) {
+	s := e.cur.Load()
+	g, err := s.grant(p)
+	if err != nil {
+		return 0, 0, err
 	}
-	c := &Context{Now: now().In(e.zone), TimeZone: e.zone.String(), WeekStart: strings.ToLower(e.planOpts.WeekStart.String()),
-		Tables: []TableItem{}, Metrics: []MetricItem{}}
+	ts, ms := s.visible(g)
+	return len(ts), len(ms), nil
+}
+
+// visible lists the tables and metrics g may see, in model order.
+func (s *state) visible(g *permissions.Grant) (tables []*semantic.Table, metrics []*semantic.Metric) {
 	for _, t := range s.model.Tables {
-		if !g.Table(t) {
-			continue
+		if g.Table(t) {
+			tables = append(tables, t)
 		}
-		item := TableItem{ID: t.ID, Name: t.Name, DisplayName: t.DisplayName, Description: t.Description}
-		if f := t.TimeDimension; f != nil && g.Field(f) {
-			id := semantic.TablePrefix(t.ID).ID(f.Index)
-			item.DefaultTimeDimensionFieldID = &id
-		}
-		c.Tables = append(c.Tables, item)
 	}
 	for _, m := range s.model.Metrics {
 		if s.catalog.MetricVisible(g, m) {
-			c.Metrics = append(c.Metrics, MetricItem{ID: m.ID, Type: "metric", Name: m.Name, Description: m.Description,
-				DefaultTimeDimensionFieldID: s.timeDimension(g, m)})
+			metrics = append(metrics, m)
 		}
 	}
-	return c, nil
+	return tables, metrics
+}
+
+func (e *Engine) context(s *state, g *permissions.Grant) *Context {
+	c := &Context{Now: e.planOpts.Now().In(e.zone), TimeZone: e.zone.String(), WeekStart: strings.ToLower(e.planOpts.WeekStart.String()),
+		Tables: []TableItem{}, Metrics: []MetricItem{}}
+	tables, metrics := s.visible(g)
+	for _, t := range tables {
+		c.Tables = append(c.Tables, TableItem{ID: t.ID, Name: t.Name, DisplayName: t.DisplayName, Description: t.Description,
+			DefaultTimeDimensionFieldID: timeDimension(g, t.TimeDimension, semantic.TablePrefix(t.ID))})
+	}
+	for _, m := range metrics {
+		c.Metrics = append(c.Metrics, metricItem(g, m))
+	}
+	return c
 }
 
 // Schema is everything the caller can see in one piece: the context, and
@@ -72,15 +90,19 @@ type Schema struct {
 	Details []*TableDetail `json:"details"`
 }
 
-// Schema describes everything p can see, for a compact view of the model.
+// Schema describes everything p can see, for a compact view of the model:
+// one model set and grant throughout, whatever reloads meanwhile.
 func (e *Engine) Schema(ctx context.Context, p *auth.Principal) (*Schema, error) {
-	c, err := e.Context(ctx, p)
+	s := e.cur.Load()
+	g, err := s.grant(p)
 	if err != nil {
 		return nil, err
 	}
+	c := e.context(s, g)
 	out := &Schema{Context: *c}
-	for _, t := range c.Tables {
-		d, err := e.Table(ctx, p, t.ID, TableOptions{Fields: true, RelatedTables: true, Metrics: true, Measures: true, Segments: true})
+	tables, _ := s.visible(g)
+	for _, t := range tables {
+		d, err := e.table(ctx, s, g, t, TableOptions{Fields: true, RelatedTables: true, Metrics: true, Measures: true, Segments: true})
 		if err != nil {
 			return nil, err
 		}

@@ -165,14 +165,17 @@ func (e *Engine) Table(ctx context.Context, p *auth.Principal, id int, opts Tabl
 	if !g.Table(t) {
 		return nil, sqlgen.Forbidden("", sqlgen.ReasonTable)
 	}
+	return e.table(ctx, s, g, t, opts)
+}
+
+// table describes a table g may see, under the model set s.
+func (e *Engine) table(ctx context.Context, s *state, g *permissions.Grant, t *semantic.Table, opts TableOptions) (*TableDetail, error) {
 	d := &TableDetail{Type: "table", ID: t.ID, Name: t.Name, DisplayName: t.DisplayName, Description: t.Description,
 		DatabaseID: DatabaseID, DatabaseEngine: e.dialect.Name(), DatabaseSchema: schemaOf(t.Source), Fields: []Field{},
-		Restrictions: restrictions(g, []sqlgen.TableRead{{Table: t}})}
+		DefaultTimeDimensionFieldID: timeDimension(g, t.TimeDimension, semantic.TablePrefix(t.ID)),
+		Restrictions:                restrictions(g, []sqlgen.TableRead{{Table: t}})}
 	prefix := semantic.TablePrefix(t.ID)
-	if f := t.TimeDimension; f != nil && g.Field(f) {
-		id := prefix.ID(f.Index)
-		d.DefaultTimeDimensionFieldID = &id
-	}
+	var err error
 	for _, w := range t.Wide() {
 		if !sqlgen.WideVisible(g, w) {
 			continue
@@ -201,8 +204,7 @@ func (e *Engine) Table(ctx context.Context, p *auth.Principal, id int, opts Tabl
 	if opts.Metrics {
 		for _, m := range s.model.Metrics {
 			if m.Table == t && s.catalog.MetricVisible(g, m) {
-				d.Metrics = append(d.Metrics, MetricItem{ID: m.ID, Type: "metric", Name: m.Name, Description: m.Description,
-					DefaultTimeDimensionFieldID: s.timeDimension(g, m)})
+				d.Metrics = append(d.Metrics, metricItem(g, m))
 			}
 		}
 	}
@@ -241,15 +243,20 @@ func (s *state) segments(g *permissions.Grant, t *semantic.Table) []NamedItem {
 	return out
 }
 
-// timeDimension is the id of a metric's default time dimension, if p may
-// see it.
-func (s *state) timeDimension(g *permissions.Grant, m *semantic.Metric) *string {
-	f := m.TimeDimension
+// timeDimension is the id, under prefix, of a default time dimension f of
+// a table or metric, if g may see it.
+func timeDimension(g *permissions.Grant, f *semantic.Field, prefix semantic.IDPrefix) *string {
 	if f == nil || !g.Field(f) {
 		return nil
 	}
-	id := semantic.MetricPrefix(m.ID).ID(f.Index)
+	id := prefix.ID(f.Index)
 	return &id
+}
+
+// metricItem lists a metric g may see.
+func metricItem(g *permissions.Grant, m *semantic.Metric) MetricItem {
+	return MetricItem{ID: m.ID, Type: "metric", Name: m.Name, Description: m.Description,
+		DefaultTimeDimensionFieldID: timeDimension(g, m.TimeDimension, semantic.MetricPrefix(m.ID))}
 }
 
 // Metric describes metric id as p sees it.
@@ -269,7 +276,7 @@ func (e *Engine) Metric(ctx context.Context, p *auth.Principal, id int, opts Met
 	d := &MetricDetail{Type: "metric", ID: m.ID, Name: m.Name, Description: m.Description, Verified: m.Verified,
 		Restrictions: restrictions(g, []sqlgen.TableRead{{Table: m.Table}})}
 	if opts.DefaultTemporalBreakout {
-		d.DefaultTimeDimensionFieldID = s.timeDimension(g, m)
+		d.DefaultTimeDimensionFieldID = timeDimension(g, m.TimeDimension, semantic.MetricPrefix(m.ID))
 	}
 	if opts.QueryableDimensions {
 		prefix := semantic.MetricPrefix(m.ID)

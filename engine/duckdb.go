@@ -61,8 +61,6 @@ func openDuckDB(ctx context.Context, opts Options) (*sql.DB, backend, error) {
 	return db, &duckBackend{db: db, opts: opts}, nil
 }
 
-func (*duckBackend) dialect() sqlgen.Dialect { return sqlgen.DuckDB{} }
-
 // setupDB is the engine's own handle: an in-memory database exists only
 // there.
 func (b *duckBackend) setupDB(context.Context) (*sql.DB, func(), error) {

@@ -293,6 +293,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	e.slots = make(chan struct{}, querySlots(opts))
 	e.planOpts = sqlgen.Options{Dialect: e.dialect, TimeZone: zone, WeekStart: opts.WeekStart, Now: opts.Now,
 		MaxRows: opts.MaxRows, MaxAggregatedRows: opts.MaxAggregatedRows}
+	if e.planOpts.Now == nil {
+		e.planOpts.Now = time.Now
+	}
 	if err := e.init(ctx, opts); err != nil {
 		e.Close()
 		return nil, err

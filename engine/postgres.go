@@ -119,8 +119,6 @@ func (b *pgBackend) setupDB(context.Context) (*sql.DB, func(), error) {
 	return db, func() { db.Close() }, nil
 }
 
-func (*pgBackend) dialect() sqlgen.Dialect { return sqlgen.Postgres{} }
-
 // lockDown checks that the engine's sessions are read-only. PostgreSQL's
 // own grants are the real boundary: connect as a role that may only read
 // the model's tables.

@@ -77,16 +77,19 @@ func (s *state) construct(p *auth.Principal, req *Request) (*Query, error) {
 // filter counted from a field's latest value reads that value first, under
 // p's rules.
 func (e *Engine) Plan(ctx context.Context, p *auth.Principal, q *Query) (*Plan, error) {
-	return e.plan(ctx, p, q, e.planOpts)
+	plan, _, err := e.plan(ctx, p, q, e.planOpts)
+	return plan, err
 }
 
-func (e *Engine) plan(ctx context.Context, p *auth.Principal, q *Query, opts sqlgen.Options) (*sqlgen.Plan, error) {
+// plan plans q for p, and returns p's grant, which planned it.
+func (e *Engine) plan(ctx context.Context, p *auth.Principal, q *Query, opts sqlgen.Options) (*sqlgen.Plan, *permissions.Grant, error) {
 	g, err := q.s.grant(p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opts.Latest = func(col sqlgen.Column) (time.Time, bool, error) { return e.latest(ctx, q.s, g, q.Table, col) }
-	return q.Query.Plan(q.s.catalog, g, opts)
+	plan, err := q.Query.Plan(q.s.catalog, g, opts)
+	return plan, g, err
 }
 
 // latest is the latest value of a temporal column of t that g sees: the
@@ -114,12 +117,17 @@ func (e *Engine) latest(ctx context.Context, s *state, g *permissions.Grant, t *
 // Execute plans q for p and runs it. The caller must Close the rows; ctx
 // cancels the query.
 func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *Query) (*Rows, error) {
-	plan, err := e.Plan(ctx, p, q)
+	plan, g, err := e.plan(ctx, p, q, e.planOpts)
 	if err != nil {
 		return nil, err
 	}
 	sqlText, args := plan.SQL()
-	return e.restricted(p, q, plan)(e.run(ctx, plan, sqlText, args))
+	rows, err := e.run(ctx, plan, sqlText, args)
+	if err != nil {
+		return nil, err
+	}
+	rows.Restrictions = restrictions(g, plan.Reads)
+	return rows, nil
 }
 
 // Explanation is a query in words, as planned for its caller: what it
@@ -133,11 +141,7 @@ type Explanation struct {
 
 // Explain plans q for p and says it in words.
 func (e *Engine) Explain(ctx context.Context, p *auth.Principal, q *Query) (*Explanation, error) {
-	plan, err := e.Plan(ctx, p, q)
-	if err != nil {
-		return nil, err
-	}
-	g, err := q.s.grant(p)
+	plan, g, err := e.plan(ctx, p, q, e.planOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -151,22 +155,6 @@ func (e *Engine) Explain(ctx context.Context, p *auth.Principal, q *Query) (*Exp
 // Restriction says how the rows of a table an answer read are limited
 // for its caller, in words the caller may read (permissions.Restriction).
 type Restriction = permissions.Restriction
-
-// restricted sets the restrictions of the rows a plan of q returns.
-func (e *Engine) restricted(p *auth.Principal, q *Query, plan *sqlgen.Plan) func(*Rows, error) (*Rows, error) {
-	return func(rows *Rows, err error) (*Rows, error) {
-		if err != nil {
-			return rows, err
-		}
-		g, err := q.s.grant(p)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		rows.Restrictions = restrictions(g, plan.Reads)
-		return rows, nil
-	}
-}
 
 // restrictions are the restrictions of the tables read, once each.
 func restrictions(g *permissions.Grant, reads []sqlgen.TableRead) []Restriction {
@@ -189,12 +177,17 @@ func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset, 
 	whole.Limit = 0
 	opts := e.planOpts
 	opts.DefaultLimit = math.MaxInt32
-	plan, err := e.plan(ctx, p, &Query{Query: &whole, s: q.s}, opts)
+	plan, g, err := e.plan(ctx, p, &Query{Query: &whole, s: q.s}, opts)
 	if err != nil {
 		return nil, err
 	}
 	sqlText, args := plan.Page(offset, limit)
-	return e.restricted(p, q, plan)(e.run(ctx, plan, sqlText, args))
+	rows, err := e.run(ctx, plan, sqlText, args)
+	if err != nil {
+		return nil, err
+	}
+	rows.Restrictions = restrictions(g, plan.Reads)
+	return rows, nil
 }
 
 // Query constructs and runs a request for p in one call.
