@@ -52,14 +52,16 @@ func newStmtCache(db *sql.DB, max, maxCost int) *stmtCache {
 	return &stmtCache{db: db, max: max, maxCost: maxCost, entries: map[string]*stmtEntry{}}
 }
 
-// errNotSelect refuses a statement that is not a SELECT: the engine sends
-// only the SELECTs it generates, and DuckDB's lockdown does not cover
-// every session-level statement (PRAGMA enable_profiling, SET VARIABLE).
+// errNotSelect refuses a statement that is not a SELECT, or a SELECT
+// followed by another statement (DuckDB runs every statement of a text it
+// prepares): the engine sends only the single SELECTs it generates, and
+// DuckDB's lockdown does not cover every session-level statement (PRAGMA
+// enable_profiling, SET VARIABLE).
 var errNotSelect = errors.New("engine: refused a statement that is not a SELECT")
 
 // query runs text with args through its prepared statement.
 func (c *stmtCache) query(ctx context.Context, text string, args []any) (*sql.Rows, error) {
-	if !strings.HasPrefix(text, "SELECT ") {
+	if !strings.HasPrefix(text, "SELECT ") || severalStatements(text) {
 		return nil, errNotSelect
 	}
 	e, err := c.acquire(ctx, text, len(args))
@@ -140,4 +142,23 @@ func (c *stmtCache) stats() (n, cost, prepares int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lru.Len(), c.cost, c.prepares
+}
+
+// severalStatements reports whether text holds a semicolon outside quoted
+// strings and identifiers: more than one statement.
+func severalStatements(text string) bool {
+	var quote byte
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0 // a doubled quote closes and reopens: the same
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == ';':
+			return true
+		}
+	}
+	return false
 }

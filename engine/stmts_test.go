@@ -123,9 +123,21 @@ func TestQuery_listsShareOneStatement(t *testing.T) {
 // TestStmtCache_selectOnly: the engine runs nothing but SELECT statements.
 func TestStmtCache_selectOnly(t *testing.T) {
 	c := newStmtCache(memoryDB(t), 8, 2000)
-	for _, text := range []string{"PRAGMA enable_profiling", "SET VARIABLE x = 1", "CALL enable_logging()", " SELECT 1", "select 1; PRAGMA x"} {
+	for _, text := range []string{"PRAGMA enable_profiling", "SET VARIABLE x = 1", "CALL enable_logging()", " SELECT 1", "select 1"} {
 		if _, err := c.query(context.Background(), text, nil); err != errNotSelect {
 			t.Errorf("%s: %v", text, err)
 		}
 	}
+	// A SELECT followed by another statement fails to prepare: a prepared
+	// statement is one statement.
+	if rows, err := c.query(context.Background(), "SELECT 1; PRAGMA enable_profiling", nil); err == nil {
+		rows.Close()
+		t.Error("a second statement after a SELECT was run")
+	}
+	// A semicolon in a string or a quoted name is no second statement.
+	rows, err := c.query(context.Background(), `SELECT ';' AS "a;b"`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
 }
