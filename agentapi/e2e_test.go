@@ -25,11 +25,9 @@ import (
 // user directory, as agentlayer serve does.
 var sampleServer = sync.OnceValues(func() (*e2e, error) {
 	var db *sql.DB
-	e, err := engine.New(context.Background(), engine.Options{
-		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
-		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(),
-		Setup: func(ctx context.Context, d *sql.DB) error { db = d; return fixtures.Generate(ctx, d, 1) },
-	})
+	opts := sampleOptions()
+	opts.Setup = func(ctx context.Context, d *sql.DB) error { db = d; return fixtures.Generate(ctx, d, 1) }
+	e, err := engine.New(context.Background(), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -39,6 +37,12 @@ var sampleServer = sync.OnceValues(func() (*e2e, error) {
 	}
 	return &e2e{srv: httptest.NewServer(h), e: e, db: db}, nil
 })
+
+// sampleOptions are the engine options of the sample's model and policy.
+func sampleOptions() engine.Options {
+	return engine.Options{ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
+		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy()}
+}
 
 // sampleHandler is the Agent API over e, with the sample's user directory
 // and the tests' JWT secret.
@@ -86,11 +90,9 @@ func pgServerAt(t *testing.T, url string) *e2e {
 		return s.(*e2e)
 	}
 	duck := server(t)
-	e, err := engine.New(context.Background(), engine.Options{
-		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
-		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(),
-		Database: url,
-	})
+	opts := sampleOptions()
+	opts.Database = url
+	e, err := engine.New(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

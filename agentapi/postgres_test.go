@@ -35,19 +35,19 @@ func TestPostgres_restartUnderLoad(t *testing.T) {
 	}
 	url := pg.URL("sample")
 	const maxConns = 4
-	e, err := engine.New(ctx, engine.Options{
-		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
-		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(),
-		Database: url, MaxConnections: maxConns, MaxConcurrentQueries: maxConns, QueueTimeout: 2 * time.Second,
-		Setup: func(ctx context.Context, db *sql.DB) error { return fixtures.LoadPostgres(ctx, db, 0.1) },
-	})
+	opts := sampleOptions()
+	opts.Database, opts.MaxConnections, opts.MaxConcurrentQueries, opts.QueueTimeout = url, maxConns, maxConns, 2*time.Second
+	opts.Setup = func(ctx context.Context, db *sql.DB) error { return fixtures.LoadPostgres(ctx, db, 0.1) }
+	e, err := engine.New(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	dir, _ := auth.ParseDirectory(fixtures.UsersFile, fixtures.Users())
-	v, _ := auth.NewVerifier(auth.VerifierOptions{Secret: testSecret, Directory: dir})
-	srv := httptest.NewServer(New(e, Options{Verifier: v}))
+	handler, err := sampleHandler(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
 	defer srv.Close()
 	before := runtime.NumGoroutine()
 

@@ -25,11 +25,8 @@ var pinnedNow = time.Date(2025, 12, 10, 9, 30, 0, 0, time.UTC)
 func pinnedServer(t *testing.T, url string) *e2e {
 	t.Helper()
 	var db *sql.DB
-	opts := engine.Options{
-		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
-		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(),
-		Now: func() time.Time { return pinnedNow },
-	}
+	opts := sampleOptions()
+	opts.Now = func() time.Time { return pinnedNow }
 	if url == "" {
 		opts.Setup = func(ctx context.Context, d *sql.DB) error { db = d; return fixtures.Generate(ctx, d, 1) }
 	} else {
