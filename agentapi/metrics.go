@@ -44,29 +44,7 @@ func newMetrics(reg prometheus.Registerer, e *engine.Engine) *metrics {
 			Help: "JWTs refused, by reason (every refusal answers the same 401; the reason is here and in the debug log only).",
 		}, []string{"reason"}),
 	}
-	stats := func(f func(engine.Stats) float64) func() float64 {
-		return func() float64 { return f(e.Stats()) }
-	}
-	reg.MustRegister(m.requests, m.latency, m.rows, m.jwtFailures,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agentlayer_queries_running", Help: "Queries holding one of the engine's slots."},
-			stats(func(s engine.Stats) float64 { return float64(s.Running) })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agentlayer_queries_queued", Help: "Queries waiting for a slot."},
-			stats(func(s engine.Stats) float64 { return float64(s.Queued) })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "agentlayer_queries_overloaded_total", Help: "Queries refused with 503 for want of a slot."},
-			stats(func(s engine.Stats) float64 { return float64(s.Overloaded) })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agentlayer_statements_cached", Help: "Prepared statements kept."},
-			stats(func(s engine.Stats) float64 { return float64(s.Statements) })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "agentlayer_statements_prepared_total", Help: "Statements prepared."},
-			stats(func(s engine.Stats) float64 { return float64(s.Prepared) })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agentlayer_users_missing_attributes", Help: "Users seen, since the policies loaded, without an attribute the policy file declares and a rule reads."},
-			stats(func(s engine.Stats) float64 { return float64(s.MissingAttributes) })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "agentlayer_reloads_total", Help: "Successful reloads of the model and policies."},
-			stats(func(s engine.Stats) float64 { return float64(s.Reloads) })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "agentlayer_reload_failures_total", Help: "Reloads refused (the previous set kept serving)."},
-			stats(func(s engine.Stats) float64 { return float64(s.ReloadFailures) })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agentlayer_model_generation", Help: "The generation of the model and policy set served: 1, then one more per reload."},
-			func() float64 { return float64(e.Version().Generation) }),
-	)
+	reg.MustRegister(m.requests, m.latency, m.rows, m.jwtFailures, engineCollector{e})
 	return m
 }
 
@@ -97,4 +75,58 @@ func (m *metrics) jwtFailure(err error) {
 		reason = te.Reason
 	}
 	m.jwtFailures.WithLabelValues(reason).Inc()
+}
+
+// engineMetric is one of the engine's counters, exported as a metric.
+type engineMetric struct {
+	desc  *prometheus.Desc
+	kind  prometheus.ValueType
+	value func(engine.Stats, engine.Version) float64
+}
+
+func gauge(name, help string, v func(engine.Stats, engine.Version) float64) engineMetric {
+	return engineMetric{prometheus.NewDesc(name, help, nil, nil), prometheus.GaugeValue, v}
+}
+
+func counter(name, help string, v func(engine.Stats, engine.Version) float64) engineMetric {
+	return engineMetric{prometheus.NewDesc(name, help, nil, nil), prometheus.CounterValue, v}
+}
+
+// engineMetrics are the engine's counters, read once per scrape.
+var engineMetrics = []engineMetric{
+	gauge("agentlayer_queries_running", "Queries holding one of the engine's slots.",
+		func(s engine.Stats, _ engine.Version) float64 { return float64(s.Running) }),
+	gauge("agentlayer_queries_queued", "Queries waiting for a slot.",
+		func(s engine.Stats, _ engine.Version) float64 { return float64(s.Queued) }),
+	counter("agentlayer_queries_overloaded_total", "Queries refused with 503 for want of a slot.",
+		func(s engine.Stats, _ engine.Version) float64 { return float64(s.Overloaded) }),
+	gauge("agentlayer_statements_cached", "Prepared statements kept.",
+		func(s engine.Stats, _ engine.Version) float64 { return float64(s.Statements) }),
+	counter("agentlayer_statements_prepared_total", "Statements prepared.",
+		func(s engine.Stats, _ engine.Version) float64 { return float64(s.Prepared) }),
+	gauge("agentlayer_users_missing_attributes", "Users seen, since the policies loaded, without an attribute the policy file declares and a rule reads.",
+		func(s engine.Stats, _ engine.Version) float64 { return float64(s.MissingAttributes) }),
+	counter("agentlayer_reloads_total", "Successful reloads of the model and policies.",
+		func(s engine.Stats, _ engine.Version) float64 { return float64(s.Reloads) }),
+	counter("agentlayer_reload_failures_total", "Reloads refused (the previous set kept serving).",
+		func(s engine.Stats, _ engine.Version) float64 { return float64(s.ReloadFailures) }),
+	gauge("agentlayer_model_generation", "The generation of the model and policy set served: 1, then one more per reload.",
+		func(_ engine.Stats, v engine.Version) float64 { return float64(v.Generation) }),
+}
+
+// engineCollector exports engineMetrics from one reading of the engine's
+// counters per scrape.
+type engineCollector struct{ e *engine.Engine }
+
+func (engineCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, m := range engineMetrics {
+		ch <- m.desc
+	}
+}
+
+func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
+	s, v := c.e.Stats(), c.e.Version()
+	for _, m := range engineMetrics {
+		ch <- prometheus.MustNewConstMetric(m.desc, m.kind, m.value(s, v))
+	}
 }

@@ -18,7 +18,7 @@ import (
 
 // PageSize is the number of rows a /v1/query page holds at most when the
 // request's limit is its page size (as in Metabase).
-const PageSize = 200
+const PageSize = engine.DefaultPageSize
 
 // MaxPageSize is the most rows a page_size may ask for.
 const MaxPageSize = 2000
@@ -105,10 +105,6 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	if err != nil {
 		return err
 	}
-	pageSize, err := pageSizeOf(body)
-	if err != nil {
-		return err
-	}
 	var q *engine.Query
 	offset := 0
 	if raw, ok := body["continuation_token"]; ok && raw != nil {
@@ -125,6 +121,10 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		}
 	} else {
 		delete(body, "continuation_token")
+		pageSize, err := pageSizeOf(body)
+		if err != nil {
+			return err
+		}
 		req, err := engine.DecodeRequest(body)
 		if err != nil {
 			return err
@@ -134,27 +134,11 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		}
 		q.PageSize = pageSize
 	}
-	size, last := PageSize, false
-	switch {
-	case q.PageSize > 0:
-		// The limit is the total: the page ends at it, with no token.
-		size = q.PageSize
-		if q.Limit > 0 && offset+size >= q.Limit {
-			size, last = max(1, q.Limit-offset), true
-		}
-	case q.Limit > 0 && q.Limit < PageSize:
-		// As in Metabase, the request's limit is the page size.
-		size = q.Limit
-	}
-	fetch := size + 1 // one row past the page says another follows
-	if last {
-		fetch = size
-	}
-	pageSize = size
+	size, fetch := q.PageAt(offset)
 	start := time.Now()
 	rows, err := h.e.Page(r.Context(), p, q, offset, fetch)
-	return h.stream(w, r, rows, err, start, &page{size: pageSize, next: func() (string, error) {
-		return h.e.Continuation(q, offset+pageSize)
+	return h.stream(w, r, rows, err, start, &page{size: size, next: func() (string, error) {
+		return h.e.Continuation(q, offset+size)
 	}})
 }
 

@@ -242,14 +242,13 @@ func (env *Env) HTTP(ctx context.Context, client *http.Client, p *Prepared, jwt 
 	// The status and row count follow the rows (then the restrictions):
 	// read them there, as the server writes them, without parsing the
 	// rows (the client's work).
-	i := bytes.LastIndex(data, []byte(`"status":"completed","row_count":`))
+	const completed = `"status":"completed","row_count":`
+	i := bytes.LastIndex(data, []byte(completed))
 	if i < 0 {
 		return 0, fmt.Errorf("execute did not complete: %.300s", data[max(0, len(data)-300):])
 	}
-	tail := data[i:]
-	i = 0
 	var n int
-	fmt.Sscanf(string(tail[i+len(`"status":"completed","row_count":`):]), "%d", &n)
+	fmt.Sscanf(string(data[i+len(completed):]), "%d", &n)
 	return n, nil
 }
 

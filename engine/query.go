@@ -168,10 +168,35 @@ func restrictions(g *permissions.Grant, reads []sqlgen.TableRead) []Restriction 
 	return out
 }
 
+// DefaultPageSize is the most rows a page holds when the request's limit
+// is its page size, as in Metabase's /v1/query.
+const DefaultPageSize = 200
+
+// PageAt is the page of q's whole result that starts at offset: its size,
+// and how many rows to read for it, one more while another page may
+// follow. Without PageSize, as in Metabase, the request's limit is the
+// page size (DefaultPageSize at most) and pages go on to the row cap; with
+// it, the limit is the total, and the page that reaches it is the last.
+func (q *Query) PageAt(offset int) (size, fetch int) {
+	switch {
+	case q.PageSize > 0:
+		size = q.PageSize
+		if q.Limit > 0 && offset+size >= q.Limit {
+			rest := max(0, q.Limit-offset)
+			return rest, rest
+		}
+	case q.Limit > 0 && q.Limit < DefaultPageSize:
+		size = q.Limit
+	default:
+		size = DefaultPageSize
+	}
+	return size, size + 1
+}
+
 // Page runs rows [offset, offset+limit) of q's whole result for p, for
-// paging through it: the order is total, so pages neither repeat nor skip
-// rows. The whole result is q's up to its row cap (2,000 rows, or 10,000
-// aggregated), whatever limit the request gave: that is the page size.
+// paging through it (PageAt says which): the order is total, so pages
+// neither repeat nor skip rows. The whole result is q's up to its row cap
+// (2,000 rows, or 10,000 aggregated), whatever limit the request gave.
 func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset, limit int) (*Rows, error) {
 	whole := *q.Query
 	whole.Limit = 0

@@ -130,7 +130,7 @@ var (
 	// value: the last N units, the next N, the current one.
 	relativeOps = []string{"last", "next", "current"}
 	// relativeUnits are the units of a relative filter.
-	relativeUnits = []Bucket{Minute, Hour, Day, Week, Month, Quarter, Year}
+	relativeUnits = truncations
 	extractionOps = map[string]Bucket{
 		"year-equals": Year, "quarter-equals": QuarterOfYear, "month-equals": MonthOfYear,
 		"day-of-week-equals": DayOfWeek, "hour-equals": HourOfDay, "minute-equals": MinuteOfHour, "second-equals": SecondOfMinute,

@@ -247,7 +247,7 @@ func (p *planner) columns(plan *Plan, sel *selectStmt) {
 	}
 	if q.Aggregated() {
 		for _, g := range q.GroupBy {
-			x := p.selectExpr(g)
+			x := p.columnExpr(g)
 			sel.groupBy = append(sel.groupBy, x)
 			add(x, p.output(g))
 		}
@@ -265,7 +265,7 @@ func (p *planner) columns(plan *Plan, sel *selectStmt) {
 		}
 	}
 	for _, col := range cols {
-		add(p.selectExpr(col), p.output(col))
+		add(p.columnExpr(col), p.output(col))
 	}
 }
 
@@ -412,8 +412,9 @@ func (p *planner) modelFilter(e *semantic.Expr) (Expr, error) {
 		case SemiJoin:
 			p.read(nil, n.FK)
 			target := n.FK.References.Table
-			p.reads = append(p.reads, TableRead{Table: target, Fields: FieldsOf(n.Cond)})
-			f, ferr := p.a.RowFilter(target, FieldsOf(n.Cond))
+			fields := FieldsOf(n.Cond)
+			p.reads = append(p.reads, TableRead{Table: target, Fields: fields})
+			f, ferr := p.a.RowFilter(target, fields)
 			if ferr != nil && err == nil {
 				err = ferr
 			}
@@ -435,10 +436,6 @@ func (p *planner) columnExpr(col Column) Expr {
 	}
 	return x
 }
-
-// selectExpr is a column as a result column (a UUID already reads as its
-// text: asText).
-func (p *planner) selectExpr(col Column) Expr { return p.columnExpr(col) }
 
 // output describes a column of the result.
 func (p *planner) output(col Column) Output {

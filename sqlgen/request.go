@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/agentlayer/agentlayer/internal/jsontree"
 	"github.com/agentlayer/agentlayer/internal/suggest"
@@ -366,7 +365,7 @@ func (p *jsonParser) filter(v any, path string) Filter {
 // totals, and fails past a cap.
 func (p *jsonParser) count(op string, n int, path string) {
 	p.values += n
-	if strings.HasPrefix(op, "string-") && !strings.HasSuffix(op, "-empty") {
+	if slices.Contains(stringOps, op) {
 		p.patterns += n
 	}
 	switch {

@@ -262,24 +262,22 @@ func (d *doc) best(a Access, q string) (score float64, part *docPart, word strin
 	return score, part, word
 }
 
-// matches says which parts of the document matched which words of the
-// queries.
-func (d *doc) matches(a Access, queries []string) []Match {
+// matches says which parts of the document matched which of the query
+// words.
+func (d *doc) matches(a Access, words []string) []Match {
 	var out []Match
-	for _, query := range queries {
-		for _, q := range tokenize(query) {
-			_, part, word := d.best(a, q)
-			if part == nil {
-				continue
-			}
-			i := slices.IndexFunc(out, func(m Match) bool { return m.Where == part.where })
-			if i < 0 {
-				out = append(out, Match{Where: part.where})
-				i = len(out) - 1
-			}
-			if !slices.Contains(out[i].Words, word) {
-				out[i].Words = append(out[i].Words, word)
-			}
+	for _, q := range words {
+		_, part, word := d.best(a, q)
+		if part == nil {
+			continue
+		}
+		i := slices.IndexFunc(out, func(m Match) bool { return m.Where == part.where })
+		if i < 0 {
+			out = append(out, Match{Where: part.where})
+			i = len(out) - 1
+		}
+		if !slices.Contains(out[i].Words, word) {
+			out[i].Words = append(out[i].Words, word)
 		}
 	}
 	return out
@@ -335,9 +333,13 @@ func (ix *Index) Search(ctx context.Context, a Access, termQueries, semanticQuer
 	if ix.embedder == nil {
 		lexicalQueries = append(slices.Clip(termQueries), semanticQueries...)
 	}
+	var words []string
+	for _, q := range lexicalQueries {
+		words = append(words, tokenize(q)...)
+	}
 	out := make([]Hit, 0, len(fused))
 	for d, score := range fused {
-		h := Hit{Table: d.table, Metric: d.metric, Score: score, Matches: d.matches(a, lexicalQueries)}
+		h := Hit{Table: d.table, Metric: d.metric, Score: score, Matches: d.matches(a, words)}
 		if len(h.Matches) == 0 {
 			h.Matches = []Match{{Where: "meaning"}}
 		}
