@@ -185,7 +185,7 @@ func (e *Engine) table(ctx context.Context, s *state, g *permissions.Grant, t *s
 			continue
 		}
 		if w.Via != nil && opts.OwnFields {
-			relatedTable(d, w.Via)
+			relatedTable(d, w)
 			continue
 		}
 		f := field(prefix, w)
@@ -197,7 +197,7 @@ func (e *Engine) table(ctx context.Context, s *state, g *permissions.Grant, t *s
 		if w.Via == nil {
 			d.Fields = append(d.Fields, f)
 		} else {
-			rt := relatedTable(d, w.Via)
+			rt := relatedTable(d, w)
 			rt.Fields = append(rt.Fields, f)
 		}
 	}
@@ -221,15 +221,24 @@ func (e *Engine) table(ctx context.Context, s *state, g *permissions.Grant, t *s
 	return d, nil
 }
 
-func relatedTable(d *TableDetail, fk *semantic.Field) *RelatedTable {
+// relatedTable is the entry of d for the table w is reached in: by one
+// foreign key (related_by USER_ID, relationship USER), or, for a field the
+// table exposes from further away, by several (USER_ID.ACCOUNT_ID,
+// USER.ACCOUNT).
+func relatedTable(d *TableDetail, w semantic.WideField) *RelatedTable {
+	fks := make([]string, len(w.Path))
+	for i, fk := range w.Path {
+		fks[i] = fk.Name
+	}
+	by := strings.Join(fks, ".")
 	for i := range d.RelatedTables {
-		if d.RelatedTables[i].RelatedBy == fk.Name {
+		if d.RelatedTables[i].RelatedBy == by {
 			return &d.RelatedTables[i]
 		}
 	}
-	t := fk.References.Table
+	t := w.Field.Table
 	d.RelatedTables = append(d.RelatedTables, RelatedTable{ID: t.ID, Type: "table", Name: t.Name, DisplayName: t.DisplayName,
-		Description: t.Description, DatabaseID: DatabaseID, RelatedBy: fk.Name, Relationship: fk.Relationship, Fields: []Field{}})
+		Description: t.Description, DatabaseID: DatabaseID, RelatedBy: by, Relationship: w.Relationships(), Fields: []Field{}})
 	return &d.RelatedTables[len(d.RelatedTables)-1]
 }
 
@@ -249,7 +258,7 @@ func timeDimension(g *permissions.Grant, f *semantic.Field, prefix semantic.IDPr
 	if f == nil || !g.Field(f) {
 		return nil
 	}
-	id := prefix.ID(f.Index)
+	id := prefix.ID(f.Table.Own(f).Index)
 	return &id
 }
 

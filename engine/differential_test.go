@@ -40,23 +40,62 @@ type rowSet struct {
 	vars []map[string]any
 }
 
+// rulePaths lists the paths of relationships from table a rule may follow,
+// up to three: USER, USER.ACCOUNT, USER.ACCOUNT.PARTNER.
+func rulePaths(table *semantic.Table) [][]*semantic.Field {
+	var out [][]*semantic.Field
+	var walk func(t *semantic.Table, path []*semantic.Field)
+	walk = func(t *semantic.Table, path []*semantic.Field) {
+		if len(path) == 3 {
+			return
+		}
+		for _, fk := range t.ForeignKeys() {
+			p := append(slices.Clip(path), fk)
+			out = append(out, p)
+			walk(fk.References.Table, p)
+		}
+	}
+	walk(table, nil)
+	return out
+}
+
+// ruleFields are the fields a rule over table may read: its own, and
+// those of every table up to three relationships away.
+func ruleFields(table *semantic.Table) []semantic.WideField {
+	var out []semantic.WideField
+	for _, f := range table.Fields {
+		out = append(out, semantic.WideField{Field: f})
+	}
+	for _, p := range rulePaths(table) {
+		for _, f := range p[len(p)-1].References.Table.Fields {
+			out = append(out, semantic.WideField{Field: f, Via: p[0], Path: p})
+		}
+	}
+	return out
+}
+
 func loadRows(t *testing.T, db *sql.DB, table *semantic.Table) rowSet {
 	t.Helper()
 	var cols, names []string
 	var joins []string
 	for _, f := range table.Fields {
 		cols = append(cols, fmt.Sprintf(`t0."%s"`, f.Column))
-		names = append(names, semantic.RowVariable(table.Wide()[f.Index]))
+		names = append(names, "row."+f.Name)
 	}
-	for i, fk := range table.ForeignKeys() {
+	aliases := map[string]string{"": "t0"}
+	for i, path := range rulePaths(table) {
+		fk := path[len(path)-1]
 		alias := fmt.Sprintf("r%d", i)
+		from := aliases[semantic.WideField{Path: path[:len(path)-1]}.Relationships()]
+		rel := semantic.WideField{Path: path}.Relationships()
+		aliases[rel] = alias
 		target := fk.References.Table
-		joins = append(joins, fmt.Sprintf(`LEFT JOIN "%s" %s ON %s."%s" = t0."%s"`, target.Name, alias, alias, fk.References.Column, fk.Column))
+		joins = append(joins, fmt.Sprintf(`LEFT JOIN "%s" %s ON %s."%s" = %s."%s"`, target.Name, alias, alias, fk.References.Column, from, fk.Column))
 		cols = append(cols, fmt.Sprintf(`%s."%s" IS NOT NULL`, alias, fk.References.Column))
-		names = append(names, "exists:"+fk.Relationship)
+		names = append(names, "exists:"+rel)
 		for _, f := range target.Fields {
 			cols = append(cols, fmt.Sprintf(`%s."%s"`, alias, f.Column))
-			names = append(names, "row."+fk.Relationship+"."+f.Name)
+			names = append(names, "row."+rel+"."+f.Name)
 		}
 	}
 	q := fmt.Sprintf(`SELECT %s FROM "%s" t0 %s ORDER BY t0."ID"`, strings.Join(cols, ", "), table.Name, strings.Join(joins, " "))
@@ -143,7 +182,7 @@ func (g *ruleGen) literal(name string, k semantic.Kind) string {
 
 func (g *ruleGen) fields(own bool) []semantic.WideField {
 	var out []semantic.WideField
-	for _, w := range g.t.Wide() {
+	for _, w := range ruleFields(g.t) {
 		if own && w.Via != nil {
 			continue
 		}
@@ -165,7 +204,7 @@ func (g *ruleGen) atom() string {
 		return name + []string{" == null", " != null"}[g.pick(2)]
 	case 1: // two fields of the same scope and kind
 		for _, o := range g.fields(w.Via == nil) {
-			if o.Via == w.Via && o.Field.Type.Kind == k && o.Field != w.Field {
+			if o.Relationships() == w.Relationships() && o.Field.Type.Kind == k && o.Field != w.Field {
 				if k.IsNumeric() && (k.IsInteger() != o.Field.Type.Kind.IsInteger()) {
 					continue
 				}
@@ -301,7 +340,7 @@ func TestRowRules_differential(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer e.Close()
-		rowRules(t, dbOf(t, e), sqlgen.DuckDB{}, e.Model())
+		rowRules(t, dbOf(t, e), sqlgen.DuckDB{}, e.Model(), shopRules(e.Model()))
 	})
 	t.Run("PostgreSQL", func(t *testing.T) {
 		ctx := context.Background()
@@ -318,22 +357,32 @@ func TestRowRules_differential(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer e.Close()
-		rowRules(t, db, sqlgen.Postgres{}, e.Model())
+		rowRules(t, db, sqlgen.Postgres{}, e.Model(), shopRules(e.Model()))
 	})
 }
 
-// rowRules checks the rules on db, which holds the sample at scale 0.1 and
-// nanRows, in dialect d.
-func rowRules(t *testing.T, db *sql.DB, d sqlgen.Dialect, m *semantic.Model) {
-	type rule struct {
-		table *semantic.Table
-		src   string
-	}
-	rules := []rule{
+// diffRule is a row rule over a table.
+type diffRule struct {
+	table *semantic.Table
+	src   string
+}
+
+// diffCase is what rowRules checks: fixed rules, then generated ones over
+// tables, for principals.
+type diffCase struct {
+	rules      []diffRule
+	tables     []*semantic.Table
+	principals []*auth.Principal
+}
+
+// shopRules are the rules checked over the shop: the sample policy's, and
+// shapes the security review found translated wrongly, each once.
+func shopRules(m *semantic.Model) diffCase {
+	c := diffCase{principals: diffPrincipals, tables: []*semantic.Table{m.TableByName("ORDERS"), m.TableByName("PEOPLE"), m.TableByName("REVIEWS")}}
+	c.rules = []diffRule{
 		{m.TableByName("PEOPLE"), "row.STATE == user.attributes.state"},
 		{m.TableByName("ORDERS"), "row.USER.STATE == user.attributes.state"},
 	}
-	// Shapes the security review found translated wrongly, each once.
 	for _, src := range []string{
 		// A condition's value compared again: FALSE and NULL differ.
 		`(row.DISCOUNT == 1.0) == false`,
@@ -386,22 +435,35 @@ func rowRules(t *testing.T, db *sql.DB, d sqlgen.Dialect, m *semantic.Model) {
 		`row.USER.CITY.matches(user.attributes.pattern)`,
 		`!row.USER.CITY.matches(user.attributes.pattern)`,
 	} {
-		rules = append(rules, rule{m.TableByName("ORDERS"), src})
+		c.rules = append(c.rules, diffRule{m.TableByName("ORDERS"), src})
 	}
+	return c
+}
+
+// rowRules checks c's rules, and 240 generated over its tables, on db (a
+// sample at scale 0.1, NaNs added) in dialect d.
+func rowRules(t *testing.T, db *sql.DB, d sqlgen.Dialect, m *semantic.Model, c diffCase) {
+	rules := c.rules
 	rows := map[*semantic.Table]rowSet{}
-	for _, name := range []string{"ORDERS", "PEOPLE", "REVIEWS", "PRODUCTS"} {
-		rows[m.TableByName(name)] = loadRows(t, db, m.TableByName(name))
+	for _, rl := range rules {
+		if _, ok := rows[rl.table]; !ok {
+			rows[rl.table] = loadRows(t, db, rl.table)
+		}
+	}
+	for _, tab := range c.tables {
+		if _, ok := rows[tab]; !ok {
+			rows[tab] = loadRows(t, db, tab)
+		}
 	}
 	r := rand.New(rand.NewPCG(7, 11))
-	tables := []*semantic.Table{m.TableByName("ORDERS"), m.TableByName("PEOPLE"), m.TableByName("REVIEWS")}
 	for generated := 0; generated < 240; {
-		tab := tables[r.IntN(len(tables))]
+		tab := c.tables[r.IntN(len(c.tables))]
 		g := &ruleGen{r: r, t: tab, pools: valuePools(t, rows[tab])}
 		src := g.expr(3)
 		if _, err := compileRule(m, tab, src, 0); err != nil {
 			continue // e.g. a related field compared with a base field: refused at load
 		}
-		rules = append(rules, rule{tab, src})
+		rules = append(rules, diffRule{tab, src})
 		generated++
 	}
 	var policy strings.Builder
@@ -419,7 +481,7 @@ func rowRules(t *testing.T, db *sql.DB, d sqlgen.Dialect, m *semantic.Model) {
 		if err != nil {
 			t.Fatalf("rule %d: %v", i, err)
 		}
-		for _, base := range diffPrincipals {
+		for _, base := range c.principals {
 			p := base.Clone()
 			if p.Attributes == nil {
 				p.Attributes = map[string]any{}
@@ -438,7 +500,7 @@ func rowRules(t *testing.T, db *sql.DB, d sqlgen.Dialect, m *semantic.Model) {
 			}
 		}
 	}
-	t.Logf("%d rules × %d users checked; %d selected some but not all rows", len(rules), len(diffPrincipals), nonTrivial)
+	t.Logf("%d rules × %d users checked; %d selected some but not all rows", len(rules), len(c.principals), nonTrivial)
 	if nonTrivial < checked/3 {
 		t.Errorf("only %d of %d checks select some but not all rows: the generator is too weak", nonTrivial, checked)
 	}
@@ -450,13 +512,25 @@ func compileRule(m *semantic.Model, t *semantic.Table, src string, i int) (cel.P
 	if _, err := permissions.Compile("rule.yaml", []byte(policy), m, permissions.Options{}); err != nil {
 		return nil, err
 	}
-	env, err := t.Env().Extend(
+	vars := []cel.EnvOption{
 		cel.Variable("user.email", cel.StringType),
 		cel.Variable("user.first_name", cel.StringType),
 		cel.Variable("user.last_name", cel.StringType),
 		cel.Variable("user.groups", cel.ListType(cel.StringType)),
 		cel.Variable("user.attributes", cel.MapType(cel.StringType, cel.DynType)),
-	)
+	}
+	declared := map[string]bool{}
+	for _, w := range t.Wide() {
+		declared[semantic.RowVariable(w)] = true
+	}
+	for _, w := range ruleFields(t) {
+		if len(w.Path) > 1 && !declared[semantic.RowVariable(w)] {
+			if typ := semantic.CELType(w.Field.Type.Kind); typ != nil {
+				vars = append(vars, cel.Variable(semantic.RowVariable(w), typ))
+			}
+		}
+	}
+	env, err := t.Env().Extend(vars...)
 	if err != nil {
 		return nil, err
 	}
@@ -536,3 +610,104 @@ func firstDiff(a, b []int64) string {
 }
 
 func head(x []int64) []int64 { return x[:min(len(x), 5)] }
+
+// saasNaN makes some doubles of the SaaS sample NaN and infinite.
+const saasNaN = `
+	UPDATE "SUBSCRIPTIONS" SET "MRR" = 'NaN' WHERE "ID" % 13 = 0;
+	UPDATE "INVOICES" SET "AMOUNT" = 'Infinity' WHERE "ID" % 31 = 0`
+
+// saasPrincipals are diffPrincipals with the SaaS policy's attributes and
+// values the SaaS data has.
+var saasPrincipals = []*auth.Principal{
+	{Email: "emea@example.com", Groups: []string{"cs", "EMEA"}, Attributes: map[string]any{"state": "EMEA", "region": "EMEA", "states": []any{"EMEA", "APAC"},
+		"regions": []any{"EMEA", "APAC"}, "partner_id": int64(2), "level": int64(5), "min_total": 120.5, "pattern": `(?i)^b\w+\b`}},
+	{Email: "bare@example.com"},
+	{Email: "amer@example.com", Groups: []string{"AMER"}, Attributes: map[string]any{"state": "AMER", "region": "AMER", "states": []any{},
+		"regions": []any{"AMER"}, "partner_id": int64(4), "level": int64(1), "min_total": int64(40), "pattern": "("}},
+	{Email: "odd@example.com", Groups: []string{"cs"}, Attributes: map[string]any{"state": int64(7), "region": int64(7), "states": []any{"APAC", int64(3)}, "level": "high", "partner_id": "2"}},
+}
+
+// saasRules are the rules checked over the SaaS sample: its policy's,
+// through one, two and three relationships, and shapes where a related row
+// is missing at one hop or another.
+func saasRules(m *semantic.Model) diffCase {
+	tab := m.TableByName
+	c := diffCase{principals: saasPrincipals,
+		tables: []*semantic.Table{tab("EVENTS"), tab("INVOICES"), tab("USERS"), tab("SUBSCRIPTIONS")}}
+	for _, r := range [][2]string{
+		{"ACCOUNTS", "row.REGION == user.attributes.region"},
+		{"USERS", "row.ACCOUNT.REGION == user.attributes.region"},
+		{"SUBSCRIPTIONS", "row.ACCOUNT.REGION == user.attributes.region"},
+		{"INVOICES", "row.SUBSCRIPTION.ACCOUNT.REGION == user.attributes.region"},
+		{"EVENTS", "row.USER.ACCOUNT.REGION == user.attributes.region"},
+		{"SUBSCRIPTIONS", "row.ACCOUNT.REGION in user.attributes.regions"},
+		{"INVOICES", "row.SUBSCRIPTION.ACCOUNT.REGION in user.attributes.regions"},
+		{"USERS", "row.ACCOUNT.PARTNER.ID == user.attributes.partner_id"},
+		{"INVOICES", "row.SUBSCRIPTION.ACCOUNT.PARTNER.ID == user.attributes.partner_id"},
+		{"EVENTS", "row.USER.ACCOUNT.PARTNER.ID == user.attributes.partner_id"},
+		// Missing at each hop: no user, no account, no partner.
+		{"EVENTS", "row.USER.ACCOUNT.PARTNER_ID == null"},
+		{"EVENTS", "row.USER.ACCOUNT_ID == null"},
+		{"EVENTS", "row.USER.ACCOUNT.PARTNER.ID == null"},
+		{"EVENTS", "row.USER.ACCOUNT.PARTNER.ID != null"},
+		{"EVENTS", `!(row.USER.ACCOUNT.REGION == "EMEA")`},
+		{"EVENTS", `row.USER.ACCOUNT.REGION != "EMEA" || true`},
+		{"EVENTS", `user.attributes.level == 5 || row.USER.ACCOUNT.PARTNER.REGION == "EMEA"`},
+		{"EVENTS", `row.USER.ROLE == "admin" || row.USER.ACCOUNT.TIER == "enterprise"`},
+		{"EVENTS", `!(row.USER.ROLE == "admin" || row.USER.ACCOUNT.TIER == "enterprise")`},
+		{"EVENTS", `row.USER_ID == null || row.USER.ACCOUNT.PARTNER.REGION != "AMER"`},
+		{"EVENTS", `(row.USER.ACCOUNT.REGION == "EMEA") == false`},
+		{"EVENTS", `user.attributes.states.exists(s, row.USER.ACCOUNT.REGION == s)`},
+		{"EVENTS", `!user.attributes.states.exists(s, row.USER.ACCOUNT.PARTNER.REGION == s)`},
+		{"EVENTS", `user.attributes.states.all(s, row.USER.ACCOUNT.PARTNER.REGION != s)`},
+		{"INVOICES", `row.SUBSCRIPTION.MRR > 100.0 && row.SUBSCRIPTION.ACCOUNT.TIER in ["team", "business"]`},
+		{"INVOICES", `!(row.SUBSCRIPTION.MRR > 100.0) || !(row.SUBSCRIPTION.ACCOUNT.PARTNER.NAME.startsWith("B"))`},
+		{"INVOICES", `row.SUBSCRIPTION.ACCOUNT.CREATED_AT < timestamp("2024-01-01T00:00:00Z")`},
+		{"INVOICES", `row.SUBSCRIPTION.ACCOUNT.NAME.matches(user.attributes.pattern)`},
+	} {
+		c.rules = append(c.rules, diffRule{tab(r[0]), r[1]})
+	}
+	return c
+}
+
+// TestRowRules_differentialMultiHop checks rules through two and three
+// relationships — the SaaS policy's and 240 generated over fields up to
+// three relationships away — against CEL itself, row by row, on DuckDB and
+// on PostgreSQL: NULL keys, dangling keys and missing attributes included.
+func TestRowRules_differentialMultiHop(t *testing.T) {
+	t.Run("DuckDB", func(t *testing.T) {
+		setup := fixtures.SaaS.Setup(0.1)
+		e, err := newEngine(context.Background(), engine.Options{
+			ModelFile: fixtures.SaaS.ModelFile, ModelYAML: fixtures.SaaS.Model(), Unrestricted: true,
+			Setup: func(ctx context.Context, db *sql.DB) error {
+				if err := setup(ctx, db); err != nil {
+					return err
+				}
+				_, err := db.ExecContext(ctx, saasNaN)
+				return err
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		rowRules(t, dbOf(t, e), sqlgen.DuckDB{}, e.Model(), saasRules(e.Model()))
+	})
+	t.Run("PostgreSQL", func(t *testing.T) {
+		ctx := context.Background()
+		url := pgtest.NewDatabase(t)
+		db := pgtest.Open(t, url)
+		if err := fixtures.SaaS.LoadPostgres(ctx, db, 0.1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, saasNaN); err != nil {
+			t.Fatal(err)
+		}
+		e, err := engine.New(ctx, engine.Options{ModelFile: fixtures.SaaS.ModelFile, ModelYAML: fixtures.SaaS.Model(), Unrestricted: true, Database: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		rowRules(t, db, sqlgen.Postgres{}, e.Model(), saasRules(e.Model()))
+	})
+}

@@ -191,7 +191,12 @@ func (b *duckBackend) describe(ctx context.Context, src semantic.Source) ([]sema
 	if b.allowed != nil && (src.Kind == semantic.SourceParquet || src.Kind == semantic.SourceCSV) && !b.mayRead(src.Text) {
 		return nil, fmt.Errorf("%s is outside the directories DuckDB may read (%s); restart agentlayer to allow a new one", src.Text, strings.Join(b.allowed, ", "))
 	}
-	rows, err := b.db.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+sqlgen.DuckDB{}.Source(src)+")")
+	return describeDuckDB(ctx, b.db, src)
+}
+
+// describeDuckDB lists the columns of a table source as DuckDB reads it.
+func describeDuckDB(ctx context.Context, db *sql.DB, src semantic.Source) ([]semantic.Column, error) {
+	rows, err := db.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+sqlgen.DuckDB{}.Source(src)+")")
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,13 @@ type Options struct {
 	ModelFile string
 	// ModelYAML is the semantic model itself; nil means read ModelFile.
 	ModelYAML []byte
+	// IDsYAML is the model's id lock (model.ids.yaml, written by
+	// agentlayer ids update), which keeps field ids stable across model
+	// edits. When ModelYAML is nil it is read from beside ModelFile, if
+	// there; else pass it with ModelYAML. Without one, field ids are
+	// positions and a warning is logged. A lock that does not number every
+	// field is stale, and New refuses the model.
+	IDsYAML []byte
 
 	// PolicyFile is the path of the policy file. When PolicyYAML is set,
 	// PolicyFile only names it in messages. With neither, no user sees
@@ -350,10 +357,21 @@ func (e *Engine) load(ctx context.Context, opts Options, generation int) (*state
 	var lopts semantic.Options
 	if e.be != nil {
 		lopts.Describe = func(src semantic.Source) ([]semantic.Column, error) { return e.be.describe(ctx, src) }
+	} else {
+		files := &fileDescriber{}
+		defer files.close()
+		lopts.Describe = func(src semantic.Source) ([]semantic.Column, error) { return files.describe(ctx, src) }
 	}
-	m, err := semantic.Parse(opts.ModelFile, modelYAML, lopts)
-	if err != nil {
+	var err error
+	if lopts.IDs, err = readIDs(opts); err != nil {
 		return nil, err
+	}
+	m, err := semantic.ParsePartial(opts.ModelFile, modelYAML, lopts)
+	if err != nil {
+		return nil, e.withPolicyProblems(opts, m, err)
+	}
+	if m.PositionalIDs && generation == 1 {
+		e.log.Warn("field ids are positions: adding a field moves the ids after it; run agentlayer ids update to keep them stable", "model", opts.ModelFile)
 	}
 	s := &state{model: m, unrestricted: opts.Unrestricted,
 		everything: permissions.Everything(m), nothing: permissions.Nothing(),
@@ -381,6 +399,43 @@ func (e *Engine) load(ctx context.Context, opts Options, generation int) (*state
 		return nil, fmt.Errorf("engine: search index: %w", err)
 	}
 	return s, nil
+}
+
+// withPolicyProblems adds to a model's problems those of the policy that
+// do not depend on its broken tables, checked against the partial model m,
+// so that an author sees both in one run.
+func (e *Engine) withPolicyProblems(opts Options, m *semantic.Model, modelErr error) error {
+	if m == nil {
+		return modelErr
+	}
+	policyYAML := opts.PolicyYAML
+	if policyYAML == nil && opts.PolicyFile != "" {
+		var err error
+		if policyYAML, err = os.ReadFile(opts.PolicyFile); err != nil {
+			return modelErr
+		}
+	}
+	if policyYAML == nil {
+		return modelErr
+	}
+	_, err := permissions.Compile(opts.PolicyFile, policyYAML, m, permissions.Options{Dialect: e.dialect})
+	if err == nil || errors.Is(err, permissions.ErrPartialModel) {
+		return modelErr
+	}
+	return errors.Join(modelErr, err)
+}
+
+// readIDs reads the model's id lock: Options.IDsYAML, or the file beside
+// ModelFile when the model is read from there; nil for none.
+func readIDs(opts Options) (*semantic.IDLock, error) {
+	file := semantic.LockFile(opts.ModelFile)
+	switch {
+	case opts.IDsYAML != nil:
+		return semantic.ParseIDLock(file, opts.IDsYAML)
+	case opts.ModelYAML == nil && opts.ModelFile != "":
+		return semantic.ReadIDLock(file)
+	}
+	return nil, nil
 }
 
 func digest(data []byte) string {

@@ -28,7 +28,10 @@ const (
 // The sentinels to test an Error's kind with errors.Is.
 var (
 	// ErrNotFound: no table, metric, field, segment or measure of that id
-	// exists for the caller. One the caller may not see is not found.
+	// exists for the caller. One the caller may not see is not found. A
+	// field that does not exist or is hidden is an *Error of
+	// KindInvalidFieldID (invalid_field_id, as Metabase answers), which
+	// matches ErrNotFound too.
 	ErrNotFound = sqlgen.ErrNotFound
 	// ErrForbidden: the table or metric exists, but the caller may not see
 	// it.

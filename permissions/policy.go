@@ -1,6 +1,7 @@
 package permissions
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -97,10 +98,17 @@ func Load(path string, m *semantic.Model, opts Options) (*Policies, error) {
 	return Compile(path, data, m, opts)
 }
 
+// ErrPartialModel is what Compile returns for a policy without problems of
+// its own checked against a partial model (semantic.ParsePartial): there
+// is nothing to serve.
+var ErrPartialModel = errors.New("permissions: the policy was checked against a model that did not load")
+
 // Compile reads and compiles a policy file against model m; file names it
 // in errors. Every problem is reported, at its file:line:col, as an *Error:
 // unknown keys, tables and columns, CEL syntax and type errors, and rules
-// that cannot be translated to SQL exactly.
+// that cannot be translated to SQL exactly. Against a partial model
+// (semantic.ParsePartial) it reports the problems that do not depend on
+// the model's broken tables, and otherwise returns ErrPartialModel.
 func Compile(file string, data []byte, m *semantic.Model, opts Options) (*Policies, error) {
 	doc, root := yamldoc.Parse(file, data)
 	if root == nil {
@@ -112,6 +120,9 @@ func Compile(file string, data []byte, m *semantic.Model, opts Options) (*Polici
 	}
 	if err := newError(doc.Problems()); err != nil {
 		return nil, err
+	}
+	if m.Partial() {
+		return nil, ErrPartialModel
 	}
 	for r := range c.reads {
 		c.ps.reads = append(c.ps.reads, r)
@@ -257,8 +268,8 @@ func (c *compiler) policy(n *yaml.Node, restrict bool, names map[string]int) *po
 	case tn.Kind == yaml.MappingNode:
 		for i := 0; i+1 < len(tn.Content); i += 2 {
 			t := c.table(tn.Content[i], p)
-			if t == nil {
-				continue
+			if t == nil || t.Broken() {
+				continue // a broken table of a partial model: nothing to check against
 			}
 			if r := c.tableRule(t, tn.Content[i+1], restrict); r != nil {
 				p.tables[t] = r
@@ -288,6 +299,9 @@ func (c *compiler) table(n *yaml.Node, p *policy) *semantic.Table {
 		return nil
 	}
 	t := c.m.TableByName(name)
+	if t == nil && c.m.Incomplete() {
+		return nil // it may be the table whose name the model lost
+	}
 	if t == nil {
 		var all []string
 		for _, t := range c.m.Tables {

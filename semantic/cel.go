@@ -11,7 +11,6 @@ import (
 	"cel.dev/cel-go/common/operators"
 	"gopkg.in/yaml.v3"
 
-	"github.com/agentlayer/agentlayer/internal/suggest"
 	"github.com/agentlayer/agentlayer/internal/yamldoc"
 )
 
@@ -66,13 +65,8 @@ func CELType(k Kind) *cel.Type {
 
 // RowVariable is the CEL variable name of a field: row.FIELD for the
 // table's own fields, row.REL.FIELD for a field reached through the foreign
-// key whose relationship is REL.
-func RowVariable(w WideField) string {
-	if w.Via == nil {
-		return "row." + w.Field.Name
-	}
-	return "row." + w.Via.Relationship + "." + w.Field.Name
-}
+// key whose relationship is REL, row.REL.REL2.FIELD further away.
+func RowVariable(w WideField) string { return "row." + w.Name() }
 
 // RowVariables declares `row` for table t: every field of the wide column
 // list that has a name CEL can spell and a type CEL can hold.
@@ -150,6 +144,8 @@ func CheckExpr(t *Table, env *cel.Env, src string, span Span, extra string) (*ce
 	}
 	native := parsed.NativeRep()
 	var out []Problem
+	var far []cel.EnvOption // the variables of fields more than one relationship away
+	declared := map[string]bool{}
 	VisitCEL(native.Expr(), func(e ast.Expr, _ []string) bool {
 		path, root := selectPath(e)
 		if root == nil {
@@ -163,13 +159,26 @@ func CheckExpr(t *Table, env *cel.Env, src string, span Span, extra string) (*ce
 		if root.AsIdent() != "row" {
 			return true
 		}
-		if msg := checkRowPath(t, path); msg != "" {
+		w, msg := checkRowPath(t, path)
+		if msg != "" {
 			out = append(out, at(loc.Line(), loc.Column(), "%s", msg))
+			return false
+		}
+		if name := RowVariable(w); len(w.Path) > 1 && !declared[name] && !t.widens(name) {
+			declared[name] = true
+			far = append(far, cel.Variable(name, CELType(w.Field.Type.Kind)))
 		}
 		return false
 	})
 	if len(out) > 0 {
 		return nil, out
+	}
+	if len(far) > 0 {
+		var err error
+		if env, err = env.Extend(far...); err != nil {
+			loc := native.SourceInfo().GetStartLocation(native.Expr().ID())
+			return nil, []Problem{at(loc.Line(), loc.Column(), "cannot declare the fields this expression reads: %v", err)}
+		}
 	}
 	checked, iss := env.Check(parsed)
 	if iss.Err() != nil {
@@ -224,55 +233,57 @@ func HumanizeCELMessage(msg string) string {
 	return msg
 }
 
-// checkRowPath checks a selection row.A[.B…] against table t; "" means fine.
-func checkRowPath(t *Table, path []string) string {
+// checkRowPath checks a selection row.A[.B…] against table t: "" and the
+// field it reaches, or a message saying what is wrong and what is there.
+func checkRowPath(t *Table, path []string) (WideField, string) {
 	if len(path) == 0 {
 		if len(t.Fields) == 0 {
-			return "row must be followed by a field name, as in row.NAME"
+			return WideField{}, "row must be followed by a field name, as in row.NAME"
 		}
-		return "row must be followed by a field name, as in row." + t.Fields[0].Name
+		return WideField{}, "row must be followed by a field name, as in row." + t.Fields[0].Name
 	}
-	if f := t.Field(path[0]); f != nil {
-		if CELType(f.Type.Kind) == nil {
-			return fmt.Sprintf("field %s of table %s is %s and cannot be used in an expression", f.Name, t.Name, f.Type.Database)
-		}
-		if !identifier.MatchString(f.Name) {
-			return fmt.Sprintf("field %q of table %s cannot be named in an expression", f.Name, t.Name)
-		}
-		return ""
+	fks, f, msg := walkPath(t, path, "row.", false)
+	if msg != "" {
+		return WideField{}, msg
 	}
-	if rel := t.Relationship(path[0]); rel != nil {
-		target := rel.References.Table
-		if len(path) == 1 {
-			return fmt.Sprintf("row.%s is the relationship to %s: name one of its fields, as in row.%s.%s", path[0], target.Name, path[0], target.Fields[0].Name)
-		}
-		f := target.Field(path[1])
-		if f == nil {
-			msg := fmt.Sprintf("table %s (row.%s) has no field %s", target.Name, path[0], path[1])
-			if s := suggest.Closest(path[1], fieldNames(target)); s != "" {
-				msg += fmt.Sprintf(" (did you mean %s?)", s)
-			}
-			return msg
-		}
-		if len(path) > 2 {
-			if f.References != nil {
-				return fmt.Sprintf("row.%s.%s.%s: expressions follow one relationship, not two", path[0], path[1], path[2])
-			}
-		}
-		if CELType(f.Type.Kind) == nil {
-			return fmt.Sprintf("field %s of table %s is %s and cannot be used in an expression", f.Name, target.Name, f.Type.Database)
-		}
-		return ""
+	if CELType(f.Type.Kind) == nil {
+		return WideField{}, fmt.Sprintf("field %s of table %s is %s and cannot be used in an expression", f.Name, f.Table.Name, f.Type.Database)
 	}
-	candidates := fieldNames(t)
-	for _, r := range t.rels {
-		candidates = append(candidates, r.Relationship)
+	if !identifier.MatchString(f.Name) {
+		return WideField{}, fmt.Sprintf("field %q of table %s cannot be named in an expression", f.Name, f.Table.Name)
 	}
-	msg := fmt.Sprintf("table %s has no field %s", t.Name, path[0])
-	if s := suggest.Closest(path[0], candidates); s != "" {
-		msg += fmt.Sprintf(" (did you mean %s?)", s)
+	w := WideField{Index: -1, Field: f, Path: fks}
+	if len(fks) > 0 {
+		w.Via = fks[0]
 	}
-	return msg
+	return w, ""
+}
+
+// widens reports whether the table's environment declares variable.
+func (t *Table) widens(variable string) bool {
+	for _, w := range t.wide {
+		if RowVariable(w) == variable {
+			return true
+		}
+	}
+	return false
+}
+
+// RowPath resolves a row variable of table t (row.USER.ACCOUNT.REGION) to
+// the field it names, with the relationships it follows: an entry of the
+// wide column list when the table has it, else one with Index -1.
+func RowPath(t *Table, variable string) (WideField, bool) {
+	for _, w := range t.wide {
+		if RowVariable(w) == variable {
+			return w, true
+		}
+	}
+	rest, ok := strings.CutPrefix(variable, "row.")
+	if !ok {
+		return WideField{}, false
+	}
+	w, msg := checkRowPath(t, strings.Split(rest, "."))
+	return w, msg == ""
 }
 
 // selectPath unwinds a chain of field selections a.b.c into its root

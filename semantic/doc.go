@@ -7,7 +7,9 @@
 // missing or mistyped values, duplicate ids and names, unknown references,
 // foreign keys to non-key fields, CEL syntax and type errors — and returns
 // them together as an *Error, each at file:line:col with the offending line
-// and a caret.
+// and a caret. ParsePartial also returns what loaded of a model with
+// problems, its broken tables marked, so that a policy can be checked
+// against the rest in the same run.
 //
 // # File format, version 1
 //
@@ -24,7 +26,8 @@
 //	    source: {table: ORDERS}     # default; or {sql: "SELECT …"},
 //	                                # {parquet: data/orders.parquet}, {csv: data/orders.csv}
 //	                                # (file paths relative to the model file)
-//	    fields:                     # in order: the order fixes field ids t1-0, t1-1, …
+//	    expose: [USER.ACCOUNT]      # optional: fields 2–4 relationships away, as its own
+//	    fields:                     # in order (field ids: see below)
 //	      - name: ID
 //	        column: ID              # default: name
 //	        type: BIGINT            # DuckDB type; optional when checked against a database
@@ -62,14 +65,26 @@
 // # Field ids
 //
 // Each table has a wide column list: its own fields in model order, then, for
-// each foreign key in order, the fields of the table it references. Entry n
-// is the field id t<table id>-<n> of the Agent API; Table.Wide lists them.
+// each foreign key in order, the fields of the table it references, then the
+// fields it exposes (expose: [USER.ACCOUNT] adds every field of the account
+// of the user, named USER.ACCOUNT.REGION; USER.ACCOUNT.REGION adds one).
+// Table.Wide lists them; WideField.Index is the n of the Agent API's field
+// id t<table id>-<n>.
+//
+// n comes from the model's id lock file, model.ids.yaml beside model.yaml
+// (LockFile, ParseIDLock, Options.IDs; Load reads it), which agentlayer ids
+// update writes (UpdateIDs): a field keeps its number across edits, a new
+// one gets its table's next number, and a removed field's number is never
+// given again. Without a lock, n is the entry's position
+// (Model.PositionalIDs); a lock that does not number every field is stale,
+// a problem of the model.
 //
 // # Expressions
 //
 // Filters are CEL expressions over `row`, which holds the table's fields by
 // name (row.TOTAL) and, under each relationship's name, the fields of the
-// referenced table (row.USER.STATE). Every value may be null: compare with
+// referenced table (row.USER.STATE), and so on for up to MaxHops
+// relationships (row.USER.ACCOUNT.REGION). Every value may be null: compare with
 // null to test for it. Numbers of different types compare (row.TOTAL > 100).
 // Dates and timestamps are CEL timestamps; times of day cannot be used.
 // Expressions are checked when the model loads; which constructs can be run

@@ -1,7 +1,9 @@
 package semantic
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,7 +26,17 @@ type Options struct {
 	// every field must name an existing column and a declared type must match
 	// the column's. When nil, every field must declare its type.
 	Describe func(src Source) ([]Column, error)
+	// IDs is the model's id lock (ParseIDLock of model.ids.yaml), which
+	// numbers the field ids; nil numbers them by position, so that adding
+	// a field moves the ids after it (Model.PositionalIDs). A lock that
+	// does not number every field is stale: a problem of the model.
+	IDs *IDLock
 }
+
+// ErrNotDescribed is what Options.Describe returns for a source it cannot
+// describe (a table, when only files can be read): that table's fields are
+// checked as without a database, and must declare their types.
+var ErrNotDescribed = errors.New("semantic: source not described")
 
 // Column is a column of a source as the database describes it.
 type Column struct {
@@ -32,14 +44,33 @@ type Column struct {
 	Type string
 }
 
-// Load reads and validates the model file at path. On failure the error is
-// an *Error listing every problem found.
+// Load reads and validates the model file at path, numbering its field ids
+// by the id lock file beside it (LockFile) when there is one and opts has
+// none. On failure the error is an *Error listing every problem found.
 func Load(path string, opts Options) (*Model, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read model: %w", err)
 	}
+	if opts.IDs == nil {
+		if opts.IDs, err = ReadIDLock(LockFile(path)); err != nil {
+			return nil, err
+		}
+	}
 	return Parse(path, data, opts)
+}
+
+// ReadIDLock reads the id lock file at path: nil, and no error, when there
+// is none.
+func ReadIDLock(path string) (*IDLock, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read id lock: %w", err)
+	}
+	return ParseIDLock(path, data)
 }
 
 // Parse reads and validates a model from data; file names it in errors, and
@@ -49,7 +80,16 @@ func Parse(file string, data []byte, opts Options) (*Model, error) {
 	if root == nil {
 		return nil, NewError(doc.Problems())
 	}
-	l := &loader{doc: doc, opts: opts, m: &Model{
+	l := newLoader(doc, file, opts)
+	l.model(root)
+	if err := NewError(doc.Problems()); err != nil {
+		return nil, err
+	}
+	return l.m, nil
+}
+
+func newLoader(doc *yamldoc.Doc, file string, opts Options) *loader {
+	return &loader{doc: doc, opts: opts, m: &Model{
 		File:         file,
 		tablesByID:   map[int]*Table{},
 		tablesByName: map[string]*Table{},
@@ -57,11 +97,42 @@ func Parse(file string, data []byte, opts Options) (*Model, error) {
 		measures:     map[int]*Measure{},
 		metrics:      map[int]*Metric{},
 	}}
-	l.model(root)
-	if err := NewError(doc.Problems()); err != nil {
+}
+
+// ParsePartial is Parse, but on failure it also returns what loaded: the
+// model's tables, those with a problem marked Broken, so that a policy can
+// be checked against the rest in the same run (permissions.Compile skips
+// what depends on a broken table). Such a model must not serve queries.
+func ParsePartial(file string, data []byte, opts Options) (*Model, error) {
+	m, err := Parse(file, data, opts)
+	if err == nil {
+		return m, nil
+	}
+	doc, root := yamldoc.Parse(file, data)
+	if root == nil {
 		return nil, err
 	}
-	return l.m, nil
+	l := newLoader(doc, file, opts)
+	l.model(root)
+	l.m.partial = true
+	problems := doc.Problems()
+	for i, rt := range l.tables {
+		t := rt.t
+		end := int(^uint(0) >> 1)
+		if i+1 < len(l.tables) {
+			end = l.tables[i+1].t.Pos.Line
+		}
+		t.broken = t.env == nil || t.Name == ""
+		for _, p := range problems {
+			if p.Pos.File == file && p.Pos.Line >= t.Pos.Line && p.Pos.Line < end {
+				t.broken = true
+			}
+		}
+		if t.Name == "" {
+			l.m.unnamed = true
+		}
+	}
+	return l.m, err
 }
 
 // rawTable keeps the nodes of a table that later passes decode.
@@ -71,6 +142,7 @@ type rawTable struct {
 	fields   []map[string]*yaml.Node
 	segments *yaml.Node
 	measures *yaml.Node
+	expose   *yaml.Node
 }
 
 type loader struct {
@@ -124,6 +196,10 @@ func (l *loader) model(root *yaml.Node) {
 		l.relationships(rt)
 	}
 	for _, rt := range l.tables {
+		l.expose(rt)
+	}
+	l.applyIDs(l.opts.IDs)
+	for _, rt := range l.tables {
 		l.env(rt)
 	}
 	for _, rt := range l.tables {
@@ -137,12 +213,12 @@ func (l *loader) model(root *yaml.Node) {
 
 func (l *loader) table(n *yaml.Node) {
 	d := l.doc
-	keys := d.Mapping(n, "table", "id", "name", "display_name", "description", "synonyms", "source", "fields", "segments", "measures", "default_time_dimension")
+	keys := d.Mapping(n, "table", "id", "name", "display_name", "description", "synonyms", "source", "fields", "segments", "measures", "default_time_dimension", "expose")
 	if keys == nil {
 		return
 	}
 	t := &Table{model: l.m, Pos: d.Pos(n)}
-	rt := &rawTable{t: t, keys: keys, segments: keys["segments"], measures: keys["measures"]}
+	rt := &rawTable{t: t, keys: keys, segments: keys["segments"], measures: keys["measures"], expose: keys["expose"]}
 	if idn := d.Require(keys, n, "table", "id"); idn != nil {
 		if id, ok := d.Int(idn, "table id"); ok {
 			switch {
@@ -402,18 +478,25 @@ func fieldNames(t *Table) []string {
 func (l *loader) types(rt *rawTable) {
 	d := l.doc
 	t := rt.t
-	if l.opts.Describe == nil {
+	declared := func() {
 		for i, f := range t.Fields {
 			if f.Type.Kind == KindUnknown && rt.fields[i]["type"] == nil {
 				d.ErrorAt(f.Pos, "field %s.%s has no type: declare one (type: BIGINT) or check the model against its database", t.Name, f.Name)
 			}
 		}
+	}
+	if l.opts.Describe == nil {
+		declared()
 		return
 	}
 	if t.Source.Text == "" {
 		return // already reported
 	}
 	cols, err := l.opts.Describe(t.Source)
+	if errors.Is(err, ErrNotDescribed) {
+		declared()
+		return
+	}
 	if err != nil {
 		d.ErrorAt(t.Source.Pos, "table %s: cannot read source %s: %v", t.Name, t.Source, oneLine(err))
 		return
@@ -498,14 +581,131 @@ func (l *loader) relationships(rt *rawTable) {
 		f.Relationship = name
 		t.rels = append(t.rels, f)
 		for _, rf := range f.References.Table.Fields {
-			t.wide = append(t.wide, WideField{Index: len(t.wide), Field: rf, Via: f})
+			t.wide = append(t.wide, WideField{Index: len(t.wide), Field: rf, Via: f, Path: []*Field{f}})
 		}
 	}
 	for i, f := range t.Fields {
-		if f.References == nil && rt.fields[i]["relationship"] != nil {
+		// A field whose references is wrong was reported there already.
+		if f.References == nil && rt.fields[i]["relationship"] != nil && rt.fields[i]["references"] == nil {
 			d.Errorf(rt.fields[i]["relationship"], "field %s has a relationship but no references", f.Name)
 		}
 	}
+}
+
+// expose adds to the wide column list the fields at the end of each path
+// of relationships the table exposes: expose: [USER.ACCOUNT] adds every
+// field of the account of an event's user; USER.ACCOUNT.REGION adds that
+// one field.
+func (l *loader) expose(rt *rawTable) {
+	d := l.doc
+	t := rt.t
+	seen := map[string]bool{}
+	for _, w := range t.wide {
+		seen[w.Name()] = true
+	}
+	for _, n := range d.Seq(rt.expose, "expose") {
+		text, ok := d.NonEmpty(n, "expose")
+		if !ok {
+			continue
+		}
+		path, field, msg := walkPath(t, strings.Split(text, "."), "", true)
+		if msg == "" && len(path) < 2 {
+			msg = fmt.Sprintf("the fields of %s are fields of %s already; expose paths of two to %d relationships", relationshipPath(path), t.Name, MaxHops)
+		}
+		if msg != "" {
+			d.Errorf(n, "expose %s: %s", text, msg)
+			continue
+		}
+		fields := path[len(path)-1].References.Table.Fields
+		if field != nil {
+			fields = []*Field{field}
+		}
+		added := make([]WideField, 0, len(fields))
+		for _, f := range fields {
+			w := WideField{Field: f, Via: path[0], Path: path}
+			if seen[w.Name()] {
+				d.Errorf(n, "expose %s: %s is exposed already", text, w.Name())
+				added = nil
+				break
+			}
+			added = append(added, w)
+		}
+		for _, w := range added {
+			seen[w.Name()] = true
+			w.Index = len(t.wide)
+			t.wide = append(t.wide, w)
+		}
+	}
+}
+
+func fieldName(f *Field) string {
+	if f == nil {
+		return ""
+	}
+	return f.Name
+}
+
+// walkPath follows names from table t: relationships, then at most one
+// field, as in USER.ACCOUNT.REGION. It returns the foreign keys followed
+// and the field (nil when the path ends at a relationship and
+// endAtRelationship allows it), or a message naming what is available
+// where the path goes wrong.
+func walkPath(t *Table, names []string, prefix string, endAtRelationship bool) (path []*Field, field *Field, msg string) {
+	cur := t
+	for i, name := range names {
+		where := "table " + cur.Name
+		if len(path) > 0 {
+			where = fmt.Sprintf("table %s (%s%s)", cur.Name, prefix, relationshipPath(path))
+		}
+		if rel := cur.Relationship(name); rel != nil {
+			if len(path) == MaxHops {
+				return nil, nil, fmt.Sprintf("%s%s follows more than %d relationships", prefix, strings.Join(names, "."), MaxHops)
+			}
+			path = append(path, rel)
+			cur = rel.References.Table
+			continue
+		}
+		if f := cur.Field(name); f != nil {
+			if i < len(names)-1 {
+				if f.References != nil && f.Relationship != "" {
+					return nil, nil, fmt.Sprintf("%s is a field of %s, not a relationship: follow the relationship %s instead", name, where, f.Relationship)
+				}
+				return nil, nil, fmt.Sprintf("%s is a field of %s, not a relationship; %s", name, where, relationshipsAt(cur))
+			}
+			return path, f, ""
+		}
+		what := "field"
+		candidates := fieldNames(cur)
+		for _, r := range cur.rels {
+			candidates = append(candidates, r.Relationship)
+			what = "field or relationship"
+		}
+		msg := fmt.Sprintf("%s has no %s %s", where, what, name)
+		if s := suggest.Closest(name, candidates); s != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", s)
+		}
+		if len(cur.rels) > 0 {
+			msg += "; " + relationshipsAt(cur)
+		}
+		return nil, nil, msg
+	}
+	if !endAtRelationship {
+		at := prefix + strings.Join(names, ".")
+		return nil, nil, fmt.Sprintf("%s is the relationship to %s: name one of its fields, as in %s.%s", at, cur.Name, at, cur.Fields[0].Name)
+	}
+	return path, nil, ""
+}
+
+// relationshipsAt says which relationships table t has, for messages.
+func relationshipsAt(t *Table) string {
+	if len(t.rels) == 0 {
+		return fmt.Sprintf("table %s has no relationships", t.Name)
+	}
+	var rels []string
+	for _, r := range t.rels {
+		rels = append(rels, r.Relationship+" → "+r.References.Table.Name)
+	}
+	return fmt.Sprintf("the relationships of %s are %s", t.Name, strings.Join(rels, ", "))
 }
 
 // defaultRelationship names a foreign key's relationship: USER_ID → USER,

@@ -39,6 +39,14 @@ type Model struct {
 	// File is the path the model was read from; relative sources resolve
 	// against its directory.
 	File string
+	// PositionalIDs is set when no id lock numbered the field ids: they
+	// are positions in the wide column lists, and move when fields are
+	// added (semantic.LockFile, agentlayer ids update).
+	PositionalIDs bool
+
+	// partial marks a model ParsePartial returned with its problems;
+	// unnamed, that some table's name could not be read.
+	partial, unnamed bool
 
 	tablesByID   map[int]*Table
 	tablesByName map[string]*Table
@@ -52,6 +60,14 @@ type Database struct {
 	Name        string
 	Description string
 }
+
+// Partial reports whether the model is what ParsePartial loaded of a model
+// with problems: fit for checking a policy against, not for queries.
+func (m *Model) Partial() bool { return m.partial }
+
+// Incomplete reports whether a partial model may lack a table the file
+// has: one whose name could not be read.
+func (m *Model) Incomplete() bool { return m.unnamed }
 
 // Table returns the table with the given id, or nil.
 func (m *Model) Table(id int) *Table { return m.tablesByID[id] }
@@ -84,11 +100,17 @@ type Table struct {
 	TimeDimension *Field
 	Pos           Pos
 
-	model *Model
-	wide  []WideField
-	rels  []*Field // the foreign keys, in field order
-	env   *cel.Env
+	model   *Model
+	wide    []WideField
+	byIndex map[int]int // field id number → position in wide
+	rels    []*Field    // the foreign keys, in field order
+	env     *cel.Env
+	broken  bool
 }
+
+// Broken reports whether the table, in a partial model, has a problem:
+// nothing about it can be checked.
+func (t *Table) Broken() bool { return t.broken }
 
 // Model returns the model the table belongs to.
 func (t *Table) Model() *Model { return t.model }
@@ -103,18 +125,26 @@ func (t *Table) Field(name string) *Field {
 	return nil
 }
 
-// Wide is the table's wide column list (docs/api.md, "Field ids"): its own fields
-// in model order, then for each foreign key in order, the fields of the table
-// it references. WideField.Index is the n of the field id t<id>-<n>.
+// Wide is the table's wide column list (docs/api.md, "Field ids"): its own
+// fields in model order, then for each foreign key in order, the fields of
+// the table it references, then the fields it exposes from further away.
+// WideField.Index is the n of the field id t<id>-<n>: the number the id
+// lock gives it, or its position without one.
 func (t *Table) Wide() []WideField { return t.wide }
 
-// WideField returns entry n of the wide column list.
+// WideField returns the entry of the wide column list whose field id
+// number is n.
 func (t *Table) WideField(n int) (WideField, bool) {
-	if n < 0 || n >= len(t.wide) {
+	i, ok := t.byIndex[n]
+	if !ok {
 		return WideField{}, false
 	}
-	return t.wide[n], true
+	return t.wide[i], true
 }
+
+// Own returns the entry of the wide column list of one of the table's own
+// fields.
+func (t *Table) Own(f *Field) WideField { return t.wide[f.Index] }
 
 // ForeignKeys returns the table's foreign-key fields in model order.
 func (t *Table) ForeignKeys() []*Field { return t.rels }
@@ -185,8 +215,8 @@ type Field struct {
 	Pos      Pos
 }
 
-// ID returns the field's wide id within its own table: t<table>-<index>.
-func (f *Field) ID() string { return TablePrefix(f.Table.ID).ID(f.Index) }
+// ID returns the field's wide id within its own table: t<table>-<n>.
+func (f *Field) ID() string { return TablePrefix(f.Table.ID).ID(f.Table.wide[f.Index].Index) }
 
 func (f *Field) String() string { return f.Table.Name + "." + f.Name }
 
@@ -197,15 +227,51 @@ type WideField struct {
 	// Via is the foreign key of the base table through which Field is
 	// reached, or nil for the base table's own fields.
 	Via *Field
+	// Path is every foreign key followed from the base table to Field's
+	// table, Via first: one for a related field, up to MaxHops for a field
+	// a table exposes from further away (expose: [USER.ACCOUNT]); nil for
+	// the base table's own fields.
+	Path []*Field
+}
+
+// MaxHops is how many relationships an expression or an exposed field may
+// follow from its table.
+const MaxHops = 4
+
+// Name is the field's name as expressions and requests spell it from the
+// base table: CREATED_AT, USER.STATE, USER.ACCOUNT.REGION.
+func (w WideField) Name() string {
+	var b strings.Builder
+	for _, fk := range w.Path {
+		b.WriteString(fk.Relationship)
+		b.WriteByte('.')
+	}
+	b.WriteString(w.Field.Name)
+	return b.String()
+}
+
+// Relationships is the path's relationship names, dotted: USER.ACCOUNT;
+// "" for the base table's own fields.
+func (w WideField) Relationships() string { return relationshipPath(w.Path) }
+
+func relationshipPath(path []*Field) string {
+	names := make([]string, len(path))
+	for i, fk := range path {
+		names[i] = fk.Relationship
+	}
+	return strings.Join(names, ".")
 }
 
 // DisplayName is the field's display name, prefixed for a related field by
-// its relationship ("Product → Category").
+// its relationships ("Product → Category", "User → Account → Region").
 func (w WideField) DisplayName() string {
-	if w.Via == nil {
-		return w.Field.DisplayName
+	var b strings.Builder
+	for _, fk := range w.Path {
+		b.WriteString(relationshipLabel(fk))
+		b.WriteString(" → ")
 	}
-	return relationshipLabel(w.Via) + " → " + w.Field.DisplayName
+	b.WriteString(w.Field.DisplayName)
+	return b.String()
 }
 
 func relationshipLabel(fk *Field) string {

@@ -71,7 +71,15 @@ func (c *Catalog) MetricVisible(a Access, m *semantic.Metric) bool {
 }
 
 // WideVisible reports whether an entry of a wide column list is visible:
-// the field, and for a related field the foreign key it is reached by.
+// the field, and for a related field every foreign key it is reached by.
 func WideVisible(a Access, w semantic.WideField) bool {
-	return a.Field(w.Field) && (w.Via == nil || a.Field(w.Via))
+	if !a.Field(w.Field) {
+		return false
+	}
+	for _, fk := range w.Path {
+		if !a.Field(fk) {
+			return false
+		}
+	}
+	return true
 }

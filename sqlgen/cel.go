@@ -64,8 +64,8 @@ type celNode struct {
 	rng     *celNode
 	body    *celNode
 	all     bool
-	// scope is "" for the base table, the relationship's name for fields of
-	// a related table, or "*" when a node reads several.
+	// scope is "" for the base table, the relationships followed to the
+	// table a node reads (USER, USER.ACCOUNT), or "*" when it reads several.
 	scope  string
 	hasRow bool
 }

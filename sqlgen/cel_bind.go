@@ -8,6 +8,7 @@ import (
 	"errors"
 	"math"
 	"regexp"
+	"strings"
 
 	"cel.dev/cel-go/common/operators"
 	"cel.dev/cel-go/common/overloads"
@@ -27,7 +28,7 @@ import (
 // can say why a rule gave nothing.
 func (f *CELFilter) Bind(vars map[string]any) (Expr, error) {
 	b := &binder{vars: vars, errs: new([]error)}
-	return b.cond(f.root, false, false), errors.Join(*b.errs...)
+	return b.cond(f.root, false, 0), errors.Join(*b.errs...)
 }
 
 type binder struct {
@@ -94,27 +95,29 @@ func negate(e Expr) Expr {
 // to the atoms (De Morgan holds for CEL's error semantics as for SQL's
 // NULLs), so that a semi-join is never negated from outside: for a row
 // with no related row it is FALSE where CEL fails, and both exclude the row
-// as long as no NOT encloses it. inRel marks nodes inside a semi-join.
-func (b *binder) cond(n *celNode, neg, inRel bool) Expr {
+// as long as no NOT encloses it. depth is how many relationships the
+// semi-joins around the node have followed: a node reading fields further
+// away than that is tested in one more.
+func (b *binder) cond(n *celNode, neg bool, depth int) Expr {
 	switch {
 	case n.kind == nodeConst:
 		return b.constCond(n, neg)
-	case !inRel && n.scope != "" && n.scope != "*":
-		return b.related(n, neg)
+	case n.scope != "*" && n.hops() > depth:
+		return b.related(n, neg, depth)
 	case n.kind == nodeField:
 		return b.atom(b.value(n), neg) // a boolean field
 	case n.kind == nodeComp:
-		return b.comprehension(n, neg, inRel)
+		return b.comprehension(n, neg, depth)
 	}
 	switch n.fn {
 	case operators.LogicalAnd, operators.LogicalOr:
-		l, r := b.cond(n.args[0], neg, inRel), b.cond(n.args[1], neg, inRel)
+		l, r := b.cond(n.args[0], neg, depth), b.cond(n.args[1], neg, depth)
 		if (n.fn == operators.LogicalAnd) != neg {
 			return allOf(l, r)
 		}
 		return OrOf(l, r)
 	case operators.LogicalNot:
-		return b.cond(n.args[0], !neg, inRel)
+		return b.cond(n.args[0], !neg, depth)
 	case operators.Equals, operators.NotEquals:
 		return b.atom(b.equality(n, !neg && !b.exact), neg)
 	case operators.Less, operators.LessEquals, operators.Greater, operators.GreaterEquals:
@@ -146,9 +149,10 @@ func (b *binder) constCond(n *celNode, neg bool) Expr {
 }
 
 // related is a condition that reads one related table only: it is tested
-// there, in a semi-join.
-func (b *binder) related(n *celNode, neg bool) Expr {
-	inner := b.cond(n, neg, true)
+// there, in a semi-join along the next relationship of its path, and in
+// further semi-joins inside that one if the table is further away.
+func (b *binder) related(n *celNode, neg bool, depth int) Expr {
+	inner := b.cond(n, neg, depth+1)
 	switch inner {
 	case False, Null:
 		return False // no related row can match
@@ -162,18 +166,18 @@ func (b *binder) related(n *celNode, neg bool) Expr {
 	}
 	// Not constant: absent cannot be true either, since it folds no
 	// further than cond does.
-	return SemiJoin{FK: n.relationship(), Cond: inner}
+	return SemiJoin{FK: n.relationship(depth), Cond: inner}
 }
 
 // comprehension unrolls exists or all over a list known now.
-func (b *binder) comprehension(n *celNode, neg, inRel bool) Expr {
+func (b *binder) comprehension(n *celNode, neg bool, depth int) Expr {
 	items := b.list(b.eval(n.rng))
 	if items == nil {
 		return Null
 	}
 	var parts []Expr
 	for _, item := range items {
-		parts = append(parts, b.with(n.iterVar, item).cond(n.body, neg, inRel))
+		parts = append(parts, b.with(n.iterVar, item).cond(n.body, neg, depth))
 	}
 	if n.all != neg { // all, or a negated exists
 		return allOf(parts...)
@@ -277,14 +281,25 @@ func (b *binder) atom(e Expr, neg bool) Expr {
 	return e
 }
 
-func (n *celNode) relationship() *semantic.Field {
+// relationship is the foreign key a node's fields are reached by after
+// depth relationships.
+func (n *celNode) relationship(depth int) *semantic.Field {
 	var fk *semantic.Field
 	n.walk(func(x *celNode) {
-		if x.kind == nodeField && x.wide.Via != nil {
-			fk = x.wide.Via
+		if x.kind == nodeField && len(x.wide.Path) > depth {
+			fk = x.wide.Path[depth]
 		}
 	})
 	return fk
+}
+
+// hops is how many relationships away the fields a node reads are; its
+// scope is one path.
+func (n *celNode) hops() int {
+	if n.scope == "" {
+		return 0
+	}
+	return strings.Count(n.scope, ".") + 1
 }
 
 func (n *celNode) walk(fn func(*celNode)) {
@@ -544,11 +559,11 @@ func (b *binder) value(n *celNode) Expr {
 	case nodeField:
 		return Ref{Field: n.wide.Field}
 	case nodeComp:
-		return b.exactly().cond(n, false, true)
+		return b.exactly().cond(n, false, n.hops())
 	}
 	switch n.fn {
 	case operators.LogicalAnd, operators.LogicalOr, operators.LogicalNot, operators.Equals, operators.NotEquals, operators.Less, operators.LessEquals, operators.Greater, operators.GreaterEquals, operators.In, overloads.StartsWith, overloads.EndsWith, overloads.Contains, overloads.Matches:
-		return b.exactly().cond(n, false, true)
+		return b.exactly().cond(n, false, n.hops())
 	case overloads.Size:
 		return Call{Name: "length", Args: []Expr{b.value(n.args[0])}}
 	case operators.Negate:

@@ -58,12 +58,28 @@ func (c *celCompiler) fail(e ast.Expr, format string, args ...any) {
 	c.problems = append(c.problems, CELProblem{Line: loc.Line(), Col: loc.Column(), Msg: fmt.Sprintf(format, args...)})
 }
 
+// field resolves a row variable: a field of the table's wide column list,
+// or one further away (row.USER.ACCOUNT.REGION).
+func (c *celCompiler) field(name string) (semantic.WideField, bool) {
+	if w, ok := c.fields[name]; ok {
+		return w, true
+	}
+	if !strings.HasPrefix(name, "row.") {
+		return semantic.WideField{}, false
+	}
+	w, ok := semantic.RowPath(c.t, name)
+	if ok {
+		c.fields[name] = w
+	}
+	return w, ok
+}
+
 // readsRow reports whether e reads a field of row.
 func (c *celCompiler) readsRow(e ast.Expr) bool {
 	found := false
 	semantic.VisitCEL(e, func(x ast.Expr, _ []string) bool {
 		if x.Kind() == ast.IdentKind {
-			if _, ok := c.fields[x.AsIdent()]; ok {
+			if _, ok := c.field(x.AsIdent()); ok {
 				found = true
 			}
 		}
@@ -85,12 +101,8 @@ func (c *celCompiler) node(e ast.Expr, iters iterVars) *celNode {
 	}
 	switch e.Kind() {
 	case ast.IdentKind:
-		w := c.fields[e.AsIdent()]
-		scope := ""
-		if w.Via != nil {
-			scope = w.Via.Relationship
-		}
-		return &celNode{kind: nodeField, typ: typ, wide: w, scope: scope, hasRow: true}
+		w, _ := c.field(e.AsIdent())
+		return &celNode{kind: nodeField, typ: typ, wide: w, scope: w.Relationships(), hasRow: true}
 	case ast.CallKind:
 		return c.call(e, typ, iters)
 	case ast.ComprehensionKind:
@@ -222,9 +234,30 @@ func (c *celCompiler) call(e ast.Expr, typ *types.Type, iters iterVars) *celNode
 	}
 	n.scope = joinScopes(n.args)
 	if n.scope == "*" && !isLogical(fn) {
-		c.fail(e, "a condition cannot mix fields of %s with fields of a related table; write one condition per table and join them with && or ||", c.t.Name)
+		c.fail(e, "a condition cannot mix fields of %s; write one condition per table and join them with && or ||", c.tablesOf(n.args))
 	}
 	return n
+}
+
+// tablesOf names the tables args read fields of, for messages: "ORDERS
+// and PEOPLE (row.USER)".
+func (c *celCompiler) tablesOf(args []*celNode) string {
+	var names []string
+	seen := map[string]bool{}
+	for _, a := range args {
+		a.walk(func(x *celNode) {
+			if x.kind != nodeField || seen[x.scope] {
+				return
+			}
+			seen[x.scope] = true
+			name := x.wide.Field.Table.Name
+			if x.scope != "" {
+				name += " (row." + x.scope + ")"
+			}
+			names = append(names, name)
+		})
+	}
+	return strings.Join(names, " and ")
 }
 
 func isLogical(fn string) bool {

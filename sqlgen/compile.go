@@ -116,7 +116,7 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 	if q.Metric != nil {
 		q.Aggregations = []Aggregate{{Func: q.Metric.Aggregation.Func, Measure: q.Metric.Measure}}
 		if f := q.Metric.Aggregation.Field; f != nil {
-			q.Aggregations[0].Column = &Column{Wide: q.Table.Wide()[f.Index], ID: co.prefix.ID(f.Index)}
+			q.Aggregations[0].Column = &Column{Wide: q.Table.Own(f), ID: co.prefix.ID(q.Table.Own(f).Index)}
 		}
 		if len(req.Aggregations) == 1 {
 			q.Aggregations[0].Sort = req.Aggregations[0].SortOrder
@@ -237,11 +237,7 @@ func (co *compiler) ordering(q *Query, o OrderBy, path string) (Ordering, error)
 
 // describe names a column for messages: t1-5 (TOTAL).
 func describe(col Column) string {
-	name := col.Wide.Field.Name
-	if col.Wide.Via != nil {
-		name = col.Wide.Via.Relationship + "." + name
-	}
-	return fmt.Sprintf("%s (%s)", col.ID, name)
+	return fmt.Sprintf("%s (%s)", col.ID, col.Wide.Name())
 }
 
 func (co *compiler) aggregation(ag Aggregation, path string) (Aggregate, error) {
@@ -275,7 +271,7 @@ func (co *compiler) aggregationOf(ag Aggregation, path string) (Aggregate, error
 		}
 		out.Func, out.Measure = ms.Aggregation.Func, ms
 		if f := ms.Aggregation.Field; f != nil {
-			out.Column = &Column{Wide: co.table.Wide()[f.Index], ID: co.prefix.ID(f.Index)}
+			out.Column = &Column{Wide: co.table.Own(f), ID: co.prefix.ID(co.table.Own(f).Index)}
 		}
 		return out, nil
 	}

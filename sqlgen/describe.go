@@ -252,7 +252,12 @@ func (p *Plan) Words() Words {
 	}
 	for _, j := range p.sel.joins {
 		t := j.fk.References.Table
-		w.Joins = append(w.Joins, fmt.Sprintf("%s → %s (%s), by %s: a left join, so every row of %s counts once", j.fk.Relationship, t.Name, t.DisplayName, j.fk.Name, q.Table.Name))
+		rel := semantic.WideField{Field: j.fk, Path: j.path}.Relationships()
+		by := j.fk.Name
+		if len(j.path) > 1 {
+			by += " of " + j.fk.Table.Name
+		}
+		w.Joins = append(w.Joins, fmt.Sprintf("%s → %s (%s), by %s: a left join, so every row of %s counts once", rel, t.Name, t.DisplayName, by, q.Table.Name))
 	}
 	for _, c := range q.Filters {
 		w.Filters = append(w.Filters, c.Words())

@@ -65,10 +65,15 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 // Is reports whether target is the sentinel of e's kind, so that
-// errors.Is(err, ErrNotFound) holds for every not-found error.
+// errors.Is(err, ErrNotFound) holds for every not-found error. A field id
+// or name that names no field the caller may see (KindInvalidFieldID, as
+// Metabase answers it) is not found too.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.sentinel && t.Kind == e.Kind
+	if !ok || !t.sentinel {
+		return false
+	}
+	return t.Kind == e.Kind || (t.Kind == KindNotFound && e.Kind == KindInvalidFieldID)
 }
 
 // The sentinels of the kinds a caller tests for.

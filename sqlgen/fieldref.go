@@ -114,12 +114,10 @@ func (co *compiler) sameField(prefix semantic.IDPrefix, n int) []string {
 // one, the nearest names.
 func (co *compiler) byName(ref, path string) (Column, error) {
 	want := normalName(ref)
-	rel, field, dotted := strings.Cut(want, ".")
+	dotted := strings.Contains(want, ".")
 	steps := []func(w semantic.WideField) bool{
 		func(w semantic.WideField) bool { return w.Via == nil && normalName(w.Field.Name) == want },
-		func(w semantic.WideField) bool {
-			return dotted && w.Via != nil && normalName(w.Via.Relationship) == rel && normalName(w.Field.Name) == field
-		},
+		func(w semantic.WideField) bool { return dotted && w.Via != nil && normalName(w.Name()) == want },
 		func(w semantic.WideField) bool { return normalName(w.DisplayName()) == want },
 		// A related table's field by its own name, when no field of the
 		// table has it: STATE from ORDERS is the customer's.
@@ -198,12 +196,7 @@ func (co *compiler) nearest(name string, index int) []string {
 
 // referenceName is how a request names a field by name: TOTAL, or
 // USER.STATE for a related one.
-func referenceName(w semantic.WideField) string {
-	if w.Via == nil {
-		return w.Field.Name
-	}
-	return w.Via.Relationship + "." + w.Field.Name
-}
+func referenceName(w semantic.WideField) string { return w.Name() }
 
 func abs(x int) int {
 	if x < 0 {

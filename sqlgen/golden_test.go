@@ -17,7 +17,7 @@ import (
 
 // caseOptions is a golden case's options.json.
 type caseOptions struct {
-	Model     string `json:"model"` // a file under testdata/models; default the sample
+	Model     string `json:"model"` // a file under testdata/models, or saas; default the shop sample
 	TimeZone  string `json:"time_zone"`
 	WeekStart string `json:"week_start"`
 	// Now pins the clock of relative filters (RFC 3339), and Latest is
@@ -31,7 +31,11 @@ var catalogs = map[string]*sqlgen.Catalog{}
 func catalog(t testing.TB, model string) *sqlgen.Catalog {
 	t.Helper()
 	path := "../fixtures/sample/model.yaml"
-	if model != "" {
+	switch model {
+	case "":
+	case "saas": // the second sample
+		path = "../fixtures/saas/model.yaml"
+	default:
 		path = filepath.Join("testdata/models", model+".yaml")
 	}
 	if c, ok := catalogs[path]; ok {

@@ -131,11 +131,15 @@ type selectItem struct {
 	text bool // a text column: sorted byte by byte
 }
 
-// join is a LEFT JOIN along a foreign key of the base table; filter (over
-// the referenced table's fields) keeps the rows the caller may see: hidden
-// related rows give NULLs and never remove or reveal base rows.
+// join is a LEFT JOIN along a foreign key of the base table, or of a
+// table joined before it (from, by alias) for a field further away;
+// filter (over the referenced table's fields) keeps the rows the caller
+// may see: hidden related rows give NULLs and never remove or reveal base
+// rows, nor the rows joined through them.
 type join struct {
 	fk     *semantic.Field
+	path   []*semantic.Field // the foreign keys from the base table, fk last
+	from   string
 	alias  string
 	filter Expr
 }
@@ -157,10 +161,11 @@ type planner struct {
 	zone      *time.Location
 	weekStart time.Weekday
 	opts      Options
-	joins     map[*semantic.Field]*join
+	joins     map[string]*join
 	// used collects, per table instance, the fields the query reads:
-	// nil for the base table, the foreign key for a joined one.
-	used        map[*semantic.Field][]*semantic.Field
+	// "" for the base table, the relationships followed for a joined one
+	// (USER, USER.ACCOUNT).
+	used        map[string][]*semantic.Field
 	filterNotes []string
 	reads       []TableRead
 	deferred    error // an error found while building expressions
@@ -176,24 +181,32 @@ func (q *Query) Plan(c *Catalog, a Access, opts Options) (*Plan, error) {
 func newPlanner(c *Catalog, a Access, q *Query, opts Options) *planner {
 	opts = opts.withDefaults()
 	return &planner{c: c, a: a, q: q, zone: opts.TimeZone, weekStart: opts.WeekStart, opts: opts,
-		joins: map[*semantic.Field]*join{}, used: map[*semantic.Field][]*semantic.Field{}}
+		joins: map[string]*join{}, used: map[string][]*semantic.Field{}}
 }
 
 // use records that the query reads a column, and returns its expression.
 func (p *planner) use(w semantic.WideField) Expr {
-	if w.Via == nil {
-		p.read(nil, w.Field)
-		return p.asText(w.Field, Col{Alias: baseAlias, Column: w.Field.Column})
+	instance, alias := "", baseAlias
+	for i, fk := range w.Path {
+		p.read(instance, fk)
+		from := fk.Table
+		instance = semantic.WideField{Field: fk, Path: w.Path[:i+1]}.Relationships()
+		j, ok := p.joins[instance]
+		if !ok {
+			// Aliases follow the foreign keys' order, whichever are
+			// used: t2 for the second foreign key of the base table,
+			// t2_1 for the first of the table it references.
+			n := strconv.Itoa(slices.Index(from.ForeignKeys(), fk) + 1)
+			j = &join{fk: fk, path: w.Path[:i+1], from: alias, alias: "t" + n}
+			if i > 0 {
+				j.alias = alias + "_" + n
+			}
+			p.joins[instance] = j
+		}
+		alias = j.alias
 	}
-	p.read(nil, w.Via)
-	j, ok := p.joins[w.Via]
-	if !ok {
-		// Aliases follow the foreign keys' order, whichever are used.
-		j = &join{fk: w.Via, alias: "t" + strconv.Itoa(slices.Index(p.q.Table.ForeignKeys(), w.Via)+1)}
-		p.joins[w.Via] = j
-	}
-	p.read(w.Via, w.Field)
-	return p.asText(w.Field, Col{Alias: j.alias, Column: w.Field.Column})
+	p.read(instance, w.Field)
+	return p.asText(w.Field, Col{Alias: alias, Column: w.Field.Column})
 }
 
 // asText is column x of field f as the query reads it: a UUID as its text
@@ -205,7 +218,7 @@ func (p *planner) asText(f *semantic.Field, x Expr) Expr {
 	return x
 }
 
-func (p *planner) read(instance *semantic.Field, f *semantic.Field) {
+func (p *planner) read(instance string, f *semantic.Field) {
 	if !slices.Contains(p.used[instance], f) {
 		p.used[instance] = append(p.used[instance], f)
 	}
@@ -349,19 +362,28 @@ func (p *planner) limit() int {
 // finish adds the row filters of every table instance the query reads,
 // now that every field read is known, and completes the plan.
 func (p *planner) finish(plan *Plan, sel *selectStmt, where []Expr) error {
-	base, err := p.rowFilter(nil, p.q.Table)
+	base, err := p.rowFilter("", nil, p.q.Table)
 	if err != nil {
 		return err
 	}
 	sel.where = AndOf(append([]Expr{base}, where...)...)
-	fks := make([]*semantic.Field, 0, len(p.joins))
-	for fk := range p.joins {
-		fks = append(fks, fk)
+	joins := make([]*join, 0, len(p.joins))
+	for _, j := range p.joins {
+		joins = append(joins, j)
 	}
-	slices.SortFunc(fks, func(x, y *semantic.Field) int { return x.Index - y.Index })
-	for _, fk := range fks {
-		j := p.joins[fk]
-		if j.filter, err = p.rowFilter(fk, fk.References.Table); err != nil {
+	// By the foreign keys' positions along the path: a table joins after
+	// the one it is reached through.
+	slices.SortFunc(joins, func(x, y *join) int {
+		for i := range min(len(x.path), len(y.path)) {
+			if d := x.path[i].Index - y.path[i].Index; d != 0 {
+				return d
+			}
+		}
+		return len(x.path) - len(y.path)
+	})
+	for _, j := range joins {
+		instance := semantic.WideField{Field: j.fk, Path: j.path}.Relationships()
+		if j.filter, err = p.rowFilter(instance, j.path, j.fk.References.Table); err != nil {
 			return err
 		}
 		sel.joins = append(sel.joins, *j)
@@ -374,8 +396,8 @@ func (p *planner) finish(plan *Plan, sel *selectStmt, where []Expr) error {
 }
 
 // rowFilter asks the caller's access which rows of a table instance the
-// query may read.
-func (p *planner) rowFilter(instance *semantic.Field, t *semantic.Table) (Expr, error) {
+// query may read; path is the foreign keys it is reached by.
+func (p *planner) rowFilter(instance string, path []*semantic.Field, t *semantic.Table) (Expr, error) {
 	fields := p.used[instance]
 	p.reads = append(p.reads, TableRead{Table: t, Fields: fields})
 	f, err := p.a.RowFilter(t, fields)
@@ -386,8 +408,13 @@ func (p *planner) rowFilter(instance *semantic.Field, t *semantic.Table) (Expr, 
 		return nil, err
 	}
 	label := t.Name
-	if instance != nil {
-		label += " via " + instance.Name
+	for i, fk := range path {
+		if i == 0 {
+			label += " via "
+		} else {
+			label += " → "
+		}
+		label += fk.Name
 	}
 	if f != nil {
 		sql, _ := Render(p.opts.Dialect, f, t, "…")
@@ -408,17 +435,10 @@ func (p *planner) modelFilter(e *semantic.Expr) (Expr, error) {
 	x = rewrite(x, func(n Expr) Expr {
 		switch n := n.(type) {
 		case Ref:
-			p.read(nil, n.Field)
+			p.read("", n.Field)
 		case SemiJoin:
-			p.read(nil, n.FK)
-			target := n.FK.References.Table
-			fields := FieldsOf(n.Cond)
-			p.reads = append(p.reads, TableRead{Table: target, Fields: fields})
-			f, ferr := p.a.RowFilter(target, fields)
-			if ferr != nil && err == nil {
-				err = ferr
-			}
-			return SemiJoin{FK: n.FK, Cond: AndOf(n.Cond, f)}
+			p.read("", n.FK)
+			return p.visibleRows(n, &err)
 		}
 		return n
 	})
@@ -598,6 +618,45 @@ func fieldByColumn(t *semantic.Table, column string) string {
 		}
 	}
 	return ""
+}
+
+// visibleRows keeps a semi-join of a model filter, and each one nested in
+// it, to the rows of its table the caller may see.
+func (p *planner) visibleRows(sj SemiJoin, err *error) SemiJoin {
+	cond := rewrite(sj.Cond, func(n Expr) Expr {
+		if inner, ok := n.(SemiJoin); ok {
+			return p.visibleRows(inner, err)
+		}
+		return n
+	})
+	target := sj.FK.References.Table
+	fields := ownFields(cond)
+	p.reads = append(p.reads, TableRead{Table: target, Fields: fields})
+	f, ferr := p.a.RowFilter(target, fields)
+	if ferr != nil && *err == nil {
+		*err = ferr
+	}
+	return SemiJoin{FK: sj.FK, Cond: AndOf(cond, f)}
+}
+
+// ownFields lists the fields of its own table a condition reads: its Refs
+// outside semi-joins, and the foreign key of each semi-join.
+func ownFields(e Expr) []*semantic.Field {
+	var out []*semantic.Field
+	rewrite(e, func(x Expr) Expr {
+		var f *semantic.Field
+		switch x := x.(type) {
+		case Ref:
+			f = x.Field
+		case SemiJoin:
+			f = x.FK
+		}
+		if f != nil && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+		return x
+	})
+	return out
 }
 
 // condition translates a filter.

@@ -41,7 +41,7 @@ func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any) {
 		w.str(" ON ")
 		Col{Alias: j.alias, Column: j.fk.References.Column}.write(w)
 		w.str(" = ")
-		Col{Alias: baseAlias, Column: j.fk.Column}.write(w)
+		Col{Alias: j.from, Column: j.fk.Column}.write(w)
 		if j.filter != nil {
 			w.scope = map[*semantic.Table]string{target: j.alias}
 			w.str(" AND ")

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,11 +75,14 @@ func (l *list) Set(v string) error { *l = append(*l, v); return nil }
 type modelFlags struct {
 	model, policy, dbFile, zone, weekStart string
 	scale                                  float64
-	sample                                 bool // no --model: the built-in sample
+	sampleName                             string
+	// sample is the built-in sample served when there is no --model.
+	sample *fixtures.Sample
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet, withScale bool) {
-	fs.StringVar(&m.model, "model", "", "semantic model `file` (default: the built-in sample dataset)")
+	fs.StringVar(&m.model, "model", "", "semantic model `file` (default: the built-in sample dataset --sample names)")
+	fs.StringVar(&m.sampleName, "sample", fixtures.Shop.Name, "the built-in sample `dataset` without --model: shop ("+fixtures.Shop.Description+") or saas ("+fixtures.SaaS.Description+")")
 	fs.StringVar(&m.policy, "policy", "", "policy `file`: who sees which tables, columns and rows (default: the sample's policy with the sample model; with a model and no policy, no user sees anything)")
 	fs.StringVar(&m.dbFile, "db", "", "where the model's tables live: a DuckDB database `file`, or a PostgreSQL server's postgres:// URL")
 	fs.StringVar(&m.zone, "time-zone", "", "report time `zone` for buckets, date filters and timestamps (default UTC)")
@@ -90,9 +94,18 @@ func (m *modelFlags) register(fs *flag.FlagSet, withScale bool) {
 
 // check validates the flags once parsed; explicit names the flags given.
 func (m *modelFlags) check(explicit map[string]bool) error {
-	m.sample = m.model == ""
-	if !m.sample && explicit["scale"] {
+	if m.model == "" {
+		s, err := fixtures.Lookup(m.sampleName)
+		if err != nil {
+			return usagef("--sample: %v", err)
+		}
+		m.sample = s
+	}
+	if m.sample == nil && explicit["scale"] {
 		return usagef("--scale applies to the built-in sample dataset only")
+	}
+	if m.sample == nil && explicit["sample"] {
+		return usagef("--sample and --model are exclusive: --sample serves a built-in dataset instead of a model")
 	}
 	if engine.IsPostgres(m.dbFile) && explicit["scale"] {
 		return usagef("--scale: the sample on PostgreSQL is what agentlayer fixtures load --scale put there")
@@ -108,10 +121,10 @@ func (m *modelFlags) check(explicit map[string]bool) error {
 func (m *modelFlags) options() engine.Options {
 	opts := engine.Options{ModelFile: m.model, PolicyFile: m.policy, Database: m.dbFile, TimeZone: m.zone}
 	opts.WeekStart, _ = weekday(m.weekStart)
-	if m.sample {
-		opts.ModelFile, opts.ModelYAML = fixtures.ModelFile, fixtures.Model()
+	if s := m.sample; s != nil {
+		opts.ModelFile, opts.ModelYAML, opts.IDsYAML = s.ModelFile, s.Model(), s.IDs()
 		if m.policy == "" {
-			opts.PolicyFile, opts.PolicyYAML = fixtures.PolicyFile, fixtures.Policy()
+			opts.PolicyFile, opts.PolicyYAML = s.PolicyFile, s.Policy()
 		}
 	}
 	return opts
@@ -159,4 +172,24 @@ func weekday(s string) (time.Weekday, error) {
 		}
 	}
 	return 0, fmt.Errorf("%q is not a day of the week", s)
+}
+
+// subcommand parses the flags of a command whose first argument is one of
+// names: done (and no error) after printing help for -h; a usage error for
+// anything else.
+func subcommand(fs *flag.FlagSet, args []string, names ...string) (done bool, err error) {
+	if len(args) == 0 || !slices.Contains(names, args[0]) {
+		fs.Usage()
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return true, nil
+		}
+		return true, usagef("")
+	}
+	if err := parse(fs, args[1:]); err != nil {
+		return true, err
+	}
+	if fs.NArg() > 0 {
+		return true, usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return false, nil
 }

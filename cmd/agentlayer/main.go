@@ -42,6 +42,7 @@ func commands() []command {
 		{"token", "mint a JWT for a user with the configured secret", token},
 		{"validate", "check a model, and a policy against it; print every problem", validate},
 		{"explain", "print the plan and SQL of a construct request", explain},
+		{"ids", "keep field ids stable: write or check the model's id lock file", ids},
 		{"fixtures", "export the sample dataset as Parquet with its model", fixturesCmd},
 	}
 }

@@ -36,12 +36,14 @@ over a semantic model, with embedded DuckDB executing the queries; /healthz
 and /readyz answer without credentials, and Prometheus metrics are served
 on --metrics-addr only.
 
-With no --model, serves the built-in sample dataset (a shop shaped like
-Metabase's Sample Database), generated in memory at start at --scale.
+With no --model, serves a built-in sample dataset, generated in memory at
+start at --scale: --sample shop (the default, a shop shaped like Metabase's
+Sample Database) or --sample saas (a software business whose policy follows
+chains of relationships: event → user → account → partner).
 
 With --db postgres://…, queries run on that PostgreSQL server instead of
 DuckDB, with the same model, policies and answers; the sample must have been
-loaded there first (agentlayer fixtures load --db postgres://…). The DuckDB
+loaded there first (agentlayer fixtures load [--sample saas] --db postgres://…). The DuckDB
 flags (--threads, --memory-limit, --data-dir, --max-temp-size, --allow-dir)
 do not apply; --max-connections bounds the connections.
 
@@ -153,8 +155,12 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 	e, err := engine.New(ctx, opts)
 	if err != nil {
 		var me *engine.ModelError
-		if f.sample && engine.IsPostgres(f.dbFile) && errors.As(err, &me) {
-			return fmt.Errorf("%w\nThe sample tables are not in that database: load them first with agentlayer fixtures load --db URL", err)
+		if f.sample != nil && engine.IsPostgres(f.dbFile) && errors.As(err, &me) {
+			load := "agentlayer fixtures load --db URL"
+			if f.sample != fixtures.Shop {
+				load = "agentlayer fixtures load --sample " + f.sample.Name + " --db URL"
+			}
+			return fmt.Errorf("%w\nThe sample tables are not in that database: load them first with %s", err, load)
 		}
 		return err
 	}
@@ -212,8 +218,8 @@ func (f *serveFlags) engineOptions(log *slog.Logger) (engine.Options, error) {
 	opts.QueryTimeout, opts.MaxConcurrentQueries = f.queryTimeout, f.maxQueries
 	opts.MaxRows, opts.MaxAggregatedRows, opts.Logger = f.maxRows, f.maxAggRows, log
 	opts.MaxConnections = f.maxConns
-	if f.sample && !engine.IsPostgres(f.dbFile) {
-		opts.Setup = fixtures.Setup(f.scale)
+	if f.sample != nil && !engine.IsPostgres(f.dbFile) {
+		opts.Setup = f.sample.Setup(f.scale)
 	}
 	key, err := readKey(f.tokenKeyFile, tokenKeyEnv.name)
 	if err != nil {
@@ -263,7 +269,11 @@ func (f *serveFlags) verifier(log *slog.Logger, stderr io.Writer) (*auth.Verifie
 		}
 		cleanup = func() { os.Remove(file) }
 		log.Warn("no JWT secret configured: generated a random one for this process; set " + secretEnv.name + " to keep one")
-		fmt.Fprintf(stderr, "\nMint a token for this server with:\n\n  %s token --jwt-secret-file %s --email analyst@example.com\n\n", selfCommand(), file)
+		example := fixtures.Shop.ExampleUser
+		if f.sample != nil {
+			example = f.sample.ExampleUser
+		}
+		fmt.Fprintf(stderr, "\nMint a token for this server with:\n\n  %s token --jwt-secret-file %s --email %s\n\n", selfCommand(), file, example)
 	}
 	vopts.Secret = []byte(secret)
 	v, err := auth.NewVerifier(vopts)
@@ -276,8 +286,8 @@ func (f *serveFlags) directory() (*auth.Directory, error) {
 	switch {
 	case f.usersFile != "":
 		return auth.LoadDirectory(f.usersFile)
-	case f.sample:
-		return auth.ParseDirectory(fixtures.UsersFile, fixtures.Users())
+	case f.sample != nil:
+		return auth.ParseDirectory(f.sample.UsersFile, f.sample.Users())
 	}
 	return nil, nil
 }

@@ -173,10 +173,11 @@ func (k Keys) verifies(p, sig []byte) bool {
 
 // fieldName names a wide field by model names.
 func fieldName(w semantic.WideField) string {
-	if w.Via == nil {
-		return w.Field.Name
+	name := w.Field.Name
+	for i := len(w.Path) - 1; i >= 0; i-- {
+		name = w.Path[i].Name + "." + name
 	}
-	return w.Via.Name + "." + w.Field.Name
+	return name
 }
 
 func named(c sqlgen.Column) namedField {
