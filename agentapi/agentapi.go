@@ -26,6 +26,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/internal/httpapi"
 	"github.com/agentlayer/agentlayer/internal/jsontree"
 )
 
@@ -59,6 +60,7 @@ type handler struct {
 	authed   map[string]bool     // paths that authenticate
 	metrics  *metrics
 	ids      *requestIDs
+	authn    *httpapi.Authenticator
 }
 
 // New returns the Agent API handler over e.
@@ -72,6 +74,7 @@ func New(e *engine.Engine, opts Options) http.Handler {
 		h.sessions = auth.NewSessions(auth.SessionOptions{})
 	}
 	h.metrics = newMetrics(opts.Metrics, e)
+	h.authn = &httpapi.Authenticator{Verifier: h.verifier, Sessions: h.sessions, Log: h.log, JWTRefused: h.metrics.jwtFailure}
 	h.handle("GET /healthz", h.healthz)
 	h.handle("GET /readyz", h.readyz)
 	h.handle("POST /auth/sso", h.sso)
@@ -296,13 +299,7 @@ func (r *recorder) Flush() {
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { httpapi.WriteJSON(w, status, v) }
 
 // decodeBody decodes a JSON request body into v, mapping an oversized body
 // to 413 and anything unreadable to 400.

@@ -3,54 +3,21 @@ package agentapi
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/internal/httpapi"
 )
 
 // SessionHeader carries a session token.
-const SessionHeader = "X-Metabase-Session"
+const SessionHeader = httpapi.SessionHeader
 
 // authenticate finds the request's principal: a live session first, then a
 // Bearer JWT.
-func (h *handler) authenticate(r *http.Request) (*auth.Principal, error) {
-	if tok := r.Header.Get(SessionHeader); tok != "" {
-		p, err := h.sessions.Lookup(r.Context(), tok)
-		if err == nil && h.verifier != nil && h.verifier.Deactivated(p.Email) {
-			err = auth.ErrNoSession // deactivated since: the session ends with the user
-		}
-		if err == nil {
-			return p, nil
-		}
-		if !errors.Is(err, auth.ErrNoSession) {
-			h.log.Error("session lookup failed", "err", err)
-			return nil, err
-		}
-	}
-	authz := r.Header.Get("Authorization")
-	if authz == "" {
-		return nil, errMissingAuth
-	}
-	scheme, token, found := strings.Cut(authz, " ")
-	token = strings.TrimSpace(token)
-	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return nil, errAuthFormat
-	}
-	return h.verify(r, token)
-}
+func (h *handler) authenticate(r *http.Request) (*auth.Principal, error) { return h.authn.Authenticate(r) }
 
 // verify checks a JWT; the reason of a failure goes to the debug log only.
 func (h *handler) verify(r *http.Request, token string) (*auth.Principal, error) {
-	if h.verifier == nil {
-		return nil, errJWTNotConfigured
-	}
-	p, err := h.verifier.Verify(token)
-	if err != nil {
-		h.log.DebugContext(r.Context(), "JWT refused", "reason", err.Error())
-		h.metrics.jwtFailure(err)
-		return nil, errInvalidJWT
-	}
-	return p, nil
+	return h.authn.VerifyJWT(r.Context(), token)
 }
 
 type ssoRequest struct {

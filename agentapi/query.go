@@ -12,6 +12,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/internal/httpapi"
 	"github.com/agentlayer/agentlayer/internal/jsontree"
 	"github.com/agentlayer/agentlayer/internal/jsonw"
 )
@@ -358,7 +359,7 @@ func (h *handler) failure(r *http.Request, err error) (outcome, msg string) {
 		return "timeout", "The query took longer than the time allowed."
 	case errors.As(err, &qe):
 		h.log.ErrorContext(r.Context(), "query failed", "err", qe.Err.Error())
-		return "failed", failedMessage(qe)
+		return "failed", httpapi.FailedMessage(qe)
 	}
 	h.log.ErrorContext(r.Context(), "query failed", "err", err.Error())
 	return "failed", "The query failed while running."
