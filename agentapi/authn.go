@@ -13,7 +13,9 @@ const SessionHeader = httpapi.SessionHeader
 
 // authenticate finds the request's principal: a live session first, then a
 // Bearer JWT.
-func (h *handler) authenticate(r *http.Request) (*auth.Principal, error) { return h.authn.Authenticate(r) }
+func (h *handler) authenticate(r *http.Request) (*auth.Principal, error) {
+	return h.authn.Authenticate(r)
+}
 
 // verify checks a JWT; the reason of a failure goes to the debug log only.
 func (h *handler) verify(r *http.Request, token string) (*auth.Principal, error) {
