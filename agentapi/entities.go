@@ -114,35 +114,7 @@ func (h *handler) metric(w http.ResponseWriter, r *http.Request, p *auth.Princip
 type statistics map[string]any
 
 func statsMaps(s engine.Statistics) (snake, kebab statistics) {
-	snake = statistics{"distinct_count": s.DistinctCount, "percent_null": s.PercentNull}
-	add := func(key string, v any) {
-		switch x := v.(type) {
-		case *float64:
-			if x == nil {
-				return
-			}
-			v = *x
-		case *string:
-			if x == nil {
-				return
-			}
-			v = *x
-		}
-		snake[key] = v
-	}
-	add("min", s.Min)
-	add("max", s.Max)
-	add("avg", s.Avg)
-	add("q1", s.Q1)
-	add("q3", s.Q3)
-	add("sd", s.SD)
-	add("average_length", s.AverageLength)
-	add("percent_email", s.PercentEmail)
-	add("percent_url", s.PercentURL)
-	add("percent_json", s.PercentJSON)
-	add("percent_state", s.PercentState)
-	add("earliest", s.Earliest)
-	add("latest", s.Latest)
+	snake = s.Map()
 	kebab = statistics{}
 	for k, v := range snake {
 		kebab[strings.ReplaceAll(k, "_", "-")] = v

@@ -1,13 +1,9 @@
 package agentapi
 
 import (
-	"fmt"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
-	"github.com/agentlayer/agentlayer/engine"
 )
 
 // context answers GET /v1/context: the server's now, report time zone and
@@ -39,89 +35,6 @@ func (h *handler) schema(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
-	w.Write([]byte(compactSchema(s)))
+	w.Write([]byte(s.Compact()))
 	return nil
 }
-
-// compactSchema writes a schema as text an agent reads in one glance: a
-// line per field, related fields under their relationship, then the
-// table's metrics, measures, segments and restrictions.
-func compactSchema(s *engine.Schema) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# now %s · time zone %s · weeks start on %s\n", s.Now.Format(time.RFC3339), s.TimeZone, s.WeekStart)
-	b.WriteString("# Refer to a field by name, relative to the query's table or metric: TOTAL, or USER.STATE through a\n")
-	b.WriteString("# relationship; or by id: t<table>-<n> in a table query, c<metric>-<n> in a metric query.\n")
-	b.WriteString("# field lines: id  reference  type  [semantic type]  [currency]  — description\n")
-	for _, t := range s.Details {
-		fmt.Fprintf(&b, "\ntable %d %s (%s)", t.ID, t.Name, t.DisplayName)
-		if t.Description != "" {
-			b.WriteString(" — " + oneLine(t.Description))
-		}
-		b.WriteString("\n")
-		if id := t.DefaultTimeDimensionFieldID; id != nil {
-			fmt.Fprintf(&b, "  default time: %s", *id)
-			for _, f := range t.Fields {
-				if f.FieldID == *id {
-					b.WriteString(" " + f.Name)
-				}
-			}
-			b.WriteString("\n")
-		}
-		for _, f := range t.Fields {
-			compactField(&b, "  ", f.Name, f)
-		}
-		for _, rt := range t.RelatedTables {
-			fmt.Fprintf(&b, "  %s → table %d %s (%s), by %s:\n", rt.Relationship, rt.ID, rt.Name, rt.DisplayName, rt.RelatedBy)
-			for _, f := range rt.Fields {
-				compactField(&b, "    ", rt.Relationship+"."+f.Name, f)
-			}
-		}
-		for _, m := range t.Metrics {
-			fmt.Fprintf(&b, "  metric %d %s", m.ID, m.Name)
-			if m.DefaultTimeDimensionFieldID != nil {
-				fmt.Fprintf(&b, " (time: %s)", *m.DefaultTimeDimensionFieldID)
-			}
-			if m.Description != "" {
-				b.WriteString(" — " + oneLine(m.Description))
-			}
-			b.WriteString("\n")
-		}
-		for _, x := range t.Measures {
-			compactItem(&b, "measure", x)
-		}
-		for _, x := range t.Segments {
-			compactItem(&b, "segment", x)
-		}
-		for _, r := range t.Restrictions {
-			fmt.Fprintf(&b, "  restricted: %s\n", r.Text)
-		}
-	}
-	return b.String()
-}
-
-func compactField(b *strings.Builder, indent, ref string, f engine.Field) {
-	fmt.Fprintf(b, "%s%s  %s  %s", indent, f.FieldID, ref, f.Type)
-	if st := strings.TrimPrefix(f.SemanticType, "type/"); st != "" {
-		b.WriteString("  " + st)
-	}
-	if f.Currency != "" {
-		b.WriteString("  " + f.Currency)
-	}
-	if f.DisplayName != "" && !strings.EqualFold(f.DisplayName, f.Name) {
-		b.WriteString("  \"" + f.DisplayName + "\"")
-	}
-	if f.Description != "" {
-		b.WriteString("  — " + oneLine(f.Description))
-	}
-	b.WriteString("\n")
-}
-
-func compactItem(b *strings.Builder, kind string, x engine.NamedItem) {
-	fmt.Fprintf(b, "  %s %d %s", kind, x.ID, x.Name)
-	if x.Description != "" {
-		b.WriteString(" — " + oneLine(x.Description))
-	}
-	b.WriteString("\n")
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -5,16 +5,20 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	_ "github.com/jackc/pgx/v5/stdlib" // the raw PostgreSQL path
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the raw PostgreSQL path
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/agentlayer/agentlayer/agentapi"
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/mcp"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
@@ -63,9 +67,13 @@ type Env struct {
 	Verifier  *auth.Verifier
 	// DB is the engine's database, captured in Setup: raw runs the plans'
 	// SQL on it, bypassing the engine.
-	DB    *sql.DB
-	ownDB bool // DB is the environment's, closed with it
+	DB       *sql.DB
+	Sessions *auth.Sessions // shared by the Agent API and MCP
+	ownDB    bool           // DB is the environment's, closed with it
 }
+
+// MCPPath is where the environment serves MCP, as agentlayer serve does.
+const MCPPath = "/api/agent/mcp"
 
 // NewEnv generates the sample dataset at scale and serves it.
 func NewEnv(ctx context.Context, scale float64) (*Env, error) {
@@ -120,8 +128,13 @@ func serve(scale float64, e *engine.Engine, db *sql.DB) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := httptest.NewServer(agentapi.New(e, agentapi.Options{Verifier: v}))
-	return &Env{Scale: scale, Engine: e, Server: srv, Directory: dir, Verifier: v, DB: db}, nil
+	sessions := auth.NewSessions(auth.SessionOptions{})
+	mux := http.NewServeMux()
+	// Every result fits the MCP budget: nothing is cut, as over HTTP.
+	mux.Handle(MCPPath, mcp.New(e, mcp.Options{Verifier: v, Sessions: sessions, MaxResultBytes: 1 << 30}))
+	mux.Handle("/", agentapi.New(e, agentapi.Options{Verifier: v, Sessions: sessions}))
+	srv := httptest.NewServer(mux)
+	return &Env{Scale: scale, Engine: e, Server: srv, Directory: dir, Verifier: v, DB: db, Sessions: sessions}, nil
 }
 
 // Close releases the environment.
@@ -256,4 +269,86 @@ func (env *Env) HTTP(ctx context.Context, client *http.Client, p *Prepared, jwt 
 func JWT(email string) string {
 	tok, _ := auth.Sign(Secret, auth.Claims{Email: email, IssuedAt: time.Now()})
 	return tok
+}
+
+// MCPClient is an MCP session of one persona, opened with the SDK's client
+// over a session token (a long-lived credential, as MCP clients keep).
+type MCPClient struct {
+	session *sdk.ClientSession
+	header  http.Header
+	url     string
+	client  *http.Client
+	id      int
+}
+
+// OpenMCP opens an MCP session for persona.
+func (env *Env) OpenMCP(ctx context.Context, client *http.Client, persona string) (*MCPClient, error) {
+	tok, _, err := env.Sessions.Create(ctx, env.Principal(persona))
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{"X-Metabase-Session": {tok}}
+	c := sdk.NewClient(&sdk.Implementation{Name: "benchmark", Version: "1"}, nil)
+	cs, err := c.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: env.Server.URL + MCPPath,
+		HTTPClient: &http.Client{Transport: headerTransport{h, client.Transport}}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	h = h.Clone()
+	h.Set("Mcp-Session-Id", cs.ID())
+	h.Set("Mcp-Protocol-Version", cs.InitializeResult().ProtocolVersion)
+	h.Set("Content-Type", "application/json")
+	h.Set("Accept", "application/json, text/event-stream")
+	return &MCPClient{session: cs, header: h, url: env.Server.URL + MCPPath, client: client}, nil
+}
+
+// Close ends the session.
+func (m *MCPClient) Close() error { return m.session.Close() }
+
+// Execute runs the query token through MCP's execute_query and reads the
+// whole answer, checking its row count where it is written, without
+// parsing the rows (the client's work), as HTTP does. The request is the
+// tools/call the SDK's client would send on the session it opened.
+func (m *MCPClient) Execute(ctx context.Context, p *Prepared) (int, error) {
+	m.id++
+	body := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"execute_query","arguments":{"query":%q}}}`, m.id, p.Token)
+	req, err := http.NewRequestWithContext(ctx, "POST", m.url, strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header = m.header.Clone()
+	resp, err := m.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	const count = `"row_count":`
+	i := bytes.LastIndex(data, []byte(count))
+	if resp.StatusCode != http.StatusOK || i < 0 || bytes.Contains(data, []byte(`"isError":true`)) {
+		return 0, fmt.Errorf("execute_query: %d %.300s", resp.StatusCode, data)
+	}
+	var n int
+	fmt.Sscanf(string(data[i+len(count):]), "%d", &n)
+	return n, nil
+}
+
+type headerTransport struct {
+	h    http.Header
+	next http.RoundTripper
+}
+
+func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	for k, v := range t.h {
+		r.Header[k] = v
+	}
+	next := t.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return next.RoundTrip(r)
 }

@@ -348,6 +348,42 @@ type Statistics struct {
 	Kind             semantic.Kind
 }
 
+// Map is the statistics as the Agent API writes them: snake_case keys,
+// those that do not apply left out (distinct_count and percent_null are
+// always there).
+func (s Statistics) Map() map[string]any {
+	out := map[string]any{"distinct_count": s.DistinctCount, "percent_null": s.PercentNull}
+	add := func(key string, v any) {
+		switch x := v.(type) {
+		case *float64:
+			if x == nil {
+				return
+			}
+			v = *x
+		case *string:
+			if x == nil {
+				return
+			}
+			v = *x
+		}
+		out[key] = v
+	}
+	add("min", s.Min)
+	add("max", s.Max)
+	add("avg", s.Avg)
+	add("q1", s.Q1)
+	add("q3", s.Q3)
+	add("sd", s.SD)
+	add("average_length", s.AverageLength)
+	add("percent_email", s.PercentEmail)
+	add("percent_url", s.PercentURL)
+	add("percent_json", s.PercentJSON)
+	add("percent_state", s.PercentState)
+	add("earliest", s.Earliest)
+	add("latest", s.Latest)
+	return out
+}
+
 // FieldRef names a field of a table (t<id>-<n>, TableID set) or of a metric
 // (c<id>-<n>, MetricID set).
 type FieldRef struct {

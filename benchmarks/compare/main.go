@@ -38,8 +38,10 @@ type Result struct {
 	RawMs       float64 `json:"raw_ms"`
 	EngineMs    float64 `json:"engine_ms"`
 	HTTPMs      float64 `json:"http_ms"`
+	MCPMs       float64 `json:"mcp_ms"`
 	EngineRatio float64 `json:"engine_ratio"`
 	HTTPRatio   float64 `json:"http_ratio"`
+	MCPRatio    float64 `json:"mcp_http_ratio"` // MCP over HTTP, both through their query token
 	PlanUs      float64 `json:"plan_us"`
 	PlanAllocs  float64 `json:"plan_allocs"`
 }
@@ -113,7 +115,9 @@ func fatal(err error) {
 	os.Exit(1)
 }
 
-// measure runs the three paths of a query, interleaved, and takes medians.
+// measure runs the four paths of a query — raw SQL, the engine, the Agent
+// API's /v1/execute and MCP's execute_query with the same token —
+// interleaved, and takes medians.
 func measure(ctx context.Context, env *benchmarks.Env, q benchmarks.Query, rounds int, budget time.Duration) (Result, error) {
 	p, err := env.Prepare(ctx, q)
 	if err != nil {
@@ -121,6 +125,11 @@ func measure(ctx context.Context, env *benchmarks.Env, q benchmarks.Query, round
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	jwt, minted := benchmarks.JWT(q.Persona), time.Now()
+	m, err := env.OpenMCP(ctx, client, q.Persona)
+	if err != nil {
+		return Result{}, err
+	}
+	defer m.Close()
 	var rows int
 	paths := []func() error{
 		func() (err error) { rows, err = env.Raw(ctx, p); return err },
@@ -130,6 +139,13 @@ func measure(ctx context.Context, env *benchmarks.Env, q benchmarks.Query, round
 				jwt, minted = benchmarks.JWT(q.Persona), time.Now()
 			}
 			_, err := env.HTTP(ctx, client, p, jwt)
+			return err
+		},
+		func() error {
+			n, err := m.Execute(ctx, p)
+			if err == nil && n != rows {
+				err = fmt.Errorf("MCP returned %d rows, raw %d", n, rows)
+			}
 			return err
 		},
 	}
@@ -152,8 +168,8 @@ func measure(ctx context.Context, env *benchmarks.Env, q benchmarks.Query, round
 		}
 	}
 	r := Result{Scale: env.Scale, Query: q.Name, Rows: rows,
-		RawMs: ms(median(samples[0])), EngineMs: ms(median(samples[1])), HTTPMs: ms(median(samples[2]))}
-	r.EngineRatio, r.HTTPRatio = r.EngineMs/r.RawMs, r.HTTPMs/r.RawMs
+		RawMs: ms(median(samples[0])), EngineMs: ms(median(samples[1])), HTTPMs: ms(median(samples[2])), MCPMs: ms(median(samples[3]))}
+	r.EngineRatio, r.HTTPRatio, r.MCPRatio = r.EngineMs/r.RawMs, r.HTTPMs/r.RawMs, r.MCPMs/r.HTTPMs
 	r.PlanUs, r.PlanAllocs = planCost(ctx, env, q)
 	return r, nil
 }
@@ -222,6 +238,7 @@ func targets(results []Result) []string {
 			limit = 1.30
 		}
 		out = append(out, fmt.Sprintf("%s, %s: http/raw %.3f ≤ %.2f %s", r.Database, r.Query, r.HTTPRatio, limit, verdict(r.HTTPRatio <= limit)))
+		out = append(out, fmt.Sprintf("%s, %s: mcp/http %.3f ≤ 1.10 %s", r.Database, r.Query, r.MCPRatio, verdict(r.MCPRatio <= 1.10)))
 	}
 	if fastest > 0 {
 		share := maxPlan / (fastest * 1000) * 100
@@ -237,10 +254,10 @@ func targets(results []Result) []string {
 func print(w io.Writer, r Report) {
 	fmt.Fprintf(w, "%s; medians of %d rounds\n\n", r.Machine, r.Rounds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "database\tscale\tquery\trows\traw ms\tengine ms\thttp ms\tengine/raw\thttp/raw\tplan µs\tplan allocs\t")
+	fmt.Fprintln(tw, "database\tscale\tquery\trows\traw ms\tengine ms\thttp ms\tmcp ms\tengine/raw\thttp/raw\tmcp/http\tplan µs\tplan allocs\t")
 	for _, x := range r.Results {
-		fmt.Fprintf(tw, "%s\t%g\t%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.0f\t\n",
-			x.Database, x.Scale, x.Query, x.Rows, x.RawMs, x.EngineMs, x.HTTPMs, x.EngineRatio, x.HTTPRatio, x.PlanUs, x.PlanAllocs)
+		fmt.Fprintf(tw, "%s\t%g\t%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.0f\t\n",
+			x.Database, x.Scale, x.Query, x.Rows, x.RawMs, x.EngineMs, x.HTTPMs, x.MCPMs, x.EngineRatio, x.HTTPRatio, x.MCPRatio, x.PlanUs, x.PlanAllocs)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)

@@ -43,6 +43,7 @@ func commands() []command {
 		{"validate", "check a model, and a policy against it; print every problem", validate},
 		{"explain", "print the plan and SQL of a construct request", explain},
 		{"ids", "keep field ids stable: write or check the model's id lock file", ids},
+		{"mcp", "serve MCP on stdio for a desktop client, acting for one user", mcpCmd},
 		{"fixtures", "export the sample dataset as Parquet with its model", fixturesCmd},
 	}
 }

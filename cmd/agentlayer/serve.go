@@ -28,10 +28,12 @@ import (
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
 	"github.com/agentlayer/agentlayer/internal/yamldoc"
+	"github.com/agentlayer/agentlayer/mcp"
 )
 
 const serveHelp = `
-Serves the Agent API under /api/agent (and the /auth/sso session exchange)
+Serves the Agent API under /api/agent (and the /auth/sso session exchange),
+and MCP at /api/agent/mcp (Streamable HTTP, authenticated as the Agent API),
 over a semantic model, with embedded DuckDB executing the queries; /healthz
 and /readyz answer without credentials, and Prometheus metrics are served
 on --metrics-addr only.
@@ -70,6 +72,7 @@ type serveFlags struct {
 	readOnly, requireKnown, watch                             bool
 	threads, maxQueries, maxRows, maxAggRows, maxConns        int
 	sessionTTL, leeway, queryTimeout, shutdownTimeout         time.Duration
+	mcpResultBytes                                            int
 	mappings                                                  kv
 	previousKeys, allowDirs                                   list
 }
@@ -112,6 +115,7 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.Var(&f.previousKeys, "previous-token-key-file", "`file` holding a former token key that still verifies, for rotation (repeatable)")
 	fs.BoolVar(&f.watch, "watch", false, "reload the model, policy and user directory when one of their files changes")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "`address` serving Prometheus metrics at /metrics (default: none; never on --addr)")
+	fs.IntVar(&f.mcpResultBytes, "mcp-result-bytes", mcp.DefaultMaxResultBytes, "byte budget of one MCP tool result: past it rows are cut, and a cursor continues")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "on SIGTERM, how long open requests may take to finish before they are cancelled")
 	if err := parse(fs, args); err != nil {
 		return nil, err
@@ -174,7 +178,8 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	handler := agentapi.New(e, agentapi.Options{Verifier: verifier, Sessions: sessions, Logger: log, Metrics: metricsRegisterer(reg)})
+	handler := withMCP(agentapi.New(e, agentapi.Options{Verifier: verifier, Sessions: sessions, Logger: log, Metrics: metricsRegisterer(reg)}),
+		mcp.New(e, mcp.Options{Verifier: verifier, Sessions: sessions, Logger: log, MaxResultBytes: f.mcpResultBytes}))
 	reloads := f.reloadSignals(ctx, log)
 	go f.reloadLoop(ctx, reloads, e, opts, verifier, log)
 	if reg != nil {
@@ -185,6 +190,18 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 		defer stop()
 	}
 	return f.listen(ctx, handler, log)
+}
+
+// MCPPath is where serve answers MCP (Streamable HTTP), beside the Agent
+// API.
+const MCPPath = "/api/agent/mcp"
+
+// withMCP serves MCP at MCPPath and the Agent API everywhere else.
+func withMCP(api, m http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(MCPPath, m)
+	mux.Handle("/", api)
+	return mux
 }
 
 // metricsRegisterer is reg as a Registerer, nil when there is none (a nil
@@ -468,7 +485,7 @@ func (f *serveFlags) listen(ctx context.Context, handler http.Handler, log *slog
 		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
-	log.Info("serving the Agent API", "url", "http://"+ln.Addr().String()+"/api/agent")
+	log.Info("serving the Agent API", "url", "http://"+ln.Addr().String()+"/api/agent", "mcp", "http://"+ln.Addr().String()+MCPPath)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -1,0 +1,185 @@
+// Package mcp serves agentlayer over the Model Context Protocol, in the
+// same process as the Agent API and with the same users, policies, limits
+// and answers: each tool calls the engine operation its HTTP endpoint
+// calls.
+//
+//	New        an http.Handler for Streamable HTTP (serve mounts it at
+//	           /api/agent/mcp), authenticated as the Agent API is
+//	Serve      one user's server over any MCP transport, as agentlayer mcp
+//	           runs it on stdio for a desktop client
+//
+// Protocol framing is the official Go SDK's
+// (github.com/modelcontextprotocol/go-sdk); this package only defines the
+// tools, resources and prompts, and who they act for.
+package mcp
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	sdkauth "github.com/modelcontextprotocol/go-sdk/auth"
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/internal/httpapi"
+)
+
+// DefaultMaxResultBytes is the byte budget of one tool result: past it,
+// rows are cut at a row boundary, the result says so, and a cursor
+// continues.
+const DefaultMaxResultBytes = 64 << 10
+
+// Options configure the MCP server. The zero value means every default.
+type Options struct {
+	// Verifier verifies JWTs; nil means JWT authentication is not
+	// configured (sessions still work).
+	Verifier *auth.Verifier
+	// Sessions are the sessions exchanged at /auth/sso; nil means an
+	// in-memory store of its own. Share the Agent API's.
+	Sessions *auth.Sessions
+	// Logger receives the SDK's and the tools' logs; nil discards.
+	Logger *slog.Logger
+	// MaxResultBytes is the byte budget of one tool result;
+	// 0 means DefaultMaxResultBytes.
+	MaxResultBytes int
+	// SessionTimeout closes an MCP session idle that long; 0 means 30
+	// minutes.
+	SessionTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Sessions == nil {
+		o.Sessions = auth.NewSessions(auth.SessionOptions{})
+	}
+	if o.MaxResultBytes <= 0 {
+		o.MaxResultBytes = DefaultMaxResultBytes
+	}
+	if o.SessionTimeout <= 0 {
+		o.SessionTimeout = 30 * time.Minute
+	}
+	return o
+}
+
+// principalKey carries the authenticated principal in a request's
+// context, from the authentication middleware to the SDK's token check.
+type principalKey struct{}
+
+// New returns the Streamable HTTP handler of the MCP server over e. Every
+// request is authenticated as the Agent API authenticates it — a session
+// (X-Metabase-Session) or a Bearer JWT, with the same 401 bodies — and an
+// MCP session is bound to the user who opened it: a request with another
+// user's credentials on it is refused (403). The tools listed to a
+// session are those its credential's scopes cover.
+func New(e *engine.Engine, opts Options) http.Handler {
+	opts = opts.withDefaults()
+	s := &servers{e: e, opts: opts, byScope: map[string]*sdk.Server{}}
+	streamable := sdk.NewStreamableHTTPHandler(s.forRequest, &sdk.StreamableHTTPOptions{
+		Logger:                       opts.Logger,
+		SessionTimeout:               opts.SessionTimeout,
+		PropagateRequestCancellation: true,
+		JSONResponse:                 true,
+		MaxRequestBodyBytes:          1 << 20,
+	})
+	// The SDK binds a session to TokenInfo.UserID, which only its bearer
+	// middleware can put in a request's context: the principal found by
+	// our own authentication is handed to it through the request.
+	bind := sdkauth.RequireBearerToken(func(ctx context.Context, _ string, r *http.Request) (*sdkauth.TokenInfo, error) {
+		p, _ := r.Context().Value(principalKey{}).(*auth.Principal)
+		if p == nil {
+			return nil, sdkauth.ErrInvalidToken
+		}
+		return &sdkauth.TokenInfo{UserID: strings.ToLower(p.Email), Expiration: time.Now().Add(time.Hour),
+			Extra: map[string]any{"principal": p}}, nil
+	}, nil)(streamable)
+	authn := &httpapi.Authenticator{Verifier: opts.Verifier, Sessions: opts.Sessions, Log: opts.Logger}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := authn.Authenticate(r)
+		if err != nil {
+			httpapi.Write(w, httpapi.Map(r.Context(), opts.Logger, err))
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+			r.Header = r.Header.Clone()
+			r.Header.Set("Authorization", "Bearer session")
+		}
+		bind.ServeHTTP(w, r)
+	})
+}
+
+// servers holds one MCP server per set of scopes: a session lists the
+// tools its credential's scopes cover.
+type servers struct {
+	e       *engine.Engine
+	opts    Options
+	mu      sync.Mutex
+	byScope map[string]*sdk.Server
+}
+
+func (s *servers) forRequest(r *http.Request) *sdk.Server {
+	p, _ := r.Context().Value(principalKey{}).(*auth.Principal)
+	if p == nil {
+		return nil
+	}
+	key := "*"
+	if p.Scopes != nil {
+		key = strings.Join(p.Scopes, " ")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if srv, ok := s.byScope[key]; ok {
+		return srv
+	}
+	srv := newServer(s.e, s.opts, p, nil)
+	s.byScope[key] = srv
+	return srv
+}
+
+// Serve runs the MCP server for one user over a transport until the
+// client disconnects or ctx ends: agentlayer mcp serves a desktop client
+// on stdio this way (sdk.StdioTransport).
+func Serve(ctx context.Context, e *engine.Engine, p *auth.Principal, t sdk.Transport, opts Options) error {
+	opts = opts.withDefaults()
+	return newServer(e, opts, p, p).Run(ctx, t)
+}
+
+// newServer builds a server listing the tools scopes (the principal's
+// scopes) cover. fixed is the user every call acts for on a transport
+// without authentication (stdio); nil means each call's authenticated
+// user.
+func newServer(e *engine.Engine, opts Options, scopes, fixed *auth.Principal) *sdk.Server {
+	srv := sdk.NewServer(&sdk.Implementation{Name: "agentlayer", Title: "agentlayer semantic layer", Version: "1"},
+		&sdk.ServerOptions{Instructions: instructions, Logger: opts.Logger})
+	t := &tools{e: e, opts: opts, fixed: fixed}
+	for _, def := range t.definitions() {
+		if !slices.ContainsFunc(def.scopes, scopes.Allows) {
+			continue
+		}
+		srv.AddTool(def.tool, t.handler(def))
+	}
+	addResources(srv, t)
+	addPrompts(srv)
+	return srv
+}
+
+// principal is who a request acts for: the fixed user on stdio, else the
+// user its credential authenticated.
+func (t *tools) principal(extra *sdk.RequestExtra) *auth.Principal {
+	if t.fixed != nil {
+		return t.fixed
+	}
+	if extra == nil || extra.TokenInfo == nil {
+		return nil
+	}
+	p, _ := extra.TokenInfo.Extra["principal"].(*auth.Principal)
+	return p
+}

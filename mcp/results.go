@@ -1,0 +1,440 @@
+package mcp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/internal/httpapi"
+)
+
+// column is a result column as the Agent API describes it.
+type column struct {
+	Name          string `json:"name"`
+	DisplayName   string `json:"display_name"`
+	BaseType      string `json:"base_type"`
+	EffectiveType string `json:"effective_type,omitempty"`
+	SemanticType  string `json:"semantic_type,omitempty"`
+	FieldID       string `json:"field_id,omitempty"`
+	Unit          string `json:"unit,omitempty"`
+	Currency      string `json:"currency,omitempty"`
+	Decimals      *int   `json:"decimals,omitempty"`
+}
+
+func columnOf(c engine.Column) column {
+	out := column{Name: c.Name, DisplayName: c.DisplayName, BaseType: c.BaseType, SemanticType: c.SemanticType,
+		FieldID: c.FieldID, Unit: string(c.Unit), Currency: c.Currency}
+	if c.EffectiveType != c.BaseType {
+		out.EffectiveType = c.EffectiveType
+	}
+	if c.Round {
+		d := c.Decimals
+		out.Decimals = &d
+	}
+	return out
+}
+
+// queryOutputSchema is a query result, for its schema: the shape of
+// /v1/query's answer, rows as lists of values. Results themselves are
+// written as JSON by result, rows as Rows.AppendJSON writes them.
+type queryOutputSchema struct {
+	Data struct {
+		Cols []column `json:"cols"`
+		Rows [][]any  `json:"rows" jsonschema:"the rows, each a list of values in the order of cols"`
+	} `json:"data"`
+	queryTail
+}
+
+// queryTail is a result's members after its data.
+type queryTail struct {
+	Status       string               `json:"status" jsonschema:"completed, or failed (then error says why)"`
+	Error        string               `json:"error,omitempty"`
+	RowCount     int                  `json:"row_count" jsonschema:"the rows in this result"`
+	Truncated    bool                 `json:"truncated" jsonschema:"the rows were cut to fit the result's budget (row_limit or bytes); note says so and cursor continues"`
+	Note         string               `json:"note,omitempty"`
+	Cursor       string               `json:"cursor,omitempty" jsonschema:"give it to query as cursor for the rows after these"`
+	HasMore      bool                 `json:"has_more" jsonschema:"more rows follow: call query with the cursor"`
+	Restrictions []engine.Restriction `json:"restrictions" jsonschema:"how your access limits the rows of each table the answer read"`
+}
+
+// budget is how much of a result a call may return.
+type budget struct {
+	rows    int // 0: no row limit
+	bytes   int
+	columns []int // result columns kept, nil for all
+	csv     bool
+}
+
+func (t *tools) budgetOf(a args, cols []engine.Column) (budget, error) {
+	b := budget{bytes: t.opts.MaxResultBytes, csv: true}
+	var names []string
+	format := ""
+	if err := errors.Join(a.get("row_limit", &b.rows), a.get("columns", &names), a.get("format", &format)); err != nil {
+		return b, err
+	}
+	if b.rows < 0 {
+		return b, invalid("row_limit", "row_limit must be a positive integer")
+	}
+	switch format {
+	case "", "csv":
+	case "json":
+		b.csv = false
+	default:
+		return b, invalid("format", "format must be csv or json, not %q", format)
+	}
+	for _, n := range names {
+		i := columnIndex(cols, n)
+		if i < 0 {
+			e := invalid("columns", "the result has no column %q", n)
+			for _, c := range cols {
+				e.Candidates = append(e.Candidates, c.Name)
+			}
+			return b, e
+		}
+		b.columns = append(b.columns, i)
+	}
+	return b, nil
+}
+
+// columnIndex finds a result column by name (case-insensitive) or field id.
+func columnIndex(cols []engine.Column, name string) int {
+	for i, c := range cols {
+		if strings.EqualFold(c.Name, name) || (c.FieldID != "" && c.FieldID == name) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (t *tools) execute(ctx context.Context, p *auth.Principal, a args) (*sdk.CallToolResult, error) {
+	var token, cursor string
+	if err := errors.Join(a.get("query", &token), a.get("cursor", &cursor)); err != nil {
+		return nil, err
+	}
+	if cursor != "" {
+		return t.page(ctx, p, a, cursor, "cursor")
+	}
+	if token == "" {
+		return nil, invalid("query", "query is required: the token construct_query returned")
+	}
+	q, _, err := t.e.QueryFromToken(ctx, p, token)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.e.Execute(ctx, p, q)
+	if err != nil {
+		return t.notStarted(ctx, err)
+	}
+	defer rows.Close()
+	return t.result(ctx, q, rows, a, 0, -1)
+}
+
+func (t *tools) query(ctx context.Context, p *auth.Principal, a args) (*sdk.CallToolResult, error) {
+	var cursor string
+	var pageSize int
+	if err := errors.Join(a.get("cursor", &cursor), a.get("page_size", &pageSize)); err != nil {
+		return nil, err
+	}
+	if cursor != "" {
+		return t.page(ctx, p, a, cursor, "cursor")
+	}
+	if pageSize < 0 || pageSize > 2000 {
+		return nil, invalid("page_size", "page_size must be an integer from 1 to 2000")
+	}
+	req, err := request(a, "cursor", "page_size", "row_limit", "columns", "format")
+	if err != nil {
+		return nil, err
+	}
+	q, err := t.e.Construct(ctx, p, req)
+	if err != nil {
+		return nil, err
+	}
+	q.PageSize = pageSize
+	return t.pageOf(ctx, p, a, q, 0)
+}
+
+// page continues a result from its cursor, authorized again for whoever
+// asks.
+func (t *tools) page(ctx context.Context, p *auth.Principal, a args, cursor, path string) (*sdk.CallToolResult, error) {
+	q, offset, err := t.e.QueryFromToken(ctx, p, cursor)
+	if err != nil {
+		ae := *httpapi.Map(ctx, t.opts.Logger, err)
+		if ae.Path == "query" {
+			ae.Path = path
+		}
+		return nil, &ae
+	}
+	return t.pageOf(ctx, p, a, q, offset)
+}
+
+// pageOf runs the page of q at offset, as /v1/query does.
+func (t *tools) pageOf(ctx context.Context, p *auth.Principal, a args, q *engine.Query, offset int) (*sdk.CallToolResult, error) {
+	size, fetch := q.PageAt(offset)
+	rows, err := t.e.Page(ctx, p, q, offset, fetch)
+	if err != nil {
+		return t.notStarted(ctx, err)
+	}
+	defer rows.Close()
+	return t.result(ctx, q, rows, a, offset, size)
+}
+
+// notStarted answers a query that failed before its first row: a timeout
+// or a database failure is a result with status failed, as over HTTP;
+// anything else is the call's error.
+func (t *tools) notStarted(ctx context.Context, err error) (*sdk.CallToolResult, error) {
+	if errors.Is(err, engine.ErrTimeout) || errors.As(err, new(*engine.QueryError)) {
+		tail := queryTail{Status: "failed", Error: failure(ctx, t, err), Restrictions: []engine.Restriction{}}
+		data, _ := json.Marshal(tail)
+		structured := append([]byte(`{"data":{"cols":[],"rows":[]},`), data[1:]...)
+		return &sdk.CallToolResult{IsError: true, Content: []sdk.Content{&sdk.TextContent{Text: "the query failed: " + tail.Error}},
+			StructuredContent: json.RawMessage(structured)}, nil
+	}
+	return nil, err
+}
+
+func failure(ctx context.Context, t *tools, err error) string {
+	var qe *engine.QueryError
+	switch {
+	case errors.Is(err, engine.ErrTimeout):
+		return "The query took longer than the time allowed."
+	case errors.As(err, &qe):
+		t.opts.Logger.ErrorContext(ctx, "query failed", "err", qe.Err.Error())
+		return httpapi.FailedMessage(qe)
+	}
+	t.opts.Logger.ErrorContext(ctx, "query failed", "err", err.Error())
+	return "The query failed while running."
+}
+
+// result reads rows into a result within the call's budget. size is the
+// page's size (-1: no page, all rows); offset is where the rows start in
+// the whole result, for the cursor. The structured content is written as
+// JSON bytes here, rows as Rows.AppendJSON writes them for /v1/query, so
+// that a large result is encoded once.
+func (t *tools) result(ctx context.Context, q *engine.Query, rows *engine.Rows, a args, offset, size int) (*sdk.CallToolResult, error) {
+	b, err := t.budgetOf(a, rows.Columns)
+	if err != nil {
+		return nil, err
+	}
+	cols := rows.Columns
+	if b.columns != nil {
+		cols = make([]engine.Column, len(b.columns))
+		for i, c := range b.columns {
+			cols[i] = rows.Columns[c]
+		}
+	}
+	var tail queryTail
+	tail.Status = "completed"
+	tail.Restrictions = rows.Restrictions
+	if tail.Restrictions == nil {
+		tail.Restrictions = []engine.Restriction{}
+	}
+	outCols := make([]column, len(cols))
+	for i, c := range cols {
+		outCols[i] = columnOf(c)
+	}
+	colsJSON, err := json.Marshal(outCols)
+	if err != nil {
+		return nil, err
+	}
+	// The structured content is written in place: its start, the rows as
+	// they come, then its end once the row count is known.
+	structured := make([]byte, 0, 4<<10)
+	structured = append(structured, `{"data":{"cols":`...)
+	structured = append(structured, colsJSON...)
+	structured = append(structured, `,"rows":[`...)
+	rowsAt := len(structured)
+	text := header(make([]byte, 0, 4<<10), cols, b.csv)
+	headerLen := len(text)
+	var scratch []byte
+	n, more := 0, false
+	for rows.Next() {
+		if size >= 0 && n == size {
+			more = true // a row past the page: there is a next page
+			break
+		}
+		rowStart, textStart := len(structured), len(text)
+		if n > 0 {
+			structured = append(structured, ',')
+		}
+		at := len(structured)
+		structured = rows.AppendJSON(structured)
+		if b.columns != nil {
+			scratch = project(structured[at:], b.columns, scratch[:0])
+			structured = append(structured[:at], scratch...)
+		}
+		text = rowText(text, structured[at:], b.csv)
+		if (b.rows > 0 && n == b.rows) || (n > 0 && headerLen+2*(len(structured)-rowsAt)+len(text) > b.bytes) {
+			structured, text = structured[:rowStart], text[:textStart]
+			tail.Truncated, more = true, true
+			tail.Note = fmt.Sprintf("Only the first %d rows are here, to fit this result's budget (%s): call query with the cursor for the rows after them.",
+				n, budgetWords(b, n))
+			break
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		if errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+		tail.Status, tail.Error = "failed", failure(ctx, t, err)
+		tail.Truncated, tail.Note, more = false, "", false
+	}
+	tail.RowCount = n
+	if more {
+		if tail.Cursor, err = t.e.Continuation(q, offset+n); err != nil {
+			return nil, err
+		}
+		tail.HasMore = true
+	}
+	tailJSON, err := json.Marshal(tail)
+	if err != nil {
+		return nil, err
+	}
+	structured = append(structured, `]},`...)
+	structured = append(structured, tailJSON[1:]...)
+
+	var head strings.Builder
+	fmt.Fprintf(&head, "%d rows", n)
+	if tail.Status == "failed" {
+		head.WriteString(", then the query failed: " + tail.Error)
+	}
+	if tail.Note != "" {
+		head.WriteString(". " + tail.Note)
+	} else if tail.HasMore {
+		head.WriteString("; more follow: call query with the cursor")
+	}
+	for _, r := range tail.Restrictions {
+		head.WriteString("\n" + r.Text)
+	}
+	head.WriteString("\n")
+	res := ok(json.RawMessage(structured), head.String()+string(text))
+	res.IsError = tail.Status == "failed"
+	return res, nil
+}
+
+func budgetWords(b budget, n int) string {
+	if b.rows > 0 && n == b.rows {
+		return fmt.Sprintf("row_limit %d", b.rows)
+	}
+	return fmt.Sprintf("%d bytes", b.bytes)
+}
+
+// header appends the text block's first line: the column names, for CSV.
+func header(dst []byte, cols []engine.Column, csv bool) []byte {
+	if !csv {
+		return dst
+	}
+	for i, c := range cols {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendCSV(dst, []byte(c.Name))
+	}
+	return append(dst, '\n')
+}
+
+// rowText appends a row of the text block: the JSON array as is, or a CSV
+// line of its values.
+func rowText(dst, row []byte, csv bool) []byte {
+	if !csv {
+		dst = append(dst, row...)
+		return append(dst, '\n')
+	}
+	first := true
+	eachCell(row, func(c []byte) {
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = appendCell(dst, c)
+	})
+	return append(dst, '\n')
+}
+
+// appendCell appends a JSON scalar as a CSV cell: a string unquoted (and
+// quoted again for CSV where it must be), null empty.
+func appendCell(dst, c []byte) []byte {
+	switch {
+	case string(c) == "null":
+		return dst
+	case len(c) >= 2 && c[0] == '"':
+		inner := c[1 : len(c)-1]
+		if bytes.IndexByte(inner, '\\') < 0 {
+			return appendCSV(dst, inner)
+		}
+		var s string
+		if err := json.Unmarshal(c, &s); err == nil {
+			return appendCSV(dst, []byte(s))
+		}
+	}
+	return append(dst, c...)
+}
+
+// appendCSV appends text as a CSV cell, quoted when it must be.
+func appendCSV(dst, text []byte) []byte {
+	if bytes.ContainsAny(text, ",\"\n\r") {
+		dst = append(dst, '"')
+		dst = append(dst, bytes.ReplaceAll(text, []byte(`"`), []byte(`""`))...)
+		return append(dst, '"')
+	}
+	return append(dst, text...)
+}
+
+// eachCell calls fn with each element of a JSON array of scalars, as
+// Rows.AppendJSON writes a row.
+func eachCell(row []byte, fn func([]byte)) {
+	if len(row) <= 2 {
+		return
+	}
+	body := row[1 : len(row)-1]
+	start, inString, escaped := 0, false, false
+	for i, c := range body {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case c == ',' && !inString:
+			fn(body[start:i])
+			start = i + 1
+		}
+	}
+	fn(body[start:])
+}
+
+// cells lists the elements of a JSON array of scalars.
+func cells(row []byte) [][]byte {
+	var out [][]byte
+	eachCell(row, func(c []byte) { out = append(out, c) })
+	return out
+}
+
+// project keeps the cells at indexes of a JSON row, in that order.
+func project(row []byte, indexes []int, dst []byte) []byte {
+	cs := cells(row)
+	dst = append(dst, '[')
+	for i, k := range indexes {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, cs[k]...)
+	}
+	return append(dst, ']')
+}
+
+// csvCell quotes a CSV cell when it must be.
+func csvCell(s string) string {
+	if strings.ContainsAny(s, ",\"\n\r") {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}
