@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -156,13 +157,25 @@ func (t *tools) handler(def toolDef) sdk.ToolHandler {
 		if def.request {
 			schema = nil
 		}
+		start := time.Now()
 		a, err := parseArgs(raw, schema)
-		if err != nil {
-			return t.toolError(ctx, err), nil
+		var res *sdk.CallToolResult
+		if err == nil {
+			res, err = def.run(ctx, p, a)
 		}
-		res, err := def.run(ctx, p, a)
-		if err != nil {
-			return t.toolError(ctx, err), nil
+		outcome := "ok"
+		switch {
+		case err != nil && ctx.Err() != nil:
+			outcome = "canceled"
+		case err != nil:
+			res, outcome = t.toolError(ctx, err), "error"
+		case res.IsError:
+			outcome = "failed"
+		}
+		t.opts.Logger.InfoContext(ctx, "mcp tool call", "tool", def.tool.Name, "user", p.Email, "outcome", outcome,
+			"duration", time.Since(start).Round(time.Microsecond))
+		if outcome == "canceled" {
+			return nil, ctx.Err()
 		}
 		return res, nil
 	}
