@@ -225,7 +225,7 @@ func (h *handler) route(pattern, scope string, fn func(http.ResponseWriter, *htt
 		if scope != "" && !p.Allows(scope) {
 			return errScope
 		}
-		return fn(w, r, p)
+		return fn(w, r.WithContext(engine.WithEndpoint(r.Context(), pattern)), p)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -290,6 +291,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 		http.NewResponseController(w).SetWriteDeadline(deadline.Add(writeGrace))
 	}
 	w.Header().Set("Content-Type", "application/json")
+	setProvenance(w.Header(), rows.Provenance)
 	w.WriteHeader(http.StatusAccepted)
 	bp := buffers.Get().(*[]byte)
 	defer func() {
@@ -331,6 +333,20 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 		inf.outcome = "canceled"
 	}
 	return nil
+}
+
+// The headers that trace an answer without its values.
+const (
+	// PoliciesHeader names the policies (applying to the caller) that
+	// decided the answer.
+	PoliciesHeader = "X-Agentlayer-Policies"
+	// PlanHeader is a fingerprint of the plan run.
+	PlanHeader = "X-Agentlayer-Plan"
+)
+
+func setProvenance(h http.Header, pv engine.Provenance) {
+	h.Set(PoliciesHeader, strings.Join(pv.Policies, ", "))
+	h.Set(PlanHeader, pv.Plan)
 }
 
 // notStarted answers a query that failed before its first row: a timeout

@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"runtime"
@@ -113,6 +114,12 @@ type Options struct {
 	// checked against it: load data, attach files, create views.
 	Setup func(ctx context.Context, db *sql.DB) error
 
+	// AuditLog, if set, receives one JSON line per query that read data
+	// (AuditRecord): its time, user, endpoint (WithEndpoint), tables,
+	// policies, plan fingerprint, rows, duration and outcome; never a
+	// value of the data, SQL or a credential.
+	AuditLog io.Writer
+
 	// Offline opens no database: the model is checked on its own (every
 	// field declares its type), and the engine can construct, plan and
 	// explain queries but not run them. For tools: validate, explain.
@@ -160,6 +167,7 @@ type Options struct {
 
 // Engine answers semantic queries over an embedded DuckDB database.
 type Engine struct {
+	audit        *auditLog // nil: no audit log
 	db           *sql.DB
 	be           backend // nil when offline
 	dialect      sqlgen.Dialect
@@ -298,6 +306,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		e.queueTimeout = DefaultQueueTimeout
 	}
 	e.slots = make(chan struct{}, querySlots(opts))
+	if opts.AuditLog != nil {
+		e.audit = &auditLog{w: opts.AuditLog}
+	}
 	e.planOpts = sqlgen.Options{Dialect: e.dialect, TimeZone: zone, WeekStart: opts.WeekStart, Now: opts.Now,
 		MaxRows: opts.MaxRows, MaxAggregatedRows: opts.MaxAggregatedRows}
 	if e.planOpts.Now == nil {

@@ -122,11 +122,13 @@ func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *Query) (*Row
 		return nil, err
 	}
 	sqlText, args := plan.SQL()
+	start := time.Now()
 	rows, err := e.run(ctx, plan, sqlText, args)
 	if err != nil {
 		return nil, err
 	}
 	rows.Restrictions = restrictions(g, plan.Reads)
+	e.audited(ctx, rows, p, provenance(g, plan, sqlText, args), start)
 	return rows, nil
 }
 
@@ -207,11 +209,13 @@ func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset, 
 		return nil, err
 	}
 	sqlText, args := plan.Page(offset, limit)
+	start := time.Now()
 	rows, err := e.run(ctx, plan, sqlText, args)
 	if err != nil {
 		return nil, err
 	}
 	rows.Restrictions = restrictions(g, plan.Reads)
+	e.audited(ctx, rows, p, provenance(g, plan, sqlText, args), start)
 	return rows, nil
 }
 

@@ -26,6 +26,9 @@ type Rows struct {
 	// Restrictions say how the rows of each table the answer read are
 	// limited for the caller; empty when it read every row.
 	Restrictions []Restriction
+	// Provenance says what decided the answer: the policies, the tables
+	// and a fingerprint of the plan.
+	Provenance Provenance
 
 	ctx    context.Context
 	engine *Engine
@@ -37,6 +40,7 @@ type Rows struct {
 	ptrs   []any
 	count  int
 	err    error
+	audit  func() // writes the audit record, once, at Close
 }
 
 func newRows(rows *sql.Rows, cols []Column, zone *time.Location) *Rows {
@@ -92,6 +96,10 @@ func (r *Rows) Err() error {
 // Close releases the rows, cancels what remains of the query and frees its
 // slot. It may be called more than once.
 func (r *Rows) Close() error {
+	if r.audit != nil {
+		r.audit()
+		r.audit = nil
+	}
 	if r.stop != nil {
 		// Cancel first: PostgreSQL's driver would otherwise read every row
 		// left before closing.

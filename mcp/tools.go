@@ -158,6 +158,7 @@ func (t *tools) handler(def toolDef) sdk.ToolHandler {
 			schema = nil
 		}
 		start := time.Now()
+		ctx = engine.WithEndpoint(ctx, "mcp "+def.tool.Name)
 		a, err := parseArgs(raw, schema)
 		var res *sdk.CallToolResult
 		if err == nil {

@@ -68,7 +68,7 @@ type serveFlags struct {
 	modelFlags
 	addr, memory, dataDir, maxTemp, secretFile, usersFile     string
 	stateFile, emailClaim, groupsClaim, logLevel, metricsAddr string
-	tokenKeyFile                                              string
+	tokenKeyFile, auditLog                                    string
 	readOnly, requireKnown, watch                             bool
 	threads, maxQueries, maxRows, maxAggRows, maxConns        int
 	sessionTTL, leeway, queryTimeout, shutdownTimeout         time.Duration
@@ -115,6 +115,7 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.Var(&f.previousKeys, "previous-token-key-file", "`file` holding a former token key that still verifies, for rotation (repeatable)")
 	fs.BoolVar(&f.watch, "watch", false, "reload the model, policy and user directory when one of their files changes")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "`address` serving Prometheus metrics at /metrics (default: none; never on --addr)")
+	fs.StringVar(&f.auditLog, "audit-log", "", "write one JSON line per query that reads data (user, endpoint, tables, policies, plan fingerprint, rows, outcome; never a value) to this `file`, or - for stderr")
 	fs.IntVar(&f.mcpResultBytes, "mcp-result-bytes", mcp.DefaultMaxResultBytes, "byte budget of one MCP tool result: past it rows are cut, and a cursor continues")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "on SIGTERM, how long open requests may take to finish before they are cancelled")
 	if err := parse(fs, args); err != nil {
@@ -235,6 +236,17 @@ func (f *serveFlags) engineOptions(log *slog.Logger) (engine.Options, error) {
 	opts.QueryTimeout, opts.MaxConcurrentQueries = f.queryTimeout, f.maxQueries
 	opts.MaxRows, opts.MaxAggregatedRows, opts.Logger = f.maxRows, f.maxAggRows, log
 	opts.MaxConnections = f.maxConns
+	switch f.auditLog {
+	case "":
+	case "-":
+		opts.AuditLog = os.Stderr
+	default:
+		file, err := os.OpenFile(f.auditLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return opts, fmt.Errorf("--audit-log: %w", err)
+		}
+		opts.AuditLog = file // open for the life of the process
+	}
 	if f.sample != nil && !engine.IsPostgres(f.dbFile) {
 		opts.Setup = f.sample.Setup(f.scale)
 	}

@@ -1,0 +1,134 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/permissions"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// Provenance says what decided an answer, for tracing it without logging
+// values: the policies that granted the tables it read (only policies that
+// apply to its caller), the tables, and a fingerprint of the plan run.
+type Provenance struct {
+	// Policies name the policies applying to the caller that grant the
+	// tables the answer read, in order of first use.
+	Policies []string
+	// Tables are the tables the answer read (each visible to the caller).
+	Tables []string
+	// Plan is a fingerprint of the SQL run and its bound values: equal
+	// for the same query by the same user, on the same model and policy.
+	Plan string
+}
+
+// provenance is the provenance of plan, run with sqlText and args, for g.
+func provenance(g *permissions.Grant, plan *sqlgen.Plan, sqlText string, args []any) Provenance {
+	var pv Provenance
+	for _, r := range plan.Reads {
+		if !contains(pv.Tables, r.Table.Name) {
+			pv.Tables = append(pv.Tables, r.Table.Name)
+		}
+		for _, p := range g.Policies(r.Table) {
+			if !contains(pv.Policies, p) {
+				pv.Policies = append(pv.Policies, p)
+			}
+		}
+	}
+	h := sha256.New()
+	io.WriteString(h, sqlText)
+	for _, a := range args {
+		fmt.Fprintf(h, "\x00%T:%v", a, a)
+	}
+	pv.Plan = hex.EncodeToString(h.Sum(nil)[:8])
+	return pv
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// endpointKey carries the name of what a query answers, for the audit log.
+type endpointKey struct{}
+
+// WithEndpoint names, for the audit log, what the queries run under ctx
+// answer: "POST /api/agent/v1/execute", "mcp query".
+func WithEndpoint(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, endpointKey{}, name)
+}
+
+// AuditRecord is one line of the audit log: a query that read data. It
+// holds no value of the data, no SQL and no credential.
+type AuditRecord struct {
+	Time     time.Time `json:"time"`
+	User     string    `json:"user"`
+	Endpoint string    `json:"endpoint,omitempty"`
+	Tables   []string  `json:"tables"`
+	Policies []string  `json:"policies"`
+	Plan     string    `json:"plan"`
+	Rows     int       `json:"rows"`
+	// SuppressedGroups counts the groups left out of an aggregate-only
+	// answer for being smaller than its minimum group size.
+	SuppressedGroups int     `json:"suppressed_groups"`
+	DurationMs       float64 `json:"duration_ms"`
+	// Outcome is completed, failed, timeout or canceled.
+	Outcome string `json:"outcome"`
+}
+
+// auditLog writes audit records as JSON lines, one write each.
+type auditLog struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (a *auditLog) write(rec AuditRecord) {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.w.Write(append(data, '\n'))
+}
+
+// audited prepares rows to write their audit record when they close.
+func (e *Engine) audited(ctx context.Context, r *Rows, p *auth.Principal, pv Provenance, start time.Time) {
+	r.Provenance = pv
+	if e.audit == nil {
+		return
+	}
+	endpoint, _ := ctx.Value(endpointKey{}).(string)
+	r.audit = func() {
+		rec := AuditRecord{Time: start.UTC(), User: p.Email, Endpoint: endpoint, Tables: pv.Tables, Policies: pv.Policies, Plan: pv.Plan,
+			Rows: r.count, DurationMs: float64(time.Since(start).Microseconds()) / 1000, Outcome: "completed"}
+		if rec.Tables == nil {
+			rec.Tables = []string{}
+		}
+		if rec.Policies == nil {
+			rec.Policies = []string{}
+		}
+		switch err := r.Err(); {
+		case err == nil:
+		case errors.Is(err, ErrTimeout):
+			rec.Outcome = "timeout"
+		case errors.Is(err, context.Canceled):
+			rec.Outcome = "canceled"
+		default:
+			rec.Outcome = "failed"
+		}
+		e.audit.write(rec)
+	}
+}

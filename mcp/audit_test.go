@@ -1,0 +1,88 @@
+package mcp_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/testkit"
+	"github.com/agentlayer/agentlayer/mcp"
+)
+
+// TestProvenanceAndAudit: an answer names the policies that decided it
+// and a fingerprint of its plan; the audit log has one line per query that
+// read data, over HTTP and MCP alike, with no value and no credential.
+func TestProvenanceAndAudit(t *testing.T) {
+	var audit testkit.SyncBuffer
+	st := newStack(t, engine.Options{ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
+		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(), Setup: fixtures.Setup(0.05), AuditLog: &audit}, mcp.Options{})
+	query := func(email, body string) http.Header {
+		t.Helper()
+		tok := token(t, email, nil)
+		req, _ := http.NewRequest("POST", st.srv.URL+"/api/agent/v1/query", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 202 {
+			t.Fatalf("%s: %d", body, resp.StatusCode)
+		}
+		return resp.Header
+	}
+	byCategory := `{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"PRODUCT.CATEGORY"}]}`
+	h1 := query("sales.tx@example.com", byCategory)
+	h2 := query("sales.tx@example.com", byCategory)
+	h3 := query("sales.tx@example.com", `{"table_id":1,"aggregations":[{"function":"count"}]}`)
+	h4 := query("admin@example.com", byCategory)
+	fingerprint := regexp.MustCompile(`^[0-9a-f]{16}$`)
+	switch {
+	case h1.Get("X-Agentlayer-Policies") != "sales" || h4.Get("X-Agentlayer-Policies") != "admins":
+		t.Errorf("policies: sales %q, admin %q", h1.Get("X-Agentlayer-Policies"), h4.Get("X-Agentlayer-Policies"))
+	case !fingerprint.MatchString(h1.Get("X-Agentlayer-Plan")):
+		t.Errorf("plan %q", h1.Get("X-Agentlayer-Plan"))
+	case h1.Get("X-Agentlayer-Plan") != h2.Get("X-Agentlayer-Plan"):
+		t.Error("the same query, two fingerprints")
+	case h1.Get("X-Agentlayer-Plan") == h3.Get("X-Agentlayer-Plan") || h1.Get("X-Agentlayer-Plan") == h4.Get("X-Agentlayer-Plan"):
+		t.Error("another query, or another user's row rule, with the same fingerprint")
+	}
+
+	cs := st.connect(t, bearer(token(t, "sales.tx@example.com", nil)))
+	if res, _ := call(t, cs, "query", map[string]any{"table_id": 2, "aggregations": []any{map[string]any{"function": "count"}}}); res.IsError {
+		t.Fatal("the MCP query failed")
+	}
+	cs.Close()
+
+	var records []engine.AuditRecord
+	sc := bufio.NewScanner(strings.NewReader(audit.String()))
+	for sc.Scan() {
+		var rec engine.AuditRecord
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("an audit line that is not JSON: %s", sc.Text())
+		}
+		records = append(records, rec)
+	}
+	if len(records) != 5 {
+		t.Fatalf("%d audit records, want 5:\n%s", len(records), audit.String())
+	}
+	first, last := records[0], records[4]
+	if first.User != "sales.tx@example.com" || first.Endpoint != "POST /api/agent/v1/query" || strings.Join(first.Tables, ",") != "ORDERS,PRODUCTS" ||
+		strings.Join(first.Policies, ",") != "sales" || first.Plan != h1.Get("X-Agentlayer-Plan") || first.Rows == 0 || first.Outcome != "completed" {
+		t.Errorf("first record %+v", first)
+	}
+	if last.Endpoint != "mcp query" || strings.Join(last.Tables, ",") != "PEOPLE" || last.Rows != 1 {
+		t.Errorf("the MCP record %+v", last)
+	}
+	// No value of the data, no rule's bound value, no credential.
+	for _, bad := range []string{"TX", "Bearer", "eyJ", "Gizmo", "SELECT"} {
+		if strings.Contains(audit.String(), bad) {
+			t.Errorf("the audit log holds %q:\n%s", bad, audit.String())
+		}
+	}
+}
