@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -35,6 +36,16 @@ func (d *Directory) Lookup(email string) (User, bool) {
 
 // Len returns the number of users.
 func (d *Directory) Len() int { return len(d.users) }
+
+// Users lists the users, by email.
+func (d *Directory) Users() []User {
+	out := make([]User, 0, len(d.users))
+	for _, u := range d.users {
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(a, b User) int { return strings.Compare(a.Email, b.Email) })
+	return out
+}
 
 // LoadDirectory reads a user directory file:
 //

@@ -57,6 +57,14 @@
 //   - A joined table's row filter applies inside the join: hidden related
 //     rows give NULLs and never remove or reveal base rows.
 //
+// Rules follow relationships up to four deep (row.USER.ACCOUNT.REGION), as
+// nested semi-joins over the true related rows. A policy is tested with
+// agentlayer test-policy (a suite of users, requests and expectations, run
+// through the Agent API in process) and a change reviewed with agentlayer
+// diff-policy (what each user gains or loses); answers name the policies
+// that decided them (engine.Provenance) and the engine's audit log records
+// each query without its values. docs/policies.md describes it all.
+//
 // Row rules are translated by sqlgen.CompileCEL with CEL's exact meaning
 // (see there for what translates). Grants are cached, bounded, by the
 // values the policies read of a user, each with its type — users alike

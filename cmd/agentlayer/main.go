@@ -44,6 +44,8 @@ func commands() []command {
 		{"explain", "print the plan and SQL of a construct request", explain},
 		{"ids", "keep field ids stable: write or check the model's id lock file", ids},
 		{"mcp", "serve MCP on stdio for a desktop client, acting for one user", mcpCmd},
+		{"test-policy", "run a policy test suite: what each user must see and get", testPolicy},
+		{"diff-policy", "what a policy change grants or takes away, user by user", diffPolicy},
 		{"fixtures", "export the sample dataset as Parquet with its model", fixturesCmd},
 	}
 }
