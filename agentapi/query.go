@@ -217,6 +217,10 @@ func appendCol(dst []byte, c engine.Column) []byte {
 		dst = append(dst, `,"currency":`...)
 		dst = appendJSONString(dst, c.Currency)
 	}
+	if c.Masked != "" {
+		dst = append(dst, `,"masked":`...)
+		dst = appendJSONString(dst, c.Masked)
+	}
 	if c.Round {
 		dst = append(dst, `,"decimals":`...)
 		dst = strconv.AppendInt(dst, int64(c.Decimals), 10)

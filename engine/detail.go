@@ -34,6 +34,9 @@ type Field struct {
 	Currency    string `json:"currency,omitempty"`
 	Decimals    *int   `json:"decimals,omitempty"`
 	FieldValues []any  `json:"field_values,omitempty"`
+	// Masked names the mask the caller sees the field's values through
+	// ("email_domain"), as a policy says; absent for true values.
+	Masked string `json:"masked,omitempty"`
 }
 
 // TableDetail describes a table for one caller.
@@ -140,6 +143,14 @@ func field(prefix semantic.IDPrefix, w semantic.WideField) Field {
 	return out
 }
 
+// maskOf names the mask g sees f through, "" for none.
+func maskOf(g sqlgen.Access, f *semantic.Field) string {
+	if m, ok := g.Mask(f); ok {
+		return m.Fn.String()
+	}
+	return ""
+}
+
 func schemaOf(src semantic.Source) string {
 	if src.Kind == semantic.SourceTable {
 		if i := strings.LastIndexByte(src.Text, '.'); i > 0 {
@@ -189,6 +200,7 @@ func (e *Engine) table(ctx context.Context, s *state, g *permissions.Grant, t *s
 			continue
 		}
 		f := field(prefix, w)
+		f.Masked = maskOf(g, w.Field)
 		if opts.FieldValues {
 			if f.FieldValues, err = e.topValues(ctx, s, g, t, w, DefaultFieldValues); err != nil {
 				return nil, err
@@ -295,6 +307,7 @@ func (e *Engine) Metric(ctx context.Context, p *auth.Principal, id int, opts Met
 				continue
 			}
 			f := field(prefix, w)
+			f.Masked = maskOf(g, w.Field)
 			if w.Via != nil {
 				f.DisplayName = w.DisplayName()
 			}

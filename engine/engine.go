@@ -9,6 +9,7 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -113,6 +114,12 @@ type Options struct {
 	// Setup runs once, after the database opens and before the model is
 	// checked against it: load data, attach files, create views.
 	Setup func(ctx context.Context, db *sql.DB) error
+
+	// MaskKey keys the hash mask of policies: the same key gives the same
+	// hashes (so grouping and joining by a hashed column still work), so
+	// share it between the processes of a deployment; a new key changes
+	// every hash. Empty means a random key for this engine.
+	MaskKey []byte
 
 	// AuditLog, if set, receives one JSON line per query that read data
 	// (AuditRecord): its time, user, endpoint (WithEndpoint), tables,
@@ -309,8 +316,13 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if opts.AuditLog != nil {
 		e.audit = &auditLog{w: opts.AuditLog}
 	}
+	maskKey := opts.MaskKey
+	if len(maskKey) == 0 {
+		maskKey = make([]byte, 32)
+		rand.Read(maskKey)
+	}
 	e.planOpts = sqlgen.Options{Dialect: e.dialect, TimeZone: zone, WeekStart: opts.WeekStart, Now: opts.Now,
-		MaxRows: opts.MaxRows, MaxAggregatedRows: opts.MaxAggregatedRows}
+		MaxRows: opts.MaxRows, MaxAggregatedRows: opts.MaxAggregatedRows, MaskKey: hex.EncodeToString(maskKey)}
 	if e.planOpts.Now == nil {
 		e.planOpts.Now = time.Now
 	}

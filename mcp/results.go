@@ -26,11 +26,12 @@ type column struct {
 	Unit          string `json:"unit,omitempty"`
 	Currency      string `json:"currency,omitempty"`
 	Decimals      *int   `json:"decimals,omitempty"`
+	Masked        string `json:"masked,omitempty"`
 }
 
 func columnOf(c engine.Column) column {
 	out := column{Name: c.Name, DisplayName: c.DisplayName, BaseType: c.BaseType, SemanticType: c.SemanticType,
-		FieldID: c.FieldID, Unit: string(c.Unit), Currency: c.Currency}
+		FieldID: c.FieldID, Unit: string(c.Unit), Currency: c.Currency, Masked: c.Masked}
 	if c.EffectiveType != c.BaseType {
 		out.EffectiveType = c.EffectiveType
 	}

@@ -57,6 +57,11 @@
 //   - A joined table's row filter applies inside the join: hidden related
 //     rows give NULLs and never remove or reveal base rows.
 //
+// A policy may mask a column instead of hiding it (mask: {EMAIL:
+// email_domain, CITY: {with: redact, unless: <row condition>}}): the
+// Grant's Mask says how, and sqlgen writes the masked value wherever the
+// user reaches the column; the author's rules read true values.
+//
 // Rules follow relationships up to four deep (row.USER.ACCOUNT.REGION), as
 // nested semi-joins over the true related rows. A policy is tested with
 // agentlayer test-policy (a suite of users, requests and expectations, run

@@ -29,9 +29,11 @@ type Grant struct {
 }
 
 type tableGrant struct {
-	visible  map[*semantic.Field]bool
-	rules    []boundRule
-	restrict []sqlgen.Expr
+	// restrictMasks are the masks of restrict policies: they always apply.
+	restrictMasks map[*semantic.Field]sqlgen.MaskFn
+	visible       map[*semantic.Field]bool
+	rules         []boundRule
+	restrict      []sqlgen.Expr
 	// restrictBy names the restrict policy of each restrict condition.
 	restrictBy []string
 	hidden     map[*semantic.Field]bool
@@ -42,6 +44,14 @@ type boundRule struct {
 	policy  string
 	columns map[*semantic.Field]bool
 	rows    sqlgen.Expr // nil: every row
+	masks   map[*semantic.Field]boundMask
+}
+
+// boundMask is a policy's mask of a column for one user: the true value
+// shows where unless holds (nil: never).
+type boundMask struct {
+	fn     sqlgen.MaskFn
+	unless sqlgen.Expr
 }
 
 var _ sqlgen.Access = (*Grant)(nil)
@@ -53,6 +63,51 @@ func (g *Grant) Table(t *semantic.Table) bool { return g.tables[t] != nil }
 func (g *Grant) Field(f *semantic.Field) bool {
 	tg := g.tables[f.Table]
 	return tg != nil && tg.visible[f]
+}
+
+// Mask implements sqlgen.Access. A row shows a column's true value if one
+// of the policies granting the column grants it unmasked for that row: its
+// row rule holds and it names no mask, or its mask's unless holds. A
+// restrict policy's mask always applies; the first mask of a grant policy
+// masks the rest.
+func (g *Grant) Mask(f *semantic.Field) (sqlgen.Mask, bool) {
+	tg := g.tables[f.Table]
+	if tg == nil {
+		return sqlgen.Mask{}, false
+	}
+	if fn, ok := tg.restrictMasks[f]; ok {
+		return sqlgen.Mask{Fn: fn}, true
+	}
+	var parts []sqlgen.Expr
+	var fn sqlgen.MaskFn
+	masked := false
+	for _, r := range tg.rules {
+		if !r.columns[f] {
+			continue
+		}
+		m, ok := r.masks[f]
+		switch {
+		case !ok && r.rows == nil:
+			return sqlgen.Mask{}, false // unmasked on every row
+		case !ok:
+			parts = append(parts, r.rows)
+		default:
+			if !masked {
+				fn, masked = m.fn, true
+			}
+			if m.unless != nil {
+				parts = append(parts, sqlgen.AndOf(r.rows, m.unless))
+			}
+		}
+	}
+	unmasked := sqlgen.OrOf(parts...)
+	if !masked || unmasked == sqlgen.True {
+		return sqlgen.Mask{}, false
+	}
+	if unmasked == sqlgen.False {
+		unmasked = nil // masked on every row
+	}
+	return sqlgen.Mask{Fn: fn, Unmasked: unmasked}, true
 }
 
 // RowFilter implements sqlgen.Access: the OR of the row rules of the
@@ -342,6 +397,22 @@ func (b *binding) grantPolicy(pol *policy) {
 				b.log.Warn("row rule fails for user: the failing part grants nothing", "policy", pol.name, "table", t.Name, "user", b.p.Email, "err", err.Error())
 			}
 		}
+		for f, m := range r.masks {
+			if br.masks == nil {
+				br.masks = map[*semantic.Field]boundMask{}
+			}
+			bm := boundMask{fn: m.fn}
+			if m.unless != nil {
+				var err error
+				if bm.unless, err = bindRows(m.unless, b.vars); err != nil {
+					b.log.Warn("mask condition fails for user: the column stays masked where it fails", "policy", pol.name, "table", t.Name, "user", b.p.Email, "err", err.Error())
+				}
+				if bm.unless == nil {
+					bm.unless = sqlgen.True // unless true: the true value shows on every row of the rule
+				}
+			}
+			br.masks[f] = bm
+		}
 		tg.rules = append(tg.rules, br)
 	}
 }
@@ -359,6 +430,15 @@ func (b *binding) restrictPolicy(pol *policy) {
 		for f := range r.columns {
 			delete(tg.visible, f)
 			tg.hidden[f] = true
+		}
+		for f, m := range r.masks {
+			if _, ok := tg.restrictMasks[f]; ok {
+				continue // the first restriction's mask
+			}
+			if tg.restrictMasks == nil {
+				tg.restrictMasks = map[*semantic.Field]sqlgen.MaskFn{}
+			}
+			tg.restrictMasks[f] = m.fn
 		}
 		if r.rows != nil {
 			rows, err := bindRows(r.rows, b.vars)

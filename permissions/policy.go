@@ -71,6 +71,14 @@ type tableRule struct {
 	columns map[*semantic.Field]bool // granted (grant policies) or hidden (restrict)
 	rows    *sqlgen.CELFilter        // nil: every row
 	rowsSrc string
+	masks   map[*semantic.Field]maskRule
+}
+
+// maskRule is a policy's mask of a column, and the row condition under
+// which the true value shows (nil: never).
+type maskRule struct {
+	fn     sqlgen.MaskFn
+	unless *sqlgen.CELFilter
 }
 
 // DefaultCacheSize is how many distinct users' grants are kept.
@@ -326,9 +334,9 @@ func (c *compiler) tableRule(t *semantic.Table, n *yaml.Node, restrict bool) *ta
 	if n.Kind == yaml.ScalarNode && (n.Value == "*" || n.ShortTag() == "!!null") && !restrict {
 		return &tableRule{columns: allColumns(t)}
 	}
-	allowed := []string{"columns", "hide", "rows"}
+	allowed := []string{"columns", "hide", "rows", "mask"}
 	if restrict {
-		allowed = []string{"hide", "rows"}
+		allowed = []string{"hide", "rows", "mask"}
 	}
 	keys := d.Mapping(n, "table "+t.Name, allowed...)
 	if keys == nil {
@@ -356,10 +364,76 @@ func (c *compiler) tableRule(t *semantic.Table, n *yaml.Node, restrict bool) *ta
 			r.rows = c.rowRule(t, rn)
 		}
 	}
-	if restrict && keys["rows"] == nil && keys["hide"] == nil {
-		d.Errorf(n, "a restrict policy's table needs rows or hide")
+	if mn := keys["mask"]; mn != nil {
+		r.masks = c.masks(t, mn, r, restrict)
+	}
+	if restrict && keys["rows"] == nil && keys["hide"] == nil && keys["mask"] == nil {
+		d.Errorf(n, "a restrict policy's table needs rows, hide or mask")
 	}
 	return r
+}
+
+// masks reads a table rule's mask: a mapping of field names to a mask, or
+// to {with: mask, unless: CEL row condition}.
+func (c *compiler) masks(t *semantic.Table, n *yaml.Node, r *tableRule, restrict bool) map[*semantic.Field]maskRule {
+	d := c.doc
+	out := map[*semantic.Field]maskRule{}
+	if n.Kind != yaml.MappingNode {
+		d.Errorf(n, "mask must be a mapping of field names to masks (%s)", strings.Join(sqlgen.MaskNames, ", "))
+		return out
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn, vn := n.Content[i], n.Content[i+1]
+		f := t.Field(kn.Value)
+		if f == nil {
+			msg := fmt.Sprintf("mask: table %s has no field %s", t.Name, kn.Value)
+			if s := suggest.Closest(kn.Value, fieldNamesOf(t)); s != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", s)
+			}
+			d.Errorf(kn, "%s", msg)
+			continue
+		}
+		if !restrict && !r.columns[f] {
+			d.Errorf(kn, "mask: the policy does not grant %s.%s, so it cannot mask it", t.Name, f.Name)
+			continue
+		}
+		var m maskRule
+		name, at := vn.Value, vn
+		if vn.Kind == yaml.MappingNode {
+			keys := d.Mapping(vn, "mask of "+f.Name, "with", "unless")
+			if keys == nil {
+				continue
+			}
+			wn := d.Require(keys, vn, "mask of "+f.Name, "with")
+			if wn == nil {
+				continue
+			}
+			name, at = wn.Value, wn
+			if un := keys["unless"]; un != nil {
+				if restrict {
+					d.Errorf(un, "a restrict policy's mask always applies: unless is for grant policies")
+					continue
+				}
+				m.unless = c.rowRule(t, un)
+			}
+		}
+		fn, err := sqlgen.ParseMask(name, f.Type.Kind)
+		if err != nil {
+			d.Errorf(at, "mask of %s.%s: %v", t.Name, f.Name, err)
+			continue
+		}
+		m.fn = fn
+		out[f] = m
+	}
+	return out
+}
+
+func fieldNamesOf(t *semantic.Table) []string {
+	out := make([]string, len(t.Fields))
+	for i, f := range t.Fields {
+		out[i] = f.Name
+	}
+	return out
 }
 
 // columns reads a list of field names or a CEL condition over `column`.

@@ -14,6 +14,9 @@ type Access interface {
 	// that reads the given fields of t (Refs to fields of t; nil means every
 	// row), or ErrForbidden if no grant covers those fields together.
 	RowFilter(t *semantic.Table, fields []*semantic.Field) (Expr, error)
+	// Mask says how the caller sees a masked field; false when they see
+	// its true values.
+	Mask(f *semantic.Field) (Mask, bool)
 }
 
 // FullAccess sees every table, field and row: for the model's owner, for
@@ -30,6 +33,9 @@ func (FullAccess) Field(*semantic.Field) bool { return true }
 
 // RowFilter implements Access.
 func (FullAccess) RowFilter(*semantic.Table, []*semantic.Field) (Expr, error) { return nil, nil }
+
+// Mask implements Access.
+func (FullAccess) Mask(*semantic.Field) (Mask, bool) { return Mask{}, false }
 
 // Visible reports whether every field a model filter reads is visible.
 func (c *Catalog) Visible(a Access, e *semantic.Expr) bool {

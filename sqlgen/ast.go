@@ -319,9 +319,28 @@ func (Col) atomic() bool               { return true }
 func (Col) children() []Expr           { return nil }
 func (c Col) withChildren([]Expr) Expr { return c }
 
+// write binds the value, once per statement for a value written twice:
+// an expression rendered again (in ORDER BY, beside its SELECT item) is
+// then the same text, which PostgreSQL requires of a grouped expression.
 func (p Param) write(w *writer) {
+	if reusable(p.Value) {
+		for i, a := range w.args {
+			if reusable(a) && a == p.Value {
+				w.str(w.d.Placeholder(i + 1))
+				return
+			}
+		}
+	}
 	w.args = append(w.args, p.Value)
 	w.str(w.d.Placeholder(len(w.args)))
+}
+
+// reusable reports whether a bound value can stand for another equal one:
+// text, which PostgreSQL types alike wherever it goes (a number could be
+// an integer in one place and a bigint in another, which it refuses).
+func reusable(v any) bool {
+	_, ok := v.(string)
+	return ok
 }
 
 func (Param) atomic() bool               { return true }

@@ -99,6 +99,9 @@ const (
 	FnMicros
 	// FnBytewise is the text Args[0], compared and sorted byte by byte.
 	FnBytewise
+	// FnRound is the number Args[0] rounded to Arg decimal places (tens,
+	// hundreds… for a negative Arg), of the same kind (Kind).
+	FnRound
 )
 
 // qualified quotes a table name that may be qualified: schema.table or

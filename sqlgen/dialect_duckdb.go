@@ -93,6 +93,12 @@ func (DuckDB) fn(w *writer, f Fn) {
 		call("quantile_cont", f.Args[0], lit(f.Arg))
 	case FnBytewise:
 		f.Args[0].write(w)
+	case FnRound:
+		typ := TypeDouble
+		if f.Kind.IsInteger() {
+			typ = TypeBigInt
+		}
+		Cast{X: Call{Name: "round", Args: []Expr{Cast{X: f.Args[0], Type: TypeDouble}, lit(f.Arg)}}, Type: typ}.write(w)
 	default:
 		call(duckFns[f.Op], f.Args...)
 	}

@@ -155,6 +155,12 @@ func (d Postgres) fn(w *writer, f Fn) {
 		w.str("(")
 		arg(0)
 		w.str(` COLLATE "C")`)
+	case FnRound:
+		typ := TypeDouble
+		if f.Kind.IsInteger() {
+			typ = TypeBigInt
+		}
+		Cast{X: Call{Name: "round", Args: []Expr{Cast{X: f.Args[0], Type: TypeNumeric}, lit(f.Arg)}}, Type: typ}.write(w)
 	}
 }
 

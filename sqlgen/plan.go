@@ -22,6 +22,9 @@ const (
 type Options struct {
 	// Dialect renders the SQL; nil means DuckDB.
 	Dialect Dialect
+	// MaskKey keys the hash mask: the same key gives the same hashes, in
+	// every process that shares it.
+	MaskKey string
 	// TimeZone is the report time zone buckets and date filters use; nil
 	// means UTC.
 	TimeZone *time.Location
@@ -82,6 +85,9 @@ type Output struct {
 	// Local marks wall-clock times in the report zone (bucketed
 	// timestamps); other timestamps are instants.
 	Local bool
+	// Masked names the mask a masked field's values went through ("" for
+	// none): they are not the data's.
+	Masked string
 	// Round rounds floating-point values to Decimals places in answers,
 	// as the field declares (never in the data); Currency is its money's
 	// ISO 4217 code, "" for none.
@@ -206,7 +212,7 @@ func (p *planner) use(w semantic.WideField) Expr {
 		alias = j.alias
 	}
 	p.read(instance, w.Field)
-	return p.asText(w.Field, Col{Alias: alias, Column: w.Field.Column})
+	return p.masked(p.asText(w.Field, Col{Alias: alias, Column: w.Field.Column}), w.Field, alias)
 }
 
 // asText is column x of field f as the query reads it: a UUID as its text
@@ -479,6 +485,7 @@ func (p *planner) output(col Column) Output {
 	default:
 		displayOf(&out, f)
 	}
+	p.maskedOutput(&out, f)
 	return out
 }
 
@@ -549,6 +556,7 @@ func (p *planner) aggregate(ag Aggregate) (Expr, Output) {
 	} else {
 		out.DisplayName = "Count"
 	}
+	p.maskedAggregate(ag, &out)
 	if ag.Measure != nil {
 		out.DisplayName = ag.Measure.Name
 		if ag.Measure.Filter != nil {

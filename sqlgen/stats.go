@@ -47,6 +47,9 @@ func Statistics(c *Catalog, a Access, t *semantic.Table, col Column, opts Option
 	p := newPlanner(c, a, q, opts)
 	x := p.use(col.Wide)
 	k := col.Wide.Field.Type.Kind
+	if m, ok := a.Mask(col.Wide.Field); ok && m.Fn.Name == MaskHash {
+		k = semantic.KindText // the statistics of the hashes
+	}
 	sel := &selectStmt{base: t, limit: 1}
 	plan := &Plan{Query: q, opts: p.opts}
 	add := func(name string, e Expr, kind semantic.Kind) {

@@ -21,6 +21,7 @@ over the built-in sample --sample names.`
 // and their row counts.
 type userView struct {
 	columns map[string][]string
+	masks   map[string]string // TABLE.FIELD → mask, for masked columns
 	rows    map[string]int64
 }
 
@@ -99,7 +100,7 @@ func viewsOf(ctx context.Context, e *engine.Engine, dir *auth.Directory) (map[st
 		if err != nil {
 			return nil, err
 		}
-		v := userView{columns: map[string][]string{}, rows: map[string]int64{}}
+		v := userView{columns: map[string][]string{}, masks: map[string]string{}, rows: map[string]int64{}}
 		for _, t := range info.Tables {
 			d, err := e.Table(ctx, p, t.ID, engine.TableOptions{Fields: true})
 			if err != nil {
@@ -107,6 +108,9 @@ func viewsOf(ctx context.Context, e *engine.Engine, dir *auth.Directory) (map[st
 			}
 			for _, fl := range d.Fields {
 				v.columns[t.Name] = append(v.columns[t.Name], fl.Name)
+				if fl.Masked != "" {
+					v.masks[t.Name+"."+fl.Name] = fl.Masked
+				}
 			}
 			rows, err := e.Query(ctx, p, &engine.Request{TableID: t.ID, Aggregations: []engine.Aggregation{{Function: "count"}}})
 			if err != nil {
@@ -126,6 +130,13 @@ func viewsOf(ctx context.Context, e *engine.Engine, dir *auth.Directory) (map[st
 		out[u.Email] = v
 	}
 	return out, nil
+}
+
+func maskWords(m string) string {
+	if m == "" {
+		return "true values"
+	}
+	return "masked " + m
 }
 
 // diffViews says what changed from a to b, in lines: tables and columns
@@ -163,6 +174,12 @@ func diffViews(a, b userView) []string {
 		for _, c := range ca {
 			if !slices.Contains(cb, c) {
 				out = append(out, fmt.Sprintf("- column %s.%s", t, c))
+			}
+		}
+		for _, c := range cb {
+			name := t + "." + c
+			if ma, mb := a.masks[name], b.masks[name]; slices.Contains(ca, c) && ma != mb {
+				out = append(out, fmt.Sprintf("~ column %s: %s → %s", name, maskWords(ma), maskWords(mb)))
 			}
 		}
 		if a.rows[t] != b.rows[t] {

@@ -68,7 +68,7 @@ type serveFlags struct {
 	modelFlags
 	addr, memory, dataDir, maxTemp, secretFile, usersFile     string
 	stateFile, emailClaim, groupsClaim, logLevel, metricsAddr string
-	tokenKeyFile, auditLog                                    string
+	tokenKeyFile, auditLog, maskKeyFile                       string
 	readOnly, requireKnown, watch                             bool
 	threads, maxQueries, maxRows, maxAggRows, maxConns        int
 	sessionTTL, leeway, queryTimeout, shutdownTimeout         time.Duration
@@ -115,6 +115,7 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.Var(&f.previousKeys, "previous-token-key-file", "`file` holding a former token key that still verifies, for rotation (repeatable)")
 	fs.BoolVar(&f.watch, "watch", false, "reload the model, policy and user directory when one of their files changes")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "`address` serving Prometheus metrics at /metrics (default: none; never on --addr)")
+	fs.StringVar(&f.maskKeyFile, "mask-key-file", "", "`file` holding the key of the hash mask; share it between processes so that hashes agree (default: $AGENTLAYER_MASK_KEY; none: a random key, so hashes change with each start)")
 	fs.StringVar(&f.auditLog, "audit-log", "", "write one JSON line per query that reads data (user, endpoint, tables, policies, plan fingerprint, rows, outcome; never a value) to this `file`, or - for stderr")
 	fs.IntVar(&f.mcpResultBytes, "mcp-result-bytes", mcp.DefaultMaxResultBytes, "byte budget of one MCP tool result: past it rows are cut, and a cursor continues")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "on SIGTERM, how long open requests may take to finish before they are cancelled")
@@ -249,6 +250,13 @@ func (f *serveFlags) engineOptions(log *slog.Logger) (engine.Options, error) {
 	}
 	if f.sample != nil && !engine.IsPostgres(f.dbFile) {
 		opts.Setup = f.sample.Setup(f.scale)
+	}
+	maskKey, err := readKey(f.maskKeyFile, "AGENTLAYER_MASK_KEY")
+	if err != nil {
+		return opts, err
+	}
+	if maskKey != "" {
+		opts.MaskKey = []byte(maskKey)
 	}
 	key, err := readKey(f.tokenKeyFile, tokenKeyEnv.name)
 	if err != nil {

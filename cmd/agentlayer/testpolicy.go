@@ -42,6 +42,7 @@ A suite is YAML:
         tables: [ORDERS, PEOPLE, PRODUCTS] # exactly the tables the user sees
         visible: {PEOPLE: [STATE, CITY]}  # fields the user must see
         hidden: {PEOPLE: [EMAIL]}         # fields the user must not see
+        masked: {PEOPLE: {EMAIL: email_domain}}  # fields seen through a mask
         row_count: 1
         rows: [[125]]                     # exactly, in order
         every_row: row.STATE == "TX"      # CEL over the answer's columns
@@ -73,14 +74,15 @@ type caseClaims struct {
 }
 
 type caseExpect struct {
-	Status   int                 `yaml:"status"`
-	Error    string              `yaml:"error"`
-	Tables   []string            `yaml:"tables"`
-	Visible  map[string][]string `yaml:"visible"`
-	Hidden   map[string][]string `yaml:"hidden"`
-	RowCount *int                `yaml:"row_count"`
-	Rows     [][]any             `yaml:"rows"`
-	EveryRow string              `yaml:"every_row"`
+	Status   int                          `yaml:"status"`
+	Error    string                       `yaml:"error"`
+	Tables   []string                     `yaml:"tables"`
+	Visible  map[string][]string          `yaml:"visible"`
+	Hidden   map[string][]string          `yaml:"hidden"`
+	Masked   map[string]map[string]string `yaml:"masked"`
+	RowCount *int                         `yaml:"row_count"`
+	Rows     [][]any                      `yaml:"rows"`
+	EveryRow string                       `yaml:"every_row"`
 }
 
 func testPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -230,7 +232,7 @@ func (r *caseRunner) run(ctx context.Context, c policyCase) []string {
 	var problems []string
 	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	x := c.Expect
-	if x.Tables != nil || x.Visible != nil || x.Hidden != nil {
+	if x.Tables != nil || x.Visible != nil || x.Hidden != nil || x.Masked != nil {
 		r.checkVisibility(ctx, p, x, fail)
 	}
 	if c.Request == nil && c.Endpoint == "" {
@@ -293,6 +295,7 @@ func (r *caseRunner) checkVisibility(ctx context.Context, p *auth.Principal, x c
 			fail("sees tables %v, want %v", got, want)
 		}
 	}
+	masks := map[string]map[string]string{}
 	fields := func(table string) ([]string, bool) {
 		t := r.e.Model().TableByName(table)
 		if t == nil || !slices.Contains(tables, table) {
@@ -303,10 +306,23 @@ func (r *caseRunner) checkVisibility(ctx context.Context, p *auth.Principal, x c
 			return nil, false
 		}
 		var out []string
+		masks[table] = map[string]string{}
 		for _, f := range d.Fields {
 			out = append(out, f.Name)
+			masks[table][f.Name] = f.Masked
 		}
 		return out, true
+	}
+	for table, want := range x.Masked {
+		if _, ok := fields(table); !ok {
+			fail("table %s is not visible, but fields of it should be masked", table)
+			continue
+		}
+		for f, m := range want {
+			if got := masks[table][f]; got != m {
+				fail("%s.%s is masked %q, want %q", table, f, got, m)
+			}
+		}
 	}
 	for table, want := range x.Visible {
 		got, ok := fields(table)

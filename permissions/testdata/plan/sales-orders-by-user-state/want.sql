@@ -10,10 +10,9 @@ column sum "Sum of Total" type/Float
 SELECT "t1"."STATE" AS "STATE", sum("t0"."TOTAL") AS "sum"
 FROM "ORDERS" AS "t0"
 LEFT JOIN "PEOPLE" AS "t1" ON "t1"."ID" = "t0"."USER_ID" AND ("t1"."STATE" = $1)
-WHERE "t0"."USER_ID" IN (SELECT "s1"."ID" FROM "PEOPLE" AS "s1" WHERE "s1"."STATE" = $2)
+WHERE "t0"."USER_ID" IN (SELECT "s1"."ID" FROM "PEOPLE" AS "s1" WHERE "s1"."STATE" = $1)
 GROUP BY 1
 ORDER BY 1 ASC NULLS LAST
-LIMIT $3
+LIMIT $2
 -- $1 = "TX"
--- $2 = "TX"
--- $3 = 200 (int64)
+-- $2 = 200 (int64)

@@ -7,9 +7,8 @@ row filter ORDERS: "…"."USER_ID" IN (SELECT "s1"."ID" FROM "PEOPLE" AS "s1" WH
 column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "ORDERS" AS "t0"
-WHERE "t0"."USER_ID" IN (SELECT "s1"."ID" FROM "PEOPLE" AS "s1" WHERE "s1"."STATE" = $1) AND "t0"."USER_ID" IN (SELECT "s2"."ID" FROM "PEOPLE" AS "s2" WHERE "s2"."SOURCE" = $2 AND "s2"."STATE" = $3)
-LIMIT $4
+WHERE "t0"."USER_ID" IN (SELECT "s1"."ID" FROM "PEOPLE" AS "s1" WHERE "s1"."STATE" = $1) AND "t0"."USER_ID" IN (SELECT "s2"."ID" FROM "PEOPLE" AS "s2" WHERE "s2"."SOURCE" = $2 AND "s2"."STATE" = $1)
+LIMIT $3
 -- $1 = "TX"
 -- $2 = "Organic"
--- $3 = "TX"
--- $4 = 200 (int64)
+-- $3 = 200 (int64)

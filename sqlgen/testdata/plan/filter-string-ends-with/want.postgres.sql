@@ -5,8 +5,7 @@ table 2 PEOPLE
 column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "PEOPLE" AS "t0"
-WHERE (right(lower("t0"."EMAIL"), length(lower($1))) = lower($2))
-LIMIT $3
+WHERE (right(lower("t0"."EMAIL"), length(lower($1))) = lower($1))
+LIMIT $2
 -- $1 = ".example"
--- $2 = ".example"
--- $3 = 200 (int64)
+-- $2 = 200 (int64)

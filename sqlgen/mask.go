@@ -1,0 +1,194 @@
+package sqlgen
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+// A mask replaces a column's values, for a user, wherever the user reaches
+// the column: selected, filtered, grouped, sorted, counted distinct, in
+// field values and statistics, through joins. What the model's author
+// wrote (row rules, segments, measures) reads the true values.
+
+// The masks, by name.
+const (
+	MaskNull        = "null"         // any type → NULL
+	MaskRedact      = "redact"       // text → "***"; other types → NULL
+	MaskHash        = "hash"         // text or integer → text: a keyed hash, equal values alike
+	MaskLast4       = "last4"        // text → its last four characters
+	MaskEmailDomain = "email_domain" // text → what follows the @
+	MaskYear        = "year"         // date or timestamp → truncated to its year, in the report zone
+	MaskMonth       = "month"        // date or timestamp → truncated to its month, in the report zone
+	MaskRound       = "round"        // number → rounded to N decimal places (round(N); N < 0 rounds to tens…)
+)
+
+// MaskNames lists the masks, for messages.
+var MaskNames = []string{MaskNull, MaskRedact, MaskHash, MaskLast4, MaskEmailDomain, MaskYear, MaskMonth, MaskRound + "(N)"}
+
+// MaskFn is a mask: its name, and N for round(N).
+type MaskFn struct {
+	Name   string
+	Digits int
+}
+
+func (m MaskFn) String() string {
+	if m.Name == MaskRound {
+		return fmt.Sprintf("round(%d)", m.Digits)
+	}
+	return m.Name
+}
+
+// ParseMask reads a mask's name for a field of kind k, refusing a mask the
+// field's type cannot take.
+func ParseMask(s string, k semantic.Kind) (MaskFn, error) {
+	s = strings.TrimSpace(s)
+	m := MaskFn{Name: s}
+	if rest, ok := strings.CutPrefix(s, "round("); ok && strings.HasSuffix(rest, ")") {
+		n, err := strconv.Atoi(strings.TrimSuffix(rest, ")"))
+		if err != nil || n < -9 || n > 9 {
+			return m, fmt.Errorf("round(N) takes an integer N from -9 to 9, not %q", s)
+		}
+		m = MaskFn{Name: MaskRound, Digits: n}
+	}
+	ok := false
+	switch m.Name {
+	case MaskNull, MaskRedact:
+		ok = true
+	case MaskHash:
+		ok = k == semantic.KindText || k.IsInteger()
+	case MaskLast4, MaskEmailDomain:
+		ok = k == semantic.KindText
+	case MaskYear, MaskMonth:
+		ok = k.IsTemporal() && k != semantic.KindTime
+	case MaskRound:
+		ok = k.IsNumeric()
+	default:
+		return m, fmt.Errorf("unknown mask %q (the masks are %s)", s, strings.Join(MaskNames, ", "))
+	}
+	if !ok {
+		return m, fmt.Errorf("mask %s does not apply to a field of type %s", m, k)
+	}
+	return m, nil
+}
+
+// Mask is how a user sees a masked column: the mask, and the condition
+// (over the column's table, as row rules are) under which the true value
+// shows instead; nil Unmasked means never.
+type Mask struct {
+	Fn       MaskFn
+	Unmasked Expr
+}
+
+// Scoped is X, an expression over Table's fields (Refs), where Table is
+// the instance Alias of a query: a condition of a policy placed on a
+// joined table's column.
+type Scoped struct {
+	Table *semantic.Table
+	Alias string
+	X     Expr
+}
+
+func (s Scoped) write(w *writer) {
+	outer := w.scope
+	scope := make(map[*semantic.Table]string, len(outer)+1)
+	for t, a := range outer {
+		scope[t] = a
+	}
+	scope[s.Table] = s.Alias
+	w.scope = scope
+	s.X.write(w)
+	w.scope = outer
+}
+
+func (Scoped) atomic() bool       { return false }
+func (s Scoped) children() []Expr { return []Expr{s.X} }
+func (s Scoped) withChildren(k []Expr) Expr {
+	return Scoped{Table: s.Table, Alias: s.Alias, X: k[0]}
+}
+
+// masked is column x of field f, of the table instance alias, as the
+// caller sees it.
+func (p *planner) masked(x Expr, f *semantic.Field, alias string) Expr {
+	m, ok := p.a.Mask(f)
+	if !ok {
+		return x
+	}
+	out := p.maskExpr(x, f, m.Fn)
+	if m.Unmasked == nil || m.Unmasked == False {
+		return out
+	}
+	return Case{Whens: []When{{Cond: Scoped{Table: f.Table, Alias: alias, X: m.Unmasked}, Then: x}}, Else: out}
+}
+
+// maskExpr is the masked value of x, a column of field f.
+func (p *planner) maskExpr(x Expr, f *semantic.Field, m MaskFn) Expr {
+	k := f.Type.Kind
+	switch m.Name {
+	case MaskRedact:
+		if k == semantic.KindText {
+			return Case{Whens: []When{{Cond: IsNull{X: x}, Then: Null}}, Else: constant("***")}
+		}
+		return Null
+	case MaskHash:
+		keyed := Bin{Op: "||", L: Param{Value: p.opts.MaskKey}, R: Cast{X: x, Type: TypeText}}
+		return Call{Name: "substr", Args: []Expr{Call{Name: "md5", Args: []Expr{keyed}}, lit("1"), lit("16")}}
+	case MaskLast4:
+		return Call{Name: "right", Args: []Expr{x, lit("4")}}
+	case MaskEmailDomain:
+		return Call{Name: "split_part", Args: []Expr{x, constant("@"), lit("2")}}
+	case MaskYear:
+		return p.truncated(x, k, Year)
+	case MaskMonth:
+		return p.truncated(x, k, Month)
+	case MaskRound:
+		return Fn{Op: FnRound, Args: []Expr{x}, Arg: strconv.Itoa(m.Digits), Kind: k}
+	}
+	return Null
+}
+
+// truncated is x truncated to a unit, as the field's kind stands: a
+// timestamp in the report zone (as wall-clock time), a date as a date.
+func (p *planner) truncated(x Expr, k semantic.Kind, b Bucket) Expr {
+	return p.bucketed(x, k, b)
+}
+
+// maskedOutput adjusts a result column for a masked field: a hash is
+// text, a truncated timestamp wall-clock time.
+func (p *planner) maskedOutput(out *Output, f *semantic.Field) {
+	m, ok := p.a.Mask(f)
+	if !ok {
+		return
+	}
+	out.Masked = m.Fn.String()
+	switch m.Fn.Name {
+	case MaskHash:
+		out.BaseType, out.Kind, out.SemanticType = semantic.KindText.BaseType(), semantic.KindText, ""
+		out.Round, out.Currency = false, ""
+	case MaskYear, MaskMonth:
+		out.Local = f.Type.Kind != semantic.KindDate
+	case MaskNull:
+		out.SemanticType = ""
+	}
+}
+
+// maskedAggregate refuses an aggregation a mask leaves no meaning to (the
+// sum of hashes), and describes the result of min and max of a masked
+// field as the masked values.
+func (p *planner) maskedAggregate(ag Aggregate, out *Output) {
+	if ag.Column == nil {
+		return
+	}
+	m, ok := p.a.Mask(ag.Column.Wide.Field)
+	if !ok {
+		return
+	}
+	switch {
+	case m.Fn.Name == MaskHash && (ag.Func == semantic.AggSum || ag.Func == semantic.AggAvg):
+		p.deferred = invalid("", "%s is masked (%s) for you: it cannot be summed or averaged", ag.Column.ID, m.Fn)
+	case ag.Func == semantic.AggMin || ag.Func == semantic.AggMax:
+		p.maskedOutput(out, ag.Column.Wide.Field)
+	}
+}
