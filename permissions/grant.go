@@ -45,6 +45,16 @@ type boundRule struct {
 	columns map[*semantic.Field]bool
 	rows    sqlgen.Expr // nil: every row
 	masks   map[*semantic.Field]boundMask
+	// aggregate, if set, grants aggregates over its rows (nil: every
+	// row) in groups of at least minGroup; aggregateOnly rules grant no
+	// detail rows.
+	aggregate     *boundAggregate
+	aggregateOnly bool
+}
+
+type boundAggregate struct {
+	rows     sqlgen.Expr
+	minGroup int
 }
 
 // boundMask is a policy's mask of a column for one user: the true value
@@ -63,6 +73,64 @@ func (g *Grant) Table(t *semantic.Table) bool { return g.tables[t] != nil }
 func (g *Grant) Field(f *semantic.Field) bool {
 	tg := g.tables[f.Table]
 	return tg != nil && tg.visible[f]
+}
+
+// Aggregate implements sqlgen.Access: when a policy grants t's aggregates
+// past its detail rows, the rows an aggregated query may read — the OR
+// over the grants that cover the fields of their aggregate rows (or their
+// detail rows, for a grant without aggregate), AND every restriction — and
+// the largest minimum group size among them; ok is false when no policy
+// grants t's aggregates.
+func (g *Grant) Aggregate(t *semantic.Table, fields []*semantic.Field) (sqlgen.Expr, int, bool, error) {
+	tg := g.tables[t]
+	if tg == nil {
+		return nil, 0, false, nil
+	}
+	minGroup, any := 0, false
+	var ors []sqlgen.Expr
+	everyRow, covered := false, false
+	for _, r := range tg.rules {
+		if r.aggregate == nil {
+			continue
+		}
+		any = true
+		if !coversAll(r.columns, fields) {
+			continue
+		}
+		covered = true
+		minGroup = max(minGroup, r.aggregate.minGroup)
+		if r.aggregate.rows == nil {
+			everyRow = true
+		} else {
+			ors = append(ors, r.aggregate.rows)
+		}
+	}
+	if !any {
+		return nil, 0, false, nil
+	}
+	if !covered {
+		return nil, 0, true, sqlgen.ErrForbidden
+	}
+	// A detail grant adds its rows too: they are the user's already.
+	for _, r := range tg.rules {
+		if r.aggregate == nil && !r.aggregateOnly && coversAll(r.columns, fields) {
+			if r.rows == nil {
+				everyRow = true
+			} else {
+				ors = append(ors, r.rows)
+			}
+		}
+	}
+	parts := []sqlgen.Expr{nil}
+	if !everyRow {
+		parts[0] = sqlgen.OrOf(ors...)
+	}
+	for _, x := range tg.restrict {
+		if x != nil && x != sqlgen.True {
+			parts = append(parts, x)
+		}
+	}
+	return sqlgen.AndOf(parts...), minGroup, true, nil
 }
 
 // Mask implements sqlgen.Access. A row shows a column's true value if one
@@ -134,7 +202,7 @@ func (tg *tableGrant) rows(fields []*semantic.Field) (filter sqlgen.Expr, polici
 	var ors []sqlgen.Expr
 	everyRow := false
 	for _, r := range tg.rules {
-		if !coversAll(r.columns, fields) {
+		if r.aggregateOnly || !coversAll(r.columns, fields) {
 			continue
 		}
 		covered = true
@@ -391,6 +459,19 @@ func (b *binding) grantPolicy(pol *policy) {
 			tg.visible[f] = true
 		}
 		br := boundRule{policy: pol.name, columns: r.columns}
+		if a := r.aggregate; a != nil {
+			br.aggregate = &boundAggregate{minGroup: a.minGroup}
+			br.aggregateOnly = a.only
+			if a.rows != nil {
+				var err error
+				if br.aggregate.rows, err = bindRows(a.rows, b.vars); err != nil {
+					b.log.Warn("aggregate rule fails for user: the failing part grants nothing", "policy", pol.name, "table", t.Name, "user", b.p.Email, "err", err.Error())
+				}
+				if br.aggregate.rows == sqlgen.True {
+					br.aggregate.rows = nil
+				}
+			}
+		}
 		if r.rows != nil {
 			var err error
 			if br.rows, err = bindRows(r.rows, b.vars); err != nil {

@@ -72,6 +72,17 @@ type tableRule struct {
 	rows    *sqlgen.CELFilter        // nil: every row
 	rowsSrc string
 	masks   map[*semantic.Field]maskRule
+	// aggregate grants aggregates over its rows, groups of at least
+	// minGroup rows each; without rows: the rule grants aggregates only.
+	aggregate *aggregateRule
+}
+
+// aggregateRule is a grant of aggregates over more rows than the detail
+// rule's, with a minimum group size.
+type aggregateRule struct {
+	rows     *sqlgen.CELFilter // nil: every row
+	minGroup int
+	only     bool // no detail access: the table rule names no rows
 }
 
 // maskRule is a policy's mask of a column, and the row condition under
@@ -334,7 +345,7 @@ func (c *compiler) tableRule(t *semantic.Table, n *yaml.Node, restrict bool) *ta
 	if n.Kind == yaml.ScalarNode && (n.Value == "*" || n.ShortTag() == "!!null") && !restrict {
 		return &tableRule{columns: allColumns(t)}
 	}
-	allowed := []string{"columns", "hide", "rows", "mask"}
+	allowed := []string{"columns", "hide", "rows", "mask", "aggregate"}
 	if restrict {
 		allowed = []string{"hide", "rows", "mask"}
 	}
@@ -367,10 +378,40 @@ func (c *compiler) tableRule(t *semantic.Table, n *yaml.Node, restrict bool) *ta
 	if mn := keys["mask"]; mn != nil {
 		r.masks = c.masks(t, mn, r, restrict)
 	}
+	if an := keys["aggregate"]; an != nil {
+		r.aggregate = c.aggregate(t, an)
+		if r.aggregate != nil {
+			r.aggregate.only = keys["rows"] == nil
+		}
+	}
 	if restrict && keys["rows"] == nil && keys["hide"] == nil && keys["mask"] == nil {
 		d.Errorf(n, "a restrict policy's table needs rows, hide or mask")
 	}
 	return r
+}
+
+// aggregate reads a table rule's aggregate grant: {rows: CEL,
+// min_group_size: N}.
+func (c *compiler) aggregate(t *semantic.Table, n *yaml.Node) *aggregateRule {
+	d := c.doc
+	keys := d.Mapping(n, "aggregate of "+t.Name, "rows", "min_group_size")
+	if keys == nil {
+		return nil
+	}
+	a := &aggregateRule{}
+	if mn := d.Require(keys, n, "aggregate of "+t.Name, "min_group_size"); mn != nil {
+		v, ok := d.Int(mn, "min_group_size")
+		if ok && v < 1 {
+			d.Errorf(mn, "min_group_size must be at least 1")
+		}
+		a.minGroup = v
+	}
+	if rn := keys["rows"]; rn != nil {
+		if src, ok := d.NonEmpty(rn, "rows"); ok && src != "true" {
+			a.rows = c.rowRule(t, rn)
+		}
+	}
+	return a
 }
 
 // masks reads a table rule's mask: a mapping of field names to a mask, or

@@ -35,6 +35,8 @@
 //	        display_name: ID
 //	        description: …
 //	        synonyms: […]
+//	        identifying: true       # optional: never grouped or filtered by under aggregate-only access
+//	                                # (keys and person fields — email, name, address… — always are)
 //	      - name: USER_ID
 //	        references: PEOPLE.ID   # a many-to-one foreign key to a type/PK field
 //	        relationship: USER      # its name in expressions; default USER_ID → USER

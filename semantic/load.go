@@ -268,7 +268,7 @@ func (l *loader) table(n *yaml.Node) {
 // passes that follow.
 func (l *loader) field(t *Table, fn *yaml.Node) (*Field, map[string]*yaml.Node) {
 	d := l.doc
-	fk := d.Mapping(fn, "field", "name", "column", "display_name", "description", "semantic_type", "references", "relationship", "synonyms", "type", "decimals", "currency")
+	fk := d.Mapping(fn, "field", "name", "column", "display_name", "description", "semantic_type", "references", "relationship", "synonyms", "type", "decimals", "currency", "identifying")
 	if fk == nil {
 		return nil, nil
 	}
@@ -291,6 +291,7 @@ func (l *loader) field(t *Table, fn *yaml.Node) (*Field, map[string]*yaml.Node) 
 	}
 	f.Description, _ = d.String(fk["description"], "description")
 	f.Synonyms = d.Strings(fk["synonyms"], "synonyms")
+	f.identifying, _ = d.Bool(fk["identifying"], "identifying")
 	if st := fk["semantic_type"]; st != nil {
 		if s, ok := d.String(st, "semantic_type"); ok {
 			if slices.Contains(SemanticTypes, s) {

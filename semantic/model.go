@@ -1,6 +1,7 @@
 package semantic
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -212,7 +213,21 @@ type Field struct {
 	Decimals int
 	// Currency is the ISO 4217 code of a money field ("USD"); "" for none.
 	Currency string
-	Pos      Pos
+	// identifying is the model's identifying: true.
+	identifying bool
+	Pos         Pos
+}
+
+// personTypes are the semantic types that name or locate a person.
+var personTypes = []string{"type/Email", "type/Name", "type/Address", "type/Phone", "type/Birthdate", "type/ZipCode"}
+
+// Identifying reports whether the field identifies a row or a person: a
+// key (primary or foreign), a field whose semantic type names or locates a
+// person (email, name, address, phone, birth date, zip code), or one the
+// model marks identifying: true. Aggregate-only access never groups or
+// filters by one.
+func (f *Field) Identifying() bool {
+	return f.identifying || f.SemanticType == "type/PK" || f.References != nil || slices.Contains(personTypes, f.SemanticType)
 }
 
 // ID returns the field's wide id within its own table: t<table>-<n>.

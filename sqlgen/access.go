@@ -17,6 +17,12 @@ type Access interface {
 	// Mask says how the caller sees a masked field; false when they see
 	// its true values.
 	Mask(f *semantic.Field) (Mask, bool)
+	// Aggregate is, when the caller is granted aggregates of t past its
+	// detail rows, the condition on the rows an aggregated query of the
+	// given fields may read and the least rows each group must hold;
+	// ok is false without such a grant. ErrForbidden if no grant covers
+	// the fields together.
+	Aggregate(t *semantic.Table, fields []*semantic.Field) (filter Expr, minGroup int, ok bool, err error)
 }
 
 // FullAccess sees every table, field and row: for the model's owner, for
@@ -36,6 +42,11 @@ func (FullAccess) RowFilter(*semantic.Table, []*semantic.Field) (Expr, error) { 
 
 // Mask implements Access.
 func (FullAccess) Mask(*semantic.Field) (Mask, bool) { return Mask{}, false }
+
+// Aggregate implements Access.
+func (FullAccess) Aggregate(*semantic.Table, []*semantic.Field) (Expr, int, bool, error) {
+	return nil, 0, false, nil
+}
 
 // Visible reports whether every field a model filter reads is visible.
 func (c *Catalog) Visible(a Access, e *semantic.Expr) bool {

@@ -262,6 +262,9 @@ func (p *Plan) Words() Words {
 	for _, c := range q.Filters {
 		w.Filters = append(w.Filters, c.Words())
 	}
+	if p.MinGroupSize > 0 {
+		w.Filters = append(w.Filters, fmt.Sprintf("groups of fewer than %d rows are left out, and not counted: your access to these rows is for aggregates only", p.MinGroupSize))
+	}
 	if m := q.Metric; m != nil {
 		// The caller sees every field a metric's filter reads, or the
 		// metric would not exist for them.

@@ -108,6 +108,14 @@ const (
 	// ReasonTogether: each field is visible, but no one policy grants them
 	// all together.
 	ReasonTogether = "No single policy grants you all the fields this query reads together. Ask for fewer fields at once."
+	// ReasonAggregateOnly: the table is granted for aggregates only.
+	ReasonAggregateOnly = "Your access to this table is for aggregates only: ask for counts, sums or averages, grouped by fields that do not identify anyone."
+	// ReasonAggregateFunctions: under aggregate-only access, functions
+	// that return one row's value are refused.
+	ReasonAggregateFunctions = "Your access to these rows is for aggregates only, over groups of a minimum size: count, count-distinct, sum and avg are allowed, without a filter of their own; min and max would return one row's value."
+	// ReasonAggregateIdentifying: under aggregate-only access, grouping or
+	// filtering by an identifying field is refused.
+	ReasonAggregateIdentifying = "Your access to these rows is for aggregates only: a query cannot group or filter them by a field that identifies a row or a person (a key, a name, an email, an address, a birth date)."
 )
 
 func (e *Error) with(candidates ...string) *Error {

@@ -103,6 +103,10 @@ type Plan struct {
 	Outputs []Output
 	// Limit is the row limit the SQL applies.
 	Limit int
+	// MinGroupSize is the least rows a result group holds, for a caller
+	// granted aggregates only above it: smaller groups are left out,
+	// uncounted. 0 when no such grant applies.
+	MinGroupSize int
 	// Reads are the tables the plan reads rows of, with the fields it
 	// reads of each, as it asked Access for their rows: what the answer's
 	// restrictions are about.
@@ -126,9 +130,12 @@ type selectStmt struct {
 	joins   []join
 	where   Expr
 	groupBy []Expr
-	orderBy []orderItem
-	limit   int
-	offset  int
+	// minGroup leaves out the groups of fewer rows (HAVING), for a caller
+	// granted aggregates only above a minimum group size; 0 for none.
+	minGroup int
+	orderBy  []orderItem
+	limit    int
+	offset   int
 }
 
 type selectItem struct {
@@ -175,6 +182,9 @@ type planner struct {
 	filterNotes []string
 	reads       []TableRead
 	deferred    error // an error found while building expressions
+	// minGroup is the largest minimum group size of the aggregate grants
+	// an aggregated query read under; 0 when it read none.
+	minGroup int
 }
 
 // Plan plans q for the caller whose access is a. A query reading fields of
@@ -394,6 +404,13 @@ func (p *planner) finish(plan *Plan, sel *selectStmt, where []Expr) error {
 		}
 		sel.joins = append(sel.joins, *j)
 	}
+	if p.minGroup > 0 {
+		if err := p.checkAggregateOnly(); err != nil {
+			return err
+		}
+		sel.minGroup = p.minGroup
+		plan.MinGroupSize = p.minGroup
+	}
 	plan.Limit = sel.limit
 	plan.sel = sel
 	plan.filters = p.filterNotes
@@ -406,7 +423,20 @@ func (p *planner) finish(plan *Plan, sel *selectStmt, where []Expr) error {
 func (p *planner) rowFilter(instance string, path []*semantic.Field, t *semantic.Table) (Expr, error) {
 	fields := p.used[instance]
 	p.reads = append(p.reads, TableRead{Table: t, Fields: fields})
-	f, err := p.a.RowFilter(t, fields)
+	var f Expr
+	var err error
+	aggregated := p.q.Aggregated()
+	af, minGroup, aggregate, aerr := p.a.Aggregate(t, fields)
+	switch {
+	case aggregated && aggregate:
+		f, err = af, aerr
+		p.minGroup = max(p.minGroup, minGroup)
+	default:
+		f, err = p.a.RowFilter(t, fields)
+		if errors.Is(err, ErrForbidden) && aggregate && aerr == nil {
+			return nil, Forbidden("", ReasonAggregateOnly)
+		}
+	}
 	if errors.Is(err, ErrForbidden) {
 		return nil, Forbidden("", ReasonTogether)
 	}
@@ -626,6 +656,34 @@ func fieldByColumn(t *semantic.Table, column string) string {
 		}
 	}
 	return ""
+}
+
+// checkAggregateOnly refuses, for a query read under an aggregate grant
+// with a minimum group size, what would let it single rows out: functions
+// that return one row's value (min, max), aggregations with their own
+// filter, and grouping or filtering by a field that identifies a row or a
+// person.
+func (p *planner) checkAggregateOnly() error {
+	q := p.q
+	for i, ag := range q.Aggregations {
+		switch {
+		case ag.Func == semantic.AggMin || ag.Func == semantic.AggMax:
+			return Forbidden(fmt.Sprintf("aggregations[%d]", i), ReasonAggregateFunctions)
+		case ag.Filter != nil:
+			return Forbidden(fmt.Sprintf("aggregations[%d].filter", i), ReasonAggregateFunctions)
+		}
+	}
+	for i, g := range q.GroupBy {
+		if g.Wide.Field.Identifying() {
+			return Forbidden(fmt.Sprintf("group_by[%d]", i), ReasonAggregateIdentifying)
+		}
+	}
+	for i, c := range q.Filters {
+		if c.Segment == nil && c.Column.Wide.Field != nil && c.Column.Wide.Field.Identifying() {
+			return Forbidden(fmt.Sprintf("filters[%d]", i), ReasonAggregateIdentifying)
+		}
+	}
+	return nil
 }
 
 // visibleRows keeps a semi-join of a model filter, and each one nested in

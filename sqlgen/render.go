@@ -62,6 +62,10 @@ func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any) {
 			w.str(strconv.Itoa(i + 1))
 		}
 	}
+	if s.minGroup > 0 {
+		w.str("\nHAVING count(*) >= ")
+		w.str(strconv.Itoa(s.minGroup))
+	}
 	if len(s.orderBy) > 0 {
 		w.str("\nORDER BY ")
 		for i, o := range s.orderBy {

@@ -68,7 +68,7 @@ func TestDiffPolicy(t *testing.T) {
 		t.Fatalf("exit %d %s", code, errOut)
 	}
 	for _, want := range []string{"analyst@example.com\n  - column PEOPLE.CITY\n", "sales.tx@example.com\n  + column PEOPLE.EMAIL\n",
-		"  ~ table PEOPLE: ", "  + table REVIEWS (6 columns, ", "2 of 6 users see something else"} {
+		"  ~ table PEOPLE: ", "  + table REVIEWS (6 columns, ", "2 of 7 users see something else"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in\n%s", want, out)
 		}
