@@ -57,6 +57,12 @@
 //   - A joined table's row filter applies inside the join: hidden related
 //     rows give NULLs and never remove or reveal base rows.
 //
+// A table rule may grant aggregates past its detail rows (aggregate:
+// {rows: <row condition>, min_group_size: N}), or aggregates only: the
+// Grant's Aggregate gives an aggregated query its rows and minimum group
+// size, and sqlgen leaves smaller groups out and refuses what would single
+// rows out (min, max, identifying fields).
+//
 // A policy may mask a column instead of hiding it (mask: {EMAIL:
 // email_domain, CITY: {with: redact, unless: <row condition>}}): the
 // Grant's Mask says how, and sqlgen writes the masked value wherever the
