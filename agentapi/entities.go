@@ -167,6 +167,7 @@ func (h *handler) fieldValues(metric bool) func(http.ResponseWriter, *http.Reque
 		if err != nil {
 			return err
 		}
+		setProvenance(w.Header(), fv.Provenance)
 		snake, kebab := statsMaps(fv.Statistics)
 		counts := make([][2]any, len(fv.Counts))
 		for i, c := range fv.Counts {

@@ -105,7 +105,7 @@ func (a *auditLog) write(rec AuditRecord) {
 }
 
 // audited prepares rows to write their audit record when they close.
-func (e *Engine) audited(ctx context.Context, r *Rows, p *auth.Principal, pv Provenance, start time.Time) {
+func (e *Engine) audited(ctx context.Context, r *Rows, p *auth.Principal, plan *sqlgen.Plan, pv Provenance, start time.Time) {
 	r.Provenance = pv
 	if e.audit == nil {
 		return
@@ -129,6 +129,45 @@ func (e *Engine) audited(ctx context.Context, r *Rows, p *auth.Principal, pv Pro
 		default:
 			rec.Outcome = "failed"
 		}
+		if rec.Outcome == "completed" {
+			rec.SuppressedGroups = e.suppressedGroups(plan)
+		}
 		e.audit.write(rec)
 	}
+}
+
+// suppressedGroups counts, for the audit log, the groups an answer under
+// a minimum group size left out; -1 when the count failed.
+func (e *Engine) suppressedGroups(plan *sqlgen.Plan) int {
+	sqlText, args, ok := plan.SuppressedSQL()
+	if !ok {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), e.queryTimeout)
+	defer cancel()
+	var n int
+	if err := e.db.QueryRowContext(ctx, sqlText, args...).Scan(&n); err != nil {
+		e.log.Warn("audit: cannot count the suppressed groups", "err", err.Error())
+		return -1
+	}
+	return n
+}
+
+// auditValues writes the audit record of a field's values: one per
+// request, whether its answer came from the database or the cache.
+func (e *Engine) auditValues(ctx context.Context, p *auth.Principal, fv *FieldValues, start time.Time) {
+	if e.audit == nil {
+		return
+	}
+	endpoint, _ := ctx.Value(endpointKey{}).(string)
+	pv := fv.Provenance
+	rec := AuditRecord{Time: start.UTC(), User: p.Email, Endpoint: endpoint, Tables: pv.Tables, Policies: pv.Policies, Plan: pv.Plan,
+		Rows: len(fv.Counts), DurationMs: float64(time.Since(start).Microseconds()) / 1000, Outcome: "completed"}
+	if rec.Tables == nil {
+		rec.Tables = []string{}
+	}
+	if rec.Policies == nil {
+		rec.Policies = []string{}
+	}
+	e.audit.write(rec)
 }

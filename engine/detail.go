@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/internal/lru"
@@ -337,6 +338,8 @@ type FieldValues struct {
 	Counts     []ValueCount
 	Truncated  bool
 	Statistics Statistics
+	// Provenance says what decided the values: the policies and the plan.
+	Provenance Provenance `json:"-"`
 }
 
 // ValueCount is a value of a field and how many rows the caller sees
@@ -441,6 +444,7 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 		return nil, err
 	}
 	fv := &FieldValues{FieldID: id}
+	start := time.Now()
 	counts, err := e.valueCounts(ctx, s, g, t, w, limit+1)
 	if err != nil {
 		return nil, err
@@ -452,6 +456,11 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 	if fv.Statistics, err = e.statistics(ctx, s, g, t, w); err != nil {
 		return nil, err
 	}
+	if plan, err := sqlgen.Values(s.catalog, g, t, sqlgen.Column{Wide: w}, limit+1, e.planOpts); err == nil {
+		sqlText, args := plan.SQL()
+		fv.Provenance = provenance(g, plan, sqlText, args)
+	}
+	e.auditValues(ctx, p, fv, start)
 	return fv, nil
 }
 

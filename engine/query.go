@@ -128,7 +128,7 @@ func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *Query) (*Row
 		return nil, err
 	}
 	rows.Restrictions = restrictions(g, plan.Reads)
-	e.audited(ctx, rows, p, provenance(g, plan, sqlText, args), start)
+	e.audited(ctx, rows, p, plan, provenance(g, plan, sqlText, args), start)
 	return rows, nil
 }
 
@@ -215,7 +215,7 @@ func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset, 
 		return nil, err
 	}
 	rows.Restrictions = restrictions(g, plan.Reads)
-	e.audited(ctx, rows, p, provenance(g, plan, sqlText, args), start)
+	e.audited(ctx, rows, p, plan, provenance(g, plan, sqlText, args), start)
 	return rows, nil
 }
 

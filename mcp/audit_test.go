@@ -3,6 +3,7 @@ package mcp_test
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -54,10 +55,37 @@ func TestProvenanceAndAudit(t *testing.T) {
 	}
 
 	cs := st.connect(t, bearer(token(t, "sales.tx@example.com", nil)))
-	if res, _ := call(t, cs, "query", map[string]any{"table_id": 2, "aggregations": []any{map[string]any{"function": "count"}}}); res.IsError {
+	res, _ := call(t, cs, "query", map[string]any{"table_id": 2, "aggregations": []any{map[string]any{"function": "count"}}})
+	if res.IsError {
 		t.Fatal("the MCP query failed")
 	}
+	if fmt.Sprint(res.Meta["agentlayer/policies"]) != "[sales]" || !fingerprint.MatchString(fmt.Sprint(res.Meta["agentlayer/plan"])) {
+		t.Errorf("MCP _meta %v", res.Meta)
+	}
 	cs.Close()
+
+	// Field values name their policies too.
+	req, _ := http.NewRequest("GET", st.srv.URL+"/api/agent/v1/table/2/field/STATE/values", nil)
+	req.Header.Set("Authorization", "Bearer "+token(t, "sales.tx@example.com", nil))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("X-Agentlayer-Policies") != "sales" || !fingerprint.MatchString(resp.Header.Get("X-Agentlayer-Plan")) {
+		t.Errorf("field values headers %v", resp.Header)
+	}
+
+	// An answer under a minimum group size records the groups it left out.
+	byCity := `{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"USER.CITY"}],"limit":10000}`
+	query("benchmark@example.com", byCity)
+	small := 0
+	_, all := st.post(t, "POST", "/api/agent/v1/query", token(t, "admin@example.com", nil), byCity)
+	for _, r := range all["data"].(map[string]any)["rows"].([]any) {
+		if r.([]any)[1].(float64) < 10 {
+			small++
+		}
+	}
 
 	var records []engine.AuditRecord
 	sc := bufio.NewScanner(strings.NewReader(audit.String()))
@@ -68,10 +96,16 @@ func TestProvenanceAndAudit(t *testing.T) {
 		}
 		records = append(records, rec)
 	}
-	if len(records) != 5 {
-		t.Fatalf("%d audit records, want 5:\n%s", len(records), audit.String())
+	if len(records) != 8 {
+		t.Fatalf("%d audit records, want 8:\n%s", len(records), audit.String())
 	}
 	first, last := records[0], records[4]
+	if fv := records[5]; fv.Endpoint != "GET /api/agent/v1/table/{id}/field/{field_id}/values" || fv.Rows == 0 {
+		t.Errorf("the field values record %+v", fv)
+	}
+	if bench := records[6]; bench.User != "benchmark@example.com" || bench.SuppressedGroups != small || small == 0 {
+		t.Errorf("the benchmark record %+v, want %d suppressed groups", bench, small)
+	}
 	if first.User != "sales.tx@example.com" || first.Endpoint != "POST /api/agent/v1/query" || strings.Join(first.Tables, ",") != "ORDERS,PRODUCTS" ||
 		strings.Join(first.Policies, ",") != "sales" || first.Plan != h1.Get("X-Agentlayer-Plan") || first.Rows == 0 || first.Outcome != "completed" {
 		t.Errorf("first record %+v", first)

@@ -317,6 +317,7 @@ func (t *tools) result(ctx context.Context, q *engine.Query, rows *engine.Rows, 
 	head.WriteString("\n")
 	res := ok(json.RawMessage(structured), head.String()+string(text))
 	res.IsError = tail.Status == "failed"
+	res.Meta = provenanceMeta(rows.Provenance)
 	return res, nil
 }
 
@@ -438,4 +439,14 @@ func csvCell(s string) string {
 		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 	}
 	return s
+}
+
+// provenanceMeta carries an answer's provenance in a result's _meta, as
+// the Agent API's X-Agentlayer-Policies and X-Agentlayer-Plan headers do.
+func provenanceMeta(pv engine.Provenance) sdk.Meta {
+	policies := pv.Policies
+	if policies == nil {
+		policies = []string{}
+	}
+	return sdk.Meta{"agentlayer/policies": policies, "agentlayer/plan": pv.Plan}
 }

@@ -461,7 +461,9 @@ func (t *tools) fieldValues(ctx context.Context, p *auth.Principal, a args) (*sd
 	for _, vc := range out.ValueCounts {
 		b.WriteString(csvCell(fmt.Sprint(vc[0])) + "," + fmt.Sprint(vc[1]) + "\n")
 	}
-	return ok(out, b.String()), nil
+	res := ok(out, b.String())
+	res.Meta = provenanceMeta(fv.Provenance)
+	return res, nil
 }
 
 type schemaOutput struct {

@@ -132,10 +132,12 @@ type selectStmt struct {
 	groupBy []Expr
 	// minGroup leaves out the groups of fewer rows (HAVING), for a caller
 	// granted aggregates only above a minimum group size; 0 for none.
-	minGroup int
-	orderBy  []orderItem
-	limit    int
-	offset   int
+	// belowMinGroup keeps those instead, to count them for the audit.
+	minGroup      int
+	belowMinGroup bool
+	orderBy       []orderItem
+	limit         int
+	offset        int
 }
 
 type selectItem struct {

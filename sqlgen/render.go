@@ -2,6 +2,7 @@ package sqlgen
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +12,19 @@ import (
 
 // SQL renders the plan: the statement and its bound values, in order.
 func (p *Plan) SQL() (string, []any) { return p.sel.render(p.opts.Dialect, p.sel.limit, p.sel.offset) }
+
+// SuppressedSQL renders the query that counts the groups a plan with a
+// minimum group size leaves out, for the audit log (never for the
+// answer); false when the plan has none.
+func (p *Plan) SuppressedSQL() (string, []any, bool) {
+	if p.sel.minGroup == 0 {
+		return "", nil, false
+	}
+	s := *p.sel
+	s.belowMinGroup, s.orderBy = true, nil
+	inner, args := s.render(p.opts.Dialect, math.MaxInt32, 0)
+	return "SELECT count(*) FROM (" + inner + ") AS suppressed", args, true
+}
 
 // Page renders the plan for rows [offset, offset+limit) of its result, for
 // paging through it: the order is total, so pages neither repeat nor skip
@@ -63,7 +77,11 @@ func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any) {
 		}
 	}
 	if s.minGroup > 0 {
-		w.str("\nHAVING count(*) >= ")
+		if s.belowMinGroup {
+			w.str("\nHAVING count(*) < ")
+		} else {
+			w.str("\nHAVING count(*) >= ")
+		}
 		w.str(strconv.Itoa(s.minGroup))
 	}
 	if len(s.orderBy) > 0 {
