@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -29,44 +30,56 @@ func TestAggregateOnly_minimumGroupSize(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			suppressed := 0
-			for _, req := range []string{
-				`{"table_id":1,"aggregations":[{"function":"count"},{"function":"sum","field_id":"TOTAL"}],"group_by":[{"field_id":"USER.STATE"}]}`,
-				`{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"USER.STATE"},{"field_id":"PRODUCT.CATEGORY"}],"filters":[{"field_id":"TOTAL","operation":"greater-than","value":200}]}`,
-				`{"table_id":1,"aggregations":[{"function":"count"},{"function":"avg","field_id":"QUANTITY"}],"group_by":[{"field_id":"CREATED_AT","field_granularity":"week"}],"filters":[{"segment_id":2}],"limit":10000}`,
-				`{"table_id":1,"aggregations":[{"function":"count"},{"function":"count-distinct","field_id":"USER_ID"}],"filters":[{"field_id":"USER.STATE","operation":"equals","value":"WY"}]}`,
-				`{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"USER.SOURCE"},{"field_id":"CREATED_AT","field_granularity":"month"}],"limit":10000}`,
+			// Each request, and whether it joins PEOPLE (aggregate-only for
+			// the persona): then every group must also hold 10 customers.
+			for _, c := range []struct {
+				req    string
+				people bool
+			}{
+				{`{"table_id":1,"aggregations":[{"function":"count"},{"function":"sum","field_id":"TOTAL"}],"group_by":[{"field_id":"USER.STATE"}]}`, true},
+				{`{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"USER.STATE"},{"field_id":"PRODUCT.CATEGORY"}],"filters":[{"field_id":"TOTAL","operation":"greater-than","value":200}]}`, true},
+				{`{"table_id":1,"aggregations":[{"function":"count"},{"function":"avg","field_id":"QUANTITY"}],"group_by":[{"field_id":"CREATED_AT","field_granularity":"week"}],"filters":[{"segment_id":2}],"limit":10000}`, false},
+				{`{"table_id":1,"aggregations":[{"function":"count"},{"function":"count-distinct","field_id":"USER_ID"}],"filters":[{"field_id":"USER.STATE","operation":"equals","value":"CA"}]}`, true},
+				{`{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"USER.SOURCE"},{"field_id":"CREATED_AT","field_granularity":"month"}],"limit":10000}`, true},
 			} {
-				got := answerOf(ctx, e, bench, []byte(req))
-				all := answerOf(ctx, e, admin, []byte(req))
-				if got.err != "" || all.err != "" {
-					t.Fatalf("%s: %s / %s", req, got.err, all.err)
+				got := answerOf(ctx, e, bench, []byte(c.req))
+				all := answerOf(ctx, e, admin, []byte(c.req))
+				// The same groups with their orders and customers counted.
+				var req map[string]any
+				json.Unmarshal([]byte(c.req), &req)
+				req["aggregations"] = []any{map[string]any{"function": "count"}, map[string]any{"function": "count-distinct", "field_id": "USER_ID"}}
+				data, _ := json.Marshal(req)
+				sizes := answerOf(ctx, e, admin, data)
+				if got.err != "" || all.err != "" || sizes.err != "" {
+					t.Fatalf("%s: %s / %s / %s", c.req, got.err, all.err, sizes.err)
 				}
-				// The admin's groups of at least 10 rows, in order.
+				groups := len(sizes.cols) - 2
+				big := map[string]bool{}
+				for _, r := range sizes.rows {
+					orders, _ := strconv.Atoi(r[groups])
+					customers, _ := strconv.Atoi(r[groups+1])
+					big[strings.Join(r[:groups], "|")] = orders >= 10 && (!c.people || customers >= 10)
+				}
 				var want [][]string
-				countAt := 0
-				for i, c := range all.cols {
-					if strings.HasPrefix(c, "count ") {
-						countAt = i
-						break
-					}
-				}
 				for _, r := range all.rows {
-					if n, _ := strconv.Atoi(r[countAt]); n >= 10 {
+					if big[strings.Join(r[:groups], "|")] {
 						want = append(want, r)
 					} else {
 						suppressed++
 					}
 				}
 				if d := diffRows(got.rows, want); d != "" {
-					t.Errorf("%s: %s", req, d)
+					t.Errorf("%s: %s", c.req, d)
 				}
 			}
 			// A metric: the groups are the admin's of at least 10 orders.
 			metric := answerOf(ctx, e, bench, []byte(`{"metric_id":1,"group_by":[{"field_id":"USER.CITY"}],"limit":10000}`))
-			counts := answerOf(ctx, e, admin, []byte(`{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"USER.CITY"}],"limit":10000}`))
+			counts := answerOf(ctx, e, admin, []byte(`{"table_id":1,"aggregations":[{"function":"count"},{"function":"count-distinct","field_id":"USER_ID"}],"group_by":[{"field_id":"USER.CITY"}],"limit":10000}`))
 			var big []string
 			for _, r := range counts.rows {
-				if n, _ := strconv.Atoi(r[1]); n >= 10 {
+				orders, _ := strconv.Atoi(r[1])
+				customers, _ := strconv.Atoi(r[2])
+				if orders >= 10 && customers >= 10 {
 					big = append(big, r[0])
 				}
 			}

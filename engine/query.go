@@ -96,7 +96,7 @@ func (e *Engine) plan(ctx context.Context, p *auth.Principal, q *Query, opts sql
 // anchor of a filter counted from it.
 func (e *Engine) latest(ctx context.Context, s *state, g *permissions.Grant, t *semantic.Table, col sqlgen.Column) (time.Time, bool, error) {
 	col.Bucket = ""
-	q := &sqlgen.Query{Table: t, Aggregations: []sqlgen.Aggregate{{Func: semantic.AggMax, Column: &col}}}
+	q := &sqlgen.Query{Table: t, Aggregations: []sqlgen.Aggregate{{Func: semantic.AggMax, Column: &col}}, DetailRows: true}
 	plan, err := q.Plan(s.catalog, g, e.planOpts)
 	if err != nil {
 		return time.Time{}, false, err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -144,7 +145,15 @@ func (t *tools) definitions() []toolDef {
 // scopes do not cover the tool gets the protocol error of an unknown tool;
 // any other failure is a tool error a model can act on.
 func (t *tools) handler(def toolDef) sdk.ToolHandler {
-	return func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+	return func(ctx context.Context, req *sdk.CallToolRequest) (res *sdk.CallToolResult, err error) {
+		defer func() {
+			// A panic is a tool error that says nothing of its cause, as
+			// the Agent API answers 500; the process goes on.
+			if v := recover(); v != nil {
+				t.opts.Logger.ErrorContext(ctx, "panic in a tool call", "tool", def.tool.Name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				res, err = t.toolError(ctx, httpapi.ErrInternal), nil
+			}
+		}()
 		p := t.principal(req.Extra)
 		if p == nil || !slices.ContainsFunc(def.scopes, p.Allows) {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown tool %q", def.tool.Name)}
@@ -160,7 +169,6 @@ func (t *tools) handler(def toolDef) sdk.ToolHandler {
 		start := time.Now()
 		ctx = engine.WithEndpoint(ctx, "mcp "+def.tool.Name)
 		a, err := parseArgs(raw, schema)
-		var res *sdk.CallToolResult
 		if err == nil {
 			res, err = def.run(ctx, p, a)
 		}

@@ -105,11 +105,13 @@ func (g *Grant) Aggregate(t *semantic.Table, fields []*semantic.Field) (sqlgen.E
 			ors = append(ors, r.aggregate.rows)
 		}
 	}
-	if !any {
-		return nil, 0, false, nil
+	if !any || !covered {
+		return nil, 0, false, nil // the detail grants decide, as for any query
 	}
-	if !covered {
-		return nil, 0, true, sqlgen.ErrForbidden
+	for _, r := range tg.rules {
+		if !r.aggregateOnly && r.rows == nil && coversAll(r.columns, fields) {
+			return nil, 0, false, nil // every row in detail already
+		}
 	}
 	// A detail grant adds its rows too: they are the user's already.
 	for _, r := range tg.rules {
@@ -146,36 +148,55 @@ func (g *Grant) Mask(f *semantic.Field) (sqlgen.Mask, bool) {
 	if fn, ok := tg.restrictMasks[f]; ok {
 		return sqlgen.Mask{Fn: fn}, true
 	}
-	var parts []sqlgen.Expr
 	var fn sqlgen.MaskFn
 	masked := false
 	for _, r := range tg.rules {
-		if !r.columns[f] {
+		if m, ok := r.masks[f]; ok && r.columns[f] {
+			fn, masked = m.fn, true
+			break
+		}
+	}
+	if !masked {
+		return sqlgen.Mask{}, false
+	}
+	// The rows where a rule shows the true value. Only a rule that grants
+	// detail rows, and every column the user sees of the table, can: a
+	// narrower grant would otherwise show the true value beside columns
+	// it does not grant together with it.
+	var parts []sqlgen.Expr
+	for _, r := range tg.rules {
+		if !r.columns[f] || r.aggregateOnly || !coversVisible(r.columns, tg.visible) {
 			continue
 		}
-		m, ok := r.masks[f]
-		switch {
-		case !ok && r.rows == nil:
-			return sqlgen.Mask{}, false // unmasked on every row
-		case !ok:
-			parts = append(parts, r.rows)
-		default:
-			if !masked {
-				fn, masked = m.fn, true
-			}
+		if m, ok := r.masks[f]; ok {
 			if m.unless != nil {
 				parts = append(parts, sqlgen.AndOf(r.rows, m.unless))
 			}
+			continue
 		}
+		if r.rows == nil {
+			return sqlgen.Mask{}, false // unmasked on every row
+		}
+		parts = append(parts, r.rows)
 	}
 	unmasked := sqlgen.OrOf(parts...)
-	if !masked || unmasked == sqlgen.True {
+	if unmasked == sqlgen.True {
 		return sqlgen.Mask{}, false
 	}
 	if unmasked == sqlgen.False {
 		unmasked = nil // masked on every row
 	}
 	return sqlgen.Mask{Fn: fn, Unmasked: unmasked}, true
+}
+
+// coversVisible reports whether a rule's columns include every visible one.
+func coversVisible(cols, visible map[*semantic.Field]bool) bool {
+	for f := range visible {
+		if !cols[f] {
+			return false
+		}
+	}
+	return true
 }
 
 // RowFilter implements sqlgen.Access: the OR of the row rules of the
@@ -477,6 +498,9 @@ func (b *binding) grantPolicy(pol *policy) {
 			if br.rows, err = bindRows(r.rows, b.vars); err != nil {
 				b.log.Warn("row rule fails for user: the failing part grants nothing", "policy", pol.name, "table", t.Name, "user", b.p.Email, "err", err.Error())
 			}
+			if br.rows == sqlgen.True {
+				br.rows = nil // every row
+			}
 		}
 		for f, m := range r.masks {
 			if br.masks == nil {
@@ -608,7 +632,14 @@ func (g *Grant) restriction(t *semantic.Table, fields []*semantic.Field) (Restri
 		return Restriction{}, false
 	}
 	res := Restriction{Table: t.Name, Policies: names}
-	rows, ok := sqlgen.Describe(filter, g.Field)
+	// A masked field counts as unseen: the condition would tell of its
+	// true values.
+	rows, ok := sqlgen.Describe(filter, func(f *semantic.Field) bool {
+		if _, masked := g.Mask(f); masked {
+			return false
+		}
+		return g.Field(f)
+	})
 	if ok {
 		res.Rows = rows
 		res.Text = fmt.Sprintf("Rows of %s are limited to %s.", t.Name, rows)

@@ -23,6 +23,10 @@ type Query struct {
 	OrderBy      []Ordering
 	// Limit is the requested row limit; 0 means the default.
 	Limit int
+	// DetailRows plans an aggregated query over the detail rows only,
+	// never an aggregate grant's: field values, statistics, a field's
+	// latest value.
+	DetailRows bool
 }
 
 // Aggregated reports whether the query groups or aggregates.

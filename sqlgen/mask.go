@@ -20,8 +20,8 @@ const (
 	MaskHash        = "hash"         // text or integer → text: a keyed hash, equal values alike
 	MaskLast4       = "last4"        // text → its last four characters
 	MaskEmailDomain = "email_domain" // text → what follows the @
-	MaskYear        = "year"         // date or timestamp → truncated to its year, in the report zone
-	MaskMonth       = "month"        // date or timestamp → truncated to its month, in the report zone
+	MaskYear        = "year"         // date or timestamp (without zone) → truncated to its year, in UTC
+	MaskMonth       = "month"        // date or timestamp (without zone) → truncated to its month, in UTC
 	MaskRound       = "round"        // number → rounded to N decimal places (round(N); N < 0 rounds to tens…)
 )
 
@@ -62,7 +62,9 @@ func ParseMask(s string, k semantic.Kind) (MaskFn, error) {
 	case MaskLast4, MaskEmailDomain:
 		ok = k == semantic.KindText
 	case MaskYear, MaskMonth:
-		ok = k.IsTemporal() && k != semantic.KindTime
+		// Truncated in UTC, the value stays the column's own kind: a
+		// timestamp with a zone would change its type, so it cannot.
+		ok = k == semantic.KindDate || k == semantic.KindDateTime
 	case MaskRound:
 		ok = k.IsNumeric()
 	default:
@@ -140,19 +142,13 @@ func (p *planner) maskExpr(x Expr, f *semantic.Field, m MaskFn) Expr {
 	case MaskEmailDomain:
 		return Call{Name: "split_part", Args: []Expr{x, constant("@"), lit("2")}}
 	case MaskYear:
-		return p.truncated(x, k, Year)
+		return Fn{Op: FnTrunc, Arg: string(Year), Args: []Expr{x}, Kind: k}
 	case MaskMonth:
-		return p.truncated(x, k, Month)
+		return Fn{Op: FnTrunc, Arg: string(Month), Args: []Expr{x}, Kind: k}
 	case MaskRound:
 		return Fn{Op: FnRound, Args: []Expr{x}, Arg: strconv.Itoa(m.Digits), Kind: k}
 	}
 	return Null
-}
-
-// truncated is x truncated to a unit, as the field's kind stands: a
-// timestamp in the report zone (as wall-clock time), a date as a date.
-func (p *planner) truncated(x Expr, k semantic.Kind, b Bucket) Expr {
-	return p.bucketed(x, k, b)
 }
 
 // maskedOutput adjusts a result column for a masked field: a hash is
@@ -167,8 +163,6 @@ func (p *planner) maskedOutput(out *Output, f *semantic.Field) {
 	case MaskHash:
 		out.BaseType, out.Kind, out.SemanticType = semantic.KindText.BaseType(), semantic.KindText, ""
 		out.Round, out.Currency = false, ""
-	case MaskYear, MaskMonth:
-		out.Local = f.Type.Kind != semantic.KindDate
 	case MaskNull:
 		out.SemanticType = ""
 	}

@@ -134,6 +134,7 @@ type selectStmt struct {
 	// granted aggregates only above a minimum group size; 0 for none.
 	// belowMinGroup keeps those instead, to count them for the audit.
 	minGroup      int
+	minGroupKeys  []Expr
 	belowMinGroup bool
 	orderBy       []orderItem
 	limit         int
@@ -185,8 +186,11 @@ type planner struct {
 	reads       []TableRead
 	deferred    error // an error found while building expressions
 	// minGroup is the largest minimum group size of the aggregate grants
-	// an aggregated query read under; 0 when it read none.
-	minGroup int
+	// an aggregated query read under; 0 when it read none. minGroupKeys
+	// are the keys of the joined tables read under one, each counted
+	// distinct against it too.
+	minGroup     int
+	minGroupKeys []Expr
 }
 
 // Plan plans q for the caller whose access is a. A query reading fields of
@@ -410,7 +414,7 @@ func (p *planner) finish(plan *Plan, sel *selectStmt, where []Expr) error {
 		if err := p.checkAggregateOnly(); err != nil {
 			return err
 		}
-		sel.minGroup = p.minGroup
+		sel.minGroup, sel.minGroupKeys = p.minGroup, p.minGroupKeys
 		plan.MinGroupSize = p.minGroup
 	}
 	plan.Limit = sel.limit
@@ -427,12 +431,18 @@ func (p *planner) rowFilter(instance string, path []*semantic.Field, t *semantic
 	p.reads = append(p.reads, TableRead{Table: t, Fields: fields})
 	var f Expr
 	var err error
-	aggregated := p.q.Aggregated()
+	aggregated := p.q.Aggregated() && !p.q.DetailRows
 	af, minGroup, aggregate, aerr := p.a.Aggregate(t, fields)
 	switch {
 	case aggregated && aggregate:
 		f, err = af, aerr
 		p.minGroup = max(p.minGroup, minGroup)
+		if len(path) > 0 {
+			// A joined table's rows are counted by its key, not by the
+			// base rows they repeat over.
+			j := p.joins[instance]
+			p.minGroupKeys = append(p.minGroupKeys, Col{Alias: j.alias, Column: j.fk.References.Column})
+		}
 	default:
 		f, err = p.a.RowFilter(t, fields)
 		if errors.Is(err, ErrForbidden) && aggregate && aerr == nil {
@@ -673,7 +683,13 @@ func (p *planner) checkAggregateOnly() error {
 			return Forbidden(fmt.Sprintf("aggregations[%d]", i), ReasonAggregateFunctions)
 		case ag.Filter != nil:
 			return Forbidden(fmt.Sprintf("aggregations[%d].filter", i), ReasonAggregateFunctions)
+		case ag.Measure != nil && ag.Measure.Filter != nil:
+			// A filtered measure could aggregate one row of a group.
+			return Forbidden(fmt.Sprintf("aggregations[%d]", i), ReasonAggregateFunctions)
 		}
+	}
+	if m := q.Metric; m != nil && m.Measure != nil && m.Measure.Filter != nil {
+		return Forbidden("metric_id", ReasonAggregateFunctions)
 	}
 	for i, g := range q.GroupBy {
 		if g.Wide.Field.Identifying() {
@@ -681,7 +697,15 @@ func (p *planner) checkAggregateOnly() error {
 		}
 	}
 	for i, c := range q.Filters {
-		if c.Segment == nil && c.Column.Wide.Field != nil && c.Column.Wide.Field.Identifying() {
+		if c.Segment != nil {
+			for _, f := range p.c.reads[c.Segment.Filter] {
+				if f.Identifying() {
+					return Forbidden(fmt.Sprintf("filters[%d]", i), ReasonAggregateIdentifying)
+				}
+			}
+			continue
+		}
+		if c.Column.Wide.Field != nil && c.Column.Wide.Field.Identifying() {
 			return Forbidden(fmt.Sprintf("filters[%d]", i), ReasonAggregateIdentifying)
 		}
 	}
@@ -790,15 +814,15 @@ func (p *planner) condition(cond Condition) (Expr, error) {
 	}
 	if b, ok := extractionOps[strings.Replace(cond.Op, "-not-equals", "-equals", 1)]; ok {
 		x := p.extract(raw, k, b)
-		return p.compare(x, cond.Op, cond, raw), nil
+		return p.compare(x, cond.Op, cond, raw, true), nil
 	}
 	if col.Bucket.Extracts() {
-		return p.compare(p.extract(raw, k, col.Bucket), cond.Op, cond, raw), nil
+		return p.compare(p.extract(raw, k, col.Bucket), cond.Op, cond, raw, true), nil
 	}
 	if k.IsTemporal() {
 		return p.temporal(raw, k, cond), nil
 	}
-	return p.compare(raw, cond.Op, cond, raw), nil
+	return p.compare(raw, cond.Op, cond, raw, false), nil
 }
 
 // extract is a part of a temporal column; year-equals extracts the year.
@@ -811,7 +835,7 @@ func (p *planner) extract(raw Expr, k semantic.Kind, b Bucket) Expr {
 
 // compare applies a comparison to x, whose NULLs are raw's: not-equals
 // keeps rows where the field is NULL, as Metabase does.
-func (p *planner) compare(x Expr, op string, cond Condition, raw Expr) Expr {
+func (p *planner) compare(x Expr, op string, cond Condition, raw Expr, extracted bool) Expr {
 	vals := make([]Expr, len(cond.Values))
 	for i, v := range cond.Values {
 		vals[i] = Param{Value: p.paramValue(v)}
@@ -829,7 +853,7 @@ func (p *planner) compare(x Expr, op string, cond Condition, raw Expr) Expr {
 		return anyOf(x, cond.Values, vals)
 	}
 	sym := map[string]string{"greater-than": ">", "greater-than-or-equal": ">=", "less-than": "<", "less-than-or-equal": "<="}[op]
-	if cond.Column.Bucket == "" && cond.Column.Wide.Field.Type.Kind == semantic.KindText && x == raw {
+	if cond.Column.Bucket == "" && cond.Column.Wide.Field.Type.Kind == semantic.KindText && !extracted {
 		x = Fn{Op: FnBytewise, Args: []Expr{x}} // text compares byte by byte
 	}
 	return Bin{Op: sym, L: x, R: vals[0]}

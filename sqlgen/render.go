@@ -77,12 +77,20 @@ func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any) {
 		}
 	}
 	if s.minGroup > 0 {
+		w.str("\nHAVING ")
 		if s.belowMinGroup {
-			w.str("\nHAVING count(*) < ")
-		} else {
-			w.str("\nHAVING count(*) >= ")
+			w.str("NOT (")
 		}
-		w.str(strconv.Itoa(s.minGroup))
+		n := strconv.Itoa(s.minGroup)
+		w.str("count(*) >= " + n)
+		for _, k := range s.minGroupKeys {
+			w.str(" AND count(DISTINCT ")
+			k.write(w)
+			w.str(") >= " + n)
+		}
+		if s.belowMinGroup {
+			w.str(")")
+		}
 	}
 	if len(s.orderBy) > 0 {
 		w.str("\nORDER BY ")

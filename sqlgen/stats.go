@@ -43,7 +43,7 @@ var usStates = []string{
 // avg, q1, q3 and sd; text adds average_length and the percent_ shares
 // (of non-null values); dates and timestamps add earliest and latest.
 func Statistics(c *Catalog, a Access, t *semantic.Table, col Column, opts Options) (*Plan, error) {
-	q := &Query{Table: t}
+	q := &Query{Table: t, DetailRows: true}
 	p := newPlanner(c, a, q, opts)
 	x := p.use(col.Wide)
 	k := col.Wide.Field.Type.Kind
@@ -105,6 +105,7 @@ func Values(c *Catalog, a Access, t *semantic.Table, col Column, limit int, opts
 		Aggregations: []Aggregate{{Func: semantic.AggCount, Sort: "desc"}},
 		Filters:      []Condition{{Column: col, Op: "is-not-null"}},
 		Limit:        limit,
+		DetailRows:   true,
 	}
 	return q.Plan(c, a, opts)
 }
