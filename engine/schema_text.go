@@ -6,6 +6,23 @@ import (
 	"time"
 )
 
+// examples are names of fields the caller sees, to show how fields are
+// named: one of a table's own, one through a relationship.
+func (s *Schema) examples() (own, related string) {
+	own, related = "NAME", "REL.NAME"
+	for _, t := range s.Details {
+		if len(t.Fields) > 1 && own == "NAME" {
+			own = t.Fields[1].Name
+		}
+		for _, r := range t.RelatedTables {
+			if len(r.Fields) > 1 && related == "REL.NAME" {
+				related = r.Relationship + "." + r.Fields[1].Name
+			}
+		}
+	}
+	return own, related
+}
+
 // Compact writes the schema as text an agent reads in one glance: a line
 // per field, related fields under their relationship, then the table's
 // metrics, measures, segments and restrictions. The Agent API's
@@ -13,7 +30,8 @@ import (
 func (s *Schema) Compact() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# now %s · time zone %s · weeks start on %s\n", s.Now.Format(time.RFC3339), s.TimeZone, s.WeekStart)
-	b.WriteString("# Refer to a field by name, relative to the query's table or metric: TOTAL, or USER.STATE through a\n")
+	own, related := s.examples()
+	fmt.Fprintf(&b, "# Refer to a field by name, relative to the query's table or metric: %s, or %s through a\n", own, related)
 	b.WriteString("# relationship; or by id: t<table>-<n> in a table query, c<metric>-<n> in a metric query.\n")
 	b.WriteString("# field lines: id  reference  type  [semantic type]  [currency]  — description\n")
 	for _, t := range s.Details {
