@@ -10,7 +10,6 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/agentlayer/agentlayer/auth"
-	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/mcp"
 )
 
@@ -68,11 +67,7 @@ func mcpServe(ctx context.Context, args []string, in io.Reader, out, stderr io.W
 	if err != nil {
 		return err
 	}
-	opts, err := f.engineOptions(log)
-	if err != nil {
-		return err
-	}
-	e, err := engine.New(ctx, opts)
+	e, err := f.openEngine(ctx, log)
 	if err != nil {
 		return err
 	}

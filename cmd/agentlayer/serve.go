@@ -229,6 +229,15 @@ func checkDatabaseFlags(postgres bool, explicit map[string]bool) error {
 	return nil
 }
 
+// openEngine opens the engine the flags describe.
+func (f *serveFlags) openEngine(ctx context.Context, log *slog.Logger) (*engine.Engine, error) {
+	opts, err := f.engineOptions(log)
+	if err != nil {
+		return nil, err
+	}
+	return engine.New(ctx, opts)
+}
+
 // engineOptions are the engine's options as the flags say.
 func (f *serveFlags) engineOptions(log *slog.Logger) (engine.Options, error) {
 	opts := f.modelFlags.options()

@@ -104,13 +104,8 @@ func testPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	f.logLevel = "error"
-	log, _ := newLogger(f.logLevel, stderr)
-	opts, err := f.engineOptions(log)
-	if err != nil {
-		return err
-	}
-	e, err := engine.New(ctx, opts)
+	log, _ := newLogger("error", stderr)
+	e, err := f.openEngine(ctx, log)
 	if err != nil {
 		return err
 	}
