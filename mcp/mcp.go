@@ -51,6 +51,11 @@ type Options struct {
 	// SessionTimeout closes an MCP session idle that long; 0 means 30
 	// minutes.
 	SessionTimeout time.Duration
+	// Recheck, for Serve, is asked before each call and read who the
+	// server still acts for (a session's user, which may have ended or
+	// been deactivated since); an error refuses the call. Nil: the user
+	// Serve was given, always.
+	Recheck func(ctx context.Context) (*auth.Principal, error)
 }
 
 func (o Options) withDefaults() Options {
@@ -108,10 +113,10 @@ func New(e *engine.Engine, opts Options) http.Handler {
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
-		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
-			r.Header = r.Header.Clone()
-			r.Header.Set("Authorization", "Bearer session")
-		}
+		// The SDK's check reads a bearer token: hand it one, whatever the
+		// credential was; the principal found above is what it binds.
+		r.Header = r.Header.Clone()
+		r.Header.Set("Authorization", "Bearer authenticated")
 		bind.ServeHTTP(w, r)
 	})
 }
@@ -171,10 +176,19 @@ func newServer(e *engine.Engine, opts Options, scopes, fixed *auth.Principal) *s
 	return srv
 }
 
-// principal is who a request acts for: the fixed user on stdio, else the
-// user its credential authenticated.
-func (t *tools) principal(extra *sdk.RequestExtra) *auth.Principal {
+// principal is who a request acts for: the fixed user on stdio (as
+// Options.Recheck finds them still), else the user its credential
+// authenticated.
+func (t *tools) principal(ctx context.Context, extra *sdk.RequestExtra) *auth.Principal {
 	if t.fixed != nil {
+		if t.opts.Recheck != nil {
+			p, err := t.opts.Recheck(ctx)
+			if err != nil {
+				t.opts.Logger.WarnContext(ctx, "the stdio user no longer may act", "err", err.Error())
+				return nil
+			}
+			return p
+		}
 		return t.fixed
 	}
 	if extra == nil || extra.TokenInfo == nil {

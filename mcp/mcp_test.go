@@ -544,3 +544,23 @@ tables:
 }
 
 var _ = bytes.NewReader
+
+// TestBudget_everyTool: no tool answers past its budget: a row larger
+// than it is refused with what to do, the schema is cut at a table, and a
+// search is bounded.
+func TestBudget_everyTool(t *testing.T) {
+	st := newStack(t, engine.Options{ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
+		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(), Setup: fixtures.Setup(0.01)}, mcp.Options{MaxResultBytes: 600})
+	cs := st.connect(t, bearer(token(t, "admin@example.com", nil)))
+	res, got := call(t, cs, "query", map[string]any{"table_id": 2, "limit": 5})
+	if !res.IsError || got["path"] != "columns" || !strings.Contains(fmt.Sprint(got["message"]), "larger than a result's budget") {
+		t.Errorf("a row past the budget: %v", got)
+	}
+	res, got = call(t, cs, "get_schema", map[string]any{})
+	if text := res.Content[0].(*sdk.TextContent).Text; len(text) > 600 || !strings.Contains(text, "more tables left out") || got["schema"] != text {
+		t.Errorf("the schema past the budget: %d bytes\n%s", len(text), text)
+	}
+	if res, _ := call(t, cs, "search", map[string]any{"term_queries": []string{"orders"}, "limit": 100000}); !res.IsError {
+		t.Error("an unbounded search was answered")
+	}
+}

@@ -46,8 +46,8 @@ func addResources(srv *sdk.Server, t *tools) {
 }
 
 // reader is who a resource read acts for, if their scopes cover it.
-func (t *tools) reader(req *sdk.ReadResourceRequest, scope string) (*auth.Principal, error) {
-	p := t.principal(req.Extra)
+func (t *tools) reader(ctx context.Context, req *sdk.ReadResourceRequest, scope string) (*auth.Principal, error) {
+	p := t.principal(ctx, req.Extra)
 	if p == nil || !p.Allows(scope) {
 		return nil, sdk.ResourceNotFoundError(req.Params.URI)
 	}
@@ -55,7 +55,7 @@ func (t *tools) reader(req *sdk.ReadResourceRequest, scope string) (*auth.Princi
 }
 
 func (t *tools) readModel(ctx context.Context, req *sdk.ReadResourceRequest) (*sdk.ReadResourceResult, error) {
-	p, err := t.reader(req, auth.ScopeTableRead)
+	p, err := t.reader(ctx, req, auth.ScopeTableRead)
 	if err != nil {
 		return nil, err
 	}
@@ -63,11 +63,11 @@ func (t *tools) readModel(ctx context.Context, req *sdk.ReadResourceRequest) (*s
 	if err != nil {
 		return nil, t.resourceError(ctx, err)
 	}
-	return &sdk.ReadResourceResult{Contents: []*sdk.ResourceContents{{URI: modelURI, MIMEType: "text/plain", Text: s.Compact()}}}, nil
+	return &sdk.ReadResourceResult{Contents: []*sdk.ResourceContents{{URI: modelURI, MIMEType: "text/plain", Text: t.fitText(s.Compact())}}}, nil
 }
 
 func (t *tools) readTable(ctx context.Context, req *sdk.ReadResourceRequest) (*sdk.ReadResourceResult, error) {
-	p, err := t.reader(req, auth.ScopeTableRead)
+	p, err := t.reader(ctx, req, auth.ScopeTableRead)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (t *tools) readTable(ctx context.Context, req *sdk.ReadResourceRequest) (*s
 }
 
 func (t *tools) readMetric(ctx context.Context, req *sdk.ReadResourceRequest) (*sdk.ReadResourceResult, error) {
-	p, err := t.reader(req, auth.ScopeMetricRead)
+	p, err := t.reader(ctx, req, auth.ScopeMetricRead)
 	if err != nil {
 		return nil, err
 	}

@@ -271,6 +271,9 @@ func (t *tools) result(ctx context.Context, q *engine.Query, rows *engine.Rows, 
 			structured = append(structured[:at], scratch...)
 		}
 		text = rowText(text, structured[at:], b.csv)
+		if n == 0 && headerLen+2*(len(structured)-rowsAt)+len(text) > b.bytes {
+			return nil, invalid("columns", "one row of this result is larger than a result's budget (%d bytes): ask for fewer or narrower columns (columns, or the request's fields)", b.bytes)
+		}
 		if (b.rows > 0 && n == b.rows) || (n > 0 && headerLen+2*(len(structured)-rowsAt)+len(text) > b.bytes) {
 			structured, text = structured[:rowStart], text[:textStart]
 			tail.Truncated, more = true, true

@@ -154,7 +154,7 @@ func (t *tools) handler(def toolDef) sdk.ToolHandler {
 				res, err = t.toolError(ctx, httpapi.ErrInternal), nil
 			}
 		}()
-		p := t.principal(req.Extra)
+		p := t.principal(ctx, req.Extra)
 		if p == nil || !slices.ContainsFunc(def.scopes, p.Allows) {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown tool %q", def.tool.Name)}
 		}
@@ -327,6 +327,9 @@ func jsonText(v any) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
+// maxSearchResults bounds a search result, for a model's context.
+const maxSearchResults = 200
+
 type searchOutput struct {
 	Data       []engine.SearchResult `json:"data"`
 	TotalCount int                   `json:"total_count"`
@@ -338,8 +341,8 @@ func (t *tools) search(ctx context.Context, p *auth.Principal, a args) (*sdk.Cal
 	if err := errors.Join(a.get("term_queries", &terms), a.get("semantic_queries", &semantic), a.get("limit", &limit)); err != nil {
 		return nil, err
 	}
-	if limit <= 0 {
-		return nil, invalid("limit", "limit must be a positive integer")
+	if limit <= 0 || limit > maxSearchResults {
+		return nil, invalid("limit", "limit must be an integer from 1 to %d", maxSearchResults)
 	}
 	results, err := t.e.Search(ctx, p, terms, semantic)
 	if err != nil {
@@ -483,8 +486,23 @@ func (t *tools) schema(ctx context.Context, p *auth.Principal, a args) (*sdk.Cal
 	if err != nil {
 		return nil, err
 	}
-	text := s.Compact()
+	text := t.fitText(s.Compact())
 	return ok(schemaOutput{Schema: text}, text), nil
+}
+
+// fitText cuts a compact text, counted twice (structured and text), to the
+// result's budget at a table's boundary, saying what was left out.
+func (t *tools) fitText(text string) string {
+	if 2*len(text) <= t.opts.MaxResultBytes {
+		return text
+	}
+	cut := t.opts.MaxResultBytes / 2
+	i := strings.LastIndex(text[:cut], "\ntable ")
+	if i <= 0 {
+		i = strings.LastIndex(text[:cut], "\n")
+	}
+	rest := strings.Count(text[i:], "\ntable ")
+	return text[:i] + fmt.Sprintf("\n\n# … %d more tables left out to fit this result's budget: search for them, or get_table by id.\n", rest)
 }
 
 type constructOutput struct {

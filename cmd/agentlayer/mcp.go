@@ -73,7 +73,13 @@ func mcpServe(ctx context.Context, args []string, in io.Reader, out, stderr io.W
 	}
 	defer e.Close()
 	log.Info("serving MCP on stdio", "user", p.Email)
-	err = mcp.Serve(ctx, e, p, &sdk.IOTransport{Reader: io.NopCloser(in), Writer: nopWriteCloser{out}}, mcp.Options{Logger: log, MaxResultBytes: f.mcpResultBytes})
+	mopts := mcp.Options{Logger: log, MaxResultBytes: f.mcpResultBytes}
+	if session != "" {
+		// A session can end (expiry, logout) or its user be deactivated
+		// while the client stays connected: ask again before each call.
+		mopts.Recheck = func(ctx context.Context) (*auth.Principal, error) { return f.sessionUser(ctx, session, sessions) }
+	}
+	err = mcp.Serve(ctx, e, p, &sdk.IOTransport{Reader: io.NopCloser(in), Writer: nopWriteCloser{out}}, mopts)
 	if errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
 		return nil
 	}
@@ -84,11 +90,7 @@ func mcpServe(ctx context.Context, args []string, in io.Reader, out, stderr io.W
 // or a session's.
 func (f *serveFlags) actAs(ctx context.Context, email, session string, sessions *auth.Sessions) (*auth.Principal, error) {
 	if session != "" {
-		p, err := sessions.Lookup(ctx, session)
-		if err != nil {
-			return nil, fmt.Errorf("$AGENTLAYER_SESSION: no live session with that token in this --state (%v); exchange a JWT at /auth/sso of a serve process sharing --state", err)
-		}
-		return p, nil
+		return f.sessionUser(ctx, session, sessions)
 	}
 	dir, err := f.directory()
 	if err != nil {
@@ -105,6 +107,25 @@ func (f *serveFlags) actAs(ctx context.Context, email, session string, sessions 
 		return nil, fmt.Errorf("--as-email: %s is deactivated", email)
 	}
 	return &auth.Principal{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Groups: u.Groups, Attributes: u.Attributes}, nil
+}
+
+// sessionUser is the user of a live session whose user is not
+// deactivated in the directory, as the Agent API admits a session.
+func (f *serveFlags) sessionUser(ctx context.Context, session string, sessions *auth.Sessions) (*auth.Principal, error) {
+	p, err := sessions.Lookup(ctx, session)
+	if err != nil {
+		return nil, fmt.Errorf("$AGENTLAYER_SESSION: no live session with that token in this --state (%v); exchange a JWT at /auth/sso of a serve process sharing --state", err)
+	}
+	dir, err := f.directory()
+	if err != nil {
+		return nil, err
+	}
+	if dir != nil {
+		if u, ok := dir.Lookup(p.Email); ok && !u.Active {
+			return nil, fmt.Errorf("$AGENTLAYER_SESSION: %s is deactivated", p.Email)
+		}
+	}
+	return p, nil
 }
 
 type nopWriteCloser struct{ io.Writer }

@@ -98,6 +98,19 @@ func TestMCP_stdio(t *testing.T) {
 		t.Errorf("an admin's people by state over stdio:\n%s", text)
 	}
 
+	// A session's user deactivated in the directory while the client is
+	// connected: the next call is refused.
+	users := filepath.Join(t.TempDir(), "users.yaml")
+	os.WriteFile(users, []byte("users:\n  - {email: admin@example.com, groups: [admin]}\n"), 0o644)
+	live := stdioSession(t, []string{"AGENTLAYER_SESSION=" + tok}, "--state", state, "--scale", "0.05", "--users", users)
+	if text := count(live); !strings.Contains(text, "CA,") {
+		t.Fatalf("before deactivation:\n%s", text)
+	}
+	os.WriteFile(users, []byte("users:\n  - {email: admin@example.com, groups: [admin], active: false}\n"), 0o644)
+	if _, err := live.CallTool(ctx, &sdk.CallToolParams{Name: "query", Arguments: map[string]any{"table_id": 2, "aggregations": []any{map[string]any{"function": "count"}}}}); err == nil {
+		t.Error("a deactivated user's session still answers over stdio")
+	}
+
 	// Neither or both ways of naming the user: a usage error.
 	if code, _, errOut := runCmd(t, "mcp", "--scale", "0.05"); code != 2 || !strings.Contains(errOut, "--as-email or $AGENTLAYER_SESSION") {
 		t.Errorf("mcp with no user: exit %d %s", code, errOut)
