@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,33 +32,20 @@ type Provenance struct {
 
 // provenance is the provenance of plan, run with sqlText and args, for g.
 func provenance(g *permissions.Grant, plan *sqlgen.Plan, sqlText string, args []any) Provenance {
-	var pv Provenance
+	pv := Provenance{Tables: []string{}, Policies: []string{}}
 	for _, r := range plan.Reads {
-		if !contains(pv.Tables, r.Table.Name) {
+		if !slices.Contains(pv.Tables, r.Table.Name) {
 			pv.Tables = append(pv.Tables, r.Table.Name)
 		}
 		for _, p := range g.Policies(r.Table) {
-			if !contains(pv.Policies, p) {
+			if !slices.Contains(pv.Policies, p) {
 				pv.Policies = append(pv.Policies, p)
 			}
 		}
 	}
-	h := sha256.New()
-	io.WriteString(h, sqlText)
-	for _, a := range args {
-		fmt.Fprintf(h, "\x00%T:%v", a, a)
-	}
-	pv.Plan = hex.EncodeToString(h.Sum(nil)[:8])
+	sum := sha256.Sum256([]byte(cacheKey(sqlText, args))) // the key the value caches use
+	pv.Plan = hex.EncodeToString(sum[:8])
 	return pv
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // endpointKey carries the name of what a query answers, for the audit log.
@@ -110,16 +97,8 @@ func (e *Engine) audited(ctx context.Context, r *Rows, p *auth.Principal, plan *
 	if e.audit == nil {
 		return
 	}
-	endpoint, _ := ctx.Value(endpointKey{}).(string)
 	r.audit = func() {
-		rec := AuditRecord{Time: start.UTC(), User: p.Email, Endpoint: endpoint, Tables: pv.Tables, Policies: pv.Policies, Plan: pv.Plan,
-			Rows: r.count, DurationMs: float64(time.Since(start).Microseconds()) / 1000, Outcome: "completed"}
-		if rec.Tables == nil {
-			rec.Tables = []string{}
-		}
-		if rec.Policies == nil {
-			rec.Policies = []string{}
-		}
+		rec := auditRecord(ctx, p, pv, r.count, start)
 		switch err := r.Err(); {
 		case err == nil:
 		case errors.Is(err, ErrTimeout):
@@ -159,15 +138,12 @@ func (e *Engine) auditValues(ctx context.Context, p *auth.Principal, fv *FieldVa
 	if e.audit == nil {
 		return
 	}
+	e.audit.write(auditRecord(ctx, p, fv.Provenance, len(fv.Counts), start))
+}
+
+// auditRecord is a completed answer's record, started at start.
+func auditRecord(ctx context.Context, p *auth.Principal, pv Provenance, rows int, start time.Time) AuditRecord {
 	endpoint, _ := ctx.Value(endpointKey{}).(string)
-	pv := fv.Provenance
-	rec := AuditRecord{Time: start.UTC(), User: p.Email, Endpoint: endpoint, Tables: pv.Tables, Policies: pv.Policies, Plan: pv.Plan,
-		Rows: len(fv.Counts), DurationMs: float64(time.Since(start).Microseconds()) / 1000, Outcome: "completed"}
-	if rec.Tables == nil {
-		rec.Tables = []string{}
-	}
-	if rec.Policies == nil {
-		rec.Policies = []string{}
-	}
-	e.audit.write(rec)
+	return AuditRecord{Time: start.UTC(), User: p.Email, Endpoint: endpoint, Tables: pv.Tables, Policies: pv.Policies, Plan: pv.Plan,
+		Rows: rows, DurationMs: float64(time.Since(start).Microseconds()) / 1000, Outcome: "completed"}
 }

@@ -445,7 +445,11 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 	}
 	fv := &FieldValues{FieldID: id}
 	start := time.Now()
-	counts, err := e.valueCounts(ctx, s, g, t, w, limit+1)
+	plan, err := sqlgen.Values(s.catalog, g, t, sqlgen.Column{Wide: w}, limit+1, e.planOpts)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := e.countsOf(ctx, s, plan)
 	if err != nil {
 		return nil, err
 	}
@@ -456,10 +460,8 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 	if fv.Statistics, err = e.statistics(ctx, s, g, t, w); err != nil {
 		return nil, err
 	}
-	if plan, err := sqlgen.Values(s.catalog, g, t, sqlgen.Column{Wide: w}, limit+1, e.planOpts); err == nil {
-		sqlText, args := plan.SQL()
-		fv.Provenance = provenance(g, plan, sqlText, args)
-	}
+	sqlText, args := plan.SQL()
+	fv.Provenance = provenance(g, plan, sqlText, args)
 	e.auditValues(ctx, p, fv, start)
 	return fv, nil
 }
@@ -478,6 +480,12 @@ func (e *Engine) valueCounts(ctx context.Context, s *state, g sqlgen.Access, t *
 	if err != nil {
 		return nil, err
 	}
+	return e.countsOf(ctx, s, plan)
+}
+
+// countsOf runs a values plan: each value and its rows, the most frequent
+// first, cached.
+func (e *Engine) countsOf(ctx context.Context, s *state, plan *sqlgen.Plan) ([]ValueCount, error) {
 	return cachedQuery(ctx, e, s.valueCache, plan, func(rows *Rows) ([]ValueCount, error) {
 		out := []ValueCount{}
 		for rows.Next() {

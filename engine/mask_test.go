@@ -13,8 +13,6 @@ import (
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
-	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/internal/pgtest/pgsample"
 	"github.com/agentlayer/agentlayer/internal/testkit"
 )
 
@@ -61,7 +59,6 @@ func (p person) masked() []string {
 // the rows each query keeps are those of the true values' rules.
 func TestMasks_everywhere(t *testing.T) {
 	pair := samplePair(t, engine.Options{MaskKey: maskKey})
-	_ = pgsample.Sample
 	ctx := context.Background()
 	support := &auth.Principal{Email: "support@example.com", Groups: []string{"support"}, Attributes: map[string]any{"state": "TX"}}
 	for _, e := range []*engine.Engine{pair.duck, pair.pg} {
@@ -220,5 +217,3 @@ func mustRequest(t *testing.T, s string) *engine.Request {
 	}
 	return r
 }
-
-var _ = fixtures.Setup

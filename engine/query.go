@@ -122,6 +122,12 @@ func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *Query) (*Row
 		return nil, err
 	}
 	sqlText, args := plan.SQL()
+	return e.runFor(ctx, p, g, plan, sqlText, args)
+}
+
+// runFor runs a plan's SQL for p: its rows, with how they are restricted
+// and what decided them, audited when they close.
+func (e *Engine) runFor(ctx context.Context, p *auth.Principal, g *permissions.Grant, plan *sqlgen.Plan, sqlText string, args []any) (*Rows, error) {
 	start := time.Now()
 	rows, err := e.run(ctx, plan, sqlText, args)
 	if err != nil {
@@ -209,14 +215,7 @@ func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset, 
 		return nil, err
 	}
 	sqlText, args := plan.Page(offset, limit)
-	start := time.Now()
-	rows, err := e.run(ctx, plan, sqlText, args)
-	if err != nil {
-		return nil, err
-	}
-	rows.Restrictions = restrictions(g, plan.Reads)
-	e.audited(ctx, rows, p, plan, provenance(g, plan, sqlText, args), start)
-	return rows, nil
+	return e.runFor(ctx, p, g, plan, sqlText, args)
 }
 
 // Query constructs and runs a request for p in one call.

@@ -1,7 +1,6 @@
 package mcp_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -542,8 +541,6 @@ tables:
 		}
 	}
 }
-
-var _ = bytes.NewReader
 
 // TestBudget_everyTool: no tool answers past its budget: a row larger
 // than it is refused with what to do, the schema is cut at a table, and a

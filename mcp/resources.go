@@ -67,31 +67,29 @@ func (t *tools) readModel(ctx context.Context, req *sdk.ReadResourceRequest) (*s
 }
 
 func (t *tools) readTable(ctx context.Context, req *sdk.ReadResourceRequest) (*sdk.ReadResourceResult, error) {
-	p, err := t.reader(ctx, req, auth.ScopeTableRead)
-	if err != nil {
-		return nil, err
-	}
-	id, err := idIn(req.Params.URI, tableURI)
-	if err != nil {
-		return nil, err
-	}
-	d, err := t.e.Table(ctx, p, id, engine.TableOptions{Fields: true, RelatedTables: true, Metrics: true, Segments: true, Measures: true})
-	if err != nil {
-		return nil, t.resourceError(ctx, err)
-	}
-	return jsonResource(req.Params.URI, d)
+	return t.readDetail(ctx, req, auth.ScopeTableRead, tableURI, func(p *auth.Principal, id int) (any, error) {
+		return t.e.Table(ctx, p, id, engine.TableOptions{Fields: true, RelatedTables: true, Metrics: true, Segments: true, Measures: true})
+	})
 }
 
 func (t *tools) readMetric(ctx context.Context, req *sdk.ReadResourceRequest) (*sdk.ReadResourceResult, error) {
-	p, err := t.reader(ctx, req, auth.ScopeMetricRead)
+	return t.readDetail(ctx, req, auth.ScopeMetricRead, metricURI, func(p *auth.Principal, id int) (any, error) {
+		return t.e.Metric(ctx, p, id, engine.MetricOptions{DefaultTemporalBreakout: true, QueryableDimensions: true, Segments: true})
+	})
+}
+
+// readDetail reads the detail of the table or metric a URI names, as the
+// reader may see it, as JSON.
+func (t *tools) readDetail(ctx context.Context, req *sdk.ReadResourceRequest, scope, prefix string, detail func(*auth.Principal, int) (any, error)) (*sdk.ReadResourceResult, error) {
+	p, err := t.reader(ctx, req, scope)
 	if err != nil {
 		return nil, err
 	}
-	id, err := idIn(req.Params.URI, metricURI)
+	id, err := idIn(req.Params.URI, prefix)
 	if err != nil {
 		return nil, err
 	}
-	d, err := t.e.Metric(ctx, p, id, engine.MetricOptions{DefaultTemporalBreakout: true, QueryableDimensions: true, Segments: true})
+	d, err := detail(p, id)
 	if err != nil {
 		return nil, t.resourceError(ctx, err)
 	}

@@ -447,9 +447,5 @@ func csvCell(s string) string {
 // provenanceMeta carries an answer's provenance in a result's _meta, as
 // the Agent API's X-Agentlayer-Policies and X-Agentlayer-Plan headers do.
 func provenanceMeta(pv engine.Provenance) sdk.Meta {
-	policies := pv.Policies
-	if policies == nil {
-		policies = []string{}
-	}
-	return sdk.Meta{"agentlayer/policies": policies, "agentlayer/plan": pv.Plan}
+	return sdk.Meta{"agentlayer/policies": pv.Policies, "agentlayer/plan": pv.Plan}
 }

@@ -31,9 +31,11 @@ type Grant struct {
 type tableGrant struct {
 	// restrictMasks are the masks of restrict policies: they always apply.
 	restrictMasks map[*semantic.Field]sqlgen.MaskFn
-	visible       map[*semantic.Field]bool
-	rules         []boundRule
-	restrict      []sqlgen.Expr
+	// masks are how the user sees each masked column, bound once.
+	masks    map[*semantic.Field]sqlgen.Mask
+	visible  map[*semantic.Field]bool
+	rules    []boundRule
+	restrict []sqlgen.Expr
 	// restrictBy names the restrict policy of each restrict condition.
 	restrictBy []string
 	hidden     map[*semantic.Field]bool
@@ -145,6 +147,24 @@ func (g *Grant) Mask(f *semantic.Field) (sqlgen.Mask, bool) {
 	if tg == nil {
 		return sqlgen.Mask{}, false
 	}
+	m, ok := tg.masks[f]
+	return m, ok
+}
+
+// bindMasks works out, once per grant, how the user sees each masked
+// column (Mask).
+func (tg *tableGrant) bindMasks() {
+	for f := range tg.visible {
+		if m, ok := tg.mask(f); ok {
+			if tg.masks == nil {
+				tg.masks = map[*semantic.Field]sqlgen.Mask{}
+			}
+			tg.masks[f] = m
+		}
+	}
+}
+
+func (tg *tableGrant) mask(f *semantic.Field) (sqlgen.Mask, bool) {
 	if fn, ok := tg.restrictMasks[f]; ok {
 		return sqlgen.Mask{Fn: fn}, true
 	}
@@ -429,9 +449,11 @@ func (ps *Policies) grant(p *auth.Principal, vars map[string]any, log *slog.Logg
 			b.restrictPolicy(pol)
 		}
 	}
-	// A hidden column is hidden from every rule's grant too.
+	// A hidden column is hidden from every rule's grant too; then each
+	// masked column's mask is bound, once.
 	for _, tg := range b.g.tables {
 		if len(tg.hidden) == 0 {
+			tg.bindMasks()
 			continue
 		}
 		for i, r := range tg.rules {
@@ -443,6 +465,7 @@ func (ps *Policies) grant(p *auth.Principal, vars map[string]any, log *slog.Logg
 			}
 			tg.rules[i].columns = cols
 		}
+		tg.bindMasks()
 	}
 	return b.g
 }

@@ -76,16 +76,11 @@ func ReadIDLock(path string) (*IDLock, error) {
 // Parse reads and validates a model from data; file names it in errors, and
 // relative sources resolve against its directory.
 func Parse(file string, data []byte, opts Options) (*Model, error) {
-	doc, root := yamldoc.Parse(file, data)
-	if root == nil {
-		return nil, NewError(doc.Problems())
-	}
-	l := newLoader(doc, file, opts)
-	l.model(root)
-	if err := NewError(doc.Problems()); err != nil {
+	m, err := ParsePartial(file, data, opts)
+	if err != nil {
 		return nil, err
 	}
-	return l.m, nil
+	return m, nil
 }
 
 func newLoader(doc *yamldoc.Doc, file string, opts Options) *loader {
@@ -104,18 +99,22 @@ func newLoader(doc *yamldoc.Doc, file string, opts Options) *loader {
 // be checked against the rest in the same run (permissions.Compile skips
 // what depends on a broken table). Such a model must not serve queries.
 func ParsePartial(file string, data []byte, opts Options) (*Model, error) {
-	m, err := Parse(file, data, opts)
-	if err == nil {
-		return m, nil
-	}
 	doc, root := yamldoc.Parse(file, data)
 	if root == nil {
-		return nil, err
+		return nil, NewError(doc.Problems())
 	}
 	l := newLoader(doc, file, opts)
 	l.model(root)
+	err := NewError(doc.Problems())
+	if err != nil {
+		l.markBroken(doc.Problems())
+	}
+	return l.m, err
+}
+
+// markBroken marks the tables a problem lies in, or that could not load.
+func (l *loader) markBroken(problems []Problem) {
 	l.m.partial = true
-	problems := doc.Problems()
 	for i, rt := range l.tables {
 		t := rt.t
 		end := int(^uint(0) >> 1)
@@ -124,7 +123,7 @@ func ParsePartial(file string, data []byte, opts Options) (*Model, error) {
 		}
 		t.broken = t.env == nil || t.Name == ""
 		for _, p := range problems {
-			if p.Pos.File == file && p.Pos.Line >= t.Pos.Line && p.Pos.Line < end {
+			if p.Pos.File == l.m.File && p.Pos.Line >= t.Pos.Line && p.Pos.Line < end {
 				t.broken = true
 			}
 		}
@@ -132,7 +131,6 @@ func ParsePartial(file string, data []byte, opts Options) (*Model, error) {
 			l.m.unnamed = true
 		}
 	}
-	return l.m, err
 }
 
 // rawTable keeps the nodes of a table that later passes decode.

@@ -55,8 +55,6 @@ func diffPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		opts.ModelFile, opts.ModelYAML, opts.IDsYAML = f.options().ModelFile, f.options().ModelYAML, f.options().IDsYAML
-		opts.PolicyFile, opts.PolicyYAML = file, nil
 		opts.ReadOnly = f.dbFile != ""
 		e, err := engine.New(ctx, opts)
 		if err != nil {

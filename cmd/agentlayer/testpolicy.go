@@ -290,8 +290,17 @@ func (r *caseRunner) checkVisibility(ctx context.Context, p *auth.Principal, x c
 			fail("sees tables %v, want %v", got, want)
 		}
 	}
-	masks := map[string]map[string]string{}
-	fields := func(table string) ([]string, bool) {
+	// Each table's fields and their masks, asked once.
+	type seen struct {
+		names []string
+		masks map[string]string
+	}
+	described := map[string]*seen{}
+	fields := func(table string) (*seen, bool) {
+		if d, ok := described[table]; ok {
+			return d, d != nil
+		}
+		described[table] = nil
 		t := r.e.Model().TableByName(table)
 		if t == nil || !slices.Contains(tables, table) {
 			return nil, false
@@ -300,41 +309,42 @@ func (r *caseRunner) checkVisibility(ctx context.Context, p *auth.Principal, x c
 		if err != nil {
 			return nil, false
 		}
-		var out []string
-		masks[table] = map[string]string{}
+		out := &seen{masks: map[string]string{}}
 		for _, f := range d.Fields {
-			out = append(out, f.Name)
-			masks[table][f.Name] = f.Masked
+			out.names = append(out.names, f.Name)
+			out.masks[f.Name] = f.Masked
 		}
+		described[table] = out
 		return out, true
 	}
 	for table, want := range x.Masked {
-		if _, ok := fields(table); !ok {
+		d, ok := fields(table)
+		if !ok {
 			fail("table %s is not visible, but fields of it should be masked", table)
 			continue
 		}
 		for f, m := range want {
-			if got := masks[table][f]; got != m {
+			if got := d.masks[f]; got != m {
 				fail("%s.%s is masked %q, want %q", table, f, got, m)
 			}
 		}
 	}
 	for table, want := range x.Visible {
-		got, ok := fields(table)
+		d, ok := fields(table)
 		if !ok {
 			fail("table %s is not visible, but fields of it should be", table)
 			continue
 		}
 		for _, f := range want {
-			if !slices.Contains(got, f) {
+			if !slices.Contains(d.names, f) {
 				fail("%s.%s is hidden, want it visible", table, f)
 			}
 		}
 	}
 	for table, want := range x.Hidden {
-		got, _ := fields(table)
+		d, ok := fields(table)
 		for _, f := range want {
-			if slices.Contains(got, f) {
+			if ok && slices.Contains(d.names, f) {
 				fail("%s.%s is visible, want it hidden", table, f)
 			}
 		}
