@@ -225,7 +225,11 @@ func (h *handler) route(pattern, scope string, fn func(http.ResponseWriter, *htt
 		if scope != "" && !p.Allows(scope) {
 			return errScope
 		}
-		return fn(w, r.WithContext(engine.WithEndpoint(r.Context(), pattern)), p)
+		ctx := engine.WithEndpoint(r.Context(), pattern)
+		if cc := r.Header.Get("Cache-Control"); strings.Contains(cc, "no-cache") || strings.Contains(cc, "no-store") {
+			ctx = engine.WithoutCache(ctx) // a fresh answer, as asked
+		}
+		return fn(w, r.WithContext(ctx), p)
 	})
 }
 

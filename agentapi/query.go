@@ -346,11 +346,17 @@ const (
 	PoliciesHeader = "X-Agentlayer-Policies"
 	// PlanHeader is a fingerprint of the plan run.
 	PlanHeader = "X-Agentlayer-Plan"
+	// CacheHeader says whether the answer came from the result cache: hit
+	// or miss; absent when the cache is off.
+	CacheHeader = "X-Agentlayer-Cache"
 )
 
 func setProvenance(h http.Header, pv engine.Provenance) {
 	h.Set(PoliciesHeader, strings.Join(pv.Policies, ", "))
 	h.Set(PlanHeader, pv.Plan)
+	if pv.Cache != "" {
+		h.Set(CacheHeader, pv.Cache)
+	}
 }
 
 // notStarted answers a query that failed before its first row: a timeout

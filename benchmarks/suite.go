@@ -77,12 +77,17 @@ const MCPPath = "/api/agent/mcp"
 
 // NewEnv generates the sample dataset at scale and serves it.
 func NewEnv(ctx context.Context, scale float64) (*Env, error) {
+	return NewCachedEnv(ctx, scale, engine.CacheOptions{})
+}
+
+// NewCachedEnv is NewEnv with the result cache as given.
+func NewCachedEnv(ctx context.Context, scale float64, cache engine.CacheOptions) (*Env, error) {
 	var db *sql.DB
 	e, err := engine.New(ctx, engine.Options{
 		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
 		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(),
 		Setup:                func(ctx context.Context, d *sql.DB) error { db = d; return fixtures.Generate(ctx, d, scale) },
-		MaxConcurrentQueries: 4,
+		MaxConcurrentQueries: 4, Cache: cache,
 	})
 	if err != nil {
 		return nil, err
@@ -234,12 +239,25 @@ func (env *Env) EngineRun(ctx context.Context, p *Prepared) (int, error) {
 // HTTP runs the request over loopback HTTP, as an agent does with
 // /v1/execute: a fresh JWT, the token, and the whole streamed answer read.
 func (env *Env) HTTP(ctx context.Context, client *http.Client, p *Prepared, jwt string) (int, error) {
+	return env.execute(ctx, client, p, jwt, false)
+}
+
+// HTTPFresh is HTTP asking for a fresh answer (Cache-Control: no-cache):
+// the path of a server without a result cache.
+func (env *Env) HTTPFresh(ctx context.Context, client *http.Client, p *Prepared, jwt string) (int, error) {
+	return env.execute(ctx, client, p, jwt, true)
+}
+
+func (env *Env) execute(ctx context.Context, client *http.Client, p *Prepared, jwt string, fresh bool) (int, error) {
 	body := []byte(`{"query":"` + p.Token + `"}`)
 	req, err := http.NewRequestWithContext(ctx, "POST", env.Server.URL+"/api/agent/v1/execute", bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+jwt)
+	if fresh {
+		req.Header.Set("Cache-Control", "no-cache")
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err

@@ -28,6 +28,10 @@ type Provenance struct {
 	// Plan is a fingerprint of the SQL run and its bound values: equal
 	// for the same query by the same user, on the same model and policy.
 	Plan string
+	// Cache says whether the answer came from the result cache (CacheHit)
+	// or was computed and kept (CacheMiss); "" when the cache is off or
+	// did not serve the answer.
+	Cache string
 }
 
 // provenance is the provenance of plan, run with sqlText and args, for g.
@@ -93,6 +97,7 @@ func (a *auditLog) write(rec AuditRecord) {
 
 // audited prepares rows to write their audit record when they close.
 func (e *Engine) audited(ctx context.Context, r *Rows, p *auth.Principal, plan *sqlgen.Plan, pv Provenance, start time.Time) {
+	pv.Cache = r.Provenance.Cache
 	r.Provenance = pv
 	if e.audit == nil {
 		return

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
-	"github.com/agentlayer/agentlayer/internal/lru"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
@@ -449,7 +448,7 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 	if err != nil {
 		return nil, err
 	}
-	counts, err := e.countsOf(ctx, s, plan)
+	counts, hit, err := e.countsOf(ctx, s, plan)
 	if err != nil {
 		return nil, err
 	}
@@ -462,6 +461,9 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 	}
 	sqlText, args := plan.SQL()
 	fv.Provenance = provenance(g, plan, sqlText, args)
+	if e.cacheFor(ctx) != nil {
+		fv.Provenance.Cache = map[bool]string{true: CacheHit, false: CacheMiss}[hit]
+	}
 	e.auditValues(ctx, p, fv, start)
 	return fv, nil
 }
@@ -480,13 +482,14 @@ func (e *Engine) valueCounts(ctx context.Context, s *state, g sqlgen.Access, t *
 	if err != nil {
 		return nil, err
 	}
-	return e.countsOf(ctx, s, plan)
+	counts, _, err := e.countsOf(ctx, s, plan)
+	return counts, err
 }
 
 // countsOf runs a values plan: each value and its rows, the most frequent
 // first, cached.
-func (e *Engine) countsOf(ctx context.Context, s *state, plan *sqlgen.Plan) ([]ValueCount, error) {
-	return cachedQuery(ctx, e, s.valueCache, plan, func(rows *Rows) ([]ValueCount, error) {
+func (e *Engine) countsOf(ctx context.Context, s *state, plan *sqlgen.Plan) ([]ValueCount, bool, error) {
+	return cachedQuery(ctx, e, s, kindValues, s.valueCache, plan, valuesSize, func(rows *Rows) ([]ValueCount, error) {
 		out := []ValueCount{}
 		for rows.Next() {
 			row := rows.Row()
@@ -504,45 +507,6 @@ func sortedValues(counts []ValueCount) []any {
 	}
 	slices.SortFunc(values, compareValues)
 	return values
-}
-
-// cachedQuery runs plan once for each distinct SQL and arguments, keeping
-// in cache what read makes of its rows.
-func cachedQuery[T any](ctx context.Context, e *Engine, cache *lru.Cache[string, T], plan *sqlgen.Plan, read func(*Rows) (T, error)) (T, error) {
-	sqlText, args := plan.SQL()
-	key := cacheKey(sqlText, args)
-	if v, ok := cache.Get(key); ok {
-		return v, nil
-	}
-	var zero T
-	rows, err := e.run(ctx, plan, sqlText, args)
-	if err != nil {
-		return zero, err
-	}
-	defer rows.Close()
-	v, err := read(rows)
-	if err == nil {
-		err = rows.Err()
-	}
-	if err != nil {
-		return zero, err
-	}
-	cache.Put(key, v)
-	return v, nil
-}
-
-// cacheKey identifies a query by its SQL and values: the same field under
-// the same effective row filters. Each part is length-prefixed and typed,
-// so no two queries share a key, whatever their values hold: the values
-// come from user attributes, and the cache is shared between users.
-func cacheKey(sqlText string, args []any) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d:%s", len(sqlText), sqlText)
-	for _, a := range args {
-		v := fmt.Sprintf("%T:%#v", a, a)
-		fmt.Fprintf(&b, "%d:%s", len(v), v)
-	}
-	return b.String()
 }
 
 func compareValues(a, b any) int {
@@ -595,12 +559,13 @@ func (e *Engine) statistics(ctx context.Context, s *state, g sqlgen.Access, t *s
 	if err != nil {
 		return st, err
 	}
-	return cachedQuery(ctx, e, s.statsCache, plan, func(rows *Rows) (Statistics, error) {
+	out, _, err := cachedQuery(ctx, e, s, kindStats, s.statsCache, plan, statsSize, func(rows *Rows) (Statistics, error) {
 		if !rows.Next() {
 			return st, nil
 		}
 		return readStatistics(st, rows), nil
 	})
+	return out, err
 }
 
 // readStatistics reads the statistics of a field from the one row of its

@@ -27,6 +27,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/internal/lru"
 	"github.com/agentlayer/agentlayer/internal/querytoken"
+	"github.com/agentlayer/agentlayer/internal/rcache"
 	"github.com/agentlayer/agentlayer/internal/search"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
@@ -168,6 +169,10 @@ type Options struct {
 	MaxConcurrentQueries int
 	QueueTimeout         time.Duration
 
+	// Cache configures the result cache; the zero value turns it off.
+	// serve turns it on (DefaultCacheTTL, DefaultCacheBytes).
+	Cache CacheOptions
+
 	// Logger receives SQL and durations at debug level; nil discards.
 	Logger *slog.Logger
 }
@@ -191,6 +196,7 @@ type Engine struct {
 	queryTimeout time.Duration
 	queueTimeout time.Duration
 	stmts        *stmtCache
+	cache        *rcache.Cache // nil: the result cache is off
 
 	// cur is the model and policies being served, swapped whole by
 	// Reload; every operation reads it once and works on that set.
@@ -214,6 +220,8 @@ type state struct {
 	tokens              *lru.Cache[string, openedToken]
 	valueCache          *lru.Cache[string, []ValueCount]
 	statsCache          *lru.Cache[string, Statistics]
+	// visibility is a digest of what a grant sees, for search's cache key.
+	visibility *lru.Cache[*permissions.Grant, [32]byte]
 }
 
 // Version identifies the model and policy set an engine serves.
@@ -324,7 +332,17 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	e.planOpts = sqlgen.Options{Dialect: e.dialect, TimeZone: zone, WeekStart: opts.WeekStart, Now: opts.Now,
 		MaxRows: opts.MaxRows, MaxAggregatedRows: opts.MaxAggregatedRows, MaskKey: hex.EncodeToString(maskKey)}
 	if e.planOpts.Now == nil {
-		e.planOpts.Now = time.Now
+		// To the second: a rolling period ("the last 30 minutes") asked
+		// again within the second is the same question, with the same key
+		// in the result cache.
+		e.planOpts.Now = func() time.Time { return time.Now().Truncate(time.Second) }
+	}
+	if opts.Cache.TTL > 0 {
+		size := opts.Cache.MaxBytes
+		if size <= 0 {
+			size = DefaultCacheBytes
+		}
+		e.cache = rcache.New(size, opts.Cache.TTL, nil)
 	}
 	if err := e.init(ctx, opts); err != nil {
 		e.Close()
@@ -399,7 +417,8 @@ func (e *Engine) load(ctx context.Context, opts Options, generation int) (*state
 	s := &state{model: m, unrestricted: opts.Unrestricted,
 		everything: permissions.Everything(m), nothing: permissions.Nothing(),
 		tokens: lru.New[string, openedToken](tokenCacheSize), valueCache: lru.New[string, []ValueCount](valueCacheSize), statsCache: lru.New[string, Statistics](valueCacheSize),
-		version: Version{Model: digest(modelYAML), Generation: generation, Loaded: time.Now()}}
+		visibility: lru.New[*permissions.Grant, [32]byte](tokenCacheSize),
+		version:    Version{Model: digest(modelYAML), Generation: generation, Loaded: time.Now()}}
 	if s.catalog, err = sqlgen.NewCatalog(m, e.dialect); err != nil {
 		return nil, err
 	}
@@ -513,6 +532,9 @@ func (e *Engine) reload(ctx context.Context, opts Options) error {
 	}
 	e.cur.Store(s)
 	e.stmts.clear()
+	if e.cache != nil {
+		e.cache.Invalidate() // the answers of the previous set are unreachable: free them
+	}
 	e.log.Info("reloaded", "model", opts.ModelFile, "model_version", s.version.Model, "policy_version", s.version.Policy, "generation", s.version.Generation)
 	return nil
 }

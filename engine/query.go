@@ -122,14 +122,15 @@ func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *Query) (*Row
 		return nil, err
 	}
 	sqlText, args := plan.SQL()
-	return e.runFor(ctx, p, g, plan, sqlText, args)
+	return e.runFor(ctx, q.s, p, g, plan, sqlText, args)
 }
 
-// runFor runs a plan's SQL for p: its rows, with how they are restricted
-// and what decided them, audited when they close.
-func (e *Engine) runFor(ctx context.Context, p *auth.Principal, g *permissions.Grant, plan *sqlgen.Plan, sqlText string, args []any) (*Rows, error) {
+// runFor runs a plan's SQL for p, through the result cache: its rows,
+// with how they are restricted and what decided them, audited when they
+// close.
+func (e *Engine) runFor(ctx context.Context, s *state, p *auth.Principal, g *permissions.Grant, plan *sqlgen.Plan, sqlText string, args []any) (*Rows, error) {
 	start := time.Now()
-	rows, err := e.run(ctx, plan, sqlText, args)
+	rows, err := e.runCached(ctx, s, plan, sqlText, args)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +216,7 @@ func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset, 
 		return nil, err
 	}
 	sqlText, args := plan.Page(offset, limit)
-	return e.runFor(ctx, p, g, plan, sqlText, args)
+	return e.runFor(ctx, q.s, p, g, plan, sqlText, args)
 }
 
 // Query constructs and runs a request for p in one call.
@@ -317,6 +318,8 @@ type Stats struct {
 	Statements, Prepared int
 	// Reloads and ReloadFailures count Reload's outcomes.
 	Reloads, ReloadFailures int64
+	// Cache counts the result cache's work; zero when it is off.
+	Cache CacheStats
 	// MissingAttributes counts the users seen, since the policies were
 	// loaded, without an attribute the policy file declares and a policy
 	// reads (permissions.Policies.MissingAttributes).
@@ -330,6 +333,9 @@ func (e *Engine) Stats() Stats {
 		Reloads: e.reloads.Load(), ReloadFailures: e.reloadFails.Load()}
 	if ps := e.cur.Load().policies; ps != nil {
 		st.MissingAttributes = ps.MissingAttributes()
+	}
+	if e.cache != nil {
+		st.Cache = e.cache.Stats()
 	}
 	return st
 }

@@ -41,6 +41,10 @@ type Rows struct {
 	count  int
 	err    error
 	audit  func() // writes the audit record, once, at Close
+
+	hit  *cachedRows // the rows come from the result cache
+	at   int         // the current row of hit
+	fill *rowsFill   // the rows are collected for the result cache
 }
 
 func newRows(rows *sql.Rows, cols []Column, zone *time.Location) *Rows {
@@ -53,7 +57,22 @@ func newRows(rows *sql.Rows, cols []Column, zone *time.Location) *Rows {
 
 // Next advances to the next row; false at the end or on error (see Err).
 func (r *Rows) Next() bool {
-	if r.err != nil || !r.rows.Next() {
+	if h := r.hit; h != nil {
+		if r.at+1 >= h.rows() {
+			return false
+		}
+		r.at++
+		r.vals = h.vals[r.at*h.width : (r.at+1)*h.width]
+		r.count++
+		return true
+	}
+	if r.err != nil {
+		return false
+	}
+	if !r.rows.Next() {
+		if r.fill != nil && r.rows.Err() == nil {
+			r.fill.complete = true
+		}
 		return false
 	}
 	if err := r.rows.Scan(r.ptrs...); err != nil {
@@ -61,6 +80,9 @@ func (r *Rows) Next() bool {
 		return false
 	}
 	r.count++
+	if r.fill != nil {
+		r.fill.collect(r.vals)
+	}
 	return true
 }
 
@@ -80,6 +102,9 @@ func (r *Rows) Count() int { return r.count }
 // Err is the error that ended the rows, if any: ErrTimeout, the context's
 // error, or a *QueryError.
 func (r *Rows) Err() error {
+	if r.rows == nil {
+		return nil // rows from the cache, or none
+	}
 	err := r.err
 	if err == nil {
 		err = r.rows.Err()
@@ -96,9 +121,21 @@ func (r *Rows) Err() error {
 // Close releases the rows, cancels what remains of the query and frees its
 // slot. It may be called more than once.
 func (r *Rows) Close() error {
+	if r.fill != nil {
+		// A reader that stopped at the last row (a page's) leaves the end
+		// unseen: one more step tells whether the result is whole.
+		if !r.fill.complete && r.err == nil && !r.rows.Next() && r.rows.Err() == nil {
+			r.fill.complete = true
+		}
+		r.fill.finish(r)
+		r.fill = nil
+	}
 	if r.audit != nil {
 		r.audit()
 		r.audit = nil
+	}
+	if r.rows == nil {
+		return nil
 	}
 	if r.stop != nil {
 		// Cancel first: PostgreSQL's driver would otherwise read every row
@@ -126,6 +163,23 @@ func (r *Rows) Row() []any {
 // AppendJSON appends the current row as a JSON array to dst, formatting
 // each value as Row does without building it first.
 func (r *Rows) AppendJSON(dst []byte) []byte {
+	if h := r.hit; h != nil {
+		start := int32(0)
+		if r.at > 0 {
+			start = h.ends[r.at-1]
+		}
+		return append(dst, h.json[start:h.ends[r.at]]...)
+	}
+	if r.fill != nil {
+		start := len(dst)
+		dst = r.appendJSON(dst)
+		r.fill.collectJSON(r.count, dst[start:])
+		return dst
+	}
+	return r.appendJSON(dst)
+}
+
+func (r *Rows) appendJSON(dst []byte) []byte {
 	dst = append(dst, '[')
 	for i, v := range r.vals {
 		if i > 0 {

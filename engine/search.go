@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/internal/search"
@@ -48,6 +49,30 @@ func (e *Engine) Search(ctx context.Context, p *auth.Principal, termQueries, sem
 	if err != nil {
 		return nil, err
 	}
+	cache := e.cacheFor(ctx)
+	if cache == nil {
+		return s.find(ctx, g, termQueries, semanticQueries)
+	}
+	v, fill, err := cache.Get(ctx, s.searchKey(g, termQueries, semanticQueries), e.queueTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if v != nil {
+		return slices.Clone(v.([]SearchResult)), nil
+	}
+	out, err := s.find(ctx, g, termQueries, semanticQueries)
+	if fill != nil {
+		if err != nil {
+			fill.Abandon()
+		} else {
+			fill.Finish(slices.Clone(out), searchSize(out), nil) // the model's, read from no table
+		}
+	}
+	return out, err
+}
+
+// find ranks what g sees against the query strings.
+func (s *state) find(ctx context.Context, g *permissions.Grant, termQueries, semanticQueries []string) ([]SearchResult, error) {
 	hits, err := s.search.Search(ctx, searchAccess{g, s.catalog}, termQueries, semanticQueries)
 	if err != nil {
 		return nil, err

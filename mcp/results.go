@@ -445,7 +445,11 @@ func csvCell(s string) string {
 }
 
 // provenanceMeta carries an answer's provenance in a result's _meta, as
-// the Agent API's X-Agentlayer-Policies and X-Agentlayer-Plan headers do.
+// the Agent API's X-Agentlayer-Policies, -Plan and -Cache headers do.
 func provenanceMeta(pv engine.Provenance) sdk.Meta {
-	return sdk.Meta{"agentlayer/policies": pv.Policies, "agentlayer/plan": pv.Plan}
+	m := sdk.Meta{"agentlayer/policies": pv.Policies, "agentlayer/plan": pv.Plan}
+	if pv.Cache != "" {
+		m["agentlayer/cache"] = pv.Cache
+	}
+	return m
 }

@@ -2,6 +2,7 @@ package sqlgen
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/agentlayer/agentlayer/semantic"
@@ -263,6 +264,16 @@ type writer struct {
 	args  []any
 	scope map[*semantic.Table]string // alias of each table for Refs
 	next  *int                       // alias counter shared by nested selects
+	// tables are the tables whose rows the SQL reads, as written.
+	tables []*semantic.Table
+}
+
+// source writes the source of t, as its rows are read.
+func (w *writer) source(t *semantic.Table) {
+	if !slices.Contains(w.tables, t) {
+		w.tables = append(w.tables, t)
+	}
+	w.str(w.d.Source(t.Source))
 }
 
 func (w *writer) str(s string) { w.b.WriteString(s) }
@@ -614,7 +625,9 @@ func (s SemiJoin) write(w *writer) {
 	w.col(s.FK).write(w) // the key as stored: a UUID key matches a UUID key
 	w.str(" IN (SELECT ")
 	Col{Alias: alias, Column: s.FK.References.Column}.write(w)
-	w.str(" FROM " + w.d.Source(target.Source) + " AS ")
+	w.str(" FROM ")
+	w.source(target)
+	w.str(" AS ")
 	w.ident(alias)
 	w.scope = map[*semantic.Table]string{target: alias}
 	if s.Cond != nil {

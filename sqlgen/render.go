@@ -11,7 +11,18 @@ import (
 )
 
 // SQL renders the plan: the statement and its bound values, in order.
-func (p *Plan) SQL() (string, []any) { return p.sel.render(p.opts.Dialect, p.sel.limit, p.sel.offset) }
+func (p *Plan) SQL() (string, []any) {
+	sqlText, args, _ := p.sel.render(p.opts.Dialect, p.sel.limit, p.sel.offset)
+	return sqlText, args
+}
+
+// Sources are the tables whose rows the plan's SQL reads, in the order it
+// first reads them: its base table, its joins, and those of its row rules
+// and segments. Data written to any other table cannot change its answer.
+func (p *Plan) Sources() []*semantic.Table {
+	_, _, tables := p.sel.render(p.opts.Dialect, p.sel.limit, p.sel.offset)
+	return tables
+}
 
 // SuppressedSQL renders the query that counts the groups a plan with a
 // minimum group size leaves out, for the audit log (never for the
@@ -22,7 +33,7 @@ func (p *Plan) SuppressedSQL() (string, []any, bool) {
 	}
 	s := *p.sel
 	s.belowMinGroup, s.orderBy = true, nil
-	inner, args := s.render(p.opts.Dialect, math.MaxInt32, 0)
+	inner, args, _ := s.render(p.opts.Dialect, math.MaxInt32, 0)
 	return "SELECT count(*) FROM (" + inner + ") AS suppressed", args, true
 }
 
@@ -30,10 +41,11 @@ func (p *Plan) SuppressedSQL() (string, []any, bool) {
 // paging through it: the order is total, so pages neither repeat nor skip
 // rows.
 func (p *Plan) Page(offset, limit int) (string, []any) {
-	return p.sel.render(p.opts.Dialect, min(limit, max(p.sel.limit-offset, 0)), offset)
+	sqlText, args, _ := p.sel.render(p.opts.Dialect, min(limit, max(p.sel.limit-offset, 0)), offset)
+	return sqlText, args
 }
 
-func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any) {
+func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any, []*semantic.Table) {
 	w := &writer{d: d}
 	base := map[*semantic.Table]string{s.base: baseAlias}
 	w.scope = base
@@ -46,11 +58,15 @@ func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any) {
 		w.str(" AS ")
 		w.ident(it.as)
 	}
-	w.str("\nFROM " + d.Source(s.base.Source) + " AS ")
+	w.str("\nFROM ")
+	w.source(s.base)
+	w.str(" AS ")
 	w.ident(baseAlias)
 	for _, j := range s.joins {
 		target := j.fk.References.Table
-		w.str("\nLEFT JOIN " + d.Source(target.Source) + " AS ")
+		w.str("\nLEFT JOIN ")
+		w.source(target)
+		w.str(" AS ")
 		w.ident(j.alias)
 		w.str(" ON ")
 		Col{Alias: j.alias, Column: j.fk.References.Column}.write(w)
@@ -123,7 +139,7 @@ func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any) {
 		w.str(" OFFSET ")
 		Param{Value: int64(offset)}.write(w)
 	}
-	return w.b.String(), w.args
+	return w.b.String(), w.args, w.tables
 }
 
 // String prints the plan deterministically: the logical query, the row

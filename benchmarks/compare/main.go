@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/benchmarks"
+	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
@@ -42,14 +43,24 @@ type Result struct {
 	EngineRatio float64 `json:"engine_ratio"`
 	HTTPRatio   float64 `json:"http_ratio"`
 	MCPRatio    float64 `json:"mcp_http_ratio"` // MCP over HTTP, both through their query token
-	PlanUs      float64 `json:"plan_us"`
-	PlanAllocs  float64 `json:"plan_allocs"`
+	// With -cache: the engine's miss (computed and kept), hit, and the
+	// hit over HTTP; engine and http are then the cache bypassed, as
+	// without one.
+	MissMs       float64 `json:"miss_ms,omitempty"`
+	HitMs        float64 `json:"hit_ms,omitempty"`
+	HTTPHitMs    float64 `json:"http_hit_ms,omitempty"`
+	MissRatio    float64 `json:"miss_ratio,omitempty"`
+	HitRatio     float64 `json:"hit_ratio,omitempty"`
+	HTTPHitRatio float64 `json:"http_hit_ratio,omitempty"`
+	PlanUs       float64 `json:"plan_us"`
+	PlanAllocs   float64 `json:"plan_allocs"`
 }
 
 // Report is the whole run.
 type Report struct {
 	Machine string   `json:"machine"`
 	Rounds  int      `json:"rounds"`
+	Cache   bool     `json:"cache"`
 	Results []Result `json:"results"`
 	Targets []string `json:"targets"`
 }
@@ -61,10 +72,15 @@ func main() {
 	jsonOut := flag.String("json", "", "also write the report as JSON to this `file`")
 	only := flag.String("query", "", "measure only the queries whose name contains this")
 	pgURL := flag.String("postgres", "", "also measure on the PostgreSQL database at this `URL` (its sample tables are replaced)")
+	cache := flag.Bool("cache", false, "serve with the result cache, and measure its miss and hit paths instead of MCP")
 	flag.Parse()
 
 	ctx := context.Background()
-	report := Report{Machine: machine(), Rounds: *rounds}
+	report := Report{Machine: machine(), Rounds: *rounds, Cache: *cache}
+	var cacheOpts engine.CacheOptions
+	if *cache {
+		cacheOpts = engine.CacheOptions{TTL: time.Hour}
+	}
 	for _, s := range strings.Split(*scalesFlag, ",") {
 		scale, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil {
@@ -80,7 +96,7 @@ func main() {
 			if database == "postgres" {
 				env, err = benchmarks.NewPostgresEnv(ctx, scale, *pgURL)
 			} else {
-				env, err = benchmarks.NewEnv(ctx, scale)
+				env, err = benchmarks.NewCachedEnv(ctx, scale, cacheOpts)
 			}
 			if err != nil {
 				fatal(err)
@@ -90,6 +106,10 @@ func main() {
 					continue
 				}
 				fmt.Fprintf(os.Stderr, "  %s\n", q.Name)
+				measure := measure
+				if *cache {
+					measure = measureCache
+				}
 				r, err := measure(ctx, env, q, *rounds, *budget)
 				if err != nil {
 					fatal(fmt.Errorf("%s: %w", q.Name, err))
@@ -149,10 +169,24 @@ func measure(ctx context.Context, env *benchmarks.Env, q benchmarks.Query, round
 			return err
 		},
 	}
-	// Warm up every path once: caches, prepared statements, connections.
+	samples, err := interleave(paths, rounds, budget)
+	if err != nil {
+		return Result{}, err
+	}
+	r := Result{Scale: env.Scale, Query: q.Name, Rows: rows,
+		RawMs: ms(median(samples[0])), EngineMs: ms(median(samples[1])), HTTPMs: ms(median(samples[2])), MCPMs: ms(median(samples[3]))}
+	r.EngineRatio, r.HTTPRatio, r.MCPRatio = r.EngineMs/r.RawMs, r.HTTPMs/r.RawMs, r.MCPMs/r.HTTPMs
+	r.PlanUs, r.PlanAllocs = planCost(ctx, env, q)
+	return r, nil
+}
+
+// interleave warms every path up once (caches, prepared statements,
+// connections), then runs each in turn for budget, rounds times: the
+// durations of each path's runs.
+func interleave(paths []func() error, rounds int, budget time.Duration) ([][]time.Duration, error) {
 	for _, run := range paths {
 		if err := run(); err != nil {
-			return Result{}, err
+			return nil, err
 		}
 	}
 	samples := make([][]time.Duration, len(paths))
@@ -161,15 +195,57 @@ func measure(ctx context.Context, env *benchmarks.Env, q benchmarks.Query, round
 			for start := time.Now(); time.Since(start) < budget; {
 				t := time.Now()
 				if err := run(); err != nil {
-					return Result{}, err
+					return nil, err
 				}
 				samples[i] = append(samples[i], time.Since(t))
 			}
 		}
 	}
-	r := Result{Scale: env.Scale, Query: q.Name, Rows: rows,
-		RawMs: ms(median(samples[0])), EngineMs: ms(median(samples[1])), HTTPMs: ms(median(samples[2])), MCPMs: ms(median(samples[3]))}
-	r.EngineRatio, r.HTTPRatio, r.MCPRatio = r.EngineMs/r.RawMs, r.HTTPMs/r.RawMs, r.MCPMs/r.HTTPMs
+	return samples, nil
+}
+
+// measureCache runs the paths of a query through an engine with the
+// result cache: raw SQL; the engine and /v1/execute bypassing the cache
+// (as without one); the engine's miss (the cache emptied before each
+// run, so that every run computes and keeps the answer); its hit; and
+// /v1/execute's hit.
+func measureCache(ctx context.Context, env *benchmarks.Env, q benchmarks.Query, rounds int, budget time.Duration) (Result, error) {
+	p, err := env.Prepare(ctx, q)
+	if err != nil {
+		return Result{}, err
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	jwt, minted := benchmarks.JWT(q.Persona), time.Now()
+	fresh := func() string {
+		if time.Since(minted) > time.Minute {
+			jwt, minted = benchmarks.JWT(q.Persona), time.Now()
+		}
+		return jwt
+	}
+	bypass := engine.WithoutCache(ctx)
+	var rows int
+	check := func(n int, err error) error {
+		if err == nil && n != rows {
+			err = fmt.Errorf("%d rows, raw %d", n, rows)
+		}
+		return err
+	}
+	paths := []func() error{
+		func() (err error) { rows, err = env.Raw(ctx, p); return err },
+		func() error { return check(env.EngineRun(bypass, p)) },
+		func() error { return check(env.HTTPFresh(ctx, client, p, fresh())) },
+		func() error { env.Engine.Invalidate(); return check(env.EngineRun(ctx, p)) },
+		func() error { return check(env.EngineRun(ctx, p)) },
+		func() error { return check(env.HTTP(ctx, client, p, fresh())) },
+	}
+	samples, err := interleave(paths, rounds, budget)
+	if err != nil {
+		return Result{}, err
+	}
+	r := Result{Scale: env.Scale, Query: q.Name, Rows: rows, RawMs: ms(median(samples[0])), EngineMs: ms(median(samples[1])),
+		HTTPMs: ms(median(samples[2])), MissMs: ms(median(samples[3])), HitMs: ms(median(samples[4])), HTTPHitMs: ms(median(samples[5]))}
+	r.EngineRatio, r.HTTPRatio = r.EngineMs/r.RawMs, r.HTTPMs/r.RawMs
+	r.MissRatio, r.HitRatio, r.HTTPHitRatio = r.MissMs/r.RawMs, r.HitMs/r.RawMs, r.HTTPHitMs/r.RawMs
 	r.PlanUs, r.PlanAllocs = planCost(ctx, env, q)
 	return r, nil
 }
@@ -238,6 +314,12 @@ func targets(results []Result) []string {
 			limit = 1.30
 		}
 		out = append(out, fmt.Sprintf("%s, %s: http/raw %.3f ≤ %.2f %s", r.Database, r.Query, r.HTTPRatio, limit, verdict(r.HTTPRatio <= limit)))
+		if r.HitMs > 0 {
+			out = append(out, fmt.Sprintf("%s, %s: miss/raw %.3f ≤ 1.05 %s", r.Database, r.Query, r.MissRatio, verdict(r.MissRatio <= 1.05)))
+			out = append(out, fmt.Sprintf("%s, %s: hit/raw %.3f ≤ 0.10 %s", r.Database, r.Query, r.HitRatio, verdict(r.HitRatio <= 0.10)))
+			out = append(out, fmt.Sprintf("%s, %s: http hit/raw %.3f ≤ 0.25 %s", r.Database, r.Query, r.HTTPHitRatio, verdict(r.HTTPHitRatio <= 0.25)))
+			continue
+		}
 		out = append(out, fmt.Sprintf("%s, %s: mcp/http %.3f ≤ 1.10 %s", r.Database, r.Query, r.MCPRatio, verdict(r.MCPRatio <= 1.10)))
 	}
 	if fastest > 0 {
@@ -253,11 +335,31 @@ func targets(results []Result) []string {
 
 func print(w io.Writer, r Report) {
 	fmt.Fprintf(w, "%s; medians of %d rounds\n\n", r.Machine, r.Rounds)
+	if r.Cache {
+		printCache(w, r)
+		return
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "database\tscale\tquery\trows\traw ms\tengine ms\thttp ms\tmcp ms\tengine/raw\thttp/raw\tmcp/http\tplan µs\tplan allocs\t")
 	for _, x := range r.Results {
 		fmt.Fprintf(tw, "%s\t%g\t%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.0f\t\n",
 			x.Database, x.Scale, x.Query, x.Rows, x.RawMs, x.EngineMs, x.HTTPMs, x.MCPMs, x.EngineRatio, x.HTTPRatio, x.MCPRatio, x.PlanUs, x.PlanAllocs)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	for _, t := range r.Targets {
+		fmt.Fprintln(w, t)
+	}
+}
+
+// printCache prints a run with the result cache.
+func printCache(w io.Writer, r Report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "database\tscale\tquery\trows\traw ms\tengine ms\thttp ms\tmiss ms\thit ms\thttp hit ms\tengine/raw\thttp/raw\tmiss/raw\thit/raw\thttp hit/raw\t")
+	for _, x := range r.Results {
+		fmt.Fprintf(tw, "%s\t%g\t%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t\n",
+			x.Database, x.Scale, x.Query, x.Rows, x.RawMs, x.EngineMs, x.HTTPMs, x.MissMs, x.HitMs, x.HTTPHitMs,
+			x.EngineRatio, x.HTTPRatio, x.MissRatio, x.HitRatio, x.HTTPHitRatio)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)

@@ -49,9 +49,13 @@ loaded there first (agentlayer fixtures load [--sample saas] --db postgres://…
 flags (--threads, --memory-limit, --data-dir, --max-temp-size, --allow-dir)
 do not apply; --max-connections bounds the connections.
 
+Answers are kept in a result cache (--cache-ttl, --cache-mib) shared by the
+users whose access to what a question reads is the same; a reload empties it.
+
 Signals: SIGHUP reloads the model, the policy and the user directory (as
 --watch does when a file changes); a broken file keeps the previous set
-serving and logs every problem. SIGTERM and SIGINT stop accepting, let open
+serving and logs every problem. SIGUSR1 empties the result cache: send it
+after writing to the database. SIGTERM and SIGINT stop accepting, let open
 requests finish for --shutdown-timeout, then cancel them and exit 0.`
 
 // DefaultShutdownTimeout is how long open requests may take to finish on
@@ -73,6 +77,8 @@ type serveFlags struct {
 	threads, maxQueries, maxRows, maxAggRows, maxConns        int
 	sessionTTL, leeway, queryTimeout, shutdownTimeout         time.Duration
 	mcpResultBytes                                            int
+	cacheTTL                                                  time.Duration
+	cacheMiB                                                  int64
 	mappings                                                  kv
 	previousKeys, allowDirs                                   list
 }
@@ -118,6 +124,8 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.maskKeyFile, "mask-key-file", "", "`file` holding the key of the hash mask; share it between processes so that hashes agree (default: $AGENTLAYER_MASK_KEY; none: a random key, so hashes change with each start)")
 	fs.StringVar(&f.auditLog, "audit-log", "", "write one JSON line per query that reads data (user, endpoint, tables, policies, plan fingerprint, rows, outcome; never a value) to this `file`, or - for stderr")
 	fs.IntVar(&f.mcpResultBytes, "mcp-result-bytes", mcp.DefaultMaxResultBytes, "byte budget of one MCP tool result: past it rows are cut, and a cursor continues")
+	fs.DurationVar(&f.cacheTTL, "cache-ttl", engine.DefaultCacheTTL, "how long the result cache keeps an answer; data written by others shows after this at most (SIGUSR1 drops every answer now); 0 turns the cache off")
+	fs.Int64Var(&f.cacheMiB, "cache-mib", engine.DefaultCacheBytes>>20, "memory the result cache may take, in MiB; the least recently used answers go first")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "on SIGTERM, how long open requests may take to finish before they are cancelled")
 	if err := parse(fs, args); err != nil {
 		return nil, err
@@ -184,6 +192,7 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 		mcp.New(e, mcp.Options{Verifier: verifier, Sessions: sessions, Logger: log, MaxResultBytes: f.mcpResultBytes}))
 	reloads := f.reloadSignals(ctx, log)
 	go f.reloadLoop(ctx, reloads, e, opts, verifier, log)
+	go invalidateOnSignal(ctx, e, log)
 	if reg != nil {
 		stop, err := serveMetrics(f.metricsAddr, reg, log)
 		if err != nil {
@@ -260,6 +269,10 @@ func (f *serveFlags) engineOptions(log *slog.Logger) (engine.Options, error) {
 	if f.sample != nil && !engine.IsPostgres(f.dbFile) {
 		opts.Setup = f.sample.Setup(f.scale)
 	}
+	if f.cacheMiB < 0 {
+		return opts, usagef("--cache-mib must be 0 or more, not %d", f.cacheMiB)
+	}
+	opts.Cache = engine.CacheOptions{TTL: f.cacheTTL, MaxBytes: f.cacheMiB << 20}
 	maskKey, err := readKey(f.maskKeyFile, "AGENTLAYER_MASK_KEY")
 	if err != nil {
 		return opts, err
@@ -379,6 +392,23 @@ func (f *serveFlags) sessions(ctx context.Context, log *slog.Logger) (*auth.Sess
 		sopts.Store = store
 	}
 	return auth.NewSessions(sopts), closeStore, nil
+}
+
+// invalidateOnSignal empties the result cache on each SIGUSR1: send it
+// after writing to the database.
+func invalidateOnSignal(ctx context.Context, e *engine.Engine, log *slog.Logger) {
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	for {
+		select {
+		case <-usr1:
+			e.Invalidate()
+			log.Info("result cache emptied", "signal", "SIGUSR1")
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // reloadSignals delivers a value on each SIGHUP, and with --watch on each

@@ -1,0 +1,437 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/agentlayer/agentlayer/internal/lru"
+	"github.com/agentlayer/agentlayer/internal/rcache"
+	"github.com/agentlayer/agentlayer/permissions"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// The result cache's defaults, as serve uses them.
+const (
+	DefaultCacheTTL   = 5 * time.Minute
+	DefaultCacheBytes = 256 << 20
+)
+
+// CacheOptions configure the result cache (docs/operations.md, "The result
+// cache"). The zero value turns it off.
+//
+// An answer is kept under a digest of the SQL the caller's plan runs and
+// its bound values, on this model and policy set: the caller's row rules,
+// masks and aggregate rules are in that SQL, so two users share an answer
+// exactly when what the query reads is the same for both. Data written to
+// the database by anyone but Invalidate's caller is seen when the answers
+// read before it expire: after TTL at most.
+type CacheOptions struct {
+	// TTL is how long an answer is kept; 0 turns the cache off.
+	TTL time.Duration
+	// MaxBytes bounds the memory answers take; 0 means DefaultCacheBytes.
+	// The least recently used go first.
+	MaxBytes int64
+}
+
+// CacheStats count the result cache's work (rcache.Stats): entries and
+// bytes kept; hits (waits for another's computation included) and misses;
+// evictions for room and entries expired.
+type CacheStats = rcache.Stats
+
+// Cache values for Provenance.Cache.
+const (
+	CacheHit  = "hit"
+	CacheMiss = "miss"
+)
+
+// Invalidate drops the cached answers that read any of the named tables
+// (by model name), or every cached answer when none is named: call it
+// after writing to the database. Answers being computed meanwhile are not
+// kept. An unknown table name is an error, and drops nothing.
+func (e *Engine) Invalidate(tables ...string) error {
+	m := e.cur.Load().model
+	for _, name := range tables {
+		if m.TableByName(name) == nil {
+			return fmt.Errorf("engine: Invalidate: no table %q in the model", name)
+		}
+	}
+	if e.cache != nil {
+		e.cache.Invalidate(tables...)
+	}
+	return nil
+}
+
+// noCacheKey marks a context whose answers bypass the result cache.
+type noCacheKey struct{}
+
+// WithoutCache makes the answers computed under ctx bypass the result
+// cache: computed afresh, neither read from the cache nor kept in it (an
+// HTTP client asks so with Cache-Control: no-cache).
+func WithoutCache(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noCacheKey{}, true)
+}
+
+// cacheFor is the result cache for what ctx computes: nil when it is off
+// or ctx bypasses it.
+func (e *Engine) cacheFor(ctx context.Context) *rcache.Cache {
+	if e.cache == nil || ctx.Value(noCacheKey{}) != nil {
+		return nil
+	}
+	return e.cache
+}
+
+// cacheKind separates the answers of the operations that share the cache.
+type cacheKind byte
+
+const (
+	kindRows   cacheKind = 'r'
+	kindValues cacheKind = 'v'
+	kindStats  cacheKind = 's'
+	kindSearch cacheKind = 'q'
+)
+
+// resultKey is the key of an answer: its kind, the model and policy set,
+// how its columns are formatted, and the SQL with its bound values. The
+// mask key, the resolved time of a relative filter and every user
+// attribute a rule read are among those values. Every part is
+// length-prefixed and typed, so no two answers share a key whatever their
+// values hold.
+func resultKey(kind cacheKind, s *state, cols []Column, sqlText string, args []any) rcache.Key {
+	b := make([]byte, 0, 256+len(sqlText))
+	b = append(b, byte(kind))
+	b = binary.AppendUvarint(b, uint64(s.version.Generation))
+	b = binary.AppendUvarint(b, uint64(len(cols)))
+	for _, c := range cols {
+		b = binary.AppendUvarint(b, uint64(c.Kind))
+		b = binary.AppendUvarint(b, uint64(c.Decimals))
+		b = append(b, boolByte(c.Round), boolByte(c.Local))
+	}
+	b = appendString(b, sqlText)
+	b = binary.AppendUvarint(b, uint64(len(args)))
+	for _, a := range args {
+		b = appendArg(b, a)
+	}
+	return sha256.Sum256(b)
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// appendArg appends a bound value, with its type.
+func appendArg(b []byte, a any) []byte {
+	switch x := a.(type) {
+	case nil:
+		return append(b, 'z')
+	case bool:
+		return append(b, 'b', boolByte(x))
+	case int64:
+		return binary.AppendVarint(append(b, 'i'), x)
+	case int:
+		return binary.AppendVarint(append(b, 'i'), int64(x))
+	case float64:
+		return binary.BigEndian.AppendUint64(append(b, 'f'), math.Float64bits(x))
+	case string:
+		return appendString(append(b, 's'), x)
+	case time.Time:
+		b = binary.AppendVarint(append(b, 't'), x.Unix())
+		b = binary.AppendVarint(b, int64(x.Nanosecond()))
+		return appendString(b, x.Location().String())
+	case []string:
+		b = binary.AppendUvarint(append(b, 'S'), uint64(len(x)))
+		for _, s := range x {
+			b = appendString(b, s)
+		}
+		return b
+	case []int64:
+		b = binary.AppendUvarint(append(b, 'I'), uint64(len(x)))
+		for _, v := range x {
+			b = binary.AppendVarint(b, v)
+		}
+		return b
+	}
+	return appendString(append(b, '?'), fmt.Sprintf("%T:%#v", a, a))
+}
+
+// sourceNames are the model names of the tables a plan's SQL reads.
+func sourceNames(plan *sqlgen.Plan) []string {
+	tables := plan.Sources()
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = t.Name
+	}
+	return names
+}
+
+// cachedRows is a query's whole result, kept: its values as scanned, for
+// Row, and each row as JSON, for AppendJSON. It is immutable once cached.
+type cachedRows struct {
+	width int   // values per row
+	vals  []any // row after row
+	json  []byte
+	ends  []int32 // where each row's JSON ends
+}
+
+func (c *cachedRows) rows() int {
+	if c.width == 0 {
+		return len(c.ends)
+	}
+	return len(c.vals) / c.width
+}
+
+// valueSize estimates the memory a scanned value takes besides its slot.
+func valueSize(v any) int64 {
+	switch x := v.(type) {
+	case string:
+		return int64(len(x))
+	case []byte:
+		return int64(len(x)) + 24
+	case time.Time:
+		return 24
+	case *big.Int:
+		return 32 + int64(len(x.Bits())*8)
+	case nil, bool, int64, int32, int16, int8, float64, float32:
+		return 0
+	}
+	return 48
+}
+
+// rowsFill collects a result as its rows are read, for the cache: it is
+// kept when the rows were read to their end without error.
+type rowsFill struct {
+	fill     *rcache.Fill
+	ent      *cachedRows
+	plan     *sqlgen.Plan
+	size     int64
+	jsonRows int // rows whose JSON AppendJSON wrote, in order
+	complete bool
+}
+
+// runCached runs a plan's SQL through the result cache: a hit's rows come
+// from memory, a miss's are collected as they are read.
+func (e *Engine) runCached(ctx context.Context, s *state, plan *sqlgen.Plan, sqlText string, args []any) (*Rows, error) {
+	cache := e.cacheFor(ctx)
+	if cache == nil {
+		return e.run(ctx, plan, sqlText, args)
+	}
+	k := resultKey(kindRows, s, plan.Outputs, sqlText, args)
+	v, fill, err := cache.Get(ctx, k, e.queueTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if v != nil {
+		r := &Rows{Columns: plan.Outputs, zone: e.zone, hit: v.(*cachedRows), at: -1}
+		r.Provenance.Cache = CacheHit
+		return r, nil
+	}
+	rows, err := e.run(ctx, plan, sqlText, args)
+	if err != nil {
+		if fill != nil {
+			fill.Abandon()
+		}
+		return nil, err
+	}
+	if fill != nil {
+		rows.fill = &rowsFill{fill: fill, ent: &cachedRows{width: len(plan.Outputs)}, plan: plan}
+	}
+	rows.Provenance.Cache = CacheMiss
+	return rows, nil
+}
+
+// collect keeps the row just scanned.
+func (f *rowsFill) collect(vals []any) {
+	f.ent.vals = append(f.ent.vals, vals...)
+	f.size += int64(len(vals)) * 16
+	for _, v := range vals {
+		f.size += valueSize(v)
+	}
+}
+
+// collectJSON keeps the JSON of row n (counted from 1), if every row
+// before it has its JSON kept.
+func (f *rowsFill) collectJSON(n int, row []byte) {
+	if f.jsonRows != n-1 {
+		return
+	}
+	f.ent.json = append(f.ent.json, row...)
+	f.ent.ends = append(f.ent.ends, int32(len(f.ent.json)))
+	f.jsonRows++
+}
+
+// finish caches the rows collected, if they are the whole result. The
+// JSON of rows the reader did not write is written here: at once for a
+// few (the row past a page), else in the background, so that a reader
+// that never writes JSON pays nothing for it.
+func (f *rowsFill) finish(r *Rows) {
+	if !f.complete {
+		f.fill.Abandon()
+		return
+	}
+	cols, zone := r.Columns, r.zone
+	done := func() {
+		ent := f.ent
+		if ent.width > 0 {
+			w := &Rows{Columns: cols, zone: zone}
+			for i := f.jsonRows; i < ent.rows(); i++ {
+				w.vals = ent.vals[i*ent.width : (i+1)*ent.width]
+				ent.json = w.AppendJSON(ent.json)
+				ent.ends = append(ent.ends, int32(len(ent.json)))
+			}
+		} else {
+			for range len(ent.vals) - len(ent.ends) {
+				ent.json = append(ent.json, "[]"...)
+				ent.ends = append(ent.ends, int32(len(ent.json)))
+			}
+		}
+		f.fill.Finish(ent, f.size+int64(len(ent.json))+4*int64(len(ent.ends))+128, sourceNames(f.plan))
+	}
+	if f.ent.rows()-f.jsonRows <= 16 {
+		done()
+		return
+	}
+	go done()
+}
+
+// cachedQuery runs plan for what read makes of its rows: through the
+// result cache when it is on (and ctx does not bypass it), else, when it
+// is off, through the set's own cache of field values and statistics,
+// kept until the next reload. hit reports whether the answer came from a
+// cache.
+func cachedQuery[T any](ctx context.Context, e *Engine, s *state, kind cacheKind, local *lru.Cache[string, T], plan *sqlgen.Plan, size func(T) int64, read func(*Rows) (T, error)) (T, bool, error) {
+	sqlText, args := plan.SQL()
+	var zero T
+	var fill *rcache.Fill
+	cache := e.cacheFor(ctx)
+	if cache != nil {
+		v, f, err := cache.Get(ctx, resultKey(kind, s, plan.Outputs, sqlText, args), e.queueTimeout)
+		if err != nil {
+			return zero, false, err
+		}
+		if v != nil {
+			return v.(T), true, nil
+		}
+		fill = f
+	} else if e.cache == nil {
+		if v, ok := local.Get(cacheKey(sqlText, args)); ok {
+			return v, true, nil
+		}
+	}
+	v, err := runRead(ctx, e, plan, sqlText, args, read)
+	switch {
+	case fill == nil:
+	case err != nil:
+		fill.Abandon()
+	default:
+		fill.Finish(v, size(v), sourceNames(plan))
+	}
+	if err != nil {
+		return zero, false, err
+	}
+	if e.cache == nil {
+		local.Put(cacheKey(sqlText, args), v)
+	}
+	return v, false, nil
+}
+
+func runRead[T any](ctx context.Context, e *Engine, plan *sqlgen.Plan, sqlText string, args []any, read func(*Rows) (T, error)) (T, error) {
+	var zero T
+	rows, err := e.run(ctx, plan, sqlText, args)
+	if err != nil {
+		return zero, err
+	}
+	defer rows.Close()
+	v, err := read(rows)
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
+		return zero, err
+	}
+	return v, nil
+}
+
+// cacheKey identifies a query by its SQL and values, for the caches of a
+// set and the plan's fingerprint. Each part is length-prefixed and typed,
+// so no two queries share a key, whatever their values hold: the values
+// come from user attributes, and the cache is shared between users.
+func cacheKey(sqlText string, args []any) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d:%s", len(sqlText), sqlText)
+	for _, a := range args {
+		v := fmt.Sprintf("%T:%#v", a, a)
+		fmt.Fprintf(&b, "%d:%s", len(v), v)
+	}
+	return b.String()
+}
+
+// valuesSize and statsSize estimate what field values and statistics take.
+func valuesSize(vs []ValueCount) int64 {
+	n := int64(64 + 40*len(vs))
+	for _, v := range vs {
+		n += valueSize(v.Value)
+	}
+	return n
+}
+
+func statsSize(Statistics) int64 { return 512 }
+
+// searchKey is the key of a search: the set, what the caller may see of
+// it (users who see the same tables, fields and metrics get the same
+// results), and the query strings.
+func (s *state) searchKey(g *permissions.Grant, terms, semantics []string) rcache.Key {
+	vis, ok := s.visibility.Get(g)
+	if !ok {
+		vis = s.visibilityOf(g)
+		s.visibility.Put(g, vis)
+	}
+	b := append([]byte{byte(kindSearch)}, vis[:]...)
+	b = binary.AppendUvarint(b, uint64(s.version.Generation))
+	for _, list := range [][]string{terms, semantics} {
+		b = binary.AppendUvarint(b, uint64(len(list)))
+		for _, q := range list {
+			b = appendString(b, q)
+		}
+	}
+	return sha256.Sum256(b)
+}
+
+// visibilityOf is a digest of the tables, fields and metrics g sees.
+func (s *state) visibilityOf(g *permissions.Grant) [32]byte {
+	var b []byte
+	for _, t := range s.model.Tables {
+		b = append(b, boolByte(g.Table(t)))
+		if !g.Table(t) {
+			continue
+		}
+		for _, f := range t.Fields {
+			b = append(b, boolByte(g.Field(f)))
+		}
+	}
+	for _, m := range s.model.Metrics {
+		b = append(b, boolByte(s.catalog.MetricVisible(g, m)))
+	}
+	return sha256.Sum256(b)
+}
+
+func searchSize(rs []SearchResult) int64 {
+	n := int64(64)
+	for _, r := range rs {
+		n += 160 + int64(len(r.Name)+len(r.DisplayName)+len(r.Description))
+		n += 96 * int64(len(r.Matches))
+	}
+	return n
+}
