@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/big"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/agentlayer/agentlayer/internal/lru"
@@ -178,19 +179,50 @@ func sourceNames(plan *sqlgen.Plan) []string {
 }
 
 // cachedRows is a query's whole result, kept: its values as scanned, for
-// Row, and each row as JSON, for AppendJSON. It is immutable once cached.
+// Next and Row, and each row as JSON, for AppendJSON. The JSON is written
+// as the first reader wrote it, or, when that reader wrote none (a Go
+// caller reading values), by the first hit that asks for it.
 type cachedRows struct {
-	width int   // values per row
-	vals  []any // row after row
-	json  []byte
-	ends  []int32 // where each row's JSON ends
+	width  int     // values per row
+	n      int     // rows
+	chunks [][]any // chunkRows rows after rows each: growing never copies
+	json   struct {
+		once  sync.Once
+		bytes []byte
+		ends  []int32 // where each row's JSON ends
+	}
 }
 
-func (c *cachedRows) rows() int {
-	if c.width == 0 {
-		return len(c.ends)
+// chunkRows is how many rows a chunk of cachedRows holds.
+const chunkRows = 256
+
+// row is the values of row i.
+func (c *cachedRows) row(i int) []any {
+	at := i % chunkRows * c.width
+	return c.chunks[i/chunkRows][at : at+c.width]
+}
+
+// add appends a row's values.
+func (c *cachedRows) add(vals []any) {
+	if c.n%chunkRows == 0 {
+		c.chunks = append(c.chunks, make([]any, 0, chunkRows*c.width))
 	}
-	return len(c.vals) / c.width
+	last := len(c.chunks) - 1
+	c.chunks[last] = append(c.chunks[last], vals...)
+	c.n++
+}
+
+// encoded is the JSON of every row, written once.
+func (c *cachedRows) encoded(cols []Column, zone *time.Location) ([]byte, []int32) {
+	c.json.once.Do(func() {
+		w := &Rows{Columns: cols, zone: zone}
+		for i := len(c.json.ends); i < c.n; i++ {
+			w.vals = c.row(i)
+			c.json.bytes = w.appendJSON(c.json.bytes)
+			c.json.ends = append(c.json.ends, int32(len(c.json.bytes)))
+		}
+	})
+	return c.json.bytes, c.json.ends
 }
 
 // valueSize estimates the memory a scanned value takes besides its slot.
@@ -234,7 +266,7 @@ func (e *Engine) runCached(ctx context.Context, s *state, plan *sqlgen.Plan, sql
 		return nil, err
 	}
 	if v != nil {
-		r := &Rows{Columns: plan.Outputs, zone: e.zone, hit: v.(*cachedRows), at: -1}
+		r := &Rows{Columns: plan.Outputs, zone: e.zone, hit: v.(*cachedRows), at: -1, deadline: time.Now().Add(e.queryTimeout)}
 		r.Provenance.Cache = CacheHit
 		return r, nil
 	}
@@ -254,7 +286,7 @@ func (e *Engine) runCached(ctx context.Context, s *state, plan *sqlgen.Plan, sql
 
 // collect keeps the row just scanned.
 func (f *rowsFill) collect(vals []any) {
-	f.ent.vals = append(f.ent.vals, vals...)
+	f.ent.add(vals)
 	f.size += int64(len(vals)) * 16
 	for _, v := range vals {
 		f.size += valueSize(v)
@@ -267,43 +299,25 @@ func (f *rowsFill) collectJSON(n int, row []byte) {
 	if f.jsonRows != n-1 {
 		return
 	}
-	f.ent.json = append(f.ent.json, row...)
-	f.ent.ends = append(f.ent.ends, int32(len(f.ent.json)))
+	f.ent.json.bytes = append(f.ent.json.bytes, row...)
+	f.ent.json.ends = append(f.ent.json.ends, int32(len(f.ent.json.bytes)))
 	f.jsonRows++
 }
 
-// finish caches the rows collected, if they are the whole result. The
-// JSON of rows the reader did not write is written here: at once for a
-// few (the row past a page), else in the background, so that a reader
-// that never writes JSON pays nothing for it.
-func (f *rowsFill) finish(r *Rows) {
+// finish caches the rows collected, if they are the whole result. Rows
+// whose JSON the reader did not write (the one past a page, or all of
+// them) have theirs written by the first hit that asks for it; their
+// size is counted now, as about that of their values.
+func (f *rowsFill) finish() {
 	if !f.complete {
 		f.fill.Abandon()
 		return
 	}
-	cols, zone := r.Columns, r.zone
-	done := func() {
-		ent := f.ent
-		if ent.width > 0 {
-			w := &Rows{Columns: cols, zone: zone}
-			for i := f.jsonRows; i < ent.rows(); i++ {
-				w.vals = ent.vals[i*ent.width : (i+1)*ent.width]
-				ent.json = w.AppendJSON(ent.json)
-				ent.ends = append(ent.ends, int32(len(ent.json)))
-			}
-		} else {
-			for range len(ent.vals) - len(ent.ends) {
-				ent.json = append(ent.json, "[]"...)
-				ent.ends = append(ent.ends, int32(len(ent.json)))
-			}
-		}
-		f.fill.Finish(ent, f.size+int64(len(ent.json))+4*int64(len(ent.ends))+128, sourceNames(f.plan))
+	size := f.size + int64(len(f.ent.json.bytes)) + 4*int64(f.ent.n) + 128
+	if f.jsonRows < f.ent.n {
+		size += f.size * int64(f.ent.n-f.jsonRows) / int64(f.ent.n)
 	}
-	if f.ent.rows()-f.jsonRows <= 16 {
-		done()
-		return
-	}
-	go done()
+	f.fill.Finish(f.ent, size, sourceNames(f.plan))
 }
 
 // cachedQuery runs plan for what read makes of its rows: through the

@@ -179,6 +179,10 @@ func TestCache_sharedExactlyWhenAccessIsTheSame(t *testing.T) {
 		{analyst, products, engine.CacheMiss},
 		{sales("ann@example.com", "TX"), products, engine.CacheHit},
 		{sales("cat@example.com", "CA"), products, engine.CacheHit},
+		// Equivalent spellings: fields by id or by name, filters in any
+		// order, JSON keys in any order.
+		{analyst, `{"table_id":3,"filters":[{"field_id":"CATEGORY","operation":"equals","value":"Gizmo"},{"field_id":"PRICE","operation":"greater-than","value":20}],"aggregations":[{"function":"count"}]}`, engine.CacheMiss},
+		{analyst, `{"aggregations":[{"function":"count"}],"filters":[{"operation":"greater-than","field_id":"t3-5","value":20},{"field_id":"t3-3","operation":"equals","value":"Gizmo"}],"table_id":3}`, engine.CacheHit},
 	} {
 		if a := askCached(ctx, e, step.who, step.request); a.err != "" || a.cache != step.want {
 			t.Errorf("%s (%v) asks %s: cache %q, want %q (%s)", step.who.Email, step.who.Attributes, step.request, a.cache, step.want, a.err)

@@ -44,7 +44,12 @@ type Rows struct {
 
 	hit  *cachedRows // the rows come from the result cache
 	at   int         // the current row of hit
-	fill *rowsFill   // the rows are collected for the result cache
+	json []byte      // hit's rows as JSON, once asked for
+	ends []int32
+	// deadline bounds the reading of a hit, as the query timeout bounds a
+	// query's.
+	deadline time.Time
+	fill     *rowsFill // the rows are collected for the result cache
 }
 
 func newRows(rows *sql.Rows, cols []Column, zone *time.Location) *Rows {
@@ -58,11 +63,11 @@ func newRows(rows *sql.Rows, cols []Column, zone *time.Location) *Rows {
 // Next advances to the next row; false at the end or on error (see Err).
 func (r *Rows) Next() bool {
 	if h := r.hit; h != nil {
-		if r.at+1 >= h.rows() {
+		if r.at+1 >= h.n {
 			return false
 		}
 		r.at++
-		r.vals = h.vals[r.at*h.width : (r.at+1)*h.width]
+		r.vals = h.row(r.at)
 		r.count++
 		return true
 	}
@@ -90,6 +95,9 @@ func (r *Rows) Next() bool {
 // cancelled and its slot freed, whether or not its rows were read. A
 // writer of the rows can stop waiting on a slow reader then too.
 func (r *Rows) Deadline() (time.Time, bool) {
+	if r.hit != nil {
+		return r.deadline, true // a slow reader of a cached answer holds no slot, but no writer should wait on it for ever
+	}
 	if r.ctx == nil {
 		return time.Time{}, false
 	}
@@ -127,7 +135,7 @@ func (r *Rows) Close() error {
 		if !r.fill.complete && r.err == nil && !r.rows.Next() && r.rows.Err() == nil {
 			r.fill.complete = true
 		}
-		r.fill.finish(r)
+		r.fill.finish()
 		r.fill = nil
 	}
 	if r.audit != nil {
@@ -164,11 +172,14 @@ func (r *Rows) Row() []any {
 // each value as Row does without building it first.
 func (r *Rows) AppendJSON(dst []byte) []byte {
 	if h := r.hit; h != nil {
+		if r.json == nil {
+			r.json, r.ends = h.encoded(r.Columns, r.zone)
+		}
 		start := int32(0)
 		if r.at > 0 {
-			start = h.ends[r.at-1]
+			start = r.ends[r.at-1]
 		}
-		return append(dst, h.json[start:h.ends[r.at]]...)
+		return append(dst, r.json[start:r.ends[r.at]]...)
 	}
 	if r.fill != nil {
 		start := len(dst)

@@ -304,7 +304,11 @@ func (p *planner) columns(plan *Plan, sel *selectStmt) {
 	}
 }
 
-// conditions translates the filters, and a metric's own filter.
+// conditions translates the filters, and a metric's own filter. The
+// filters are ANDed, so their order changes nothing: they are written in
+// one order whatever the request's, so that one question asked with its
+// filters in another order is the same SQL (and the same answer in the
+// engine's result cache).
 func (p *planner) conditions() ([]Expr, error) {
 	var where []Expr
 	for _, cond := range p.q.Filters {
@@ -313,6 +317,21 @@ func (p *planner) conditions() ([]Expr, error) {
 			return nil, err
 		}
 		where = append(where, x)
+	}
+	if len(where) > 1 {
+		type keyed struct {
+			x   Expr
+			key string
+		}
+		ks := make([]keyed, len(where))
+		for i, x := range where {
+			text, args := Render(p.opts.Dialect, x, p.q.Table, baseAlias)
+			ks[i] = keyed{x, fmt.Sprintf("%s %#v", text, args)}
+		}
+		slices.SortStableFunc(ks, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+		for i, k := range ks {
+			where[i] = k.x
+		}
 	}
 	if m := p.q.Metric; m != nil && m.Filter != nil {
 		x, err := p.modelFilter(m.Filter)
