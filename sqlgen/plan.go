@@ -1,6 +1,7 @@
 package sqlgen
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -311,27 +312,17 @@ func (p *planner) columns(plan *Plan, sel *selectStmt) {
 // engine's result cache).
 func (p *planner) conditions() ([]Expr, error) {
 	var where []Expr
-	for _, cond := range p.q.Filters {
+	filters := p.q.Filters
+	if len(filters) > 1 {
+		filters = slices.Clone(filters)
+		slices.SortStableFunc(filters, compareConditions)
+	}
+	for _, cond := range filters {
 		x, err := p.condition(cond)
 		if err != nil {
 			return nil, err
 		}
 		where = append(where, x)
-	}
-	if len(where) > 1 {
-		type keyed struct {
-			x   Expr
-			key string
-		}
-		ks := make([]keyed, len(where))
-		for i, x := range where {
-			text, args := Render(p.opts.Dialect, x, p.q.Table, baseAlias)
-			ks[i] = keyed{x, fmt.Sprintf("%s %#v", text, args)}
-		}
-		slices.SortStableFunc(ks, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
-		for i, k := range ks {
-			where[i] = k.x
-		}
 	}
 	if m := p.q.Metric; m != nil && m.Filter != nil {
 		x, err := p.modelFilter(m.Filter)
@@ -341,6 +332,58 @@ func (p *planner) conditions() ([]Expr, error) {
 		where = append(where, x)
 	}
 	return where, nil
+}
+
+// compareConditions orders conditions by what they are, not by how a
+// request listed them: segment, column, bucket, operation, values.
+func compareConditions(a, b Condition) int {
+	segment := func(c Condition) int {
+		if c.Segment == nil {
+			return -1
+		}
+		return c.Segment.ID
+	}
+	if d := cmp.Compare(segment(a), segment(b)); d != 0 {
+		return d
+	}
+	if d := cmp.Compare(a.Column.Wide.Index, b.Column.Wide.Index); d != 0 {
+		return d
+	}
+	if d := cmp.Or(cmp.Compare(a.Column.Bucket, b.Column.Bucket), cmp.Compare(a.Op, b.Op), cmp.Compare(len(a.Values), len(b.Values))); d != 0 {
+		return d
+	}
+	for i := range a.Values {
+		if d := compareValue(a.Values[i], b.Values[i]); d != 0 {
+			return d
+		}
+	}
+	if a.Relative != nil && b.Relative != nil {
+		return cmp.Compare(a.Relative.String()+a.Relative.Op, b.Relative.String()+b.Relative.Op)
+	}
+	return 0
+}
+
+// compareValue orders two values of a condition: by type, then value.
+func compareValue(a, b any) int {
+	switch x := a.(type) {
+	case int64:
+		if y, ok := b.(int64); ok {
+			return cmp.Compare(x, y)
+		}
+	case float64:
+		if y, ok := b.(float64); ok {
+			return cmp.Compare(x, y)
+		}
+	case string:
+		if y, ok := b.(string); ok {
+			return cmp.Compare(x, y)
+		}
+	case Moment:
+		if y, ok := b.(Moment); ok {
+			return cmp.Or(x.Time.Compare(y.Time), cmp.Compare(x.Unit, y.Unit))
+		}
+	}
+	return cmp.Compare(fmt.Sprintf("%T %v", a, a), fmt.Sprintf("%T %v", b, b))
 }
 
 // order sorts by the aggregations with a sort order, then order_by, then

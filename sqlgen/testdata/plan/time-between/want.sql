@@ -6,10 +6,10 @@ table 1 ORDERS
 column count "Count" type/BigInteger
 SELECT count(*) AS "count"
 FROM "ORDERS" AS "t0"
-WHERE "t0"."CREATED_AT" >= $1 AND "t0"."CREATED_AT" < $2 AND "t0"."TOTAL" >= $3 AND "t0"."TOTAL" <= $4
+WHERE "t0"."TOTAL" >= $1 AND "t0"."TOTAL" <= $2 AND "t0"."CREATED_AT" >= $3 AND "t0"."CREATED_AT" < $4
 LIMIT $5
--- $1 = 2024-01-01T00:00:00Z (timestamp)
--- $2 = 2024-04-01T00:00:00Z (timestamp)
--- $3 = 10 (int64)
--- $4 = 20.5 (float64)
+-- $1 = 10 (int64)
+-- $2 = 20.5 (float64)
+-- $3 = 2024-01-01T00:00:00Z (timestamp)
+-- $4 = 2024-04-01T00:00:00Z (timestamp)
 -- $5 = 200 (int64)
