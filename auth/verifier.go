@@ -252,6 +252,10 @@ func (v *Verifier) SetDirectory(d *Directory) error {
 	return nil
 }
 
+// Directory is the user directory the verifier reads now (SetDirectory
+// swaps it); nil when there is none.
+func (v *Verifier) Directory() *Directory { return v.dir.Load() }
+
 // Deactivated reports whether the user directory marks email inactive: a
 // session of theirs must stop working too.
 func (v *Verifier) Deactivated(email string) bool {

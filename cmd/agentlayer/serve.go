@@ -25,6 +25,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/agentapi"
 	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/console"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
 	"github.com/agentlayer/agentlayer/internal/yamldoc"
@@ -73,7 +74,7 @@ type serveFlags struct {
 	addr, memory, dataDir, maxTemp, secretFile, usersFile     string
 	stateFile, emailClaim, groupsClaim, logLevel, metricsAddr string
 	tokenKeyFile, auditLog, maskKeyFile                       string
-	readOnly, requireKnown, watch                             bool
+	readOnly, requireKnown, watch, console                    bool
 	threads, maxQueries, maxRows, maxAggRows, maxConns        int
 	sessionTTL, leeway, queryTimeout, shutdownTimeout         time.Duration
 	mcpResultBytes                                            int
@@ -119,6 +120,7 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.IntVar(&f.maxAggRows, "max-aggregated-rows", engine.DefaultMaxAggregatedRows, "row cap of an aggregated query")
 	fs.StringVar(&f.tokenKeyFile, "token-key-file", "", "`file` holding the key that signs query tokens (default: $AGENTLAYER_TOKEN_KEY; none: a random key, so tokens end with the process)")
 	fs.Var(&f.previousKeys, "previous-token-key-file", "`file` holding a former token key that still verifies, for rotation (repeatable)")
+	fs.BoolVar(&f.console, "console", false, "serve the console at /console: what each user sees and why, as tables and charts (with a user picker when --addr is a loopback address)")
 	fs.BoolVar(&f.watch, "watch", false, "reload the model, policy and user directory when one of their files changes")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "`address` serving Prometheus metrics at /metrics (default: none; never on --addr)")
 	fs.StringVar(&f.maskKeyFile, "mask-key-file", "", "`file` holding the key of the hash mask; share it between processes so that hashes agree (default: $AGENTLAYER_MASK_KEY; none: a random key, so hashes change with each start)")
@@ -190,6 +192,11 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 	}
 	handler := withMCP(agentapi.New(e, agentapi.Options{Verifier: verifier, Sessions: sessions, Logger: log, Metrics: metricsRegisterer(reg)}),
 		mcp.New(e, mcp.Options{Verifier: verifier, Sessions: sessions, Logger: log, MaxResultBytes: f.mcpResultBytes}))
+	if f.console {
+		picker := console.LoopbackOnly(f.addr) && verifier.Directory() != nil
+		handler = withConsole(handler, console.New(console.Options{Picker: picker, Directory: verifier.Directory, Sessions: sessions, Logger: log}))
+		log.Info("serving the console", "path", console.Path, "user_picker", picker)
+	}
 	reloads := f.reloadSignals(ctx, log)
 	go f.reloadLoop(ctx, reloads, e, opts, verifier, log)
 	go invalidateOnSignal(ctx, e, log)
@@ -211,6 +218,15 @@ const MCPPath = "/api/agent/mcp"
 func withMCP(api, m http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(MCPPath, m)
+	mux.Handle("/", api)
+	return mux
+}
+
+// withConsole mounts the console beside the API.
+func withConsole(api, c http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(console.Path, c)
+	mux.Handle("/console", c)
 	mux.Handle("/", api)
 	return mux
 }

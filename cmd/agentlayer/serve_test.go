@@ -223,3 +223,24 @@ tables:
 		t.Errorf("the log does not say the open request was cancelled:\n%s", s.stderr.String())
 	}
 }
+
+// TestServe_console: --console serves the console; its user picker
+// answers on a loopback address and is refused on 0.0.0.0.
+func TestServe_console(t *testing.T) {
+	for _, c := range []struct {
+		addr string
+		want int
+	}{{"127.0.0.1:0", 200}, {"0.0.0.0:0", 403}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		s := startServe(t, ctx, "--console", "--addr", c.addr, "--scale", "0.01")
+		base := strings.Replace(s.base, "0.0.0.0", "127.0.0.1", 1)
+		if code, body := get(t, base+"/console/", nil); code != 200 || !strings.Contains(body, "agentlayer console") {
+			t.Errorf("%s: /console/ %d", c.addr, code)
+		}
+		if code, body := get(t, base+"/console/api/users", map[string]string{"X-Agentlayer-Console": "1"}); code != c.want {
+			t.Errorf("%s: the user picker answered %d, want %d: %s", c.addr, code, c.want, body)
+		}
+		cancel()
+		<-s.done
+	}
+}
