@@ -256,6 +256,25 @@ func (v *Verifier) SetDirectory(d *Directory) error {
 // swaps it); nil when there is none.
 func (v *Verifier) Directory() *Directory { return v.dir.Load() }
 
+// DirectoryUser is the principal of an active directory user, as a token
+// carrying only their email would give it: their name, groups and
+// attributes from the directory. It is what a tool that picks a user from
+// the directory (the console's picker) acts as.
+func (v *Verifier) DirectoryUser(email string) (*Principal, error) {
+	dir := v.dir.Load()
+	if dir == nil {
+		return nil, errors.New("auth: there is no user directory")
+	}
+	p := &Principal{Email: strings.ToLower(strings.TrimSpace(email)), Attributes: map[string]any{}}
+	if _, known := dir.Lookup(p.Email); !known {
+		return nil, invalid(ReasonUnknownUser, "user is not in the directory")
+	}
+	if err := v.applyDirectory(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // Deactivated reports whether the user directory marks email inactive: a
 // session of theirs must stop working too.
 func (v *Verifier) Deactivated(email string) bool {

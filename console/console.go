@@ -20,7 +20,10 @@
 package console
 
 import (
+	"crypto/rand"
+	"crypto/subtle"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -39,18 +42,23 @@ var static embed.FS
 // Path is where serve mounts the console.
 const Path = "/console/"
 
-// PickerHeader must be sent with the picker's requests: a cross-origin page
-// cannot send it without a CORS preflight, which the server never grants.
+// PickerHeader carries the picker's key: a cross-origin page cannot send it
+// without a CORS preflight, which the server never grants.
 const PickerHeader = "X-Agentlayer-Console"
 
 // Options configure the console.
 type Options struct {
 	// Picker offers the user picker: set it only when the server listens
-	// on loopback addresses alone (Loopback says whether it does).
+	// on loopback addresses alone (LoopbackOnly says whether it does).
 	Picker bool
-	// Directory gives the user directory the picker lists, as it is now
-	// (a reload may swap it); nil, or nil returned, means no picker.
-	Directory func() *auth.Directory
+	// PickerKey is the secret the picker's requests must carry (NewKey);
+	// without one there is no picker. Give it to the author in the
+	// console's URL: Path + "#key=" + PickerKey.
+	PickerKey string
+	// Verifier holds the user directory the picker lists (as reloaded),
+	// and makes the principal of the user picked; without a directory
+	// there is no picker.
+	Verifier *auth.Verifier
 	// Sessions opens the picked user's session, as /auth/sso does.
 	Sessions *auth.Sessions
 	// Logger receives the sessions the picker opens; nil discards.
@@ -101,14 +109,27 @@ type problem struct {
 	Message string `json:"message"`
 }
 
+// NewKey makes a picker key: 128 random bits, hex.
+func NewKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 // errNoPicker is why the picker is refused.
 var errNoPicker = errors.New("the user picker is offered only when agentlayer serve listens on a loopback address alone and has a user directory: paste a JWT or a session token instead")
 
 // pickerAllowed checks that the picker may answer r: it is on, and r comes
-// from the console's own page on a loopback host.
+// from the console's own page, opened with the picker's key, on a
+// loopback host, not through a proxy.
 func (c *console) pickerAllowed(r *http.Request) error {
-	if !c.opts.Picker || c.opts.Directory == nil || c.opts.Directory() == nil || c.opts.Sessions == nil {
+	if !c.opts.Picker || c.opts.PickerKey == "" || c.opts.Verifier == nil || c.opts.Verifier.Directory() == nil || c.opts.Sessions == nil {
 		return errNoPicker
+	}
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip", "Via"} {
+		if r.Header.Get(h) != "" {
+			return errors.New("the user picker does not answer through a proxy (" + h + "): paste a JWT or a session token instead")
+		}
 	}
 	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
@@ -117,8 +138,8 @@ func (c *console) pickerAllowed(r *http.Request) error {
 	if !LoopbackHost(host) {
 		return errors.New("the user picker answers only requests addressed to a loopback host (localhost, 127.0.0.1, ::1)")
 	}
-	if r.Header.Get(PickerHeader) != "1" {
-		return errors.New("the user picker answers only the console's own page (" + PickerHeader + ": 1)")
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get(PickerHeader)), []byte(c.opts.PickerKey)) != 1 {
+		return errors.New("the user picker needs its key: open the console with the URL agentlayer serve printed (it ends in #key=…), or paste a JWT or a session token")
 	}
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
 		return errors.New("the user picker answers only the console's own page, not " + site + " requests")
@@ -142,7 +163,7 @@ func (c *console) users(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []pickedUser{}
-	for _, u := range c.opts.Directory().Users() {
+	for _, u := range c.opts.Verifier.Directory().Users() {
 		if !u.Active {
 			continue
 		}
@@ -169,19 +190,18 @@ func (c *console) session(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, problem{"invalid_request", `the body must be {"email": "a user of the directory"}`})
 		return
 	}
-	u, ok := c.opts.Directory().Lookup(body.Email)
-	if !ok || !u.Active {
+	p, err := c.opts.Verifier.DirectoryUser(body.Email)
+	if err != nil {
 		writeJSON(w, http.StatusNotFound, problem{"not_found", "no active user " + body.Email + " in the user directory"})
 		return
 	}
-	p := &auth.Principal{Email: u.Email, Groups: u.Groups, Attributes: u.Attributes}
 	tok, _, err := c.opts.Sessions.Create(r.Context(), p)
 	if err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, problem{"unavailable", "cannot open a session now"})
 		return
 	}
-	c.opts.Logger.Info("console: session opened by the user picker", "user", u.Email)
-	writeJSON(w, http.StatusOK, map[string]string{"id": tok, "email": u.Email})
+	c.opts.Logger.Info("console: session opened by the user picker", "user", p.Email)
+	writeJSON(w, http.StatusOK, map[string]string{"id": tok, "email": p.Email})
 }
 
 // LoopbackHost reports whether host (a name or an address, without a

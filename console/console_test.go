@@ -30,6 +30,10 @@ var screenshot = flag.String("screenshot", "", "write a screenshot of the consol
 
 var secret = []byte("console-test-secret-of-at-least-32-bytes")
 
+// pickerKey is the picker's key in the tests, as serve prints it in the
+// console's URL.
+const pickerKey = "0123456789abcdef0123456789abcdef"
+
 // stack is the Agent API and the console over the sample, on a real
 // listener on 127.0.0.1, as serve mounts them.
 type stack struct {
@@ -55,7 +59,7 @@ func newStack(t *testing.T, picker bool) *stack {
 	}
 	sessions := auth.NewSessions(auth.SessionOptions{})
 	mux := http.NewServeMux()
-	mux.Handle("/console/", console.New(console.Options{Picker: picker, Directory: v.Directory, Sessions: sessions}))
+	mux.Handle("/console/", console.New(console.Options{Picker: picker, PickerKey: pickerKey, Verifier: v, Sessions: sessions}))
 	mux.Handle("/", agentapi.New(e, agentapi.Options{Verifier: v, Sessions: sessions}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -154,7 +158,7 @@ func set(selector, value string) chromedp.Action[chromedp.Void] {
 // pick opens a session for a directory user with the picker.
 func pick(t *testing.T, ctx context.Context, url, email string) {
 	t.Helper()
-	step(t, ctx, "open the console", chromedp.Navigate(url+"/console/"), chromedp.WaitVisible("#picker"))
+	step(t, ctx, "open the console", chromedp.Navigate(url+"/console/#key="+pickerKey), chromedp.WaitVisible("#picker"))
 	step(t, ctx, "pick "+email, set("#picker-users", email), chromedp.Click("#picker-open"), chromedp.WaitVisible("#acting-email"))
 	if acting := read(t, ctx, "pick "+email, chromedp.Text("#acting-email")); acting != email {
 		failf(t, ctx, "pick "+email, "acting as %q", acting)
@@ -289,7 +293,7 @@ func TestBrowser_noPickerOffLoopback(t *testing.T) {
 	if !hidden || !strings.Contains(note, "loopback") {
 		failf(t, ctx, "open the console", "picker hidden %v, note %q", hidden, note)
 	}
-	status, _ := post(t, st.url+"/console/api/session", `{"email":"admin@example.com"}`, map[string]string{console.PickerHeader: "1"})
+	status, _ := post(t, st.url+"/console/api/session", `{"email":"admin@example.com"}`, map[string]string{console.PickerHeader: pickerKey})
 	if status != http.StatusForbidden {
 		t.Fatalf("the picker's session endpoint answered %d off loopback", status)
 	}
@@ -311,12 +315,14 @@ func post(t *testing.T, url, body string, header map[string]string) (int, string
 }
 
 // TestPicker_onlyTheConsolesOwnRequests: the picker answers the console's
-// page on a loopback host, and refuses a request without its header (a
-// form another site posts), from another origin, or addressed to another
-// host (DNS rebinding); a session it opens is an ordinary session.
+// page, opened with the key, on a loopback host; it refuses a request
+// without the key or with another (another local user, a form another
+// site posts), from another origin, addressed to another host (DNS
+// rebinding) or forwarded by a proxy; a session it opens is the user's
+// ordinary session, with their name from the directory.
 func TestPicker_onlyTheConsolesOwnRequests(t *testing.T) {
 	st := newStack(t, true)
-	own := map[string]string{console.PickerHeader: "1", "Content-Type": "application/json"}
+	own := map[string]string{console.PickerHeader: pickerKey, "Content-Type": "application/json"}
 	status, body := post(t, st.url+"/console/api/session", `{"email":"sales.tx@example.com"}`, own)
 	if status != 200 {
 		t.Fatalf("the console's own request: %d %s", status, body)
@@ -329,12 +335,23 @@ func TestPicker_onlyTheConsolesOwnRequests(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("the picked session: %v %v", resp, err)
 	}
+	var who struct {
+		Email     string   `json:"email"`
+		FirstName string   `json:"first_name"`
+		Groups    []string `json:"groups"`
+	}
+	json.NewDecoder(resp.Body).Decode(&who)
 	resp.Body.Close()
+	if who.Email != "sales.tx@example.com" || who.FirstName == "" || fmt.Sprint(who.Groups) != "[sales]" {
+		t.Errorf("the picked session acts as %+v", who)
+	}
 	for name, h := range map[string]map[string]string{
-		"no header":     {"Content-Type": "application/json"},
-		"cross-site":    {console.PickerHeader: "1", "Sec-Fetch-Site": "cross-site"},
-		"other origin":  {console.PickerHeader: "1", "Origin": "http://evil.example"},
-		"rebinding":     {console.PickerHeader: "1", "Host": "evil.example"},
+		"no key":        {"Content-Type": "application/json"},
+		"another key":   {console.PickerHeader: "1"},
+		"cross-site":    {console.PickerHeader: pickerKey, "Sec-Fetch-Site": "cross-site"},
+		"other origin":  {console.PickerHeader: pickerKey, "Origin": "http://evil.example"},
+		"rebinding":     {console.PickerHeader: pickerKey, "Host": "evil.example"},
+		"a proxy":       {console.PickerHeader: pickerKey, "X-Forwarded-For": "203.0.113.9"},
 		"unknown users": nil,
 	} {
 		if name == "unknown users" {

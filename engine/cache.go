@@ -279,6 +279,9 @@ func (e *Engine) runCached(ctx context.Context, s *state, plan *sqlgen.Plan, sql
 	}
 	if fill != nil {
 		rows.fill = &rowsFill{fill: fill, ent: &cachedRows{width: len(plan.Outputs)}, plan: plan}
+		// Whoever waits for this answer stops waiting when the query's
+		// time runs out or its rows close unread to the end.
+		context.AfterFunc(rows.ctx, fill.Abandon)
 	}
 	rows.Provenance.Cache = CacheMiss
 	return rows, nil

@@ -387,3 +387,43 @@ func TestCache_withoutCache(t *testing.T) {
 		t.Fatalf("bypassing a cached answer: %+v", a)
 	}
 }
+
+// TestCache_readersThatDoNotClose: an answer read to its end is kept at
+// once, before its reader closes it; one read in part and never closed
+// stops being waited for when its query's time runs out.
+func TestCache_readersThatDoNotClose(t *testing.T) {
+	ctx := context.Background()
+	opts := cacheOptions(engine.CacheOptions{TTL: time.Hour})
+	opts.QueryTimeout = 300 * time.Millisecond
+	e, err := newEngine(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	query := func(request string) *engine.Rows {
+		req, _ := engine.ParseRequest([]byte(request))
+		rows, err := e.Query(ctx, admin, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	whole := query(`{"table_id":3,"limit":5}`)
+	for whole.Next() {
+	}
+	if again := query(`{"table_id":3,"limit":5}`); again.Provenance.Cache != engine.CacheHit {
+		t.Errorf("an answer read to its end, not yet closed: %q", again.Provenance.Cache)
+	}
+	whole.Close()
+
+	part := query(`{"table_id":3,"limit":50}`)
+	part.Next() // and never closed
+	time.Sleep(2 * opts.QueryTimeout)
+	before := e.Stats().Cache.Waits
+	next := query(`{"table_id":3,"limit":50}`)
+	defer next.Close()
+	if next.Provenance.Cache != engine.CacheMiss || e.Stats().Cache.Waits != before {
+		t.Errorf("after the unclosed reader's time ran out: %q, waits %d → %d", next.Provenance.Cache, before, e.Stats().Cache.Waits)
+	}
+	part.Close()
+}

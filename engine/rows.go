@@ -76,7 +76,11 @@ func (r *Rows) Next() bool {
 	}
 	if !r.rows.Next() {
 		if r.fill != nil && r.rows.Err() == nil {
+			// The whole result: kept now, not when the reader closes (who
+			// may still be writing to a slow client, or never close).
 			r.fill.complete = true
+			r.fill.finish()
+			r.fill = nil
 		}
 		return false
 	}
@@ -129,18 +133,19 @@ func (r *Rows) Err() error {
 // Close releases the rows, cancels what remains of the query and frees its
 // slot. It may be called more than once.
 func (r *Rows) Close() error {
+	if r.audit != nil {
+		r.audit()
+		r.audit = nil
+	}
 	if r.fill != nil {
 		// A reader that stopped at the last row (a page's) leaves the end
-		// unseen: one more step tells whether the result is whole.
-		if !r.fill.complete && r.err == nil && !r.rows.Next() && r.rows.Err() == nil {
+		// unseen: one more step, while the query's time lasts, tells
+		// whether the result is whole.
+		if r.err == nil && r.ctx.Err() == nil && !r.rows.Next() && r.rows.Err() == nil {
 			r.fill.complete = true
 		}
 		r.fill.finish()
 		r.fill = nil
-	}
-	if r.audit != nil {
-		r.audit()
-		r.audit = nil
 	}
 	if r.rows == nil {
 		return nil

@@ -79,6 +79,7 @@ type serveFlags struct {
 	sessionTTL, leeway, queryTimeout, shutdownTimeout         time.Duration
 	mcpResultBytes                                            int
 	cacheTTL                                                  time.Duration
+	consolePath                                               string // the console's URL path, with the picker's key
 	cacheMiB                                                  int64
 	mappings                                                  kv
 	previousKeys, allowDirs                                   list
@@ -120,7 +121,7 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.IntVar(&f.maxAggRows, "max-aggregated-rows", engine.DefaultMaxAggregatedRows, "row cap of an aggregated query")
 	fs.StringVar(&f.tokenKeyFile, "token-key-file", "", "`file` holding the key that signs query tokens (default: $AGENTLAYER_TOKEN_KEY; none: a random key, so tokens end with the process)")
 	fs.Var(&f.previousKeys, "previous-token-key-file", "`file` holding a former token key that still verifies, for rotation (repeatable)")
-	fs.BoolVar(&f.console, "console", false, "serve the console at /console: what each user sees and why, as tables and charts (with a user picker when --addr is a loopback address)")
+	fs.BoolVar(&f.console, "console", false, "serve the console at /console: what each user sees and why, as tables and charts (with a user picker when --addr is a loopback address, opened with the key in the URL logged)")
 	fs.BoolVar(&f.watch, "watch", false, "reload the model, policy and user directory when one of their files changes")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "`address` serving Prometheus metrics at /metrics (default: none; never on --addr)")
 	fs.StringVar(&f.maskKeyFile, "mask-key-file", "", "`file` holding the key of the hash mask; share it between processes so that hashes agree (default: $AGENTLAYER_MASK_KEY; none: a random key, so hashes change with each start)")
@@ -153,6 +154,12 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// SIGUSR1 empties the result cache. Caught from the start to the end,
+	// so that one sent while loading or shutting down (an ETL hook's) does
+	// not kill the process, as its default action would.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
 	opts, err := f.engineOptions(log)
 	if err != nil {
 		return err
@@ -193,13 +200,20 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 	handler := withMCP(agentapi.New(e, agentapi.Options{Verifier: verifier, Sessions: sessions, Logger: log, Metrics: metricsRegisterer(reg)}),
 		mcp.New(e, mcp.Options{Verifier: verifier, Sessions: sessions, Logger: log, MaxResultBytes: f.mcpResultBytes}))
 	if f.console {
-		picker := console.LoopbackOnly(f.addr) && verifier.Directory() != nil
-		handler = withConsole(handler, console.New(console.Options{Picker: picker, Directory: verifier.Directory, Sessions: sessions, Logger: log}))
-		log.Info("serving the console", "path", console.Path, "user_picker", picker)
+		copts := console.Options{Picker: console.LoopbackOnly(f.addr) && verifier.Directory() != nil, Verifier: verifier, Sessions: sessions, Logger: log}
+		path := console.Path
+		if copts.Picker {
+			// The picker's key, in the URL printed for the author: every
+			// local user reaches a loopback listener too.
+			copts.PickerKey = console.NewKey()
+			path += "#key=" + copts.PickerKey
+		}
+		handler = withConsole(handler, console.New(copts))
+		f.consolePath = path
 	}
 	reloads := f.reloadSignals(ctx, log)
 	go f.reloadLoop(ctx, reloads, e, opts, verifier, log)
-	go invalidateOnSignal(ctx, e, log)
+	go invalidateOnSignal(ctx, usr1, e, log)
 	if reg != nil {
 		stop, err := serveMetrics(f.metricsAddr, reg, log)
 		if err != nil {
@@ -285,8 +299,8 @@ func (f *serveFlags) engineOptions(log *slog.Logger) (engine.Options, error) {
 	if f.sample != nil && !engine.IsPostgres(f.dbFile) {
 		opts.Setup = f.sample.Setup(f.scale)
 	}
-	if f.cacheMiB < 0 {
-		return opts, usagef("--cache-mib must be 0 or more, not %d", f.cacheMiB)
+	if f.cacheTTL > 0 && f.cacheMiB < 1 {
+		return opts, usagef("--cache-mib must be at least 1, not %d (--cache-ttl 0 turns the cache off)", f.cacheMiB)
 	}
 	opts.Cache = engine.CacheOptions{TTL: f.cacheTTL, MaxBytes: f.cacheMiB << 20}
 	maskKey, err := readKey(f.maskKeyFile, "AGENTLAYER_MASK_KEY")
@@ -412,10 +426,7 @@ func (f *serveFlags) sessions(ctx context.Context, log *slog.Logger) (*auth.Sess
 
 // invalidateOnSignal empties the result cache on each SIGUSR1: send it
 // after writing to the database.
-func invalidateOnSignal(ctx context.Context, e *engine.Engine, log *slog.Logger) {
-	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	defer signal.Stop(usr1)
+func invalidateOnSignal(ctx context.Context, usr1 <-chan os.Signal, e *engine.Engine, log *slog.Logger) {
 	for {
 		select {
 		case <-usr1:
@@ -561,6 +572,9 @@ func (f *serveFlags) listen(ctx context.Context, handler http.Handler, log *slog
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	log.Info("serving the Agent API", "url", "http://"+ln.Addr().String()+"/api/agent", "mcp", "http://"+ln.Addr().String()+MCPPath)
+	if f.consolePath != "" {
+		log.Info("serving the console", "url", "http://"+ln.Addr().String()+f.consolePath, "user_picker", strings.Contains(f.consolePath, "#key="))
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -224,21 +224,35 @@ tables:
 	}
 }
 
-// TestServe_console: --console serves the console; its user picker
-// answers on a loopback address and is refused on 0.0.0.0.
+// TestServe_console: --console serves the console; on a loopback address
+// serve prints its URL with the user picker's key, and the picker answers
+// that key only; on 0.0.0.0 there is no picker.
 func TestServe_console(t *testing.T) {
+	keyRE := regexp.MustCompile(`msg="serving the console" url=\S+#key=([0-9a-f]+)`)
 	for _, c := range []struct {
-		addr string
-		want int
-	}{{"127.0.0.1:0", 200}, {"0.0.0.0:0", 403}} {
+		addr   string
+		picker bool
+	}{{"127.0.0.1:0", true}, {"0.0.0.0:0", false}} {
 		ctx, cancel := context.WithCancel(context.Background())
 		s := startServe(t, ctx, "--console", "--addr", c.addr, "--scale", "0.01")
 		base := strings.Replace(s.base, "0.0.0.0", "127.0.0.1", 1)
 		if code, body := get(t, base+"/console/", nil); code != 200 || !strings.Contains(body, "agentlayer console") {
 			t.Errorf("%s: /console/ %d", c.addr, code)
 		}
-		if code, body := get(t, base+"/console/api/users", map[string]string{"X-Agentlayer-Console": "1"}); code != c.want {
-			t.Errorf("%s: the user picker answered %d, want %d: %s", c.addr, code, c.want, body)
+		key := ""
+		waitFor(t, func() bool { return strings.Contains(s.stderr.String(), `msg="serving the console"`) }, "the console's log line")
+		if m := keyRE.FindStringSubmatch(s.stderr.String()); m != nil {
+			key = m[1]
+		}
+		if (key != "") != c.picker {
+			t.Errorf("%s: picker key %q in the log:\n%s", c.addr, key, s.stderr.String())
+		}
+		code, body := get(t, base+"/console/api/users", map[string]string{"X-Agentlayer-Console": key})
+		if want := map[bool]int{true: 200, false: 403}[c.picker]; code != want {
+			t.Errorf("%s: the user picker answered %d, want %d: %s", c.addr, code, want, body)
+		}
+		if code, _ := get(t, base+"/console/api/users", map[string]string{"X-Agentlayer-Console": "not-the-key"}); code != 403 {
+			t.Errorf("%s: the picker answered a wrong key with %d", c.addr, code)
 		}
 		cancel()
 		<-s.done

@@ -56,10 +56,14 @@ function explainStatus(r) {
 
 const state = { cred: null, user: null, context: null, picker: [], sources: [], detail: null };
 
+// The picker's key comes in the URL's fragment (#key=…), which no request
+// carries: serve prints the console's URL with it.
+const pickerKey = new URLSearchParams(location.hash.slice(1)).get("key") || "";
+
 // ---------- who ----------
 
 async function loadPicker() {
-  const resp = await fetch("/console/api/users", { headers: { "X-Agentlayer-Console": "1" }, credentials: "omit" });
+  const resp = await fetch("/console/api/users", { headers: { "X-Agentlayer-Console": pickerKey }, credentials: "omit" });
   const data = await resp.json().catch(() => ({}));
   if (resp.status !== 200) {
     $("picker").hidden = true;
@@ -81,7 +85,7 @@ async function loadPicker() {
 async function pickedSession(email) {
   const resp = await fetch("/console/api/session", {
     method: "POST", credentials: "omit",
-    headers: { "X-Agentlayer-Console": "1", "Content-Type": "application/json" },
+    headers: { "X-Agentlayer-Console": pickerKey, "Content-Type": "application/json" },
     body: JSON.stringify({ email }),
   });
   const data = await resp.json().catch(() => ({}));
