@@ -418,3 +418,26 @@ func TestLoopbackOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowser_browseMasksAndValues: as the support user, PEOPLE's fields
+// say which are masked and how, and a field's values come masked too.
+func TestBrowser_browseMasksAndValues(t *testing.T) {
+	st := newStack(t, true)
+	ctx := browser(t)
+	pick(t, ctx, st.url, "support@example.com")
+	step(t, ctx, "browse PEOPLE", chromedp.WaitVisible(`#catalog-list li[data-name="PEOPLE"] button`),
+		chromedp.Click(`#catalog-list li[data-name="PEOPLE"] button`), chromedp.WaitVisible(`#detail tr[data-field="EMAIL"]`))
+	email := read(t, ctx, "browse PEOPLE", chromedp.Text(`#detail tr[data-field="EMAIL"] td:nth-child(5)`))
+	state := read(t, ctx, "browse PEOPLE", chromedp.Text(`#detail tr[data-field="STATE"] td:nth-child(5)`))
+	if email != "masked (email_domain)" || state != "visible" {
+		failf(t, ctx, "browse PEOPLE", "EMAIL %q, STATE %q", email, state)
+	}
+	if n := read(t, ctx, "browse PEOPLE", chromedp.Evaluate[int](`document.querySelectorAll('#detail tr[data-field="PASSWORD"]').length`)); n != 0 {
+		failf(t, ctx, "browse PEOPLE", "PASSWORD, hidden from support, is listed")
+	}
+	step(t, ctx, "EMAIL's values", chromedp.Click(`#detail tr[data-field="EMAIL"] button`), chromedp.WaitVisible(`#detail tr.values`))
+	values := read(t, ctx, "EMAIL's values", chromedp.Text(`#detail tr.values`))
+	if strings.Contains(values, "@") || !strings.Contains(values, "example") {
+		failf(t, ctx, "EMAIL's values", "support sees the values %q", values)
+	}
+}
