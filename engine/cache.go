@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -178,15 +180,22 @@ func sourceNames(plan *sqlgen.Plan) []string {
 	return names
 }
 
-// cachedRows is a query's whole result, kept: its values as scanned, for
-// Next and Row, and each row as JSON, for AppendJSON. The JSON is written
-// as the first reader wrote it, or, when that reader wrote none (a Go
-// caller reading values), by the first hit that asks for it.
+// cachedRows is a query's whole result, kept: each row as JSON, for
+// AppendJSON, and its values as scanned, for Next and Row. The JSON is
+// written as the first reader wrote it, or, when that reader wrote none (a
+// Go caller reading values), by the first hit that asks for it. When the
+// first reader wrote the JSON of every row (as the Agent API and MCP do),
+// only the JSON is kept, half the memory: Row reads its values back from
+// it (decodeRow).
 type cachedRows struct {
 	width  int     // values per row
 	n      int     // rows
-	chunks [][]any // chunkRows rows after rows each: growing never copies
-	json   struct {
+	chunks [][]any // chunkRows rows after rows each: growing never copies; nil when only the JSON is kept
+	// numbers says, for each column, the type of its numbers as Row gives
+	// them (int64, float64 or json.Number), for reading them back from
+	// the JSON when only the JSON is kept.
+	numbers []byte
+	json    struct {
 		once  sync.Once
 		bytes []byte
 		ends  []int32 // where each row's JSON ends
@@ -310,17 +319,103 @@ func (f *rowsFill) collectJSON(n int, row []byte) {
 // finish caches the rows collected, if they are the whole result. Rows
 // whose JSON the reader did not write (the one past a page, or all of
 // them) have theirs written by the first hit that asks for it; their
-// size is counted now, as about that of their values.
-func (f *rowsFill) finish() {
+// size is counted now, as about that of their values. When the reader
+// wrote the JSON of every row, only the JSON is kept.
+func (f *rowsFill) finish(r *Rows) {
 	if !f.complete {
 		f.fill.Abandon()
 		return
 	}
-	size := f.size + int64(len(f.ent.json.bytes)) + 4*int64(f.ent.n) + 128
-	if f.jsonRows < f.ent.n {
-		size += f.size * int64(f.ent.n-f.jsonRows) / int64(f.ent.n)
+	ent := f.ent
+	size := int64(len(ent.json.bytes)) + 4*int64(ent.n) + 128
+	if f.jsonRows == ent.n && ent.n > 0 {
+		ent.numbers = numberKinds(r, ent)
+		ent.chunks = nil
+		ent.json.once.Do(func() {}) // nothing left to write
+	} else {
+		size += f.size
+		if f.jsonRows < ent.n {
+			size += f.size * int64(ent.n-f.jsonRows) / int64(ent.n)
+		}
 	}
-	f.fill.Finish(f.ent, size, sourceNames(f.plan))
+	f.fill.Finish(ent, size, sourceNames(f.plan))
+}
+
+// numberKinds says, for each column, the type Row gives its numbers: 'i'
+// for int64, 'f' for float64, 'n' for json.Number; 0 when it gave none.
+func numberKinds(r *Rows, ent *cachedRows) []byte {
+	kinds := make([]byte, ent.width)
+	for i := 0; i < ent.n; i++ {
+		row, left := ent.row(i), 0
+		for c, v := range row {
+			if kinds[c] != 0 {
+				continue
+			}
+			switch r.value(c, v).(type) {
+			case int64:
+				kinds[c] = 'i'
+			case float64:
+				kinds[c] = 'f'
+			case json.Number:
+				kinds[c] = 'n'
+			default:
+				left++
+			}
+		}
+		if left == 0 {
+			break
+		}
+	}
+	return kinds
+}
+
+// decodeRow reads the values of a row back from its JSON (an array of
+// scalars, as appendJSON writes it), as Row gives them.
+func decodeRow(js []byte, numbers []byte) []any {
+	out := make([]any, 0, len(numbers))
+	for i, c := 1, 0; i < len(js) && js[i] != ']'; c++ {
+		if js[i] == ',' {
+			i++
+		}
+		start := i
+		switch js[i] {
+		case '"':
+			for i++; js[i] != '"'; i++ {
+				if js[i] == '\\' {
+					i++
+				}
+			}
+			i++
+			var s string
+			json.Unmarshal(js[start:i], &s)
+			out = append(out, s)
+		case 'n':
+			i += 4
+			out = append(out, nil)
+		case 't':
+			i += 4
+			out = append(out, true)
+		case 'f':
+			i += 5
+			out = append(out, false)
+		default:
+			for i < len(js) && js[i] != ',' && js[i] != ']' {
+				i++
+			}
+			num := string(js[start:i])
+			switch numbers[c] {
+			case 'i':
+				n, _ := strconv.ParseInt(num, 10, 64)
+				out = append(out, n)
+			case 'f':
+				x, _ := strconv.ParseFloat(num, 64)
+				out = append(out, x)
+			default:
+				out = append(out, json.Number(num))
+			}
+		}
+	}
+	return out
 }
 
 // cachedQuery runs plan for what read makes of its rows: through the

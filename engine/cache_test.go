@@ -39,11 +39,12 @@ func openCached(t testing.TB, c engine.CacheOptions) *engine.Engine {
 // from the cache.
 type cachedAnswer struct {
 	cols, rows, json, err string
+	exact                 string // every value's Go type and value, as Row gives it
 	cache                 string
 }
 
 func (a cachedAnswer) same(b cachedAnswer) bool {
-	return a.cols == b.cols && a.rows == b.rows && a.json == b.json && a.err == b.err
+	return a.cols == b.cols && a.rows == b.rows && a.exact == b.exact && a.json == b.json && a.err == b.err
 }
 
 func askCached(ctx context.Context, e *engine.Engine, p *auth.Principal, request string) cachedAnswer {
@@ -57,20 +58,25 @@ func askCached(ctx context.Context, e *engine.Engine, p *auth.Principal, request
 	}
 	defer rows.Close()
 	var a cachedAnswer
-	var cols, vals strings.Builder
+	var cols, vals, exact strings.Builder
 	for _, c := range rows.Columns {
 		fmt.Fprintf(&cols, "%s %s %s|", c.Name, c.DisplayName, c.BaseType)
 	}
 	var js []byte
 	for rows.Next() {
-		fmt.Fprintln(&vals, testkit.CanonRow(rows.Row()))
+		row := rows.Row()
+		fmt.Fprintln(&vals, testkit.CanonRow(row))
+		for _, v := range row {
+			fmt.Fprintf(&exact, "%T:%v|", v, v)
+		}
+		exact.WriteByte('\n')
 		js = rows.AppendJSON(js)
 		js = append(js, '\n')
 	}
 	if err := rows.Err(); err != nil {
 		return cachedAnswer{err: "database: " + err.Error()}
 	}
-	a.cols, a.rows, a.json, a.cache = cols.String(), vals.String(), string(js), rows.Provenance.Cache
+	a.cols, a.rows, a.exact, a.json, a.cache = cols.String(), vals.String(), exact.String(), string(js), rows.Provenance.Cache
 	return a
 }
 

@@ -67,7 +67,9 @@ func (r *Rows) Next() bool {
 			return false
 		}
 		r.at++
-		r.vals = h.row(r.at)
+		if h.chunks != nil {
+			r.vals = h.row(r.at)
+		}
 		r.count++
 		return true
 	}
@@ -79,7 +81,7 @@ func (r *Rows) Next() bool {
 			// The whole result: kept now, not when the reader closes (who
 			// may still be writing to a slow client, or never close).
 			r.fill.complete = true
-			r.fill.finish()
+			r.fill.finish(r)
 			r.fill = nil
 		}
 		return false
@@ -144,7 +146,7 @@ func (r *Rows) Close() error {
 		if r.err == nil && r.ctx.Err() == nil && !r.rows.Next() && r.rows.Err() == nil {
 			r.fill.complete = true
 		}
-		r.fill.finish()
+		r.fill.finish(r)
 		r.fill = nil
 	}
 	if r.rows == nil {
@@ -166,6 +168,13 @@ func (r *Rows) Close() error {
 // Row returns the current row's values: nil, bool, int64, float64,
 // json.Number (an exact decimal) or string.
 func (r *Rows) Row() []any {
+	if h := r.hit; h != nil && h.chunks == nil {
+		start := int32(0)
+		if r.at > 0 {
+			start = h.json.ends[r.at-1]
+		}
+		return decodeRow(h.json.bytes[start:h.json.ends[r.at]], h.numbers)
+	}
 	out := make([]any, len(r.vals))
 	for i, v := range r.vals {
 		out[i] = r.value(i, v)
