@@ -327,6 +327,18 @@ func (f *rowsFill) finish(r *Rows) {
 		return
 	}
 	ent := f.ent
+	if f.jsonRows > 0 && ent.n-f.jsonRows <= 16 {
+		// A reader that writes JSON left a few rows unwritten: the row past
+		// a page (/v1/query reads one more, to know whether another page
+		// follows). Write theirs now, and keep only the JSON.
+		w := &Rows{Columns: r.Columns, zone: r.zone}
+		for i := f.jsonRows; i < ent.n; i++ {
+			w.vals = ent.row(i)
+			ent.json.bytes = w.appendJSON(ent.json.bytes)
+			ent.json.ends = append(ent.json.ends, int32(len(ent.json.bytes)))
+		}
+		f.jsonRows = ent.n
+	}
 	size := int64(len(ent.json.bytes)) + 4*int64(ent.n) + 128
 	if f.jsonRows == ent.n && ent.n > 0 {
 		ent.numbers = numberKinds(r, ent)
