@@ -363,6 +363,15 @@ func numberKinds(r *Rows, ent *cachedRows) []byte {
 			if kinds[c] != 0 {
 				continue
 			}
+			left++
+			switch v.(type) {
+			case nil, bool, time.Time, []byte:
+				continue // never a number: no need to format it
+			case string:
+				if !r.Columns[c].Kind.IsNumeric() {
+					continue // text, not PostgreSQL's numeric as text
+				}
+			}
 			switch r.value(c, v).(type) {
 			case int64:
 				kinds[c] = 'i'
@@ -371,8 +380,9 @@ func numberKinds(r *Rows, ent *cachedRows) []byte {
 			case json.Number:
 				kinds[c] = 'n'
 			default:
-				left++
+				continue
 			}
+			left--
 		}
 		if left == 0 {
 			break

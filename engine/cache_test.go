@@ -14,6 +14,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/pgtest/pgsample"
 	"github.com/agentlayer/agentlayer/internal/testkit"
 )
 
@@ -470,5 +471,44 @@ func TestCache_pageWithItsLookaheadRow(t *testing.T) {
 	}
 	if fmt.Sprint(v1) != fmt.Sprint(v2) || fmt.Sprint(j1) != fmt.Sprint(j2[:10]) || !strings.HasPrefix(j2[10], "[") {
 		t.Fatalf("asked again:\n%v\n%v\n%v\n%v", v1, v2, j1, j2)
+	}
+}
+
+// TestCache_postgres: on PostgreSQL (whose numerics arrive as text), every
+// sample user's answers to the corpus, asked twice through the cache (the
+// second time as a hit, its values read back from the JSON), equal the
+// same user's answers without it.
+func TestCache_postgres(t *testing.T) {
+	ctx := context.Background()
+	url := pgsample.Sample(t)
+	open := func(c engine.CacheOptions) *engine.Engine {
+		e, err := engine.New(ctx, engine.Options{ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(), PolicyFile: fixtures.PolicyFile,
+			PolicyYAML: fixtures.Policy(), Database: url, MaskKey: []byte("a mask key the engines share"), Cache: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		return e
+	}
+	cached, plain := open(engine.CacheOptions{TTL: time.Hour}), open(engine.CacheOptions{})
+	corpus := requestCorpus(t)
+	hits := 0
+	for _, p := range samplePrincipals(t) {
+		for name, req := range corpus {
+			want := askCached(ctx, plain, p, string(req))
+			for range 2 {
+				got := askCached(ctx, cached, p, string(req))
+				if !got.same(want) {
+					t.Fatalf("%s asks %s: with the cache\n%+v\nwithout\n%+v", p.Email, name, got, want)
+				}
+				if got.cache == engine.CacheHit {
+					hits++
+				}
+			}
+		}
+	}
+	t.Logf("%d hits", hits)
+	if hits < 100 {
+		t.Errorf("only %d hits", hits)
 	}
 }
