@@ -33,15 +33,7 @@ func BenchmarkMCP(b *testing.B) {
 				}
 			}
 		})
-		b.Run(name+"/http", func(b *testing.B) {
-			b.ReportAllocs()
-			jwt := JWT(q.Persona)
-			for b.Loop() {
-				if _, err := e.HTTP(ctx, client, p, jwt); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		b.Run(name+"/http", func(b *testing.B) { benchHTTP(b, e, client, p) })
 		m.Close()
 	}
 }

@@ -289,6 +289,18 @@ func JWT(email string) string {
 	return tok
 }
 
+// JWTs gives JWTs for email, a new one each minute: a token is refused
+// past 180 s, and minting one per request would measure the signing.
+func JWTs(email string) func() string {
+	tok, minted := JWT(email), time.Now()
+	return func() string {
+		if time.Since(minted) > time.Minute {
+			tok, minted = JWT(email), time.Now()
+		}
+		return tok
+	}
+}
+
 // MCPClient is an MCP session of one persona, opened with the SDK's client
 // over a session token (a long-lived credential, as MCP clients keep).
 type MCPClient struct {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -35,7 +34,7 @@ type Provenance struct {
 }
 
 // provenance is the provenance of plan, run with sqlText and args, for g.
-func provenance(g *permissions.Grant, plan *sqlgen.Plan, sqlText string, args []any) Provenance {
+func provenance(g *permissions.Grant, plan *sqlgen.Plan, digest [32]byte) Provenance {
 	pv := Provenance{Tables: []string{}, Policies: []string{}}
 	for _, r := range plan.Reads {
 		if !slices.Contains(pv.Tables, r.Table.Name) {
@@ -47,8 +46,7 @@ func provenance(g *permissions.Grant, plan *sqlgen.Plan, sqlText string, args []
 			}
 		}
 	}
-	sum := sha256.Sum256([]byte(cacheKey(sqlText, args))) // the key the value caches use
-	pv.Plan = hex.EncodeToString(sum[:8])
+	pv.Plan = hex.EncodeToString(digest[:8])
 	return pv
 }
 

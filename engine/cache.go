@@ -9,7 +9,6 @@ import (
 	"math"
 	"math/big"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -99,14 +98,45 @@ const (
 	kindSearch cacheKind = 'q'
 )
 
+// rendered is a plan's SQL as run, with its bound values and their digest.
+type rendered struct {
+	plan   *sqlgen.Plan
+	sql    string
+	args   []any
+	digest [32]byte
+}
+
+// render renders a plan whole (offset and limit as the plan's).
+func render(plan *sqlgen.Plan) rendered {
+	sqlText, args := plan.SQL()
+	return renderedAs(plan, sqlText, args)
+}
+
+func renderedAs(plan *sqlgen.Plan, sqlText string, args []any) rendered {
+	return rendered{plan: plan, sql: sqlText, args: args, digest: planDigest(sqlText, args)}
+}
+
+// planDigest is a SHA-256 of SQL and its bound values, each part
+// length-prefixed and typed, so that no two queries share one whatever
+// their values hold (they come from user attributes, and the caches are
+// shared between users): the plan's fingerprint, and what the caches'
+// keys are made of.
+func planDigest(sqlText string, args []any) [32]byte {
+	b := make([]byte, 0, 64+len(sqlText))
+	b = appendString(b, sqlText)
+	b = binary.AppendUvarint(b, uint64(len(args)))
+	for _, a := range args {
+		b = appendArg(b, a)
+	}
+	return sha256.Sum256(b)
+}
+
 // resultKey is the key of an answer: its kind, the model and policy set,
-// how its columns are formatted, and the SQL with its bound values. The
-// mask key, the resolved time of a relative filter and every user
-// attribute a rule read are among those values. Every part is
-// length-prefixed and typed, so no two answers share a key whatever their
-// values hold.
-func resultKey(kind cacheKind, s *state, cols []Column, sqlText string, args []any) rcache.Key {
-	b := make([]byte, 0, 256+len(sqlText))
+// how its columns are formatted, and the digest of its SQL with its bound
+// values. The mask key, the resolved time of a relative filter and every
+// user attribute a rule read are among those values.
+func resultKey(kind cacheKind, s *state, cols []Column, digest [32]byte) rcache.Key {
+	b := make([]byte, 0, 64+8*len(cols))
 	b = append(b, byte(kind))
 	b = binary.AppendUvarint(b, uint64(s.version.Generation))
 	b = binary.AppendUvarint(b, uint64(len(cols)))
@@ -115,11 +145,7 @@ func resultKey(kind cacheKind, s *state, cols []Column, sqlText string, args []a
 		b = binary.AppendUvarint(b, uint64(c.Decimals))
 		b = append(b, boolByte(c.Round), boolByte(c.Local))
 	}
-	b = appendString(b, sqlText)
-	b = binary.AppendUvarint(b, uint64(len(args)))
-	for _, a := range args {
-		b = appendArg(b, a)
-	}
+	b = append(b, digest[:]...)
 	return sha256.Sum256(b)
 }
 
@@ -257,19 +283,19 @@ type rowsFill struct {
 	fill     *rcache.Fill
 	ent      *cachedRows
 	plan     *sqlgen.Plan
-	size     int64
 	jsonRows int // rows whose JSON AppendJSON wrote, in order
 	complete bool
 }
 
 // runCached runs a plan's SQL through the result cache: a hit's rows come
 // from memory, a miss's are collected as they are read.
-func (e *Engine) runCached(ctx context.Context, s *state, plan *sqlgen.Plan, sqlText string, args []any) (*Rows, error) {
+func (e *Engine) runCached(ctx context.Context, s *state, r rendered) (*Rows, error) {
+	plan := r.plan
 	cache := e.cacheFor(ctx)
 	if cache == nil {
-		return e.run(ctx, plan, sqlText, args)
+		return e.run(ctx, plan, r.sql, r.args)
 	}
-	k := resultKey(kindRows, s, plan.Outputs, sqlText, args)
+	k := resultKey(kindRows, s, plan.Outputs, r.digest)
 	v, fill, err := cache.Get(ctx, k, e.queueTimeout)
 	if err != nil {
 		return nil, err
@@ -279,7 +305,7 @@ func (e *Engine) runCached(ctx context.Context, s *state, plan *sqlgen.Plan, sql
 		r.Provenance.Cache = CacheHit
 		return r, nil
 	}
-	rows, err := e.run(ctx, plan, sqlText, args)
+	rows, err := e.run(ctx, plan, r.sql, r.args)
 	if err != nil {
 		if fill != nil {
 			fill.Abandon()
@@ -296,13 +322,15 @@ func (e *Engine) runCached(ctx context.Context, s *state, plan *sqlgen.Plan, sql
 	return rows, nil
 }
 
-// collect keeps the row just scanned.
-func (f *rowsFill) collect(vals []any) {
-	f.ent.add(vals)
-	f.size += int64(len(vals)) * 16
-	for _, v := range vals {
-		f.size += valueSize(v)
+// valuesSize estimates the memory the kept values take.
+func (c *cachedRows) valuesSize() int64 {
+	n := int64(c.n*c.width) * 16
+	for _, chunk := range c.chunks {
+		for _, v := range chunk {
+			n += valueSize(v)
+		}
 	}
+	return n
 }
 
 // collectJSON keeps the JSON of row n (counted from 1), if every row
@@ -345,9 +373,10 @@ func (f *rowsFill) finish(r *Rows) {
 		ent.chunks = nil
 		ent.json.once.Do(func() {}) // nothing left to write
 	} else {
-		size += f.size
+		values := ent.valuesSize()
+		size += values
 		if f.jsonRows < ent.n {
-			size += f.size * int64(ent.n-f.jsonRows) / int64(ent.n)
+			size += values * int64(ent.n-f.jsonRows) / int64(ent.n)
 		}
 	}
 	f.fill.Finish(ent, size, sourceNames(f.plan))
@@ -445,13 +474,13 @@ func decodeRow(js []byte, numbers []byte) []any {
 // is off, through the set's own cache of field values and statistics,
 // kept until the next reload. hit reports whether the answer came from a
 // cache.
-func cachedQuery[T any](ctx context.Context, e *Engine, s *state, kind cacheKind, local *lru.Cache[string, T], plan *sqlgen.Plan, size func(T) int64, read func(*Rows) (T, error)) (T, bool, error) {
-	sqlText, args := plan.SQL()
+func cachedQuery[T any](ctx context.Context, e *Engine, s *state, kind cacheKind, local *lru.Cache[[32]byte, T], r rendered, size func(T) int64, read func(*Rows) (T, error)) (T, bool, error) {
+	plan := r.plan
 	var zero T
 	var fill *rcache.Fill
 	cache := e.cacheFor(ctx)
 	if cache != nil {
-		v, f, err := cache.Get(ctx, resultKey(kind, s, plan.Outputs, sqlText, args), e.queueTimeout)
+		v, f, err := cache.Get(ctx, resultKey(kind, s, plan.Outputs, r.digest), e.queueTimeout)
 		if err != nil {
 			return zero, false, err
 		}
@@ -460,11 +489,11 @@ func cachedQuery[T any](ctx context.Context, e *Engine, s *state, kind cacheKind
 		}
 		fill = f
 	} else if e.cache == nil {
-		if v, ok := local.Get(cacheKey(sqlText, args)); ok {
+		if v, ok := local.Get(r.digest); ok {
 			return v, true, nil
 		}
 	}
-	v, err := runRead(ctx, e, plan, sqlText, args, read)
+	v, err := runRead(ctx, e, plan, r.sql, r.args, read)
 	switch {
 	case fill == nil:
 	case err != nil:
@@ -476,7 +505,7 @@ func cachedQuery[T any](ctx context.Context, e *Engine, s *state, kind cacheKind
 		return zero, false, err
 	}
 	if e.cache == nil {
-		local.Put(cacheKey(sqlText, args), v)
+		local.Put(r.digest, v)
 	}
 	return v, false, nil
 }
@@ -498,18 +527,12 @@ func runRead[T any](ctx context.Context, e *Engine, plan *sqlgen.Plan, sqlText s
 	return v, nil
 }
 
-// cacheKey identifies a query by its SQL and values, for the caches of a
-// set and the plan's fingerprint. Each part is length-prefixed and typed,
-// so no two queries share a key, whatever their values hold: the values
-// come from user attributes, and the cache is shared between users.
-func cacheKey(sqlText string, args []any) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d:%s", len(sqlText), sqlText)
-	for _, a := range args {
-		v := fmt.Sprintf("%T:%#v", a, a)
-		fmt.Fprintf(&b, "%d:%s", len(v), v)
+// cacheWord says whether an answer came from a cache, for Provenance.
+func cacheWord(hit bool) string {
+	if hit {
+		return CacheHit
 	}
-	return b.String()
+	return CacheMiss
 }
 
 // valuesSize and statsSize estimate what field values and statistics take.

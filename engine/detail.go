@@ -448,7 +448,8 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 	if err != nil {
 		return nil, err
 	}
-	counts, hit, err := e.countsOf(ctx, s, plan)
+	r := render(plan)
+	counts, hit, err := e.countsOf(ctx, s, r)
 	if err != nil {
 		return nil, err
 	}
@@ -459,10 +460,9 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 	if fv.Statistics, err = e.statistics(ctx, s, g, t, w); err != nil {
 		return nil, err
 	}
-	sqlText, args := plan.SQL()
-	fv.Provenance = provenance(g, plan, sqlText, args)
+	fv.Provenance = provenance(g, plan, r.digest)
 	if e.cacheFor(ctx) != nil {
-		fv.Provenance.Cache = map[bool]string{true: CacheHit, false: CacheMiss}[hit]
+		fv.Provenance.Cache = cacheWord(hit)
 	}
 	e.auditValues(ctx, p, fv, start)
 	return fv, nil
@@ -482,14 +482,14 @@ func (e *Engine) valueCounts(ctx context.Context, s *state, g sqlgen.Access, t *
 	if err != nil {
 		return nil, err
 	}
-	counts, _, err := e.countsOf(ctx, s, plan)
+	counts, _, err := e.countsOf(ctx, s, render(plan))
 	return counts, err
 }
 
 // countsOf runs a values plan: each value and its rows, the most frequent
 // first, cached.
-func (e *Engine) countsOf(ctx context.Context, s *state, plan *sqlgen.Plan) ([]ValueCount, bool, error) {
-	return cachedQuery(ctx, e, s, kindValues, s.valueCache, plan, valuesSize, func(rows *Rows) ([]ValueCount, error) {
+func (e *Engine) countsOf(ctx context.Context, s *state, r rendered) ([]ValueCount, bool, error) {
+	return cachedQuery(ctx, e, s, kindValues, s.valueCache, r, valuesSize, func(rows *Rows) ([]ValueCount, error) {
 		out := []ValueCount{}
 		for rows.Next() {
 			row := rows.Row()
@@ -559,7 +559,7 @@ func (e *Engine) statistics(ctx context.Context, s *state, g sqlgen.Access, t *s
 	if err != nil {
 		return st, err
 	}
-	out, _, err := cachedQuery(ctx, e, s, kindStats, s.statsCache, plan, statsSize, func(rows *Rows) (Statistics, error) {
+	out, _, err := cachedQuery(ctx, e, s, kindStats, s.statsCache, render(plan), statsSize, func(rows *Rows) (Statistics, error) {
 		if !rows.Next() {
 			return st, nil
 		}

@@ -141,7 +141,8 @@ type Options struct {
 	// as in Metabase.
 	WeekStart time.Weekday
 	// Now is the clock that relative date filters ("the last 6 months")
-	// count from; nil means the system clock. Tests pin it.
+	// count from, and the result cache's time to live; nil means the
+	// system clock. Tests pin it.
 	Now func() time.Time
 	// MaxRows caps the rows of a query without aggregation; 0 means
 	// DefaultMaxRows (2,000).
@@ -218,8 +219,8 @@ type state struct {
 	search              *search.Index
 	version             Version
 	tokens              *lru.Cache[string, openedToken]
-	valueCache          *lru.Cache[string, []ValueCount]
-	statsCache          *lru.Cache[string, Statistics]
+	valueCache          *lru.Cache[[32]byte, []ValueCount] // by plan digest, when the result cache is off
+	statsCache          *lru.Cache[[32]byte, Statistics]
 	// visibility is a digest of what a grant sees, for search's cache key.
 	visibility *lru.Cache[*permissions.Grant, [32]byte]
 }
@@ -342,7 +343,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		if size <= 0 {
 			size = DefaultCacheBytes
 		}
-		e.cache = rcache.New(size, opts.Cache.TTL, nil)
+		e.cache = rcache.New(size, opts.Cache.TTL, opts.Now)
 	}
 	if err := e.init(ctx, opts); err != nil {
 		e.Close()
@@ -416,7 +417,7 @@ func (e *Engine) load(ctx context.Context, opts Options, generation int) (*state
 	}
 	s := &state{model: m, unrestricted: opts.Unrestricted,
 		everything: permissions.Everything(m), nothing: permissions.Nothing(),
-		tokens: lru.New[string, openedToken](tokenCacheSize), valueCache: lru.New[string, []ValueCount](valueCacheSize), statsCache: lru.New[string, Statistics](valueCacheSize),
+		tokens: lru.New[string, openedToken](tokenCacheSize), valueCache: lru.New[[32]byte, []ValueCount](valueCacheSize), statsCache: lru.New[[32]byte, Statistics](valueCacheSize),
 		visibility: lru.New[*permissions.Grant, [32]byte](tokenCacheSize),
 		version:    Version{Model: digest(modelYAML), Generation: generation, Loaded: time.Now()}}
 	if s.catalog, err = sqlgen.NewCatalog(m, e.dialect); err != nil {

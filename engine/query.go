@@ -121,21 +121,21 @@ func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *Query) (*Row
 	if err != nil {
 		return nil, err
 	}
-	sqlText, args := plan.SQL()
-	return e.runFor(ctx, q.s, p, g, plan, sqlText, args)
+	return e.runFor(ctx, q.s, p, g, render(plan))
 }
 
 // runFor runs a plan's SQL for p, through the result cache: its rows,
 // with how they are restricted and what decided them, audited when they
 // close.
-func (e *Engine) runFor(ctx context.Context, s *state, p *auth.Principal, g *permissions.Grant, plan *sqlgen.Plan, sqlText string, args []any) (*Rows, error) {
+func (e *Engine) runFor(ctx context.Context, s *state, p *auth.Principal, g *permissions.Grant, r rendered) (*Rows, error) {
 	start := time.Now()
-	rows, err := e.runCached(ctx, s, plan, sqlText, args)
+	plan := r.plan
+	rows, err := e.runCached(ctx, s, r)
 	if err != nil {
 		return nil, err
 	}
 	rows.Restrictions = restrictions(g, plan.Reads)
-	e.audited(ctx, rows, p, plan, provenance(g, plan, sqlText, args), start)
+	e.audited(ctx, rows, p, plan, provenance(g, plan, r.digest), start)
 	return rows, nil
 }
 
@@ -216,7 +216,7 @@ func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset, 
 		return nil, err
 	}
 	sqlText, args := plan.Page(offset, limit)
-	return e.runFor(ctx, q.s, p, g, plan, sqlText, args)
+	return e.runFor(ctx, q.s, p, g, renderedAs(plan, sqlText, args))
 }
 
 // Query constructs and runs a request for p in one call.

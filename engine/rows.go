@@ -92,7 +92,7 @@ func (r *Rows) Next() bool {
 	}
 	r.count++
 	if r.fill != nil {
-		r.fill.collect(r.vals)
+		r.fill.ent.add(r.vals) // kept for the result cache
 	}
 	return true
 }

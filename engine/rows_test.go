@@ -40,13 +40,20 @@ func TestCacheKey(t *testing.T) {
 		{{int64(5)}, {5.0}},
 		{{"5"}, {int64(5)}},
 		{{[]any{"a b"}}, {[]any{"a", "b"}}},
+		{{[]string{"a b"}}, {[]string{"a", "b"}}},
+		{{[]string{"a"}, "b"}, {[]string{"a", "b"}}},
+		{{nil}, {""}},
+		{{true}, {int64(1)}},
 	}
 	for _, p := range pairs {
-		if cacheKey("SELECT 1", p[0]) == cacheKey("SELECT 1", p[1]) {
+		if planDigest("SELECT 1", p[0]) == planDigest("SELECT 1", p[1]) {
 			t.Errorf("%q and %q share a key", p[0], p[1])
 		}
 	}
-	if cacheKey("SELECT 1", []any{"a"}) != cacheKey("SELECT 1", []any{"a"}) {
+	if planDigest("SELECT $1", []any{"a"}) == planDigest("SELECT $1a", nil) {
+		t.Error("SQL and its values run together")
+	}
+	if planDigest("SELECT 1", []any{"a"}) != planDigest("SELECT 1", []any{"a"}) {
 		t.Error("the same query has two keys")
 	}
 }

@@ -24,18 +24,11 @@ func TestProvenanceAndAudit(t *testing.T) {
 		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(), Setup: fixtures.Setup(0.05), AuditLog: &audit}, mcp.Options{})
 	query := func(email, body string) http.Header {
 		t.Helper()
-		tok := token(t, email, nil)
-		req, _ := http.NewRequest("POST", st.srv.URL+"/api/agent/v1/query", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		status, header, _ := st.send(t, "POST", "/api/agent/v1/query", token(t, email, nil), body)
+		if status != 202 {
+			t.Fatalf("%s: %d", body, status)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != 202 {
-			t.Fatalf("%s: %d", body, resp.StatusCode)
-		}
-		return resp.Header
+		return header
 	}
 	byCategory := `{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"PRODUCT.CATEGORY"}]}`
 	h1 := query("sales.tx@example.com", byCategory)

@@ -3,7 +3,6 @@ package mcp_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"reflect"
@@ -120,19 +119,12 @@ func (st *stack) ask(t *testing.T, p probe, sessions map[string]*sdk.ClientSessi
 		}
 		method, path, body = "POST", "/api/agent/v1/execute", fmt.Sprintf(`{"query":%q}`, out["query"])
 	}
-	req, _ := http.NewRequest(method, st.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
+	status, header, data := st.send(t, method, path, tok, body)
 	var out any
 	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatalf("%s: %d %s", p, resp.StatusCode, data)
+		t.Fatalf("%s: %d %s", p, status, data)
 	}
-	return response{status: resp.StatusCode, body: normalise(out), cache: resp.Header.Get(agentapi.CacheHeader)}
+	return response{status: status, body: normalise(out), cache: header.Get(agentapi.CacheHeader)}
 }
 
 // normalise drops what differs between two runs of the same answer: its
@@ -222,21 +214,11 @@ func TestCache_headers(t *testing.T) {
 	st := sampleWithCache(t, engine.CacheOptions{TTL: time.Hour})
 	tok := token(t, "analyst@example.com", nil)
 	ask := func(cc string) string {
-		req, _ := http.NewRequest("POST", st.srv.URL+"/api/agent/v1/query", strings.NewReader(`{"table_id":3,"limit":2}`))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		if cc != "" {
-			req.Header.Set("Cache-Control", cc)
+		status, header, _ := st.send(t, "POST", "/api/agent/v1/query", tok, `{"table_id":3,"limit":2}`, "Cache-Control", cc)
+		if status != http.StatusAccepted {
+			t.Fatalf("status %d", status)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("status %d", resp.StatusCode)
-		}
-		return resp.Header.Get(agentapi.CacheHeader)
+		return header.Get(agentapi.CacheHeader)
 	}
 	for _, step := range []struct{ cacheControl, want string }{{"", "miss"}, {"", "hit"}, {"no-cache", ""}, {"", "hit"}} {
 		if got := ask(step.cacheControl); got != step.want {

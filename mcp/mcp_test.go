@@ -159,19 +159,30 @@ func call(t testing.TB, cs *sdk.ClientSession, name string, args any) (*sdk.Call
 // post calls the Agent API and decodes its JSON answer.
 func (st *stack) post(t testing.TB, method, path, tok string, body string) (int, map[string]any) {
 	t.Helper()
+	status, _, data := st.send(t, method, path, tok, body)
+	var out map[string]any
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatalf("%s %s: %d %s", method, path, status, data)
+	}
+	return status, out
+}
+
+// send calls the Agent API with tok and the headers given as name, value
+// pairs: the status, headers and body of its answer.
+func (st *stack) send(t testing.TB, method, path, tok, body string, header ...string) (int, http.Header, []byte) {
+	t.Helper()
 	req, _ := http.NewRequest(method, st.srv.URL+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+tok)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out map[string]any
 	data, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, data)
-	}
-	return resp.StatusCode, out
+	return resp.StatusCode, resp.Header, data
 }
 
 var personas = []string{"admin@example.com", "analyst@example.com", "sales.tx@example.com", "product@example.com", "nobody@example.com"}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/agentlayer/agentlayer/semantic"
@@ -116,6 +117,11 @@ type Plan struct {
 	sel     *selectStmt
 	opts    Options
 	filters []string // row filters, for the printer
+	// sources are the tables the SQL reads, kept from its first rendering.
+	sources struct {
+		once   sync.Once
+		tables []*semantic.Table
+	}
 }
 
 // TableRead is a table a plan reads and the fields it reads of it.

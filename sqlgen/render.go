@@ -12,16 +12,23 @@ import (
 
 // SQL renders the plan: the statement and its bound values, in order.
 func (p *Plan) SQL() (string, []any) {
-	sqlText, args, _ := p.sel.render(p.opts.Dialect, p.sel.limit, p.sel.offset)
+	sqlText, args, tables := p.sel.render(p.opts.Dialect, p.sel.limit, p.sel.offset)
+	p.keepSources(tables)
 	return sqlText, args
 }
 
 // Sources are the tables whose rows the plan's SQL reads, in the order it
 // first reads them: its base table, its joins, and those of its row rules
 // and segments. Data written to any other table cannot change its answer.
+// The renderer finds them; they are kept from the plan's first rendering.
 func (p *Plan) Sources() []*semantic.Table {
-	_, _, tables := p.sel.render(p.opts.Dialect, p.sel.limit, p.sel.offset)
-	return tables
+	p.sources.once.Do(func() { _, _, p.sources.tables = p.sel.render(p.opts.Dialect, p.sel.limit, p.sel.offset) })
+	return p.sources.tables
+}
+
+// keepSources keeps the tables a rendering of the plan read, once.
+func (p *Plan) keepSources(tables []*semantic.Table) {
+	p.sources.once.Do(func() { p.sources.tables = tables })
 }
 
 // SuppressedSQL renders the query that counts the groups a plan with a
@@ -41,7 +48,8 @@ func (p *Plan) SuppressedSQL() (string, []any, bool) {
 // paging through it: the order is total, so pages neither repeat nor skip
 // rows.
 func (p *Plan) Page(offset, limit int) (string, []any) {
-	sqlText, args, _ := p.sel.render(p.opts.Dialect, min(limit, max(p.sel.limit-offset, 0)), offset)
+	sqlText, args, tables := p.sel.render(p.opts.Dialect, min(limit, max(p.sel.limit-offset, 0)), offset)
+	p.keepSources(tables)
 	return sqlText, args
 }
 

@@ -144,7 +144,7 @@ func measure(ctx context.Context, env *benchmarks.Env, q benchmarks.Query, round
 		return Result{}, err
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-	jwt, minted := benchmarks.JWT(q.Persona), time.Now()
+	jwt := benchmarks.JWTs(q.Persona)
 	m, err := env.OpenMCP(ctx, client, q.Persona)
 	if err != nil {
 		return Result{}, err
@@ -154,13 +154,7 @@ func measure(ctx context.Context, env *benchmarks.Env, q benchmarks.Query, round
 	paths := []func() error{
 		func() (err error) { rows, err = env.Raw(ctx, p); return err },
 		func() error { _, err := env.EngineRun(ctx, p); return err },
-		func() error {
-			if time.Since(minted) > time.Minute {
-				jwt, minted = benchmarks.JWT(q.Persona), time.Now()
-			}
-			_, err := env.HTTP(ctx, client, p, jwt)
-			return err
-		},
+		func() error { _, err := env.HTTP(ctx, client, p, jwt()); return err },
 		func() error {
 			n, err := m.Execute(ctx, p)
 			if err == nil && n != rows {
@@ -215,13 +209,7 @@ func measureCache(ctx context.Context, env *benchmarks.Env, q benchmarks.Query, 
 		return Result{}, err
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-	jwt, minted := benchmarks.JWT(q.Persona), time.Now()
-	fresh := func() string {
-		if time.Since(minted) > time.Minute {
-			jwt, minted = benchmarks.JWT(q.Persona), time.Now()
-		}
-		return jwt
-	}
+	fresh := benchmarks.JWTs(q.Persona)
 	bypass := engine.WithoutCache(ctx)
 	var rows int
 	check := func(n int, err error) error {

@@ -79,7 +79,6 @@ type serveFlags struct {
 	sessionTTL, leeway, queryTimeout, shutdownTimeout         time.Duration
 	mcpResultBytes                                            int
 	cacheTTL                                                  time.Duration
-	consolePath                                               string // the console's URL path, with the picker's key
 	cacheMiB                                                  int64
 	mappings                                                  kv
 	previousKeys, allowDirs                                   list
@@ -199,17 +198,17 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 	}
 	handler := withMCP(agentapi.New(e, agentapi.Options{Verifier: verifier, Sessions: sessions, Logger: log, Metrics: metricsRegisterer(reg)}),
 		mcp.New(e, mcp.Options{Verifier: verifier, Sessions: sessions, Logger: log, MaxResultBytes: f.mcpResultBytes}))
+	consolePath := "" // the console's URL path, with the picker's key: none without --console
 	if f.console {
 		copts := console.Options{Picker: console.LoopbackOnly(f.addr) && verifier.Directory() != nil, Verifier: verifier, Sessions: sessions, Logger: log}
-		path := console.Path
+		consolePath = console.Path
 		if copts.Picker {
 			// The picker's key, in the URL printed for the author: every
 			// local user reaches a loopback listener too.
 			copts.PickerKey = console.NewKey()
-			path += "#key=" + copts.PickerKey
+			consolePath += "#key=" + copts.PickerKey
 		}
 		handler = withConsole(handler, console.New(copts))
-		f.consolePath = path
 	}
 	reloads := f.reloadSignals(ctx, log)
 	go f.reloadLoop(ctx, reloads, e, opts, verifier, log)
@@ -221,7 +220,7 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 		}
 		defer stop()
 	}
-	return f.listen(ctx, handler, log)
+	return f.listen(ctx, handler, consolePath, log)
 }
 
 // MCPPath is where serve answers MCP (Streamable HTTP), beside the Agent
@@ -555,7 +554,7 @@ func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (stop
 // connection, open requests get --shutdown-timeout to finish, then their
 // contexts are cancelled (cancelling their queries) and their connections
 // closed. Ending this way is not an error.
-func (f *serveFlags) listen(ctx context.Context, handler http.Handler, log *slog.Logger) error {
+func (f *serveFlags) listen(ctx context.Context, handler http.Handler, consolePath string, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return err
@@ -572,8 +571,8 @@ func (f *serveFlags) listen(ctx context.Context, handler http.Handler, log *slog
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	log.Info("serving the Agent API", "url", "http://"+ln.Addr().String()+"/api/agent", "mcp", "http://"+ln.Addr().String()+MCPPath)
-	if f.consolePath != "" {
-		log.Info("serving the console", "url", "http://"+ln.Addr().String()+f.consolePath, "user_picker", strings.Contains(f.consolePath, "#key="))
+	if consolePath != "" {
+		log.Info("serving the console", "url", "http://"+ln.Addr().String()+consolePath, "user_picker", strings.Contains(consolePath, "#key="))
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

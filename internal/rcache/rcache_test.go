@@ -3,6 +3,7 @@ package rcache
 import (
 	"context"
 	"crypto/sha256"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -163,7 +164,9 @@ func TestCache_waitersOfAnAbandonedOrSlowFillComputeThemselves(t *testing.T) {
 		}
 		done <- v
 	}()
-	time.Sleep(10 * time.Millisecond)
+	for c.Stats().Waits == 0 { // the waiter is waiting
+		runtime.Gosched()
+	}
 	fill.Abandon()
 	if v := <-done; v != nil {
 		t.Fatalf("the waiter of an abandoned fill got %v", v)
