@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/internal/httpapi"
 )
 
@@ -55,6 +56,12 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		info(r.Context()).outcome = "canceled"
 		return
+	}
+	switch {
+	case errors.Is(err, engine.ErrOverloaded):
+		info(r.Context()).outcome = "overloaded" // the limits at work, not a bug
+	case errors.Is(err, engine.ErrUnavailable):
+		info(r.Context()).outcome = "unavailable"
 	}
 	writeError(w, h.mapError(r, err))
 }

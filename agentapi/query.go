@@ -308,7 +308,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 	buf, written, more, err := writeRows(w, rows, appendCols((*bp)[:0], rows.Columns), pg)
 	*bp = buf
 	if err != nil {
-		inf.outcome = "canceled" // the client went away; closing rows cancels the query
+		cut(rows, inf) // closing rows cancels the query
 		return nil
 	}
 	inf.rows, inf.counted = written, true
@@ -334,9 +334,26 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 	buf = appendRestrictions(buf, rows.Restrictions)
 	*bp = append(buf, "}\n"...)
 	if _, err := w.Write(*bp); err != nil {
-		inf.outcome = "canceled"
+		cut(rows, inf)
+		return nil
+	}
+	// The last byte reaches the client before the answer is audited (at
+	// Close).
+	if err := http.NewResponseController(w).Flush(); err != nil {
+		cut(rows, inf)
 	}
 	return nil
+}
+
+// cut records an answer whose client was cut off while it was written: it
+// left (canceled), or read too slowly to get it before the query's
+// deadline (timeout).
+func cut(rows *engine.Rows, inf *requestInfo) {
+	rows.Cut()
+	inf.outcome = "canceled"
+	if deadline, ok := rows.Deadline(); ok && time.Now().After(deadline) {
+		inf.outcome = "timeout"
+	}
 }
 
 // The headers that trace an answer without its values.

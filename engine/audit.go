@@ -73,8 +73,10 @@ type AuditRecord struct {
 	// answer for being smaller than its minimum group size.
 	SuppressedGroups int     `json:"suppressed_groups"`
 	DurationMs       float64 `json:"duration_ms"`
-	// Outcome is completed, failed, timeout or canceled.
+	// Outcome is completed, failed, timeout, canceled, or refused (by an
+	// access rule that looked at the data: Rule names it).
 	Outcome string `json:"outcome"`
+	Rule    string `json:"rule,omitempty"`
 }
 
 // auditLog writes audit records as JSON lines, one write each.
@@ -102,20 +104,36 @@ func (e *Engine) audited(ctx context.Context, r *Rows, p *auth.Principal, plan *
 	}
 	r.audit = func() {
 		rec := auditRecord(ctx, p, pv, r.count, start)
-		switch err := r.Err(); {
-		case err == nil:
-		case errors.Is(err, ErrTimeout):
-			rec.Outcome = "timeout"
-		case errors.Is(err, context.Canceled):
-			rec.Outcome = "canceled"
-		default:
-			rec.Outcome = "failed"
-		}
+		rec.Outcome = r.outcome()
 		if rec.Outcome == "completed" {
 			rec.SuppressedGroups = e.suppressedGroups(plan)
 		}
 		e.audit.write(rec)
 	}
+}
+
+// auditFailure writes the record of a query that failed before its first
+// row: refused by the aggregate rules, timed out, or failed in the
+// database at its start.
+func (e *Engine) auditFailure(ctx context.Context, p *auth.Principal, pv Provenance, err error, start time.Time) {
+	if e.audit == nil {
+		return
+	}
+	rec := auditRecord(ctx, p, pv, 0, start)
+	var re *Error
+	switch {
+	case errors.As(err, &re) && re.Rule != "":
+		rec.Outcome, rec.Rule = "refused", re.Rule
+	case errors.Is(err, ErrTimeout):
+		rec.Outcome = "timeout"
+	case errors.Is(err, context.Canceled):
+		rec.Outcome = "canceled"
+	case errors.Is(err, ErrOverloaded), errors.Is(err, ErrUnavailable):
+		return // it read nothing
+	default:
+		rec.Outcome = "failed"
+	}
+	e.audit.write(rec)
 }
 
 // suppressedGroups counts, for the audit log, the groups an answer under

@@ -9,7 +9,6 @@ import (
 	"math"
 	"math/big"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/agentlayer/agentlayer/internal/lru"
@@ -206,60 +205,6 @@ func sourceNames(plan *sqlgen.Plan) []string {
 	return names
 }
 
-// cachedRows is a query's whole result, kept: each row as JSON, for
-// AppendJSON, and its values as scanned, for Next and Row. The JSON is
-// written as the first reader wrote it, or, when that reader wrote none (a
-// Go caller reading values), by the first hit that asks for it. When the
-// first reader wrote the JSON of every row (as the Agent API and MCP do),
-// only the JSON is kept, half the memory: Row reads its values back from
-// it (decodeRow).
-type cachedRows struct {
-	width  int     // values per row
-	n      int     // rows
-	chunks [][]any // chunkRows rows after rows each: growing never copies; nil when only the JSON is kept
-	// numbers says, for each column, the type of its numbers as Row gives
-	// them (int64, float64 or json.Number), for reading them back from
-	// the JSON when only the JSON is kept.
-	numbers []byte
-	json    struct {
-		once  sync.Once
-		bytes []byte
-		ends  []int32 // where each row's JSON ends
-	}
-}
-
-// chunkRows is how many rows a chunk of cachedRows holds.
-const chunkRows = 256
-
-// row is the values of row i.
-func (c *cachedRows) row(i int) []any {
-	at := i % chunkRows * c.width
-	return c.chunks[i/chunkRows][at : at+c.width]
-}
-
-// add appends a row's values.
-func (c *cachedRows) add(vals []any) {
-	if c.n%chunkRows == 0 {
-		c.chunks = append(c.chunks, make([]any, 0, chunkRows*c.width))
-	}
-	last := len(c.chunks) - 1
-	c.chunks[last] = append(c.chunks[last], vals...)
-	c.n++
-}
-
-// encoded is the JSON of every row, written once.
-func (c *cachedRows) encoded(cols []Column, zone *time.Location) ([]byte, []int32) {
-	c.json.once.Do(func() {
-		w := &Rows{Columns: cols, zone: zone}
-		for i := len(c.json.ends); i < c.n; i++ {
-			w.vals = c.row(i)
-			c.json.bytes = w.appendJSON(c.json.bytes)
-			c.json.ends = append(c.json.ends, int32(len(c.json.bytes)))
-		}
-	})
-	return c.json.bytes, c.json.ends
-}
-
 // valueSize estimates the memory a scanned value takes besides its slot.
 func valueSize(v any) int64 {
 	switch x := v.(type) {
@@ -277,23 +222,14 @@ func valueSize(v any) int64 {
 	return 48
 }
 
-// rowsFill collects a result as its rows are read, for the cache: it is
-// kept when the rows were read to their end without error.
-type rowsFill struct {
-	fill     *rcache.Fill
-	ent      *cachedRows
-	plan     *sqlgen.Plan
-	jsonRows int // rows whose JSON AppendJSON wrote, in order
-	complete bool
-}
-
-// runCached runs a plan's SQL through the result cache: a hit's rows come
-// from memory, a miss's are collected as they are read.
+// runCached runs a plan's SQL through the result cache: a hit's
+// rows come from memory; a miss's buffer is kept for the cache when the
+// database gave every row and it is small enough.
 func (e *Engine) runCached(ctx context.Context, s *state, r rendered) (*Rows, error) {
 	plan := r.plan
 	cache := e.cacheFor(ctx)
 	if cache == nil {
-		return e.run(ctx, plan, r.sql, r.args)
+		return e.run(ctx, plan, r.sql, r.args, nil)
 	}
 	k := resultKey(kindRows, s, plan.Outputs, r.digest)
 	v, fill, err := cache.Get(ctx, k, e.queueTimeout)
@@ -301,93 +237,44 @@ func (e *Engine) runCached(ctx context.Context, s *state, r rendered) (*Rows, er
 		return nil, err
 	}
 	if v != nil {
-		r := &Rows{Columns: plan.Outputs, zone: e.zone, hit: v.(*cachedRows), at: -1, deadline: time.Now().Add(e.queryTimeout)}
-		r.Provenance.Cache = CacheHit
-		return r, nil
+		b := v.(*buffer)
+		rows := &Rows{Columns: plan.Outputs, fmt: b.fmt, buf: b, ctx: ctx, shared: true, at: -1,
+			deadline: time.Now().Add(e.queryTimeout)}
+		rows.Provenance.Cache = CacheHit
+		return rows, nil
 	}
-	rows, err := e.run(ctx, plan, r.sql, r.args)
+	var keep func(*buffer, error)
+	if fill != nil {
+		keep = func(b *buffer, err error) {
+			if err != nil {
+				fill.Abandon()
+				return
+			}
+			size, ok := b.kept()
+			if !ok {
+				fill.Abandon()
+				return
+			}
+			fill.Finish(b, size, sourceNames(plan))
+		}
+	}
+	rows, err := e.run(ctx, plan, r.sql, r.args, keep)
 	if err != nil {
 		if fill != nil {
 			fill.Abandon()
 		}
 		return nil, err
 	}
-	if fill != nil {
-		rows.fill = &rowsFill{fill: fill, ent: &cachedRows{width: len(plan.Outputs)}, plan: plan}
-		// Whoever waits for this answer stops waiting when the query's
-		// time runs out or its rows close unread to the end.
-		context.AfterFunc(rows.ctx, fill.Abandon)
-	}
 	rows.Provenance.Cache = CacheMiss
 	return rows, nil
 }
 
-// valuesSize estimates the memory the kept values take.
-func (c *cachedRows) valuesSize() int64 {
-	n := int64(c.n*c.width) * 16
-	for _, chunk := range c.chunks {
-		for _, v := range chunk {
-			n += valueSize(v)
-		}
-	}
-	return n
-}
-
-// collectJSON keeps the JSON of row n (counted from 1), if every row
-// before it has its JSON kept.
-func (f *rowsFill) collectJSON(n int, row []byte) {
-	if f.jsonRows != n-1 {
-		return
-	}
-	f.ent.json.bytes = append(f.ent.json.bytes, row...)
-	f.ent.json.ends = append(f.ent.json.ends, int32(len(f.ent.json.bytes)))
-	f.jsonRows++
-}
-
-// finish caches the rows collected, if they are the whole result. Rows
-// whose JSON the reader did not write (the one past a page, or all of
-// them) have theirs written by the first hit that asks for it; their
-// size is counted now, as about that of their values. When the reader
-// wrote the JSON of every row, only the JSON is kept.
-func (f *rowsFill) finish(r *Rows) {
-	if !f.complete {
-		f.fill.Abandon()
-		return
-	}
-	ent := f.ent
-	if f.jsonRows > 0 && ent.n-f.jsonRows <= 16 {
-		// A reader that writes JSON left a few rows unwritten: the row past
-		// a page (/v1/query reads one more, to know whether another page
-		// follows). Write theirs now, and keep only the JSON.
-		w := &Rows{Columns: r.Columns, zone: r.zone}
-		for i := f.jsonRows; i < ent.n; i++ {
-			w.vals = ent.row(i)
-			ent.json.bytes = w.appendJSON(ent.json.bytes)
-			ent.json.ends = append(ent.json.ends, int32(len(ent.json.bytes)))
-		}
-		f.jsonRows = ent.n
-	}
-	size := int64(len(ent.json.bytes)) + 4*int64(ent.n) + 128
-	if f.jsonRows == ent.n && ent.n > 0 {
-		ent.numbers = numberKinds(r, ent)
-		ent.chunks = nil
-		ent.json.once.Do(func() {}) // nothing left to write
-	} else {
-		values := ent.valuesSize()
-		size += values
-		if f.jsonRows < ent.n {
-			size += values * int64(ent.n-f.jsonRows) / int64(ent.n)
-		}
-	}
-	f.fill.Finish(ent, size, sourceNames(f.plan))
-}
-
 // numberKinds says, for each column, the type Row gives its numbers: 'i'
 // for int64, 'f' for float64, 'n' for json.Number; 0 when it gave none.
-func numberKinds(r *Rows, ent *cachedRows) []byte {
-	kinds := make([]byte, ent.width)
-	for i := 0; i < ent.n; i++ {
-		row, left := ent.row(i), 0
+func numberKinds(f formatter, vals []any, width int) []byte {
+	kinds := make([]byte, width)
+	for i := 0; i+width <= len(vals); i += width {
+		row, left := vals[i:i+width], 0
 		for c, v := range row {
 			if kinds[c] != 0 {
 				continue
@@ -397,11 +284,11 @@ func numberKinds(r *Rows, ent *cachedRows) []byte {
 			case nil, bool, time.Time, []byte:
 				continue // never a number: no need to format it
 			case string:
-				if !r.Columns[c].Kind.IsNumeric() {
+				if !f.cols[c].Kind.IsNumeric() {
 					continue // text, not PostgreSQL's numeric as text
 				}
 			}
-			switch r.value(c, v).(type) {
+			switch f.value(c, v).(type) {
 			case int64:
 				kinds[c] = 'i'
 			case float64:
@@ -512,7 +399,7 @@ func cachedQuery[T any](ctx context.Context, e *Engine, s *state, kind cacheKind
 
 func runRead[T any](ctx context.Context, e *Engine, plan *sqlgen.Plan, sqlText string, args []any, read func(*Rows) (T, error)) (T, error) {
 	var zero T
-	rows, err := e.run(ctx, plan, sqlText, args)
+	rows, err := e.run(ctx, plan, sqlText, args, nil)
 	if err != nil {
 		return zero, err
 	}

@@ -164,6 +164,7 @@ func schemaOf(src semantic.Source) string {
 // Table describes table id as p sees it. An error is an *Error: not found
 // if there is no such table, forbidden if p may not see it.
 func (e *Engine) Table(ctx context.Context, p *auth.Principal, id int, opts TableOptions) (*TableDetail, error) {
+	ctx = forUser(ctx, p)
 	s := e.cur.Load()
 	g, err := s.grant(p)
 	if err != nil {
@@ -184,7 +185,7 @@ func (e *Engine) table(ctx context.Context, s *state, g *permissions.Grant, t *s
 	d := &TableDetail{Type: "table", ID: t.ID, Name: t.Name, DisplayName: t.DisplayName, Description: t.Description,
 		DatabaseID: DatabaseID, DatabaseEngine: e.dialect.Name(), DatabaseSchema: schemaOf(t.Source), Fields: []Field{},
 		DefaultTimeDimensionFieldID: timeDimension(g, t.TimeDimension, semantic.TablePrefix(t.ID)),
-		Restrictions:                restrictions(g, []sqlgen.TableRead{{Table: t}})}
+		Restrictions:                tableRestrictions(g, t)}
 	prefix := semantic.TablePrefix(t.ID)
 	var err error
 	for _, w := range t.Wide() {
@@ -282,6 +283,7 @@ func metricItem(g *permissions.Grant, m *semantic.Metric) MetricItem {
 
 // Metric describes metric id as p sees it.
 func (e *Engine) Metric(ctx context.Context, p *auth.Principal, id int, opts MetricOptions) (*MetricDetail, error) {
+	ctx = forUser(ctx, p)
 	s := e.cur.Load()
 	g, err := s.grant(p)
 	if err != nil {
@@ -295,7 +297,7 @@ func (e *Engine) Metric(ctx context.Context, p *auth.Principal, id int, opts Met
 		return nil, sqlgen.Forbidden("", sqlgen.ReasonMetric)
 	}
 	d := &MetricDetail{Type: "metric", ID: m.ID, Name: m.Name, Description: m.Description, Verified: m.Verified,
-		Restrictions: restrictions(g, []sqlgen.TableRead{{Table: m.Table}})}
+		Restrictions: tableRestrictions(g, m.Table)}
 	if opts.DefaultTemporalBreakout {
 		d.DefaultTimeDimensionFieldID = timeDimension(g, m.TimeDimension, semantic.MetricPrefix(m.ID))
 	}
@@ -411,6 +413,7 @@ type FieldRef struct {
 // sorted) and statistics over the rows p may see. A field id that does not
 // parse or belongs elsewhere is a *sqlgen.Error.
 func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRef, limit int) (*FieldValues, error) {
+	ctx = forUser(ctx, p)
 	s := e.cur.Load()
 	g, err := s.grant(p)
 	if err != nil {

@@ -165,10 +165,26 @@ type Options struct {
 	// DefaultQueryTimeout (30 s).
 	QueryTimeout time.Duration
 	// MaxConcurrentQueries bounds the queries running at once; 0 means one
-	// per core. A query waits at most QueueTimeout (0 means DefaultQueueTimeout, 1 s) for its
-	// turn, then fails with ErrOverloaded.
+	// per core. A query waits at most QueueTimeout (0 means
+	// DefaultQueueTimeout, 1 s) for its turn, then fails with
+	// ErrOverloaded. A query holds its slot while the database works on
+	// it, not while its caller reads the answer.
 	MaxConcurrentQueries int
 	QueueTimeout         time.Duration
+	// MaxSlotsPerUser bounds the slots one user holds while others wait
+	// (the user is the Principal's email); 0 means all but one, at least
+	// one. Waiters are served across users in turn.
+	MaxSlotsPerUser int
+	// MaxAnswersPerUser bounds the answers one user has open (started and
+	// not yet closed) at once; 0 means DefaultAnswersPerUser (16). Past it
+	// a query fails with ErrTooManyAnswers, an ErrOverloaded.
+	MaxAnswersPerUser int
+	// BufferMemory bounds the memory of the rows of the answers being
+	// read, in all; past it their rows go to temporary files (in DataDir,
+	// or the system's temporary directory) of at most BufferDisk in all,
+	// past which an answer fails with ErrOverloaded. 0 means
+	// DefaultBufferMemory (256 MiB) and DefaultBufferDisk (4 GiB).
+	BufferMemory, BufferDisk int64
 
 	// Cache configures the result cache; the zero value turns it off.
 	// serve turns it on (DefaultCacheTTL, DefaultCacheBytes).
@@ -189,11 +205,11 @@ type Engine struct {
 	log          *slog.Logger
 	embedder     Embedder
 	keys         querytoken.Keys
-	slots        chan struct{} // one per query allowed to run
-	queued       atomic.Int64  // queries waiting for a slot
-	overloaded   atomic.Int64  // queries refused for want of a slot
-	reloads      atomic.Int64  // successful reloads
-	reloadFails  atomic.Int64  // refused reloads
+	slots        *slots       // the queries allowed to run at once
+	buffers      *bufferPool  // the answers being read
+	overloaded   atomic.Int64 // queries refused for want of a slot
+	reloads      atomic.Int64 // successful reloads
+	reloadFails  atomic.Int64 // refused reloads
 	queryTimeout time.Duration
 	queueTimeout time.Duration
 	stmts        *stmtCache
@@ -321,7 +337,8 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if e.queueTimeout <= 0 {
 		e.queueTimeout = DefaultQueueTimeout
 	}
-	e.slots = make(chan struct{}, querySlots(opts))
+	e.slots = newSlots(querySlots(opts), opts.MaxSlotsPerUser)
+	e.buffers = newBufferPool(opts.BufferMemory, opts.BufferDisk, opts.MaxAnswersPerUser, opts.DataDir)
 	if opts.AuditLog != nil {
 		e.audit = &auditLog{w: opts.AuditLog}
 	}

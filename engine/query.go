@@ -2,11 +2,11 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
@@ -77,7 +77,7 @@ func (s *state) construct(p *auth.Principal, req *Request) (*Query, error) {
 // filter counted from a field's latest value reads that value first, under
 // p's rules.
 func (e *Engine) Plan(ctx context.Context, p *auth.Principal, q *Query) (*Plan, error) {
-	plan, _, err := e.plan(ctx, p, q, e.planOpts)
+	plan, _, err := e.plan(forUser(ctx, p), p, q, e.planOpts)
 	return plan, err
 }
 
@@ -102,7 +102,7 @@ func (e *Engine) latest(ctx context.Context, s *state, g *permissions.Grant, t *
 		return time.Time{}, false, err
 	}
 	sqlText, args := plan.SQL()
-	rows, err := e.run(ctx, plan, sqlText, args)
+	rows, err := e.run(ctx, plan, sqlText, args, nil)
 	if err != nil {
 		return time.Time{}, false, err
 	}
@@ -110,13 +110,14 @@ func (e *Engine) latest(ctx context.Context, s *state, g *permissions.Grant, t *
 	if !rows.Next() {
 		return time.Time{}, false, rows.Err()
 	}
-	latest, ok := rows.vals[0].(time.Time)
+	latest, ok := rows.raw(0).(time.Time)
 	return latest, ok, rows.Err()
 }
 
 // Execute plans q for p and runs it. The caller must Close the rows; ctx
 // cancels the query.
 func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *Query) (*Rows, error) {
+	ctx = forUser(ctx, p)
 	plan, g, err := e.plan(ctx, p, q, e.planOpts)
 	if err != nil {
 		return nil, err
@@ -132,9 +133,10 @@ func (e *Engine) runFor(ctx context.Context, s *state, p *auth.Principal, g *per
 	plan := r.plan
 	rows, err := e.runCached(ctx, s, r)
 	if err != nil {
+		e.auditFailure(ctx, p, provenance(g, plan, r.digest), err, start)
 		return nil, err
 	}
-	rows.Restrictions = restrictions(g, plan.Reads)
+	rows.Restrictions = restrictions(g, plan)
 	e.audited(ctx, rows, p, plan, provenance(g, plan, r.digest), start)
 	return rows, nil
 }
@@ -150,7 +152,7 @@ type Explanation struct {
 
 // Explain plans q for p and says it in words.
 func (e *Engine) Explain(ctx context.Context, p *auth.Principal, q *Query) (*Explanation, error) {
-	plan, g, err := e.plan(ctx, p, q, e.planOpts)
+	plan, g, err := e.plan(forUser(ctx, p), p, q, e.planOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -158,21 +160,53 @@ func (e *Engine) Explain(ctx context.Context, p *auth.Principal, q *Query) (*Exp
 	if policies == nil {
 		policies = []string{}
 	}
-	return &Explanation{Words: plan.Words(), Policies: policies, Restrictions: restrictions(g, plan.Reads)}, nil
+	return &Explanation{Words: plan.Words(), Policies: policies, Restrictions: restrictions(g, plan)}, nil
 }
 
 // Restriction says how the rows of a table an answer read are limited
 // for its caller, in words the caller may read (permissions.Restriction).
 type Restriction = permissions.Restriction
 
-// restrictions are the restrictions of the tables read, once each.
-func restrictions(g *permissions.Grant, reads []sqlgen.TableRead) []Restriction {
+// restrictions are the restrictions of the tables a plan read, once
+// each: for a table read under an aggregate grant, the grant's rows and,
+// once, the groups the answer leaves out.
+func restrictions(g *permissions.Grant, plan *sqlgen.Plan) []Restriction {
 	out := []Restriction{}
-	for _, r := range reads {
-		res, ok := g.Restriction(r.Table, r.Fields)
+	var terms permissions.AggregateTerms
+	groups := true
+	if plan.MinGroupSize > 0 {
+		terms = permissions.AggregateTerms{MinGroupSize: plan.MinGroupSize, TimeUnit: string(plan.TimeUnit), Rows: plan.Query.Table.Name}
+		for _, t := range plan.KeyTables {
+			terms.Keys = append(terms.Keys, t.Name)
+		}
+	}
+	for _, r := range plan.Reads {
+		var res Restriction
+		var ok bool
+		if r.Aggregate && plan.MinGroupSize > 0 {
+			res, ok = g.AggregateRestriction(r.Table, r.Fields, terms, groups), true
+			groups = false
+		} else {
+			res, ok = g.Restriction(r.Table, r.Fields)
+		}
 		if ok && !slices.ContainsFunc(out, func(x Restriction) bool { return x.Table == res.Table && x.Text == res.Text }) {
 			out = append(out, res)
 		}
+	}
+	return out
+}
+
+// tableRestrictions say how the rows of t are limited for g, whatever a
+// query reads of them: in detail, and, under an aggregate grant, for
+// aggregates.
+func tableRestrictions(g *permissions.Grant, t *semantic.Table) []Restriction {
+	out := []Restriction{}
+	if res, ok := g.Restriction(t, nil); ok {
+		out = append(out, res)
+	}
+	if a, ok, err := g.Aggregate(t, nil); ok && err == nil {
+		terms := permissions.AggregateTerms{MinGroupSize: a.MinGroup, TimeUnit: string(a.TimeUnit), Rows: t.Name}
+		out = append(out, g.AggregateRestriction(t, nil, terms, true))
 	}
 	return out
 }
@@ -207,6 +241,7 @@ func (q *Query) PageAt(offset int) (size, fetch int) {
 // neither repeat nor skip rows. The whole result is q's up to its row cap
 // (2,000 rows, or 10,000 aggregated), whatever limit the request gave.
 func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset, limit int) (*Rows, error) {
+	ctx = forUser(ctx, p)
 	whole := *q.Query
 	whole.Limit = 0
 	opts := e.planOpts
@@ -229,41 +264,107 @@ func (e *Engine) Query(ctx context.Context, p *auth.Principal, req *Request) (*R
 }
 
 // run runs a plan's SQL in one of the engine's slots, under the query
-// timeout. The slot is held until the rows are closed or the timeout
-// passes, whichever comes first: a caller that stops reading (a client
-// that reads slowly) cannot keep it longer, since at the deadline the query
-// is cancelled and its slot given to the next.
-func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, args []any) (*Rows, error) {
+// timeout, for the user ctx names (forUser): first the plan's guard, if it
+// has one (the aggregate rules), then the plan. The rows go into a buffer
+// as the database gives them, and the slot is freed when the database is
+// done, not when the caller is: a caller that reads slowly holds no slot,
+// only its buffer, until the query's deadline. keep, if set, is told when
+// the database is done with the buffer (for the result cache), which is
+// then kept whole.
+func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, args []any, keep func(*buffer, error)) (*Rows, error) {
 	if e.db == nil {
 		return nil, ErrOffline
 	}
-	release, err := e.acquire(ctx)
+	user := userOf(ctx)
+	closed, err := e.buffers.admit(user)
 	if err != nil {
+		e.overloaded.Add(1)
 		return nil, err
 	}
-	ctx, releaseCtx := context.WithCancelCause(ctx)
-	ctx, cancel := context.WithTimeoutCause(ctx, e.queryTimeout, ErrTimeout)
-	var once sync.Once
-	free := func() { once.Do(release) }
-	stop := context.AfterFunc(ctx, free)
+	release, err := e.slots.acquire(ctx, user, e.queueTimeout)
+	if err != nil {
+		closed()
+		if errors.Is(err, ErrOverloaded) {
+			e.overloaded.Add(1)
+		}
+		return nil, err
+	}
+	qctx, releaseCtx := context.WithCancelCause(ctx)
+	qctx, cancel := context.WithTimeoutCause(qctx, e.queryTimeout, ErrTimeout)
 	done := func() {
-		stop()
 		releaseCtx(errReleased)
 		cancel()
-		free()
+		release()
 	}
-	start := time.Now()
-	rows, err := e.stmts.query(ctx, sqlText, args)
-	if err != nil {
-		err = e.queryError(ctx, err, true)
+	fail := func(err error) (*Rows, error) {
 		done()
+		closed()
 		return nil, err
 	}
+	if err := e.guard(qctx, plan); err != nil {
+		return fail(err)
+	}
+	start := time.Now()
+	rows, err := e.stmts.query(qctx, sqlText, args)
+	if err != nil {
+		return fail(e.queryError(qctx, err, true))
+	}
 	e.log.DebugContext(ctx, "query", "sql", sqlText, "params", len(args), "duration", time.Since(start))
-	r := newRows(rows, plan.Outputs, e.zone)
-	r.ctx, r.done, r.engine = ctx, done, e
-	r.stop = func() { releaseCtx(errReleased) }
-	return r, nil
+	f := formatter{cols: plan.Outputs, zone: e.zone}
+	b := newBuffer(plan.Outputs, f, e.buffers, keep != nil)
+	if keep != nil {
+		b.keepLimit = e.cache.MaxEntry()
+		b.onFinish = func(err error) { keep(b, err) }
+	}
+	deadline, _ := qctx.Deadline()
+	go b.fill(rows, func(err error) error { return e.queryError(qctx, err, false) }, done)
+	return &Rows{Columns: plan.Outputs, fmt: f, buf: b, ctx: ctx, deadline: deadline, at: -1,
+		stop: func() { releaseCtx(errReleased) }, closed: closed}, nil
+}
+
+// guard runs a plan's guard, if it has one: the check of the aggregate
+// rules that every set its answer could be told apart by is empty or
+// large enough. A small set refuses the answer.
+func (e *Engine) guard(ctx context.Context, plan *sqlgen.Plan) error {
+	sqlText, args, ok := plan.Guard()
+	if !ok {
+		return nil
+	}
+	rows, err := e.stmts.query(ctx, sqlText, args)
+	if err != nil {
+		return e.queryError(ctx, err, true)
+	}
+	defer rows.Close()
+	var set sql.NullInt64
+	if rows.Next() {
+		if err := rows.Scan(&set); err != nil {
+			return e.queryError(ctx, err, false)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return e.queryError(ctx, err, false)
+	}
+	if set.Valid {
+		return plan.GuardRefusal(set.Int64)
+	}
+	return nil
+}
+
+// userKey carries, in a context, the user queries run for: their slots
+// are shared fairly between users.
+type userKey struct{}
+
+// forUser names p as the user the queries run under ctx are for.
+func forUser(ctx context.Context, p *auth.Principal) context.Context {
+	if p == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, userKey{}, p.Email)
+}
+
+func userOf(ctx context.Context) string {
+	u, _ := ctx.Value(userKey{}).(string)
+	return u
 }
 
 // errReleased is the cause a query's context ends with when the engine
@@ -283,29 +384,6 @@ func (e *Engine) queryError(ctx context.Context, err error, atStart bool) error 
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return &QueryError{Err: err, Class: class}
-}
-
-// acquire waits for a query slot, at most the queue timeout.
-func (e *Engine) acquire(ctx context.Context) (func(), error) {
-	release := func() { <-e.slots }
-	select {
-	case e.slots <- struct{}{}:
-		return release, nil
-	default:
-	}
-	e.queued.Add(1)
-	defer e.queued.Add(-1)
-	wait := time.NewTimer(e.queueTimeout)
-	defer wait.Stop()
-	select {
-	case e.slots <- struct{}{}:
-		return release, nil
-	case <-wait.C:
-		e.overloaded.Add(1)
-		return nil, ErrOverloaded
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 // Stats are counters of an engine's work, for metrics.
@@ -329,7 +407,8 @@ type Stats struct {
 // Stats reports the engine's counters.
 func (e *Engine) Stats() Stats {
 	n, _, prepared := e.stmts.stats()
-	st := Stats{Running: len(e.slots), Queued: int(e.queued.Load()), Overloaded: e.overloaded.Load(), Statements: n, Prepared: prepared,
+	running, queued := e.slots.stats()
+	st := Stats{Running: running, Queued: queued, Overloaded: e.overloaded.Load(), Statements: n, Prepared: prepared,
 		Reloads: e.reloads.Load(), ReloadFailures: e.reloadFails.Load()}
 	if ps := e.cur.Load().policies; ps != nil {
 		st.MissingAttributes = ps.MissingAttributes()

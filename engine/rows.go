@@ -2,9 +2,9 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/big"
 	"strconv"
@@ -18,9 +18,12 @@ import (
 )
 
 // Rows is the result of a query, read row by row as the database produces
-// it. Values come formatted for JSON: dates and timestamps as ISO-8601 strings
-// (timestamps in the report time zone), integers beyond ±2^53 as strings.
-// Rows is not safe for concurrent use; the caller must Close it.
+// it. Values come formatted for JSON: dates and timestamps as ISO-8601
+// strings (timestamps in the report time zone), integers beyond ±2^53 as
+// strings. The database writes the rows into a buffer of the engine's, so
+// that a query's slot is freed when the database is done, however slowly
+// the caller reads: reading ends at the query's deadline (Deadline). Rows
+// is not safe for concurrent use; the caller must Close it.
 type Rows struct {
 	Columns []Column
 	// Restrictions say how the rows of each table the answer read are
@@ -30,84 +33,70 @@ type Rows struct {
 	// and a fingerprint of the plan.
 	Provenance Provenance
 
-	ctx    context.Context
-	engine *Engine
-	done   func() // releases the query's slot and timeout
-	stop   func() // cancels the query, with a cause that is no error
-	rows   *sql.Rows
-	zone   *time.Location
-	vals   []any
-	ptrs   []any
-	count  int
-	err    error
-	audit  func() // writes the audit record, once, at Close
-
-	hit  *cachedRows // the rows come from the result cache
-	at   int         // the current row of hit
-	json []byte      // hit's rows as JSON, once asked for
-	ends []int32
-	// deadline bounds the reading of a hit, as the query timeout bounds a
-	// query's.
-	deadline time.Time
-	fill     *rowsFill // the rows are collected for the result cache
+	fmt      formatter
+	buf      *buffer
+	ctx      context.Context // the caller's: reading stops when it ends
+	deadline time.Time       // reading stops past it
+	stop     func()          // cancels the query, if still running
+	closed   func()          // closes the answer for the user's count; nil for a cached answer
+	shared   bool            // buf is complete and cached: its JSON is written once, for every reader
+	at       int             // the current row, -1 before the first
+	cur      *chunk
+	row      int   // the current row's index in cur
+	vals     []any // the current row's values; nil for a spilled chunk's
+	count    int
+	err      error
+	end      bool   // the last row was read
+	cut      bool   // the answer did not reach its reader whole (Cut)
+	audit    func() // writes the audit record, once, at Close
 }
 
-func newRows(rows *sql.Rows, cols []Column, zone *time.Location) *Rows {
-	r := &Rows{Columns: cols, rows: rows, zone: zone, vals: make([]any, len(cols)), ptrs: make([]any, len(cols))}
-	for i := range r.vals {
-		r.ptrs[i] = &r.vals[i]
-	}
-	return r
+// formatter formats scanned values for a result's columns.
+type formatter struct {
+	cols []Column
+	zone *time.Location
 }
 
 // Next advances to the next row; false at the end or on error (see Err).
 func (r *Rows) Next() bool {
-	if h := r.hit; h != nil {
-		if r.at+1 >= h.n {
-			return false
-		}
-		r.at++
-		if h.chunks != nil {
-			r.vals = h.row(r.at)
-		}
-		r.count++
-		return true
-	}
-	if r.err != nil {
+	if r.err != nil || r.end || r.buf == nil {
 		return false
 	}
-	if !r.rows.Next() {
-		if r.fill != nil && r.rows.Err() == nil {
-			// The whole result: kept now, not when the reader closes (who
-			// may still be writing to a slow client, or never close).
-			r.fill.complete = true
-			r.fill.finish(r)
-			r.fill = nil
-		}
+	if r.cur != nil && (r.row+1)%256 == 0 && !r.deadline.IsZero() && time.Now().After(r.deadline) {
+		r.err = ErrTimeout
 		return false
 	}
-	if err := r.rows.Scan(r.ptrs...); err != nil {
+	c, k, err := r.buf.rowAt(r.ctx, r.at+1, r.deadline)
+	switch {
+	case err == errEnd:
+		r.end = true
+		return false
+	case err != nil:
 		r.err = err
 		return false
 	}
-	r.count++
-	if r.fill != nil {
-		r.fill.ent.add(r.vals) // kept for the result cache
+	if c != r.cur && c.vals == nil {
+		if err := r.buf.loaded(c); err != nil {
+			r.err = &QueryError{Err: err, Class: "temporary file"}
+			return false
+		}
 	}
+	r.at++
+	r.cur, r.row = c, k
+	if c.vals != nil {
+		r.vals = c.vals[k*r.buf.width : (k+1)*r.buf.width]
+	} else {
+		r.vals = nil
+	}
+	r.count++
 	return true
 }
 
 // Deadline is when the query's time runs out: past it, the query is
-// cancelled and its slot freed, whether or not its rows were read. A
-// writer of the rows can stop waiting on a slow reader then too.
+// cancelled, and its rows can no longer be read, whether or not they
+// were. A writer of the rows can stop waiting on a slow reader then too.
 func (r *Rows) Deadline() (time.Time, bool) {
-	if r.hit != nil {
-		return r.deadline, true // a slow reader of a cached answer holds no slot, but no writer should wait on it for ever
-	}
-	if r.ctx == nil {
-		return time.Time{}, false
-	}
-	return r.ctx.Deadline()
+	return r.deadline, !r.deadline.IsZero()
 }
 
 // Count is the number of rows read so far.
@@ -115,22 +104,11 @@ func (r *Rows) Count() int { return r.count }
 
 // Err is the error that ended the rows, if any: ErrTimeout, the context's
 // error, or a *QueryError.
-func (r *Rows) Err() error {
-	if r.rows == nil {
-		return nil // rows from the cache, or none
-	}
-	err := r.err
-	if err == nil {
-		err = r.rows.Err()
-	}
-	if err == nil {
-		return nil
-	}
-	if r.engine == nil {
-		return &QueryError{Err: err, Class: "error"}
-	}
-	return r.engine.queryError(r.ctx, err, false)
-}
+func (r *Rows) Err() error { return r.err }
+
+// Cut says that the rows read did not reach their reader whole (a client
+// cut off while they were written): the answer is audited as canceled.
+func (r *Rows) Cut() { r.cut = true }
 
 // Close releases the rows, cancels what remains of the query and frees its
 // slot. It may be called more than once.
@@ -139,74 +117,88 @@ func (r *Rows) Close() error {
 		r.audit()
 		r.audit = nil
 	}
-	if r.fill != nil {
-		// A reader that stopped at the last row (a page's) leaves the end
-		// unseen: one more step, while the query's time lasts, tells
-		// whether the result is whole.
-		if r.err == nil && r.ctx.Err() == nil && !r.rows.Next() && r.rows.Err() == nil {
-			r.fill.complete = true
-		}
-		r.fill.finish(r)
-		r.fill = nil
-	}
-	if r.rows == nil {
+	if r.buf == nil {
 		return nil
 	}
 	if r.stop != nil {
-		// Cancel first: PostgreSQL's driver would otherwise read every row
-		// left before closing.
 		r.stop()
+		r.stop = nil
 	}
-	err := r.rows.Close()
-	if r.done != nil {
-		r.done()
-		r.done = nil
+	if !r.shared {
+		r.buf.close()
 	}
-	return err
+	if r.closed != nil {
+		r.closed()
+		r.closed = nil
+	}
+	return nil
+}
+
+// outcome is how the reading of the rows ended, for the audit log:
+// completed, failed, timeout or canceled.
+func (r *Rows) outcome() string {
+	switch err := r.err; {
+	case r.cut:
+		return "canceled"
+	case err == nil && r.end:
+		return "completed"
+	case err == nil:
+		return "canceled" // closed before its last row
+	case errors.Is(err, ErrTimeout):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "failed"
 }
 
 // Row returns the current row's values: nil, bool, int64, float64,
 // json.Number (an exact decimal) or string.
 func (r *Rows) Row() []any {
-	if h := r.hit; h != nil && h.chunks == nil {
+	if r.vals == nil {
 		start := int32(0)
-		if r.at > 0 {
-			start = h.json.ends[r.at-1]
+		if r.row > 0 {
+			start = r.cur.ends[r.row-1]
 		}
-		return decodeRow(h.json.bytes[start:h.json.ends[r.at]], h.numbers)
+		return decodeRow(r.cur.json[start:r.cur.ends[r.row]], r.cur.numbers)
 	}
 	out := make([]any, len(r.vals))
 	for i, v := range r.vals {
-		out[i] = r.value(i, v)
+		out[i] = r.fmt.value(i, v)
 	}
 	return out
+}
+
+// raw is the current row's value of column i as scanned.
+func (r *Rows) raw(i int) any {
+	if r.vals == nil {
+		return nil
+	}
+	return r.vals[i]
 }
 
 // AppendJSON appends the current row as a JSON array to dst, formatting
 // each value as Row does without building it first.
 func (r *Rows) AppendJSON(dst []byte) []byte {
-	if h := r.hit; h != nil {
-		if r.json == nil {
-			r.json, r.ends = h.encoded(r.Columns, r.zone)
+	c := r.cur
+	if r.vals == nil || r.shared {
+		js, ends := c.json, c.ends
+		if r.vals != nil {
+			js, ends = r.buf.encoded(c)
 		}
 		start := int32(0)
-		if r.at > 0 {
-			start = r.ends[r.at-1]
+		if r.row > 0 {
+			start = ends[r.row-1]
 		}
-		return append(dst, r.json[start:r.ends[r.at]]...)
+		return append(dst, js[start:ends[r.row]]...)
 	}
-	if r.fill != nil {
-		start := len(dst)
-		dst = r.appendJSON(dst)
-		r.fill.collectJSON(r.count, dst[start:])
-		return dst
-	}
-	return r.appendJSON(dst)
+	return r.fmt.appendRow(dst, r.vals)
 }
 
-func (r *Rows) appendJSON(dst []byte) []byte {
+// appendRow appends a row's values as a JSON array.
+func (r formatter) appendRow(dst []byte, vals []any) []byte {
 	dst = append(dst, '[')
-	for i, v := range r.vals {
+	for i, v := range vals {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -225,14 +217,14 @@ func (r *Rows) appendJSON(dst []byte) []byte {
 				continue
 			}
 		case string:
-			if r.Columns[i].Kind.IsNumeric() || r.Columns[i].Kind == semantic.KindTime {
+			if r.cols[i].Kind.IsNumeric() || r.cols[i].Kind == semantic.KindTime {
 				break // PostgreSQL's numerics and times of day arrive as text
 			}
 			dst = jsonw.String(dst, x)
 			continue
 		case time.Time:
 			dst = append(dst, '"')
-			dst = r.appendTime(dst, r.Columns[i], x)
+			dst = r.appendTime(dst, r.cols[i], x)
 			dst = append(dst, '"')
 			continue
 		case nil:
@@ -249,7 +241,7 @@ func (r *Rows) appendJSON(dst []byte) []byte {
 const maxSafeInt = 1<<53 - 1
 
 // value formats one scanned value for column i.
-func (r *Rows) value(i int, v any) any {
+func (r formatter) value(i int, v any) any {
 	switch x := v.(type) {
 	case nil, bool:
 		return x
@@ -292,7 +284,7 @@ func (r *Rows) value(i int, v any) any {
 	case duckdb.Decimal:
 		return json.Number(x.String()) // exact
 	case time.Time:
-		return r.formatTime(r.Columns[i], x)
+		return r.formatTime(r.cols[i], x)
 	case []byte:
 		return base64.StdEncoding.EncodeToString(x)
 	}
@@ -301,8 +293,8 @@ func (r *Rows) value(i int, v any) any {
 
 // round rounds a double of column i to the decimals its field declares
 // (78810.72000000001 is 78810.72 for a field in dollars); others stay.
-func (r *Rows) round(i int, x float64) float64 {
-	c := r.Columns[i]
+func (r formatter) round(i int, x float64) float64 {
+	c := r.cols[i]
 	if !c.Round {
 		return x
 	}
@@ -317,8 +309,8 @@ func (r *Rows) round(i int, x float64) float64 {
 // decimals, and integers past 64 bits: a sum of BIGINTs) and times of day
 // arrive so, as their text. NaN and infinities are null, as DuckDB's
 // floating-point ones are.
-func (r *Rows) text(i int, x string) any {
-	switch k := r.Columns[i].Kind; {
+func (r formatter) text(i int, x string) any {
+	switch k := r.cols[i].Kind; {
 	case k.IsInteger():
 		n, ok := new(big.Int).SetString(x, 10)
 		if !ok {
@@ -367,14 +359,14 @@ func isJSONNumber(s string) bool {
 	return digits > 0
 }
 
-func (r *Rows) formatTime(c Column, t time.Time) string {
+func (r formatter) formatTime(c Column, t time.Time) string {
 	return string(r.appendTime(nil, c, t))
 }
 
 // appendTime appends a date or timestamp as ISO-8601: a date as its
 // midnight in the report zone (as Metabase writes dates), a time of day
 // alone, a timestamp with the report zone's offset.
-func (r *Rows) appendTime(dst []byte, c Column, t time.Time) []byte {
+func (r formatter) appendTime(dst []byte, c Column, t time.Time) []byte {
 	switch {
 	case c.Kind == semantic.KindDate:
 		// As Metabase writes dates: midnight, with the report zone's offset.

@@ -15,13 +15,13 @@ func TestRows_AppendJSON(t *testing.T) {
 	cols := []Column{{Kind: semantic.KindBigInteger}, {Kind: semantic.KindBigInteger}, {Kind: semantic.KindInteger},
 		{Kind: semantic.KindFloat}, {Kind: semantic.KindFloat}, {Kind: semantic.KindText}, {Kind: semantic.KindDateTime},
 		{Kind: semantic.KindDate}, {Kind: semantic.KindDateTime, Local: true}, {Kind: semantic.KindBigInteger}, {Kind: semantic.KindBoolean}, {Kind: semantic.KindText}}
-	r := &Rows{Columns: cols, zone: ny, vals: []any{
+	r := &Rows{Columns: cols, fmt: formatter{cols: cols, zone: ny}, vals: []any{
 		int64(42), int64(1 << 60), int32(-7), 1.5, 1e300, "a\"b\\c\n\u2028é\x01", ts,
 		time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC), time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC),
 		new(big.Int).Lsh(big.NewInt(1), 70), true, nil,
 	}}
 	want := `[42,"1152921504606846976",-7,1.5,1e+300,"a\"b\\c\n\u2028é\u0001","2024-03-10T03:30:00-04:00","2024-03-10T00:00:00-05:00","2024-03-10T00:00:00-05:00","1180591620717411303424",true,null]`
-	if got := string(r.AppendJSON(nil)); got != want {
+	if got := string(r.fmt.appendRow(nil, r.vals)); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	// Row gives the same values.

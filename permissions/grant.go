@@ -57,6 +57,7 @@ type boundRule struct {
 type boundAggregate struct {
 	rows     sqlgen.Expr
 	minGroup int
+	timeUnit sqlgen.Bucket
 }
 
 // boundMask is a policy's mask of a column for one user: the true value
@@ -80,15 +81,17 @@ func (g *Grant) Field(f *semantic.Field) bool {
 // Aggregate implements sqlgen.Access: when a policy grants t's aggregates
 // past its detail rows, the rows an aggregated query may read — the OR
 // over the grants that cover the fields of their aggregate rows (or their
-// detail rows, for a grant without aggregate), AND every restriction — and
-// the largest minimum group size among them; ok is false when no policy
-// grants t's aggregates.
-func (g *Grant) Aggregate(t *semantic.Table, fields []*semantic.Field) (sqlgen.Expr, int, bool, error) {
+// detail rows, for a grant without aggregate), AND every restriction — the
+// largest minimum group size and the coarsest time granularity among them,
+// and the rows the user sees in detail (which no group size protects); ok
+// is false when no policy grants t's aggregates.
+func (g *Grant) Aggregate(t *semantic.Table, fields []*semantic.Field) (sqlgen.AggregateAccess, bool, error) {
+	var out sqlgen.AggregateAccess
 	tg := g.tables[t]
 	if tg == nil {
-		return nil, 0, false, nil
+		return out, false, nil
 	}
-	minGroup, any := 0, false
+	any := false
 	var ors []sqlgen.Expr
 	everyRow, covered := false, false
 	for _, r := range tg.rules {
@@ -100,7 +103,10 @@ func (g *Grant) Aggregate(t *semantic.Table, fields []*semantic.Field) (sqlgen.E
 			continue
 		}
 		covered = true
-		minGroup = max(minGroup, r.aggregate.minGroup)
+		out.MinGroup = max(out.MinGroup, r.aggregate.minGroup)
+		if out.TimeUnit == "" || sqlgen.Coarser(r.aggregate.timeUnit, out.TimeUnit) {
+			out.TimeUnit = r.aggregate.timeUnit
+		}
 		if r.aggregate.rows == nil {
 			everyRow = true
 		} else {
@@ -108,11 +114,11 @@ func (g *Grant) Aggregate(t *semantic.Table, fields []*semantic.Field) (sqlgen.E
 		}
 	}
 	if !any || !covered {
-		return nil, 0, false, nil // the detail grants decide, as for any query
+		return out, false, nil // the detail grants decide, as for any query
 	}
 	for _, r := range tg.rules {
 		if !r.aggregateOnly && r.rows == nil && coversAll(r.columns, fields) {
-			return nil, 0, false, nil // every row in detail already
+			return sqlgen.AggregateAccess{}, false, nil // every row in detail already
 		}
 	}
 	// A detail grant adds its rows too: they are the user's already.
@@ -134,7 +140,16 @@ func (g *Grant) Aggregate(t *semantic.Table, fields []*semantic.Field) (sqlgen.E
 			parts = append(parts, x)
 		}
 	}
-	return sqlgen.AndOf(parts...), minGroup, true, nil
+	out.Rows = sqlgen.AndOf(parts...)
+	// The rows seen in detail: those of RowFilter, or none.
+	out.Detail = sqlgen.False
+	if detail, _, ok := tg.rows(fields); ok {
+		out.Detail = detail
+		if detail == nil {
+			out.Detail = sqlgen.True
+		}
+	}
+	return out, true, nil
 }
 
 // Mask implements sqlgen.Access. A row shows a column's true value if one
@@ -504,7 +519,7 @@ func (b *binding) grantPolicy(pol *policy) {
 		}
 		br := boundRule{policy: pol.name, columns: r.columns}
 		if a := r.aggregate; a != nil {
-			br.aggregate = &boundAggregate{minGroup: a.minGroup}
+			br.aggregate = &boundAggregate{minGroup: a.minGroup, timeUnit: a.timeUnit}
 			br.aggregateOnly = a.only
 			if a.rows != nil {
 				var err error
@@ -616,8 +631,113 @@ type Restriction struct {
 	// Rows is the condition the rows meet, as bound for the user, when it
 	// reads only fields the user sees; empty otherwise.
 	Rows string `json:"rows,omitempty"`
-	// Text says it in one sentence.
+	// Text says it in one sentence, or two for aggregates.
 	Text string `json:"text"`
+	// Aggregate is set when the rows were read under an aggregate grant:
+	// the answer holds only groups (and sets) of at least MinGroupSize
+	// rows, its dates compared in whole TimeGranularity units.
+	Aggregate *AggregateLimit `json:"aggregate,omitempty"`
+}
+
+// AggregateLimit is how an answer read under an aggregate grant is
+// limited, for machines beside the restriction's text.
+type AggregateLimit struct {
+	MinGroupSize    int    `json:"min_group_size"`
+	TimeGranularity string `json:"time_granularity"`
+}
+
+// AggregateTerms are what a plan read under aggregate grants answers
+// with: the minimum group size and time unit, the table whose rows the
+// groups count, and the joined tables whose distinct keys they count too.
+type AggregateTerms struct {
+	MinGroupSize int
+	TimeUnit     string
+	Rows         string   // the table counted by rows
+	Keys         []string // the tables counted by distinct keys
+}
+
+// Groups says, in the one wording every adapter uses, which groups an
+// answer under these terms leaves out: "Groups of fewer than 10 ORDERS
+// rows (10 distinct PEOPLE keys) are not shown."
+func (a AggregateTerms) Groups() string {
+	s := fmt.Sprintf("Groups of fewer than %d %s rows", a.MinGroupSize, a.Rows)
+	if len(a.Keys) > 0 {
+		keys := make([]string, len(a.Keys))
+		for i, k := range a.Keys {
+			keys[i] = fmt.Sprintf("%d distinct %s keys", a.MinGroupSize, k)
+		}
+		s += " (" + strings.Join(keys, ", ") + ")"
+	}
+	return s + " are not shown."
+}
+
+// AggregateRestriction says how the rows of t, read under an aggregate
+// grant for the given fields, are limited: the grant's rows, and, when
+// groups is set, which groups the answer leaves out.
+func (g *Grant) AggregateRestriction(t *semantic.Table, fields []*semantic.Field, terms AggregateTerms, groups bool) Restriction {
+	res := Restriction{Table: t.Name, Policies: []string{}, Aggregate: &AggregateLimit{MinGroupSize: terms.MinGroupSize, TimeGranularity: terms.TimeUnit}}
+	tg := g.tables[t]
+	var ors []sqlgen.Expr
+	everyRow := false
+	if tg != nil {
+		for _, r := range tg.rules {
+			if !coversAll(r.columns, fields) {
+				continue
+			}
+			rows := r.rows
+			switch {
+			case r.aggregate != nil:
+				rows = r.aggregate.rows
+			case r.aggregateOnly:
+				continue
+			}
+			if !slices.Contains(res.Policies, r.policy) {
+				res.Policies = append(res.Policies, r.policy)
+			}
+			if rows == nil {
+				everyRow = true
+			}
+			ors = append(ors, rows)
+		}
+	}
+	parts := []sqlgen.Expr{nil}
+	if !everyRow {
+		parts[0] = sqlgen.OrOf(ors...)
+	}
+	if tg != nil {
+		for i, x := range tg.restrict {
+			if x != nil && x != sqlgen.True {
+				parts = append(parts, x)
+				if !slices.Contains(res.Policies, tg.restrictBy[i]) {
+					res.Policies = append(res.Policies, tg.restrictBy[i])
+				}
+			}
+		}
+	}
+	filter := sqlgen.AndOf(parts...)
+	switch rows, ok := sqlgen.Describe(filter, g.describable); {
+	case filter == nil:
+		res.Text = fmt.Sprintf("Aggregates of %s count every row.", t.Name)
+	case ok:
+		res.Rows = rows
+		res.Text = fmt.Sprintf("Aggregates of %s count the rows where %s.", t.Name, rows)
+	default:
+		res.Text = fmt.Sprintf("Aggregates of %s count the rows policy %s allows.", t.Name, strings.Join(res.Policies, ", "))
+	}
+	if groups {
+		res.Text += " " + terms.Groups()
+	}
+	return res
+}
+
+// describable reports whether a condition may name field f in words the
+// user reads: a visible, unmasked field (a masked one would tell of its
+// true values).
+func (g *Grant) describable(f *semantic.Field) bool {
+	if _, masked := g.Mask(f); masked {
+		return false
+	}
+	return g.Field(f)
 }
 
 // Restriction says how the rows of t are limited for a read of the given
@@ -655,14 +775,7 @@ func (g *Grant) restriction(t *semantic.Table, fields []*semantic.Field) (Restri
 		return Restriction{}, false
 	}
 	res := Restriction{Table: t.Name, Policies: names}
-	// A masked field counts as unseen: the condition would tell of its
-	// true values.
-	rows, ok := sqlgen.Describe(filter, func(f *semantic.Field) bool {
-		if _, masked := g.Mask(f); masked {
-			return false
-		}
-		return g.Field(f)
-	})
+	rows, ok := sqlgen.Describe(filter, g.describable)
 	if ok {
 		res.Rows = rows
 		res.Text = fmt.Sprintf("Rows of %s are limited to %s.", t.Name, rows)

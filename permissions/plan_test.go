@@ -34,7 +34,11 @@ func TestPlan_golden(t *testing.T) {
 			if !errors.As(err, &se) {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
-			return out + fmt.Sprintf("%s\npath: %s\n%s\n", se.Kind.Code(), se.Path, se.Message), "want.err"
+			out += fmt.Sprintf("%s\npath: %s\n%s\n", se.Kind.Code(), se.Path, se.Message)
+			if se.Reason != "" {
+				out += "reason: " + se.Reason + "\n"
+			}
+			return out, "want.err"
 		}
 		// The same rules rendered for PostgreSQL, beside it.
 		pg, err := planCase(t, m, dir, &p, sqlgen.Postgres{})

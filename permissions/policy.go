@@ -82,6 +82,9 @@ type tableRule struct {
 type aggregateRule struct {
 	rows     *sqlgen.CELFilter // nil: every row
 	minGroup int
+	// timeUnit is the finest unit its rows' dates and timestamps are
+	// grouped and compared in (time_granularity; day by default).
+	timeUnit sqlgen.Bucket
 	only     bool // no detail access: the table rule names no rows
 }
 
@@ -394,11 +397,24 @@ func (c *compiler) tableRule(t *semantic.Table, n *yaml.Node, restrict bool) *ta
 // min_group_size: N}.
 func (c *compiler) aggregate(t *semantic.Table, n *yaml.Node) *aggregateRule {
 	d := c.doc
-	keys := d.Mapping(n, "aggregate of "+t.Name, "rows", "min_group_size")
+	keys := d.Mapping(n, "aggregate of "+t.Name, "rows", "min_group_size", "time_granularity")
 	if keys == nil {
 		return nil
 	}
-	a := &aggregateRule{}
+	a := &aggregateRule{timeUnit: sqlgen.Day}
+	if un := keys["time_granularity"]; un != nil {
+		if u, ok := d.NonEmpty(un, "time_granularity"); ok {
+			if !slices.Contains(sqlgen.TimeGranularities, sqlgen.Bucket(u)) {
+				names := make([]string, len(sqlgen.TimeGranularities))
+				for i, b := range sqlgen.TimeGranularities {
+					names[i] = string(b)
+				}
+				d.Errorf(un, "time_granularity must be one of %s, not %q", strings.Join(names, ", "), u)
+			} else {
+				a.timeUnit = sqlgen.Bucket(u)
+			}
+		}
+	}
 	if mn := d.Require(keys, n, "aggregate of "+t.Name, "min_group_size"); mn != nil {
 		v, ok := d.Int(mn, "min_group_size")
 		if ok && v < 1 {

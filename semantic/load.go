@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -189,6 +191,11 @@ func (l *loader) model(root *yaml.Node) {
 	for _, rt := range l.tables {
 		l.types(rt)
 		l.timeDimension(rt)
+		for i, f := range rt.t.Fields {
+			if f.Bins != nil && f.Type.Kind != KindUnknown && !f.Type.Kind.IsNumeric() {
+				d.Errorf(rt.fields[i]["bins"], "field %s: bins apply to numbers; it is %s", f.Name, f.Type.Kind.Words())
+			}
+		}
 	}
 	for _, rt := range l.tables {
 		l.relationships(rt)
@@ -266,7 +273,7 @@ func (l *loader) table(n *yaml.Node) {
 // passes that follow.
 func (l *loader) field(t *Table, fn *yaml.Node) (*Field, map[string]*yaml.Node) {
 	d := l.doc
-	fk := d.Mapping(fn, "field", "name", "column", "display_name", "description", "semantic_type", "references", "relationship", "synonyms", "type", "decimals", "currency", "identifying")
+	fk := d.Mapping(fn, "field", "name", "column", "display_name", "description", "semantic_type", "references", "relationship", "synonyms", "type", "decimals", "currency", "identifying", "bins")
 	if fk == nil {
 		return nil, nil
 	}
@@ -311,7 +318,37 @@ func (l *loader) field(t *Table, fn *yaml.Node) (*Field, map[string]*yaml.Node) 
 		}
 	}
 	l.display(f, fk)
+	l.bins(f, fk["bins"])
 	return f, fk
+}
+
+// maxBins bounds a field's bin edges.
+const maxBins = 64
+
+// bins reads a numeric field's bin edges: ascending numbers, the only
+// bounds a filter may compare the field with under aggregate-only access.
+func (l *loader) bins(f *Field, n *yaml.Node) {
+	if n == nil {
+		return
+	}
+	d := l.doc
+	items := d.Seq(n, "bins")
+	if len(items) == 0 || len(items) > maxBins {
+		d.Errorf(n, "field %s: bins must list from 1 to %d ascending numbers (the edges of the bins)", f.Name, maxBins)
+		return
+	}
+	for i, it := range items {
+		v, err := strconv.ParseFloat(it.Value, 64)
+		if it.Kind != yaml.ScalarNode || err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			d.Errorf(it, "field %s: bins[%d] must be a number, not %q", f.Name, i, it.Value)
+			return
+		}
+		if i > 0 && v <= f.Bins[i-1] {
+			d.Errorf(it, "field %s: bins must ascend: %s follows %s", f.Name, it.Value, strconv.FormatFloat(f.Bins[i-1], 'g', -1, 64))
+			return
+		}
+		f.Bins = append(f.Bins, v)
+	}
 }
 
 // currencyCode is an ISO 4217 code: three capital letters.

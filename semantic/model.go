@@ -213,6 +213,10 @@ type Field struct {
 	Decimals int
 	// Currency is the ISO 4217 code of a money field ("USD"); "" for none.
 	Currency string
+	// Bins are the edges of a numeric field's bins, ascending (the model's
+	// bins): under aggregate-only access, the only bounds a filter may
+	// compare a floating-point or decimal field with. nil for none.
+	Bins []float64
 	// identifying is the model's identifying: true.
 	identifying bool
 	Pos         Pos

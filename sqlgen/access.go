@@ -18,11 +18,27 @@ type Access interface {
 	// its true values.
 	Mask(f *semantic.Field) (Mask, bool)
 	// Aggregate is, when the caller is granted aggregates of t past its
-	// detail rows, the condition on the rows an aggregated query of the
-	// given fields may read and the least rows each group must hold;
-	// ok is false without such a grant. ErrForbidden if no grant covers
-	// the fields together.
-	Aggregate(t *semantic.Table, fields []*semantic.Field) (filter Expr, minGroup int, ok bool, err error)
+	// detail rows, how an aggregated query of the given fields may read
+	// them; ok is false without such a grant. ErrForbidden if no grant
+	// covers the fields together.
+	Aggregate(t *semantic.Table, fields []*semantic.Field) (a AggregateAccess, ok bool, err error)
+}
+
+// AggregateAccess is a grant of aggregates over more rows than the
+// caller's detail rows.
+type AggregateAccess struct {
+	// Rows is the condition on the rows aggregates may read; nil: every
+	// row.
+	Rows Expr
+	// MinGroup is the least rows (and distinct keys of each joined table
+	// read so) any set an answer could be told apart by must hold.
+	MinGroup int
+	// TimeUnit is the finest unit dates and timestamps are grouped and
+	// compared in.
+	TimeUnit Bucket
+	// Detail is the condition on the rows the caller sees in detail anyway
+	// (False: none): they count toward no group size.
+	Detail Expr
 }
 
 // FullAccess sees every table, field and row: for the model's owner, for
@@ -44,8 +60,8 @@ func (FullAccess) RowFilter(*semantic.Table, []*semantic.Field) (Expr, error) { 
 func (FullAccess) Mask(*semantic.Field) (Mask, bool) { return Mask{}, false }
 
 // Aggregate implements Access.
-func (FullAccess) Aggregate(*semantic.Table, []*semantic.Field) (Expr, int, bool, error) {
-	return nil, 0, false, nil
+func (FullAccess) Aggregate(*semantic.Table, []*semantic.Field) (AggregateAccess, bool, error) {
+	return AggregateAccess{}, false, nil
 }
 
 // Visible reports whether every field a model filter reads is visible.

@@ -58,9 +58,16 @@ type Error struct {
 	Candidates []string // valid alternatives
 	// Reason says in words an agent can pass on why a forbidden request is
 	// refused; it names only what the caller may see.
-	Reason   string
+	Reason string
+	// Rule names the access rule that refused a forbidden request after
+	// reading the data (RuleAggregate), for the audit log; "" otherwise.
+	Rule     string
 	sentinel bool
 }
+
+// RuleAggregate is the Rule of a request refused by the aggregate rules
+// after counting rows (a filter's set under the minimum group size).
+const RuleAggregate = "aggregate-only"
 
 func (e *Error) Error() string { return e.Message }
 
@@ -116,6 +123,28 @@ const (
 	// ReasonAggregateIdentifying: under aggregate-only access, grouping or
 	// filtering by an identifying field is refused.
 	ReasonAggregateIdentifying = "Your access to these rows is for aggregates only: a query cannot group or filter them by a field that identifies a row or a person (a key, a name, an email, an address, a birth date)."
+	// ReasonAggregateSumIdentifying: under aggregate-only access, a sum or
+	// an average of an identifying field is refused.
+	ReasonAggregateSumIdentifying = "Your access to these rows is for aggregates only: a sum or an average of a field that identifies a row or a person (a key, a name, an email, an address, a birth date) could tell its values; count-distinct of it is allowed."
+	// ReasonAggregateTime (with the grant's time granularity, twice):
+	// under aggregate-only access, dates and timestamps are grouped and
+	// compared in whole units.
+	ReasonAggregateTime = "Your access to these rows is for aggregates only, to the %s: dates and timestamps are grouped and compared in whole %ss (a bound or a bucket inside one would tell rows apart)."
+	// ReasonAggregateCutBucket (with the bucket, twice): a range on a field
+	// grouped by a bucket must not cut a bucket.
+	ReasonAggregateCutBucket = "Your access to these rows is for aggregates only: a range on a field grouped by %s must start and end on %s boundaries, so that no group holds only part of its period."
+	// ReasonAggregateMeasure: a floating-point or decimal field without
+	// bins is aggregated, never filtered.
+	ReasonAggregateMeasure = "Your access to these rows is for aggregates only: a floating-point or decimal field (an amount) can be summed or averaged, not filtered, unless the model declares bins for it."
+	// ReasonAggregateBins: a binned field is compared only with its edges.
+	ReasonAggregateBins = "Your access to these rows is for aggregates only: this field is compared only with the edges of its bins (the model's bins), by greater-than-or-equal and less-than."
+	// ReasonAggregateTextRange: text is compared only for equality.
+	ReasonAggregateTextRange = "Your access to these rows is for aggregates only: text is compared only by equals and not-equals."
+	// ReasonAggregatePattern: text patterns select sets no rule bounds.
+	ReasonAggregatePattern = "Your access to these rows is for aggregates only: text is compared by equals and not-equals, not by patterns."
+	// ReasonAggregateSmallSet (with the minimum group size): a value or a
+	// bound of a filter selects a set of rows under the minimum.
+	ReasonAggregateSmallSet = "Your access to these rows is for aggregates only, over at least %d rows: a value or a bound of this filter selects fewer rows than that (but some), which would tell them apart. Ask about a wider set."
 )
 
 func (e *Error) with(candidates ...string) *Error {

@@ -107,8 +107,13 @@ type Plan struct {
 	Limit int
 	// MinGroupSize is the least rows a result group holds, for a caller
 	// granted aggregates only above it: smaller groups are left out,
-	// uncounted. 0 when no such grant applies.
+	// uncounted. 0 when no such grant applies. TimeUnit is then the unit
+	// dates and timestamps are grouped and compared in, and KeyTables the
+	// joined tables read under such a grant, whose distinct keys each
+	// group counts too.
 	MinGroupSize int
+	TimeUnit     Bucket
+	KeyTables    []*semantic.Table
 	// Reads are the tables the plan reads rows of, with the fields it
 	// reads of each, as it asked Access for their rows: what the answer's
 	// restrictions are about.
@@ -128,24 +133,32 @@ type Plan struct {
 type TableRead struct {
 	Table  *semantic.Table
 	Fields []*semantic.Field
+	// Aggregate marks a table read under an aggregate grant: its rows are
+	// the grant's, in groups of Plan.MinGroupSize.
+	Aggregate bool
 }
 
 // selectStmt is the SELECT a plan renders.
 type selectStmt struct {
-	items   []selectItem
-	base    *semantic.Table
-	joins   []join
-	where   Expr
+	items []selectItem
+	base  *semantic.Table
+	joins []join
+	where Expr
+	// rows is the caller's row filter of the base table alone.
+	rows    Expr
 	groupBy []Expr
-	// minGroup leaves out the groups of fewer rows (HAVING), for a caller
-	// granted aggregates only above a minimum group size; 0 for none.
-	// belowMinGroup keeps those instead, to count them for the audit.
-	minGroup      int
-	minGroupKeys  []Expr
+	// having keeps the groups large enough (or made only of rows the
+	// caller sees in detail), for a caller granted aggregates only above a
+	// minimum group size; nil for none. belowMinGroup keeps the others
+	// instead, to count them for the audit.
+	having        Expr
 	belowMinGroup bool
-	orderBy       []orderItem
-	limit         int
-	offset        int
+	// guard is the query that checks, before the answer, every set the
+	// answer could be told apart by (aggregate.go); nil for none.
+	guard   *guard
+	orderBy []orderItem
+	limit   int
+	offset  int
 }
 
 type selectItem struct {
@@ -193,11 +206,18 @@ type planner struct {
 	reads       []TableRead
 	deferred    error // an error found while building expressions
 	// minGroup is the largest minimum group size of the aggregate grants
-	// an aggregated query read under; 0 when it read none. minGroupKeys
-	// are the keys of the joined tables read under one, each counted
-	// distinct against it too.
-	minGroup     int
-	minGroupKeys []Expr
+	// an aggregated query read under; 0 when it read none. timeUnit is
+	// the coarsest of their time granularities, and aggReads the table
+	// instances read under them.
+	minGroup int
+	timeUnit Bucket
+	aggReads []aggRead
+	// conds are the request's filters as planned, for the aggregate
+	// rules; others are the conditions every filter's sets are taken
+	// under besides the other filters (a metric's filter).
+	conds   []plannedCond
+	others  []Expr
+	periods map[*Relative]resolvedPeriod
 }
 
 // Plan plans q for the caller whose access is a. A query reading fields of
@@ -318,17 +338,19 @@ func (p *planner) columns(plan *Plan, sel *selectStmt) {
 // engine's result cache).
 func (p *planner) conditions() ([]Expr, error) {
 	var where []Expr
-	filters := p.q.Filters
-	if len(filters) > 1 {
-		filters = slices.Clone(filters)
-		slices.SortStableFunc(filters, compareConditions)
+	order := make([]int, len(p.q.Filters))
+	for i := range order {
+		order[i] = i
 	}
-	for _, cond := range filters {
+	slices.SortStableFunc(order, func(a, b int) int { return compareConditions(p.q.Filters[a], p.q.Filters[b]) })
+	for _, i := range order {
+		cond := p.q.Filters[i]
 		x, err := p.condition(cond)
 		if err != nil {
 			return nil, err
 		}
 		where = append(where, x)
+		p.conds = append(p.conds, plannedCond{Condition: cond, x: x, index: i})
 	}
 	if m := p.q.Metric; m != nil && m.Filter != nil {
 		x, err := p.modelFilter(m.Filter)
@@ -336,6 +358,7 @@ func (p *planner) conditions() ([]Expr, error) {
 			return nil, err
 		}
 		where = append(where, x)
+		p.others = append(p.others, x)
 	}
 	return where, nil
 }
@@ -457,6 +480,7 @@ func (p *planner) finish(plan *Plan, sel *selectStmt, where []Expr) error {
 		return err
 	}
 	sel.where = AndOf(append([]Expr{base}, where...)...)
+	sel.rows = base
 	joins := make([]*join, 0, len(p.joins))
 	for _, j := range p.joins {
 		joins = append(joins, j)
@@ -479,11 +503,9 @@ func (p *planner) finish(plan *Plan, sel *selectStmt, where []Expr) error {
 		sel.joins = append(sel.joins, *j)
 	}
 	if p.minGroup > 0 {
-		if err := p.checkAggregateOnly(); err != nil {
+		if err := p.aggregateOnly(plan, sel); err != nil {
 			return err
 		}
-		sel.minGroup, sel.minGroupKeys = p.minGroup, p.minGroupKeys
-		plan.MinGroupSize = p.minGroup
 	}
 	plan.Limit = sel.limit
 	plan.sel = sel
@@ -500,17 +522,12 @@ func (p *planner) rowFilter(instance string, path []*semantic.Field, t *semantic
 	var f Expr
 	var err error
 	aggregated := p.q.Aggregated() && !p.q.DetailRows
-	af, minGroup, aggregate, aerr := p.a.Aggregate(t, fields)
+	agg, aggregate, aerr := p.a.Aggregate(t, fields)
 	switch {
 	case aggregated && aggregate:
-		f, err = af, aerr
-		p.minGroup = max(p.minGroup, minGroup)
-		if len(path) > 0 {
-			// A joined table's rows are counted by its key, not by the
-			// base rows they repeat over.
-			j := p.joins[instance]
-			p.minGroupKeys = append(p.minGroupKeys, Col{Alias: j.alias, Column: j.fk.References.Column})
-		}
+		f, err = agg.Rows, aerr
+		p.readAggregate(instance, path, t, agg)
+		p.reads[len(p.reads)-1].Aggregate = true
 	default:
 		f, err = p.a.RowFilter(t, fields)
 		if errors.Is(err, ErrForbidden) && aggregate && aerr == nil {
@@ -736,48 +753,6 @@ func fieldByColumn(t *semantic.Table, column string) string {
 		}
 	}
 	return ""
-}
-
-// checkAggregateOnly refuses, for a query read under an aggregate grant
-// with a minimum group size, what would let it single rows out: functions
-// that return one row's value (min, max), aggregations with their own
-// filter, and grouping or filtering by a field that identifies a row or a
-// person.
-func (p *planner) checkAggregateOnly() error {
-	q := p.q
-	for i, ag := range q.Aggregations {
-		switch {
-		case ag.Func == semantic.AggMin || ag.Func == semantic.AggMax:
-			return Forbidden(fmt.Sprintf("aggregations[%d]", i), ReasonAggregateFunctions)
-		case ag.Filter != nil:
-			return Forbidden(fmt.Sprintf("aggregations[%d].filter", i), ReasonAggregateFunctions)
-		case ag.Measure != nil && ag.Measure.Filter != nil:
-			// A filtered measure could aggregate one row of a group.
-			return Forbidden(fmt.Sprintf("aggregations[%d]", i), ReasonAggregateFunctions)
-		}
-	}
-	if m := q.Metric; m != nil && m.Measure != nil && m.Measure.Filter != nil {
-		return Forbidden("metric_id", ReasonAggregateFunctions)
-	}
-	for i, g := range q.GroupBy {
-		if g.Wide.Field.Identifying() {
-			return Forbidden(fmt.Sprintf("group_by[%d]", i), ReasonAggregateIdentifying)
-		}
-	}
-	for i, c := range q.Filters {
-		if c.Segment != nil {
-			for _, f := range p.c.reads[c.Segment.Filter] {
-				if f.Identifying() {
-					return Forbidden(fmt.Sprintf("filters[%d]", i), ReasonAggregateIdentifying)
-				}
-			}
-			continue
-		}
-		if c.Column.Wide.Field != nil && c.Column.Wide.Field.Identifying() {
-			return Forbidden(fmt.Sprintf("filters[%d]", i), ReasonAggregateIdentifying)
-		}
-	}
-	return nil
 }
 
 // visibleRows keeps a semi-join of a model filter, and each one nested in

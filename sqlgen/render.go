@@ -35,7 +35,7 @@ func (p *Plan) keepSources(tables []*semantic.Table) {
 // minimum group size leaves out, for the audit log (never for the
 // answer); false when the plan has none.
 func (p *Plan) SuppressedSQL() (string, []any, bool) {
-	if p.sel.minGroup == 0 {
+	if p.sel.having == nil {
 		return "", nil, false
 	}
 	s := *p.sel
@@ -55,8 +55,7 @@ func (p *Plan) Page(offset, limit int) (string, []any) {
 
 func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any, []*semantic.Table) {
 	w := &writer{d: d}
-	base := map[*semantic.Table]string{s.base: baseAlias}
-	w.scope = base
+	w.scope = map[*semantic.Table]string{s.base: baseAlias}
 	w.str("SELECT ")
 	for i, it := range s.items {
 		if i > 0 {
@@ -66,27 +65,7 @@ func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any, []*sem
 		w.str(" AS ")
 		w.ident(it.as)
 	}
-	w.str("\nFROM ")
-	w.source(s.base)
-	w.str(" AS ")
-	w.ident(baseAlias)
-	for _, j := range s.joins {
-		target := j.fk.References.Table
-		w.str("\nLEFT JOIN ")
-		w.source(target)
-		w.str(" AS ")
-		w.ident(j.alias)
-		w.str(" ON ")
-		Col{Alias: j.alias, Column: j.fk.References.Column}.write(w)
-		w.str(" = ")
-		Col{Alias: j.from, Column: j.fk.Column}.write(w)
-		if j.filter != nil {
-			w.scope = map[*semantic.Table]string{target: j.alias}
-			w.str(" AND ")
-			w.operand(j.filter)
-			w.scope = base
-		}
-	}
+	s.from(w)
 	if s.where != nil {
 		w.str("\nWHERE ")
 		s.where.write(w)
@@ -100,20 +79,12 @@ func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any, []*sem
 			w.str(strconv.Itoa(i + 1))
 		}
 	}
-	if s.minGroup > 0 {
+	if s.having != nil {
 		w.str("\nHAVING ")
 		if s.belowMinGroup {
-			w.str("NOT (")
-		}
-		n := strconv.Itoa(s.minGroup)
-		w.str("count(*) >= " + n)
-		for _, k := range s.minGroupKeys {
-			w.str(" AND count(DISTINCT ")
-			k.write(w)
-			w.str(") >= " + n)
-		}
-		if s.belowMinGroup {
-			w.str(")")
+			Not{X: s.having}.write(w)
+		} else {
+			s.having.write(w)
 		}
 	}
 	if len(s.orderBy) > 0 {
@@ -148,6 +119,79 @@ func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any, []*sem
 		Param{Value: int64(offset)}.write(w)
 	}
 	return w.b.String(), w.args, w.tables
+}
+
+// from writes the FROM clause: the base table and its joins, each with
+// the caller's row filter of the joined table.
+func (s *selectStmt) from(w *writer) {
+	w.str("\nFROM ")
+	w.source(s.base)
+	w.str(" AS ")
+	w.ident(baseAlias)
+	base := w.scope
+	for _, j := range s.joins {
+		target := j.fk.References.Table
+		w.str("\nLEFT JOIN ")
+		w.source(target)
+		w.str(" AS ")
+		w.ident(j.alias)
+		w.str(" ON ")
+		Col{Alias: j.alias, Column: j.fk.References.Column}.write(w)
+		w.str(" = ")
+		Col{Alias: j.from, Column: j.fk.Column}.write(w)
+		if j.filter != nil {
+			w.scope = map[*semantic.Table]string{target: j.alias}
+			w.str(" AND ")
+			w.operand(j.filter)
+			w.scope = base
+		}
+	}
+}
+
+// Guard renders the query that must find no small set before the plan's
+// answer is given, for a plan read under an aggregate grant with
+// filters (the aggregate rules, aggregate.go): it returns one row whose
+// one value is NULL when every set is empty or large enough, else the
+// number of the first set that is not (GuardRefusal says why). False when
+// the plan needs none.
+func (p *Plan) Guard() (string, []any, bool) {
+	g := p.sel.guard
+	if g == nil {
+		return "", nil, false
+	}
+	s := p.sel
+	w := &writer{d: p.opts.Dialect, scope: map[*semantic.Table]string{s.base: baseAlias}}
+	w.str("SELECT min(" + w.d.QuoteIdent("set") + ") FROM (")
+	for i, set := range g.sets {
+		if i > 0 {
+			w.str("\nUNION ALL\n")
+		}
+		w.str("SELECT " + strconv.Itoa(i) + " AS ")
+		w.ident("set")
+		s.from(w)
+		w.str("\nWHERE ")
+		AndOf(s.rows, set.where).write(w)
+		if set.groupBy != nil {
+			w.str("\nGROUP BY ")
+			set.groupBy.write(w)
+		}
+		w.str("\nHAVING ")
+		g.sizes.small().write(w)
+	}
+	w.str(") AS " + w.d.QuoteIdent("guard"))
+	return w.b.String(), w.args, true
+}
+
+// GuardRefusal is the error of a guard that found a small set: the
+// number its query answered.
+func (p *Plan) GuardRefusal(set int64) error {
+	path := ""
+	if g := p.sel.guard; g != nil && set >= 0 && set < int64(len(g.sets)) {
+		path = g.sets[set].path
+	}
+	err := Forbidden(path, fmt.Sprintf(ReasonAggregateSmallSet, p.MinGroupSize))
+	err.Rule = RuleAggregate
+	return err
 }
 
 // String prints the plan deterministically: the logical query, the row
@@ -220,6 +264,14 @@ func (p *Plan) String() string {
 	b.WriteByte('\n')
 	for i, a := range args {
 		fmt.Fprintf(&b, "-- %s = %s\n", p.opts.Dialect.Placeholder(i+1), formatArg(a))
+	}
+	if sql, args, ok := p.Guard(); ok {
+		b.WriteString("-- guard, run first:\n")
+		b.WriteString(sql)
+		b.WriteByte('\n')
+		for i, a := range args {
+			fmt.Fprintf(&b, "-- %s = %s\n", p.opts.Dialect.Placeholder(i+1), formatArg(a))
+		}
 	}
 	return b.String()
 }

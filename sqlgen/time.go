@@ -117,18 +117,54 @@ func (p *planner) bound(wall time.Time, k semantic.Kind) any {
 // period, as a range of the raw column: counted from now, or from the
 // latest value the caller may see, in the report time zone.
 func (p *planner) relative(raw Expr, k semantic.Kind, cond Condition) (Expr, error) {
-	r := cond.Relative
+	pr, err := p.relativePeriod(cond)
+	if err != nil || pr.none {
+		return False, err
+	}
+	upper := Bin{Op: "<", L: raw, R: Param{Value: p.bound(pr.hi, k)}}
+	if pr.inclusive {
+		upper.Op = "<="
+	}
+	return AndOf(Bin{Op: ">=", L: raw, R: Param{Value: p.bound(pr.lo, k)}}, upper), nil
+}
+
+// resolvedPeriod is a relative filter's period as planned: wall-clock
+// bounds [lo, hi), or [lo, hi] when inclusive; none when the caller sees
+// no value to count from.
+type resolvedPeriod struct {
+	lo, hi    time.Time
+	inclusive bool
+	none      bool
+}
+
+// relativePeriod resolves a relative filter's period, once per plan.
+func (p *planner) relativePeriod(cond Condition) (resolvedPeriod, error) {
+	if pr, ok := p.periods[cond.Relative]; ok {
+		return pr, nil
+	}
+	pr, err := p.resolvePeriod(cond)
+	if err == nil {
+		if p.periods == nil {
+			p.periods = map[*Relative]resolvedPeriod{}
+		}
+		p.periods[cond.Relative] = pr
+	}
+	return pr, err
+}
+
+func (p *planner) resolvePeriod(cond Condition) (resolvedPeriod, error) {
+	r, k := cond.Relative, cond.Column.Wide.Field.Type.Kind
 	var anchor time.Time
 	if r.Latest {
 		if p.opts.Latest == nil {
-			return nil, invalid("", "a filter counted from the latest value of %s needs the database: run it rather than only planning it", describe(cond.Column))
+			return resolvedPeriod{}, invalid("", "a filter counted from the latest value of %s needs the database: run it rather than only planning it", describe(cond.Column))
 		}
 		latest, ok, err := p.opts.Latest(cond.Column)
 		if err != nil {
-			return nil, err
+			return resolvedPeriod{}, err
 		}
 		if !ok {
-			return False, nil // no value the caller may see: no period
+			return resolvedPeriod{none: true}, nil // no value the caller may see: no period
 		}
 		anchor = latest
 	} else {
@@ -140,25 +176,20 @@ func (p *planner) relative(raw Expr, k semantic.Kind, cond Condition) (Expr, err
 		wall = time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
 	}
 	start, end := p.period(Moment{Time: wall, Unit: r.Unit})
-	var lo, hi time.Time
-	inclusive := false
+	var out resolvedPeriod
 	switch {
 	case r.Op == "current":
-		lo, hi = start, end
+		out.lo, out.hi = start, end
 	case r.Op == "last" && r.Complete:
-		lo, hi = addUnits(start, r.Unit, -r.N), start
+		out.lo, out.hi = addUnits(start, r.Unit, -r.N), start
 	case r.Op == "next" && r.Complete:
-		lo, hi = end, addUnits(end, r.Unit, r.N)
+		out.lo, out.hi = end, addUnits(end, r.Unit, r.N)
 	case r.Op == "last":
-		lo, hi, inclusive = addUnits(wall, r.Unit, -r.N), wall, true
+		out.lo, out.hi, out.inclusive = addUnits(wall, r.Unit, -r.N), wall, true
 	default: // next
-		lo, hi, inclusive = wall, addUnits(wall, r.Unit, r.N), true
+		out.lo, out.hi, out.inclusive = wall, addUnits(wall, r.Unit, r.N), true
 	}
-	upper := Bin{Op: "<", L: raw, R: Param{Value: p.bound(hi, k)}}
-	if inclusive {
-		upper.Op = "<="
-	}
-	return AndOf(Bin{Op: ">=", L: raw, R: Param{Value: p.bound(lo, k)}}, upper), nil
+	return out, nil
 }
 
 // addUnits moves a wall-clock time by n units.

@@ -61,6 +61,9 @@ func New(maxBytes int64, ttl time.Duration, now func() time.Time) *Cache {
 	return &Cache{ttl: ttl, max: maxBytes, now: now, items: map[Key]*list.Element{}, order: list.New(), flights: map[Key]*flight{}}
 }
 
+// MaxEntry is the largest value the cache keeps: an eighth of it.
+func (c *Cache) MaxEntry() int64 { return c.max / 8 }
+
 // TTL is how long a value lives.
 func (c *Cache) TTL() time.Duration { return c.ttl }
 

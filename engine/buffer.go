@@ -1,0 +1,442 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The defaults of answer buffering.
+const (
+	// DefaultBufferMemory bounds the memory of the answers being read, in
+	// all; past it their rows go to temporary files.
+	DefaultBufferMemory = 256 << 20
+	// DefaultBufferDisk bounds the temporary files of the answers being
+	// read, in all; past it an answer fails with ErrOverloaded.
+	DefaultBufferDisk = 4 << 30
+	// DefaultAnswersPerUser bounds the answers one user has open (started
+	// and not yet closed) at once; past it a new one is refused with
+	// ErrOverloaded.
+	DefaultAnswersPerUser = 16
+)
+
+// ErrTooManyAnswers refuses a query of a user who has as many answers
+// open as Options.MaxAnswersPerUser allows. It matches ErrOverloaded.
+var ErrTooManyAnswers = fmt.Errorf("%w: too many of your answers are still being read", ErrOverloaded)
+
+// errBufferFull fails an answer whose rows find no room, in memory or on
+// disk, among the answers being read. It matches ErrOverloaded.
+var errBufferFull = fmt.Errorf("%w: the server holds too many answers being read", ErrOverloaded)
+
+// chunkRows is how many rows a chunk of a buffer holds.
+const chunkRows = 256
+
+// buffer is a query's rows, read from the database by a goroutine of its
+// own (fill) that holds the query's slot only while the database works:
+// its reader (Rows) reads them from the buffer as they come, at its own
+// pace, under the query's deadline, without holding the slot. Rows go in
+// chunks, in memory while the engine's buffers hold less than their
+// budget, else in a temporary file. A buffer kept whole (keep) is a
+// candidate for the result cache, and, once complete, immutable: any
+// number of readers may read it. Otherwise each chunk is dropped once
+// read.
+type buffer struct {
+	width int
+	fmt   formatter
+	pool  *bufferPool
+
+	mu     sync.Mutex
+	wake   chan struct{} // closed, and replaced, when rows come or the fill ends
+	chunks []*chunk      // chunks[i] holds rows [i*chunkRows, …); nil once dropped
+	n      int           // rows published
+	done   bool          // the fill ended
+	err    error         // why it ended before the last row
+	keep   bool          // every chunk is kept: for the cache
+	// keepLimit is the most memory a buffer kept whole may take (the
+	// largest answer the cache keeps); past it, it is not kept.
+	keepLimit int64
+	// reading is the chunk its one reader is in, while the buffer fills:
+	// the fill moves to disk only chunks after it.
+	reading int
+	// waiting counts readers waiting for rows: the fill then publishes each
+	// row at once rather than a chunk at a time.
+	waiting atomic.Int32
+	mem     int64    // bytes of chunks in memory, counted against the pool
+	file    *os.File // the temporary file of spilled chunks, nil for none
+	fileEnd int64
+	closed  bool // its reader closed it (a filling buffer's only reader)
+	// onFinish, if set, is called once the fill ends, with why it ended
+	// early (nil at the last row): the result cache's fill.
+	onFinish func(err error)
+}
+
+// chunk is up to chunkRows rows of a buffer: their values as scanned, or,
+// once spilled, their JSON in the buffer's file, read back when needed.
+type chunk struct {
+	vals []any // chunkRows*width values, row after row; nil once spilled
+	rows int   // the rows it holds, once complete
+	size int64 // the memory its values take
+	// json is the JSON of each row, written once for a complete buffer
+	// (the cache's hits copy it), or read back from the file.
+	once    sync.Once
+	json    []byte
+	ends    []int32
+	numbers []byte // the type of each column's numbers (numberKinds), for a spilled chunk
+	spilled struct {
+		off  int64
+		size int
+	}
+}
+
+// bufferPool is the budget all of an engine's buffers share.
+type bufferPool struct {
+	memLimit, diskLimit int64
+	mem, disk           atomic.Int64
+	dir                 string // for temporary files; "" means os.TempDir
+	perUser             int
+	mu                  sync.Mutex
+	open                map[string]int // answers open per user
+}
+
+func newBufferPool(mem, disk int64, perUser int, dir string) *bufferPool {
+	if mem <= 0 {
+		mem = DefaultBufferMemory
+	}
+	if disk <= 0 {
+		disk = DefaultBufferDisk
+	}
+	if perUser <= 0 {
+		perUser = DefaultAnswersPerUser
+	}
+	return &bufferPool{memLimit: mem, diskLimit: disk, perUser: perUser, dir: dir, open: map[string]int{}}
+}
+
+// admit counts an answer of user as open, or refuses it; the function it
+// returns closes it, once.
+func (p *bufferPool) admit(user string) (func(), error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.open[user] >= p.perUser {
+		return nil, ErrTooManyAnswers
+	}
+	p.open[user]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.mu.Lock()
+			if p.open[user]--; p.open[user] == 0 {
+				delete(p.open, user)
+			}
+			p.mu.Unlock()
+		})
+	}, nil
+}
+
+func newBuffer(cols []Column, f formatter, pool *bufferPool, keep bool) *buffer {
+	return &buffer{width: len(cols), fmt: f, pool: pool, keep: keep, wake: make(chan struct{})}
+}
+
+// fill reads rows into the buffer to their end (or an error), publishing
+// them as it goes, then closes them and calls done, which frees the
+// query's slot. It runs on a goroutine of its own.
+func (b *buffer) fill(rows *sql.Rows, queryErr func(error) error, done func()) {
+	defer done()
+	ptrs := make([]any, b.width)
+	var c *chunk
+	row := 0 // rows in c
+	published := 0
+	for rows.Next() {
+		if c == nil || row == chunkRows {
+			if c != nil {
+				if err := b.complete(c, chunkRows, chunkRows-published); err != nil {
+					rows.Close()
+					b.finish(err)
+					return
+				}
+				published = 0
+			}
+			c = &chunk{vals: make([]any, chunkRows*b.width)}
+			c.size = int64(len(c.vals)) * 16
+			row = 0
+			b.mu.Lock()
+			b.chunks = append(b.chunks, c)
+			b.mu.Unlock()
+		}
+		vals := c.vals[row*b.width : (row+1)*b.width]
+		for i := range ptrs {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			rows.Close()
+			b.finish(queryErr(err))
+			return
+		}
+		for _, v := range vals {
+			c.size += valueSize(v)
+		}
+		row++
+		if b.waiting.Load() > 0 {
+			b.publish(row - published)
+			published = row
+		}
+	}
+	err := rows.Err()
+	rows.Close()
+	if err != nil {
+		b.finish(queryErr(err))
+		return
+	}
+	if c != nil {
+		if err := b.complete(c, row, row-published); err != nil {
+			b.finish(err)
+			return
+		}
+	}
+	b.finish(nil)
+}
+
+// publish makes n more rows readable.
+func (b *buffer) publish(n int) {
+	b.mu.Lock()
+	b.n += n
+	b.signal()
+	b.mu.Unlock()
+}
+
+// signal wakes the readers waiting. The caller holds mu.
+func (b *buffer) signal() {
+	close(b.wake)
+	b.wake = make(chan struct{})
+}
+
+// complete counts a chunk whose rows (rows) are all scanned against the
+// pool, moving it to disk past the pool's memory when none of its rows
+// was published yet (its reader cannot be in it), and publishes its
+// rows not yet published (n).
+func (b *buffer) complete(c *chunk, rows, n int) error {
+	c.rows = rows
+	if b.keepLimit > 0 && b.mem+c.size > b.keepLimit {
+		b.stopKeeping()
+	}
+	if b.pool.mem.Add(c.size) > b.pool.memLimit && n == rows {
+		b.pool.mem.Add(-c.size)
+		b.stopKeeping()
+		if err := b.spill(c); err != nil {
+			return err
+		}
+		b.publish(n)
+		return nil
+	}
+	b.mu.Lock()
+	b.mem += c.size
+	b.n += n
+	b.signal()
+	b.mu.Unlock()
+	return nil
+}
+
+// stopKeeping makes a buffer too large to keep whole no longer a candidate
+// for the cache: the chunks its reader left go now, the others as it
+// leaves them.
+func (b *buffer) stopKeeping() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.keep {
+		return
+	}
+	b.keep = false
+	b.drop(b.reading)
+}
+
+// drop lets chunks before chunk i go. The caller holds mu.
+func (b *buffer) drop(i int) {
+	for j := 0; j < i && j < len(b.chunks); j++ {
+		if c := b.chunks[j]; c != nil {
+			if c.vals != nil {
+				b.mem -= c.size
+				b.pool.mem.Add(-c.size)
+			}
+			b.chunks[j] = nil
+		}
+	}
+}
+
+// spill writes a chunk's rows, as JSON, to the buffer's temporary file.
+func (b *buffer) spill(c *chunk) error {
+	rows := c.rows
+	var data []byte
+	ends := make([]int32, rows)
+	for i := range rows {
+		data = b.fmt.appendRow(data, c.vals[i*b.width:(i+1)*b.width])
+		ends[i] = int32(len(data))
+	}
+	if b.pool.disk.Add(int64(len(data))) > b.pool.diskLimit {
+		b.pool.disk.Add(-int64(len(data)))
+		return errBufferFull
+	}
+	if b.file == nil {
+		f, err := os.CreateTemp(b.pool.dir, "agentlayer-answer-*")
+		if err != nil {
+			b.pool.disk.Add(-int64(len(data)))
+			return fmt.Errorf("%w: %w", errBufferFull, err)
+		}
+		os.Remove(f.Name()) // it lives while open
+		b.file = f
+	}
+	if _, err := b.file.WriteAt(data, b.fileEnd); err != nil {
+		b.pool.disk.Add(-int64(len(data)))
+		return fmt.Errorf("%w: %w", errBufferFull, err)
+	}
+	numbers := numberKinds(b.fmt, c.vals[:rows*b.width], b.width)
+	b.mu.Lock()
+	c.spilled.off, c.spilled.size = b.fileEnd, len(data)
+	c.ends, c.numbers, c.vals = ends, numbers, nil
+	b.fileEnd += int64(len(data))
+	b.mu.Unlock()
+	return nil
+}
+
+// finish ends the fill: err is why it ended early, nil at the last row.
+func (b *buffer) finish(err error) {
+	b.mu.Lock()
+	b.done, b.err = true, err
+	b.signal()
+	closed := b.closed
+	b.mu.Unlock()
+	if b.onFinish != nil {
+		b.onFinish(err)
+	}
+	if closed {
+		b.free()
+	}
+}
+
+// errExpired ends the reading of an answer past its deadline.
+var errExpired = ErrTimeout
+
+// rowAt returns the chunk holding row i and i's index in it, waiting for
+// the row until it comes, the fill ends (false: no such row) or deadline
+// passes (ErrTimeout). ok false with a nil error is the end.
+func (b *buffer) rowAt(ctx context.Context, i int, deadline time.Time) (*chunk, int, error) {
+	b.mu.Lock()
+	for i >= b.n {
+		if b.done {
+			err := b.err
+			b.mu.Unlock()
+			if err == nil {
+				err = errEnd
+			}
+			return nil, 0, err
+		}
+		wake := b.wake
+		b.mu.Unlock()
+		b.waiting.Add(1)
+		var timeout <-chan time.Time
+		if !deadline.IsZero() {
+			t := time.NewTimer(time.Until(deadline))
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-wake:
+		case <-timeout:
+			b.waiting.Add(-1)
+			return nil, 0, errExpired
+		case <-ctx.Done():
+			b.waiting.Add(-1)
+			return nil, 0, context.Cause(ctx)
+		}
+		b.waiting.Add(-1)
+		b.mu.Lock()
+	}
+	ci := i / chunkRows
+	if !b.keep && ci > b.reading {
+		b.drop(ci) // the reader left the chunks before
+	}
+	if ci > b.reading {
+		b.reading = ci
+	}
+	c := b.chunks[ci]
+	b.mu.Unlock()
+	return c, i % chunkRows, nil
+}
+
+// errEnd is rowAt's answer past the last row.
+var errEnd = errors.New("engine: no more rows")
+
+// loaded reads a spilled chunk's JSON back from the file, once.
+func (b *buffer) loaded(c *chunk) error {
+	var err error
+	c.once.Do(func() {
+		b.mu.Lock()
+		off, size := c.spilled.off, c.spilled.size
+		b.mu.Unlock()
+		c.json = make([]byte, size)
+		_, err = b.file.ReadAt(c.json, off)
+	})
+	return err
+}
+
+// encoded is the JSON of each row of a chunk of a complete buffer,
+// written once (the result cache's hits copy it).
+func (b *buffer) encoded(c *chunk) ([]byte, []int32) {
+	c.once.Do(func() {
+		if c.vals == nil {
+			return // spilled: loaded fills json
+		}
+		n := c.rows
+		c.ends = make([]int32, n)
+		for i := range n {
+			c.json = b.fmt.appendRow(c.json, c.vals[i*b.width:(i+1)*b.width])
+			c.ends[i] = int32(len(c.json))
+		}
+	})
+	return c.json, c.ends
+}
+
+// close is its reader's: a buffer still filling stops (its query is
+// cancelled by the caller); its memory and file go once the fill ends.
+func (b *buffer) close() {
+	b.mu.Lock()
+	b.closed = true
+	done := b.done
+	b.mu.Unlock()
+	if done {
+		b.free()
+	}
+}
+
+// free gives back what an uncached buffer holds: its memory in the pool
+// and its file. A buffer the cache keeps holds its memory there instead
+// (handed over when cached).
+func (b *buffer) free() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.pool.mem.Add(-b.mem)
+	b.mem = 0
+	if b.file != nil {
+		b.file.Close()
+		b.pool.disk.Add(-b.fileEnd)
+		b.file = nil
+	}
+}
+
+// kept hands a complete buffer over to the cache: its memory is the
+// cache's from now on. It reports its size, and false when it cannot be
+// kept (it spilled, or was too large).
+func (b *buffer) kept() (int64, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.keep || b.file != nil || b.err != nil {
+		return 0, false
+	}
+	size := b.mem + 128
+	b.pool.mem.Add(-b.mem)
+	b.mem = 0
+	return size, true
+}

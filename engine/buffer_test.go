@@ -1,0 +1,138 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/fixtures"
+)
+
+// bufferEngine serves the sample with opts, one query slot, and no cache.
+func bufferEngine(t *testing.T, opts engine.Options) *engine.Engine {
+	t.Helper()
+	opts.ModelFile, opts.ModelYAML = fixtures.ModelFile, fixtures.Model()
+	opts.PolicyFile, opts.PolicyYAML = fixtures.PolicyFile, fixtures.Policy()
+	opts.Setup = fixtures.Setup(1)
+	if opts.MaxConcurrentQueries == 0 {
+		opts.MaxConcurrentQueries = 1
+	}
+	e, err := newEngine(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// TestRows_slowReaderHoldsNoSlot: with one query slot, a reader that
+// reads one row of a wide answer and stops holds no slot: another user's
+// query runs at once, and the slow reader still gets every row.
+func TestRows_slowReaderHoldsNoSlot(t *testing.T) {
+	e := bufferEngine(t, engine.Options{QueueTimeout: 50 * time.Millisecond})
+	ctx := context.Background()
+	analyst := &auth.Principal{Email: "analyst@example.com", Groups: []string{"analyst"}}
+	slow, err := e.Query(ctx, analyst, mustRequest(t, `{"table_id":1,"limit":2000}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	if !slow.Next() {
+		t.Fatal(slow.Err())
+	}
+	for i := range 5 {
+		rows, err := e.Query(ctx, admin, mustRequest(t, fmt.Sprintf(`{"table_id":3,"limit":%d}`, 10+i)))
+		if err != nil {
+			t.Fatalf("a query beside a slow reader: %v", err)
+		}
+		for rows.Next() {
+		}
+		rows.Close()
+	}
+	n := 1
+	for slow.Next() {
+		n++
+	}
+	if slow.Err() != nil || n != 2000 {
+		t.Errorf("the slow reader read %d rows: %v", n, slow.Err())
+	}
+}
+
+// TestRows_spilledAnswersReadAlike: past the buffers' memory, rows go to a
+// temporary file and read back as they were, by value and as JSON.
+func TestRows_spilledAnswersReadAlike(t *testing.T) {
+	small := bufferEngine(t, engine.Options{BufferMemory: 1})
+	big := sampleEngine(t)
+	ctx := context.Background()
+	req := `{"table_id":1,"fields":[{"field_id":"ID"},{"field_id":"CREATED_AT"},{"field_id":"TOTAL"},{"field_id":"USER.STATE"},{"field_id":"DISCOUNT"}],"limit":2000}`
+	read := func(e *engine.Engine, values bool) []string {
+		rows, err := e.Query(ctx, admin, mustRequest(t, req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			if values {
+				out = append(out, fmt.Sprint(rows.Row()))
+			} else {
+				out = append(out, string(rows.AppendJSON(nil)))
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for _, values := range []bool{false, true} {
+		got, want := read(small, values), read(big, values)
+		if len(got) != 2000 || len(want) != 2000 {
+			t.Fatalf("%d and %d rows", len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("row %d: %s, want %s", i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestRows_answersPerUser: a user with as many answers open as allowed
+// gets ErrOverloaded for one more; others do not; closing one frees it.
+func TestRows_answersPerUser(t *testing.T) {
+	e := bufferEngine(t, engine.Options{MaxAnswersPerUser: 2, MaxConcurrentQueries: 2})
+	ctx := context.Background()
+	other := &auth.Principal{Email: "analyst@example.com", Groups: []string{"analyst"}}
+	open := func(p *auth.Principal) (*engine.Rows, error) {
+		return e.Query(ctx, p, mustRequest(t, `{"table_id":3,"limit":3}`))
+	}
+	a, err := open(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := open(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open(admin); !errors.Is(err, engine.ErrOverloaded) || !errors.Is(err, engine.ErrTooManyAnswers) {
+		t.Errorf("a third answer: %v, want ErrTooManyAnswers", err)
+	}
+	c, err := open(other)
+	if err != nil {
+		t.Errorf("another user: %v", err)
+	} else {
+		c.Close()
+	}
+	a.Close()
+	d, err := open(admin)
+	if err != nil {
+		t.Errorf("after closing one: %v", err)
+	} else {
+		d.Close()
+	}
+	b.Close()
+}

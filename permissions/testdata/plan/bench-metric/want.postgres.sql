@@ -1,0 +1,11 @@
+as ben@example.com: policies benchmarking
+metric 1 "Revenue" over ORDERS
+  aggregate sum c1-5 (TOTAL)
+  limit 10000
+column sum "Revenue" type/Float
+SELECT sum("t0"."TOTAL") AS "sum"
+FROM "ORDERS" AS "t0"
+HAVING count(*) FILTER (WHERE NOT coalesce("t0"."USER_ID" IN (SELECT "s1"."ID" FROM "PEOPLE" AS "s1" WHERE "s1"."STATE" = $1), FALSE)) = 0 OR count(*) FILTER (WHERE NOT coalesce("t0"."USER_ID" IN (SELECT "s2"."ID" FROM "PEOPLE" AS "s2" WHERE "s2"."STATE" = $1), FALSE)) >= 10
+LIMIT $2
+-- $1 = "TX"
+-- $2 = 10000 (int64)

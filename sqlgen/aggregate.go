@@ -1,0 +1,546 @@
+package sqlgen
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+// The rules of aggregate-only access. A query read under an aggregate
+// grant (a policy's aggregate: {rows, min_group_size: N, time_granularity})
+// answers only what no small set of rows decides:
+//
+//  1. no function that returns one row's value (min, max), no
+//     aggregation with a filter of its own, and no sum or average of a
+//     field that identifies a row or a person (count-distinct of one
+//     stays);
+//  2. nothing finer than the grant: dates and timestamps are grouped and
+//     compared in whole units of its time granularity, floating-point and
+//     decimal fields (measures) are aggregated but compared only with the
+//     edges of the bins the model declares, text is compared only for
+//     equality, and a range on a field grouped by a bucket covers whole
+//     buckets;
+//  3. every set two answers can differ by holds no rows or at least N rows
+//     and N distinct keys of every table read under an aggregate grant
+//     (the rows the caller sees in detail do not count): each result group
+//     (HAVING), and, under the request's other filters, the rows of each
+//     value an equality filter names and the units (or bins) on either side
+//     of each bound of a range. The groups are checked by the answer's own
+//     SQL; the rest by a guard query that runs first (Plan.Guard).
+
+// TimeGranularities are the values of an aggregate grant's
+// time_granularity, finest first.
+var TimeGranularities = []Bucket{Minute, Hour, Day, Week, Month, Quarter, Year}
+
+// Coarser reports whether unit a is coarser than unit b.
+func Coarser(a, b Bucket) bool {
+	return slices.Index(TimeGranularities, a) > slices.Index(TimeGranularities, b)
+}
+
+// divides reports whether every boundary of unit b is one of unit u: a
+// day divides a month, a week divides no month.
+func divides(u, b Bucket) bool {
+	switch u {
+	case second, Minute, Hour, Day:
+		return b == second && u == second || slices.Index(TimeGranularities, b) >= slices.Index(TimeGranularities, u)
+	case Week:
+		return b == Week
+	case Month:
+		return b == Month || b == Quarter || b == Year
+	case Quarter:
+		return b == Quarter || b == Year
+	}
+	return b == Year
+}
+
+// resolution is the unit an extraction tells values apart by: hour-of-day
+// tells hours apart.
+func resolution(b Bucket) Bucket {
+	switch b {
+	case SecondOfMinute:
+		return second
+	case MinuteOfHour:
+		return Minute
+	case HourOfDay:
+		return Hour
+	case DayOfWeek, DayOfMonth, DayOfYear:
+		return Day
+	case WeekOfYear:
+		return Week
+	case MonthOfYear:
+		return Month
+	case QuarterOfYear:
+		return Quarter
+	}
+	return b
+}
+
+// aggRead is a table instance read under an aggregate grant.
+type aggRead struct {
+	table *semantic.Table
+	alias string
+	// key is a joined table's key, counted distinct in every set; nil for
+	// the base table, whose rows are the rows counted.
+	key Expr
+	// detail is the condition on the rows the caller sees in detail
+	// (False: none), placed at alias.
+	detail Expr
+}
+
+// plannedCond is a filter as planned: its condition, its SQL, and its
+// position in the request.
+type plannedCond struct {
+	Condition
+	x     Expr
+	index int
+}
+
+// readAggregate records a table instance read under an aggregate grant.
+func (p *planner) readAggregate(instance string, path []*semantic.Field, t *semantic.Table, a AggregateAccess) {
+	p.minGroup = max(p.minGroup, a.MinGroup)
+	if a.TimeUnit != "" && (p.timeUnit == "" || Coarser(a.TimeUnit, p.timeUnit)) {
+		p.timeUnit = a.TimeUnit
+	}
+	r := aggRead{table: t, alias: baseAlias, detail: a.Detail}
+	if len(path) > 0 {
+		// A joined table's rows are counted by its key, not by the base
+		// rows they repeat over.
+		j := p.joins[instance]
+		r.alias = j.alias
+		r.key = Col{Alias: j.alias, Column: j.fk.References.Column}
+	}
+	if r.detail == nil {
+		r.detail = False
+	}
+	p.aggReads = append(p.aggReads, r)
+}
+
+// aggregateOnly applies the rules to a query read under an aggregate
+// grant: it refuses what rules 1 and 2 forbid, and sets the groups'
+// HAVING and the guard of rule 3.
+func (p *planner) aggregateOnly(plan *Plan, sel *selectStmt) error {
+	if p.timeUnit == "" {
+		p.timeUnit = Day
+	}
+	if err := p.checkFunctions(); err != nil {
+		return err
+	}
+	if err := p.checkGroups(); err != nil {
+		return err
+	}
+	for _, c := range p.conds {
+		if err := p.checkFilter(c); err != nil {
+			return err
+		}
+	}
+	sizes := p.setSizes()
+	sel.having = sizes.large()
+	plan.MinGroupSize, plan.TimeUnit = p.minGroup, p.timeUnit
+	for _, r := range p.aggReads {
+		if r.key != nil && !slices.Contains(plan.KeyTables, r.table) {
+			plan.KeyTables = append(plan.KeyTables, r.table)
+		}
+	}
+	g := &guard{sizes: sizes}
+	for i, c := range p.conds {
+		others := slices.Clone(p.others)
+		for j, o := range p.conds {
+			if j != i {
+				others = append(others, o.x)
+			}
+		}
+		for _, set := range p.sets(c) {
+			set.where = AndOf(append(others, set.where)...)
+			set.path = index("filters", c.index)
+			g.sets = append(g.sets, set)
+		}
+	}
+	if len(g.sets) > 0 {
+		sel.guard = g
+	}
+	return nil
+}
+
+// checkFunctions applies rule 1 to the aggregations.
+func (p *planner) checkFunctions() error {
+	q := p.q
+	for i, ag := range q.Aggregations {
+		path := index("aggregations", i)
+		switch {
+		case ag.Func == semantic.AggMin || ag.Func == semantic.AggMax:
+			return Forbidden(path, ReasonAggregateFunctions)
+		case ag.Filter != nil:
+			return Forbidden(path+".filter", ReasonAggregateFunctions)
+		case ag.Measure != nil && ag.Measure.Filter != nil:
+			// A filtered measure could aggregate one row of a group.
+			return Forbidden(path, ReasonAggregateFunctions)
+		case (ag.Func == semantic.AggSum || ag.Func == semantic.AggAvg) && ag.Column != nil && ag.Column.Wide.Field.Identifying():
+			return Forbidden(path, ReasonAggregateSumIdentifying)
+		}
+	}
+	if m := q.Metric; m != nil && m.Measure != nil && m.Measure.Filter != nil {
+		return Forbidden("metric_id", ReasonAggregateFunctions)
+	}
+	return nil
+}
+
+// checkGroups applies rules 1 and 2 to the group_by columns.
+func (p *planner) checkGroups() error {
+	for i, g := range p.q.GroupBy {
+		path := index("group_by", i)
+		f := g.Wide.Field
+		if f.Identifying() {
+			return Forbidden(path, ReasonAggregateIdentifying)
+		}
+		if !f.Type.Kind.IsTemporal() {
+			continue
+		}
+		b := g.Bucket
+		switch {
+		case b == "" && f.Type.Kind == semantic.KindDate:
+			b = Day
+		case b == "":
+			b = second
+		case b.Extracts():
+			b = resolution(b)
+		}
+		if !divides(p.timeUnit, b) {
+			return Forbidden(path, p.reasonTime())
+		}
+	}
+	return nil
+}
+
+// checkFilter applies rules 1 and 2 to a filter.
+func (p *planner) checkFilter(c plannedCond) error {
+	path := index("filters", c.index)
+	if c.Segment != nil {
+		for _, f := range p.c.reads[c.Segment.Filter] {
+			if f.Identifying() {
+				return Forbidden(path, ReasonAggregateIdentifying)
+			}
+		}
+		return nil
+	}
+	f := c.Column.Wide.Field
+	if f.Identifying() {
+		return Forbidden(path, ReasonAggregateIdentifying)
+	}
+	k := f.Type.Kind
+	switch c.Op {
+	case "is-null", "is-not-null", "string-is-empty", "string-is-not-empty", "is-true", "is-false":
+		return nil
+	case "string-contains", "string-not-contains", "string-starts-with", "string-ends-with":
+		return Forbidden(path, ReasonAggregatePattern)
+	}
+	if b, ok := extractionOps[c.Op]; ok || c.Column.Bucket.Extracts() {
+		if !ok {
+			b = c.Column.Bucket
+		}
+		if !divides(p.timeUnit, resolution(b)) {
+			return Forbidden(path, p.reasonTime())
+		}
+		return nil
+	}
+	switch {
+	case k.IsTemporal():
+		for _, b := range p.bounds(c) {
+			if !p.aligned(b.at, p.timeUnit) || b.inclusive {
+				return Forbidden(path, p.reasonTime())
+			}
+			if g := p.groupedBy(f); g != "" && !p.aligned(b.at, g) {
+				return Forbidden(path, fmt.Sprintf(ReasonAggregateCutBucket, g, g))
+			}
+		}
+	case k == semantic.KindFloat || k == semantic.KindDecimal:
+		if f.Bins == nil {
+			return Forbidden(path, ReasonAggregateMeasure)
+		}
+		if (c.Op != "greater-than-or-equal" && c.Op != "less-than") || len(c.Values) != 1 {
+			return Forbidden(path, ReasonAggregateBins)
+		}
+		if v, _ := toFloat(c.Values[0]); !slices.Contains(f.Bins, v) {
+			return Forbidden(path, ReasonAggregateBins)
+		}
+	case k == semantic.KindText && c.Op != "equals" && c.Op != "not-equals":
+		return Forbidden(path, ReasonAggregateTextRange)
+	}
+	return nil
+}
+
+// groupedBy is the truncation the query groups field f by, if it does.
+func (p *planner) groupedBy(f *semantic.Field) Bucket {
+	for _, g := range p.q.GroupBy {
+		if g.Wide.Field == f && g.Bucket.Truncates() {
+			return g.Bucket
+		}
+	}
+	return ""
+}
+
+// aligned reports whether a wall-clock time starts a unit.
+func (p *planner) aligned(t time.Time, u Bucket) bool {
+	start, _ := p.period(Moment{Time: t, Unit: u})
+	return start.Equal(t)
+}
+
+// bound is a bound of a range on a date or timestamp, in wall-clock time.
+type bound struct {
+	at        time.Time
+	inclusive bool // the range holds at itself (≤ at)
+}
+
+// bounds are the ends a temporal filter puts on its field: each moment's
+// period's start and end, or a relative period's.
+func (p *planner) bounds(c plannedCond) []bound {
+	if c.Relative != nil {
+		pr, err := p.relativePeriod(c.Condition)
+		if err != nil || pr.none {
+			return nil
+		}
+		return []bound{{at: pr.lo}, {at: pr.hi, inclusive: pr.inclusive}}
+	}
+	var out []bound
+	for i, v := range c.Values {
+		m, ok := v.(Moment)
+		if !ok {
+			continue
+		}
+		lo, hi := p.period(m)
+		switch {
+		case c.Op == "between" && i == 0, c.Op == "greater-than-or-equal", c.Op == "less-than":
+			out = append(out, bound{at: lo})
+		case c.Op == "between", c.Op == "greater-than", c.Op == "less-than-or-equal":
+			out = append(out, bound{at: hi})
+		default: // equals, not-equals: the period
+			out = append(out, bound{at: lo}, bound{at: hi})
+		}
+	}
+	return out
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int64:
+		return float64(x), true
+	}
+	return 0, false
+}
+
+// setSizes are the counts rule 3 compares with the minimum group size,
+// over the rows of a group or of a set.
+type setSizes struct {
+	n int
+	// rows counts the rows that count: those with a part, read under an
+	// aggregate grant, that the caller does not see in detail.
+	rows Expr
+	// keys count each joined table's distinct keys, of the rows the
+	// caller does not see in detail.
+	keys []Expr
+	// trivial: every row counts, so a group is never empty of them.
+	trivial bool
+}
+
+// setSizes builds the counts for the instances read under aggregate
+// grants.
+func (p *planner) setSizes() setSizes {
+	s := setSizes{n: p.minGroup}
+	var counted []Expr
+	notDetail := func(r aggRead) Expr {
+		return Not{X: Call{Name: "coalesce", Args: []Expr{scoped{t: r.table, alias: r.alias, x: r.detail}, False}}}
+	}
+	for _, r := range p.aggReads {
+		if r.detail == False {
+			s.trivial = true
+		} else {
+			counted = append(counted, notDetail(r))
+		}
+		if r.key != nil {
+			k := Agg{Func: "count", Arg: r.key, Distinct: true}
+			if r.detail != False {
+				k.Filter = notDetail(r)
+			}
+			s.keys = append(s.keys, k)
+		}
+	}
+	s.rows = Agg{Func: "count"}
+	if !s.trivial {
+		s.rows = Agg{Func: "count", Filter: OrOf(counted...)}
+	}
+	return s
+}
+
+// large is the condition a group (or set) of rows meets to be shown: no
+// rows that count, or at least n of them and n distinct keys of each
+// joined table.
+func (s setSizes) large() Expr {
+	n := lit(strconv.Itoa(s.n))
+	parts := []Expr{Bin{Op: ">=", L: s.rows, R: n}}
+	for _, k := range s.keys {
+		parts = append(parts, Bin{Op: ">=", L: k, R: n})
+	}
+	if s.trivial {
+		return AndOf(parts...)
+	}
+	return OrOf(Bin{Op: "=", L: s.rows, R: lit("0")}, AndOf(parts...))
+}
+
+// small is the condition a set of rows that breaks rule 3 meets: some
+// rows that count, but fewer than n, or fewer than n distinct keys of a
+// joined table.
+func (s setSizes) small() Expr {
+	n := lit(strconv.Itoa(s.n))
+	parts := []Expr{Bin{Op: "<", L: s.rows, R: n}}
+	for _, k := range s.keys {
+		parts = append(parts, Bin{Op: "<", L: k, R: n})
+	}
+	return AndOf(Bin{Op: ">", L: s.rows, R: lit("0")}, OrOf(parts...))
+}
+
+// guard is the query of rule 3: one branch per set a filter names, each
+// counted under the other filters; it answers the first branch that
+// holds a small set, or NULL.
+type guard struct {
+	sizes setSizes
+	sets  []guardSet
+}
+
+// guardSet is one or more sets a filter names: the rows where is true,
+// split by groupBy (nil: one set).
+type guardSet struct {
+	where   Expr
+	groupBy Expr
+	path    string // the filter's path in the request
+}
+
+// sets are the sets of rule 3 a filter names.
+func (p *planner) sets(c plannedCond) []guardSet {
+	if c.Segment != nil {
+		return []guardSet{{where: c.x}}
+	}
+	raw := p.use(c.Column.Wide)
+	k := c.Column.Wide.Field.Type.Kind
+	switch c.Op {
+	case "is-null", "is-not-null":
+		return []guardSet{{where: IsNull{X: raw}}}
+	case "string-is-empty", "string-is-not-empty":
+		return []guardSet{{where: OrOf(IsNull{X: raw}, Bin{Op: "=", L: raw, R: Param{Value: ""}})}}
+	case "is-true", "is-false":
+		return []guardSet{{where: IsNull{X: raw, Not: true}, groupBy: raw}}
+	}
+	if b, ok := extractionOps[c.Op]; ok || c.Column.Bucket.Extracts() {
+		if !ok {
+			b = c.Column.Bucket
+		}
+		x := p.extract(raw, k, b)
+		return p.valueSets(c, x)
+	}
+	if k.IsTemporal() {
+		if c.Op == "equals" || c.Op == "not-equals" {
+			var out []guardSet
+			for _, v := range c.Values {
+				lo, hi := p.period(v.(Moment))
+				out = append(out, guardSet{where: p.within(raw, k, lo, hi)})
+			}
+			return out
+		}
+		// The units on either side of each bound.
+		var out []guardSet
+		for _, b := range p.bounds(c) {
+			lo, hi := addUnits(b.at, p.timeUnit, -1), addUnits(b.at, p.timeUnit, 1)
+			out = append(out, guardSet{where: p.within(raw, k, lo, hi), groupBy: Bin{Op: ">=", L: raw, R: Param{Value: p.bound(b.at, k)}}})
+		}
+		return out
+	}
+	return p.valueSets(c, raw)
+}
+
+// within is lo ≤ raw < hi, for wall-clock bounds.
+func (p *planner) within(raw Expr, k semantic.Kind, lo, hi time.Time) Expr {
+	return AndOf(Bin{Op: ">=", L: raw, R: Param{Value: p.bound(lo, k)}}, Bin{Op: "<", L: raw, R: Param{Value: p.bound(hi, k)}})
+}
+
+// valueSets are the sets of a filter on a number or a text (or an
+// extracted part): each value an equality names; the values on either side
+// of an integer's bound; the bins on either side of a measure's.
+func (p *planner) valueSets(c plannedCond, x Expr) []guardSet {
+	vals := make([]Expr, len(c.Values))
+	for i, v := range c.Values {
+		vals[i] = Param{Value: p.paramValue(v)}
+	}
+	switch c.Op {
+	case "equals", "not-equals":
+		return []guardSet{{where: anyOf(x, c.Values, vals), groupBy: x}}
+	}
+	var out []guardSet
+	k := c.Column.Wide.Field.Type.Kind
+	if c.Column.Bucket.Extracts() || extractionOps[c.Op] != "" {
+		k = semantic.KindInteger
+	}
+	for _, v := range c.Values {
+		n, _ := toFloat(v)
+		switch {
+		case k.IsInteger():
+			lo, ok := v.(int64)
+			if !ok {
+				break
+			}
+			hi := lo
+			if lo > math.MinInt64 {
+				lo--
+			}
+			if hi < math.MaxInt64 {
+				hi++
+			}
+			out = append(out, guardSet{where: AndOf(Bin{Op: ">=", L: x, R: Param{Value: lo}}, Bin{Op: "<=", L: x, R: Param{Value: hi}}), groupBy: x})
+			continue
+		case k == semantic.KindFloat || k == semantic.KindDecimal:
+			// A bin's edge (checkFilter): the bins on either side of it.
+			bins := c.Column.Wide.Field.Bins
+			at := slices.Index(bins, n)
+			var parts []Expr
+			if at > 0 {
+				parts = append(parts, Bin{Op: ">=", L: x, R: Param{Value: bins[at-1]}})
+			}
+			if at >= 0 && at+1 < len(bins) {
+				parts = append(parts, Bin{Op: "<", L: x, R: Param{Value: bins[at+1]}})
+			}
+			out = append(out, guardSet{where: AndOf(append(parts, IsNull{X: x, Not: true})...), groupBy: Bin{Op: ">=", L: x, R: Param{Value: n}}})
+			continue
+		}
+		out = append(out, guardSet{where: Bin{Op: "=", L: x, R: Param{Value: p.paramValue(v)}}})
+	}
+	return out
+}
+
+// reasonTime is the reason for a date or time finer than the grant's.
+func (p *planner) reasonTime() string {
+	return fmt.Sprintf(ReasonAggregateTime, p.timeUnit, p.timeUnit)
+}
+
+// scoped is X, an expression over table t's fields (Refs), placed where t
+// has alias.
+type scoped struct {
+	t     *semantic.Table
+	alias string
+	x     Expr
+}
+
+func (s scoped) write(w *writer) {
+	outer := w.scope
+	w.scope = map[*semantic.Table]string{s.t: s.alias}
+	s.x.write(w)
+	w.scope = outer
+}
+
+func (s scoped) atomic() bool     { return s.x.atomic() }
+func (s scoped) children() []Expr { return []Expr{s.x} }
+func (s scoped) withChildren(k []Expr) Expr {
+	return scoped{t: s.t, alias: s.alias, x: k[0]}
+}
