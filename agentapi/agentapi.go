@@ -8,6 +8,7 @@
 package agentapi
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
@@ -139,6 +140,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info := &requestInfo{}
 	r = r.WithContext(withInfo(r.Context(), info))
 	r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
+	if httpapi.NotCanonical(rec, r) {
+		h.logRequest(r, rec, info, rid, start)
+		return
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -226,7 +231,7 @@ func (h *handler) route(pattern, scope string, fn func(http.ResponseWriter, *htt
 			return errScope
 		}
 		ctx := engine.WithEndpoint(r.Context(), pattern)
-		if cc := r.Header.Get("Cache-Control"); strings.Contains(cc, "no-cache") || strings.Contains(cc, "no-store") {
+		if httpapi.Fresh(r) {
 			ctx = engine.WithoutCache(ctx) // a fresh answer, as asked
 		}
 		return fn(w, r.WithContext(ctx), p)
@@ -316,6 +321,16 @@ func decodeBody(r *http.Request, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(data, v); err != nil {
+		return badRequest("request body must be a JSON object: %v", jsonProblem(data, err))
+	}
+	// Again, strictly: a key the endpoint does not take is refused, never
+	// ignored.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return badRequestAt(strings.Trim(key, `"`), "unknown key %s in the request body", key)
+		}
 		return badRequest("request body must be a JSON object: %v", jsonProblem(data, err))
 	}
 	return nil

@@ -425,4 +425,10 @@ func TestSessions_deactivated(t *testing.T) {
 	if got := call(t, "GET", after.URL+pingPath, session, ""); got.status != 401 || got.body != bodyMissing {
 		t.Errorf("session after deactivation: %d %s", got.status, got.body)
 	}
+	// Made active again, the user does not get the session back: it
+	// ended with the deactivation, for good.
+	again := serve(active)
+	if got := call(t, "GET", again.URL+pingPath, session, ""); got.status != 401 || got.body != bodyMissing {
+		t.Errorf("session after reactivation: %d %s", got.status, got.body)
+	}
 }

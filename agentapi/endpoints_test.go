@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -49,7 +50,7 @@ func TestErrors(t *testing.T) {
 			{"a month of 13", "POST", "/api/agent/v1/construct-query", `{"table_id":1,"filters":[{"field_id":"t1-7","operation":"month-equals","value":13}]}`, admin, 400,
 				`{"error":"invalid_request","message":"filters[0].value must be a month from 1 to 12 for field t1-7 (CREATED_AT), not 13","path":"filters[0].value"}`},
 			{"a malformed field id", "GET", "/api/agent/v1/table/1/field/not-a-valid-id/values", "", admin, 400,
-				`{"error":"invalid_field_id","message":"Invalid field_id format: not-a-valid-id is neither a field id (t1-<n>) nor the name of a field of ORDERS (TOTAL, USER.STATE, or a display name)","path":"field_id","candidates":["t1-5 (Total)","t1-0 (ID)","t1-1 (User ID)","t1-2 (Product ID)","t1-3 (Subtotal)","t1-4 (Tax)","t1-7 (Created At)","t1-8 (Quantity)"]}`},
+				`{"error":"invalid_field_id","message":"Invalid field_id format: not-a-valid-id is neither a field id (t1-<n>) nor the name of a field of ORDERS (SUBTOTAL, USER.ADDRESS, or a display name)","path":"field_id","candidates":["t1-5 (Total)","t1-0 (ID)","t1-1 (User ID)","t1-2 (Product ID)","t1-3 (Subtotal)","t1-4 (Tax)","t1-7 (Created At)","t1-8 (Quantity)"]}`},
 			{"a field of another prefix", "GET", "/api/agent/v1/metric/3/field/t9-0/values", "", admin, 400,
 				`{"error":"field_prefix_mismatch","message":"field t9-0 does not match expected prefix c3-: ids of this query are c3-<n>","path":"field_id","candidates":["c3-0 (ID)","c3-1 (Product ID)","c3-2 (Reviewer)","c3-3 (Rating)","c3-4 (Body)","c3-5 (Created At)","c3-6 (Product → ID)","c3-7 (Product → EAN)"]}`},
 			{"a table that is hidden", "GET", "/api/agent/v1/table/4", "", sales, 403,
@@ -90,6 +91,22 @@ func TestErrors(t *testing.T) {
 				`{"error":"request_too_large","message":"The request body is larger than 1048576 bytes."}`},
 			{"a continuation token that is not one", "POST", "/api/agent/v1/query", `{"continuation_token":"x"}`, admin, 400,
 				`{"error":"invalid_request","message":"invalid query token: it is not base64","path":"continuation_token"}`},
+			{"a form, not JSON", "POST", "/api/agent/v1/construct-query", `{"table_id":1}`, with(admin, "Content-Type", "application/x-www-form-urlencoded"), 400,
+				`{"error":"invalid_request","message":"the request body must be JSON: Content-Type must be application/json, not \"application/x-www-form-urlencoded\""}`},
+			{"JSON with a charset", "POST", "/api/agent/v1/search", `{"term_queries":["zzzz"]}`, with(admin, "Content-Type", "application/json; charset=utf-8"), 200,
+				`{"data":[],"total_count":0}`},
+			{"an unknown key in execute", "POST", "/api/agent/v1/execute", `{"query":"x","bogus":1}`, admin, 400,
+				`{"error":"invalid_request","message":"unknown key \"bogus\" in the request body","path":"bogus"}`},
+			{"an unknown key in a construct request", "POST", "/api/agent/v1/construct-query", `{"table_id":1,"bogus":1}`, admin, 400,
+				`{"error":"invalid_request","message":"unknown key \"bogus\" in the request: it takes table_id, metric_id, filters, fields, aggregations, group_by, order_by, limit","path":"bogus","candidates":["table_id","metric_id","filters","fields","aggregations","group_by","order_by","limit"]}`},
+			{"a NUL in a value", "POST", "/api/agent/v1/construct-query", `{"table_id":1,"filters":[{"field_id":"t1-16","operation":"equals","value":"T\u0000X"}]}`, admin, 400,
+				`{"error":"invalid_request","message":"filters[0].value holds a NUL character","path":"filters[0].value"}`},
+			{"invalid UTF-8", "POST", "/api/agent/v1/construct-query", "{\"table_id\":1,\"filters\":[{\"field_id\":\"t1-16\",\"operation\":\"equals\",\"value\":\"T\xffX\"}]}", admin, 400,
+				`{"error":"invalid_request","message":"the document is not valid UTF-8 (byte 76)"}`},
+			{"a metric's id in a table's query", "POST", "/api/agent/v1/construct-query", `{"table_id":1,"fields":[{"field_id":"c1-16"}]}`, admin, 400,
+				`{"error":"field_prefix_mismatch","message":"field c1-16 does not match expected prefix t1-: ids of this query are t1-<n>; the same field here is t1-16 (User → State)","path":"fields[0].field_id","candidates":["t1-16 (User → State)"]}`},
+			{"a path that is not canonical", "GET", "/api/agent/v1//ping", "", admin, 404,
+				`{"error":"not_found","message":"no endpoint at /api/agent/v1//ping: paths are canonical (/api/agent/v1/ping)"}`},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -100,6 +117,15 @@ func TestErrors(t *testing.T) {
 			})
 		}
 	})
+}
+
+// with is headers h and one more.
+func with(h map[string]string, key, value string) map[string]string {
+	out := map[string]string{key: value}
+	for k, v := range h {
+		out[k] = v
+	}
+	return out
 }
 
 // constructToken constructs a query as p and returns its token.
@@ -425,7 +451,9 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 // next query waits its queue time, then gets 503 with Retry-After.
 func TestExecute_overloaded(t *testing.T) {
 	eachBackend(t, func(t *testing.T, database string) {
-		srv, e := slowServer(t, engine.Options{Database: database, MaxConcurrentQueries: 1, QueueTimeout: 100 * time.Millisecond})
+		var logs testkit.SyncBuffer
+		srv, e := slowServer(t, engine.Options{Database: database, MaxConcurrentQueries: 1, QueueTimeout: 100 * time.Millisecond},
+			Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		before := runtime.NumGoroutine()
 		h := bearer(t)
 		tok := constructTokenAt(t, srv.URL, h, slowQuery)
@@ -436,6 +464,10 @@ func TestExecute_overloaded(t *testing.T) {
 		if got.status != 503 || got.header.Get("Retry-After") != "1" ||
 			got.body != `{"error":"overloaded","message":"Too many queries are running. Retry shortly."}` {
 			t.Errorf("saturated: %d %v %s", got.status, got.header.Get("Retry-After"), got.body)
+		}
+		// The limits at work, logged as such: not an error to alert on.
+		if !strings.Contains(logs.String(), "status=503 outcome=overloaded") || strings.Contains(logs.String(), "level=ERROR") {
+			t.Errorf("the 503 is logged as:\n%s", logs.String())
 		}
 		cancel()
 		<-done

@@ -10,13 +10,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/internal/testkit"
 )
 
 // bigServer serves a table of 300,000 rows of ~120 bytes each (a 40 MB
@@ -224,4 +228,131 @@ func TestTimeout_midStream(t *testing.T) {
 			t.Errorf("%d %s %q after %d rows", resp.StatusCode, res.Status, res.Error, res.RowCount)
 		}
 	})
+}
+
+// TestSlowReaders_fairSlots: with 4 query slots, two hostile users who
+// keep re-opening a 40 MB answer and reading it at 1 KiB/s, and keep
+// asking for a query that reads the whole table, cannot turn a third user
+// away: each of the third user's queries is answered, none waiting past
+// the 1 s queue time (which would be a 503). A slow reader holds no slot
+// (the database writes its rows into a buffer), and while the third user
+// waits, each hostile user holds at most 3 slots, and is served in turn.
+func TestSlowReaders_fairSlots(t *testing.T) {
+	srv, _ := bigServer(t, engine.Options{MaxConcurrentQueries: 4, QueryTimeout: 3 * time.Second, QueueTimeout: time.Second})
+	as := func(email string) map[string]string {
+		return map[string]string{"Authorization": "Bearer " + hs256(t, jwt.MapClaims{"email": email, "iat": time.Now().Unix()})}
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var hostile sync.WaitGroup
+	for _, email := range []string{"h1@example.com", "h2@example.com"} {
+		h := as(email)
+		tok := constructTokenAt(t, srv.URL, h, bigQuery)
+		heavy := constructTokenAt(t, srv.URL, h, `{"table_id":1,"aggregations":[{"function":"count-distinct","field_id":"t1-1"},{"function":"sum","field_id":"t1-0"}]}`)
+		for range 6 { // slow readers, re-opening as soon as they are cut
+			hostile.Add(1)
+			go func() {
+				defer hostile.Done()
+				for ctx.Err() == nil {
+					conn, r := rawExecute(t, srv, h, tok)
+					// Whatever the answer (rows, or a 503), it ends well
+					// before: a reader never waits on a connection kept
+					// open for the next request.
+					conn.SetReadDeadline(time.Now().Add(6 * time.Second))
+					buf := make([]byte, 1024)
+					for ctx.Err() == nil {
+						if _, err := r.Read(buf); err != nil {
+							break
+						}
+						time.Sleep(time.Second)
+					}
+					conn.Close()
+				}
+			}()
+		}
+		for range 3 { // the whole table, again and again
+			hostile.Add(1)
+			go func() {
+				defer hostile.Done()
+				for ctx.Err() == nil {
+					executeAt(t, srv.URL, h, heavy)
+				}
+			}()
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // the waves are on
+	h := as("third@example.com")
+	quick := constructTokenAt(t, srv.URL, h, `{"table_id":2,"aggregations":[{"function":"count"}]}`)
+	var waits []time.Duration
+	for range 30 {
+		start := time.Now()
+		code, res := executeAt(t, srv.URL, h, quick)
+		waits = append(waits, time.Since(start))
+		if code != 202 || res.Status != "completed" {
+			t.Errorf("the third user's query: %d %+v", code, res)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+	hostile.Wait()
+	slices.Sort(waits)
+	t.Logf("the third user's 30 queries: median %v, p99 %v", waits[len(waits)/2], waits[len(waits)-1])
+}
+
+// TestAudit_whatTheClientSaw: an answer is audited when its client has it
+// whole, or is cut: clients that leave mid-answer are each audited
+// canceled, and slow readers cut at the deadline timeout, alike.
+func TestAudit_whatTheClientSaw(t *testing.T) {
+	var audit testkit.SyncBuffer
+	srv, e := bigServer(t, engine.Options{MaxConcurrentQueries: 4, QueryTimeout: 2 * time.Second, QueueTimeout: 20 * time.Second, AuditLog: &audit})
+	h := bearer(t)
+	tok := constructTokenAt(t, srv.URL, h, bigQuery)
+	const leavers = 12
+	var wg sync.WaitGroup
+	for range leavers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, r := rawExecute(t, srv, h, tok)
+			io.ReadFull(r, make([]byte, 32<<10))
+			conn.Close()
+		}()
+	}
+	wg.Wait()
+	// Two slow readers of the same answer, cut at the same deadline.
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, r := rawExecute(t, srv, h, tok)
+			defer conn.Close()
+			conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+			buf := make([]byte, 1024)
+			var tail []byte
+			for {
+				n, err := r.Read(buf)
+				// The answer ends when the server cuts the connection, or
+				// with the last chunk of a body ended short (status failed).
+				if tail = append(tail, buf[:n]...); err != nil || strings.HasSuffix(string(tail), "\r\n0\r\n\r\n") {
+					return
+				}
+				if len(tail) > 16 {
+					tail = tail[len(tail)-16:]
+				}
+				time.Sleep(20 * time.Millisecond) // 50 KB/s: 40 MB never arrive in time
+			}
+		}()
+	}
+	wg.Wait()
+	waitFor(t, func() bool { return strings.Count(audit.String(), "\n") >= leavers+2 && e.Stats().Running == 0 }, "every answer to be audited")
+	outcomes := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(audit.String()), "\n") {
+		var rec engine.AuditRecord
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		outcomes[rec.Outcome]++
+	}
+	if outcomes["canceled"] != leavers || outcomes["timeout"] != 2 || len(outcomes) != 2 {
+		t.Errorf("outcomes %v, want %d canceled and 2 timeout", outcomes, leavers)
+	}
 }

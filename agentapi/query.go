@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -181,8 +182,16 @@ func decodeObject(r *http.Request) (map[string]any, error) {
 	return m, nil
 }
 
-// readBody reads a request body whole.
+// readBody reads a JSON request body whole. A body of another
+// Content-Type (a form, as curl -d sends without -H) is refused, naming
+// it; none given is JSON.
 func readBody(r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return nil, badRequest("the request body must be JSON: Content-Type must be application/json, not %q", ct)
+		}
+	}
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError

@@ -99,6 +99,9 @@ func TestVerifier_Verify(t *testing.T) {
 		{"email missing", jwt.MapClaims{"iat": iat}, nil},
 		{"email empty", jwt.MapClaims{"email": " ", "iat": iat}, nil},
 		{"email a number", jwt.MapClaims{"email": 42, "iat": iat}, nil},
+		{"email with a trailing space", jwt.MapClaims{"email": "sales.tx@example.com ", "iat": iat}, nil},
+		{"email with a tab inside", jwt.MapClaims{"email": "sales.tx\t@example.com", "iat": iat}, nil},
+		{"email with a NUL", jwt.MapClaims{"email": "sales.tx@example.com\x00", "iat": iat}, nil},
 		{"scope a list", jwt.MapClaims{"email": "a@example.com", "iat": iat, "scope": []string{"agent:*"}}, nil},
 	}
 	for _, tt := range tests {
@@ -469,6 +472,45 @@ func TestParseAttribute(t *testing.T) {
 	} {
 		if got := auth.ParseAttribute(tt.in); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("ParseAttribute(%q) = %#v, want %#v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestSessions_EndUser: ending a user's sessions ends every one of theirs,
+// in every store, across a restart of a file store, and no one else's.
+func TestSessions_EndUser(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sessions")
+	fs, err := auth.OpenFileStore(path, 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, store := range map[string]auth.SessionStore{"memory": auth.NewMemoryStore(0), "file": fs} {
+		s := auth.NewSessions(auth.SessionOptions{Store: store, TTL: time.Hour, Now: clock})
+		a1, _, _ := s.Create(ctx, &auth.Principal{Email: "a@example.com"})
+		a2, _, _ := s.Create(ctx, &auth.Principal{Email: "a@example.com"})
+		b, _, _ := s.Create(ctx, &auth.Principal{Email: "b@example.com"})
+		if err := s.EndUser(ctx, "a@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range []string{a1, a2} {
+			if _, err := s.Lookup(ctx, tok); !errors.Is(err, auth.ErrNoSession) {
+				t.Errorf("%s: a's session after EndUser: %v", name, err)
+			}
+		}
+		if _, err := s.Lookup(ctx, b); err != nil {
+			t.Errorf("%s: b's session: %v", name, err)
+		}
+		if name == "file" {
+			fs.Close()
+			again, err := auth.OpenFileStore(path, 0, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok, _ := again.Get(ctx, auth.HashToken(a1), now); ok {
+				t.Error("a's session came back after a restart")
+			}
+			again.Close()
 		}
 	}
 }

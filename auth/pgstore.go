@@ -187,6 +187,12 @@ func (s *PostgresStore) Delete(ctx context.Context, h TokenHash) error {
 	return err
 }
 
+// DeleteUser implements UserSessionsDeleter.
+func (s *PostgresStore) DeleteUser(ctx context.Context, email string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM `+s.table+` WHERE user_key = $1`, email)
+	return err
+}
+
 // Sweep deletes the sessions expired at now and reports how many.
 func (s *PostgresStore) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM `+s.table+` WHERE expires <= $1`, now)

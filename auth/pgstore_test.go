@@ -186,3 +186,22 @@ func TestPostgresStore_leastPrivilege(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPostgresStore_DeleteUser: a user's sessions end together, on every
+// process sharing the table; another user's stay.
+func TestPostgresStore_DeleteUser(t *testing.T) {
+	ctx := context.Background()
+	st, _ := pgStore(t)
+	s := auth.NewSessions(auth.SessionOptions{Store: st, TTL: time.Hour, Now: clock})
+	a, _, _ := s.Create(ctx, &auth.Principal{Email: "a@example.com"})
+	b, _, _ := s.Create(ctx, &auth.Principal{Email: "b@example.com"})
+	if err := s.EndUser(ctx, "a@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Lookup(ctx, a); !errors.Is(err, auth.ErrNoSession) {
+		t.Errorf("a's session: %v", err)
+	}
+	if _, err := s.Lookup(ctx, b); err != nil {
+		t.Errorf("b's session: %v", err)
+	}
+}

@@ -113,6 +113,27 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (*Principal, error)
 	return sess.Principal.Clone(), nil
 }
 
+// UserSessionsDeleter is a SessionStore that can delete every session of
+// one user (by the email of the Principal it keeps). The stores of this
+// package are.
+type UserSessionsDeleter interface {
+	DeleteUser(ctx context.Context, email string) error
+}
+
+// EndUser ends every session of the user with this email, for good: a
+// deactivated user's sessions do not come back when the directory makes
+// them active again. A store that cannot delete by user is an error.
+func (s *Sessions) EndUser(ctx context.Context, email string) error {
+	d, ok := s.store.(UserSessionsDeleter)
+	if !ok {
+		return &StoreError{Op: "end", Err: fmt.Errorf("the session store %T cannot end a user's sessions", s.store)}
+	}
+	if err := d.DeleteUser(ctx, email); err != nil {
+		return &StoreError{Op: "end", Err: err}
+	}
+	return nil
+}
+
 // End ends a session. Ending an unknown session is ErrNoSession.
 func (s *Sessions) End(ctx context.Context, token string) error {
 	if _, err := s.Lookup(ctx, token); err != nil {

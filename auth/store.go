@@ -105,6 +105,24 @@ func (m *MemoryStore) remove(e *entry) {
 	}
 }
 
+// DeleteUser implements UserSessionsDeleter.
+func (m *MemoryStore) DeleteUser(_ context.Context, email string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.deleteUser(email)
+	return nil
+}
+
+// deleteUser forgets a user's sessions and reports their hashes.
+func (m *MemoryStore) deleteUser(email string) []TokenHash {
+	var out []TokenHash
+	for e := range m.byUser[email] {
+		out = append(out, e.hash)
+		m.remove(e)
+	}
+	return out
+}
+
 // Get implements SessionStore; it drops expired sessions as it goes.
 func (m *MemoryStore) Get(_ context.Context, h TokenHash, now time.Time) (Session, bool, error) {
 	m.mu.Lock()
@@ -478,6 +496,19 @@ func (fs *FileStore) Get(ctx context.Context, h TokenHash, now time.Time) (Sessi
 func (fs *FileStore) Delete(ctx context.Context, h TokenHash) error {
 	fs.mem.Delete(ctx, h)
 	return fs.journal("del", h, nil)
+}
+
+// DeleteUser implements UserSessionsDeleter.
+func (fs *FileStore) DeleteUser(ctx context.Context, email string) error {
+	fs.mem.mu.Lock()
+	hashes := fs.mem.deleteUser(email)
+	fs.mem.mu.Unlock()
+	for _, h := range hashes {
+		if err := fs.journal("del", h, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close flushes and closes the journal.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -296,6 +297,10 @@ func (v *Verifier) principal(claims jwt.MapClaims) (*Principal, error) {
 	email, ok := claims[v.opts.EmailClaim].(string)
 	if !ok || strings.TrimSpace(email) == "" {
 		return nil, invalid(ReasonEmail, "claim %q is missing or not a string", v.opts.EmailClaim)
+	}
+	if strings.IndexFunc(email, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		// " a@x" is not a@x: a token's email must name its user exactly.
+		return nil, invalid(ReasonEmail, "claim %q holds spaces or control characters", v.opts.EmailClaim)
 	}
 	p := &Principal{Email: email, Attributes: map[string]any{}}
 	p.FirstName, _ = claims["first_name"].(string)

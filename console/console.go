@@ -87,7 +87,20 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, problem{"method_not_allowed", "the console answers GET, and POST on its session endpoint"})
 	})
-	mux.Handle("GET /console/", http.StripPrefix("/console", files))
+	mux.Handle("GET /console/", http.StripPrefix("/console", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// What the console does not hold is a JSON 404, with the
+		// console's headers (the file server's own 404 drops
+		// Cache-Control).
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		if name == "" {
+			name = "index.html"
+		}
+		if _, err := fs.Stat(assets, name); err != nil {
+			writeJSON(w, http.StatusNotFound, problem{"not_found", "the console has no " + r.URL.Path})
+			return
+		}
+		files.ServeHTTP(w, r)
+	})))
 	mux.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, Path, http.StatusMovedPermanently)
 	})
@@ -119,6 +132,11 @@ func NewKey() string {
 // errNoPicker is why the picker is refused.
 var errNoPicker = errors.New("the user picker is offered only when agentlayer serve listens on a loopback address alone and has a user directory: paste a JWT or a session token instead")
 
+// proxyHeaders are the headers proxies and CDNs add: a request carrying
+// one came through a proxy, whose clients may be anyone.
+var proxyHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port",
+	"X-Real-Ip", "Via", "True-Client-Ip", "Cf-Connecting-Ip", "X-Client-Ip"}
+
 // pickerAllowed checks that the picker may answer r: it is on, and r comes
 // from the console's own page, opened with the picker's key, on a
 // loopback host, not through a proxy.
@@ -126,7 +144,7 @@ func (c *console) pickerAllowed(r *http.Request) error {
 	if !c.opts.Picker || c.opts.PickerKey == "" || c.opts.Verifier == nil || c.opts.Verifier.Directory() == nil || c.opts.Sessions == nil {
 		return errNoPicker
 	}
-	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip", "Via"} {
+	for _, h := range proxyHeaders {
 		if r.Header.Get(h) != "" {
 			return errors.New("the user picker does not answer through a proxy (" + h + "): paste a JWT or a session token instead")
 		}

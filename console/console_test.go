@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/agentlayer/agentlayer/console"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/semantic"
 )
 
 var screenshot = flag.String("screenshot", "", "write a screenshot of the console answering a question to this `file` (the README's)")
@@ -352,6 +354,11 @@ func TestPicker_onlyTheConsolesOwnRequests(t *testing.T) {
 		"other origin":  {console.PickerHeader: pickerKey, "Origin": "http://evil.example"},
 		"rebinding":     {console.PickerHeader: pickerKey, "Host": "evil.example"},
 		"a proxy":       {console.PickerHeader: pickerKey, "X-Forwarded-For": "203.0.113.9"},
+		"a TLS proxy":   {console.PickerHeader: pickerKey, "X-Forwarded-Proto": "https"},
+		"a port proxy":  {console.PickerHeader: pickerKey, "X-Forwarded-Port": "443"},
+		"Akamai":        {console.PickerHeader: pickerKey, "True-Client-IP": "203.0.113.9"},
+		"Cloudflare":    {console.PickerHeader: pickerKey, "CF-Connecting-IP": "203.0.113.9"},
+		"a client IP":   {console.PickerHeader: pickerKey, "X-Client-IP": "203.0.113.9"},
 		"unknown users": nil,
 	} {
 		if name == "unknown users" {
@@ -439,5 +446,46 @@ func TestBrowser_browseMasksAndValues(t *testing.T) {
 	values := read(t, ctx, "EMAIL's values", chromedp.Text(`#detail tr.values`))
 	if strings.Contains(values, "@") || !strings.Contains(values, "example") {
 		failf(t, ctx, "EMAIL's values", "support sees the values %q", values)
+	}
+}
+
+// TestConsole_offersWhatTheAPITakes: the aggregation functions the
+// console offers are exactly those a construct request takes.
+func TestConsole_offersWhatTheAPITakes(t *testing.T) {
+	js, err := os.ReadFile("static/app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`const FUNCTIONS = \[([^\]]*)\];`).FindSubmatch(js)
+	if m == nil {
+		t.Fatal("app.js has no FUNCTIONS")
+	}
+	var offered []string
+	if err := json.Unmarshal([]byte("["+string(m[1])+"]"), &offered); err != nil {
+		t.Fatal(err)
+	}
+	var takes []string
+	for _, f := range semantic.AggFuncs {
+		takes = append(takes, string(f))
+	}
+	slices.Sort(offered)
+	slices.Sort(takes)
+	if !slices.Equal(offered, takes) {
+		t.Errorf("the console offers %v; the API takes %v", offered, takes)
+	}
+}
+
+// TestConsole_notFound: a path the console does not hold is a JSON 404
+// with the console's headers, Cache-Control: no-store among them.
+func TestConsole_notFound(t *testing.T) {
+	st := newStack(t, true)
+	resp, err := http.Get(st.url + "/console/no/such/file.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 404 || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Content-Type") != "application/json" || !json.Valid(body) {
+		t.Errorf("%d %v %s", resp.StatusCode, resp.Header, body)
 	}
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -112,6 +113,20 @@ func (e *Engine) audited(ctx context.Context, r *Rows, p *auth.Principal, plan *
 	}
 }
 
+// auditRefusal writes the record of a query refused when planned by an
+// access rule that is audited (the aggregate rules): probing shows.
+func (e *Engine) auditRefusal(ctx context.Context, p *auth.Principal, q *Query, err error) {
+	var re *Error
+	if e.audit == nil || !errors.As(err, &re) || re.Rule == "" {
+		return
+	}
+	pv := Provenance{Tables: []string{q.Table.Name}, Policies: []string{}}
+	if g, gerr := q.s.grant(p); gerr == nil {
+		pv.Policies = append(pv.Policies, g.Policies(q.Table)...)
+	}
+	e.auditFailure(ctx, p, pv, err, time.Now())
+}
+
 // auditFailure writes the record of a query that failed before its first
 // row: refused by the aggregate rules, timed out, or failed in the
 // database at its start.
@@ -167,4 +182,48 @@ func auditRecord(ctx context.Context, p *auth.Principal, pv Provenance, rows int
 	endpoint, _ := ctx.Value(endpointKey{}).(string)
 	return AuditRecord{Time: start.UTC(), User: p.Email, Endpoint: endpoint, Tables: pv.Tables, Policies: pv.Policies, Plan: pv.Plan,
 		Rows: rows, DurationMs: float64(time.Since(start).Microseconds()) / 1000, Outcome: "completed"}
+}
+
+// valuesRead collects what a table or metric detail read of the data (the
+// field values it lists), for its one audit record.
+type valuesRead struct {
+	start  time.Time
+	plans  []*sqlgen.Plan
+	digest []byte // the plans' digests, in order
+	values int
+}
+
+func (v *valuesRead) add(plan *sqlgen.Plan, digest [32]byte, n int) {
+	if v == nil {
+		return
+	}
+	v.plans = append(v.plans, plan)
+	v.digest = append(v.digest, digest[:]...)
+	v.values += n
+}
+
+// auditValuesRead writes the one record of a detail that listed field
+// values: the tables and policies of every values query, the fingerprint
+// of them all, and how many values it listed.
+func (e *Engine) auditValuesRead(ctx context.Context, p *auth.Principal, g *permissions.Grant, v *valuesRead) {
+	if e.audit == nil || len(v.plans) == 0 {
+		return
+	}
+	pv := Provenance{Tables: []string{}, Policies: []string{}}
+	for _, plan := range v.plans {
+		one := provenance(g, plan, [32]byte{})
+		for _, t := range one.Tables {
+			if !slices.Contains(pv.Tables, t) {
+				pv.Tables = append(pv.Tables, t)
+			}
+		}
+		for _, name := range one.Policies {
+			if !slices.Contains(pv.Policies, name) {
+				pv.Policies = append(pv.Policies, name)
+			}
+		}
+	}
+	sum := sha256.Sum256(v.digest)
+	pv.Plan = hex.EncodeToString(sum[:8])
+	e.audit.write(auditRecord(ctx, p, pv, v.values, v.start))
 }

@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/testkit"
 )
 
 // bufferEngine serves the sample with opts, one query slot, and no cache.
@@ -135,4 +138,32 @@ func TestRows_answersPerUser(t *testing.T) {
 		d.Close()
 	}
 	b.Close()
+}
+
+// TestAudit_failedAtPrepare: a query that fails before its first row (its
+// table dropped under the engine, so that the database refuses it at
+// prepare) has its audit record, failed.
+func TestAudit_failedAtPrepare(t *testing.T) {
+	var audit testkit.SyncBuffer
+	ctx := context.Background()
+	e, err := newEngine(ctx, engine.Options{ModelFile: "m.yaml", Unrestricted: true, AuditLog: &audit,
+		ModelYAML: []byte("version: 1\ntables:\n  - {id: 1, name: T, fields: [{name: ID, type: BIGINT, semantic_type: type/PK}]}\n"),
+		Setup: func(ctx context.Context, db *sql.DB) error {
+			_, err := db.ExecContext(ctx, `CREATE TABLE "T" ("ID" BIGINT)`)
+			return err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := dbOf(t, e).ExecContext(ctx, `DROP TABLE "T"`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Query(ctx, admin, mustRequest(t, `{"table_id":1,"aggregations":[{"function":"count"}]}`)); err == nil {
+		t.Fatal("a query of a dropped table answered")
+	}
+	var rec engine.AuditRecord
+	if err := json.Unmarshal([]byte(audit.String()), &rec); err != nil || rec.Outcome != "failed" || rec.User != "admin@example.com" || len(rec.Tables) != 1 {
+		t.Errorf("record %q (%v)", audit.String(), err)
+	}
 }

@@ -102,7 +102,7 @@ func (e *Engine) Schema(ctx context.Context, p *auth.Principal) (*Schema, error)
 	out := &Schema{Context: *c}
 	tables, _ := s.visible(g)
 	for _, t := range tables {
-		d, err := e.table(ctx, s, g, t, TableOptions{Fields: true, RelatedTables: true, Metrics: true, Measures: true, Segments: true})
+		d, err := e.table(ctx, s, g, t, TableOptions{Fields: true, RelatedTables: true, Metrics: true, Measures: true, Segments: true}, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -177,11 +177,17 @@ func (e *Engine) Table(ctx context.Context, p *auth.Principal, id int, opts Tabl
 	if !g.Table(t) {
 		return nil, sqlgen.Forbidden("", sqlgen.ReasonTable)
 	}
-	return e.table(ctx, s, g, t, opts)
+	read := &valuesRead{start: time.Now()}
+	d, err := e.table(ctx, s, g, t, opts, read)
+	if err == nil {
+		e.auditValuesRead(ctx, p, g, read)
+	}
+	return d, err
 }
 
-// table describes a table g may see, under the model set s.
-func (e *Engine) table(ctx context.Context, s *state, g *permissions.Grant, t *semantic.Table, opts TableOptions) (*TableDetail, error) {
+// table describes a table g may see, under the model set s; the field
+// values it reads, if asked, are counted in read.
+func (e *Engine) table(ctx context.Context, s *state, g *permissions.Grant, t *semantic.Table, opts TableOptions, read *valuesRead) (*TableDetail, error) {
 	d := &TableDetail{Type: "table", ID: t.ID, Name: t.Name, DisplayName: t.DisplayName, Description: t.Description,
 		DatabaseID: DatabaseID, DatabaseEngine: e.dialect.Name(), DatabaseSchema: schemaOf(t.Source), Fields: []Field{},
 		DefaultTimeDimensionFieldID: timeDimension(g, t.TimeDimension, semantic.TablePrefix(t.ID)),
@@ -203,7 +209,7 @@ func (e *Engine) table(ctx context.Context, s *state, g *permissions.Grant, t *s
 		f := field(prefix, w)
 		f.Masked = maskOf(g, w.Field)
 		if opts.FieldValues {
-			if f.FieldValues, err = e.topValues(ctx, s, g, t, w, DefaultFieldValues); err != nil {
+			if f.FieldValues, err = e.topValues(ctx, s, g, t, w, DefaultFieldValues, read); err != nil {
 				return nil, err
 			}
 		}
@@ -298,6 +304,8 @@ func (e *Engine) Metric(ctx context.Context, p *auth.Principal, id int, opts Met
 	}
 	d := &MetricDetail{Type: "metric", ID: m.ID, Name: m.Name, Description: m.Description, Verified: m.Verified,
 		Restrictions: tableRestrictions(g, m.Table)}
+	read := &valuesRead{start: time.Now()}
+	defer func() { e.auditValuesRead(ctx, p, g, read) }()
 	if opts.DefaultTemporalBreakout {
 		d.DefaultTimeDimensionFieldID = timeDimension(g, m.TimeDimension, semantic.MetricPrefix(m.ID))
 	}
@@ -314,7 +322,7 @@ func (e *Engine) Metric(ctx context.Context, p *auth.Principal, id int, opts Met
 				f.DisplayName = w.DisplayName()
 			}
 			if opts.FieldValues {
-				if f.FieldValues, err = e.topValues(ctx, s, g, m.Table, w, DefaultFieldValues); err != nil {
+				if f.FieldValues, err = e.topValues(ctx, s, g, m.Table, w, DefaultFieldValues, read); err != nil {
 					return nil, err
 				}
 			}
@@ -473,20 +481,17 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 
 // topValues lists the most frequent values of a field that g may see,
 // sorted.
-func (e *Engine) topValues(ctx context.Context, s *state, g sqlgen.Access, t *semantic.Table, w semantic.WideField, limit int) ([]any, error) {
-	counts, err := e.valueCounts(ctx, s, g, t, w, limit)
-	return sortedValues(counts), err
-}
-
-// valueCounts lists the most frequent values of a field that g may see,
-// with their counts, the most frequent first.
-func (e *Engine) valueCounts(ctx context.Context, s *state, g sqlgen.Access, t *semantic.Table, w semantic.WideField, limit int) ([]ValueCount, error) {
+func (e *Engine) topValues(ctx context.Context, s *state, g sqlgen.Access, t *semantic.Table, w semantic.WideField, limit int, read *valuesRead) ([]any, error) {
 	plan, err := sqlgen.Values(s.catalog, g, t, sqlgen.Column{Wide: w}, limit, e.planOpts)
 	if err != nil {
 		return nil, err
 	}
-	counts, _, err := e.countsOf(ctx, s, render(plan))
-	return counts, err
+	r := render(plan)
+	counts, _, err := e.countsOf(ctx, s, r)
+	if err == nil {
+		read.add(plan, r.digest, len(counts))
+	}
+	return sortedValues(counts), err
 }
 
 // countsOf runs a values plan: each value and its rows, the most frequent

@@ -44,6 +44,9 @@ const (
 	// DefaultFieldValues is how many values a table or metric detail lists
 	// per field when asked for field values.
 	DefaultFieldValues = 30
+	// minMaskKey is the shortest MaskKey, as long as the shortest token
+	// key.
+	minMaskKey = 16
 	// The caches of one model and policy set, by entries.
 	tokenCacheSize = 1024
 	valueCacheSize = 1000
@@ -116,10 +119,11 @@ type Options struct {
 	// checked against it: load data, attach files, create views.
 	Setup func(ctx context.Context, db *sql.DB) error
 
-	// MaskKey keys the hash mask of policies: the same key gives the same
-	// hashes (so grouping and joining by a hashed column still work), so
-	// share it between the processes of a deployment; a new key changes
-	// every hash. Empty means a random key for this engine.
+	// MaskKey keys the hash mask of policies (an HMAC-SHA256): the same
+	// key gives the same hashes (so grouping and joining by a hashed
+	// column still work), so share it between the processes of a
+	// deployment; a new key changes every hash. At least 16 bytes; empty
+	// means a random key for this engine.
 	MaskKey []byte
 
 	// AuditLog, if set, receives one JSON line per query that read data
@@ -271,6 +275,9 @@ func querySlots(opts Options) int {
 
 // checkOptions refuses options that do not apply to the database named.
 func checkOptions(opts Options) error {
+	if n := len(opts.MaskKey); n > 0 && n < minMaskKey {
+		return fmt.Errorf("engine: Options.MaskKey must be at least %d bytes, not %d: a short key lets hashes be reversed by trying every key", minMaskKey, n)
+	}
 	if !IsPostgres(opts.Database) {
 		if opts.MaxConnections != 0 {
 			return errors.New("engine: Options.MaxConnections is for PostgreSQL; DuckDB runs in this process")

@@ -2,7 +2,8 @@ package engine_test
 
 import (
 	"context"
-	"crypto/md5"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -16,8 +17,8 @@ import (
 	"github.com/agentlayer/agentlayer/internal/testkit"
 )
 
-// maskKey is the tests' hash key; the engine takes it as bytes and keys
-// hashes by its hex.
+// maskKey is the tests' hash key: a hash is the HMAC-SHA256 of the value
+// under it, to 16 hex digits.
 var maskKey = []byte("a mask key shared by the processes")
 
 // person is a PEOPLE row's true values, read around the engine.
@@ -34,8 +35,9 @@ type person struct {
 // sample policy's masks, computed here in Go.
 func (p person) masked() []string {
 	hash := func(s string) string {
-		sum := md5.Sum([]byte(hex.EncodeToString(maskKey) + s))
-		return hex.EncodeToString(sum[:])[:16]
+		mac := hmac.New(sha256.New, maskKey)
+		mac.Write([]byte(s))
+		return hex.EncodeToString(mac.Sum(nil))[:16]
 	}
 	domain := p.email[strings.Index(p.email, "@")+1:]
 	city := "***"
@@ -216,4 +218,47 @@ func mustRequest(t *testing.T, s string) *engine.Request {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// TestMasks_hashKey: the hash mask's key is at least 16 bytes; it changes
+// every hash, and never the plan's fingerprint, which clients read.
+func TestMasks_hashKey(t *testing.T) {
+	if _, err := engine.New(context.Background(), engine.Options{ModelFile: "m.yaml", ModelYAML: []byte("version: 1\n"), MaskKey: []byte("short")}); err == nil || !strings.Contains(err.Error(), "MaskKey must be at least 16 bytes") {
+		t.Errorf("a 5-byte key: %v", err)
+	}
+	support := &auth.Principal{Email: "support@example.com", Groups: []string{"support"}, Attributes: map[string]any{"state": "TX"}}
+	read := func(key string) (string, string) {
+		e := bufferEngine(t, engine.Options{MaskKey: []byte(key)})
+		rows, err := e.Query(context.Background(), support, mustRequest(t, `{"table_id":2,"fields":[{"field_id":"ADDRESS"}],"limit":1}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		rows.Next()
+		return fmt.Sprint(rows.Row()[0]), rows.Provenance.Plan
+	}
+	h1, p1 := read("the first key of sixteen bytes or more")
+	h2, p2 := read("the second key of sixteen bytes or more")
+	if h1 == h2 || p1 != p2 || len(h1) != 16 {
+		t.Errorf("hashes %q and %q, fingerprints %q and %q: want other hashes, one fingerprint", h1, h2, p1, p2)
+	}
+}
+
+// TestMasks_orderByNull: ordering by a field masked as NULL orders like
+// any other (by nothing), on DuckDB and PostgreSQL, never a database
+// error.
+func TestMasks_orderByNull(t *testing.T) {
+	pair := samplePair(t, engine.Options{})
+	support := &auth.Principal{Email: "support@example.com", Groups: []string{"support"}, Attributes: map[string]any{"state": "TX"}}
+	for _, e := range []*engine.Engine{pair.duck, pair.pg} {
+		for _, req := range []string{
+			`{"table_id":2,"fields":[{"field_id":"ID"},{"field_id":"LONGITUDE"}],"order_by":[{"field":{"field_id":"LONGITUDE"},"direction":"desc"}],"limit":5}`,
+			`{"table_id":2,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"LONGITUDE"}]}`,
+		} {
+			a := answerOf(context.Background(), e, support, []byte(req))
+			if a.err != "" || len(a.rows) == 0 {
+				t.Errorf("%s: %v %s", req, a.rows, a.err)
+			}
+		}
+	}
 }

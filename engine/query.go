@@ -120,6 +120,7 @@ func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *Query) (*Row
 	ctx = forUser(ctx, p)
 	plan, g, err := e.plan(ctx, p, q, e.planOpts)
 	if err != nil {
+		e.auditRefusal(ctx, p, q, err)
 		return nil, err
 	}
 	return e.runFor(ctx, q.s, p, g, render(plan))
@@ -248,6 +249,7 @@ func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset, 
 	opts.DefaultLimit = math.MaxInt32
 	plan, g, err := e.plan(ctx, p, &Query{Query: &whole, s: q.s}, opts)
 	if err != nil {
+		e.auditRefusal(ctx, p, q, err)
 		return nil, err
 	}
 	sqlText, args := plan.Page(offset, limit)

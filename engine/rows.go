@@ -135,15 +135,17 @@ func (r *Rows) Close() error {
 }
 
 // outcome is how the reading of the rows ended, for the audit log:
-// completed, failed, timeout or canceled.
+// completed (to the end, or as far as the reader wanted: a page), failed,
+// timeout, or canceled (its reader was cut off: Cut, or its context
+// ended).
 func (r *Rows) outcome() string {
 	switch err := r.err; {
+	case r.cut && !r.deadline.IsZero() && time.Now().After(r.deadline):
+		return "timeout" // too slow a reader, cut at the deadline
 	case r.cut:
 		return "canceled"
-	case err == nil && r.end:
-		return "completed"
 	case err == nil:
-		return "canceled" // closed before its last row
+		return "completed" // to its end, or as far as its reader wanted
 	case errors.Is(err, ErrTimeout):
 		return "timeout"
 	case errors.Is(err, context.Canceled):

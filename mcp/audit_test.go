@@ -83,6 +83,36 @@ func TestProvenanceAndAudit(t *testing.T) {
 		}
 	}
 
+	// Details that list field values read data too: one record each,
+	// over HTTP (table, with related tables; metric) and MCP.
+	for _, path := range []string{"/api/agent/v1/table/2?with-field-values=true", "/api/agent/v1/table/1?with-field-values=true&with-related-tables=true",
+		"/api/agent/v1/metric/1?with-field-values=true&with-queryable-dimensions=true"} {
+		if status, _, _ := st.send(t, "GET", path, token(t, "sales.tx@example.com", nil), ""); status != 200 {
+			t.Fatalf("%s: %d", path, status)
+		}
+	}
+	cs = st.connect(t, bearer(token(t, "sales.tx@example.com", nil)))
+	if res, _ := call(t, cs, "get_table", map[string]any{"table_id": 2, "with_field_values": true}); res.IsError {
+		t.Fatal("get_table with values failed")
+	}
+	// Refusals by the aggregate rules are recorded: when planned, and
+	// after counting a filter's rows.
+	// A day of a few orders not of Texans: too few to single out.
+	_, days := st.post(t, "POST", "/api/agent/v1/query", token(t, "admin@example.com", nil), `{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"CREATED_AT","field_granularity":"day"}],"filters":[{"field_id":"USER.STATE","operation":"not-equals","value":"TX"}],"limit":10000}`)
+	day := ""
+	for _, r := range days["data"].(map[string]any)["rows"].([]any) {
+		if n := r.([]any)[1].(float64); n > 0 && n < 10 {
+			day = r.([]any)[0].(string)[:10]
+			break
+		}
+	}
+	for _, body := range []string{`{"table_id":1,"aggregations":[{"function":"sum","field_id":"USER_ID"}]}`,
+		`{"table_id":1,"aggregations":[{"function":"count"}],"filters":[{"field_id":"CREATED_AT","operation":"equals","value":"` + day + `"}]}`} {
+		if status, _, _ := st.send(t, "POST", "/api/agent/v1/query", token(t, "benchmark@example.com", nil), body); status != 403 {
+			t.Fatalf("%s as benchmark: %d", body, status)
+		}
+	}
+
 	var records []engine.AuditRecord
 	sc := bufio.NewScanner(strings.NewReader(audit.String()))
 	for sc.Scan() {
@@ -92,8 +122,22 @@ func TestProvenanceAndAudit(t *testing.T) {
 		}
 		records = append(records, rec)
 	}
-	if len(records) != 8 {
-		t.Fatalf("%d audit records, want 8:\n%s", len(records), audit.String())
+	if len(records) != 15 {
+		t.Fatalf("%d audit records, want 15:\n%s", len(records), audit.String())
+	}
+	for i, want := range []struct{ endpoint, tables string }{
+		{"GET /api/agent/v1/table/{id}", "PEOPLE"}, {"GET /api/agent/v1/table/{id}", "ORDERS,PEOPLE,PRODUCTS"},
+		{"GET /api/agent/v1/metric/{id}", "ORDERS,PEOPLE,PRODUCTS"}, {"mcp get_table", "PEOPLE"},
+	} {
+		rec := records[8+i]
+		if rec.Endpoint != want.endpoint || strings.Join(rec.Tables, ",") != want.tables || rec.Rows == 0 || rec.Outcome != "completed" || rec.Policies[0] != "sales" {
+			t.Errorf("record %d %+v, want %s of %s", 8+i, rec, want.endpoint, want.tables)
+		}
+	}
+	for _, rec := range records[13:] {
+		if rec.User != "benchmark@example.com" || rec.Outcome != "refused" || rec.Rule != "aggregate-only" || rec.Rows != 0 {
+			t.Errorf("refusal record %+v", rec)
+		}
 	}
 	first, last := records[0], records[4]
 	if fv := records[5]; fv.Endpoint != "GET /api/agent/v1/table/{id}/field/{field_id}/values" || fv.Rows == 0 {
@@ -110,7 +154,7 @@ func TestProvenanceAndAudit(t *testing.T) {
 		t.Errorf("the MCP record %+v", last)
 	}
 	// No value of the data, no rule's bound value, no credential.
-	for _, bad := range []string{"TX", "Bearer", "eyJ", "Gizmo", "SELECT"} {
+	for _, bad := range []string{"TX", "WY", "Bearer", "eyJ", "Gizmo", "SELECT"} {
 		if strings.Contains(audit.String(), bad) {
 			t.Errorf("the audit log holds %q:\n%s", bad, audit.String())
 		}

@@ -220,9 +220,22 @@ func TestCache_headers(t *testing.T) {
 		}
 		return header.Get(agentapi.CacheHeader)
 	}
-	for _, step := range []struct{ cacheControl, want string }{{"", "miss"}, {"", "hit"}, {"no-cache", ""}, {"", "hit"}} {
+	for _, step := range []struct{ cacheControl, want string }{{"", "miss"}, {"", "hit"}, {"no-cache", ""}, {"No-Cache", ""},
+		{"max-age=0, NO-STORE", ""}, {"", "hit"}} {
 		if got := ask(step.cacheControl); got != step.want {
 			t.Errorf("Cache-Control %q: %s %q, want %q", step.cacheControl, agentapi.CacheHeader, got, step.want)
+		}
+	}
+	// MCP honours the HTTP request's Cache-Control as well.
+	args := map[string]any{"table_id": 3, "limit": 2}
+	for _, step := range []struct{ cacheControl, want string }{{"", "hit"}, {"No-Cache", ""}} {
+		hdr := bearer(tok)
+		if step.cacheControl != "" {
+			hdr.Set("Cache-Control", step.cacheControl)
+		}
+		res, _ := call(t, st.connect(t, hdr), "query", args)
+		if got, _ := res.Meta["agentlayer/cache"].(string); got != step.want {
+			t.Errorf("MCP with Cache-Control %q: %q, want %q", step.cacheControl, got, step.want)
 		}
 	}
 }

@@ -48,9 +48,6 @@ type Options struct {
 	// MaxResultBytes is the byte budget of one tool result;
 	// 0 means DefaultMaxResultBytes.
 	MaxResultBytes int
-	// SessionTimeout closes an MCP session idle that long; 0 means 30
-	// minutes.
-	SessionTimeout time.Duration
 	// Recheck, for Serve, is asked before each call and read who the
 	// server still acts for (a session's user, which may have ended or
 	// been deactivated since); an error refuses the call. Nil: the user
@@ -68,9 +65,6 @@ func (o Options) withDefaults() Options {
 	if o.MaxResultBytes <= 0 {
 		o.MaxResultBytes = DefaultMaxResultBytes
 	}
-	if o.SessionTimeout <= 0 {
-		o.SessionTimeout = 30 * time.Minute
-	}
 	return o
 }
 
@@ -80,23 +74,26 @@ type principalKey struct{}
 
 // New returns the Streamable HTTP handler of the MCP server over e. Every
 // request is authenticated as the Agent API authenticates it — a session
-// (X-Metabase-Session) or a Bearer JWT, with the same 401 bodies — and an
-// MCP session is bound to the user who opened it: a request with another
-// user's credentials on it is refused (403). The tools listed to a
-// session are those its credential's scopes cover.
+// (X-Metabase-Session) or a Bearer JWT, with the same 401 bodies — and
+// acts for the user its own credential names. The server is stateless:
+// it keeps no MCP session between requests (it issues no Mcp-Session-Id),
+// so that no client can make it hold one, and nothing a request does
+// depends on who sent another. The tools listed are those the
+// credential's scopes cover.
 func New(e *engine.Engine, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	s := &servers{e: e, opts: opts, byScope: map[string]*sdk.Server{}}
 	streamable := sdk.NewStreamableHTTPHandler(s.forRequest, &sdk.StreamableHTTPOptions{
 		Logger:                       opts.Logger,
-		SessionTimeout:               opts.SessionTimeout,
+		Stateless:                    true,
 		PropagateRequestCancellation: true,
 		JSONResponse:                 true,
 		MaxRequestBodyBytes:          1 << 20,
 	})
-	// The SDK binds a session to TokenInfo.UserID, which only its bearer
-	// middleware can put in a request's context: the principal found by
-	// our own authentication is handed to it through the request.
+	// The tools read who they act for from the SDK's TokenInfo, which
+	// only its bearer middleware can put in a request's context: the
+	// principal found by our own authentication is handed to it through
+	// the request.
 	bind := sdkauth.RequireBearerToken(func(ctx context.Context, _ string, r *http.Request) (*sdkauth.TokenInfo, error) {
 		p, _ := r.Context().Value(principalKey{}).(*auth.Principal)
 		if p == nil {
@@ -112,7 +109,11 @@ func New(e *engine.Engine, opts Options) http.Handler {
 			httpapi.Write(w, httpapi.Map(r.Context(), opts.Logger, err))
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		ctx := context.WithValue(r.Context(), principalKey{}, p)
+		if httpapi.Fresh(r) {
+			ctx = engine.WithoutCache(ctx) // a fresh answer, as asked
+		}
+		r = r.WithContext(ctx)
 		// The SDK's check reads a bearer token: hand it one, whatever the
 		// credential was; the principal found above is what it binds.
 		r.Header = r.Header.Clone()

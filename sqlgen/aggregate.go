@@ -172,18 +172,18 @@ func (p *planner) checkFunctions() error {
 		path := index("aggregations", i)
 		switch {
 		case ag.Func == semantic.AggMin || ag.Func == semantic.AggMax:
-			return Forbidden(path, ReasonAggregateFunctions)
+			return refuse(path, ReasonAggregateFunctions)
 		case ag.Filter != nil:
-			return Forbidden(path+".filter", ReasonAggregateFunctions)
+			return refuse(path+".filter", ReasonAggregateFunctions)
 		case ag.Measure != nil && ag.Measure.Filter != nil:
 			// A filtered measure could aggregate one row of a group.
-			return Forbidden(path, ReasonAggregateFunctions)
+			return refuse(path, ReasonAggregateFunctions)
 		case (ag.Func == semantic.AggSum || ag.Func == semantic.AggAvg) && ag.Column != nil && ag.Column.Wide.Field.Identifying():
-			return Forbidden(path, ReasonAggregateSumIdentifying)
+			return refuse(path, ReasonAggregateSumIdentifying)
 		}
 	}
 	if m := q.Metric; m != nil && m.Measure != nil && m.Measure.Filter != nil {
-		return Forbidden("metric_id", ReasonAggregateFunctions)
+		return refuse("metric_id", ReasonAggregateFunctions)
 	}
 	return nil
 }
@@ -194,7 +194,7 @@ func (p *planner) checkGroups() error {
 		path := index("group_by", i)
 		f := g.Wide.Field
 		if f.Identifying() {
-			return Forbidden(path, ReasonAggregateIdentifying)
+			return refuse(path, ReasonAggregateIdentifying)
 		}
 		if !f.Type.Kind.IsTemporal() {
 			continue
@@ -209,7 +209,7 @@ func (p *planner) checkGroups() error {
 			b = resolution(b)
 		}
 		if !divides(p.timeUnit, b) {
-			return Forbidden(path, p.reasonTime())
+			return refuse(path, p.reasonTime())
 		}
 	}
 	return nil
@@ -221,28 +221,28 @@ func (p *planner) checkFilter(c plannedCond) error {
 	if c.Segment != nil {
 		for _, f := range p.c.reads[c.Segment.Filter] {
 			if f.Identifying() {
-				return Forbidden(path, ReasonAggregateIdentifying)
+				return refuse(path, ReasonAggregateIdentifying)
 			}
 		}
 		return nil
 	}
 	f := c.Column.Wide.Field
 	if f.Identifying() {
-		return Forbidden(path, ReasonAggregateIdentifying)
+		return refuse(path, ReasonAggregateIdentifying)
 	}
 	k := f.Type.Kind
 	switch c.Op {
 	case "is-null", "is-not-null", "string-is-empty", "string-is-not-empty", "is-true", "is-false":
 		return nil
 	case "string-contains", "string-not-contains", "string-starts-with", "string-ends-with":
-		return Forbidden(path, ReasonAggregatePattern)
+		return refuse(path, ReasonAggregatePattern)
 	}
 	if b, ok := extractionOps[c.Op]; ok || c.Column.Bucket.Extracts() {
 		if !ok {
 			b = c.Column.Bucket
 		}
 		if !divides(p.timeUnit, resolution(b)) {
-			return Forbidden(path, p.reasonTime())
+			return refuse(path, p.reasonTime())
 		}
 		return nil
 	}
@@ -250,24 +250,24 @@ func (p *planner) checkFilter(c plannedCond) error {
 	case k.IsTemporal():
 		for _, b := range p.bounds(c) {
 			if !p.aligned(b.at, p.timeUnit) || b.inclusive {
-				return Forbidden(path, p.reasonTime())
+				return refuse(path, p.reasonTime())
 			}
 			if g := p.groupedBy(f); g != "" && !p.aligned(b.at, g) {
-				return Forbidden(path, fmt.Sprintf(ReasonAggregateCutBucket, g, g))
+				return refuse(path, fmt.Sprintf(ReasonAggregateCutBucket, g, g))
 			}
 		}
 	case k == semantic.KindFloat || k == semantic.KindDecimal:
 		if f.Bins == nil {
-			return Forbidden(path, ReasonAggregateMeasure)
+			return refuse(path, ReasonAggregateMeasure)
 		}
 		if (c.Op != "greater-than-or-equal" && c.Op != "less-than") || len(c.Values) != 1 {
-			return Forbidden(path, ReasonAggregateBins)
+			return refuse(path, ReasonAggregateBins)
 		}
 		if v, _ := toFloat(c.Values[0]); !slices.Contains(f.Bins, v) {
-			return Forbidden(path, ReasonAggregateBins)
+			return refuse(path, ReasonAggregateBins)
 		}
 	case k == semantic.KindText && c.Op != "equals" && c.Op != "not-equals":
-		return Forbidden(path, ReasonAggregateTextRange)
+		return refuse(path, ReasonAggregateTextRange)
 	}
 	return nil
 }
@@ -353,7 +353,7 @@ func (p *planner) setSizes() setSizes {
 	s := setSizes{n: p.minGroup}
 	var counted []Expr
 	notDetail := func(r aggRead) Expr {
-		return Not{X: Call{Name: "coalesce", Args: []Expr{scoped{t: r.table, alias: r.alias, x: r.detail}, False}}}
+		return Not{X: Call{Name: "coalesce", Args: []Expr{Scoped{Table: r.table, Alias: r.alias, X: r.detail}, False}}}
 	}
 	for _, r := range p.aggReads {
 		if r.detail == False {
@@ -524,23 +524,10 @@ func (p *planner) reasonTime() string {
 	return fmt.Sprintf(ReasonAggregateTime, p.timeUnit, p.timeUnit)
 }
 
-// scoped is X, an expression over table t's fields (Refs), placed where t
-// has alias.
-type scoped struct {
-	t     *semantic.Table
-	alias string
-	x     Expr
-}
-
-func (s scoped) write(w *writer) {
-	outer := w.scope
-	w.scope = map[*semantic.Table]string{s.t: s.alias}
-	s.x.write(w)
-	w.scope = outer
-}
-
-func (s scoped) atomic() bool     { return s.x.atomic() }
-func (s scoped) children() []Expr { return []Expr{s.x} }
-func (s scoped) withChildren(k []Expr) Expr {
-	return scoped{t: s.t, alias: s.alias, x: k[0]}
+// refuse is a refusal of the aggregate rules: a 403 with its reason, its
+// Rule set, so that the audit log records it.
+func refuse(path, reason string) *Error {
+	err := Forbidden(path, reason)
+	err.Rule = RuleAggregate
+	return err
 }

@@ -99,6 +99,10 @@ const (
 	FnMicros
 	// FnBytewise is the text Args[0], compared and sorted byte by byte.
 	FnBytewise
+	// FnHMAC is the HMAC-SHA256 of the text Args[0] (its UTF-8 bytes),
+	// as 64 lower-case hex digits, from its key's inner and outer pads
+	// (Args[1], Args[2]: hex text): sha256(opad ‖ sha256(ipad ‖ value)).
+	FnHMAC
 	// FnRound is the number Args[0] rounded to Arg decimal places (tens,
 	// hundreds… for a negative Arg), of the same kind (Kind).
 	FnRound

@@ -93,6 +93,10 @@ func (DuckDB) fn(w *writer, f Fn) {
 		call("quantile_cont", f.Args[0], lit(f.Arg))
 	case FnBytewise:
 		f.Args[0].write(w)
+	case FnHMAC:
+		unhex := func(x Expr) Expr { return Call{Name: "unhex", Args: []Expr{x}} }
+		inner := Call{Name: "sha256", Args: []Expr{Bin{Op: "||", L: unhex(f.Args[1]), R: Call{Name: "encode", Args: []Expr{f.Args[0]}}}}}
+		call("sha256", Bin{Op: "||", L: unhex(f.Args[2]), R: unhex(inner)})
 	case FnRound:
 		typ := TypeDouble
 		if f.Kind.IsInteger() {

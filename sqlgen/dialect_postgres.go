@@ -155,6 +155,11 @@ func (d Postgres) fn(w *writer, f Fn) {
 		w.str("(")
 		arg(0)
 		w.str(` COLLATE "C")`)
+	case FnHMAC:
+		decode := func(x Expr) Expr { return Call{Name: "decode", Args: []Expr{x, constant("hex")}} }
+		inner := Call{Name: "sha256", Args: []Expr{Bin{Op: "||", L: decode(f.Args[1]), R: Call{Name: "convert_to", Args: []Expr{f.Args[0], constant("UTF8")}}}}}
+		outer := Call{Name: "sha256", Args: []Expr{Bin{Op: "||", L: decode(f.Args[2]), R: inner}}}
+		Call{Name: "encode", Args: []Expr{outer, constant("hex")}}.write(w)
 	case FnRound:
 		typ := TypeDouble
 		if f.Kind.IsInteger() {

@@ -59,14 +59,15 @@ type Error struct {
 	// Reason says in words an agent can pass on why a forbidden request is
 	// refused; it names only what the caller may see.
 	Reason string
-	// Rule names the access rule that refused a forbidden request after
-	// reading the data (RuleAggregate), for the audit log; "" otherwise.
+	// Rule names the access rule that refused a forbidden request
+	// (RuleAggregate), for the audit log; "" otherwise.
 	Rule     string
 	sentinel bool
 }
 
 // RuleAggregate is the Rule of a request refused by the aggregate rules
-// after counting rows (a filter's set under the minimum group size).
+// (sqlgen/aggregate.go), when planned or after counting rows (a filter's
+// set under the minimum group size).
 const RuleAggregate = "aggregate-only"
 
 func (e *Error) Error() string { return e.Message }

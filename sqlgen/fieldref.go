@@ -33,9 +33,9 @@ func (co *compiler) column(ref, path string) (Column, error) {
 		return co.byName(ref, path)
 	}
 	if prefix != co.prefix {
-		if n, ok := co.translate(prefix, n); ok {
-			return co.byIndex(n, ref, path)
-		}
+		// As in Metabase, an id of another prefix is refused, even when it
+		// numbers the same column (c1-16 of a metric over table 1, in a
+		// query of table 1): the error names the id here.
 		e := &Error{Kind: KindPrefixMismatch, Path: path, Message: fmt.Sprintf("field %s does not match expected prefix %s: ids of this query are %s<n>", ref, co.prefix, co.prefix)}
 		if same := co.sameField(prefix, n); len(same) > 0 {
 			e.Message += fmt.Sprintf("; the same field here is %s", same[0])
@@ -53,25 +53,6 @@ func (co *compiler) byIndex(n int, ref, path string) (Column, error) {
 		return Column{}, NotFound(path, "field %s not found - no column at index %d", ref, n).with(co.nearest("", n)...)
 	}
 	return Column{Wide: w, ID: co.prefix.ID(n)}, nil
-}
-
-// translate maps an id of the other kind onto this query: c<m>-n in a
-// query of table t when metric m is over t, t<t>-n in a query of a metric
-// over t. Both number the same wide column list.
-func (co *compiler) translate(prefix semantic.IDPrefix, n int) (int, bool) {
-	tablePrefix := semantic.TablePrefix(co.table.ID)
-	if co.prefix != tablePrefix { // a metric's query: its table's ids are its own
-		return n, prefix == tablePrefix
-	}
-	if co.c == nil {
-		return 0, false
-	}
-	for _, m := range co.c.Model.Metrics {
-		if m.Table == co.table && prefix == semantic.MetricPrefix(m.ID) && co.c.MetricVisible(co.a, m) {
-			return n, true
-		}
-	}
-	return 0, false
 }
 
 // sameField lists the ids, in this query, of the field another table's id
@@ -146,8 +127,34 @@ func (co *compiler) byName(ref, path string) (Column, error) {
 			Message: fmt.Sprintf("%q names %d fields of %s: give one of their ids", ref, len(found), co.table.Name)}).with(candidates...)
 	}
 	return Column{}, (&Error{Kind: KindInvalidFieldID, Path: path, Message: fmt.Sprintf(
-		"Invalid field_id format: %s is neither a field id (%s<n>) nor the name of a field of %s (TOTAL, USER.STATE, or a display name)", ref, co.prefix, co.table.Name)}).
+		"Invalid field_id format: %s is neither a field id (%s<n>) nor the name of a field of %s (%s)", ref, co.prefix, co.table.Name, co.nameExamples())}).
 		with(co.nearest(ref, -1)...)
+}
+
+// nameExamples shows how fields of the query's table are named, by fields
+// the caller sees: "TOTAL, USER.STATE, or a display name".
+func (co *compiler) nameExamples() string {
+	var own, related string
+	for _, w := range co.table.Wide() {
+		if !WideVisible(co.a, w) {
+			continue
+		}
+		key := w.Field.SemanticType == "type/PK" || w.Field.References != nil
+		switch {
+		case key:
+		case own == "" && w.Via == nil:
+			own = w.Name()
+		case related == "" && w.Via != nil:
+			related = w.Name()
+		}
+	}
+	var parts []string
+	for _, n := range []string{own, related} {
+		if n != "" {
+			parts = append(parts, n)
+		}
+	}
+	return strings.Join(append(parts, "or a display name"), ", ")
 }
 
 // normalName folds a name for matching: case, surrounding spaces, runs of

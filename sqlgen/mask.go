@@ -1,6 +1,9 @@
 package sqlgen
 
 import (
+	"crypto/sha256"
+	"database/sql/driver"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -135,8 +138,11 @@ func (p *planner) maskExpr(x Expr, f *semantic.Field, m MaskFn) Expr {
 		}
 		return Null
 	case MaskHash:
-		keyed := Bin{Op: "||", L: Param{Value: p.opts.MaskKey}, R: Cast{X: x, Type: TypeText}}
-		return Call{Name: "substr", Args: []Expr{Call{Name: "md5", Args: []Expr{keyed}}, lit("1"), lit("16")}}
+		// The HMAC-SHA256 of the value's text under the mask key, its pads
+		// prepared in Go and bound.
+		ipad, opad := maskPads(p.opts.MaskKey)
+		mac := Fn{Op: FnHMAC, Args: []Expr{Cast{X: x, Type: TypeText}, Param{Value: ipad}, Param{Value: opad}}}
+		return Call{Name: "substr", Args: []Expr{mac, lit("1"), lit("16")}}
 	case MaskLast4:
 		return Call{Name: "right", Args: []Expr{x, lit("4")}}
 	case MaskEmailDomain:
@@ -185,4 +191,32 @@ func (p *planner) maskedAggregate(ag Aggregate, out *Output) {
 	case ag.Func == semantic.AggMin || ag.Func == semantic.AggMax:
 		p.maskedOutput(out, ag.Column.Wide.Field)
 	}
+}
+
+// MaskPad is a pad of the hash mask's key, bound as text: a secret that
+// must not reach a plan's fingerprint, which is computed from the bound
+// values (the engine leaves its content out).
+type MaskPad string
+
+// Value implements driver.Valuer.
+func (m MaskPad) Value() (driver.Value, error) { return string(m), nil }
+
+// maskPads are HMAC's inner and outer pads of key (hex, as MaskKey holds
+// it), each the hex of the 64-byte block key XOR 0x36 and 0x5c.
+func maskPads(key string) (MaskPad, MaskPad) {
+	raw, err := hex.DecodeString(key)
+	if err != nil {
+		raw = []byte(key)
+	}
+	if len(raw) > sha256.BlockSize {
+		sum := sha256.Sum256(raw)
+		raw = sum[:]
+	}
+	block := make([]byte, sha256.BlockSize)
+	copy(block, raw)
+	ipad, opad := make([]byte, len(block)), make([]byte, len(block))
+	for i, b := range block {
+		ipad[i], opad[i] = b^0x36, b^0x5c
+	}
+	return MaskPad(hex.EncodeToString(ipad)), MaskPad(hex.EncodeToString(opad))
 }

@@ -3,6 +3,7 @@ package sqlgen
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -87,9 +88,18 @@ func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any, []*sem
 			s.having.write(w)
 		}
 	}
-	if len(s.orderBy) > 0 {
+	// A column masked as NULL orders nothing, and neither database takes
+	// a constant in ORDER BY: it is left out.
+	order := slices.DeleteFunc(slices.Clone(s.orderBy), func(o orderItem) bool {
+		x := o.x
+		if x == nil {
+			x = s.items[o.ordinal-1].x
+		}
+		return x == Null
+	})
+	if len(order) > 0 {
 		w.str("\nORDER BY ")
-		for i, o := range s.orderBy {
+		for i, o := range order {
 			if i > 0 {
 				w.str(", ")
 			}
@@ -189,9 +199,7 @@ func (p *Plan) GuardRefusal(set int64) error {
 	if g := p.sel.guard; g != nil && set >= 0 && set < int64(len(g.sets)) {
 		path = g.sets[set].path
 	}
-	err := Forbidden(path, fmt.Sprintf(ReasonAggregateSmallSet, p.MinGroupSize))
-	err.Rule = RuleAggregate
-	return err
+	return refuse(path, fmt.Sprintf(ReasonAggregateSmallSet, p.MinGroupSize))
 }
 
 // String prints the plan deterministically: the logical query, the row

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/agentlayer/agentlayer/internal/jsontree"
 	"github.com/agentlayer/agentlayer/internal/suggest"
@@ -159,19 +160,23 @@ func (p *jsonParser) object(v any, path, what string, keys ...string) map[string
 		}
 		return nil
 	}
-	// Keys Metabase's schemas do not know are ignored, as Metabase does;
-	// but a key that looks like a typo of a known one is refused, so that
-	// a misspelt "filter" does not silently drop the filters.
-	var typos []string
+	// An unknown key is refused, never ignored: a misspelt "filter", or a
+	// key this server does not implement, would otherwise drop what it
+	// asks for silently.
+	var unknown []string
 	for k := range m {
-		if !slices.Contains(keys, k) && suggest.Closest(k, keys) != "" {
-			typos = append(typos, k)
+		if !slices.Contains(keys, k) {
+			unknown = append(unknown, k)
 		}
 	}
-	if len(typos) > 0 {
-		slices.Sort(typos)
-		k := typos[0]
-		p.fail(joinPath(path, k), "unknown key %q in %s (did you mean %q?)", k, what, suggest.Closest(k, keys))
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		k := unknown[0]
+		if near := suggest.Closest(k, keys); near != "" {
+			p.fail(joinPath(path, k), "unknown key %q in %s (did you mean %q?)", k, what, near)
+		} else {
+			p.fail(joinPath(path, k), "unknown key %q in %s: it takes %s", k, what, strings.Join(keys, ", "))
+		}
 		p.err.Candidates = keys
 		return nil
 	}

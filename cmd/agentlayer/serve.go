@@ -28,6 +28,7 @@ import (
 	"github.com/agentlayer/agentlayer/console"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/httpapi"
 	"github.com/agentlayer/agentlayer/internal/yamldoc"
 	"github.com/agentlayer/agentlayer/mcp"
 )
@@ -77,9 +78,9 @@ type serveFlags struct {
 	readOnly, requireKnown, watch, console                    bool
 	threads, maxQueries, maxRows, maxAggRows, maxConns        int
 	sessionTTL, leeway, queryTimeout, shutdownTimeout         time.Duration
-	mcpResultBytes                                            int
+	mcpResultBytes, maxSlotsPerUser, maxAnswersPerUser        int
 	cacheTTL                                                  time.Duration
-	cacheMiB                                                  int64
+	cacheMiB, bufferMiB, bufferDiskMiB                        int64
 	mappings                                                  kv
 	previousKeys, allowDirs                                   list
 }
@@ -116,6 +117,10 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.DurationVar(&f.queryTimeout, "query-timeout", engine.DefaultQueryTimeout, "end a query that runs longer")
 	fs.IntVar(&f.maxQueries, "max-concurrent-queries", 0, "queries running at once; more wait briefly, then get 503 (default: one per core)")
+	fs.IntVar(&f.maxSlotsPerUser, "max-slots-per-user", 0, "query slots one user holds while others wait; waiters are served across users in turn (default: all but one, at least 1)")
+	fs.IntVar(&f.maxAnswersPerUser, "max-answers-per-user", engine.DefaultAnswersPerUser, "answers one user may have open (started, not yet read) at once; past it 503")
+	fs.Int64Var(&f.bufferMiB, "buffer-mib", engine.DefaultBufferMemory>>20, "memory, in MiB, the rows of answers being read may take in all (a slot is freed when the database is done, however slowly the client reads); past it rows go to temporary files")
+	fs.Int64Var(&f.bufferDiskMiB, "buffer-disk-mib", engine.DefaultBufferDisk>>20, "temporary file space, in MiB, the rows of answers being read may take in all; past it an answer fails with 503")
 	fs.IntVar(&f.maxRows, "max-rows", engine.DefaultMaxRows, "row cap of a query without aggregation")
 	fs.IntVar(&f.maxAggRows, "max-aggregated-rows", engine.DefaultMaxAggregatedRows, "row cap of an aggregated query")
 	fs.StringVar(&f.tokenKeyFile, "token-key-file", "", "`file` holding the key that signs query tokens (default: $AGENTLAYER_TOKEN_KEY; none: a random key, so tokens end with the process)")
@@ -210,8 +215,9 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 		}
 		handler = withConsole(handler, console.New(copts))
 	}
+	endInactive(ctx, verifier.Directory(), sessions, log)
 	reloads := f.reloadSignals(ctx, log)
-	go f.reloadLoop(ctx, reloads, e, opts, verifier, log)
+	go f.reloadLoop(ctx, reloads, e, opts, verifier, sessions, log)
 	go invalidateOnSignal(ctx, usr1, e, log)
 	if reg != nil {
 		stop, err := serveMetrics(f.metricsAddr, reg, log)
@@ -282,6 +288,8 @@ func (f *serveFlags) engineOptions(log *slog.Logger) (engine.Options, error) {
 	opts.ReadOnly, opts.Threads, opts.MemoryLimit = f.readOnly, f.threads, f.memory
 	opts.DataDir, opts.MaxTempSize, opts.AllowedDirectories = f.dataDir, f.maxTemp, f.allowDirs
 	opts.QueryTimeout, opts.MaxConcurrentQueries = f.queryTimeout, f.maxQueries
+	opts.MaxSlotsPerUser, opts.MaxAnswersPerUser = f.maxSlotsPerUser, f.maxAnswersPerUser
+	opts.BufferMemory, opts.BufferDisk = f.bufferMiB<<20, f.bufferDiskMiB<<20
 	opts.MaxRows, opts.MaxAggregatedRows, opts.Logger = f.maxRows, f.maxAggRows, log
 	opts.MaxConnections = f.maxConns
 	switch f.auditLog {
@@ -503,7 +511,7 @@ func watchFiles(ctx context.Context, files []string, interval time.Duration, cha
 
 // reloadLoop reloads the model, policy and user directory for each value
 // of reloads, until ctx ends.
-func (f *serveFlags) reloadLoop(ctx context.Context, reloads <-chan string, e *engine.Engine, opts engine.Options, v *auth.Verifier, log *slog.Logger) {
+func (f *serveFlags) reloadLoop(ctx context.Context, reloads <-chan string, e *engine.Engine, opts engine.Options, v *auth.Verifier, sessions *auth.Sessions, log *slog.Logger) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -517,6 +525,23 @@ func (f *serveFlags) reloadLoop(ctx context.Context, reloads <-chan string, e *e
 				logProblems(log, "reload refused: the previous user directory keeps serving", err)
 			} else if err := v.SetDirectory(dir); err != nil {
 				log.Error("reload refused: the previous user directory keeps serving", "err", err.Error())
+			} else {
+				endInactive(ctx, dir, sessions, log)
+			}
+		}
+	}
+}
+
+// endInactive ends, for good, the sessions of the users the directory
+// marks inactive: made active again, they sign in anew.
+func endInactive(ctx context.Context, dir *auth.Directory, sessions *auth.Sessions, log *slog.Logger) {
+	if dir == nil {
+		return
+	}
+	for _, u := range dir.Users() {
+		if !u.Active {
+			if err := sessions.EndUser(ctx, u.Email); err != nil {
+				log.Error("cannot end an inactive user's sessions", "user", u.Email, "err", err.Error())
 			}
 		}
 	}
@@ -562,7 +587,7 @@ func (f *serveFlags) listen(ctx context.Context, handler http.Handler, consolePa
 	base, cancelRequests := context.WithCancel(context.Background())
 	defer cancelRequests()
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           httpapi.Canonical(handler), // JSON, never the mux's HTML redirect
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      5 * time.Minute,

@@ -213,7 +213,7 @@ async function showValues(it, f, row) {
 
 const OPERATIONS = ["equals", "not-equals", "greater-than", "less-than", "string-contains", "string-starts-with", "is-null", "is-not-null", "last", "current"];
 const UNITS = ["day", "week", "month", "quarter", "year"];
-const FUNCTIONS = ["count", "sum", "avg", "min", "max", "distinct", "median"];
+const FUNCTIONS = ["count", "count-distinct", "sum", "avg", "min", "max"];
 const GRANULARITIES = ["", "day", "week", "month", "quarter", "year"];
 
 let askFields = [];

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 
@@ -143,7 +144,11 @@ func (a *Authenticator) Authenticate(r *http.Request) (*auth.Principal, error) {
 	if tok := r.Header.Get(SessionHeader); tok != "" {
 		p, err := a.Sessions.Lookup(r.Context(), tok)
 		if err == nil && a.Verifier != nil && a.Verifier.Deactivated(p.Email) {
-			err = auth.ErrNoSession // deactivated since: the session ends with the user
+			// Deactivated since: the user's sessions end, for good.
+			if err := a.Sessions.EndUser(r.Context(), p.Email); err != nil {
+				a.Log.Error("cannot end a deactivated user's sessions", "err", err)
+			}
+			err = auth.ErrNoSession
 		}
 		if err == nil {
 			return p, nil
@@ -180,4 +185,50 @@ func (a *Authenticator) VerifyJWT(ctx context.Context, token string) (*auth.Prin
 		return nil, ErrInvalidJWT
 	}
 	return p, nil
+}
+
+// Fresh reports whether a request asks for a fresh answer, not one from a
+// cache: a Cache-Control of no-cache or no-store, its directives matched
+// without regard to case (RFC 9111, 5.2).
+func Fresh(r *http.Request) bool {
+	for _, v := range r.Header.Values("Cache-Control") {
+		for _, d := range strings.Split(v, ",") {
+			name, _, _ := strings.Cut(strings.TrimSpace(d), "=")
+			if strings.EqualFold(name, "no-cache") || strings.EqualFold(name, "no-store") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Canonical answers a request whose path is not canonical ("//",
+// "/./", "/../" in it) with a JSON 404 naming the canonical path, where
+// net/http's ServeMux would redirect with an HTML body; other requests go
+// to next.
+func Canonical(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if NotCanonical(w, r) {
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// NotCanonical answers a request whose path is not canonical with a JSON
+// 404, and reports whether it did.
+func NotCanonical(w http.ResponseWriter, r *http.Request) bool {
+	p := r.URL.Path
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	if clean == p {
+		return false
+	}
+	Write(w, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no endpoint at " + p + ": paths are canonical (" + clean + ")"})
+	return true
 }

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // MaxDepth is the deepest nesting of objects and arrays Decode accepts by
@@ -40,6 +42,17 @@ var ErrTrailing = fmt.Errorf("%w: more than one value", ErrSyntax)
 func Decode(data []byte, maxDepth int) (any, error) {
 	if maxDepth <= 0 {
 		maxDepth = MaxDepth
+	}
+	if !utf8.Valid(data) {
+		at := 0
+		for at < len(data) {
+			r, n := utf8.DecodeRune(data[at:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			at += n
+		}
+		return nil, &Error{Message: fmt.Sprintf("the document is not valid UTF-8 (byte %d)", at)}
 	}
 	d := &decoder{dec: json.NewDecoder(bytes.NewReader(data)), max: maxDepth}
 	d.dec.UseNumber()
@@ -82,6 +95,9 @@ type decoder struct {
 func (d *decoder) value(tok json.Token, path string, depth int) (any, error) {
 	delim, ok := tok.(json.Delim)
 	if !ok {
+		if s, ok := tok.(string); ok && strings.IndexByte(s, 0) >= 0 {
+			return nil, &Error{Path: path, Message: fmt.Sprintf("%s holds a NUL character", describe(path))}
+		}
 		return tok, nil // string, json.Number, bool or nil
 	}
 	if depth >= d.max {
@@ -100,6 +116,9 @@ func (d *decoder) value(tok json.Token, path string, depth int) (any, error) {
 			}
 			key, _ := tok.(string)
 			at := join(path, key)
+			if strings.IndexByte(key, 0) >= 0 {
+				return nil, &Error{Path: path, Message: fmt.Sprintf("a key of %s holds a NUL character", describe(path))}
+			}
 			if _, dup := obj[key]; dup {
 				return nil, &Error{Path: at, Message: fmt.Sprintf("key %q appears twice in %s", key, describe(path))}
 			}

@@ -23,6 +23,9 @@ func TestDecode(t *testing.T) {
 		{`{"x":[{"k":1},{"k":2,"k":3}]}`, nil, "x[1].k", `appears twice in x[1]`},
 		{`{"a":{},"b":{}}`, map[string]any{"a": map[string]any{}, "b": map[string]any{}}, "", ""},
 		{strings.Repeat("[", 33) + strings.Repeat("]", 33), nil, strings.Repeat("[0]", 32), "more than 32 deep"},
+		{`{"value":"a\u0000b"}`, nil, "value", "value holds a NUL character"},
+		{`{"a\u0000":1}`, nil, "", "a key of the document holds a NUL"},
+		{"{\"value\":\"caf\xe9\"}", nil, "", "not valid UTF-8 (byte 13)"},
 	}
 	for _, c := range cases {
 		got, err := Decode([]byte(c.in), 0)
