@@ -233,12 +233,14 @@ func TestTimeout_midStream(t *testing.T) {
 // TestSlowReaders_fairSlots: with 4 query slots, two hostile users who
 // keep re-opening a 40 MB answer and reading it at 1 KiB/s, and keep
 // asking for a query that reads the whole table, cannot turn a third user
-// away: each of the third user's queries is answered, none waiting past
-// the 1 s queue time (which would be a 503). A slow reader holds no slot
-// (the database writes its rows into a buffer), and while the third user
-// waits, each hostile user holds at most 3 slots, and is served in turn.
+// away: each of the third user's queries is answered within the 5 s queue
+// time (past it, a 503). The slow readers would otherwise hold every slot
+// until their 20 s deadline: a slow reader holds no slot (the database
+// writes its rows into a buffer), and while the third user waits, each
+// hostile user holds at most 3 slots and is served in turn, so the third
+// user waits at most for one hostile query to finish.
 func TestSlowReaders_fairSlots(t *testing.T) {
-	srv, _ := bigServer(t, engine.Options{MaxConcurrentQueries: 4, QueryTimeout: 3 * time.Second, QueueTimeout: time.Second})
+	srv, _ := bigServer(t, engine.Options{MaxConcurrentQueries: 4, QueryTimeout: 20 * time.Second, QueueTimeout: 5 * time.Second})
 	as := func(email string) map[string]string {
 		return map[string]string{"Authorization": "Bearer " + hs256(t, jwt.MapClaims{"email": email, "iat": time.Now().Unix()})}
 	}
@@ -248,16 +250,15 @@ func TestSlowReaders_fairSlots(t *testing.T) {
 		h := as(email)
 		tok := constructTokenAt(t, srv.URL, h, bigQuery)
 		heavy := constructTokenAt(t, srv.URL, h, `{"table_id":1,"aggregations":[{"function":"count-distinct","field_id":"t1-1"},{"function":"sum","field_id":"t1-0"}]}`)
-		for range 6 { // slow readers, re-opening as soon as they are cut
+		for range 4 { // slow readers, re-opening as soon as they are cut
 			hostile.Add(1)
 			go func() {
 				defer hostile.Done()
 				for ctx.Err() == nil {
 					conn, r := rawExecute(t, srv, h, tok)
-					// Whatever the answer (rows, or a 503), it ends well
-					// before: a reader never waits on a connection kept
-					// open for the next request.
-					conn.SetReadDeadline(time.Now().Add(6 * time.Second))
+					// Whatever the answer (rows, or a 503), a reader never
+					// waits past the test on a connection kept open.
+					conn.SetReadDeadline(time.Now().Add(25 * time.Second))
 					buf := make([]byte, 1024)
 					for ctx.Err() == nil {
 						if _, err := r.Read(buf); err != nil {
@@ -269,7 +270,7 @@ func TestSlowReaders_fairSlots(t *testing.T) {
 				}
 			}()
 		}
-		for range 3 { // the whole table, again and again
+		for range 2 { // the whole table, again and again
 			hostile.Add(1)
 			go func() {
 				defer hostile.Done()
@@ -279,11 +280,11 @@ func TestSlowReaders_fairSlots(t *testing.T) {
 			}()
 		}
 	}
-	time.Sleep(500 * time.Millisecond) // the waves are on
+	time.Sleep(time.Second) // the waves are on
 	h := as("third@example.com")
 	quick := constructTokenAt(t, srv.URL, h, `{"table_id":2,"aggregations":[{"function":"count"}]}`)
 	var waits []time.Duration
-	for range 30 {
+	for range 12 {
 		start := time.Now()
 		code, res := executeAt(t, srv.URL, h, quick)
 		waits = append(waits, time.Since(start))
@@ -295,7 +296,7 @@ func TestSlowReaders_fairSlots(t *testing.T) {
 	stop()
 	hostile.Wait()
 	slices.Sort(waits)
-	t.Logf("the third user's 30 queries: median %v, p99 %v", waits[len(waits)/2], waits[len(waits)-1])
+	t.Logf("the third user's %d queries: median %v, longest %v", len(waits), waits[len(waits)/2], waits[len(waits)-1])
 }
 
 // TestAudit_whatTheClientSaw: an answer is audited when its client has it

@@ -341,12 +341,19 @@ func (m *MCPClient) Close() error { return m.session.Close() }
 // tools/call the SDK's client would send on the session it opened.
 func (m *MCPClient) Execute(ctx context.Context, p *Prepared) (int, error) {
 	m.id++
-	body := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"execute_query","arguments":{"query":%q}}}`, m.id, p.Token)
+	// With the protocol's own _meta (its version, the client and its
+	// capabilities), which the SDK's client sends on every request of the
+	// sessionless protocol a stateless server speaks.
+	meta := fmt.Sprintf(`{%q:%q,%q:{"name":"benchmark","version":"1"},%q:{}}`,
+		sdk.MetaKeyProtocolVersion, m.header.Get("Mcp-Protocol-Version"), sdk.MetaKeyClientInfo, sdk.MetaKeyClientCapabilities)
+	body := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"_meta":%s,"name":"execute_query","arguments":{"query":%q}}}`, m.id, meta, p.Token)
 	req, err := http.NewRequestWithContext(ctx, "POST", m.url, strings.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
 	req.Header = m.header.Clone()
+	req.Header.Set("Mcp-Method", "tools/call") // the standard headers of the sessionless protocol
+	req.Header.Set("Mcp-Name", "execute_query")
 	resp, err := m.client.Do(req)
 	if err != nil {
 		return 0, err

@@ -36,6 +36,13 @@ var errBufferFull = fmt.Errorf("%w: the server holds too many answers being read
 // chunkRows is how many rows a chunk of a buffer holds.
 const chunkRows = 256
 
+// A reader waiting for rows is sent them when publishRows more came, or
+// publishEvery passed since the last it was sent.
+const (
+	publishRows  = 32
+	publishEvery = 2 * time.Millisecond
+)
+
 // buffer is a query's rows, read from the database by a goroutine of its
 // own (fill) that holds the query's slot only while the database works:
 // its reader (Rows) reads them from the buffer as they come, at its own
@@ -150,6 +157,9 @@ func (b *buffer) fill(rows *sql.Rows, queryErr func(error) error, done func()) {
 	var c *chunk
 	row := 0 // rows in c
 	published := 0
+	// A reader waiting for rows gets them a few at a time, or after a
+	// moment: not one lock and wake-up per row.
+	var lastPublish time.Time
 	for rows.Next() {
 		if c == nil || row == chunkRows {
 			if c != nil {
@@ -180,9 +190,9 @@ func (b *buffer) fill(rows *sql.Rows, queryErr func(error) error, done func()) {
 			c.size += valueSize(v)
 		}
 		row++
-		if b.waiting.Load() > 0 {
+		if b.waiting.Load() > 0 && (row-published >= publishRows || time.Since(lastPublish) > publishEvery) {
 			b.publish(row - published)
-			published = row
+			published, lastPublish = row, time.Now()
 		}
 	}
 	err := rows.Err()
@@ -319,10 +329,11 @@ func (b *buffer) finish(err error) {
 // errExpired ends the reading of an answer past its deadline.
 var errExpired = ErrTimeout
 
-// rowAt returns the chunk holding row i and i's index in it, waiting for
-// the row until it comes, the fill ends (false: no such row) or deadline
-// passes (ErrTimeout). ok false with a nil error is the end.
-func (b *buffer) rowAt(ctx context.Context, i int, deadline time.Time) (*chunk, int, error) {
+// rowAt returns the chunk holding row i, i's index in it and the rows
+// published so far (rows before them can be read without asking again),
+// waiting for the row until it comes, the fill ends (errEnd: no such row)
+// or deadline passes (ErrTimeout).
+func (b *buffer) rowAt(ctx context.Context, i int, deadline time.Time) (*chunk, int, int, error) {
 	b.mu.Lock()
 	for i >= b.n {
 		if b.done {
@@ -331,7 +342,7 @@ func (b *buffer) rowAt(ctx context.Context, i int, deadline time.Time) (*chunk, 
 			if err == nil {
 				err = errEnd
 			}
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
 		wake := b.wake
 		b.mu.Unlock()
@@ -346,10 +357,10 @@ func (b *buffer) rowAt(ctx context.Context, i int, deadline time.Time) (*chunk, 
 		case <-wake:
 		case <-timeout:
 			b.waiting.Add(-1)
-			return nil, 0, errExpired
+			return nil, 0, 0, errExpired
 		case <-ctx.Done():
 			b.waiting.Add(-1)
-			return nil, 0, context.Cause(ctx)
+			return nil, 0, 0, context.Cause(ctx)
 		}
 		b.waiting.Add(-1)
 		b.mu.Lock()
@@ -361,9 +372,9 @@ func (b *buffer) rowAt(ctx context.Context, i int, deadline time.Time) (*chunk, 
 	if ci > b.reading {
 		b.reading = ci
 	}
-	c := b.chunks[ci]
+	c, n := b.chunks[ci], b.n
 	b.mu.Unlock()
-	return c, i % chunkRows, nil
+	return c, i % chunkRows, n, nil
 }
 
 // errEnd is rowAt's answer past the last row.

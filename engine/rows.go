@@ -44,6 +44,7 @@ type Rows struct {
 	cur      *chunk
 	row      int   // the current row's index in cur
 	vals     []any // the current row's values; nil for a spilled chunk's
+	avail    int   // the rows published when last asked: before them, no need to ask
 	count    int
 	err      error
 	end      bool   // the last row was read
@@ -62,11 +63,22 @@ func (r *Rows) Next() bool {
 	if r.err != nil || r.end || r.buf == nil {
 		return false
 	}
-	if r.cur != nil && (r.row+1)%256 == 0 && !r.deadline.IsZero() && time.Now().After(r.deadline) {
+	next := r.at + 1
+	if r.cur != nil && next < r.avail && r.row+1 < chunkRows {
+		// The next row of the current chunk, published already.
+		r.at, r.row = next, r.row+1
+		if r.vals != nil {
+			w := r.buf.width
+			r.vals = r.cur.vals[r.row*w : (r.row+1)*w]
+		}
+		r.count++
+		return true
+	}
+	if r.cur != nil && !r.deadline.IsZero() && time.Now().After(r.deadline) {
 		r.err = ErrTimeout
 		return false
 	}
-	c, k, err := r.buf.rowAt(r.ctx, r.at+1, r.deadline)
+	c, k, avail, err := r.buf.rowAt(r.ctx, next, r.deadline)
 	switch {
 	case err == errEnd:
 		r.end = true
@@ -81,7 +93,7 @@ func (r *Rows) Next() bool {
 			return false
 		}
 	}
-	r.at++
+	r.at, r.avail = next, avail
 	r.cur, r.row = c, k
 	if c.vals != nil {
 		r.vals = c.vals[k*r.buf.width : (k+1)*r.buf.width]

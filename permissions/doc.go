@@ -58,10 +58,14 @@
 //     rows give NULLs and never remove or reveal base rows.
 //
 // A table rule may grant aggregates past its detail rows (aggregate:
-// {rows: <row condition>, min_group_size: N}), or aggregates only: the
-// Grant's Aggregate gives an aggregated query its rows and minimum group
-// size, and sqlgen leaves smaller groups out and refuses what would single
-// rows out (min, max, identifying fields).
+// {rows: <row condition>, min_group_size: N, time_granularity: day}), or
+// aggregates only: the Grant's Aggregate gives an aggregated query its
+// rows, minimum group size, time unit and the rows the user sees in
+// detail anyway, and sqlgen applies the aggregate rules (sqlgen's
+// aggregate.go): groups and every set two answers could differ by hold no
+// rows that count or at least N, dates in whole units, no min, max, or
+// sum of an identifying field. The Grant's AggregateRestriction says so in
+// the one wording every adapter shows.
 //
 // A policy may mask a column instead of hiding it (mask: {EMAIL:
 // email_domain, CITY: {with: redact, unless: <row condition>}}): the

@@ -35,8 +35,11 @@
 //	        display_name: ID
 //	        description: …
 //	        synonyms: […]
-//	        identifying: true       # optional: never grouped or filtered by under aggregate-only access
-//	                                # (keys and person fields — email, name, address… — always are)
+//	        identifying: true       # optional: never grouped, filtered, summed or averaged under
+//	                                # aggregate-only access (keys and person fields — email, name,
+//	                                # address… — always are)
+//	        bins: [0, 25, 50, 100]  # optional, numbers only: the only bounds aggregate-only access
+//	                                # may filter a floating-point or decimal field by
 //	      - name: USER_ID
 //	        references: PEOPLE.ID   # a many-to-one foreign key to a type/PK field
 //	        relationship: USER      # its name in expressions; default USER_ID → USER

@@ -153,6 +153,11 @@ func (p *planner) aggregateOnly(plan *Plan, sel *selectStmt) error {
 				others = append(others, o.x)
 			}
 		}
+		if p.groupsAsIs(c) {
+			// Each value's set is a group of the answer itself, which
+			// HAVING leaves out when small.
+			continue
+		}
 		for _, set := range p.sets(c) {
 			set.where = AndOf(append(others, set.where)...)
 			set.path = index("filters", c.index)
@@ -272,6 +277,21 @@ func (p *planner) checkFilter(c plannedCond) error {
 	return nil
 }
 
+// groupsAsIs reports whether c is an equality filter on a column the
+// query groups by as it is: the set of each value it names is then a
+// group of the answer, with the answer's other filters.
+func (p *planner) groupsAsIs(c plannedCond) bool {
+	if c.Segment != nil || (c.Op != "equals") || extractionOps[c.Op] != "" || c.Column.Wide.Field.Type.Kind.IsTemporal() {
+		return false
+	}
+	for _, g := range p.q.GroupBy {
+		if g.Wide.Index == c.Column.Wide.Index && g.Bucket == c.Column.Bucket {
+			return true
+		}
+	}
+	return false
+}
+
 // groupedBy is the truncation the query groups field f by, if it does.
 func (p *planner) groupedBy(f *semantic.Field) Bucket {
 	for _, g := range p.q.GroupBy {
@@ -378,29 +398,57 @@ func (p *planner) setSizes() setSizes {
 
 // large is the condition a group (or set) of rows meets to be shown: no
 // rows that count, or at least n of them and n distinct keys of each
-// joined table.
+// joined table. The count of the rows that count is written once (NOT
+// BETWEEN), so that the database computes it once.
 func (s setSizes) large() Expr {
 	n := lit(strconv.Itoa(s.n))
-	parts := []Expr{Bin{Op: ">=", L: s.rows, R: n}}
+	var keys []Expr
 	for _, k := range s.keys {
-		parts = append(parts, Bin{Op: ">=", L: k, R: n})
+		keys = append(keys, Bin{Op: ">=", L: k, R: n})
 	}
-	if s.trivial {
-		return AndOf(parts...)
+	switch {
+	case s.trivial:
+		return AndOf(append([]Expr{Bin{Op: ">=", L: s.rows, R: n}}, keys...)...)
+	case len(keys) == 0:
+		return between{x: s.rows, lo: 1, hi: s.n - 1, not: true}
 	}
-	return OrOf(Bin{Op: "=", L: s.rows, R: lit("0")}, AndOf(parts...))
+	return OrOf(Bin{Op: "=", L: s.rows, R: lit("0")}, AndOf(append([]Expr{Bin{Op: ">=", L: s.rows, R: n}}, keys...)...))
 }
 
 // small is the condition a set of rows that breaks rule 3 meets: some
 // rows that count, but fewer than n, or fewer than n distinct keys of a
 // joined table.
 func (s setSizes) small() Expr {
+	if len(s.keys) == 0 {
+		return between{x: s.rows, lo: 1, hi: s.n - 1}
+	}
 	n := lit(strconv.Itoa(s.n))
 	parts := []Expr{Bin{Op: "<", L: s.rows, R: n}}
 	for _, k := range s.keys {
 		parts = append(parts, Bin{Op: "<", L: k, R: n})
 	}
 	return AndOf(Bin{Op: ">", L: s.rows, R: lit("0")}, OrOf(parts...))
+}
+
+// between is x [NOT] BETWEEN lo AND hi, of constants of this package.
+type between struct {
+	x      Expr
+	lo, hi int
+	not    bool
+}
+
+func (b between) write(w *writer) {
+	w.operand(b.x)
+	if b.not {
+		w.str(" NOT")
+	}
+	w.str(" BETWEEN " + strconv.Itoa(b.lo) + " AND " + strconv.Itoa(b.hi))
+}
+
+func (between) atomic() bool       { return false }
+func (b between) children() []Expr { return []Expr{b.x} }
+func (b between) withChildren(k []Expr) Expr {
+	return between{x: k[0], lo: b.lo, hi: b.hi, not: b.not}
 }
 
 // guard is the query of rule 3: one branch per set a filter names, each

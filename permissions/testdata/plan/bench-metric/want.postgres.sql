@@ -5,7 +5,7 @@ metric 1 "Revenue" over ORDERS
 column sum "Revenue" type/Float
 SELECT sum("t0"."TOTAL") AS "sum"
 FROM "ORDERS" AS "t0"
-HAVING count(*) FILTER (WHERE NOT coalesce("t0"."USER_ID" IN (SELECT "s1"."ID" FROM "PEOPLE" AS "s1" WHERE "s1"."STATE" = $1), FALSE)) = 0 OR count(*) FILTER (WHERE NOT coalesce("t0"."USER_ID" IN (SELECT "s2"."ID" FROM "PEOPLE" AS "s2" WHERE "s2"."STATE" = $1), FALSE)) >= 10
+HAVING count(*) FILTER (WHERE NOT coalesce("t0"."USER_ID" IN (SELECT "s1"."ID" FROM "PEOPLE" AS "s1" WHERE "s1"."STATE" = $1), FALSE)) NOT BETWEEN 1 AND 9
 LIMIT $2
 -- $1 = "TX"
 -- $2 = 10000 (int64)

@@ -10,7 +10,7 @@ SELECT date_trunc('month', "t0"."CREATED_AT") AS "CREATED_AT", sum("t0"."TOTAL")
 FROM "ORDERS" AS "t0"
 WHERE "t0"."CREATED_AT" >= $1 AND "t0"."CREATED_AT" < $2
 GROUP BY 1
-HAVING count(*) FILTER (WHERE NOT coalesce("t0"."USER_ID" IN (SELECT "s1"."ID" FROM "PEOPLE" AS "s1" WHERE "s1"."STATE" = $3), FALSE)) = 0 OR count(*) FILTER (WHERE NOT coalesce("t0"."USER_ID" IN (SELECT "s2"."ID" FROM "PEOPLE" AS "s2" WHERE "s2"."STATE" = $3), FALSE)) >= 10
+HAVING count(*) FILTER (WHERE NOT coalesce("t0"."USER_ID" IN (SELECT "s1"."ID" FROM "PEOPLE" AS "s1" WHERE "s1"."STATE" = $3), FALSE)) NOT BETWEEN 1 AND 9
 ORDER BY 1 ASC NULLS LAST
 LIMIT $4
 -- $1 = 2024-01-01T00:00:00Z (timestamp)
@@ -22,13 +22,13 @@ SELECT min("set") FROM (SELECT 0 AS "set"
 FROM "ORDERS" AS "t0"
 WHERE "t0"."CREATED_AT" >= $1 AND "t0"."CREATED_AT" < $2
 GROUP BY "t0"."CREATED_AT" >= $3
-HAVING count(*) FILTER (WHERE NOT coalesce("t0"."USER_ID" IN (SELECT "s1"."ID" FROM "PEOPLE" AS "s1" WHERE "s1"."STATE" = $4), FALSE)) > 0 AND count(*) FILTER (WHERE NOT coalesce("t0"."USER_ID" IN (SELECT "s2"."ID" FROM "PEOPLE" AS "s2" WHERE "s2"."STATE" = $4), FALSE)) < 10
+HAVING count(*) FILTER (WHERE NOT coalesce("t0"."USER_ID" IN (SELECT "s1"."ID" FROM "PEOPLE" AS "s1" WHERE "s1"."STATE" = $4), FALSE)) BETWEEN 1 AND 9
 UNION ALL
 SELECT 1 AS "set"
 FROM "ORDERS" AS "t0"
 WHERE "t0"."CREATED_AT" >= $5 AND "t0"."CREATED_AT" < $6
 GROUP BY "t0"."CREATED_AT" >= $7
-HAVING count(*) FILTER (WHERE NOT coalesce("t0"."USER_ID" IN (SELECT "s3"."ID" FROM "PEOPLE" AS "s3" WHERE "s3"."STATE" = $4), FALSE)) > 0 AND count(*) FILTER (WHERE NOT coalesce("t0"."USER_ID" IN (SELECT "s4"."ID" FROM "PEOPLE" AS "s4" WHERE "s4"."STATE" = $4), FALSE)) < 10) AS "guard"
+HAVING count(*) FILTER (WHERE NOT coalesce("t0"."USER_ID" IN (SELECT "s2"."ID" FROM "PEOPLE" AS "s2" WHERE "s2"."STATE" = $4), FALSE)) BETWEEN 1 AND 9) AS "guard"
 -- $1 = 2023-12-31T00:00:00Z (timestamp)
 -- $2 = 2024-01-02T00:00:00Z (timestamp)
 -- $3 = 2024-01-01T00:00:00Z (timestamp)
