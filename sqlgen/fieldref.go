@@ -96,6 +96,16 @@ func (co *compiler) sameField(prefix semantic.IDPrefix, n int) []string {
 func (co *compiler) byName(ref, path string) (Column, error) {
 	want := normalName(ref)
 	dotted := strings.Contains(want, ".")
+	// A name resolves against the model first, not against what the caller
+	// sees: a field of the table the caller may not see answers as one
+	// that does not exist, never as another field of the same name (a
+	// related table's), which would make one request mean different
+	// columns for different users.
+	for _, w := range co.table.Wide() {
+		if w.Via == nil && (normalName(w.Field.Name) == want || normalName(w.Field.DisplayName) == want) && !WideVisible(co.a, w) {
+			return Column{}, co.unknownName(ref, path)
+		}
+	}
 	steps := []func(w semantic.WideField) bool{
 		func(w semantic.WideField) bool { return w.Via == nil && normalName(w.Field.Name) == want },
 		func(w semantic.WideField) bool { return dotted && w.Via != nil && normalName(w.Name()) == want },
@@ -126,7 +136,12 @@ func (co *compiler) byName(ref, path string) (Column, error) {
 		return Column{}, (&Error{Kind: KindInvalidFieldID, Path: path,
 			Message: fmt.Sprintf("%q names %d fields of %s: give one of their ids", ref, len(found), co.table.Name)}).with(candidates...)
 	}
-	return Column{}, (&Error{Kind: KindInvalidFieldID, Path: path, Message: fmt.Sprintf(
+	return Column{}, co.unknownName(ref, path)
+}
+
+// unknownName is the error of a name that names no field the caller sees.
+func (co *compiler) unknownName(ref, path string) error {
+	return (&Error{Kind: KindInvalidFieldID, Path: path, Message: fmt.Sprintf(
 		"Invalid field_id format: %s is neither a field id (%s<n>) nor the name of a field of %s (%s)", ref, co.prefix, co.table.Name, co.nameExamples())}).
 		with(co.nearest(ref, -1)...)
 }

@@ -79,9 +79,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // (or --help), 2 for a usage error, 1 for anything else.
 func exitCode(err error, name string, stderr io.Writer) int {
 	var ue *usageError
+	var es *exitStatus
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, &es) && es.err == nil:
+		return es.code
+	case errors.As(err, &es):
+		if code := exitCode(es.err, name, stderr); code == 2 {
+			return 2
+		}
+		return es.code
 	case errors.As(err, &ue):
 		if ue.msg != "" {
 			fmt.Fprintf(stderr, "%s: %s\n", name, ue.msg)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"maps"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -20,6 +21,7 @@ import (
 	"github.com/agentlayer/agentlayer/agentapi"
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/semantic"
 )
 
 const testPolicyHelp = `
@@ -43,9 +45,18 @@ A suite is YAML:
         visible: {PEOPLE: [STATE, CITY]}  # fields the user must see
         hidden: {PEOPLE: [EMAIL]}         # fields the user must not see
         masked: {PEOPLE: {EMAIL: email_domain}}  # fields seen through a mask
-        row_count: 1
+        row_count: 1                      # of the whole answer, every page
         rows: [[125]]                     # exactly, in order
-        every_row: row.STATE == "TX"      # CEL over the answer's columns
+        every_row: row.STATE == "TX"      # CEL over the answer's columns, every row
+        restrictions: ["Groups of fewer than 10"]  # words some restriction holds
+        aggregate: {min_group_size: 10, time_granularity: day}
+
+Every table and field a suite names is resolved against the model before
+any case runs: an unknown one is an error at its line and column, with the
+nearest name. Fields are a table's own (EMAIL), related (USER.STATE) or
+ids (t1-16). A request runs as /v1/query, every page read (its limit, if
+it gives one, is the total): row_count, rows and every_row check the whole
+answer, and fail, saying so, on an answer cut at its row cap.
 
 With no --model, the suite runs against the built-in sample --sample names.`
 
@@ -64,6 +75,7 @@ type policyCase struct {
 	Body     map[string]any `yaml:"body"`
 	Expect   caseExpect     `yaml:"expect"`
 	line     int
+	names    expectNames // the expectations' names, with their positions
 }
 
 type caseClaims struct {
@@ -74,15 +86,24 @@ type caseClaims struct {
 }
 
 type caseExpect struct {
-	Status   int                          `yaml:"status"`
-	Error    string                       `yaml:"error"`
-	Tables   []string                     `yaml:"tables"`
-	Visible  map[string][]string          `yaml:"visible"`
-	Hidden   map[string][]string          `yaml:"hidden"`
-	Masked   map[string]map[string]string `yaml:"masked"`
-	RowCount *int                         `yaml:"row_count"`
-	Rows     [][]any                      `yaml:"rows"`
-	EveryRow string                       `yaml:"every_row"`
+	Status       int                          `yaml:"status"`
+	Error        string                       `yaml:"error"`
+	Tables       []string                     `yaml:"tables"`
+	Visible      map[string][]string          `yaml:"visible"`
+	Hidden       map[string][]string          `yaml:"hidden"`
+	Masked       map[string]map[string]string `yaml:"masked"`
+	RowCount     *int                         `yaml:"row_count"`
+	Rows         [][]any                      `yaml:"rows"`
+	EveryRow     string                       `yaml:"every_row"`
+	Restrictions []string                     `yaml:"restrictions"`
+	Aggregate    *caseAggregate               `yaml:"aggregate"`
+}
+
+// caseAggregate is what an answer read under an aggregate grant must say
+// of itself (its restrictions' aggregate field).
+type caseAggregate struct {
+	MinGroupSize    int    `yaml:"min_group_size"`
+	TimeGranularity string `yaml:"time_granularity"`
 }
 
 func testPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -110,6 +131,9 @@ func testPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer e.Close()
+	if err := checkSuiteNames(fs.Arg(0), suite.Cases, e.Model()); err != nil {
+		return err
+	}
 	dir, err := f.directory()
 	if err != nil {
 		return err
@@ -164,6 +188,11 @@ func readSuite(path string) (*policySuite, error) {
 				for k, n := range top.Content[i+1].Content {
 					if k < len(s.Cases) {
 						s.Cases[k].line = n.Line
+						for j := 0; j+1 < len(n.Content); j += 2 {
+							if n.Content[j].Value == "expect" {
+								s.Cases[k].names = namesOf(n.Content[j+1])
+							}
+						}
 					}
 				}
 			}
@@ -233,17 +262,23 @@ func (r *caseRunner) run(ctx context.Context, c policyCase) []string {
 	if c.Request == nil && c.Endpoint == "" {
 		return problems
 	}
-	method, path, body := "POST", "/api/agent/v1/query", c.Request
+	var status int
+	var answer map[string]any
+	var rows []any
+	capped := false
 	if c.Endpoint != "" {
 		m, pth, ok := strings.Cut(c.Endpoint, " ")
 		if !ok {
 			return append(problems, fmt.Sprintf("endpoint %q: want METHOD PATH", c.Endpoint))
 		}
-		method, path, body = m, pth, c.Body
-	}
-	status, answer, err := r.call(claims, method, path, body)
-	if err != nil {
-		return append(problems, err.Error())
+		if status, answer, err = r.call(claims, m, pth, c.Body); err != nil {
+			return append(problems, err.Error())
+		}
+		rows = rowsOf(answer)
+	} else {
+		if status, answer, rows, capped, err = r.whole(claims, c.Request); err != nil {
+			return append(problems, err.Error())
+		}
 	}
 	if x.Status != 0 && status != x.Status {
 		fail("status %d, want %d: %s", status, x.Status, oneLineJSON(answer))
@@ -251,18 +286,22 @@ func (r *caseRunner) run(ctx context.Context, c policyCase) []string {
 	if code, _ := answer["error"].(string); x.Error != "" && code != x.Error {
 		fail("error %q, want %q: %s", code, x.Error, oneLineJSON(answer))
 	}
-	rows := rowsOf(answer)
-	if x.RowCount != nil && len(rows) != *x.RowCount {
-		fail("%d rows, want %d", len(rows), *x.RowCount)
-	}
-	if x.Rows != nil && fmt.Sprint(normalize(rows)) != fmt.Sprint(normalize(toAny(x.Rows))) {
-		fail("rows %v, want %v", normalize(rows), normalize(toAny(x.Rows)))
-	}
-	if x.EveryRow != "" {
-		if msg := everyRow(x.EveryRow, answer, rows); msg != "" {
-			fail("%s", msg)
+	if capped && (x.RowCount != nil || x.Rows != nil || x.EveryRow != "") {
+		fail("the answer reached its row cap (%d rows): row_count, rows and every_row cannot check a cut answer; narrow the request (a filter, a group)", len(rows))
+	} else {
+		if x.RowCount != nil && len(rows) != *x.RowCount {
+			fail("%d rows, want %d", len(rows), *x.RowCount)
+		}
+		if x.Rows != nil && fmt.Sprint(normalize(rows)) != fmt.Sprint(normalize(toAny(x.Rows))) {
+			fail("rows %v, want %v", normalize(rows), normalize(toAny(x.Rows)))
+		}
+		if x.EveryRow != "" {
+			if msg := everyRow(x.EveryRow, answer, rows); msg != "" {
+				fail("%s", msg)
+			}
 		}
 	}
+	checkRestrictions(x, answer, fail)
 	if len(problems) > 0 && c.Request != nil {
 		problems = append(problems, r.explain(ctx, p, c.Request)...)
 	}
@@ -270,7 +309,8 @@ func (r *caseRunner) run(ctx context.Context, c policyCase) []string {
 }
 
 // checkVisibility compares the tables and fields the user sees with the
-// expectations.
+// expectations, every name resolved against the model (checkSuiteNames
+// made sure each resolves).
 func (r *caseRunner) checkVisibility(ctx context.Context, p *auth.Principal, x caseExpect, fail func(string, ...any)) {
 	info, err := r.e.Context(ctx, p)
 	if err != nil {
@@ -282,7 +322,13 @@ func (r *caseRunner) checkVisibility(ctx context.Context, p *auth.Principal, x c
 		tables = append(tables, t.Name)
 	}
 	if x.Tables != nil {
-		want := slices.Clone(x.Tables)
+		want := make([]string, len(x.Tables))
+		for i, name := range x.Tables {
+			if t := tableNamed(r.e.Model(), name); t != nil {
+				name = t.Name
+			}
+			want[i] = name
+		}
 		slices.Sort(want)
 		got := slices.Clone(tables)
 		slices.Sort(got)
@@ -290,63 +336,137 @@ func (r *caseRunner) checkVisibility(ctx context.Context, p *auth.Principal, x c
 			fail("sees tables %v, want %v", got, want)
 		}
 	}
-	// Each table's fields and their masks, asked once.
-	type seen struct {
-		names []string
-		masks map[string]string
-	}
-	described := map[string]*seen{}
-	fields := func(table string) (*seen, bool) {
-		if d, ok := described[table]; ok {
+	// Each table's fields as the user sees them — its own and its related
+	// tables', by id — with their masks, asked once.
+	described := map[*semantic.Table]map[string]string{}
+	seen := func(t *semantic.Table) (map[string]string, bool) {
+		if d, ok := described[t]; ok {
 			return d, d != nil
 		}
-		described[table] = nil
-		t := r.e.Model().TableByName(table)
-		if t == nil || !slices.Contains(tables, table) {
+		described[t] = nil
+		if !slices.Contains(tables, t.Name) {
 			return nil, false
 		}
-		d, err := r.e.Table(ctx, p, t.ID, engine.TableOptions{Fields: true})
+		d, err := r.e.Table(ctx, p, t.ID, engine.TableOptions{Fields: true, RelatedTables: true})
 		if err != nil {
 			return nil, false
 		}
-		out := &seen{masks: map[string]string{}}
+		masks := map[string]string{}
 		for _, f := range d.Fields {
-			out.names = append(out.names, f.Name)
-			out.masks[f.Name] = f.Masked
+			masks[f.FieldID] = f.Masked
 		}
-		described[table] = out
-		return out, true
+		for _, rt := range d.RelatedTables {
+			for _, f := range rt.Fields {
+				masks[f.FieldID] = f.Masked
+			}
+		}
+		described[t] = masks
+		return masks, true
+	}
+	field := func(table, ref string) (*semantic.Table, semantic.WideField, string) {
+		t := tableNamed(r.e.Model(), table)
+		w, _ := resolveField(t, ref)
+		return t, w, semantic.TablePrefix(t.ID).ID(w.Index)
 	}
 	for table, want := range x.Masked {
-		d, ok := fields(table)
-		if !ok {
-			fail("table %s is not visible, but fields of it should be masked", table)
-			continue
-		}
-		for f, m := range want {
-			if got := d.masks[f]; got != m {
-				fail("%s.%s is masked %q, want %q", table, f, got, m)
+		for ref, m := range want {
+			t, w, id := field(table, ref)
+			masks, ok := seen(t)
+			got, visible := masks[id]
+			switch {
+			case !ok:
+				fail("table %s is not visible, but %s of it should be masked %q", t.Name, ref, m)
+			case !visible:
+				fail("%s.%s (%s) is hidden, want it visible masked %q", t.Name, w.Name(), id, m)
+			case got != m:
+				fail("%s.%s (%s) is masked %q, want %q", t.Name, w.Name(), id, got, m)
 			}
 		}
 	}
 	for table, want := range x.Visible {
-		d, ok := fields(table)
-		if !ok {
-			fail("table %s is not visible, but fields of it should be", table)
-			continue
-		}
-		for _, f := range want {
-			if !slices.Contains(d.names, f) {
-				fail("%s.%s is hidden, want it visible", table, f)
+		for _, ref := range want {
+			t, w, id := field(table, ref)
+			masks, ok := seen(t)
+			if _, visible := masks[id]; !ok || !visible {
+				fail("%s.%s (%s) is hidden, want it visible", t.Name, w.Name(), id)
 			}
 		}
 	}
 	for table, want := range x.Hidden {
-		d, ok := fields(table)
-		for _, f := range want {
-			if ok && slices.Contains(d.names, f) {
-				fail("%s.%s is visible, want it hidden", table, f)
+		for _, ref := range want {
+			t, w, id := field(table, ref)
+			masks, _ := seen(t)
+			if _, visible := masks[id]; visible {
+				fail("%s.%s (%s) is visible, want it hidden", t.Name, w.Name(), id)
 			}
+		}
+	}
+}
+
+// whole runs a construct request as /v1/query and reads every page: the
+// status and body of the first, the rows of all, and whether they stop at
+// the row cap. A limit the request gives is the total (it runs with a
+// page_size), as an author means it; without one, the pages go on to the
+// row cap, as /v1/query's do.
+func (r *caseRunner) whole(claims auth.Claims, request map[string]any) (int, map[string]any, []any, bool, error) {
+	body := maps.Clone(request)
+	if _, ok := body["page_size"]; !ok && body["limit"] != nil {
+		body["page_size"] = agentapi.MaxPageSize
+	}
+	status, first, err := r.call(claims, "POST", "/api/agent/v1/query", body)
+	if err != nil || status != http.StatusAccepted {
+		return status, first, rowsOf(first), false, err
+	}
+	rows := rowsOf(first)
+	for page := first; ; {
+		tok, _ := page["continuation_token"].(string)
+		if tok == "" {
+			break
+		}
+		if _, page, err = r.call(claims, "POST", "/api/agent/v1/query", map[string]any{"continuation_token": tok}); err != nil {
+			return status, first, rows, false, err
+		}
+		rows = append(rows, rowsOf(page)...)
+	}
+	most := engine.DefaultMaxRows
+	if request["aggregations"] != nil || request["group_by"] != nil || request["metric_id"] != nil {
+		most = engine.DefaultMaxAggregatedRows
+	}
+	limit, hasLimit := request["limit"].(int)
+	capped := len(rows) >= most && (!hasLimit || limit > most)
+	return status, first, rows, capped, nil
+}
+
+// checkRestrictions checks that the answer's restrictions hold the words
+// and the aggregate terms expected.
+func checkRestrictions(x caseExpect, answer map[string]any, fail func(string, ...any)) {
+	if x.Restrictions == nil && x.Aggregate == nil {
+		return
+	}
+	rs, _ := answer["restrictions"].([]any)
+	var texts []string
+	var aggregates []map[string]any
+	for _, r := range rs {
+		m, _ := r.(map[string]any)
+		text, _ := m["text"].(string)
+		texts = append(texts, text)
+		if a, ok := m["aggregate"].(map[string]any); ok {
+			aggregates = append(aggregates, a)
+		}
+	}
+	for _, want := range x.Restrictions {
+		if !slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, want) }) {
+			fail("no restriction says %q: %q", want, texts)
+		}
+	}
+	if a := x.Aggregate; a != nil {
+		found := slices.ContainsFunc(aggregates, func(m map[string]any) bool {
+			n, _ := m["min_group_size"].(float64)
+			unit, _ := m["time_granularity"].(string)
+			return int(n) == a.MinGroupSize && (a.TimeGranularity == "" || unit == a.TimeGranularity)
+		})
+		if !found {
+			fail("no restriction says aggregate {min_group_size: %d, time_granularity: %s}: %v", a.MinGroupSize, a.TimeGranularity, aggregates)
 		}
 	}
 }
