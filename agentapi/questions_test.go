@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
 	"github.com/agentlayer/agentlayer/internal/pgtest/pgsample"
@@ -199,6 +201,14 @@ func TestAgentContext(t *testing.T) {
 	for _, want := range []string{"t2-7  STATE  string", "t1-16  USER.STATE  string", `restricted: Rows of PEOPLE are limited to PEOPLE.STATE = "TX".`, "# now 2025-12-10T09:30:00Z"} {
 		if !strings.Contains(compact, want) {
 			t.Errorf("the compact schema lacks %q:\n%s", want, compact)
+		}
+	}
+	// Masked fields are marked, as table detail and answers mark them.
+	support := persona{claims: jwt.MapClaims{"email": "support@example.com"}}
+	compact = call(t, "GET", s.srv.URL+"/api/agent/v1/schema", support.header(t), "").body
+	for _, want := range []string{"t2-2  EMAIL  string  Email  masked:email_domain", "t1-11  USER.EMAIL  string  Email  masked:email_domain"} {
+		if !strings.Contains(compact, want) {
+			t.Errorf("support's compact schema lacks %q:\n%s", want, compact)
 		}
 	}
 	if got := call(t, "GET", s.srv.URL+"/api/agent/v1/schema?format=yaml", sales.header(t), ""); got.status != 400 {

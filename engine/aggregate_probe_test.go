@@ -204,3 +204,41 @@ func TestAggregateOnly_complement(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckData_groupsThatCannotBeMet: an aggregate grant of doctors in
+// groups of 10, where a clinic has 5 doctors, can never answer by clinic:
+// CheckData says so, at the grant's position.
+func TestCheckData_groupsThatCannotBeMet(t *testing.T) {
+	ctx := context.Background()
+	e, err := engine.New(ctx, engine.Options{ModelFile: "clinics.yaml", PolicyFile: "clinics-policy.yaml",
+		ModelYAML: []byte(`version: 1
+tables:
+  - {id: 1, name: CLINICS, fields: [{name: ID, type: BIGINT, semantic_type: type/PK}, {name: REGION, type: VARCHAR}]}
+  - {id: 2, name: DOCTORS, fields: [{name: ID, type: BIGINT, semantic_type: type/PK}, {name: CLINIC_ID, type: BIGINT, references: CLINICS.ID}]}
+`),
+		PolicyYAML: []byte(`version: 1
+policies:
+  - name: research
+    when: '"research" in user.groups'
+    tables:
+      CLINICS: "*"
+      DOCTORS:
+        aggregate: {rows: "true", min_group_size: 10}
+`),
+		Setup: func(ctx context.Context, db *sql.DB) error {
+			_, err := db.ExecContext(ctx, `CREATE TABLE "CLINICS" AS SELECT range AS "ID", 'north' AS "REGION" FROM range(4);
+CREATE TABLE "DOCTORS" AS SELECT range AS "ID", range // 5 AS "CLINIC_ID" FROM range(20)`)
+			return err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	warnings, err := e.CheckData(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "clinics-policy.yaml:8:") || !strings.Contains(warnings[0], "at most 5 rows of DOCTORS share one CLINICS (by CLINIC_ID)") {
+		t.Errorf("warnings %q", warnings)
+	}
+}

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
@@ -165,5 +168,58 @@ func TestAudit_failedAtPrepare(t *testing.T) {
 	var rec engine.AuditRecord
 	if err := json.Unmarshal([]byte(audit.String()), &rec); err != nil || rec.Outcome != "failed" || rec.User != "admin@example.com" || len(rec.Tables) != 1 {
 		t.Errorf("record %q (%v)", audit.String(), err)
+	}
+}
+
+// TestNew_embedderConnector: a service that opens a DuckDB file itself
+// hands the engine its connector; both use the one file, the service's
+// writes show after Invalidate, and its own connections live under the
+// lock-down (no SET, no file outside the allowed directories).
+func TestNew_embedderConnector(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "shop.duckdb")
+	connector, err := duckdb.NewConnector(file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer connector.Close()
+	own := sql.OpenDB(connector)
+	defer own.Close()
+	if _, err := own.ExecContext(ctx, `CREATE TABLE "T" ("ID" BIGINT PRIMARY KEY); INSERT INTO "T" VALUES (1), (2)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.New(ctx, engine.Options{ModelFile: "m.yaml", ModelYAML: []byte("version: 1\n"), DuckDB: connector, Database: file}); err == nil {
+		t.Error("DuckDB with Database: no error")
+	}
+	e, err := engine.New(ctx, engine.Options{ModelFile: "m.yaml", Unrestricted: true, DuckDB: connector,
+		ModelYAML: []byte("version: 1\ntables:\n  - {id: 1, name: T, fields: [{name: ID, semantic_type: type/PK}]}\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() string {
+		a := answerOf(ctx, e, admin, []byte(`{"table_id":1,"aggregations":[{"function":"count"}]}`))
+		if a.err != "" {
+			t.Fatal(a.err)
+		}
+		return a.rows[0][0]
+	}
+	if n := count(); n != "2" {
+		t.Errorf("count %s, want 2", n)
+	}
+	if _, err := own.ExecContext(ctx, `INSERT INTO "T" VALUES (3)`); err != nil {
+		t.Errorf("the service's write: %v", err)
+	}
+	e.Invalidate("T")
+	if n := count(); n != "3" {
+		t.Errorf("after the service's write: %s, want 3", n)
+	}
+	for _, stmt := range []string{"SET threads = 1", "SELECT * FROM read_csv('/etc/passwd')"} {
+		if _, err := own.ExecContext(ctx, stmt); err == nil {
+			t.Errorf("the service's own %q ran under the lock-down", stmt)
+		}
+	}
+	e.Close()
+	if _, err := own.ExecContext(ctx, `SELECT 1`); err != nil {
+		t.Errorf("closing the engine closed the service's connector: %v", err)
 	}
 }

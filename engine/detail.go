@@ -419,7 +419,7 @@ type FieldRef struct {
 
 // FieldValues computes a field's values (at most limit, the most frequent,
 // sorted) and statistics over the rows p may see. A field id that does not
-// parse or belongs elsewhere is a *sqlgen.Error.
+// parse or belongs elsewhere is an *Error.
 func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRef, limit int) (*FieldValues, error) {
 	ctx = forUser(ctx, p)
 	s := e.cur.Load()

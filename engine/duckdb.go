@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"net/url"
 	"os"
@@ -47,9 +48,16 @@ func openDuckDB(ctx context.Context, opts Options) (*sql.DB, backend, error) {
 	if len(q) > 0 {
 		dsn += "?" + q.Encode()
 	}
-	connector, err := duckdb.NewConnector(dsn, nil)
-	if err != nil {
-		return nil, nil, fmt.Errorf("engine: open database: %w", err)
+	var connector driver.Connector = opts.DuckDB
+	if opts.DuckDB != nil {
+		// The embedder's: the engine's handle must not close it.
+		connector = borrowed{opts.DuckDB}
+	} else {
+		c, err := duckdb.NewConnector(dsn, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("engine: open database: %w", err)
+		}
+		connector = c
 	}
 	db := sql.OpenDB(connector)
 	// Queries never depend on the session's zone (sqlgen converts
@@ -60,6 +68,13 @@ func openDuckDB(ctx context.Context, opts Options) (*sql.DB, backend, error) {
 	}
 	return db, &duckBackend{db: db, opts: opts}, nil
 }
+
+// borrowed is a connector the engine does not own: without Close, so that
+// closing the engine's handle leaves it open.
+type borrowed struct{ c driver.Connector }
+
+func (b borrowed) Connect(ctx context.Context) (driver.Conn, error) { return b.c.Connect(ctx) }
+func (b borrowed) Driver() driver.Driver                            { return b.c.Driver() }
 
 // setupDB is the engine's own handle: an in-memory database exists only
 // there.

@@ -25,6 +25,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/duckdb/duckdb-go/v2"
+
 	"github.com/agentlayer/agentlayer/internal/lru"
 	"github.com/agentlayer/agentlayer/internal/querytoken"
 	"github.com/agentlayer/agentlayer/internal/rcache"
@@ -95,6 +97,17 @@ type Options struct {
 	// can share it. (The engine's PostgreSQL sessions are always
 	// read-only.)
 	ReadOnly bool
+	// DuckDB, if set, is the embedder's own DuckDB connector
+	// (duckdb.NewConnector), for a service that opens the database file
+	// itself: the engine opens its connections from it, since DuckDB takes
+	// one configuration per database file in a process. Database,
+	// ReadOnly and Threads are then the connector's, and must be unset.
+	// The engine does not close it. DuckDB's lock-down is the database
+	// instance's: once the model loads, the embedder's own connections
+	// live under it too — no file outside the allowed directories, no
+	// SET, no ATTACH, no extension — while writes to its tables work (call
+	// Invalidate after them), and its TimeZone setting is UTC.
+	DuckDB *duckdb.Connector
 	// Threads caps DuckDB's worker threads; 0 means one per core.
 	Threads int
 	// MemoryLimit caps DuckDB's memory, as DuckDB writes it ("4GB"); ""
@@ -275,6 +288,9 @@ func querySlots(opts Options) int {
 
 // checkOptions refuses options that do not apply to the database named.
 func checkOptions(opts Options) error {
+	if opts.DuckDB != nil && (opts.Database != "" || opts.ReadOnly || opts.Threads != 0) {
+		return errors.New("engine: Options.DuckDB is the embedder's connector: Database, ReadOnly and Threads are its own, and must be unset")
+	}
 	if n := len(opts.MaskKey); n > 0 && n < minMaskKey {
 		return fmt.Errorf("engine: Options.MaskKey must be at least %d bytes, not %d: a short key lets hashes be reversed by trying every key", minMaskKey, n)
 	}
@@ -304,7 +320,7 @@ func checkOptions(opts Options) error {
 
 // New opens the database, runs Setup, loads the model and checks every
 // table source and field against the database, then locks DuckDB down. On
-// failure nothing stays open. A model error is a *semantic.Error listing
+// failure nothing stays open. A model error is a *ModelError listing
 // every problem.
 func New(ctx context.Context, opts Options) (*Engine, error) {
 	if opts.ModelFile == "" && opts.ModelYAML == nil {
@@ -564,6 +580,16 @@ func (e *Engine) reload(ctx context.Context, opts Options) error {
 	return nil
 }
 
+// Warnings are what the model and policy being served may mean otherwise
+// than they say, though they are valid, each at its file:line:col
+// (agentlayer validate prints them).
+func (e *Engine) Warnings() []string {
+	if ps := e.cur.Load().policies; ps != nil {
+		return ps.Warnings()
+	}
+	return nil
+}
+
 // Version reports the model and policy set being served.
 func (e *Engine) Version() Version { return e.cur.Load().version }
 
@@ -640,4 +666,32 @@ func (e *Engine) Close() error {
 		e.be.close()
 	}
 	return err
+}
+
+// CheckData checks what the policies assume of the data's shape, and says
+// in words what does not hold: an aggregate grant whose minimum group size
+// no group along one of its table's relationships can reach (5 doctors per
+// clinic, groups of 10: every answer by clinic is empty). agentlayer
+// validate --db prints it.
+func (e *Engine) CheckData(ctx context.Context) ([]string, error) {
+	s := e.cur.Load()
+	if e.db == nil || s.policies == nil {
+		return nil, nil
+	}
+	var out []string
+	for _, a := range s.policies.AggregateGrants() {
+		for _, fk := range a.Table.ForeignKeys() {
+			q := fmt.Sprintf("SELECT max(n) FROM (SELECT count(*) AS n FROM %s AS src WHERE %s IS NOT NULL GROUP BY %s) AS g",
+				e.dialect.Source(a.Table.Source), e.dialect.QuoteIdent(fk.Column), e.dialect.QuoteIdent(fk.Column))
+			var most sql.NullInt64
+			if err := e.be.checkDB().QueryRowContext(ctx, q).Scan(&most); err != nil {
+				return nil, fmt.Errorf("engine: check %s: %w", fk, err)
+			}
+			if most.Valid && most.Int64 < int64(a.MinGroup) {
+				out = append(out, fmt.Sprintf("%s: policy %s grants aggregates of %s in groups of %d, but at most %d rows of %s share one %s (by %s): every group of %s by a field of %s holds fewer, and is left out; lower min_group_size, or ask by something coarser",
+					a.Pos, a.Policy, a.Table.Name, a.MinGroup, most.Int64, a.Table.Name, fk.References.Table.Name, fk.Name, a.Table.Name, fk.References.Table.Name))
+			}
+		}
+	}
+	return out, nil
 }

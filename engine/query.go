@@ -56,7 +56,7 @@ func (e *Engine) Policies(p *auth.Principal) ([]string, error) {
 }
 
 // Construct validates a construct request for p and returns its query. A
-// request error is a *sqlgen.Error.
+// request error is an *Error.
 func (e *Engine) Construct(ctx context.Context, p *auth.Principal, req *Request) (*Query, error) {
 	return e.cur.Load().construct(p, req)
 }

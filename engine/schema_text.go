@@ -33,7 +33,7 @@ func (s *Schema) Compact() string {
 	own, related := s.examples()
 	fmt.Fprintf(&b, "# Refer to a field by name, relative to the query's table or metric: %s, or %s through a\n", own, related)
 	b.WriteString("# relationship; or by id: t<table>-<n> in a table query, c<metric>-<n> in a metric query.\n")
-	b.WriteString("# field lines: id  reference  type  [semantic type]  [currency]  — description\n")
+	b.WriteString("# field lines: id  reference  type  [semantic type]  [currency]  [masked:<mask>]  — description\n")
 	for _, t := range s.Details {
 		fmt.Fprintf(&b, "\ntable %d %s (%s)", t.ID, t.Name, t.DisplayName)
 		if t.Description != "" {
@@ -88,6 +88,9 @@ func compactField(b *strings.Builder, indent, ref string, f Field) {
 	}
 	if f.Currency != "" {
 		b.WriteString("  " + f.Currency)
+	}
+	if f.Masked != "" {
+		b.WriteString("  masked:" + f.Masked) // you see these values through a mask
 	}
 	if f.DisplayName != "" && !strings.EqualFold(f.DisplayName, f.Name) {
 		b.WriteString("  \"" + f.DisplayName + "\"")

@@ -7,6 +7,7 @@ import (
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/types"
 	"gopkg.in/yaml.v3"
 
 	"github.com/agentlayer/agentlayer/auth"
@@ -77,6 +78,10 @@ func (c *compiler) checkAttributes(n *yaml.Node, checked *cel.Ast) {
 		}
 		if e.Kind() == ast.CallKind {
 			call := e.AsCall()
+			c.checkAttributeTypes(checked, call, func(msg string) { report(e.ID(), 0, msg) }, func(msg string) {
+				loc := info.GetStartLocation(e.ID())
+				c.warnings = append(c.warnings, span.Problem(loc.Line(), loc.Column(), msg))
+			})
 			if fn := call.FunctionName(); fn == "_==_" || fn == "_!=_" {
 				args := call.Args()
 				for i, arg := range args {
@@ -98,6 +103,57 @@ func (c *compiler) checkAttributes(n *yaml.Node, checked *cel.Ast) {
 		}
 		return true
 	})
+}
+
+// comparisons are the CEL functions that compare their two arguments.
+var comparisons = map[string]string{"_==_": "==", "_!=_": "!=", "_<_": "<", "_<=_": "<=", "_>_": ">", "_>=_": ">="}
+
+// attributeKinds are the CEL kinds of the values a declared type holds.
+var attributeKinds = map[string]types.Kind{"string": types.StringKind, "int": types.IntKind, "double": types.DoubleKind, "bool": types.BoolKind,
+	"list(string)": types.StringKind, "list(int)": types.IntKind, "list(double)": types.DoubleKind}
+
+// checkAttributeTypes compares a declared attribute's type with what a
+// rule compares it with (a row field, typed by the model): text against an
+// int matches no row, and is an error; an int against a double, which CEL
+// compares exactly but SQL would coerce, a warning.
+func (c *compiler) checkAttributeTypes(checked *cel.Ast, call ast.CallExpr, bad, warn func(string)) {
+	args := call.Args()
+	if len(args) != 2 {
+		return
+	}
+	fn := call.FunctionName()
+	var attr, other ast.Expr
+	switch {
+	case comparisons[fn] != "":
+		for i, a := range args {
+			if name, ok := attributeRead(a); ok && !strings.HasPrefix(c.attrs[name], "list(") {
+				attr, other = a, args[1-i]
+			}
+		}
+	case fn == "@in": // x in user.attributes.list
+		if name, ok := attributeRead(args[1]); ok && strings.HasPrefix(c.attrs[name], "list(") {
+			attr, other = args[1], args[0]
+		}
+	}
+	if attr == nil {
+		return
+	}
+	name, _ := attributeRead(attr)
+	want := attributeKinds[c.attrs[name]]
+	t := checked.NativeRep().GetType(other.ID())
+	if t == nil {
+		return
+	}
+	got, typeName := t.Kind(), t.TypeName() // a row field's: its value's, or null
+	switch {
+	case got == want || got == types.DynKind || got == types.AnyKind || got == types.NullTypeKind:
+	case (got == types.IntKind || got == types.UintKind || got == types.DoubleKind) && (want == types.IntKind || want == types.DoubleKind):
+		warn(fmt.Sprintf("user.attributes.%s is declared %s and compared with %s: CEL compares them exactly, SQL converts one to the other first; declare it %s",
+			name, c.attrs[name], typeName, typeName))
+	default:
+		bad(fmt.Sprintf("user.attributes.%s is declared %s, and compared with %s: no row can match; declare it as the field's type, or compare it with a field of its own",
+			name, c.attrs[name], typeName))
+	}
 }
 
 // rootID is the id of the leftmost node of a selection or index, where
@@ -149,7 +205,8 @@ func isAttributesMap(e ast.Expr) bool {
 // policies that read it.
 type attributeReaders struct {
 	name     string
-	policies string // comma-separated, for the log
+	readers  []string // the policies that read it
+	policies string   // the same, comma-separated, for the log
 }
 
 // readAttributes lists the declared attributes the policies read, by
@@ -158,7 +215,7 @@ func (c *compiler) readAttributes() []attributeReaders {
 	var out []attributeReaders
 	for _, name := range c.declared {
 		if ps := c.readers[name]; len(ps) > 0 {
-			out = append(out, attributeReaders{name, strings.Join(ps, ", ")})
+			out = append(out, attributeReaders{name, ps, strings.Join(ps, ", ")})
 		}
 	}
 	return out
@@ -170,15 +227,21 @@ func (c *compiler) readAttributes() []attributeReaders {
 func (ps *Policies) MissingAttributes() int64 { return ps.missing.Load() }
 
 // checkMissing warns, once per user (of the last DefaultCacheSize seen),
-// of each declared attribute a policy reads that the user's claims lack,
-// and counts the user once.
-func (ps *Policies) checkMissing(p *auth.Principal) {
+// of each declared attribute that a policy concerning the user reads and
+// the user's claims lack, and counts the user once. A policy concerns the
+// user when it applies, or when its when failed for want of an attribute;
+// an attribute read only by policies whose when excludes the user (a
+// group they are not in) is not missing: it would decide nothing.
+func (ps *Policies) checkMissing(p *auth.Principal, applied []string) {
 	if _, seen := ps.warned.Get(p.Email); seen {
 		return
 	}
 	ps.warned.Put(p.Email, struct{}{})
 	missing := false
 	for _, a := range ps.attrs {
+		if !slices.ContainsFunc(a.readers, func(pol string) bool { return slices.Contains(applied, pol) }) {
+			continue
+		}
 		if _, ok := p.Attributes[a.name]; !ok {
 			missing = true
 			ps.log.Warn("user lacks a declared attribute: the rules that read it grant nothing",

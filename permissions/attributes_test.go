@@ -29,6 +29,12 @@ func TestCompile_declaredAttributes(t *testing.T) {
 			"p.yaml:10:25: user.attributes.states is a list, so == compares the whole list and matches nothing: write row.STATE in user.attributes.states"},
 		{"a policy that reads no attribute", "    tables: [PRODUCTS]\n",
 			""},
+		{"text compared with an int attribute", "    tables:\n      PEOPLE:\n        rows: row.STATE == user.attributes.level\n",
+			"p.yaml:10:25: user.attributes.level is declared int, and compared with string: no row can match"},
+		{"an int field in a list of text", "    tables:\n      ORDERS:\n        rows: row.QUANTITY in user.attributes.states\n",
+			"user.attributes.states is declared list(string), and compared with int: no row can match"},
+		{"through relationships", "    tables:\n      ORDERS:\n        rows: row.USER.STATE != user.attributes.level\n",
+			"user.attributes.level is declared int, and compared with string"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,6 +49,14 @@ func TestCompile_declaredAttributes(t *testing.T) {
 				t.Errorf("got %v\nwant %s", err, tt.want)
 			}
 		})
+	}
+	// An int compared with a double field is valid, and warned of.
+	ps0, err := permissions.Compile("p.yaml", []byte(head+"    tables:\n      ORDERS:\n        rows: row.TOTAL > user.attributes.level\n"), m, permissions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := ps0.Warnings(); len(w) != 1 || !strings.Contains(w[0], "p.yaml:10:") || !strings.Contains(w[0], "user.attributes.level is declared int and compared with double") {
+		t.Errorf("warnings %q", w)
 	}
 	// What the declaration allows compiles, and works.
 	ps, err := permissions.Compile("p.yaml", []byte(head+"    when: user.attributes.level > 3\n    tables:\n      PEOPLE:\n        rows: row.STATE in user.attributes.states\n"), m, permissions.Options{})
@@ -80,6 +94,19 @@ func TestFor_missingAttribute(t *testing.T) {
 	ps.For(&auth.Principal{Email: "c@x", Attributes: map[string]any{"state": "TX", "level": int64(2)}})
 	if n := ps.MissingAttributes(); n != 2 {
 		t.Errorf("counted %d users, want 2", n)
+	}
+	// A user the policy's when excludes (not a doctor) lacks nothing it
+	// would read.
+	var log2 testkit.SyncBuffer
+	doctors, err := permissions.Compile("p.yaml", []byte("version: 1\nattributes:\n  clinic: string\npolicies:\n  - name: doctors\n    when: '\"doctor\" in user.groups'\n    tables:\n      PEOPLE:\n        rows: row.STATE == user.attributes.clinic\n"),
+		m, permissions.Options{Logger: slog.New(slog.NewTextHandler(&log2, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doctors.For(&auth.Principal{Email: "nurse@x", Groups: []string{"nurse"}, Attributes: map[string]any{}})
+	doctors.For(&auth.Principal{Email: "doc@x", Groups: []string{"doctor"}, Attributes: map[string]any{}})
+	if n := doctors.MissingAttributes(); n != 1 || strings.Contains(log2.String(), "nurse@x") || !strings.Contains(log2.String(), "doc@x") {
+		t.Errorf("counted %d, log:\n%s", n, log2.String())
 	}
 	// a@x and b@x each lack level and state: four lines.
 	if got := strings.Count(log.String(), "user lacks a declared attribute"); got != 4 || !strings.Contains(log.String(), "policies=regional") || strings.Contains(log.String(), "unused") {

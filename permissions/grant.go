@@ -22,6 +22,9 @@ type Grant struct {
 	// Applied names the policies that apply to the user, grant policies
 	// first, in file order.
 	Applied []string
+	// failed names the policies whose when failed for the user (it read an
+	// attribute the user lacks): they concern the user too.
+	failed []string
 	tables  map[*semantic.Table]*tableGrant
 	// described caches Restriction by table and fields read: a grant is
 	// shared by every user alike, and answers ask again and again.
@@ -331,15 +334,15 @@ func Nothing() *Grant { return &Grant{tables: map[*semantic.Table]*tableGrant{}}
 // policies read of a user, so users alike share one.
 func (ps *Policies) For(p *auth.Principal) *Grant {
 	vars := activation(p)
-	if len(ps.attrs) > 0 {
-		ps.checkMissing(p)
-	}
 	key := ps.cacheKey(vars)
-	if g, ok := ps.cache.Get(key); ok {
-		return g
+	g, ok := ps.cache.Get(key)
+	if !ok {
+		g = ps.grant(p, vars, ps.log)
+		ps.cache.Put(key, g)
 	}
-	g := ps.grant(p, vars, ps.log)
-	ps.cache.Put(key, g)
+	if len(ps.attrs) > 0 {
+		ps.checkMissing(p, append(slices.Clone(g.Applied), g.failed...))
+	}
 	return g
 }
 
@@ -499,6 +502,7 @@ func (b *binding) applies(pol *policy, restrict bool) bool {
 			what = "the restriction applies"
 		}
 		b.log.Warn("policy condition fails for user: "+what, "policy", pol.name, "user", b.p.Email, "err", err.Error())
+		b.g.failed = append(b.g.failed, pol.name)
 		return restrict
 	}
 	ok, isBool := out.Value().(bool)

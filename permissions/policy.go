@@ -47,7 +47,9 @@ type Policies struct {
 	// attrs are the declared attributes the policies read, by name, with
 	// the policies that read each; nil when the file declares none.
 	attrs   []attributeReaders
-	missing atomic.Int64
+	// warnings are the file's warnings, positioned (Warnings).
+	warnings []yamldoc.Problem
+	missing  atomic.Int64
 	warned  *lru.Cache[string, struct{}] // users checkMissing has seen
 	cache   *lru.Cache[string, *Grant]
 	log     *slog.Logger
@@ -81,6 +83,7 @@ type tableRule struct {
 // rule's, with a minimum group size.
 type aggregateRule struct {
 	rows     *sqlgen.CELFilter // nil: every row
+	pos      yamldoc.Pos       // of min_group_size
 	minGroup int
 	// timeUnit is the finest unit its rows' dates and timestamps are
 	// grouped and compared in (time_granularity; day by default).
@@ -120,6 +123,39 @@ func Load(path string, m *semantic.Model, opts Options) (*Policies, error) {
 	return Compile(path, data, m, opts)
 }
 
+// Warnings are what the file may mean otherwise than it says, though it is
+// valid — an attribute declared int compared with a double field — each
+// at its file:line:col.
+func (ps *Policies) Warnings() []string {
+	out := make([]string, len(ps.warnings))
+	for i, w := range ps.warnings {
+		out[i] = w.String()
+	}
+	return out
+}
+
+// AggregateGrant is a policy's grant of a table's aggregates, with its
+// minimum group size and where the file sets it.
+type AggregateGrant struct {
+	Policy   string
+	Table    *semantic.Table
+	MinGroup int
+	Pos      yamldoc.Pos
+}
+
+// AggregateGrants lists the file's aggregate grants, in file order.
+func (ps *Policies) AggregateGrants() []AggregateGrant {
+	var out []AggregateGrant
+	for _, pol := range ps.policies.all {
+		for _, t := range pol.order {
+			if a := pol.tables[t].aggregate; a != nil {
+				out = append(out, AggregateGrant{Policy: pol.name, Table: t, MinGroup: a.minGroup, Pos: a.pos})
+			}
+		}
+	}
+	return out
+}
+
 // ErrPartialModel is what Compile returns for a policy without problems of
 // its own checked against a partial model (semantic.ParsePartial): there
 // is nothing to serve.
@@ -150,6 +186,7 @@ func Compile(file string, data []byte, m *semantic.Model, opts Options) (*Polici
 		c.ps.reads = append(c.ps.reads, r)
 	}
 	c.ps.attrs = c.readAttributes()
+	c.ps.warnings = c.warnings
 	slices.Sort(c.ps.reads)
 	size := opts.CacheSize
 	if size <= 0 {
@@ -180,6 +217,9 @@ type compiler struct {
 	readers  map[string][]string // the policies that read each of attrs
 	// current names the policy being compiled, for readers.
 	current string
+	// warnings are what the file may mean otherwise than it says, though
+	// it is valid: Policies.Warnings.
+	warnings []yamldoc.Problem
 }
 
 // userVariables declares `user`.
@@ -420,7 +460,7 @@ func (c *compiler) aggregate(t *semantic.Table, n *yaml.Node) *aggregateRule {
 		if ok && v < 1 {
 			d.Errorf(mn, "min_group_size must be at least 1")
 		}
-		a.minGroup = v
+		a.minGroup, a.pos = v, d.Pos(mn)
 	}
 	if rn := keys["rows"]; rn != nil {
 		if src, ok := d.NonEmpty(rn, "rows"); ok && src != "true" {

@@ -70,7 +70,15 @@ type Error struct {
 // set under the minimum group size).
 const RuleAggregate = "aggregate-only"
 
-func (e *Error) Error() string { return e.Message }
+// Error is the message, and, for a refusal, its reason: what a log or an
+// embedder printing the error needs ("You don't have permissions to do
+// that. No policy grants you this table…").
+func (e *Error) Error() string {
+	if e.Reason != "" {
+		return e.Message + " " + e.Reason
+	}
+	return e.Message
+}
 
 // Is reports whether target is the sentinel of e's kind, so that
 // errors.Is(err, ErrNotFound) holds for every not-found error. A field id

@@ -41,7 +41,19 @@ func validate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	m := e.Model()
+	warnings := e.Warnings()
+	if *dbFile != "" {
+		shape, err := e.CheckData(ctx)
+		if err != nil {
+			e.Close()
+			return err
+		}
+		warnings = append(warnings, shape...)
+	}
 	e.Close()
+	for _, w := range warnings {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
+	}
 	fmt.Fprintf(stdout, "%s: ok\n", modelFile)
 	for _, line := range checked(m, *dbFile != "") {
 		fmt.Fprintf(stdout, "  %s\n", line)
