@@ -159,9 +159,19 @@ func CheckExpr(t *Table, env *cel.Env, src string, span Span, extra string) (*ce
 		if root.AsIdent() != "row" {
 			return true
 		}
-		w, msg := checkRowPath(t, path)
+		w, msg, bad := checkRowPathAt(t, path)
 		if msg != "" {
-			out = append(out, at(loc.Line(), loc.Column(), "%s", msg))
+			// The caret points at the name that is wrong: clinc in
+			// row.appointment.patient.clinc (the path written without
+			// spaces, as paths are).
+			col := loc.Column()
+			if bad >= 0 {
+				col += len("row.")
+				for _, name := range path[:bad] {
+					col += len(name) + 1
+				}
+			}
+			out = append(out, at(loc.Line(), col, "%s", msg))
 			return false
 		}
 		if name := RowVariable(w); len(w.Path) > 1 && !declared[name] && !t.widens(name) {
@@ -236,27 +246,35 @@ func HumanizeCELMessage(msg string) string {
 // checkRowPath checks a selection row.A[.B…] against table t: "" and the
 // field it reaches, or a message saying what is wrong and what is there.
 func checkRowPath(t *Table, path []string) (WideField, string) {
+	w, msg, _ := checkRowPathAt(t, path)
+	return w, msg
+}
+
+// checkRowPathAt is checkRowPath, and the index of the name a problem is
+// about (-1: the whole path).
+func checkRowPathAt(t *Table, path []string) (WideField, string, int) {
 	if len(path) == 0 {
 		if len(t.Fields) == 0 {
-			return WideField{}, "row must be followed by a field name, as in row.NAME"
+			return WideField{}, "row must be followed by a field name, as in row.NAME", -1
 		}
-		return WideField{}, "row must be followed by a field name, as in row." + t.Fields[0].Name
+		return WideField{}, "row must be followed by a field name, as in row." + t.Fields[0].Name, -1
 	}
-	fks, f, msg := walkPath(t, path, "row.", false)
+	fks, f, msg, bad := walkPathAt(t, path, "row.", false)
 	if msg != "" {
-		return WideField{}, msg
+		return WideField{}, msg, bad
 	}
+	last := len(path) - 1
 	if CELType(f.Type.Kind) == nil {
-		return WideField{}, fmt.Sprintf("field %s of table %s is %s and cannot be used in an expression", f.Name, f.Table.Name, f.Type.Database)
+		return WideField{}, fmt.Sprintf("field %s of table %s is %s and cannot be used in an expression", f.Name, f.Table.Name, f.Type.Database), last
 	}
 	if !identifier.MatchString(f.Name) {
-		return WideField{}, fmt.Sprintf("field %q of table %s cannot be named in an expression", f.Name, f.Table.Name)
+		return WideField{}, fmt.Sprintf("field %q of table %s cannot be named in an expression", f.Name, f.Table.Name), last
 	}
 	w := WideField{Index: -1, Field: f, Path: fks}
 	if len(fks) > 0 {
 		w.Via = fks[0]
 	}
-	return w, ""
+	return w, "", -1
 }
 
 // widens reports whether the table's environment declares variable.

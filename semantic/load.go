@@ -687,6 +687,12 @@ func fieldName(f *Field) string {
 // endAtRelationship allows it), or a message naming what is available
 // where the path goes wrong.
 func walkPath(t *Table, names []string, prefix string, endAtRelationship bool) (path []*Field, field *Field, msg string) {
+	path, field, msg, _ = walkPathAt(t, names, prefix, endAtRelationship)
+	return path, field, msg
+}
+
+// walkPathAt is walkPath, and the index of the name a problem is about.
+func walkPathAt(t *Table, names []string, prefix string, endAtRelationship bool) (path []*Field, field *Field, msg string, at int) {
 	cur := t
 	for i, name := range names {
 		where := "table " + cur.Name
@@ -695,7 +701,7 @@ func walkPath(t *Table, names []string, prefix string, endAtRelationship bool) (
 		}
 		if rel := cur.Relationship(name); rel != nil {
 			if len(path) == MaxHops {
-				return nil, nil, fmt.Sprintf("%s%s follows more than %d relationships", prefix, strings.Join(names, "."), MaxHops)
+				return nil, nil, fmt.Sprintf("%s%s follows more than %d relationships", prefix, strings.Join(names, "."), MaxHops), i
 			}
 			path = append(path, rel)
 			cur = rel.References.Table
@@ -704,11 +710,11 @@ func walkPath(t *Table, names []string, prefix string, endAtRelationship bool) (
 		if f := cur.Field(name); f != nil {
 			if i < len(names)-1 {
 				if f.References != nil && f.Relationship != "" {
-					return nil, nil, fmt.Sprintf("%s is a field of %s, not a relationship: follow the relationship %s instead", name, where, f.Relationship)
+					return nil, nil, fmt.Sprintf("%s is a field of %s, not a relationship: follow the relationship %s instead", name, where, f.Relationship), i
 				}
-				return nil, nil, fmt.Sprintf("%s is a field of %s, not a relationship; %s", name, where, relationshipsAt(cur))
+				return nil, nil, fmt.Sprintf("%s is a field of %s, not a relationship; %s", name, where, relationshipsAt(cur)), i
 			}
-			return path, f, ""
+			return path, f, "", -1
 		}
 		what := "field"
 		candidates := fieldNames(cur)
@@ -723,13 +729,13 @@ func walkPath(t *Table, names []string, prefix string, endAtRelationship bool) (
 		if len(cur.rels) > 0 {
 			msg += "; " + relationshipsAt(cur)
 		}
-		return nil, nil, msg
+		return nil, nil, msg, i
 	}
 	if !endAtRelationship {
 		at := prefix + strings.Join(names, ".")
-		return nil, nil, fmt.Sprintf("%s is the relationship to %s: name one of its fields, as in %s.%s", at, cur.Name, at, cur.Fields[0].Name)
+		return nil, nil, fmt.Sprintf("%s is the relationship to %s: name one of its fields, as in %s.%s", at, cur.Name, at, cur.Fields[0].Name), len(names) - 1
 	}
-	return path, nil, ""
+	return path, nil, "", -1
 }
 
 // relationshipsAt says which relationships table t has, for messages.
