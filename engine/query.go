@@ -88,6 +88,7 @@ func (e *Engine) plan(ctx context.Context, p *auth.Principal, q *Query, opts sql
 		return nil, nil, err
 	}
 	opts.Latest = func(col sqlgen.Column) (time.Time, bool, error) { return e.latest(ctx, q.s, g, q.Table, col) }
+	opts.Caller = permissions.Activation(p)
 	plan, err := q.Query.Plan(q.s.catalog, g, opts)
 	return plan, g, err
 }

@@ -347,6 +347,11 @@ func (ps *Policies) For(p *auth.Principal) *Grant {
 }
 
 // activation binds `user` for CEL.
+// Activation is what CEL may read of a user, as the variables of rules (and
+// of segments that read user): user.email, user.first_name,
+// user.last_name, user.groups and user.attributes.
+func Activation(p *auth.Principal) map[string]any { return activation(p) }
+
 func activation(p *auth.Principal) map[string]any {
 	groups := p.Groups
 	if groups == nil {

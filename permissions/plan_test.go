@@ -71,14 +71,14 @@ func planCase(t *testing.T, m *semantic.Model, dir string, p *auth.Principal, d 
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := planFor(c, g, data, d)
+	plan, err := planFor(c, g, data, d, permissions.Activation(p))
 	if err != nil {
 		return head, err
 	}
 	return head + plan.String(), nil
 }
 
-func planFor(c *sqlgen.Catalog, g *permissions.Grant, data []byte, d sqlgen.Dialect) (*sqlgen.Plan, error) {
+func planFor(c *sqlgen.Catalog, g *permissions.Grant, data []byte, d sqlgen.Dialect, caller map[string]any) (*sqlgen.Plan, error) {
 	req, err := sqlgen.ParseRequest(data)
 	if err != nil {
 		return nil, err
@@ -87,7 +87,7 @@ func planFor(c *sqlgen.Catalog, g *permissions.Grant, data []byte, d sqlgen.Dial
 	if err != nil {
 		return nil, err
 	}
-	return q.Plan(c, g, sqlgen.Options{Dialect: d})
+	return q.Plan(c, g, sqlgen.Options{Dialect: d, Caller: caller})
 }
 
 // readJSON reads a principal as a token's claims would give it: whole

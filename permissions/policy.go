@@ -223,15 +223,7 @@ type compiler struct {
 }
 
 // userVariables declares `user`.
-func userVariables() []cel.EnvOption {
-	return []cel.EnvOption{
-		cel.Variable("user.email", cel.StringType),
-		cel.Variable("user.first_name", cel.StringType),
-		cel.Variable("user.last_name", cel.StringType),
-		cel.Variable("user.groups", cel.ListType(cel.StringType)),
-		cel.Variable("user.attributes", cel.MapType(cel.StringType, cel.DynType)),
-	}
-}
+func userVariables() []cel.EnvOption { return semantic.UserVariables() }
 
 func (c *compiler) compile(root *yaml.Node) error {
 	d := c.doc

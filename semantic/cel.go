@@ -101,8 +101,21 @@ func (l *loader) env(rt *rawTable) {
 	t.env = env
 }
 
-// expr parses and checks a CEL filter of table t held by node n.
-func (l *loader) expr(t *Table, n *yaml.Node) *Expr {
+// UserVariables declare `user` in a CEL environment: what rules, and
+// segments, may read of who asks.
+func UserVariables() []cel.EnvOption {
+	return []cel.EnvOption{
+		cel.Variable("user.email", cel.StringType),
+		cel.Variable("user.first_name", cel.StringType),
+		cel.Variable("user.last_name", cel.StringType),
+		cel.Variable("user.groups", cel.ListType(cel.StringType)),
+		cel.Variable("user.attributes", cel.MapType(cel.StringType, cel.DynType)),
+	}
+}
+
+// expr parses and checks a CEL filter of table t held by node n; a
+// segment's (withUser) may read `user`, bound for each caller.
+func (l *loader) expr(t *Table, n *yaml.Node, withUser bool) *Expr {
 	if n == nil {
 		return nil
 	}
@@ -114,7 +127,17 @@ func (l *loader) expr(t *Table, n *yaml.Node) *Expr {
 	if t.env == nil {
 		return e
 	}
-	checked, problems := CheckExpr(t, t.env, e.Source, e.span, "")
+	env, extra := t.env, ""
+	if withUser {
+		var err error
+		if env, err = t.env.Extend(UserVariables()...); err != nil {
+			l.doc.Errorf(n, "cannot declare user: %v", err)
+			return e
+		}
+		extra = "user"
+	}
+	e.Env = env
+	checked, problems := CheckExpr(t, env, e.Source, e.span, extra)
 	for _, p := range problems {
 		l.doc.ErrorAt(p.Pos, "%s", p.Msg)
 	}
@@ -153,7 +176,7 @@ func CheckExpr(t *Table, env *cel.Env, src string, span Span, extra string) (*ce
 		}
 		loc := native.SourceInfo().GetStartLocation(root.ID())
 		if root.AsIdent() == "user" && extra == "" {
-			out = append(out, at(loc.Line(), loc.Column(), "model expressions hold for every user and cannot use user; put rules about users in the policy file"))
+			out = append(out, at(loc.Line(), loc.Column(), "measure and metric filters hold for every user and cannot use user (a segment may: it is bound for whoever asks); put rules about users in the policy file"))
 			return false
 		}
 		if root.AsIdent() != "row" {

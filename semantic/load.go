@@ -782,7 +782,7 @@ func (l *loader) segments(rt *rawTable) {
 		})
 		s.Name = l.name(keys, n, "segment", names)
 		s.Description, _ = d.String(keys["description"], "description")
-		s.Filter = l.expr(t, d.Require(keys, n, "segment", "filter"))
+		s.Filter = l.expr(t, d.Require(keys, n, "segment", "filter"), true)
 		if s.ID > 0 {
 			l.m.segments[s.ID] = s
 		}
@@ -810,7 +810,7 @@ func (l *loader) measures(rt *rawTable) {
 		ms.Description, _ = d.String(keys["description"], "description")
 		ms.Aggregation = l.aggregation(t, d.Require(keys, n, "measure", "aggregation"))
 		if f := keys["filter"]; f != nil {
-			ms.Filter = l.expr(t, f)
+			ms.Filter = l.expr(t, f, false)
 		}
 		if ms.ID > 0 {
 			l.m.measures[ms.ID] = ms
@@ -874,7 +874,7 @@ func (l *loader) metric(n *yaml.Node) {
 	}
 	if mt.Table != nil {
 		if f := keys["filter"]; f != nil {
-			mt.Filter = l.expr(mt.Table, f)
+			mt.Filter = l.expr(mt.Table, f, false)
 		}
 		if tn := keys["default_time_dimension"]; tn != nil {
 			if name, ok := d.NonEmpty(tn, "default_time_dimension"); ok {

@@ -380,7 +380,10 @@ type Expr struct {
 	Source string
 	AST    *cel.Ast // checked; its output type is bool
 	Table  *Table
-	span   yamldoc.Span
+	// Env is the environment it was checked in: its table's, with `user`
+	// for a segment (whose filter may read who asks, as a rule does).
+	Env  *cel.Env
+	span yamldoc.Span
 }
 
 // Pos returns the position of the expression in its file.

@@ -13,6 +13,9 @@ import (
 type Catalog struct {
 	Model   *semantic.Model
 	filters map[*semantic.Expr]Expr
+	// callers are the filters that read who asks (a segment's `user`),
+	// bound for each caller when planned (Options.Caller).
+	callers map[*semantic.Expr]*CELFilter
 	reads   map[*semantic.Expr][]*semantic.Field
 }
 
@@ -20,15 +23,24 @@ type Catalog struct {
 // be translated to SQL is an
 // error: a *semantic.Error with every such problem at its file position.
 func NewCatalog(m *semantic.Model, d Dialect) (*Catalog, error) {
-	c := &Catalog{Model: m, filters: map[*semantic.Expr]Expr{}, reads: map[*semantic.Expr][]*semantic.Field{}}
+	c := &Catalog{Model: m, filters: map[*semantic.Expr]Expr{}, callers: map[*semantic.Expr]*CELFilter{}, reads: map[*semantic.Expr][]*semantic.Field{}}
 	var problems []semantic.Problem
 	add := func(e *semantic.Expr) {
 		if e == nil || e.AST == nil {
 			return
 		}
-		f, probs := CompileCEL(e.Table, e.Table.Env(), e.AST, d)
+		env := e.Env
+		if env == nil {
+			env = e.Table.Env()
+		}
+		f, probs := CompileCEL(e.Table, env, e.AST, d)
 		for _, p := range probs {
 			problems = append(problems, e.Problem(p.Line, p.Col, p.Msg))
+		}
+		if f != nil && len(f.Reads()) > 0 {
+			c.callers[e] = f
+			c.reads[e] = f.fields()
+			return
 		}
 		if f != nil {
 			x, err := f.Bind(nil)
@@ -59,8 +71,20 @@ func NewCatalog(m *semantic.Model, d Dialect) (*Catalog, error) {
 	return c, nil
 }
 
-// Filter returns the SQL condition of a model filter.
-func (c *Catalog) Filter(e *semantic.Expr) Expr { return c.filters[e] }
+// Filter returns the SQL condition of a model filter, bound for the caller
+// whose variables (user.email, user.attributes…) caller holds when the
+// filter reads them (a segment may); a part that fails for the caller (an
+// attribute they lack) matches no row.
+func (c *Catalog) Filter(e *semantic.Expr, caller map[string]any) (Expr, error) {
+	if f := c.callers[e]; f != nil {
+		x, _ := f.Bind(caller) // a failed part is NULL: no row, never an error
+		if x == Null {
+			x = False
+		}
+		return x, nil
+	}
+	return c.filters[e], nil
+}
 
 // FieldsOf lists the fields an expression reads, of its own table and, in
 // semi-joins, of related tables; in order of first use.

@@ -4,6 +4,7 @@ import (
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
+	"slices"
 
 	"github.com/agentlayer/agentlayer/semantic"
 )
@@ -74,3 +75,33 @@ type celNode struct {
 // (user.groups, user.attributes.state): what a cache of Bind's results must
 // be keyed by.
 func (f *CELFilter) Reads() []string { return f.reads }
+
+// fields lists the fields of its table, and of related tables, the
+// expression reads (the foreign keys it follows included), in order.
+func (f *CELFilter) fields() []*semantic.Field {
+	var out []*semantic.Field
+	add := func(x *semantic.Field) {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	var walk func(n *celNode)
+	walk = func(n *celNode) {
+		if n == nil {
+			return
+		}
+		if n.kind == nodeField {
+			for _, fk := range n.wide.Path {
+				add(fk)
+			}
+			add(n.wide.Field)
+		}
+		for _, a := range n.args {
+			walk(a)
+		}
+		walk(n.rng)
+		walk(n.body)
+	}
+	walk(f.root)
+	return out
+}

@@ -264,6 +264,14 @@ func (co *compiler) filter(f Filter, path string) (Condition, error) {
 		}
 	}
 	for i, v := range raw {
+		if c, ok := callerValue(v); ok {
+			// Bound for each caller when planned (planner.callerValues).
+			if !slices.Contains(comparisonOps, op) {
+				return Condition{}, invalid(paths[i], `%s: a value of the caller's ({"user": …}) applies to %s, not %s`, paths[i], strings.Join(comparisonOps, ", "), op)
+			}
+			cond.Values = append(cond.Values, c)
+			continue
+		}
 		typed, err := co.value(cond, v, paths[i])
 		if err != nil {
 			return Condition{}, err

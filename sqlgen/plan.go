@@ -43,6 +43,12 @@ type Options struct {
 	MaxAggregatedRows int
 	// Now is the clock relative filters count from; nil means time.Now.
 	Now func() time.Time
+	// Caller holds what a query may read of who asks, as CEL variables
+	// (user.email, user.first_name, user.last_name, user.groups,
+	// user.attributes): a segment that reads user, and a filter whose value
+	// refers to the caller ({"user": "email"}), are bound with it. nil: the
+	// caller has nothing, so such a filter matches no row.
+	Caller map[string]any
 	// Latest gives the latest value of a column the caller may see, for a
 	// relative filter counted from it (false: the caller sees none); the
 	// engine computes it under the caller's rules. Without it, such a
@@ -344,10 +350,17 @@ func (p *planner) conditions() ([]Expr, error) {
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return compareConditions(p.q.Filters[a], p.q.Filters[b]) })
 	for _, i := range order {
-		cond := p.q.Filters[i]
-		x, err := p.condition(cond)
+		cond, ok, err := p.bindCaller(p.q.Filters[i])
 		if err != nil {
 			return nil, err
+		}
+		x := False // the caller has no such value: no row
+		if ok {
+			if x, err = p.condition(cond); err != nil {
+				return nil, err
+			}
+		} else {
+			cond.Values = nil // no set for the aggregate rules
 		}
 		where = append(where, x)
 		p.conds = append(p.conds, plannedCond{Condition: cond, x: x, index: i})
@@ -560,11 +573,16 @@ func (p *planner) rowFilter(instance string, path []*semantic.Field, t *semantic
 // its fields count as read, and each semi-join into a related table also
 // keeps to the rows of it the caller may see.
 func (p *planner) modelFilter(e *semantic.Expr) (Expr, error) {
-	x := p.c.Filter(e)
+	x, err := p.c.Filter(e, p.opts.Caller)
+	if err != nil {
+		return nil, err
+	}
 	if x == nil {
+		if _, byCaller := p.c.callers[e]; byCaller {
+			return True, nil // every row, for this caller
+		}
 		return nil, fmt.Errorf("sqlgen: filter of %s was not prepared", e.Table.Name)
 	}
-	var err error
 	x = rewrite(x, func(n Expr) Expr {
 		switch n := n.(type) {
 		case Ref:
@@ -799,6 +817,10 @@ func (p *planner) condition(cond Condition) (Expr, error) {
 	if cond.Segment != nil {
 		return p.modelFilter(cond.Segment.Filter)
 	}
+	cond, ok, err := p.bindCaller(cond)
+	if err != nil || !ok {
+		return False, err // the caller has no such value: no row, never IS NULL
+	}
 	if cond.Op == "between" {
 		lo, hi := cond, cond
 		lo.Op, lo.Values = "greater-than-or-equal", cond.Values[:1]
@@ -866,6 +888,68 @@ func (p *planner) condition(cond Condition) (Expr, error) {
 		return p.temporal(raw, k, cond), nil
 	}
 	return p.compare(raw, cond.Op, cond, raw, false), nil
+}
+
+// bindCaller binds a condition's values that refer to the caller, if it
+// has any; false when the caller has no such value (the condition then
+// matches no row).
+func (p *planner) bindCaller(cond Condition) (Condition, bool, error) {
+	if !slices.ContainsFunc(cond.Values, func(v any) bool { _, ok := v.(CallerValue); return ok }) {
+		return cond, true, nil
+	}
+	values, ok, err := p.callerValues(cond)
+	if ok {
+		cond.Values = values
+	}
+	return cond, ok, err
+}
+
+// callerValues binds a condition's values that refer to the caller to
+// theirs, typed for the column; a list attribute gives each of its items
+// (equals and not-equals). false when the caller has no such value.
+func (p *planner) callerValues(cond Condition) ([]any, bool, error) {
+	co := &compiler{c: p.c, a: p.a}
+	var out []any
+	for _, v := range cond.Values {
+		ref, ok := v.(CallerValue)
+		if !ok {
+			out = append(out, v)
+			continue
+		}
+		raw, ok := p.callerLookup(ref.Path)
+		if !ok {
+			return nil, false, nil
+		}
+		items := []any{raw}
+		if list, isList := raw.([]any); isList {
+			if cond.Op != "equals" && cond.Op != "not-equals" {
+				return nil, false, invalid("", `{"user": %q} is a list for you: it applies to equals and not-equals, not %s`, ref.Path, cond.Op)
+			}
+			if len(list) == 0 {
+				return nil, false, nil
+			}
+			items = list
+		}
+		for _, item := range items {
+			typed, err := co.value(cond, item, fmt.Sprintf(`{"user": %q}`, ref.Path))
+			if err != nil {
+				return nil, false, err
+			}
+			out = append(out, typed)
+		}
+	}
+	return out, true, nil
+}
+
+// callerLookup is the caller's value at a CallerValue's path.
+func (p *planner) callerLookup(path string) (any, bool) {
+	if name, ok := strings.CutPrefix(path, "attributes."); ok {
+		attrs, _ := p.opts.Caller["user.attributes"].(map[string]any)
+		v, ok := attrs[name]
+		return v, ok && v != nil
+	}
+	v, ok := p.opts.Caller["user."+path].(string)
+	return v, ok && v != ""
 }
 
 // extract is a part of a temporal column; year-equals extracts the year.

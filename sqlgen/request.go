@@ -267,10 +267,18 @@ func (p *jsonParser) value(v any, path string) any {
 		return v
 	case json.Number, bool:
 		return v
+	case map[string]any:
+		// {"user": "email"}: the caller's, bound for whoever runs the query.
+		ref, _ := x["user"].(string)
+		if len(x) != 1 || !validCallerPath(ref) {
+			p.fail(path, `%s must be a string, a number, a boolean, or {"user": "email"} for the caller's own (email, first_name, last_name or attributes.NAME)`, path)
+			return nil
+		}
+		return v
 	case nil:
 		p.fail(path, "%s must not be null (to test for NULL, use the is-null operation)", path)
 	default:
-		p.fail(path, "%s must be a string, a number or a boolean", path)
+		p.fail(path, `%s must be a string, a number, a boolean, or {"user": "email"}`, path)
 	}
 	return nil
 }
@@ -379,4 +387,37 @@ func (p *jsonParser) count(op string, n int, path string) {
 	case p.patterns > MaxPatternValues:
 		p.fail(path, "the request has more than %d values of string-contains, string-not-contains, string-starts-with and string-ends-with filters; a request may have at most %d", MaxPatternValues, MaxPatternValues)
 	}
+}
+
+// CallerValue is a filter's value that refers to who runs the query
+// ({"user": "email"}, {"user": "attributes.clinic_id"}): bound, when the
+// query is planned, to the caller's own (Options.Caller), so that one
+// request — and its query token — asks each user about themselves.
+type CallerValue struct {
+	Path string // email, first_name, last_name or attributes.NAME
+}
+
+// MarshalJSON writes the value as requests give it.
+func (c CallerValue) MarshalJSON() ([]byte, error) { return json.Marshal(map[string]string{"user": c.Path}) }
+
+// callerValue recognises a value that refers to the caller.
+func callerValue(v any) (CallerValue, bool) {
+	switch x := v.(type) {
+	case CallerValue:
+		return x, true
+	case map[string]any:
+		if ref, ok := x["user"].(string); ok && len(x) == 1 && validCallerPath(ref) {
+			return CallerValue{Path: ref}, true
+		}
+	}
+	return CallerValue{}, false
+}
+
+func validCallerPath(ref string) bool {
+	switch ref {
+	case "email", "first_name", "last_name":
+		return true
+	}
+	name, ok := strings.CutPrefix(ref, "attributes.")
+	return ok && name != ""
 }

@@ -1,0 +1,12 @@
+as ana@example.com: policies analysts
+table 2 PEOPLE
+  filter t2-7 (STATE) equals {attributes.states}
+  aggregate count
+  limit 200
+column count "Count" type/BigInteger
+SELECT count(*) AS "count"
+FROM "PEOPLE" AS "t0"
+WHERE "t0"."STATE" = ANY(CAST($1 AS VARCHAR[]))
+LIMIT $2
+-- $1 = ["TX", "CA"] (list)
+-- $2 = 200 (int64)
