@@ -25,7 +25,7 @@ type Grant struct {
 	// failed names the policies whose when failed for the user (it read an
 	// attribute the user lacks): they concern the user too.
 	failed []string
-	tables  map[*semantic.Table]*tableGrant
+	tables map[*semantic.Table]*tableGrant
 	// described caches Restriction by table and fields read: a grant is
 	// shared by every user alike, and answers ask again and again.
 	described sync.Map

@@ -46,13 +46,13 @@ type Policies struct {
 	reads    []string   // what any rule reads of a user, for cache keys
 	// attrs are the declared attributes the policies read, by name, with
 	// the policies that read each; nil when the file declares none.
-	attrs   []attributeReaders
+	attrs []attributeReaders
 	// warnings are the file's warnings, positioned (Warnings).
 	warnings []yamldoc.Problem
 	missing  atomic.Int64
-	warned  *lru.Cache[string, struct{}] // users checkMissing has seen
-	cache   *lru.Cache[string, *Grant]
-	log     *slog.Logger
+	warned   *lru.Cache[string, struct{}] // users checkMissing has seen
+	cache    *lru.Cache[string, *Grant]
+	log      *slog.Logger
 }
 
 // policy is one entry of the file.

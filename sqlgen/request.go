@@ -398,7 +398,9 @@ type CallerValue struct {
 }
 
 // MarshalJSON writes the value as requests give it.
-func (c CallerValue) MarshalJSON() ([]byte, error) { return json.Marshal(map[string]string{"user": c.Path}) }
+func (c CallerValue) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"user": c.Path})
+}
 
 // callerValue recognises a value that refers to the caller.
 func callerValue(v any) (CallerValue, bool) {

@@ -2,12 +2,12 @@ package main
 
 import (
 	"bytes"
-	"maps"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
