@@ -218,9 +218,23 @@ func TestBrowser_salesRevenueByMonth(t *testing.T) {
 		failf(t, ctx, "read the answer", "%d points, %d table rows, the API answers %d months", points, tableRows, len(want))
 	}
 	for i, row := range want {
-		if got := fmt.Sprintf("%v|%v", row[0], row[1]); cells[i] != got {
+		// A month shows as "Jan 2022", read from the bucket's own text.
+		month, err := time.Parse(time.RFC3339, fmt.Sprint(row[0]))
+		if err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+		if got := fmt.Sprintf("%s|%v", month.Format("Jan 2006"), row[1]); cells[i] != got {
 			failf(t, ctx, "read the answer", "row %d: the page shows %q, the API %q", i, cells[i], got)
 		}
+	}
+	// The chart reads: time labels under the line, round values beside it.
+	xs := read(t, ctx, "read the chart", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#chart text.tick.x")].map((e) => e.textContent)`))
+	ys := read(t, ctx, "read the chart", chromedp.Evaluate[int](`document.querySelectorAll("#chart text.tick.y").length`))
+	if len(xs) < 3 || !strings.Contains(xs[0], " 20") || ys < 4 {
+		failf(t, ctx, "read the chart", "x labels %q, %d y ticks", xs, ys)
+	}
+	if n := strings.Count(rules, "PEOPLE.STATE"); n != 1 {
+		failf(t, ctx, "read the answer", "why says the rule %d times: %q", n, rules)
 	}
 	if fmt.Sprint(want) == fmt.Sprint(admin) {
 		t.Fatal("the sales user's revenue equals the admin's: the test proves nothing")

@@ -48,6 +48,9 @@
 //	        name: Large orders
 //	        description: …
 //	        filter: row.TOTAL > 100.0
+//	      - id: 2
+//	        name: My customers' orders  # a segment may read user, bound for whoever asks
+//	        filter: row.USER.ACCOUNT_MANAGER == user.email
 //	    measures:                   # named aggregations; ids unique across the model
 //	      - id: 1
 //	        name: Gross revenue

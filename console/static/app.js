@@ -220,7 +220,7 @@ let askFields = [];
 
 function fieldSelect(optional) {
   return h("select", { class: "field" }, optional ? h("option", { value: "" }, "—") : null,
-    askFields.map((f) => h("option", { value: f.field_id }, `${f.display_name || f.name} (${f.field_id})`)));
+    askFields.map((f) => h("option", { value: f.field_id, title: f.field_id }, f.display_name || f.name)));
 }
 
 function removable(row) {
@@ -318,7 +318,7 @@ async function ask(cred, req) {
 function renderTable(host, cols, rows) {
   host.replaceChildren(h("table", { class: "rows" },
     h("thead", {}, h("tr", {}, cols.map((c) => h("th", { title: c.field_id || "" }, c.display_name + (c.masked ? ` (masked: ${c.masked})` : ""))))),
-    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((v) => h("td", {}, v === null ? "∅" : typeof v === "object" ? JSON.stringify(v) : String(v))))))));
+    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((v, i) => h("td", { title: v === null ? "" : String(v) }, Chart.label(cols[i], v))))))));
 }
 
 function renderWhy(host, res) {
@@ -329,7 +329,8 @@ function renderWhy(host, res) {
   parts.push(h("h3", {}, "Row rules, as bound for this user"));
   parts.push(restrictions.length
     ? h("ul", { id: "why-rules" }, restrictions.map((r) => h("li", {}, h("strong", {}, r.table), ": ", r.text,
-      r.rows ? h("div", {}, h("code", {}, r.rows)) : null, h("div", { class: "note" }, `by ${r.policies.join(", ")}`))))
+      h("div", { class: "note" }, `by ${r.policies.join(", ")}` +
+        (r.aggregate ? `; aggregates only, in groups of ${r.aggregate.min_group_size}, dates by ${r.aggregate.time_granularity}` : "")))))
     : h("p", { id: "why-rules" }, "Every row of every table read."));
   const ex = res.explained.status === 200 ? res.explained.body.explanation : null;
   if (ex) {
