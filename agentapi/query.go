@@ -19,13 +19,6 @@ import (
 	"github.com/agentlayer/agentlayer/internal/jsonw"
 )
 
-// PageSize is the number of rows a /v1/query page holds at most when the
-// request's limit is its page size (as in Metabase).
-const PageSize = engine.DefaultPageSize
-
-// MaxPageSize is the most rows a page_size may ask for.
-const MaxPageSize = 2000
-
 // MaxFieldValues is the most values the field-values endpoints list.
 const MaxFieldValues = 10_000
 
@@ -94,12 +87,12 @@ func (h *handler) execute(w http.ResponseWriter, r *http.Request, p *auth.Princi
 	}
 	start := time.Now()
 	rows, err := h.e.Execute(r.Context(), p, q)
-	return h.stream(w, r, rows, err, start, nil)
+	return h.stream(w, r, rows, err, start, false)
 }
 
 // query answers /v1/query: a construct request, or a continuation token,
 // run at once. As in Metabase, the request's limit is the page size (at
-// most PageSize, PageSize by default); pages follow while they are full,
+// most engine.DefaultPageSize, that by default); pages follow while they are full,
 // up to the row cap, each authorized again for whoever asks. A request
 // that gives page_size pages by it instead, and its limit is the total:
 // the last page carries no token.
@@ -135,14 +128,13 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		if q, err = h.e.Construct(r.Context(), p, req); err != nil {
 			return err
 		}
-		q.PageSize = pageSize
+		if pageSize > 0 {
+			q.Paging = engine.Paging{Size: pageSize, LimitIsTotal: true}
+		}
 	}
-	size, fetch := q.PageAt(offset)
 	start := time.Now()
-	rows, err := h.e.Page(r.Context(), p, q, offset, fetch)
-	return h.stream(w, r, rows, err, start, &page{size: size, next: func() (string, error) {
-		return h.e.Continuation(q, offset+size)
-	}})
+	rows, err := h.e.Page(r.Context(), p, q, offset)
+	return h.stream(w, r, rows, err, start, true)
 }
 
 // pageSizeOf takes page_size out of a /v1/query body: 0 when absent.
@@ -154,8 +146,8 @@ func pageSizeOf(body map[string]any) (int, error) {
 	delete(body, "page_size")
 	n, isNum := raw.(json.Number)
 	v, err := n.Int64()
-	if !isNum || err != nil || v < 1 || v > MaxPageSize {
-		return 0, badRequestAt("page_size", "page_size must be an integer from 1 to %d", MaxPageSize)
+	if !isNum || err != nil || v < 1 || v > engine.MaxPageSize {
+		return 0, badRequestAt("page_size", "page_size must be an integer from 1 to %d", engine.MaxPageSize)
 	}
 	return int(v), nil
 }
@@ -278,20 +270,13 @@ const (
 // buffers recycles the buffers results are written through.
 var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
 
-// page is what /v1/query streams: at most size rows, and next gives the
-// continuation token when more rows follow.
-type page struct {
-	size int
-	next func() (string, error)
-}
-
 // stream answers with a query's result: 202 and rows as the database
 // produces them. An error before anything is written is returned (a 4xx or
 // 503: the query could not start) or, for a query that failed or timed out,
 // answered 202 {"status": "failed"}; an error after the rows began ends the
-// body with status failed. With a page (for /v1/query), at most its size
-// rows are written, and the body carries the continuation token.
-func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Rows, err error, start time.Time, pg *page) error {
+// body with status failed. A page (paged, for /v1/query) ends its body
+// with its continuation token.
+func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Rows, err error, start time.Time, paged bool) error {
 	if err != nil {
 		return h.notStarted(w, r, err, start)
 	}
@@ -314,7 +299,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 		}
 	}()
 	inf := info(r.Context())
-	buf, written, more, err := writeRows(w, rows, appendCols((*bp)[:0], rows.Columns), pg)
+	buf, written, err := writeRows(w, rows, appendCols((*bp)[:0], rows.Columns))
 	*bp = buf
 	if err != nil {
 		cut(rows, inf) // closing rows cancels the query
@@ -337,8 +322,8 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 	buf = strconv.AppendInt(buf, int64(written), 10)
 	buf = append(buf, `,"running_time":`...)
 	buf = strconv.AppendInt(buf, ms(start), 10)
-	if pg != nil {
-		buf = appendContinuation(buf, pg, more && rows.Err() == nil)
+	if paged {
+		buf = appendContinuation(buf, rows)
 	}
 	buf = appendRestrictions(buf, rows.Restrictions)
 	*bp = append(buf, "}\n"...)
@@ -400,21 +385,9 @@ func (h *handler) notStarted(w http.ResponseWriter, r *http.Request, err error, 
 	return err
 }
 
-// failure names what ended a query that had started, as the request's
-// outcome and the message its client reads.
+// failure names what ended a query that had started (httpapi.Failure).
 func (h *handler) failure(r *http.Request, err error) (outcome, msg string) {
-	var qe *engine.QueryError
-	switch {
-	case errors.Is(err, context.Canceled):
-		return "canceled", ""
-	case errors.Is(err, engine.ErrTimeout):
-		return "timeout", "The query took longer than the time allowed."
-	case errors.As(err, &qe):
-		h.log.ErrorContext(r.Context(), "query failed", "err", qe.Err.Error())
-		return "failed", httpapi.FailedMessage(qe)
-	}
-	h.log.ErrorContext(r.Context(), "query failed", "err", err.Error())
-	return "failed", "The query failed while running."
+	return httpapi.Failure(r.Context(), h.log, err)
 }
 
 // appendCols starts a result body with its columns.
@@ -429,15 +402,11 @@ func appendCols(buf []byte, cols []engine.Column) []byte {
 	return append(buf, `],"rows":[`...)
 }
 
-// writeRows appends the rows to buf, writing and flushing it as it fills,
-// at most a page's size of them; more reports a row past the page. An
-// error is the client's: it went away.
-func writeRows(w http.ResponseWriter, rows *engine.Rows, buf []byte, pg *page) (out []byte, written int, more bool, err error) {
+// writeRows appends the rows to buf, writing and flushing it as it fills.
+// An error is the client's: it went away.
+func writeRows(w http.ResponseWriter, rows *engine.Rows, buf []byte) (out []byte, written int, err error) {
 	flusher, _ := w.(http.Flusher)
 	for rows.Next() {
-		if pg != nil && written == pg.size {
-			return buf, written, true, nil // one row past the page: there is a next page
-		}
 		if written > 0 {
 			buf = append(buf, ',')
 		}
@@ -445,7 +414,7 @@ func writeRows(w http.ResponseWriter, rows *engine.Rows, buf []byte, pg *page) (
 		written++
 		if written%flushEvery == 0 || len(buf) > flushBytes {
 			if _, err := w.Write(buf); err != nil {
-				return buf, written, false, err
+				return buf, written, err
 			}
 			buf = buf[:0]
 			if flusher != nil {
@@ -453,15 +422,16 @@ func writeRows(w http.ResponseWriter, rows *engine.Rows, buf []byte, pg *page) (
 			}
 		}
 	}
-	return buf, written, false, nil
+	return buf, written, nil
 }
 
 // appendContinuation ends a page with its continuation token, null on the
-// last page, and has_more, which says whether the token is there.
-func appendContinuation(buf []byte, pg *page, more bool) []byte {
+// last page (or one that failed), and has_more, which says whether the
+// token is there.
+func appendContinuation(buf []byte, rows *engine.Rows) []byte {
 	buf = append(buf, `,"continuation_token":`...)
-	if more {
-		if tok, err := pg.next(); err == nil {
+	if rows.Err() == nil {
+		if tok, err := rows.Continuation(); err == nil && tok != "" {
 			buf = appendJSONString(buf, tok)
 			return append(buf, `,"has_more":true`...)
 		}

@@ -346,7 +346,8 @@ func TestCache_valuesPagesAndSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := func(offset int, read int) (string, string) {
-		rows, err := e.Page(ctx, tx, q, offset, 11)
+		q.Paging.Size = 11
+		rows, err := e.Page(ctx, tx, q, offset)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -455,7 +456,8 @@ func TestCache_pageWithItsLookaheadRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	read := func(jsonOfLast bool) (vals, js []string, cache string) {
-		rows, err := e.Page(ctx, admin, q, 20, 11)
+		q.Paging.Size = 11
+		rows, err := e.Page(ctx, admin, q, 20)
 		if err != nil {
 			t.Fatal(err)
 		}

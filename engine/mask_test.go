@@ -190,7 +190,8 @@ func truePeople(t *testing.T, e *engine.Engine) []person {
 }
 
 func peoplePage(t *testing.T, e *engine.Engine, admin *auth.Principal, q *engine.Query, offset int) []person {
-	rows, err := e.Page(context.Background(), admin, q, offset, 1000)
+	q.Paging.Size = 1000
+	rows, err := e.Page(context.Background(), admin, q, offset)
 	if err != nil {
 		t.Fatal(err)
 	}

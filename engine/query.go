@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -38,11 +37,23 @@ func (s *state) grant(p *auth.Principal) (*permissions.Grant, error) {
 // model names.
 type Query struct {
 	*sqlgen.Query
-	// PageSize is the page size of a paged query (the Agent API's
-	// page_size): its Limit is then the total, over every page. 0 means
-	// the limit is the page size, as in Metabase.
-	PageSize int
-	s        *state
+	// Paging says how Page pages the query's rows.
+	Paging Paging
+	s      *state
+}
+
+// Paging says how a query's rows are paged: whether the request's limit is
+// the size of a page (Metabase's /v1/query) or the total over every page
+// (page_size given; MCP), and how large a page is. Each adapter sets it;
+// the engine applies it (Page). The zero value is Metabase's: the limit is
+// the page size, DefaultPageSize at most, and pages go on to the row cap.
+type Paging struct {
+	// Size is the rows of a page; 0 means the limit, or DefaultPageSize.
+	// At most MaxPageSize.
+	Size int
+	// LimitIsTotal makes the request's limit the total over every page
+	// (the page that reaches it is the last), rather than a page's size.
+	LimitIsTotal bool
 }
 
 // Policies names the policies that apply to p, grant policies first, in
@@ -124,7 +135,12 @@ func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *Query) (*Row
 		e.auditRefusal(ctx, p, q, err)
 		return nil, err
 	}
-	return e.runFor(ctx, q.s, p, g, render(plan))
+	rows, err := e.runFor(ctx, q.s, p, g, render(plan))
+	if err != nil {
+		return nil, err
+	}
+	rows.page = &pageOf{e: e, q: q, size: -1}
+	return rows, nil
 }
 
 // runFor runs a plan's SQL for p, through the result cache: its rows,
@@ -217,44 +233,66 @@ func tableRestrictions(g *permissions.Grant, t *semantic.Table) []Restriction {
 // is its page size, as in Metabase's /v1/query.
 const DefaultPageSize = 200
 
-// PageAt is the page of q's whole result that starts at offset: its size,
+// MaxPageSize is the most rows a page may hold.
+const MaxPageSize = 2000
+
+// pageAt is the page of q's whole result that starts at offset: its size,
 // and how many rows to read for it, one more while another page may
-// follow. Without PageSize, as in Metabase, the request's limit is the
-// page size (DefaultPageSize at most) and pages go on to the row cap; with
-// it, the limit is the total, and the page that reaches it is the last.
-func (q *Query) PageAt(offset int) (size, fetch int) {
+// follow (the rows say More).
+func (q *Query) pageAt(offset int) (size, fetch int) {
+	limit, pg := q.Limit, q.Paging
 	switch {
-	case q.PageSize > 0:
-		size = q.PageSize
-		if q.Limit > 0 && offset+size >= q.Limit {
-			rest := max(0, q.Limit-offset)
+	case pg.LimitIsTotal:
+		size = pg.Size
+		if size <= 0 {
+			size = DefaultPageSize
+		}
+		if limit > 0 && offset+size >= limit {
+			rest := max(0, limit-offset)
 			return rest, rest
 		}
-	case q.Limit > 0 && q.Limit < DefaultPageSize:
-		size = q.Limit
+	case pg.Size > 0:
+		size = pg.Size
+	case limit > 0 && limit < DefaultPageSize:
+		size = limit
 	default:
 		size = DefaultPageSize
 	}
 	return size, size + 1
 }
 
-// Page runs rows [offset, offset+limit) of q's whole result for p, for
-// paging through it (PageAt says which): the order is total, so pages
-// neither repeat nor skip rows. The whole result is q's up to its row cap
-// (2,000 rows, or 10,000 aggregated), whatever limit the request gave.
-func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset, limit int) (*Rows, error) {
+// Page runs the page of q's whole result for p that starts at offset (0,
+// or where a continuation token resumes: QueryFromToken), as q.Paging
+// says: its rows end with the page, after which More reports whether
+// another follows and Continuation gives its token. The order is total,
+// so pages neither repeat nor skip rows. The whole result is q's up to
+// its row cap (2,000 rows, or 10,000 aggregated), whatever limit the
+// request gave.
+func (e *Engine) Page(ctx context.Context, p *auth.Principal, q *Query, offset int) (*Rows, error) {
 	ctx = forUser(ctx, p)
-	whole := *q.Query
-	whole.Limit = 0
 	opts := e.planOpts
-	opts.DefaultLimit = math.MaxInt32
-	plan, g, err := e.plan(ctx, p, &Query{Query: &whole, s: q.s}, opts)
+	opts.WholeResult = true
+	plan, g, err := e.plan(ctx, p, q, opts)
 	if err != nil {
 		e.auditRefusal(ctx, p, q, err)
 		return nil, err
 	}
-	sqlText, args := plan.Page(offset, limit)
-	return e.runFor(ctx, q.s, p, g, renderedAs(plan, sqlText, args))
+	size, fetch := q.pageAt(offset)
+	sqlText, args := plan.Page(offset, fetch)
+	rows, err := e.runFor(ctx, q.s, p, g, renderedAs(plan, sqlText, args))
+	if err != nil {
+		return nil, err
+	}
+	rows.page = &pageOf{e: e, q: q, offset: offset, size: size}
+	return rows, nil
+}
+
+// pageOf is where a page's rows stand in their query's whole result.
+type pageOf struct {
+	e      *Engine
+	q      *Query
+	offset int
+	size   int // the rows of the page; -1: every row (Execute)
 }
 
 // Query constructs and runs a request for p in one call.

@@ -50,6 +50,8 @@ type Rows struct {
 	end      bool   // the last row was read
 	cut      bool   // the answer did not reach its reader whole (Cut)
 	audit    func() // writes the audit record, once, at Close
+	page     *pageOf
+	more     int8 // whether rows follow those read: 0 not known yet, 1 yes, -1 no
 }
 
 // formatter formats scanned values for a result's columns.
@@ -61,6 +63,10 @@ type formatter struct {
 // Next advances to the next row; false at the end or on error (see Err).
 func (r *Rows) Next() bool {
 	if r.err != nil || r.end || r.buf == nil {
+		return false
+	}
+	if pg := r.page; pg != nil && pg.size >= 0 && r.count == pg.size {
+		r.end = true // the page is whole; the row past it, if any, says More
 		return false
 	}
 	next := r.at + 1
@@ -102,6 +108,44 @@ func (r *Rows) Next() bool {
 	}
 	r.count++
 	return true
+}
+
+// More reports whether rows follow those read so far in the query's whole
+// result (the next page's, or those a reader left unread): then
+// Continuation gives the token that resumes after them. It may read ahead
+// one row.
+func (r *Rows) More() bool {
+	if r.more == 0 {
+		r.more = -1
+		if r.buf != nil && r.err == nil {
+			if _, _, _, err := r.buf.rowAt(r.ctx, r.at+1, r.deadline); err == nil {
+				r.more = 1
+			}
+		}
+	}
+	return r.more == 1
+}
+
+// Unread gives back the row just read, which its reader leaves out (a
+// result cut to its budget): More then reports it, and Continuation
+// resumes at it.
+func (r *Rows) Unread() error {
+	if r.count == 0 {
+		return errors.New("engine: Unread before a row was read")
+	}
+	r.count--
+	r.more = 1
+	return nil
+}
+
+// Continuation is the token of the rows after those read so far, for
+// QueryFromToken and Page; "" when no row follows (More) or the rows are
+// not a query's (a cached answer of another kind).
+func (r *Rows) Continuation() (string, error) {
+	if r.page == nil || !r.More() {
+		return "", nil
+	}
+	return r.page.e.continuation(r.page.q, r.page.offset+r.count)
 }
 
 // Deadline is when the query's time runs out: past it, the query is

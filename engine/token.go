@@ -15,11 +15,17 @@ func (e *Engine) Token(q *Query) (string, error) {
 	return e.keys.Seal(q.Query, querytoken.Position{Limit: q.Limit})
 }
 
-// Continuation returns the token of the page at offset of q's whole
-// result: of q.PageSize rows if it is set, else of the limit q's request
-// gave (the page size, as in Metabase).
-func (e *Engine) Continuation(q *Query, offset int) (string, error) {
-	return e.keys.Seal(q.Query, querytoken.Position{Offset: offset, Limit: q.Limit, PageSize: q.PageSize})
+// continuation is the token of the page at offset of q's whole result,
+// paged as q is.
+func (e *Engine) continuation(q *Query, offset int) (string, error) {
+	pageSize := 0
+	if q.Paging.LimitIsTotal {
+		pageSize = max(q.Paging.Size, 1)
+		if q.Paging.Size <= 0 {
+			pageSize = DefaultPageSize
+		}
+	}
+	return e.keys.Seal(q.Query, querytoken.Position{Offset: offset, Limit: q.Limit, PageSize: pageSize})
 }
 
 // QueryFromToken verifies a query or continuation token and compiles its
@@ -48,7 +54,9 @@ func (e *Engine) QueryFromToken(ctx context.Context, p *auth.Principal, token st
 	if q, err = s.construct(p, t.req); err != nil {
 		return nil, 0, err
 	}
-	q.PageSize = t.pageSize
+	if t.pageSize > 0 {
+		q.Paging = Paging{Size: t.pageSize, LimitIsTotal: true}
+	}
 	return q, t.offset, nil
 }
 

@@ -134,7 +134,7 @@ func (t *tools) execute(ctx context.Context, p *auth.Principal, a args) (*sdk.Ca
 		return t.notStarted(ctx, err)
 	}
 	defer rows.Close()
-	return t.result(ctx, q, rows, a, 0, -1)
+	return t.result(ctx, rows, a)
 }
 
 func (t *tools) query(ctx context.Context, p *auth.Principal, a args) (*sdk.CallToolResult, error) {
@@ -146,8 +146,8 @@ func (t *tools) query(ctx context.Context, p *auth.Principal, a args) (*sdk.Call
 	if cursor != "" {
 		return t.page(ctx, p, a, cursor, "cursor")
 	}
-	if pageSize < 0 || pageSize > 2000 {
-		return nil, invalid("page_size", "page_size must be an integer from 1 to 2000")
+	if pageSize < 0 || pageSize > engine.MaxPageSize {
+		return nil, invalid("page_size", "page_size must be an integer from 1 to %d", engine.MaxPageSize)
 	}
 	req, err := request(a, "cursor", "page_size", "row_limit", "columns", "format")
 	if err != nil {
@@ -157,7 +157,9 @@ func (t *tools) query(ctx context.Context, p *auth.Principal, a args) (*sdk.Call
 	if err != nil {
 		return nil, err
 	}
-	q.PageSize = pageSize
+	if pageSize > 0 {
+		q.Paging = engine.Paging{Size: pageSize, LimitIsTotal: true}
+	}
 	return t.pageOf(ctx, p, a, q, 0)
 }
 
@@ -177,13 +179,12 @@ func (t *tools) page(ctx context.Context, p *auth.Principal, a args, cursor, pat
 
 // pageOf runs the page of q at offset, as /v1/query does.
 func (t *tools) pageOf(ctx context.Context, p *auth.Principal, a args, q *engine.Query, offset int) (*sdk.CallToolResult, error) {
-	size, fetch := q.PageAt(offset)
-	rows, err := t.e.Page(ctx, p, q, offset, fetch)
+	rows, err := t.e.Page(ctx, p, q, offset)
 	if err != nil {
 		return t.notStarted(ctx, err)
 	}
 	defer rows.Close()
-	return t.result(ctx, q, rows, a, offset, size)
+	return t.result(ctx, rows, a)
 }
 
 // notStarted answers a query that failed before its first row: a timeout
@@ -191,7 +192,8 @@ func (t *tools) pageOf(ctx context.Context, p *auth.Principal, a args, q *engine
 // anything else is the call's error.
 func (t *tools) notStarted(ctx context.Context, err error) (*sdk.CallToolResult, error) {
 	if errors.Is(err, engine.ErrTimeout) || errors.As(err, new(*engine.QueryError)) {
-		tail := queryTail{Status: "failed", Error: failure(ctx, t, err), Restrictions: []engine.Restriction{}}
+		_, msg := httpapi.Failure(ctx, t.opts.Logger, err)
+		tail := queryTail{Status: "failed", Error: msg, Restrictions: []engine.Restriction{}}
 		data, _ := json.Marshal(tail)
 		structured := append([]byte(`{"data":{"cols":[],"rows":[]},`), data[1:]...)
 		return &sdk.CallToolResult{IsError: true, Content: []sdk.Content{&sdk.TextContent{Text: "the query failed: " + tail.Error}},
@@ -200,41 +202,68 @@ func (t *tools) notStarted(ctx context.Context, err error) (*sdk.CallToolResult,
 	return nil, err
 }
 
-func failure(ctx context.Context, t *tools, err error) string {
-	var qe *engine.QueryError
-	switch {
-	case errors.Is(err, engine.ErrTimeout):
-		return "The query took longer than the time allowed."
-	case errors.As(err, &qe):
-		t.opts.Logger.ErrorContext(ctx, "query failed", "err", qe.Err.Error())
-		return httpapi.FailedMessage(qe)
-	}
-	t.opts.Logger.ErrorContext(ctx, "query failed", "err", err.Error())
-	return "The query failed while running."
-}
-
-// result reads rows into a result within the call's budget. size is the
-// page's size (-1: no page, all rows); offset is where the rows start in
-// the whole result, for the cursor. The structured content is written as
-// JSON bytes here, rows as Rows.AppendJSON writes them for /v1/query, so
-// that a large result is encoded once.
-func (t *tools) result(ctx context.Context, q *engine.Query, rows *engine.Rows, a args, offset, size int) (*sdk.CallToolResult, error) {
+// result reads rows — a page's, or a whole answer's — into a result
+// within the call's budget, and says whether more follow, with the cursor
+// that resumes after the rows it holds (the engine's continuation).
+func (t *tools) result(ctx context.Context, rows *engine.Rows, a args) (*sdk.CallToolResult, error) {
 	b, err := t.budgetOf(a, rows.Columns)
 	if err != nil {
 		return nil, err
 	}
+	w, err := newResultWriter(rows, b)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		if full, err := w.add(rows); err != nil || full {
+			if err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	tail := queryTail{Status: "completed", Restrictions: rows.Restrictions, RowCount: w.n, Truncated: w.truncated}
+	if tail.Restrictions == nil {
+		tail.Restrictions = []engine.Restriction{}
+	}
+	if w.truncated {
+		tail.Note = fmt.Sprintf("Only the first %d rows are here, to fit this result's budget (%s): call query with the cursor for the rows after them.",
+			w.n, budgetWords(b, w.n))
+	}
+	if err := rows.Err(); err != nil {
+		if errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+		_, tail.Error = httpapi.Failure(ctx, t.opts.Logger, err)
+		tail.Status, tail.Truncated, tail.Note = "failed", false, ""
+	} else if tail.Cursor, err = rows.Continuation(); err != nil {
+		return nil, err
+	}
+	tail.HasMore = tail.Cursor != ""
+	return w.finish(tail, rows.Provenance)
+}
+
+// resultWriter writes a result's structured content and its text block
+// as rows come, each row's JSON written once (as /v1/query writes it) and
+// its text made from that JSON.
+type resultWriter struct {
+	b          budget
+	structured []byte
+	rowsAt     int // where the rows start in structured
+	text       []byte
+	headerLen  int
+	scratch    []byte
+	n          int
+	truncated  bool
+}
+
+func newResultWriter(rows *engine.Rows, b budget) (*resultWriter, error) {
 	cols := rows.Columns
 	if b.columns != nil {
 		cols = make([]engine.Column, len(b.columns))
 		for i, c := range b.columns {
 			cols[i] = rows.Columns[c]
 		}
-	}
-	var tail queryTail
-	tail.Status = "completed"
-	tail.Restrictions = rows.Restrictions
-	if tail.Restrictions == nil {
-		tail.Restrictions = []engine.Restriction{}
 	}
 	outCols := make([]column, len(cols))
 	for i, c := range cols {
@@ -244,68 +273,54 @@ func (t *tools) result(ctx context.Context, q *engine.Query, rows *engine.Rows, 
 	if err != nil {
 		return nil, err
 	}
-	// The structured content is written in place: its start, the rows as
-	// they come, then its end once the row count is known.
-	structured := make([]byte, 0, 4<<10)
-	structured = append(structured, `{"data":{"cols":`...)
-	structured = append(structured, colsJSON...)
-	structured = append(structured, `,"rows":[`...)
-	rowsAt := len(structured)
-	text := header(make([]byte, 0, 4<<10), cols, b.csv)
-	headerLen := len(text)
-	var scratch []byte
-	n, more := 0, false
-	for rows.Next() {
-		if size >= 0 && n == size {
-			more = true // a row past the page: there is a next page
-			break
-		}
-		rowStart, textStart := len(structured), len(text)
-		if n > 0 {
-			structured = append(structured, ',')
-		}
-		at := len(structured)
-		structured = rows.AppendJSON(structured)
-		if b.columns != nil {
-			scratch = project(structured[at:], b.columns, scratch[:0])
-			structured = append(structured[:at], scratch...)
-		}
-		text = rowText(text, structured[at:], b.csv)
-		if n == 0 && headerLen+2*(len(structured)-rowsAt)+len(text) > b.bytes {
-			return nil, invalid("columns", "one row of this result is larger than a result's budget (%d bytes): ask for fewer or narrower columns (columns, or the request's fields)", b.bytes)
-		}
-		if (b.rows > 0 && n == b.rows) || (n > 0 && headerLen+2*(len(structured)-rowsAt)+len(text) > b.bytes) {
-			structured, text = structured[:rowStart], text[:textStart]
-			tail.Truncated, more = true, true
-			tail.Note = fmt.Sprintf("Only the first %d rows are here, to fit this result's budget (%s): call query with the cursor for the rows after them.",
-				n, budgetWords(b, n))
-			break
-		}
-		n++
+	w := &resultWriter{b: b, structured: make([]byte, 0, 4<<10)}
+	w.structured = append(w.structured, `{"data":{"cols":`...)
+	w.structured = append(w.structured, colsJSON...)
+	w.structured = append(w.structured, `,"rows":[`...)
+	w.rowsAt = len(w.structured)
+	w.text = header(make([]byte, 0, 4<<10), cols, b.csv)
+	w.headerLen = len(w.text)
+	return w, nil
+}
+
+// add writes the current row, unless it would pass the budget: then it
+// is left out, and full says so (the cursor resumes at it).
+func (w *resultWriter) add(rows *engine.Rows) (full bool, err error) {
+	rowStart, textStart := len(w.structured), len(w.text)
+	if w.n > 0 {
+		w.structured = append(w.structured, ',')
 	}
-	if err := rows.Err(); err != nil {
-		if errors.Is(err, context.Canceled) {
-			return nil, err
-		}
-		tail.Status, tail.Error = "failed", failure(ctx, t, err)
-		tail.Truncated, tail.Note, more = false, "", false
+	at := len(w.structured)
+	w.structured = rows.AppendJSON(w.structured)
+	if w.b.columns != nil {
+		w.scratch = project(w.structured[at:], w.b.columns, w.scratch[:0])
+		w.structured = append(w.structured[:at], w.scratch...)
 	}
-	tail.RowCount = n
-	if more {
-		if tail.Cursor, err = t.e.Continuation(q, offset+n); err != nil {
-			return nil, err
-		}
-		tail.HasMore = true
+	w.text = rowText(w.text, w.structured[at:], w.b.csv)
+	size := w.headerLen + 2*(len(w.structured)-w.rowsAt) + len(w.text)
+	if w.n == 0 && size > w.b.bytes {
+		return false, invalid("columns", "one row of this result is larger than a result's budget (%d bytes): ask for fewer or narrower columns (columns, or the request's fields)", w.b.bytes)
 	}
+	if (w.b.rows > 0 && w.n == w.b.rows) || (w.n > 0 && size > w.b.bytes) {
+		w.structured, w.text = w.structured[:rowStart], w.text[:textStart]
+		w.truncated = true
+		return true, rows.Unread()
+	}
+	w.n++
+	return false, nil
+}
+
+// finish ends the structured content with the tail, and puts the text
+// block's summary first.
+func (w *resultWriter) finish(tail queryTail, pv engine.Provenance) (*sdk.CallToolResult, error) {
 	tailJSON, err := json.Marshal(tail)
 	if err != nil {
 		return nil, err
 	}
-	structured = append(structured, `]},`...)
-	structured = append(structured, tailJSON[1:]...)
-
+	w.structured = append(w.structured, `]},`...)
+	w.structured = append(w.structured, tailJSON[1:]...)
 	var head strings.Builder
-	fmt.Fprintf(&head, "%d rows", n)
+	fmt.Fprintf(&head, "%d rows", tail.RowCount)
 	if tail.Status == "failed" {
 		head.WriteString(", then the query failed: " + tail.Error)
 	}
@@ -318,9 +333,9 @@ func (t *tools) result(ctx context.Context, q *engine.Query, rows *engine.Rows, 
 		head.WriteString("\n" + r.Text)
 	}
 	head.WriteString("\n")
-	res := ok(json.RawMessage(structured), head.String()+string(text))
+	res := ok(json.RawMessage(w.structured), head.String()+string(w.text))
 	res.IsError = tail.Status == "failed"
-	res.Meta = provenanceMeta(rows.Provenance)
+	res.Meta = provenanceMeta(pv)
 	return res, nil
 }
 

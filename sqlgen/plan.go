@@ -36,6 +36,9 @@ type Options struct {
 	// DefaultLimit is the limit of a table query that gives none; 0 means
 	// 200.
 	DefaultLimit int
+	// WholeResult plans a query to its row cap, whatever limit it gives:
+	// the whole result its pages are cut from (Plan.Page).
+	WholeResult bool
 	// MaxRows caps the rows of a query without aggregation; 0 means 2,000.
 	MaxRows int
 	// MaxAggregatedRows caps the rows of an aggregated query; 0 means
@@ -475,6 +478,9 @@ func (p *planner) limit() int {
 	limit, most := p.q.Limit, p.opts.MaxRows
 	if p.q.Aggregated() {
 		most = p.opts.MaxAggregatedRows
+	}
+	if p.opts.WholeResult {
+		return most
 	}
 	if limit == 0 {
 		limit = p.opts.DefaultLimit

@@ -411,7 +411,7 @@ func (r *caseRunner) checkVisibility(ctx context.Context, p *auth.Principal, x c
 func (r *caseRunner) whole(claims auth.Claims, request map[string]any) (int, map[string]any, []any, bool, error) {
 	body := maps.Clone(request)
 	if _, ok := body["page_size"]; !ok && body["limit"] != nil {
-		body["page_size"] = agentapi.MaxPageSize
+		body["page_size"] = engine.MaxPageSize
 	}
 	status, first, err := r.call(claims, "POST", "/api/agent/v1/query", body)
 	if err != nil || status != http.StatusAccepted {

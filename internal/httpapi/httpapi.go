@@ -95,6 +95,25 @@ func Map(ctx context.Context, log *slog.Logger, err error) *Error {
 	return ErrInternal
 }
 
+// Failure names what ended a query that had started — as the request's
+// outcome and the message its client reads — in the one wording every
+// adapter uses: canceled (the client left: no message), timeout, or
+// failed, its database error logged, never shown.
+func Failure(ctx context.Context, log *slog.Logger, err error) (outcome, msg string) {
+	var qe *engine.QueryError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled", ""
+	case errors.Is(err, engine.ErrTimeout):
+		return "timeout", "The query took longer than the time allowed."
+	case errors.As(err, &qe):
+		log.ErrorContext(ctx, "query failed", "err", qe.Err.Error())
+		return "failed", FailedMessage(qe)
+	}
+	log.ErrorContext(ctx, "query failed", "err", err.Error())
+	return "failed", "The query failed while running."
+}
+
 // FailedMessage tells a client that its query failed, and the kind of
 // error, but not the database's detail, which could quote a value of a
 // column the client may not see; the detail goes to the log.
