@@ -184,17 +184,7 @@ func CheckExpr(t *Table, env *cel.Env, src string, span Span, extra string) (*ce
 		}
 		w, msg, bad := checkRowPathAt(t, path)
 		if msg != "" {
-			// The caret points at the name that is wrong: clinc in
-			// row.appointment.patient.clinc (the path written without
-			// spaces, as paths are).
-			col := loc.Column()
-			if bad >= 0 {
-				col += len("row.")
-				for _, name := range path[:bad] {
-					col += len(name) + 1
-				}
-			}
-			out = append(out, at(loc.Line(), col, "%s", msg))
+			out = append(out, at(loc.Line(), nameColumn(loc.Column(), path, bad), "%s", msg))
 			return false
 		}
 		if name := RowVariable(w); len(w.Path) > 1 && !declared[name] && !t.widens(name) {
@@ -398,4 +388,19 @@ func visitCEL(e ast.Expr, scope []string, visit func(ast.Expr, []string) bool) {
 		visitCEL(c.LoopStep(), inner, visit)
 		visitCEL(c.Result(), inner, visit)
 	}
+}
+
+// nameColumn is the column of the name that is wrong in a path read from
+// row (bad: its index, -1 for the whole path) that starts at col: clinc in
+// row.appointment.patient.clinc, the path written without spaces, as
+// paths are.
+func nameColumn(col int, path []string, bad int) int {
+	if bad < 0 {
+		return col
+	}
+	col += len("row.")
+	for _, name := range path[:bad] {
+		col += len(name) + 1
+	}
+	return col
 }

@@ -280,6 +280,45 @@ func (w *writer) str(s string) { w.b.WriteString(s) }
 
 func (w *writer) ident(s string) { w.b.WriteString(w.d.QuoteIdent(s)) }
 
+// printf writes a template, one SQL construct to a line: %v writes the
+// next argument, an Expr, as it is; %o writes it as an operand
+// (parenthesised unless atomic); %s writes a string as SQL text; %q
+// writes a string as a quoted SQL string literal. The template itself is
+// SQL text of the dialect, never request text.
+func (w *writer) printf(format string, args ...any) {
+	for len(format) > 0 {
+		i := strings.IndexByte(format, '%')
+		if i < 0 || i == len(format)-1 {
+			w.str(format)
+			return
+		}
+		w.str(format[:i])
+		verb := format[i+1]
+		format = format[i+2:]
+		if verb == '%' {
+			w.str("%")
+			continue
+		}
+		arg := args[0]
+		args = args[1:]
+		switch verb {
+		case 'v':
+			arg.(Expr).write(w)
+		case 'o':
+			w.operand(arg.(Expr))
+		case 's':
+			w.str(arg.(string))
+		case 'q':
+			w.str(quoteString(arg.(string)))
+		default:
+			panic("sqlgen: printf verb %" + string(verb))
+		}
+	}
+	if len(args) > 0 {
+		panic("sqlgen: printf with unused arguments")
+	}
+}
+
 // operand writes e, parenthesised unless it is atomic.
 func (w *writer) operand(e Expr) {
 	if e.atomic() {

@@ -68,105 +68,85 @@ var pgParts = map[Bucket]string{DayOfWeek: "ISODOW", DayOfMonth: "DAY", DayOfYea
 	MonthOfYear: "MONTH", QuarterOfYear: "QUARTER", HourOfDay: "HOUR", MinuteOfHour: "MINUTE", SecondOfMinute: "SECOND", Year: "YEAR"}
 
 func (d Postgres) fn(w *writer, f Fn) {
-	arg := func(i int) { w.operand(f.Args[i]) }
+	const nan, inf = "CAST('NaN' AS DOUBLE PRECISION)", "CAST('Infinity' AS DOUBLE PRECISION)"
+	var x, y Expr
+	if len(f.Args) > 0 {
+		x = f.Args[0]
+	}
+	if len(f.Args) > 1 {
+		y = f.Args[1]
+	}
 	switch f.Op {
 	case FnTrunc:
-		x := f.Args[0]
 		if f.Kind == semantic.KindDate {
 			// date_trunc of a DATE is a TIMESTAMPTZ, in the session's zone.
 			x = Cast{X: x, Type: TypeTimestamp}
 		}
-		Call{Name: "date_trunc", Args: []Expr{constant(f.Arg), x}}.write(w)
+		w.printf("date_trunc(%q, %v)", f.Arg, x)
 	case FnExtract:
-		w.str("CAST(")
 		if Bucket(f.Arg) == SecondOfMinute {
-			w.str("floor(EXTRACT(SECOND FROM ")
-			f.Args[0].write(w)
-			w.str("))")
+			w.printf("CAST(floor(EXTRACT(SECOND FROM %v)) AS BIGINT)", x)
 		} else {
-			w.str("EXTRACT(" + pgParts[Bucket(f.Arg)] + " FROM ")
-			f.Args[0].write(w)
-			w.str(")")
+			w.printf("CAST(EXTRACT(%s FROM %v) AS BIGINT)", pgParts[Bucket(f.Arg)], x)
 		}
-		w.str(" AS BIGINT)")
 	case FnLocal:
-		w.str("((")
-		arg(0)
-		w.str(" AT TIME ZONE 'UTC') AT TIME ZONE " + quoteString(f.Arg) + ")")
+		w.printf("((%o AT TIME ZONE 'UTC') AT TIME ZONE %q)", x, f.Arg)
 	case FnLocalTZ:
-		w.str("(")
-		arg(0)
-		w.str(" AT TIME ZONE " + quoteString(f.Arg) + ")")
+		w.printf("(%o AT TIME ZONE %q)", x, f.Arg)
 	case FnChecked:
 		d.checked(w, f)
-	case FnRegexp:
-		if len(f.Args) == 1 {
-			d.regexp(w, f.Args[0], f.Arg, func(pg string) { w.str(quoteString(pg)) })
-			return
-		}
-		p, ok := f.Args[1].(Param)
-		s, isText := p.Value.(string)
-		if !ok || !isText {
-			Null.write(w)
-			return
-		}
-		d.regexp(w, f.Args[0], s, func(pg string) { Param{Value: pg}.write(w) })
-	case FnRegexpFull:
-		d.regexp(w, f.Args[0], "^(?:"+f.Arg+")$", func(pg string) { w.str(quoteString(pg)) })
+	case FnRegexp, FnRegexpFull:
+		d.fnRegexp(w, f)
 	case FnFinite:
-		w.str("(")
-		arg(0)
-		w.str(" NOT IN (CAST('NaN' AS DOUBLE PRECISION), CAST('Infinity' AS DOUBLE PRECISION), CAST('-Infinity' AS DOUBLE PRECISION)))")
+		w.printf("(%o NOT IN ("+nan+", "+inf+", CAST('-Infinity' AS DOUBLE PRECISION)))", x)
 	case FnIsNaN:
-		w.str("(")
-		arg(0)
-		w.str(" = CAST('NaN' AS DOUBLE PRECISION))")
+		w.printf("(%o = "+nan+")", x)
 	case FnQuantile:
-		w.str("percentile_cont(" + f.Arg + ") WITHIN GROUP (ORDER BY ")
-		f.Args[0].write(w)
-		w.str(")")
+		w.printf("percentile_cont(%s) WITHIN GROUP (ORDER BY %v)", f.Arg, x)
 	case FnJSONValid:
 		// PostgreSQL 15 has no test of JSON validity (16 has IS JSON): the
 		// document's outer brackets stand for it.
-		w.str("(")
-		arg(0)
-		w.str(` ~ '^\s*(\{.*\}|\[.*\])\s*$')`)
+		w.printf(`(%o ~ '^\s*(\{.*\}|\[.*\])\s*$')`, x)
 	case FnContains:
-		w.str("(strpos(")
-		f.Args[0].write(w)
-		w.str(", ")
-		f.Args[1].write(w)
-		w.str(") > 0)")
+		w.printf("(strpos(%v, %v) > 0)", x, y)
 	case FnStartsWith:
-		Call{Name: "starts_with", Args: f.Args}.write(w)
+		w.printf("starts_with(%v, %v)", x, y)
 	case FnEndsWith:
-		w.str("(right(")
-		f.Args[0].write(w)
-		w.str(", length(")
-		f.Args[1].write(w)
-		w.str(")) = ")
-		arg(1)
-		w.str(")")
+		w.printf("(right(%v, length(%v)) = %o)", x, y, y)
 	case FnMicros:
-		w.str("(CAST(")
-		f.Args[0].write(w)
-		w.str(" AS BIGINT) * INTERVAL '1 microsecond')")
+		w.printf("(CAST(%v AS BIGINT) * INTERVAL '1 microsecond')", x)
 	case FnBytewise:
-		w.str("(")
-		arg(0)
-		w.str(` COLLATE "C")`)
+		w.printf(`(%o COLLATE "C")`, x)
 	case FnHMAC:
-		decode := func(x Expr) Expr { return Call{Name: "decode", Args: []Expr{x, constant("hex")}} }
-		inner := Call{Name: "sha256", Args: []Expr{Bin{Op: "||", L: decode(f.Args[1]), R: Call{Name: "convert_to", Args: []Expr{f.Args[0], constant("UTF8")}}}}}
-		outer := Call{Name: "sha256", Args: []Expr{Bin{Op: "||", L: decode(f.Args[2]), R: inner}}}
-		Call{Name: "encode", Args: []Expr{outer, constant("hex")}}.write(w)
+		w.printf("encode(sha256(decode(%v, 'hex') || sha256(decode(%v, 'hex') || convert_to(%v, 'UTF8'))), 'hex')", f.Args[2], y, x)
 	case FnRound:
 		typ := TypeDouble
 		if f.Kind.IsInteger() {
 			typ = TypeBigInt
 		}
-		Cast{X: Call{Name: "round", Args: []Expr{Cast{X: f.Args[0], Type: TypeNumeric}, lit(f.Arg)}}, Type: typ}.write(w)
+		w.printf("CAST(round(CAST(%v AS NUMERIC), %s) AS %s)", x, f.Arg, d.typeName(typ))
 	}
+}
+
+// fnRegexp writes a regular-expression match, its pattern translated to
+// PostgreSQL's flavour: a pattern of the model (f.Arg) as a literal, one
+// bound by the caller as a parameter (NULL if it is not text).
+func (d Postgres) fnRegexp(w *writer, f Fn) {
+	if f.Op == FnRegexpFull {
+		d.regexp(w, f.Args[0], "^(?:"+f.Arg+")$", func(pg string) { w.str(quoteString(pg)) })
+		return
+	}
+	if len(f.Args) == 1 {
+		d.regexp(w, f.Args[0], f.Arg, func(pg string) { w.str(quoteString(pg)) })
+		return
+	}
+	p, ok := f.Args[1].(Param)
+	s, isText := p.Value.(string)
+	if !ok || !isText {
+		Null.write(w)
+		return
+	}
+	d.regexp(w, f.Args[0], s, func(pg string) { Param{Value: pg}.write(w) })
 }
 
 // checked writes 64-bit integer arithmetic that is NULL, not an error, on

@@ -196,14 +196,7 @@ func allOps() []string {
 
 func (co *compiler) filter(f Filter, path string) (Condition, error) {
 	if f.SegmentID != 0 {
-		if f.FieldID != "" || f.Operation != "" || f.Value != nil || f.Values != nil || f.Bucket != "" {
-			return Condition{}, invalid(path, "%s: a segment filter takes segment_id alone", path)
-		}
-		s := co.c.Model.Segment(f.SegmentID)
-		if s == nil || s.Table != co.table || !co.c.SegmentVisible(co.a, s) {
-			return Condition{}, NotFound(path+".segment_id", "Segment with id %d not found", f.SegmentID).with(co.segmentIDs()...)
-		}
-		return Condition{Segment: s}, nil
+		return co.segment(f, path)
 	}
 	col, err := co.column(f.FieldID, path+".field_id")
 	if err != nil {
@@ -256,6 +249,24 @@ func (co *compiler) filter(f Filter, path string) (Condition, error) {
 	case f.Value == nil && f.Values == nil:
 		return Condition{}, invalid(path+".value", "%s.value is required for %s", path, op)
 	}
+	return co.values(cond, f, path)
+}
+
+// segment is a filter by a segment of the table.
+func (co *compiler) segment(f Filter, path string) (Condition, error) {
+	if f.FieldID != "" || f.Operation != "" || f.Value != nil || f.Values != nil || f.Bucket != "" {
+		return Condition{}, invalid(path, "%s: a segment filter takes segment_id alone", path)
+	}
+	s := co.c.Model.Segment(f.SegmentID)
+	if s == nil || s.Table != co.table || !co.c.SegmentVisible(co.a, s) {
+		return Condition{}, NotFound(path+".segment_id", "Segment with id %d not found", f.SegmentID).with(co.segmentIDs()...)
+	}
+	return Condition{Segment: s}, nil
+}
+
+// values types a filter's value or values for its condition: each a
+// value of the field's kind, or the caller's ({"user": …}).
+func (co *compiler) values(cond Condition, f Filter, path string) (Condition, error) {
 	raw, paths := []any{f.Value}, []string{path + ".value"}
 	if f.Values != nil {
 		raw, paths = f.Values, nil
@@ -266,8 +277,8 @@ func (co *compiler) filter(f Filter, path string) (Condition, error) {
 	for i, v := range raw {
 		if c, ok := callerValue(v); ok {
 			// Bound for each caller when planned (planner.callerValues).
-			if !slices.Contains(comparisonOps, op) {
-				return Condition{}, invalid(paths[i], `%s: a value of the caller's ({"user": …}) applies to %s, not %s`, paths[i], strings.Join(comparisonOps, ", "), op)
+			if !slices.Contains(comparisonOps, cond.Op) {
+				return Condition{}, invalid(paths[i], `%s: a value of the caller's ({"user": …}) applies to %s, not %s`, paths[i], strings.Join(comparisonOps, ", "), cond.Op)
 			}
 			cond.Values = append(cond.Values, c)
 			continue

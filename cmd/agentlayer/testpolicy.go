@@ -336,33 +336,7 @@ func (r *caseRunner) checkVisibility(ctx context.Context, p *auth.Principal, x c
 			fail("sees tables %v, want %v", got, want)
 		}
 	}
-	// Each table's fields as the user sees them — its own and its related
-	// tables', by id — with their masks, asked once.
-	described := map[*semantic.Table]map[string]string{}
-	seen := func(t *semantic.Table) (map[string]string, bool) {
-		if d, ok := described[t]; ok {
-			return d, d != nil
-		}
-		described[t] = nil
-		if !slices.Contains(tables, t.Name) {
-			return nil, false
-		}
-		d, err := r.e.Table(ctx, p, t.ID, engine.TableOptions{Fields: true, RelatedTables: true})
-		if err != nil {
-			return nil, false
-		}
-		masks := map[string]string{}
-		for _, f := range d.Fields {
-			masks[f.FieldID] = f.Masked
-		}
-		for _, rt := range d.RelatedTables {
-			for _, f := range rt.Fields {
-				masks[f.FieldID] = f.Masked
-			}
-		}
-		described[t] = masks
-		return masks, true
-	}
+	seen := r.fieldMasks(ctx, p, tables)
 	field := func(table, ref string) (*semantic.Table, semantic.WideField, string) {
 		t := tableNamed(r.e.Model(), table)
 		w, _ := resolveField(t, ref)
@@ -400,6 +374,37 @@ func (r *caseRunner) checkVisibility(ctx context.Context, p *auth.Principal, x c
 				fail("%s.%s (%s) is visible, want it hidden", t.Name, w.Name(), id)
 			}
 		}
+	}
+}
+
+// fieldMasks gives each table's fields as p sees them — its own and its
+// related tables', by id — with their masks, each table asked once; false
+// for a table p does not see (tables: those p does).
+func (r *caseRunner) fieldMasks(ctx context.Context, p *auth.Principal, tables []string) func(*semantic.Table) (map[string]string, bool) {
+	described := map[*semantic.Table]map[string]string{}
+	return func(t *semantic.Table) (map[string]string, bool) {
+		if d, ok := described[t]; ok {
+			return d, d != nil
+		}
+		described[t] = nil
+		if !slices.Contains(tables, t.Name) {
+			return nil, false
+		}
+		d, err := r.e.Table(ctx, p, t.ID, engine.TableOptions{Fields: true, RelatedTables: true})
+		if err != nil {
+			return nil, false
+		}
+		masks := map[string]string{}
+		for _, f := range d.Fields {
+			masks[f.FieldID] = f.Masked
+		}
+		for _, rt := range d.RelatedTables {
+			for _, f := range rt.Fields {
+				masks[f.FieldID] = f.Masked
+			}
+		}
+		described[t] = masks
+		return masks, true
 	}
 }
 
