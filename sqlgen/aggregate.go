@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/agentlayer/agentlayer/semantic"
@@ -105,7 +104,7 @@ func (p *planner) readAggregate(instance string, path []*semantic.Field, t *sema
 	if a.TimeUnit != "" && (p.timeUnit == "" || Coarser(a.TimeUnit, p.timeUnit)) {
 		p.timeUnit = a.TimeUnit
 	}
-	r := aggRead{table: t, alias: baseAlias, detail: a.Detail}
+	r := aggRead{table: t, alias: BaseAlias, detail: a.Detail}
 	if len(path) > 0 {
 		// A joined table's rows are counted by its key, not by the base
 		// rows they repeat over.
@@ -138,7 +137,7 @@ func (p *planner) aggregateOnly(plan *Plan, sel *selectStmt) error {
 		}
 	}
 	sizes := p.setSizes()
-	sel.having = sizes.large()
+	sel.Having = sizes.large()
 	plan.MinGroupSize, plan.TimeUnit = p.minGroup, p.timeUnit
 	for _, r := range p.aggReads {
 		if r.key != nil && !slices.Contains(plan.KeyTables, r.table) {
@@ -401,7 +400,7 @@ func (p *planner) setSizes() setSizes {
 // joined table. The count of the rows that count is written once (NOT
 // BETWEEN), so that the database computes it once.
 func (s setSizes) large() Expr {
-	n := lit(strconv.Itoa(s.n))
+	n := Int(s.n)
 	var keys []Expr
 	for _, k := range s.keys {
 		keys = append(keys, Bin{Op: ">=", L: k, R: n})
@@ -410,9 +409,9 @@ func (s setSizes) large() Expr {
 	case s.trivial:
 		return AndOf(append([]Expr{Bin{Op: ">=", L: s.rows, R: n}}, keys...)...)
 	case len(keys) == 0:
-		return between{x: s.rows, lo: 1, hi: s.n - 1, not: true}
+		return Between{X: s.rows, Lo: 1, Hi: s.n - 1, Not: true}
 	}
-	return OrOf(Bin{Op: "=", L: s.rows, R: lit("0")}, AndOf(append([]Expr{Bin{Op: ">=", L: s.rows, R: n}}, keys...)...))
+	return OrOf(Bin{Op: "=", L: s.rows, R: Int(0)}, AndOf(append([]Expr{Bin{Op: ">=", L: s.rows, R: n}}, keys...)...))
 }
 
 // small is the condition a set of rows that breaks rule 3 meets: some
@@ -420,35 +419,14 @@ func (s setSizes) large() Expr {
 // joined table.
 func (s setSizes) small() Expr {
 	if len(s.keys) == 0 {
-		return between{x: s.rows, lo: 1, hi: s.n - 1}
+		return Between{X: s.rows, Lo: 1, Hi: s.n - 1}
 	}
-	n := lit(strconv.Itoa(s.n))
+	n := Int(s.n)
 	parts := []Expr{Bin{Op: "<", L: s.rows, R: n}}
 	for _, k := range s.keys {
 		parts = append(parts, Bin{Op: "<", L: k, R: n})
 	}
-	return AndOf(Bin{Op: ">", L: s.rows, R: lit("0")}, OrOf(parts...))
-}
-
-// between is x [NOT] BETWEEN lo AND hi, of constants of this package.
-type between struct {
-	x      Expr
-	lo, hi int
-	not    bool
-}
-
-func (b between) write(w *writer) {
-	w.operand(b.x)
-	if b.not {
-		w.str(" NOT")
-	}
-	w.str(" BETWEEN " + strconv.Itoa(b.lo) + " AND " + strconv.Itoa(b.hi))
-}
-
-func (between) atomic() bool       { return false }
-func (b between) children() []Expr { return []Expr{b.x} }
-func (b between) withChildren(k []Expr) Expr {
-	return between{x: k[0], lo: b.lo, hi: b.hi, not: b.not}
+	return AndOf(Bin{Op: ">", L: s.rows, R: Int(0)}, OrOf(parts...))
 }
 
 // guard is the query of rule 3: one branch per set a filter names, each

@@ -3,6 +3,7 @@ package sqlgen
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/agentlayer/agentlayer/semantic"
@@ -82,6 +83,13 @@ var (
 	Null  Expr = lit("NULL")
 	star  Expr = lit("*")
 )
+
+// Int is an integer constant of this package (a position, a size).
+type Int int64
+
+// Float is a number constant of this package, written with a decimal
+// point.
+type Float float64
 
 // constant is a string literal chosen by this package or the configuration
 // (a date part, a time zone name), never by a request.
@@ -268,12 +276,12 @@ type writer struct {
 	tables []*semantic.Table
 }
 
-// source writes the source of t, as its rows are read.
-func (w *writer) source(t *semantic.Table) {
+// source is the source of t, as its rows are read, which it records.
+func (w *writer) source(t *semantic.Table) string {
 	if !slices.Contains(w.tables, t) {
 		w.tables = append(w.tables, t)
 	}
-	w.str(w.d.Source(t.Source))
+	return w.d.Source(t.Source)
 }
 
 func (w *writer) str(s string) { w.b.WriteString(s) }
@@ -398,6 +406,24 @@ func (Param) children() []Expr           { return nil }
 func (p Param) withChildren([]Expr) Expr { return p }
 
 func (l lit) write(w *writer) { w.str(string(l)) }
+
+func (i Int) write(w *writer) { w.str(strconv.FormatInt(int64(i), 10)) }
+
+func (Int) atomic() bool               { return true }
+func (Int) children() []Expr           { return nil }
+func (i Int) withChildren([]Expr) Expr { return i }
+
+func (f Float) write(w *writer) {
+	s := strconv.FormatFloat(float64(f), 'f', -1, 64)
+	if !strings.ContainsAny(s, ".NI") {
+		s += ".0"
+	}
+	w.str(s)
+}
+
+func (Float) atomic() bool               { return true }
+func (Float) children() []Expr           { return nil }
+func (f Float) withChildren([]Expr) Expr { return f }
 
 func (lit) atomic() bool               { return true }
 func (lit) children() []Expr           { return nil }
@@ -665,7 +691,7 @@ func (s SemiJoin) write(w *writer) {
 	w.str(" IN (SELECT ")
 	Col{Alias: alias, Column: s.FK.References.Column}.write(w)
 	w.str(" FROM ")
-	w.source(target)
+	w.str(w.source(target))
 	w.str(" AS ")
 	w.ident(alias)
 	w.scope = map[*semantic.Table]string{target: alias}
@@ -698,4 +724,52 @@ func Render(d Dialect, e Expr, t *semantic.Table, alias string) (string, []any) 
 	w := &writer{d: d, scope: map[*semantic.Table]string{t: alias}}
 	e.write(w)
 	return w.b.String(), w.args
+}
+
+// Between is X [NOT] BETWEEN Lo AND Hi, of constants of this package.
+type Between struct {
+	X      Expr
+	Lo, Hi int
+	Not    bool
+}
+
+func (b Between) write(w *writer) {
+	w.operand(b.X)
+	if b.Not {
+		w.str(" NOT")
+	}
+	w.str(" BETWEEN " + strconv.Itoa(b.Lo) + " AND " + strconv.Itoa(b.Hi))
+}
+
+func (Between) atomic() bool       { return false }
+func (b Between) children() []Expr { return []Expr{b.X} }
+func (b Between) withChildren(k []Expr) Expr {
+	return Between{X: k[0], Lo: b.Lo, Hi: b.Hi, Not: b.Not}
+}
+
+// Scoped is X, an expression over Table's fields (Refs), where Table is
+// the instance Alias of a query: a condition of a policy placed on a
+// joined table's column.
+type Scoped struct {
+	Table *semantic.Table
+	Alias string
+	X     Expr
+}
+
+func (s Scoped) write(w *writer) {
+	outer := w.scope
+	scope := make(map[*semantic.Table]string, len(outer)+1)
+	for t, a := range outer {
+		scope[t] = a
+	}
+	scope[s.Table] = s.Alias
+	w.scope = scope
+	s.X.write(w)
+	w.scope = outer
+}
+
+func (Scoped) atomic() bool       { return false }
+func (s Scoped) children() []Expr { return []Expr{s.X} }
+func (s Scoped) withChildren(k []Expr) Expr {
+	return Scoped{Table: s.Table, Alias: s.Alias, X: k[0]}
 }

@@ -1,10 +1,11 @@
 package sqlgen
 
 import (
+	"slices"
+
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
-	"slices"
 
 	"github.com/agentlayer/agentlayer/semantic"
 )

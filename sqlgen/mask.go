@@ -87,33 +87,6 @@ type Mask struct {
 	Unmasked Expr
 }
 
-// Scoped is X, an expression over Table's fields (Refs), where Table is
-// the instance Alias of a query: a condition of a policy placed on a
-// joined table's column.
-type Scoped struct {
-	Table *semantic.Table
-	Alias string
-	X     Expr
-}
-
-func (s Scoped) write(w *writer) {
-	outer := w.scope
-	scope := make(map[*semantic.Table]string, len(outer)+1)
-	for t, a := range outer {
-		scope[t] = a
-	}
-	scope[s.Table] = s.Alias
-	w.scope = scope
-	s.X.write(w)
-	w.scope = outer
-}
-
-func (Scoped) atomic() bool       { return false }
-func (s Scoped) children() []Expr { return []Expr{s.X} }
-func (s Scoped) withChildren(k []Expr) Expr {
-	return Scoped{Table: s.Table, Alias: s.Alias, X: k[0]}
-}
-
 // masked is column x of field f, of the table instance alias, as the
 // caller sees it.
 func (p *planner) masked(x Expr, f *semantic.Field, alias string) Expr {
@@ -142,11 +115,11 @@ func (p *planner) maskExpr(x Expr, f *semantic.Field, m MaskFn) Expr {
 		// prepared in Go and bound.
 		ipad, opad := maskPads(p.opts.MaskKey)
 		mac := Fn{Op: FnHMAC, Args: []Expr{Cast{X: x, Type: TypeText}, Param{Value: ipad}, Param{Value: opad}}}
-		return Call{Name: "substr", Args: []Expr{mac, lit("1"), lit("16")}}
+		return Call{Name: "substr", Args: []Expr{mac, Int(1), Int(16)}}
 	case MaskLast4:
-		return Call{Name: "right", Args: []Expr{x, lit("4")}}
+		return Call{Name: "right", Args: []Expr{x, Int(4)}}
 	case MaskEmailDomain:
-		return Call{Name: "split_part", Args: []Expr{x, constant("@"), lit("2")}}
+		return Call{Name: "split_part", Args: []Expr{x, constant("@"), Int(2)}}
 	case MaskYear:
 		return Fn{Op: FnTrunc, Arg: string(Year), Args: []Expr{x}, Kind: k}
 	case MaskMonth:

@@ -147,33 +147,20 @@ type TableRead struct {
 	Aggregate bool
 }
 
-// selectStmt is the SELECT a plan renders.
+// selectStmt is the SELECT a plan renders, with what the planner keeps
+// beside it.
 type selectStmt struct {
-	items []selectItem
-	base  *semantic.Table
+	Select
+	// joins are the planner's, with the foreign keys that reach each.
 	joins []join
-	where Expr
 	// rows is the caller's row filter of the base table alone.
-	rows    Expr
-	groupBy []Expr
-	// having keeps the groups large enough (or made only of rows the
-	// caller sees in detail), for a caller granted aggregates only above a
-	// minimum group size; nil for none. belowMinGroup keeps the others
-	// instead, to count them for the audit.
-	having        Expr
-	belowMinGroup bool
+	rows Expr
 	// guard is the query that checks, before the answer, every set the
-	// answer could be told apart by (aggregate.go); nil for none.
-	guard   *guard
-	orderBy []orderItem
-	limit   int
-	offset  int
-}
-
-type selectItem struct {
-	x    Expr
-	as   string
-	text bool // a text column: sorted byte by byte
+	// answer could be told apart by (aggregate.go); nil for none. Having
+	// keeps the groups large enough (or made only of rows the caller sees
+	// in detail), for a caller granted aggregates only above a minimum
+	// group size; nil for none.
+	guard *guard
 }
 
 // join is a LEFT JOIN along a foreign key of the base table, or of a
@@ -188,16 +175,6 @@ type join struct {
 	alias  string
 	filter Expr
 }
-
-// orderItem sorts by an expression, or by the result column at ordinal.
-type orderItem struct {
-	x       Expr
-	ordinal int
-	desc    bool
-	text    bool // sorted byte by byte, as DuckDB and CEL sort text
-}
-
-const baseAlias = "t0"
 
 type planner struct {
 	c         *Catalog
@@ -244,7 +221,7 @@ func newPlanner(c *Catalog, a Access, q *Query, opts Options) *planner {
 
 // use records that the query reads a column, and returns its expression.
 func (p *planner) use(w semantic.WideField) Expr {
-	instance, alias := "", baseAlias
+	instance, alias := "", BaseAlias
 	for i, fk := range w.Path {
 		p.read(instance, fk)
 		from := fk.Table
@@ -285,7 +262,7 @@ func (p *planner) read(instance string, f *semantic.Field) {
 func (p *planner) plan() (*Plan, error) {
 	q := p.q
 	plan := &Plan{Query: q, opts: p.opts}
-	sel := &selectStmt{base: q.Table}
+	sel := &selectStmt{Select: Select{From: q.Table}}
 	p.columns(plan, sel)
 	where, err := p.conditions()
 	if err != nil {
@@ -295,7 +272,7 @@ func (p *planner) plan() (*Plan, error) {
 	if p.deferred != nil {
 		return nil, p.deferred
 	}
-	sel.limit = p.limit()
+	sel.Limit = p.limit()
 	if err := p.finish(plan, sel, where); err != nil {
 		return nil, err
 	}
@@ -313,13 +290,13 @@ func (p *planner) columns(plan *Plan, sel *selectStmt) {
 		if n := names[out.Name]; n > 1 {
 			out.Name = fmt.Sprintf("%s_%d", out.Name, n)
 		}
-		sel.items = append(sel.items, selectItem{x: x, as: out.Name, text: out.Kind == semantic.KindText})
+		sel.Items = append(sel.Items, Item{X: x, As: out.Name, Text: out.Kind == semantic.KindText})
 		plan.Outputs = append(plan.Outputs, out)
 	}
 	if q.Aggregated() {
 		for _, g := range q.GroupBy {
 			x := p.columnExpr(g)
-			sel.groupBy = append(sel.groupBy, x)
+			sel.GroupBy = append(sel.GroupBy, Int(len(sel.GroupBy)+1))
 			add(x, p.output(g))
 		}
 		for _, ag := range q.Aggregations {
@@ -439,29 +416,29 @@ func (p *planner) order(sel *selectStmt) {
 	aggregated := q.Aggregated()
 	for i, ag := range q.Aggregations {
 		if ag.Sort != "" {
-			sel.orderBy = append(sel.orderBy, orderItem{ordinal: len(q.GroupBy) + i + 1, desc: ag.Sort == "desc", text: sortsText(ag)})
+			sel.OrderBy = append(sel.OrderBy, Order{Ordinal: len(q.GroupBy) + i + 1, Desc: ag.Sort == "desc", Text: sortsText(ag)})
 		}
 	}
 	for _, o := range q.OrderBy {
-		item := orderItem{x: p.columnExpr(o.Column), desc: o.Desc, text: isText(o.Column)}
+		item := Order{X: p.columnExpr(o.Column), Desc: o.Desc, Text: isText(o.Column)}
 		if aggregated {
 			// An aggregated query is ordered by its group_by columns.
 			for i, g := range q.GroupBy {
 				if g.Wide.Index == o.Column.Wide.Index {
-					item = orderItem{ordinal: i + 1, desc: o.Desc, text: isText(g)}
+					item = Order{Ordinal: i + 1, Desc: o.Desc, Text: isText(g)}
 					break
 				}
 			}
 		}
-		sel.orderBy = append(sel.orderBy, item)
+		sel.OrderBy = append(sel.OrderBy, item)
 	}
 	if aggregated {
 		for i, g := range q.GroupBy {
-			sel.orderBy = append(sel.orderBy, orderItem{ordinal: i + 1, text: isText(g)})
+			sel.OrderBy = append(sel.OrderBy, Order{Ordinal: i + 1, Text: isText(g)})
 		}
 		return
 	}
-	sel.orderBy = append(sel.orderBy, p.tiebreaker(sel.items)...)
+	sel.OrderBy = append(sel.OrderBy, p.tiebreaker(sel.Items)...)
 }
 
 // isText reports whether a column holds text (not bucketed, which makes a
@@ -498,7 +475,7 @@ func (p *planner) finish(plan *Plan, sel *selectStmt, where []Expr) error {
 	if err != nil {
 		return err
 	}
-	sel.where = AndOf(append([]Expr{base}, where...)...)
+	sel.Where = AndOf(append([]Expr{base}, where...)...)
 	sel.rows = base
 	joins := make([]*join, 0, len(p.joins))
 	for _, j := range p.joins {
@@ -520,13 +497,14 @@ func (p *planner) finish(plan *Plan, sel *selectStmt, where []Expr) error {
 			return err
 		}
 		sel.joins = append(sel.joins, *j)
+		sel.Joins = append(sel.Joins, Join{FK: j.fk, From: j.from, Alias: j.alias, Filter: j.filter})
 	}
 	if p.minGroup > 0 {
 		if err := p.aggregateOnly(plan, sel); err != nil {
 			return err
 		}
 	}
-	plan.Limit = sel.limit
+	plan.Limit = sel.Limit
 	plan.sel = sel
 	plan.filters = p.filterNotes
 	plan.Reads = p.reads
@@ -753,19 +731,19 @@ func (c Condition) Words() string {
 
 // tiebreaker orders detail rows completely: by the table's primary key if
 // it is a result column, else by every result column.
-func (p *planner) tiebreaker(items []selectItem) []orderItem {
+func (p *planner) tiebreaker(items []Item) []Order {
 	outs := p.q.Fields
 	for i, it := range items {
-		if c, ok := it.x.(Col); ok && c.Alias == baseAlias {
+		if c, ok := it.X.(Col); ok && c.Alias == BaseAlias {
 			f := p.q.Table.Field(fieldByColumn(p.q.Table, c.Column))
 			if f != nil && f.SemanticType == "type/PK" && (len(outs) == 0 || outs[i].Bucket == "") {
-				return []orderItem{{ordinal: i + 1, text: f.Type.Kind == semantic.KindText}}
+				return []Order{{Ordinal: i + 1, Text: f.Type.Kind == semantic.KindText}}
 			}
 		}
 	}
-	out := make([]orderItem, len(items))
+	out := make([]Order, len(items))
 	for i, it := range items {
-		out[i] = orderItem{ordinal: i + 1, text: it.text}
+		out[i] = Order{Ordinal: i + 1, Text: it.Text}
 	}
 	return out
 }

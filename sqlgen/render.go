@@ -3,7 +3,6 @@ package sqlgen
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,9 +12,7 @@ import (
 
 // SQL renders the plan: the statement and its bound values, in order.
 func (p *Plan) SQL() (string, []any) {
-	sqlText, args, tables := p.sel.render(p.opts.Dialect, p.sel.limit, p.sel.offset)
-	p.keepSources(tables)
-	return sqlText, args
+	return p.Page(p.sel.Offset, p.sel.Limit)
 }
 
 // Sources are the tables whose rows the plan's SQL reads, in the order it
@@ -23,139 +20,32 @@ func (p *Plan) SQL() (string, []any) {
 // and segments. Data written to any other table cannot change its answer.
 // The renderer finds them; they are kept from the plan's first rendering.
 func (p *Plan) Sources() []*semantic.Table {
-	p.sources.once.Do(func() { _, _, p.sources.tables = p.sel.render(p.opts.Dialect, p.sel.limit, p.sel.offset) })
+	p.sources.once.Do(func() { _, _, p.sources.tables = p.sel.SQL(p.opts.Dialect) })
 	return p.sources.tables
-}
-
-// keepSources keeps the tables a rendering of the plan read, once.
-func (p *Plan) keepSources(tables []*semantic.Table) {
-	p.sources.once.Do(func() { p.sources.tables = tables })
 }
 
 // SuppressedSQL renders the query that counts the groups a plan with a
 // minimum group size leaves out, for the audit log (never for the
 // answer); false when the plan has none.
 func (p *Plan) SuppressedSQL() (string, []any, bool) {
-	if p.sel.having == nil {
+	if p.sel.Having == nil {
 		return "", nil, false
 	}
-	s := *p.sel
-	s.belowMinGroup, s.orderBy = true, nil
-	inner, args, _ := s.render(p.opts.Dialect, math.MaxInt32, 0)
-	return "SELECT count(*) FROM (" + inner + ") AS suppressed", args, true
+	s := p.sel.Select
+	s.Having, s.OrderBy, s.Limit, s.Offset = Not{X: s.Having}, nil, math.MaxInt32, 0
+	sqlText, args := s.CountSQL(p.opts.Dialect, "suppressed")
+	return sqlText, args, true
 }
 
 // Page renders the plan for rows [offset, offset+limit) of its result, for
 // paging through it: the order is total, so pages neither repeat nor skip
 // rows.
 func (p *Plan) Page(offset, limit int) (string, []any) {
-	sqlText, args, tables := p.sel.render(p.opts.Dialect, min(limit, max(p.sel.limit-offset, 0)), offset)
-	p.keepSources(tables)
+	s := p.sel.Select
+	s.Limit, s.Offset = min(limit, max(p.sel.Limit-offset, 0)), offset
+	sqlText, args, tables := s.SQL(p.opts.Dialect)
+	p.sources.once.Do(func() { p.sources.tables = tables })
 	return sqlText, args
-}
-
-func (s *selectStmt) render(d Dialect, limit, offset int) (string, []any, []*semantic.Table) {
-	w := &writer{d: d}
-	w.scope = map[*semantic.Table]string{s.base: baseAlias}
-	w.str("SELECT ")
-	for i, it := range s.items {
-		if i > 0 {
-			w.str(", ")
-		}
-		it.x.write(w)
-		w.str(" AS ")
-		w.ident(it.as)
-	}
-	s.from(w)
-	if s.where != nil {
-		w.str("\nWHERE ")
-		s.where.write(w)
-	}
-	if len(s.groupBy) > 0 {
-		w.str("\nGROUP BY ")
-		for i := range s.groupBy {
-			if i > 0 {
-				w.str(", ")
-			}
-			w.str(strconv.Itoa(i + 1))
-		}
-	}
-	if s.having != nil {
-		w.str("\nHAVING ")
-		if s.belowMinGroup {
-			Not{X: s.having}.write(w)
-		} else {
-			s.having.write(w)
-		}
-	}
-	// A column masked as NULL orders nothing, and neither database takes
-	// a constant in ORDER BY: it is left out.
-	order := slices.DeleteFunc(slices.Clone(s.orderBy), func(o orderItem) bool {
-		x := o.x
-		if x == nil {
-			x = s.items[o.ordinal-1].x
-		}
-		return x == Null
-	})
-	if len(order) > 0 {
-		w.str("\nORDER BY ")
-		for i, o := range order {
-			if i > 0 {
-				w.str(", ")
-			}
-			switch {
-			case o.text && d.bytewiseOrder():
-				x := o.x
-				if x == nil {
-					x = s.items[o.ordinal-1].x
-				}
-				Fn{Op: FnBytewise, Args: []Expr{x}}.write(w)
-			case o.x != nil:
-				o.x.write(w)
-			default:
-				w.str(strconv.Itoa(o.ordinal))
-			}
-			if o.desc {
-				w.str(" DESC NULLS LAST")
-			} else {
-				w.str(" ASC NULLS LAST")
-			}
-		}
-	}
-	w.str("\nLIMIT ")
-	Param{Value: int64(limit)}.write(w)
-	if offset > 0 {
-		w.str(" OFFSET ")
-		Param{Value: int64(offset)}.write(w)
-	}
-	return w.b.String(), w.args, w.tables
-}
-
-// from writes the FROM clause: the base table and its joins, each with
-// the caller's row filter of the joined table.
-func (s *selectStmt) from(w *writer) {
-	w.str("\nFROM ")
-	w.source(s.base)
-	w.str(" AS ")
-	w.ident(baseAlias)
-	base := w.scope
-	for _, j := range s.joins {
-		target := j.fk.References.Table
-		w.str("\nLEFT JOIN ")
-		w.source(target)
-		w.str(" AS ")
-		w.ident(j.alias)
-		w.str(" ON ")
-		Col{Alias: j.alias, Column: j.fk.References.Column}.write(w)
-		w.str(" = ")
-		Col{Alias: j.from, Column: j.fk.Column}.write(w)
-		if j.filter != nil {
-			w.scope = map[*semantic.Table]string{target: j.alias}
-			w.str(" AND ")
-			w.operand(j.filter)
-			w.scope = base
-		}
-	}
 }
 
 // Guard renders the query that must find no small set before the plan's
@@ -169,27 +59,21 @@ func (p *Plan) Guard() (string, []any, bool) {
 	if g == nil {
 		return "", nil, false
 	}
-	s := p.sel
-	w := &writer{d: p.opts.Dialect, scope: map[*semantic.Table]string{s.base: baseAlias}}
-	w.str("SELECT min(" + w.d.QuoteIdent("set") + ") FROM (")
+	sets := make([]*Select, len(g.sets))
 	for i, set := range g.sets {
-		if i > 0 {
-			w.str("\nUNION ALL\n")
+		sets[i] = &Select{
+			Items: []Item{{X: Int(i), As: "set"}},
+			From:  p.sel.From, Joins: p.sel.Joins,
+			Where:  AndOf(p.sel.rows, set.where),
+			Having: g.sizes.small(),
+			Limit:  -1,
 		}
-		w.str("SELECT " + strconv.Itoa(i) + " AS ")
-		w.ident("set")
-		s.from(w)
-		w.str("\nWHERE ")
-		AndOf(s.rows, set.where).write(w)
 		if set.groupBy != nil {
-			w.str("\nGROUP BY ")
-			set.groupBy.write(w)
+			sets[i].GroupBy = []Expr{set.groupBy}
 		}
-		w.str("\nHAVING ")
-		g.sizes.small().write(w)
 	}
-	w.str(") AS " + w.d.QuoteIdent("guard"))
-	return w.b.String(), w.args, true
+	sqlText, args := LeastSQL(p.opts.Dialect, "set", "guard", sets)
+	return sqlText, args, true
 }
 
 // GuardRefusal is the error of a guard that found a small set: the

@@ -50,14 +50,14 @@ func Statistics(c *Catalog, a Access, t *semantic.Table, col Column, opts Option
 	if m, ok := a.Mask(col.Wide.Field); ok && m.Fn.Name == MaskHash {
 		k = semantic.KindText // the statistics of the hashes
 	}
-	sel := &selectStmt{base: t, limit: 1}
+	sel := &selectStmt{Select: Select{From: t, Limit: 1}}
 	plan := &Plan{Query: q, opts: p.opts}
 	add := func(name string, e Expr, kind semantic.Kind) {
-		sel.items = append(sel.items, selectItem{x: e, as: name})
+		sel.Items = append(sel.Items, Item{X: e, As: name})
 		plan.Outputs = append(plan.Outputs, Output{Name: name, Kind: kind, BaseType: kind.BaseType()})
 	}
 	share := func(cond Expr) Expr {
-		return Agg{Func: "avg", Arg: Case{Whens: []When{{Cond: cond, Then: lit("1.0")}}, Else: lit("0.0")}, Filter: IsNull{X: x, Not: true}}
+		return Agg{Func: "avg", Arg: Case{Whens: []When{{Cond: cond, Then: Float(1)}}, Else: Float(0)}, Filter: IsNull{X: x, Not: true}}
 	}
 	add(StatRows, Agg{Func: "count"}, semantic.KindBigInteger)
 	add(StatDistinctCount, Agg{Func: "count", Arg: x, Distinct: true}, semantic.KindBigInteger)
