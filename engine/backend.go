@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/agentlayer/agentlayer/semantic"
-	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // backend is what differs between the databases an engine runs on: how
@@ -43,11 +43,11 @@ func IsPostgres(database string) bool {
 }
 
 // dialectOf is the SQL dialect of a Database option.
-func dialectOf(database string) sqlgen.Dialect {
+func dialectOf(database string) sqlast.Dialect {
 	if IsPostgres(database) {
-		return sqlgen.Postgres{}
+		return sqlast.Postgres{}
 	}
-	return sqlgen.DuckDB{}
+	return sqlast.DuckDB{}
 }
 
 // openBackend opens the database the options name.

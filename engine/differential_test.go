@@ -21,7 +21,7 @@ import (
 	"github.com/agentlayer/agentlayer/internal/testkit"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
-	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // diffPrincipals are the users every rule is checked for: with attributes,
@@ -340,7 +340,7 @@ func TestRowRules_differential(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer e.Close()
-		rowRules(t, dbOf(t, e), sqlgen.DuckDB{}, e.Model(), shopRules(e.Model()))
+		rowRules(t, dbOf(t, e), sqlast.DuckDB{}, e.Model(), shopRules(e.Model()))
 	})
 	t.Run("PostgreSQL", func(t *testing.T) {
 		ctx := context.Background()
@@ -357,7 +357,7 @@ func TestRowRules_differential(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer e.Close()
-		rowRules(t, db, sqlgen.Postgres{}, e.Model(), shopRules(e.Model()))
+		rowRules(t, db, sqlast.Postgres{}, e.Model(), shopRules(e.Model()))
 	})
 }
 
@@ -442,7 +442,7 @@ func shopRules(m *semantic.Model) diffCase {
 
 // rowRules checks c's rules, and 240 generated over its tables, on db (a
 // sample at scale 0.1, NaNs added) in dialect d.
-func rowRules(t *testing.T, db *sql.DB, d sqlgen.Dialect, m *semantic.Model, c diffCase) {
+func rowRules(t *testing.T, db *sql.DB, d sqlast.Dialect, m *semantic.Model, c diffCase) {
 	rules := c.rules
 	rows := map[*semantic.Table]rowSet{}
 	for _, rl := range rules {
@@ -559,7 +559,7 @@ func celRows(prg cel.Program, rs rowSet, p *auth.Principal) []int64 {
 	return out
 }
 
-func sqlRows(t *testing.T, db *sql.DB, d sqlgen.Dialect, g *permissions.Grant, table *semantic.Table) []int64 {
+func sqlRows(t *testing.T, db *sql.DB, d sqlast.Dialect, g *permissions.Grant, table *semantic.Table) []int64 {
 	t.Helper()
 	f, err := g.RowFilter(table, nil)
 	if err != nil {
@@ -568,7 +568,7 @@ func sqlRows(t *testing.T, db *sql.DB, d sqlgen.Dialect, g *permissions.Grant, t
 	where := "TRUE"
 	var args []any
 	if f != nil {
-		where, args = sqlgen.Render(d, f, table, "t0")
+		where, args = sqlast.Render(d, f, table, "t0")
 	}
 	q := fmt.Sprintf(`SELECT "t0"."ID" FROM "%s" AS "t0" WHERE %s ORDER BY 1`, table.Name, where)
 	rows, err := db.Query(q, args...)
@@ -691,7 +691,7 @@ func TestRowRules_differentialMultiHop(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer e.Close()
-		rowRules(t, dbOf(t, e), sqlgen.DuckDB{}, e.Model(), saasRules(e.Model()))
+		rowRules(t, dbOf(t, e), sqlast.DuckDB{}, e.Model(), saasRules(e.Model()))
 	})
 	t.Run("PostgreSQL", func(t *testing.T) {
 		ctx := context.Background()
@@ -708,6 +708,6 @@ func TestRowRules_differentialMultiHop(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer e.Close()
-		rowRules(t, db, sqlgen.Postgres{}, e.Model(), saasRules(e.Model()))
+		rowRules(t, db, sqlast.Postgres{}, e.Model(), saasRules(e.Model()))
 	})
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/agentlayer/agentlayer/semantic"
-	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // duckBackend is embedded DuckDB: a file or an in-memory database in this
@@ -211,7 +211,7 @@ func (b *duckBackend) describe(ctx context.Context, src semantic.Source) ([]sema
 
 // describeDuckDB lists the columns of a table source as DuckDB reads it.
 func describeDuckDB(ctx context.Context, db *sql.DB, src semantic.Source) ([]semantic.Column, error) {
-	rows, err := db.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+sqlgen.DuckDB{}.Source(src)+")")
+	rows, err := db.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+sqlast.DuckDB{}.Source(src)+")")
 	if err != nil {
 		return nil, err
 	}

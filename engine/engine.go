@@ -34,6 +34,7 @@ import (
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // The defaults of an Engine, named so that the CLI's flags and the docs
@@ -216,7 +217,7 @@ type Engine struct {
 	audit        *auditLog // nil: no audit log
 	db           *sql.DB
 	be           backend // nil when offline
-	dialect      sqlgen.Dialect
+	dialect      sqlast.Dialect
 	zone         *time.Location
 	planOpts     sqlgen.Options
 	log          *slog.Logger

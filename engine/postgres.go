@@ -19,7 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/agentlayer/agentlayer/semantic"
-	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // pgMinVersion is the oldest PostgreSQL the engine runs on
@@ -188,7 +188,7 @@ func (b *pgBackend) describe(ctx context.Context, src semantic.Source) ([]semant
 	if src.Kind == semantic.SourceParquet || src.Kind == semantic.SourceCSV {
 		return nil, fmt.Errorf("PostgreSQL reads tables and SELECTs, not files: load %s into a table, or serve it with DuckDB", src.Text)
 	}
-	rows, err := b.check.QueryContext(ctx, "SELECT * FROM "+sqlgen.Postgres{}.Source(src)+" AS src LIMIT 0")
+	rows, err := b.check.QueryContext(ctx, "SELECT * FROM "+sqlast.Postgres{}.Source(src)+" AS src LIMIT 0")
 	if err != nil {
 		return nil, err
 	}

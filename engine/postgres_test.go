@@ -20,7 +20,7 @@ import (
 	"github.com/agentlayer/agentlayer/internal/pgtest/pgsample"
 	"github.com/agentlayer/agentlayer/internal/testkit"
 	"github.com/agentlayer/agentlayer/semantic"
-	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // enginePair is the sample served by DuckDB and by PostgreSQL with the
@@ -225,7 +225,7 @@ func TestPostgresPattern_matchesRE2(t *testing.T) {
 	checked := 0
 	for _, p := range patterns {
 		re := regexp.MustCompile(p)
-		pg, err := sqlgen.PostgresPattern(p)
+		pg, err := sqlast.PostgresPattern(p)
 		if err != nil {
 			t.Errorf("%q: %v", p, err)
 			continue

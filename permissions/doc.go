@@ -80,8 +80,12 @@
 // that decided them (engine.Provenance) and the engine's audit log records
 // each query without its values. docs/policies.md describes it all.
 //
-// Row rules are translated by sqlgen.CompileCEL with CEL's exact meaning
+// Row rules are translated by celsql.Compile with CEL's exact meaning
 // (see there for what translates). Grants are cached, bounded, by the
 // values the policies read of a user, each with its type — users alike
 // share one.
+//
+// Its exported identifiers serve package engine and the agentlayer
+// command (test-policy, diff-policy); an embedder configures policies
+// through engine.Options and asks engine what a user may see.
 package permissions

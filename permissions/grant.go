@@ -13,6 +13,8 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/sqlgen/celsql"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // Grant is what one user may see: tables, columns, and for each table the
@@ -38,7 +40,7 @@ type tableGrant struct {
 	masks    map[*semantic.Field]sqlgen.Mask
 	visible  map[*semantic.Field]bool
 	rules    []boundRule
-	restrict []sqlgen.Expr
+	restrict []sqlast.Expr
 	// restrictBy names the restrict policy of each restrict condition.
 	restrictBy []string
 	hidden     map[*semantic.Field]bool
@@ -48,7 +50,7 @@ type tableGrant struct {
 type boundRule struct {
 	policy  string
 	columns map[*semantic.Field]bool
-	rows    sqlgen.Expr // nil: every row
+	rows    sqlast.Expr // nil: every row
 	masks   map[*semantic.Field]boundMask
 	// aggregate, if set, grants aggregates over its rows (nil: every
 	// row) in groups of at least minGroup; aggregateOnly rules grant no
@@ -58,7 +60,7 @@ type boundRule struct {
 }
 
 type boundAggregate struct {
-	rows     sqlgen.Expr
+	rows     sqlast.Expr
 	minGroup int
 	timeUnit sqlgen.Bucket
 }
@@ -67,7 +69,7 @@ type boundAggregate struct {
 // shows where unless holds (nil: never).
 type boundMask struct {
 	fn     sqlgen.MaskFn
-	unless sqlgen.Expr
+	unless sqlast.Expr
 }
 
 var _ sqlgen.Access = (*Grant)(nil)
@@ -95,7 +97,7 @@ func (g *Grant) Aggregate(t *semantic.Table, fields []*semantic.Field) (sqlgen.A
 		return out, false, nil
 	}
 	any := false
-	var ors []sqlgen.Expr
+	var ors []sqlast.Expr
 	everyRow, covered := false, false
 	for _, r := range tg.rules {
 		if r.aggregate == nil {
@@ -134,22 +136,22 @@ func (g *Grant) Aggregate(t *semantic.Table, fields []*semantic.Field) (sqlgen.A
 			}
 		}
 	}
-	parts := []sqlgen.Expr{nil}
+	parts := []sqlast.Expr{nil}
 	if !everyRow {
-		parts[0] = sqlgen.OrOf(ors...)
+		parts[0] = sqlast.OrOf(ors...)
 	}
 	for _, x := range tg.restrict {
-		if x != nil && x != sqlgen.True {
+		if x != nil && x != sqlast.True {
 			parts = append(parts, x)
 		}
 	}
-	out.Rows = sqlgen.AndOf(parts...)
+	out.Rows = sqlast.AndOf(parts...)
 	// The rows seen in detail: those of RowFilter, or none.
-	out.Detail = sqlgen.False
+	out.Detail = sqlast.False
 	if detail, _, ok := tg.rows(fields); ok {
 		out.Detail = detail
 		if detail == nil {
-			out.Detail = sqlgen.True
+			out.Detail = sqlast.True
 		}
 	}
 	return out, true, nil
@@ -201,14 +203,14 @@ func (tg *tableGrant) mask(f *semantic.Field) (sqlgen.Mask, bool) {
 	// detail rows, and every column the user sees of the table, can: a
 	// narrower grant would otherwise show the true value beside columns
 	// it does not grant together with it.
-	var parts []sqlgen.Expr
+	var parts []sqlast.Expr
 	for _, r := range tg.rules {
 		if !r.columns[f] || r.aggregateOnly || !coversVisible(r.columns, tg.visible) {
 			continue
 		}
 		if m, ok := r.masks[f]; ok {
 			if m.unless != nil {
-				parts = append(parts, sqlgen.AndOf(r.rows, m.unless))
+				parts = append(parts, sqlast.AndOf(r.rows, m.unless))
 			}
 			continue
 		}
@@ -217,11 +219,11 @@ func (tg *tableGrant) mask(f *semantic.Field) (sqlgen.Mask, bool) {
 		}
 		parts = append(parts, r.rows)
 	}
-	unmasked := sqlgen.OrOf(parts...)
-	if unmasked == sqlgen.True {
+	unmasked := sqlast.OrOf(parts...)
+	if unmasked == sqlast.True {
 		return sqlgen.Mask{}, false
 	}
-	if unmasked == sqlgen.False {
+	if unmasked == sqlast.False {
 		unmasked = nil // masked on every row
 	}
 	return sqlgen.Mask{Fn: fn, Unmasked: unmasked}, true
@@ -240,7 +242,7 @@ func coversVisible(cols, visible map[*semantic.Field]bool) bool {
 // RowFilter implements sqlgen.Access: the OR of the row rules of the
 // policies that grant the table and every field the query reads of it,
 // AND every restriction; ErrForbidden if no policy grants them together.
-func (g *Grant) RowFilter(t *semantic.Table, fields []*semantic.Field) (sqlgen.Expr, error) {
+func (g *Grant) RowFilter(t *semantic.Table, fields []*semantic.Field) (sqlast.Expr, error) {
 	tg := g.tables[t]
 	if tg == nil {
 		return nil, sqlgen.ErrForbidden
@@ -257,8 +259,8 @@ func (g *Grant) RowFilter(t *semantic.Table, fields []*semantic.Field) (sqlgen.E
 // them grants every row) AND every restriction; policies name the
 // policies whose conditions it holds, once each. covered is false when no
 // grant covers the fields together.
-func (tg *tableGrant) rows(fields []*semantic.Field) (filter sqlgen.Expr, policies []string, covered bool) {
-	var ors []sqlgen.Expr
+func (tg *tableGrant) rows(fields []*semantic.Field) (filter sqlast.Expr, policies []string, covered bool) {
+	var ors []sqlast.Expr
 	everyRow := false
 	for _, r := range tg.rules {
 		if r.aggregateOnly || !coversAll(r.columns, fields) {
@@ -275,14 +277,14 @@ func (tg *tableGrant) rows(fields []*semantic.Field) (filter sqlgen.Expr, polici
 	if !covered {
 		return nil, nil, false
 	}
-	parts := []sqlgen.Expr{nil}
+	parts := []sqlast.Expr{nil}
 	if everyRow {
 		policies = nil
 	} else {
-		parts[0] = sqlgen.OrOf(ors...)
+		parts[0] = sqlast.OrOf(ors...)
 	}
 	for i, x := range tg.restrict {
-		if x != nil && x != sqlgen.True {
+		if x != nil && x != sqlast.True {
 			parts = append(parts, x)
 			policies = append(policies, tg.restrictBy[i])
 		}
@@ -293,7 +295,7 @@ func (tg *tableGrant) rows(fields []*semantic.Field) (filter sqlgen.Expr, polici
 			unique = append(unique, p)
 		}
 	}
-	return sqlgen.AndOf(parts...), unique, true
+	return sqlast.AndOf(parts...), unique, true
 }
 
 func coversAll(cols map[*semantic.Field]bool, fields []*semantic.Field) bool {
@@ -308,10 +310,10 @@ func coversAll(cols map[*semantic.Field]bool, fields []*semantic.Field) bool {
 // bindRows binds a row rule for a user, with the failures met. A rule that
 // fails outright (it reads only what the user lacks) is FALSE: it grants,
 // or keeps, no row.
-func bindRows(f *sqlgen.CELFilter, vars map[string]any) (sqlgen.Expr, error) {
+func bindRows(f *celsql.Filter, vars map[string]any) (sqlast.Expr, error) {
 	rows, err := f.Bind(vars)
-	if rows == sqlgen.Null {
-		rows = sqlgen.False
+	if rows == sqlast.Null {
+		rows = sqlast.False
 	}
 	return rows, err
 }
@@ -535,7 +537,7 @@ func (b *binding) grantPolicy(pol *policy) {
 				if br.aggregate.rows, err = bindRows(a.rows, b.vars); err != nil {
 					b.log.Warn("aggregate rule fails for user: the failing part grants nothing", "policy", pol.name, "table", t.Name, "user", b.p.Email, "err", err.Error())
 				}
-				if br.aggregate.rows == sqlgen.True {
+				if br.aggregate.rows == sqlast.True {
 					br.aggregate.rows = nil
 				}
 			}
@@ -545,7 +547,7 @@ func (b *binding) grantPolicy(pol *policy) {
 			if br.rows, err = bindRows(r.rows, b.vars); err != nil {
 				b.log.Warn("row rule fails for user: the failing part grants nothing", "policy", pol.name, "table", t.Name, "user", b.p.Email, "err", err.Error())
 			}
-			if br.rows == sqlgen.True {
+			if br.rows == sqlast.True {
 				br.rows = nil // every row
 			}
 		}
@@ -560,7 +562,7 @@ func (b *binding) grantPolicy(pol *policy) {
 					b.log.Warn("mask condition fails for user: the column stays masked where it fails", "policy", pol.name, "table", t.Name, "user", b.p.Email, "err", err.Error())
 				}
 				if bm.unless == nil {
-					bm.unless = sqlgen.True // unless true: the true value shows on every row of the rule
+					bm.unless = sqlast.True // unless true: the true value shows on every row of the rule
 				}
 			}
 			br.masks[f] = bm
@@ -686,7 +688,7 @@ func (a AggregateTerms) Groups() string {
 func (g *Grant) AggregateRestriction(t *semantic.Table, fields []*semantic.Field, terms AggregateTerms, groups bool) Restriction {
 	res := Restriction{Table: t.Name, Policies: []string{}, Aggregate: &AggregateLimit{MinGroupSize: terms.MinGroupSize, TimeGranularity: terms.TimeUnit}}
 	tg := g.tables[t]
-	var ors []sqlgen.Expr
+	var ors []sqlast.Expr
 	everyRow := false
 	if tg != nil {
 		for _, r := range tg.rules {
@@ -709,13 +711,13 @@ func (g *Grant) AggregateRestriction(t *semantic.Table, fields []*semantic.Field
 			ors = append(ors, rows)
 		}
 	}
-	parts := []sqlgen.Expr{nil}
+	parts := []sqlast.Expr{nil}
 	if !everyRow {
-		parts[0] = sqlgen.OrOf(ors...)
+		parts[0] = sqlast.OrOf(ors...)
 	}
 	if tg != nil {
 		for i, x := range tg.restrict {
-			if x != nil && x != sqlgen.True {
+			if x != nil && x != sqlast.True {
 				parts = append(parts, x)
 				if !slices.Contains(res.Policies, tg.restrictBy[i]) {
 					res.Policies = append(res.Policies, tg.restrictBy[i])
@@ -723,7 +725,7 @@ func (g *Grant) AggregateRestriction(t *semantic.Table, fields []*semantic.Field
 			}
 		}
 	}
-	filter := sqlgen.AndOf(parts...)
+	filter := sqlast.AndOf(parts...)
 	switch rows, ok := sqlgen.Describe(filter, g.describable); {
 	case filter == nil:
 		res.Text = fmt.Sprintf("Aggregates of %s count every row.", t.Name)

@@ -12,6 +12,7 @@ import (
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 func samplePolicies(t *testing.T) (*semantic.Model, *permissions.Policies) {
@@ -100,7 +101,7 @@ func rowFilter(g *permissions.Grant, t *semantic.Table, fields ...string) string
 	case f == nil:
 		return "all"
 	}
-	sql, args := sqlgen.Render(sqlgen.DuckDB{}, f, t, "t")
+	sql, args := sqlast.Render(sqlast.DuckDB{}, f, t, "t")
 	return sql + " " + fmt.Sprint(args)
 }
 

@@ -5,7 +5,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/permissions"
-	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // TestMask_severalPolicies: a row shows a column's true value if any
@@ -56,7 +56,7 @@ restrict:
 		if mk.Unmasked == nil {
 			return mk.Fn.String() + " everywhere"
 		}
-		sql, args := sqlgen.Render(sqlgen.DuckDB{}, mk.Unmasked, people, "t0")
+		sql, args := sqlast.Render(sqlast.DuckDB{}, mk.Unmasked, people, "t0")
 		return mk.Fn.String() + " unless " + sql + " " + sqlArgs(args)
 	}
 	for _, c := range []struct {

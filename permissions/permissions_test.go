@@ -10,7 +10,7 @@ import (
 	"github.com/agentlayer/agentlayer/internal/golden"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
-	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 func sampleModel(t testing.TB) *semantic.Model {
@@ -76,7 +76,7 @@ func TestCompile_postgresPattern(t *testing.T) {
 	if _, err := permissions.Compile("p.yaml", policy, sampleModel(t), permissions.Options{}); err != nil {
 		t.Fatalf("DuckDB: %v", err)
 	}
-	_, err := permissions.Compile("p.yaml", policy, sampleModel(t), permissions.Options{Dialect: sqlgen.Postgres{}})
+	_, err := permissions.Compile("p.yaml", policy, sampleModel(t), permissions.Options{Dialect: sqlast.Postgres{}})
 	if err == nil || !strings.Contains(err.Error(), "p.yaml:5:") || !strings.Contains(err.Error(), "at most 255") {
 		t.Fatalf("PostgreSQL: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // TestPlan_golden plans, for each case under testdata/plan, a request as a
@@ -27,7 +28,7 @@ func TestPlan_golden(t *testing.T) {
 	golden.Run(t, "testdata/plan/*", 12, []string{"want.sql", "want.err"}, func(t *testing.T, dir string) (string, string) {
 		var p auth.Principal
 		readJSON(t, filepath.Join(dir, "principal.json"), &p)
-		out, err := planCase(t, m, dir, &p, sqlgen.DuckDB{})
+		out, err := planCase(t, m, dir, &p, sqlast.DuckDB{})
 		if err != nil {
 			golden.Absent(t, dir, "want.postgres.sql")
 			var se *sqlgen.Error
@@ -41,7 +42,7 @@ func TestPlan_golden(t *testing.T) {
 			return out, "want.err"
 		}
 		// The same rules rendered for PostgreSQL, beside it.
-		pg, err := planCase(t, m, dir, &p, sqlgen.Postgres{})
+		pg, err := planCase(t, m, dir, &p, sqlast.Postgres{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +53,7 @@ func TestPlan_golden(t *testing.T) {
 
 // planCase compiles the case's policy for dialect d and plans its request
 // as p: the policies that apply, then the plan or the request's error.
-func planCase(t *testing.T, m *semantic.Model, dir string, p *auth.Principal, d sqlgen.Dialect) (string, error) {
+func planCase(t *testing.T, m *semantic.Model, dir string, p *auth.Principal, d sqlast.Dialect) (string, error) {
 	c, err := sqlgen.NewCatalog(m, d)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +79,7 @@ func planCase(t *testing.T, m *semantic.Model, dir string, p *auth.Principal, d 
 	return head + plan.String(), nil
 }
 
-func planFor(c *sqlgen.Catalog, g *permissions.Grant, data []byte, d sqlgen.Dialect, caller map[string]any) (*sqlgen.Plan, error) {
+func planFor(c *sqlgen.Catalog, g *permissions.Grant, data []byte, d sqlast.Dialect, caller map[string]any) (*sqlgen.Plan, error) {
 	req, err := sqlgen.ParseRequest(data)
 	if err != nil {
 		return nil, err

@@ -20,6 +20,8 @@ import (
 	"github.com/agentlayer/agentlayer/internal/yamldoc"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/sqlgen/celsql"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // Version is the policy file format this package reads.
@@ -71,7 +73,7 @@ type policy struct {
 // tableRule is what a policy says of one table.
 type tableRule struct {
 	columns map[*semantic.Field]bool // granted (grant policies) or hidden (restrict)
-	rows    *sqlgen.CELFilter        // nil: every row
+	rows    *celsql.Filter           // nil: every row
 	rowsSrc string
 	masks   map[*semantic.Field]maskRule
 	// aggregate grants aggregates over its rows, groups of at least
@@ -82,8 +84,8 @@ type tableRule struct {
 // aggregateRule is a grant of aggregates over more rows than the detail
 // rule's, with a minimum group size.
 type aggregateRule struct {
-	rows     *sqlgen.CELFilter // nil: every row
-	pos      yamldoc.Pos       // of min_group_size
+	rows     *celsql.Filter // nil: every row
+	pos      yamldoc.Pos    // of min_group_size
 	minGroup int
 	// timeUnit is the finest unit its rows' dates and timestamps are
 	// grouped and compared in (time_granularity; day by default).
@@ -95,7 +97,7 @@ type aggregateRule struct {
 // which the true value shows (nil: never).
 type maskRule struct {
 	fn     sqlgen.MaskFn
-	unless *sqlgen.CELFilter
+	unless *celsql.Filter
 }
 
 // DefaultCacheSize is how many distinct users' grants are kept.
@@ -111,7 +113,7 @@ type Options struct {
 	Logger *slog.Logger
 	// Dialect is the SQL the rules will run as; nil means DuckDB. On
 	// PostgreSQL, rules must mean the same there (the patterns of matches).
-	Dialect sqlgen.Dialect
+	Dialect sqlast.Dialect
 }
 
 // Load reads and compiles the policy file at path against model m.
@@ -202,7 +204,7 @@ func Compile(file string, data []byte, m *semantic.Model, opts Options) (*Polici
 }
 
 type compiler struct {
-	dialect sqlgen.Dialect
+	dialect sqlast.Dialect
 	doc     *yamldoc.Doc
 	m       *semantic.Model
 	ps      *Policies
@@ -612,7 +614,7 @@ func (c *compiler) userProgram(n *yaml.Node) (prg cel.Program, group string) {
 	if prg == nil {
 		return nil, ""
 	}
-	for _, r := range sqlgen.VariableReads(checked) {
+	for _, r := range celsql.VariableReads(checked) {
 		c.reads[r] = true
 	}
 	return prg, requiredGroup(checked.NativeRep().Expr())
@@ -683,7 +685,7 @@ func (l *policyList) candidates(groups []string) []*policy {
 
 // rowRule compiles a row rule of table t: CEL over row and user, which
 // must translate to SQL exactly.
-func (c *compiler) rowRule(t *semantic.Table, n *yaml.Node) *sqlgen.CELFilter {
+func (c *compiler) rowRule(t *semantic.Table, n *yaml.Node) *celsql.Filter {
 	if t.Env() == nil {
 		c.doc.Errorf(n, "table %s has no CEL environment: the model did not finish loading", t.Name)
 		return nil
@@ -706,7 +708,7 @@ func (c *compiler) rowRule(t *semantic.Table, n *yaml.Node) *sqlgen.CELFilter {
 		return nil
 	}
 	c.checkAttributes(n, checked)
-	f, probs := sqlgen.CompileCEL(t, env, checked, c.dialect)
+	f, probs := celsql.Compile(t, env, checked, c.dialect)
 	for _, p := range probs {
 		pr := span.Problem(p.Line, p.Col, p.Msg)
 		c.doc.ErrorAt(pr.Pos, "%s", pr.Msg)

@@ -96,5 +96,10 @@
 // null to test for it. Numbers of different types compare (row.TOTAL > 100).
 // Dates and timestamps are CEL timestamps; times of day cannot be used.
 // Expressions are checked when the model loads; which constructs can be run
-// as SQL is decided by package sqlgen, also at load.
+// as SQL is decided by package sqlgen/celsql, also at load.
+//
+// Its exported identifiers serve package engine, the packages below it and
+// the agentlayer command (check, explain); an embedder loads a model
+// through engine.Options and reads it through engine's descriptions
+// (Engine.Context, Engine.Table, Engine.Metric), not this package's types.
 package semantic

@@ -1,6 +1,9 @@
 package sqlgen
 
-import "github.com/agentlayer/agentlayer/semantic"
+import (
+	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
+)
 
 // Access is what the caller may see: the grant of the permissions package,
 // as plain values. Planning asks it, for every table a query reads, which
@@ -13,7 +16,7 @@ type Access interface {
 	// RowFilter returns the condition the rows of t must meet for a query
 	// that reads the given fields of t (Refs to fields of t; nil means every
 	// row), or ErrForbidden if no grant covers those fields together.
-	RowFilter(t *semantic.Table, fields []*semantic.Field) (Expr, error)
+	RowFilter(t *semantic.Table, fields []*semantic.Field) (sqlast.Expr, error)
 	// Mask says how the caller sees a masked field; false when they see
 	// its true values.
 	Mask(f *semantic.Field) (Mask, bool)
@@ -29,7 +32,7 @@ type Access interface {
 type AggregateAccess struct {
 	// Rows is the condition on the rows aggregates may read; nil: every
 	// row.
-	Rows Expr
+	Rows sqlast.Expr
 	// MinGroup is the least rows (and distinct keys of each joined table
 	// read so) any set an answer could be told apart by must hold.
 	MinGroup int
@@ -38,7 +41,7 @@ type AggregateAccess struct {
 	TimeUnit Bucket
 	// Detail is the condition on the rows the caller sees in detail anyway
 	// (False: none): they count toward no group size.
-	Detail Expr
+	Detail sqlast.Expr
 }
 
 // FullAccess sees every table, field and row: for the model's owner, for
@@ -54,7 +57,7 @@ func (FullAccess) Table(*semantic.Table) bool { return true }
 func (FullAccess) Field(*semantic.Field) bool { return true }
 
 // RowFilter implements Access.
-func (FullAccess) RowFilter(*semantic.Table, []*semantic.Field) (Expr, error) { return nil, nil }
+func (FullAccess) RowFilter(*semantic.Table, []*semantic.Field) (sqlast.Expr, error) { return nil, nil }
 
 // Mask implements Access.
 func (FullAccess) Mask(*semantic.Field) (Mask, bool) { return Mask{}, false }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // The rules of aggregate-only access. A query read under an aggregate
@@ -84,17 +85,17 @@ type aggRead struct {
 	alias string
 	// key is a joined table's key, counted distinct in every set; nil for
 	// the base table, whose rows are the rows counted.
-	key Expr
+	key sqlast.Expr
 	// detail is the condition on the rows the caller sees in detail
 	// (False: none), placed at alias.
-	detail Expr
+	detail sqlast.Expr
 }
 
 // plannedCond is a filter as planned: its condition, its SQL, and its
 // position in the request.
 type plannedCond struct {
 	Condition
-	x     Expr
+	x     sqlast.Expr
 	index int
 }
 
@@ -104,16 +105,16 @@ func (p *planner) readAggregate(instance string, path []*semantic.Field, t *sema
 	if a.TimeUnit != "" && (p.timeUnit == "" || Coarser(a.TimeUnit, p.timeUnit)) {
 		p.timeUnit = a.TimeUnit
 	}
-	r := aggRead{table: t, alias: BaseAlias, detail: a.Detail}
+	r := aggRead{table: t, alias: sqlast.BaseAlias, detail: a.Detail}
 	if len(path) > 0 {
 		// A joined table's rows are counted by its key, not by the base
 		// rows they repeat over.
 		j := p.joins[instance]
 		r.alias = j.alias
-		r.key = Col{Alias: j.alias, Column: j.fk.References.Column}
+		r.key = sqlast.Col{Alias: j.alias, Column: j.fk.References.Column}
 	}
 	if r.detail == nil {
-		r.detail = False
+		r.detail = sqlast.False
 	}
 	p.aggReads = append(p.aggReads, r)
 }
@@ -158,7 +159,7 @@ func (p *planner) aggregateOnly(plan *Plan, sel *selectStmt) error {
 			continue
 		}
 		for _, set := range p.sets(c) {
-			set.where = AndOf(append(others, set.where)...)
+			set.where = sqlast.AndOf(append(others, set.where)...)
 			set.path = index("filters", c.index)
 			g.sets = append(g.sets, set)
 		}
@@ -358,10 +359,10 @@ type setSizes struct {
 	n int
 	// rows counts the rows that count: those with a part, read under an
 	// aggregate grant, that the caller does not see in detail.
-	rows Expr
+	rows sqlast.Expr
 	// keys count each joined table's distinct keys, of the rows the
 	// caller does not see in detail.
-	keys []Expr
+	keys []sqlast.Expr
 	// trivial: every row counts, so a group is never empty of them.
 	trivial bool
 }
@@ -370,27 +371,27 @@ type setSizes struct {
 // grants.
 func (p *planner) setSizes() setSizes {
 	s := setSizes{n: p.minGroup}
-	var counted []Expr
-	notDetail := func(r aggRead) Expr {
-		return Not{X: Call{Name: "coalesce", Args: []Expr{Scoped{Table: r.table, Alias: r.alias, X: r.detail}, False}}}
+	var counted []sqlast.Expr
+	notDetail := func(r aggRead) sqlast.Expr {
+		return sqlast.Not{X: sqlast.Call{Name: "coalesce", Args: []sqlast.Expr{sqlast.Scoped{Table: r.table, Alias: r.alias, X: r.detail}, sqlast.False}}}
 	}
 	for _, r := range p.aggReads {
-		if r.detail == False {
+		if r.detail == sqlast.False {
 			s.trivial = true
 		} else {
 			counted = append(counted, notDetail(r))
 		}
 		if r.key != nil {
-			k := Agg{Func: "count", Arg: r.key, Distinct: true}
-			if r.detail != False {
+			k := sqlast.Agg{Func: "count", Arg: r.key, Distinct: true}
+			if r.detail != sqlast.False {
 				k.Filter = notDetail(r)
 			}
 			s.keys = append(s.keys, k)
 		}
 	}
-	s.rows = Agg{Func: "count"}
+	s.rows = sqlast.Agg{Func: "count"}
 	if !s.trivial {
-		s.rows = Agg{Func: "count", Filter: OrOf(counted...)}
+		s.rows = sqlast.Agg{Func: "count", Filter: sqlast.OrOf(counted...)}
 	}
 	return s
 }
@@ -399,34 +400,34 @@ func (p *planner) setSizes() setSizes {
 // rows that count, or at least n of them and n distinct keys of each
 // joined table. The count of the rows that count is written once (NOT
 // BETWEEN), so that the database computes it once.
-func (s setSizes) large() Expr {
-	n := Int(s.n)
-	var keys []Expr
+func (s setSizes) large() sqlast.Expr {
+	n := sqlast.Int(s.n)
+	var keys []sqlast.Expr
 	for _, k := range s.keys {
-		keys = append(keys, Bin{Op: ">=", L: k, R: n})
+		keys = append(keys, sqlast.Bin{Op: ">=", L: k, R: n})
 	}
 	switch {
 	case s.trivial:
-		return AndOf(append([]Expr{Bin{Op: ">=", L: s.rows, R: n}}, keys...)...)
+		return sqlast.AndOf(append([]sqlast.Expr{sqlast.Bin{Op: ">=", L: s.rows, R: n}}, keys...)...)
 	case len(keys) == 0:
-		return Between{X: s.rows, Lo: 1, Hi: s.n - 1, Not: true}
+		return sqlast.Between{X: s.rows, Lo: 1, Hi: s.n - 1, Not: true}
 	}
-	return OrOf(Bin{Op: "=", L: s.rows, R: Int(0)}, AndOf(append([]Expr{Bin{Op: ">=", L: s.rows, R: n}}, keys...)...))
+	return sqlast.OrOf(sqlast.Bin{Op: "=", L: s.rows, R: sqlast.Int(0)}, sqlast.AndOf(append([]sqlast.Expr{sqlast.Bin{Op: ">=", L: s.rows, R: n}}, keys...)...))
 }
 
 // small is the condition a set of rows that breaks rule 3 meets: some
 // rows that count, but fewer than n, or fewer than n distinct keys of a
 // joined table.
-func (s setSizes) small() Expr {
+func (s setSizes) small() sqlast.Expr {
 	if len(s.keys) == 0 {
-		return Between{X: s.rows, Lo: 1, Hi: s.n - 1}
+		return sqlast.Between{X: s.rows, Lo: 1, Hi: s.n - 1}
 	}
-	n := Int(s.n)
-	parts := []Expr{Bin{Op: "<", L: s.rows, R: n}}
+	n := sqlast.Int(s.n)
+	parts := []sqlast.Expr{sqlast.Bin{Op: "<", L: s.rows, R: n}}
 	for _, k := range s.keys {
-		parts = append(parts, Bin{Op: "<", L: k, R: n})
+		parts = append(parts, sqlast.Bin{Op: "<", L: k, R: n})
 	}
-	return AndOf(Bin{Op: ">", L: s.rows, R: Int(0)}, OrOf(parts...))
+	return sqlast.AndOf(sqlast.Bin{Op: ">", L: s.rows, R: sqlast.Int(0)}, sqlast.OrOf(parts...))
 }
 
 // guard is the query of rule 3: one branch per set a filter names, each
@@ -440,8 +441,8 @@ type guard struct {
 // guardSet is one or more sets a filter names: the rows where is true,
 // split by groupBy (nil: one set).
 type guardSet struct {
-	where   Expr
-	groupBy Expr
+	where   sqlast.Expr
+	groupBy sqlast.Expr
 	path    string // the filter's path in the request
 }
 
@@ -454,11 +455,11 @@ func (p *planner) sets(c plannedCond) []guardSet {
 	k := c.Column.Wide.Field.Type.Kind
 	switch c.Op {
 	case "is-null", "is-not-null":
-		return []guardSet{{where: IsNull{X: raw}}}
+		return []guardSet{{where: sqlast.IsNull{X: raw}}}
 	case "string-is-empty", "string-is-not-empty":
-		return []guardSet{{where: OrOf(IsNull{X: raw}, Bin{Op: "=", L: raw, R: Param{Value: ""}})}}
+		return []guardSet{{where: sqlast.OrOf(sqlast.IsNull{X: raw}, sqlast.Bin{Op: "=", L: raw, R: sqlast.Param{Value: ""}})}}
 	case "is-true", "is-false":
-		return []guardSet{{where: IsNull{X: raw, Not: true}, groupBy: raw}}
+		return []guardSet{{where: sqlast.IsNull{X: raw, Not: true}, groupBy: raw}}
 	}
 	if b, ok := extractionOps[c.Op]; ok || c.Column.Bucket.Extracts() {
 		if !ok {
@@ -480,7 +481,7 @@ func (p *planner) sets(c plannedCond) []guardSet {
 		var out []guardSet
 		for _, b := range p.bounds(c) {
 			lo, hi := addUnits(b.at, p.timeUnit, -1), addUnits(b.at, p.timeUnit, 1)
-			out = append(out, guardSet{where: p.within(raw, k, lo, hi), groupBy: Bin{Op: ">=", L: raw, R: Param{Value: p.bound(b.at, k)}}})
+			out = append(out, guardSet{where: p.within(raw, k, lo, hi), groupBy: sqlast.Bin{Op: ">=", L: raw, R: sqlast.Param{Value: p.bound(b.at, k)}}})
 		}
 		return out
 	}
@@ -488,21 +489,21 @@ func (p *planner) sets(c plannedCond) []guardSet {
 }
 
 // within is lo ≤ raw < hi, for wall-clock bounds.
-func (p *planner) within(raw Expr, k semantic.Kind, lo, hi time.Time) Expr {
-	return AndOf(Bin{Op: ">=", L: raw, R: Param{Value: p.bound(lo, k)}}, Bin{Op: "<", L: raw, R: Param{Value: p.bound(hi, k)}})
+func (p *planner) within(raw sqlast.Expr, k semantic.Kind, lo, hi time.Time) sqlast.Expr {
+	return sqlast.AndOf(sqlast.Bin{Op: ">=", L: raw, R: sqlast.Param{Value: p.bound(lo, k)}}, sqlast.Bin{Op: "<", L: raw, R: sqlast.Param{Value: p.bound(hi, k)}})
 }
 
 // valueSets are the sets of a filter on a number or a text (or an
 // extracted part): each value an equality names; the values on either side
 // of an integer's bound; the bins on either side of a measure's.
-func (p *planner) valueSets(c plannedCond, x Expr) []guardSet {
-	vals := make([]Expr, len(c.Values))
+func (p *planner) valueSets(c plannedCond, x sqlast.Expr) []guardSet {
+	vals := make([]sqlast.Expr, len(c.Values))
 	for i, v := range c.Values {
-		vals[i] = Param{Value: p.paramValue(v)}
+		vals[i] = sqlast.Param{Value: p.paramValue(v)}
 	}
 	switch c.Op {
 	case "equals", "not-equals":
-		return []guardSet{{where: anyOf(x, c.Values, vals), groupBy: x}}
+		return []guardSet{{where: sqlast.OneOf(x, c.Values, vals), groupBy: x}}
 	}
 	var out []guardSet
 	k := c.Column.Wide.Field.Type.Kind
@@ -524,23 +525,23 @@ func (p *planner) valueSets(c plannedCond, x Expr) []guardSet {
 			if hi < math.MaxInt64 {
 				hi++
 			}
-			out = append(out, guardSet{where: AndOf(Bin{Op: ">=", L: x, R: Param{Value: lo}}, Bin{Op: "<=", L: x, R: Param{Value: hi}}), groupBy: x})
+			out = append(out, guardSet{where: sqlast.AndOf(sqlast.Bin{Op: ">=", L: x, R: sqlast.Param{Value: lo}}, sqlast.Bin{Op: "<=", L: x, R: sqlast.Param{Value: hi}}), groupBy: x})
 			continue
 		case k == semantic.KindFloat || k == semantic.KindDecimal:
 			// A bin's edge (checkFilter): the bins on either side of it.
 			bins := c.Column.Wide.Field.Bins
 			at := slices.Index(bins, n)
-			var parts []Expr
+			var parts []sqlast.Expr
 			if at > 0 {
-				parts = append(parts, Bin{Op: ">=", L: x, R: Param{Value: bins[at-1]}})
+				parts = append(parts, sqlast.Bin{Op: ">=", L: x, R: sqlast.Param{Value: bins[at-1]}})
 			}
 			if at >= 0 && at+1 < len(bins) {
-				parts = append(parts, Bin{Op: "<", L: x, R: Param{Value: bins[at+1]}})
+				parts = append(parts, sqlast.Bin{Op: "<", L: x, R: sqlast.Param{Value: bins[at+1]}})
 			}
-			out = append(out, guardSet{where: AndOf(append(parts, IsNull{X: x, Not: true})...), groupBy: Bin{Op: ">=", L: x, R: Param{Value: n}}})
+			out = append(out, guardSet{where: sqlast.AndOf(append(parts, sqlast.IsNull{X: x, Not: true})...), groupBy: sqlast.Bin{Op: ">=", L: x, R: sqlast.Param{Value: n}}})
 			continue
 		}
-		out = append(out, guardSet{where: Bin{Op: "=", L: x, R: Param{Value: p.paramValue(v)}}})
+		out = append(out, guardSet{where: sqlast.Bin{Op: "=", L: x, R: sqlast.Param{Value: p.paramValue(v)}}})
 	}
 	return out
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen/celsql"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // Catalog is a model prepared for planning: every segment, measure and
@@ -12,18 +14,18 @@ import (
 // concurrent use.
 type Catalog struct {
 	Model   *semantic.Model
-	filters map[*semantic.Expr]Expr
+	filters map[*semantic.Expr]sqlast.Expr
 	// callers are the filters that read who asks (a segment's `user`),
 	// bound for each caller when planned (Options.Caller).
-	callers map[*semantic.Expr]*CELFilter
+	callers map[*semantic.Expr]*celsql.Filter
 	reads   map[*semantic.Expr][]*semantic.Field
 }
 
 // NewCatalog prepares m for dialect d (nil: DuckDB). A filter that cannot
 // be translated to SQL is an
 // error: a *semantic.Error with every such problem at its file position.
-func NewCatalog(m *semantic.Model, d Dialect) (*Catalog, error) {
-	c := &Catalog{Model: m, filters: map[*semantic.Expr]Expr{}, callers: map[*semantic.Expr]*CELFilter{}, reads: map[*semantic.Expr][]*semantic.Field{}}
+func NewCatalog(m *semantic.Model, d sqlast.Dialect) (*Catalog, error) {
+	c := &Catalog{Model: m, filters: map[*semantic.Expr]sqlast.Expr{}, callers: map[*semantic.Expr]*celsql.Filter{}, reads: map[*semantic.Expr][]*semantic.Field{}}
 	var problems []semantic.Problem
 	add := func(e *semantic.Expr) {
 		if e == nil || e.AST == nil {
@@ -33,13 +35,13 @@ func NewCatalog(m *semantic.Model, d Dialect) (*Catalog, error) {
 		if env == nil {
 			env = e.Table.Env()
 		}
-		f, probs := CompileCEL(e.Table, env, e.AST, d)
+		f, probs := celsql.Compile(e.Table, env, e.AST, d)
 		for _, p := range probs {
 			problems = append(problems, e.Problem(p.Line, p.Col, p.Msg))
 		}
 		if f != nil && len(f.Reads()) > 0 {
 			c.callers[e] = f
-			c.reads[e] = f.fields()
+			c.reads[e] = f.Fields()
 			return
 		}
 		if f != nil {
@@ -75,11 +77,11 @@ func NewCatalog(m *semantic.Model, d Dialect) (*Catalog, error) {
 // whose variables (user.email, user.attributes…) caller holds when the
 // filter reads them (a segment may); a part that fails for the caller (an
 // attribute they lack) matches no row.
-func (c *Catalog) Filter(e *semantic.Expr, caller map[string]any) (Expr, error) {
+func (c *Catalog) Filter(e *semantic.Expr, caller map[string]any) (sqlast.Expr, error) {
 	if f := c.callers[e]; f != nil {
 		x, _ := f.Bind(caller) // a failed part is NULL: no row, never an error
-		if x == Null {
-			x = False
+		if x == sqlast.Null {
+			x = sqlast.False
 		}
 		return x, nil
 	}
@@ -88,15 +90,15 @@ func (c *Catalog) Filter(e *semantic.Expr, caller map[string]any) (Expr, error) 
 
 // FieldsOf lists the fields an expression reads, of its own table and, in
 // semi-joins, of related tables; in order of first use.
-func FieldsOf(e Expr) []*semantic.Field {
+func FieldsOf(e sqlast.Expr) []*semantic.Field {
 	var out []*semantic.Field
-	walkExpr(e, func(x Expr) {
+	sqlast.Walk(e, func(x sqlast.Expr) {
 		switch x := x.(type) {
-		case Ref:
+		case sqlast.Ref:
 			if !slices.Contains(out, x.Field) {
 				out = append(out, x.Field)
 			}
-		case SemiJoin:
+		case sqlast.SemiJoin:
 			if !slices.Contains(out, x.FK) {
 				out = append(out, x.FK)
 			}

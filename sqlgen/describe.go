@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // Describe writes a row condition in words an agent can repeat, with its
@@ -15,7 +16,7 @@ import (
 // condition reads a field visible reports false for (the caller may not
 // learn that it exists, nor its values) or has a part it cannot put in
 // words: the caller is then told only which policy limits the rows.
-func Describe(e Expr, visible func(*semantic.Field) bool) (string, bool) {
+func Describe(e sqlast.Expr, visible func(*semantic.Field) bool) (string, bool) {
 	d := describer{visible: visible}
 	d.expr(e)
 	if d.failed {
@@ -85,8 +86,8 @@ func (d *describer) list(v any) {
 
 // operand writes a sub-expression, in parentheses where SQL would need
 // them (Expr.atomic), and around an operation words write infix.
-func (d *describer) operand(e Expr) {
-	if _, infix := e.(Fn); infix || (e != nil && !e.atomic()) {
+func (d *describer) operand(e sqlast.Expr) {
+	if _, infix := e.(sqlast.Fn); infix || (e != nil && !sqlast.Atomic(e)) {
 		d.b.WriteString("(")
 		d.expr(e)
 		d.b.WriteString(")")
@@ -95,25 +96,27 @@ func (d *describer) operand(e Expr) {
 	d.expr(e)
 }
 
-func (d *describer) expr(e Expr) {
+func (d *describer) expr(e sqlast.Expr) {
 	if d.failed {
 		return
+	}
+	for _, l := range []struct {
+		x    sqlast.Expr
+		text string
+	}{{sqlast.True, "TRUE"}, {sqlast.False, "FALSE"}, {sqlast.Null, "NULL"}} {
+		if e == l.x {
+			d.b.WriteString(l.text)
+			return
+		}
 	}
 	switch n := e.(type) {
 	case nil:
 		d.b.WriteString("every row")
-	case Ref:
+	case sqlast.Ref:
 		d.field(n.Field)
-	case Param:
+	case sqlast.Param:
 		d.value(n.Value)
-	case lit:
-		switch n {
-		case True, False, Null:
-			d.b.WriteString(string(n))
-		default:
-			d.failed = true
-		}
-	case Bin:
+	case sqlast.Bin:
 		switch n.Op {
 		case "=", "<>", "<", "<=", ">", ">=", "IS DISTINCT FROM", "IS NOT DISTINCT FROM":
 		default:
@@ -123,21 +126,21 @@ func (d *describer) expr(e Expr) {
 		d.operand(n.L)
 		d.b.WriteString(" " + n.Op + " ")
 		d.operand(n.R)
-	case Not:
-		if f, ok := n.X.(Fn); ok && f.Op == FnIsNaN {
+	case sqlast.Not:
+		if f, ok := n.X.(sqlast.Fn); ok && f.Op == sqlast.FnIsNaN {
 			d.operand(f.Args[0])
 			d.b.WriteString(" IS NOT NaN")
 			return
 		}
 		d.b.WriteString("NOT ")
 		d.operand(n.X)
-	case Fn:
+	case sqlast.Fn:
 		d.fn(n)
-	case And:
+	case sqlast.And:
 		d.junction(n, " AND ")
-	case Or:
+	case sqlast.Or:
 		d.junction(n, " OR ")
-	case In:
+	case sqlast.In:
 		d.operand(n.X)
 		d.b.WriteString(" IN (")
 		for i, x := range n.List {
@@ -147,18 +150,18 @@ func (d *describer) expr(e Expr) {
 			d.expr(x)
 		}
 		d.b.WriteString(")")
-	case AnyOf:
+	case sqlast.AnyOf:
 		d.operand(n.X)
 		d.b.WriteString(" IN ")
 		d.list(n.List)
-	case IsNull:
+	case sqlast.IsNull:
 		d.operand(n.X)
 		if n.Not {
 			d.b.WriteString(" IS NOT NULL")
 		} else {
 			d.b.WriteString(" IS NULL")
 		}
-	case SemiJoin:
+	case sqlast.SemiJoin:
 		d.field(n.FK)
 		d.b.WriteString(" → " + n.FK.References.Table.Name + " where ")
 		if n.Cond == nil {
@@ -172,30 +175,30 @@ func (d *describer) expr(e Expr) {
 }
 
 // fn writes the operations a rule translates to that read as words.
-func (d *describer) fn(f Fn) {
+func (d *describer) fn(f sqlast.Fn) {
 	switch f.Op {
-	case FnIsNaN:
+	case sqlast.FnIsNaN:
 		d.operand(f.Args[0])
 		d.b.WriteString(" IS NaN")
-	case FnFinite:
+	case sqlast.FnFinite:
 		d.operand(f.Args[0])
 		d.b.WriteString(" IS finite")
-	case FnContains, FnStartsWith, FnEndsWith:
+	case sqlast.FnContains, sqlast.FnStartsWith, sqlast.FnEndsWith:
 		if len(f.Args) != 2 {
 			d.failed = true
 			return
 		}
 		d.operand(f.Args[0])
-		d.b.WriteString(map[FnOp]string{FnContains: " contains ", FnStartsWith: " starts with ", FnEndsWith: " ends with "}[f.Op])
+		d.b.WriteString(map[sqlast.FnOp]string{sqlast.FnContains: " contains ", sqlast.FnStartsWith: " starts with ", sqlast.FnEndsWith: " ends with "}[f.Op])
 		d.operand(f.Args[1])
-	case FnBytewise:
+	case sqlast.FnBytewise:
 		d.expr(f.Args[0])
 	default:
 		d.failed = true
 	}
 }
 
-func (d *describer) junction(parts []Expr, sep string) {
+func (d *describer) junction(parts []sqlast.Expr, sep string) {
 	for i, x := range parts {
 		if i > 0 {
 			d.b.WriteString(sep)
@@ -206,9 +209,9 @@ func (d *describer) junction(parts []Expr, sep string) {
 
 // clause writes a condition that stands between AND, OR or "where": in
 // parentheses when it is itself a conjunction or disjunction.
-func (d *describer) clause(e Expr) {
+func (d *describer) clause(e sqlast.Expr) {
 	switch e.(type) {
-	case And, Or:
+	case sqlast.And, sqlast.Or:
 		d.b.WriteString("(")
 		d.expr(e)
 		d.b.WriteString(")")

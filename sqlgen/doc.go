@@ -7,11 +7,23 @@
 //
 // sqlgen knows nothing of users or policies: what the caller may see
 // arrives through the Access interface, row filters as plain expressions of
-// this package's SQL tree. Identifiers come only from the model and are
-// always quoted; every request value is a bound parameter; conditions are
-// joined by one helper (AndOf) that parenthesises. No SQL text is ever built
-// from request text. CEL expressions of the model and the policies are
-// translated by CompileCEL, with the same guarantees.
+// the SQL tree (package sqlast, which renders them through a dialect).
+// Identifiers come only from the model and are always quoted; every
+// request value is a bound parameter. No SQL text is ever built from
+// request text. CEL expressions of the model and the policies are
+// translated by package celsql, with the same guarantees.
+//
+// The packages below engine are its stages, by what each knows:
+//
+//	semantic      the model: tables, fields, relationships, metrics; CEL checked
+//	permissions   the policies: a user's grant (Access), rules compiled by celsql
+//	sqlgen        request ► query ► plan, for a caller's Access
+//	sqlgen/celsql CEL conditions ► SQL tree
+//	sqlgen/sqlast the SQL tree and its dialects
+//
+// Its exported identifiers serve package engine and the tools of this
+// module (agentlayer explain, the golden tests). An embedder uses engine,
+// whose API names none of them.
 //
 // # Joins
 //

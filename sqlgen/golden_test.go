@@ -13,6 +13,7 @@ import (
 	"github.com/agentlayer/agentlayer/internal/golden"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // caseOptions is a golden case's options.json.
@@ -55,7 +56,7 @@ func catalog(t testing.TB, model string) *sqlgen.Catalog {
 
 // plan compiles and plans a request with full access, as a golden case's
 // files say.
-func plan(t *testing.T, dir string, d sqlgen.Dialect) (*sqlgen.Plan, error) {
+func plan(t *testing.T, dir string, d sqlast.Dialect) (*sqlgen.Plan, error) {
 	t.Helper()
 	var opts caseOptions
 	if data, err := os.ReadFile(filepath.Join(dir, "options.json")); err == nil {
@@ -123,13 +124,13 @@ func errorText(err error) string {
 // printed plan with want.sql, or the error with want.err (testdata/README).
 func TestPlan_golden(t *testing.T) {
 	golden.Run(t, "testdata/plan/*", 70, []string{"want.sql", "want.err"}, func(t *testing.T, dir string) (string, string) {
-		p, err := plan(t, dir, sqlgen.DuckDB{})
+		p, err := plan(t, dir, sqlast.DuckDB{})
 		if err != nil {
 			golden.Absent(t, dir, "want.postgres.sql")
 			return errorText(err), "want.err"
 		}
 		// The same plan rendered for PostgreSQL, beside it.
-		pg, err := plan(t, dir, sqlgen.Postgres{})
+		pg, err := plan(t, dir, sqlast.Postgres{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // A mask replaces a column's values, for a user, wherever the user reaches
@@ -84,50 +85,50 @@ func ParseMask(s string, k semantic.Kind) (MaskFn, error) {
 // shows instead; nil Unmasked means never.
 type Mask struct {
 	Fn       MaskFn
-	Unmasked Expr
+	Unmasked sqlast.Expr
 }
 
 // masked is column x of field f, of the table instance alias, as the
 // caller sees it.
-func (p *planner) masked(x Expr, f *semantic.Field, alias string) Expr {
+func (p *planner) masked(x sqlast.Expr, f *semantic.Field, alias string) sqlast.Expr {
 	m, ok := p.a.Mask(f)
 	if !ok {
 		return x
 	}
 	out := p.maskExpr(x, f, m.Fn)
-	if m.Unmasked == nil || m.Unmasked == False {
+	if m.Unmasked == nil || m.Unmasked == sqlast.False {
 		return out
 	}
-	return Case{Whens: []When{{Cond: Scoped{Table: f.Table, Alias: alias, X: m.Unmasked}, Then: x}}, Else: out}
+	return sqlast.Case{Whens: []sqlast.When{{Cond: sqlast.Scoped{Table: f.Table, Alias: alias, X: m.Unmasked}, Then: x}}, Else: out}
 }
 
 // maskExpr is the masked value of x, a column of field f.
-func (p *planner) maskExpr(x Expr, f *semantic.Field, m MaskFn) Expr {
+func (p *planner) maskExpr(x sqlast.Expr, f *semantic.Field, m MaskFn) sqlast.Expr {
 	k := f.Type.Kind
 	switch m.Name {
 	case MaskRedact:
 		if k == semantic.KindText {
-			return Case{Whens: []When{{Cond: IsNull{X: x}, Then: Null}}, Else: constant("***")}
+			return sqlast.Case{Whens: []sqlast.When{{Cond: sqlast.IsNull{X: x}, Then: sqlast.Null}}, Else: sqlast.Constant("***")}
 		}
-		return Null
+		return sqlast.Null
 	case MaskHash:
 		// The HMAC-SHA256 of the value's text under the mask key, its pads
 		// prepared in Go and bound.
 		ipad, opad := maskPads(p.opts.MaskKey)
-		mac := Fn{Op: FnHMAC, Args: []Expr{Cast{X: x, Type: TypeText}, Param{Value: ipad}, Param{Value: opad}}}
-		return Call{Name: "substr", Args: []Expr{mac, Int(1), Int(16)}}
+		mac := sqlast.Fn{Op: sqlast.FnHMAC, Args: []sqlast.Expr{sqlast.Cast{X: x, Type: sqlast.TypeText}, sqlast.Param{Value: ipad}, sqlast.Param{Value: opad}}}
+		return sqlast.Call{Name: "substr", Args: []sqlast.Expr{mac, sqlast.Int(1), sqlast.Int(16)}}
 	case MaskLast4:
-		return Call{Name: "right", Args: []Expr{x, Int(4)}}
+		return sqlast.Call{Name: "right", Args: []sqlast.Expr{x, sqlast.Int(4)}}
 	case MaskEmailDomain:
-		return Call{Name: "split_part", Args: []Expr{x, constant("@"), Int(2)}}
+		return sqlast.Call{Name: "split_part", Args: []sqlast.Expr{x, sqlast.Constant("@"), sqlast.Int(2)}}
 	case MaskYear:
-		return Fn{Op: FnTrunc, Arg: string(Year), Args: []Expr{x}, Kind: k}
+		return sqlast.Fn{Op: sqlast.FnTrunc, Arg: string(Year), Args: []sqlast.Expr{x}, Kind: k}
 	case MaskMonth:
-		return Fn{Op: FnTrunc, Arg: string(Month), Args: []Expr{x}, Kind: k}
+		return sqlast.Fn{Op: sqlast.FnTrunc, Arg: string(Month), Args: []sqlast.Expr{x}, Kind: k}
 	case MaskRound:
-		return Fn{Op: FnRound, Args: []Expr{x}, Arg: strconv.Itoa(m.Digits), Kind: k}
+		return sqlast.Fn{Op: sqlast.FnRound, Args: []sqlast.Expr{x}, Arg: strconv.Itoa(m.Digits), Kind: k}
 	}
-	return Null
+	return sqlast.Null
 }
 
 // maskedOutput adjusts a result column for a masked field: a hash is

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // The defaults of planning.
@@ -23,7 +24,7 @@ const (
 // Options configure planning. The zero value means every default.
 type Options struct {
 	// Dialect renders the SQL; nil means DuckDB.
-	Dialect Dialect
+	Dialect sqlast.Dialect
 	// MaskKey keys the hash mask: the same key gives the same hashes, in
 	// every process that shares it.
 	MaskKey string
@@ -61,7 +62,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.Dialect == nil {
-		o.Dialect = DuckDB{}
+		o.Dialect = sqlast.DuckDB{}
 	}
 	if o.TimeZone == nil {
 		o.TimeZone = time.UTC
@@ -150,11 +151,11 @@ type TableRead struct {
 // selectStmt is the SELECT a plan renders, with what the planner keeps
 // beside it.
 type selectStmt struct {
-	Select
+	sqlast.Select
 	// joins are the planner's, with the foreign keys that reach each.
 	joins []join
 	// rows is the caller's row filter of the base table alone.
-	rows Expr
+	rows sqlast.Expr
 	// guard is the query that checks, before the answer, every set the
 	// answer could be told apart by (aggregate.go); nil for none. Having
 	// keeps the groups large enough (or made only of rows the caller sees
@@ -173,7 +174,7 @@ type join struct {
 	path   []*semantic.Field // the foreign keys from the base table, fk last
 	from   string
 	alias  string
-	filter Expr
+	filter sqlast.Expr
 }
 
 type planner struct {
@@ -202,7 +203,7 @@ type planner struct {
 	// rules; others are the conditions every filter's sets are taken
 	// under besides the other filters (a metric's filter).
 	conds   []plannedCond
-	others  []Expr
+	others  []sqlast.Expr
 	periods map[*Relative]resolvedPeriod
 }
 
@@ -220,8 +221,8 @@ func newPlanner(c *Catalog, a Access, q *Query, opts Options) *planner {
 }
 
 // use records that the query reads a column, and returns its expression.
-func (p *planner) use(w semantic.WideField) Expr {
-	instance, alias := "", BaseAlias
+func (p *planner) use(w semantic.WideField) sqlast.Expr {
+	instance, alias := "", sqlast.BaseAlias
 	for i, fk := range w.Path {
 		p.read(instance, fk)
 		from := fk.Table
@@ -241,14 +242,14 @@ func (p *planner) use(w semantic.WideField) Expr {
 		alias = j.alias
 	}
 	p.read(instance, w.Field)
-	return p.masked(p.asText(w.Field, Col{Alias: alias, Column: w.Field.Column}), w.Field, alias)
+	return p.masked(p.asText(w.Field, sqlast.Col{Alias: alias, Column: w.Field.Column}), w.Field, alias)
 }
 
 // asText is column x of field f as the query reads it: a UUID as its text
 // (isUUID).
-func (p *planner) asText(f *semantic.Field, x Expr) Expr {
-	if isUUID(f) {
-		return Cast{X: x, Type: TypeText}
+func (p *planner) asText(f *semantic.Field, x sqlast.Expr) sqlast.Expr {
+	if sqlast.IsUUID(f) {
+		return sqlast.Cast{X: x, Type: sqlast.TypeText}
 	}
 	return x
 }
@@ -262,7 +263,7 @@ func (p *planner) read(instance string, f *semantic.Field) {
 func (p *planner) plan() (*Plan, error) {
 	q := p.q
 	plan := &Plan{Query: q, opts: p.opts}
-	sel := &selectStmt{Select: Select{From: q.Table}}
+	sel := &selectStmt{Select: sqlast.Select{From: q.Table}}
 	p.columns(plan, sel)
 	where, err := p.conditions()
 	if err != nil {
@@ -285,18 +286,18 @@ func (p *planner) plan() (*Plan, error) {
 func (p *planner) columns(plan *Plan, sel *selectStmt) {
 	q := p.q
 	names := map[string]int{}
-	add := func(x Expr, out Output) {
+	add := func(x sqlast.Expr, out Output) {
 		names[out.Name]++
 		if n := names[out.Name]; n > 1 {
 			out.Name = fmt.Sprintf("%s_%d", out.Name, n)
 		}
-		sel.Items = append(sel.Items, Item{X: x, As: out.Name, Text: out.Kind == semantic.KindText})
+		sel.Items = append(sel.Items, sqlast.Item{X: x, As: out.Name, Text: out.Kind == semantic.KindText})
 		plan.Outputs = append(plan.Outputs, out)
 	}
 	if q.Aggregated() {
 		for _, g := range q.GroupBy {
 			x := p.columnExpr(g)
-			sel.GroupBy = append(sel.GroupBy, Int(len(sel.GroupBy)+1))
+			sel.GroupBy = append(sel.GroupBy, sqlast.Int(len(sel.GroupBy)+1))
 			add(x, p.output(g))
 		}
 		for _, ag := range q.Aggregations {
@@ -322,8 +323,8 @@ func (p *planner) columns(plan *Plan, sel *selectStmt) {
 // one order whatever the request's, so that one question asked with its
 // filters in another order is the same SQL (and the same answer in the
 // engine's result cache).
-func (p *planner) conditions() ([]Expr, error) {
-	var where []Expr
+func (p *planner) conditions() ([]sqlast.Expr, error) {
+	var where []sqlast.Expr
 	order := make([]int, len(p.q.Filters))
 	for i := range order {
 		order[i] = i
@@ -334,7 +335,7 @@ func (p *planner) conditions() ([]Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		x := False // the caller has no such value: no row
+		x := sqlast.False // the caller has no such value: no row
 		if ok {
 			if x, err = p.condition(cond); err != nil {
 				return nil, err
@@ -416,16 +417,16 @@ func (p *planner) order(sel *selectStmt) {
 	aggregated := q.Aggregated()
 	for i, ag := range q.Aggregations {
 		if ag.Sort != "" {
-			sel.OrderBy = append(sel.OrderBy, Order{Ordinal: len(q.GroupBy) + i + 1, Desc: ag.Sort == "desc", Text: sortsText(ag)})
+			sel.OrderBy = append(sel.OrderBy, sqlast.Order{Ordinal: len(q.GroupBy) + i + 1, Desc: ag.Sort == "desc", Text: sortsText(ag)})
 		}
 	}
 	for _, o := range q.OrderBy {
-		item := Order{X: p.columnExpr(o.Column), Desc: o.Desc, Text: isText(o.Column)}
+		item := sqlast.Order{X: p.columnExpr(o.Column), Desc: o.Desc, Text: isText(o.Column)}
 		if aggregated {
 			// An aggregated query is ordered by its group_by columns.
 			for i, g := range q.GroupBy {
 				if g.Wide.Index == o.Column.Wide.Index {
-					item = Order{Ordinal: i + 1, Desc: o.Desc, Text: isText(g)}
+					item = sqlast.Order{Ordinal: i + 1, Desc: o.Desc, Text: isText(g)}
 					break
 				}
 			}
@@ -434,7 +435,7 @@ func (p *planner) order(sel *selectStmt) {
 	}
 	if aggregated {
 		for i, g := range q.GroupBy {
-			sel.OrderBy = append(sel.OrderBy, Order{Ordinal: i + 1, Text: isText(g)})
+			sel.OrderBy = append(sel.OrderBy, sqlast.Order{Ordinal: i + 1, Text: isText(g)})
 		}
 		return
 	}
@@ -470,12 +471,12 @@ func (p *planner) limit() int {
 
 // finish adds the row filters of every table instance the query reads,
 // now that every field read is known, and completes the plan.
-func (p *planner) finish(plan *Plan, sel *selectStmt, where []Expr) error {
+func (p *planner) finish(plan *Plan, sel *selectStmt, where []sqlast.Expr) error {
 	base, err := p.rowFilter("", nil, p.q.Table)
 	if err != nil {
 		return err
 	}
-	sel.Where = AndOf(append([]Expr{base}, where...)...)
+	sel.Where = sqlast.AndOf(append([]sqlast.Expr{base}, where...)...)
 	sel.rows = base
 	joins := make([]*join, 0, len(p.joins))
 	for _, j := range p.joins {
@@ -497,7 +498,7 @@ func (p *planner) finish(plan *Plan, sel *selectStmt, where []Expr) error {
 			return err
 		}
 		sel.joins = append(sel.joins, *j)
-		sel.Joins = append(sel.Joins, Join{FK: j.fk, From: j.from, Alias: j.alias, Filter: j.filter})
+		sel.Joins = append(sel.Joins, sqlast.Join{FK: j.fk, From: j.from, Alias: j.alias, Filter: j.filter})
 	}
 	if p.minGroup > 0 {
 		if err := p.aggregateOnly(plan, sel); err != nil {
@@ -513,10 +514,10 @@ func (p *planner) finish(plan *Plan, sel *selectStmt, where []Expr) error {
 
 // rowFilter asks the caller's access which rows of a table instance the
 // query may read; path is the foreign keys it is reached by.
-func (p *planner) rowFilter(instance string, path []*semantic.Field, t *semantic.Table) (Expr, error) {
+func (p *planner) rowFilter(instance string, path []*semantic.Field, t *semantic.Table) (sqlast.Expr, error) {
 	fields := p.used[instance]
 	p.reads = append(p.reads, TableRead{Table: t, Fields: fields})
-	var f Expr
+	var f sqlast.Expr
 	var err error
 	aggregated := p.q.Aggregated() && !p.q.DetailRows
 	agg, aggregate, aerr := p.a.Aggregate(t, fields)
@@ -547,7 +548,7 @@ func (p *planner) rowFilter(instance string, path []*semantic.Field, t *semantic
 		label += fk.Name
 	}
 	if f != nil {
-		sql, _ := Render(p.opts.Dialect, f, t, "…")
+		sql, _ := sqlast.Render(p.opts.Dialect, f, t, "…")
 		p.filterNotes = append(p.filterNotes, label+": "+sql)
 	}
 	return f, nil
@@ -556,22 +557,22 @@ func (p *planner) rowFilter(instance string, path []*semantic.Field, t *semantic
 // modelFilter places a segment, measure or metric filter of the base table:
 // its fields count as read, and each semi-join into a related table also
 // keeps to the rows of it the caller may see.
-func (p *planner) modelFilter(e *semantic.Expr) (Expr, error) {
+func (p *planner) modelFilter(e *semantic.Expr) (sqlast.Expr, error) {
 	x, err := p.c.Filter(e, p.opts.Caller)
 	if err != nil {
 		return nil, err
 	}
 	if x == nil {
 		if _, byCaller := p.c.callers[e]; byCaller {
-			return True, nil // every row, for this caller
+			return sqlast.True, nil // every row, for this caller
 		}
 		return nil, fmt.Errorf("sqlgen: filter of %s was not prepared", e.Table.Name)
 	}
-	x = rewrite(x, func(n Expr) Expr {
+	x = sqlast.Rewrite(x, func(n sqlast.Expr) sqlast.Expr {
 		switch n := n.(type) {
-		case Ref:
+		case sqlast.Ref:
 			p.read("", n.Field)
-		case SemiJoin:
+		case sqlast.SemiJoin:
 			p.read("", n.FK)
 			return p.visibleRows(n, &err)
 		}
@@ -584,7 +585,7 @@ func (p *planner) modelFilter(e *semantic.Expr) (Expr, error) {
 }
 
 // columnExpr is a column's expression, bucketed if asked.
-func (p *planner) columnExpr(col Column) Expr {
+func (p *planner) columnExpr(col Column) sqlast.Expr {
 	x := p.use(col.Wide)
 	if col.Bucket != "" {
 		return p.bucketed(x, col.Wide.Field.Type.Kind, col.Bucket)
@@ -633,14 +634,14 @@ func humanBucket(b Bucket) string {
 }
 
 // aggregate is an aggregation's expression and result column.
-func (p *planner) aggregate(ag Aggregate) (Expr, Output) {
-	agg := Agg{Func: string(ag.Func)}
+func (p *planner) aggregate(ag Aggregate) (sqlast.Expr, Output) {
+	agg := sqlast.Agg{Func: string(ag.Func)}
 	out := Output{Name: string(ag.Func), BaseType: semantic.KindBigInteger.BaseType(), Kind: semantic.KindBigInteger}
 	var of string
 	if ag.Column != nil {
 		agg.Arg = p.columnExpr(*ag.Column)
 		if sortsText(ag) {
-			agg.Arg = Fn{Op: FnBytewise, Args: []Expr{agg.Arg}} // the least and greatest by bytes
+			agg.Arg = sqlast.Fn{Op: sqlast.FnBytewise, Args: []sqlast.Expr{agg.Arg}} // the least and greatest by bytes
 		}
 		of = ag.Column.Wide.DisplayName()
 		if b := ag.Column.Bucket; b != "" {
@@ -704,7 +705,7 @@ func (p *planner) aggregate(ag Aggregate) (Expr, Output) {
 		if err != nil {
 			p.deferred = err
 		}
-		agg.Filter = AndOf(agg.Filter, f)
+		agg.Filter = sqlast.AndOf(agg.Filter, f)
 		out.DisplayName += ", where " + ag.Filter.Words()
 	}
 	return agg, out
@@ -731,19 +732,19 @@ func (c Condition) Words() string {
 
 // tiebreaker orders detail rows completely: by the table's primary key if
 // it is a result column, else by every result column.
-func (p *planner) tiebreaker(items []Item) []Order {
+func (p *planner) tiebreaker(items []sqlast.Item) []sqlast.Order {
 	outs := p.q.Fields
 	for i, it := range items {
-		if c, ok := it.X.(Col); ok && c.Alias == BaseAlias {
+		if c, ok := it.X.(sqlast.Col); ok && c.Alias == sqlast.BaseAlias {
 			f := p.q.Table.Field(fieldByColumn(p.q.Table, c.Column))
 			if f != nil && f.SemanticType == "type/PK" && (len(outs) == 0 || outs[i].Bucket == "") {
-				return []Order{{Ordinal: i + 1, Text: f.Type.Kind == semantic.KindText}}
+				return []sqlast.Order{{Ordinal: i + 1, Text: f.Type.Kind == semantic.KindText}}
 			}
 		}
 	}
-	out := make([]Order, len(items))
+	out := make([]sqlast.Order, len(items))
 	for i, it := range items {
-		out[i] = Order{Ordinal: i + 1, Text: it.Text}
+		out[i] = sqlast.Order{Ordinal: i + 1, Text: it.Text}
 	}
 	return out
 }
@@ -759,9 +760,9 @@ func fieldByColumn(t *semantic.Table, column string) string {
 
 // visibleRows keeps a semi-join of a model filter, and each one nested in
 // it, to the rows of its table the caller may see.
-func (p *planner) visibleRows(sj SemiJoin, err *error) SemiJoin {
-	cond := rewrite(sj.Cond, func(n Expr) Expr {
-		if inner, ok := n.(SemiJoin); ok {
+func (p *planner) visibleRows(sj sqlast.SemiJoin, err *error) sqlast.SemiJoin {
+	cond := sqlast.Rewrite(sj.Cond, func(n sqlast.Expr) sqlast.Expr {
+		if inner, ok := n.(sqlast.SemiJoin); ok {
 			return p.visibleRows(inner, err)
 		}
 		return n
@@ -773,19 +774,19 @@ func (p *planner) visibleRows(sj SemiJoin, err *error) SemiJoin {
 	if ferr != nil && *err == nil {
 		*err = ferr
 	}
-	return SemiJoin{FK: sj.FK, Cond: AndOf(cond, f)}
+	return sqlast.SemiJoin{FK: sj.FK, Cond: sqlast.AndOf(cond, f)}
 }
 
 // ownFields lists the fields of its own table a condition reads: its Refs
 // outside semi-joins, and the foreign key of each semi-join.
-func ownFields(e Expr) []*semantic.Field {
+func ownFields(e sqlast.Expr) []*semantic.Field {
 	var out []*semantic.Field
-	rewrite(e, func(x Expr) Expr {
+	sqlast.Rewrite(e, func(x sqlast.Expr) sqlast.Expr {
 		var f *semantic.Field
 		switch x := x.(type) {
-		case Ref:
+		case sqlast.Ref:
 			f = x.Field
-		case SemiJoin:
+		case sqlast.SemiJoin:
 			f = x.FK
 		}
 		if f != nil && !slices.Contains(out, f) {
@@ -797,13 +798,13 @@ func ownFields(e Expr) []*semantic.Field {
 }
 
 // condition translates a filter.
-func (p *planner) condition(cond Condition) (Expr, error) {
+func (p *planner) condition(cond Condition) (sqlast.Expr, error) {
 	if cond.Segment != nil {
 		return p.modelFilter(cond.Segment.Filter)
 	}
 	cond, ok, err := p.bindCaller(cond)
 	if err != nil || !ok {
-		return False, err // the caller has no such value: no row, never IS NULL
+		return sqlast.False, err // the caller has no such value: no row, never IS NULL
 	}
 	if cond.Op == "between" {
 		lo, hi := cond, cond
@@ -814,7 +815,7 @@ func (p *planner) condition(cond Condition) (Expr, error) {
 			return nil, err
 		}
 		to, err := p.condition(hi)
-		return AndOf(from, to), err
+		return sqlast.AndOf(from, to), err
 	}
 	col := cond.Column
 	k := col.Wide.Field.Type.Kind
@@ -822,42 +823,42 @@ func (p *planner) condition(cond Condition) (Expr, error) {
 	if cond.Relative != nil {
 		return p.relative(raw, k, cond)
 	}
-	orNull := func(e Expr) Expr { return OrOf(e, IsNull{X: raw}) }
-	params := func() []Expr {
-		out := make([]Expr, len(cond.Values))
+	orNull := func(e sqlast.Expr) sqlast.Expr { return sqlast.OrOf(e, sqlast.IsNull{X: raw}) }
+	params := func() []sqlast.Expr {
+		out := make([]sqlast.Expr, len(cond.Values))
 		for i, v := range cond.Values {
-			out[i] = Param{Value: p.paramValue(v)}
+			out[i] = sqlast.Param{Value: p.paramValue(v)}
 		}
 		return out
 	}
 	switch cond.Op {
 	case "is-null":
-		return IsNull{X: raw}, nil
+		return sqlast.IsNull{X: raw}, nil
 	case "is-not-null":
-		return IsNull{X: raw, Not: true}, nil
+		return sqlast.IsNull{X: raw, Not: true}, nil
 	case "string-is-empty":
-		return OrOf(IsNull{X: raw}, Bin{Op: "=", L: raw, R: Param{Value: ""}}), nil
+		return sqlast.OrOf(sqlast.IsNull{X: raw}, sqlast.Bin{Op: "=", L: raw, R: sqlast.Param{Value: ""}}), nil
 	case "string-is-not-empty":
-		return AndOf(IsNull{X: raw, Not: true}, Bin{Op: "<>", L: raw, R: Param{Value: ""}}), nil
+		return sqlast.AndOf(sqlast.IsNull{X: raw, Not: true}, sqlast.Bin{Op: "<>", L: raw, R: sqlast.Param{Value: ""}}), nil
 	case "is-true":
-		return Bin{Op: "=", L: raw, R: True}, nil
+		return sqlast.Bin{Op: "=", L: raw, R: sqlast.True}, nil
 	case "is-false":
-		return Bin{Op: "=", L: raw, R: False}, nil
+		return sqlast.Bin{Op: "=", L: raw, R: sqlast.False}, nil
 	case "string-contains", "string-not-contains", "string-starts-with", "string-ends-with":
-		fn := map[string]FnOp{"string-contains": FnContains, "string-not-contains": FnContains,
-			"string-starts-with": FnStartsWith, "string-ends-with": FnEndsWith}[cond.Op]
-		var match Expr
+		fn := map[string]sqlast.FnOp{"string-contains": sqlast.FnContains, "string-not-contains": sqlast.FnContains,
+			"string-starts-with": sqlast.FnStartsWith, "string-ends-with": sqlast.FnEndsWith}[cond.Op]
+		var match sqlast.Expr
 		if vals := params(); len(vals) == 1 {
-			match = Fn{Op: fn, Args: []Expr{Call{Name: "lower", Args: []Expr{raw}}, Call{Name: "lower", Args: []Expr{vals[0]}}}}
+			match = sqlast.Fn{Op: fn, Args: []sqlast.Expr{sqlast.Call{Name: "lower", Args: []sqlast.Expr{raw}}, sqlast.Call{Name: "lower", Args: []sqlast.Expr{vals[0]}}}}
 		} else {
 			patterns := make([]string, len(cond.Values))
 			for i, v := range cond.Values {
 				patterns[i] = v.(string)
 			}
-			match = MatchesAny{X: raw, Func: fn, Patterns: patterns}
+			match = sqlast.MatchesAny{X: raw, Func: fn, Patterns: patterns}
 		}
 		if cond.Op == "string-not-contains" {
-			return orNull(Not{X: match}), nil
+			return orNull(sqlast.Not{X: match}), nil
 		}
 		return match, nil
 	}
@@ -937,57 +938,57 @@ func (p *planner) callerLookup(path string) (any, bool) {
 }
 
 // extract is a part of a temporal column; year-equals extracts the year.
-func (p *planner) extract(raw Expr, k semantic.Kind, b Bucket) Expr {
+func (p *planner) extract(raw sqlast.Expr, k semantic.Kind, b Bucket) sqlast.Expr {
 	if b == Year {
-		return Fn{Op: FnExtract, Arg: string(Year), Args: []Expr{p.local(raw, k)}}
+		return sqlast.Fn{Op: sqlast.FnExtract, Arg: string(Year), Args: []sqlast.Expr{p.local(raw, k)}}
 	}
 	return p.bucketed(raw, k, b)
 }
 
 // compare applies a comparison to x, whose NULLs are raw's: not-equals
 // keeps rows where the field is NULL, as Metabase does.
-func (p *planner) compare(x Expr, op string, cond Condition, raw Expr, extracted bool) Expr {
-	vals := make([]Expr, len(cond.Values))
+func (p *planner) compare(x sqlast.Expr, op string, cond Condition, raw sqlast.Expr, extracted bool) sqlast.Expr {
+	vals := make([]sqlast.Expr, len(cond.Values))
 	for i, v := range cond.Values {
-		vals[i] = Param{Value: p.paramValue(v)}
+		vals[i] = sqlast.Param{Value: p.paramValue(v)}
 	}
 	switch {
 	case strings.HasSuffix(op, "not-equals"):
 		if len(vals) == 1 {
-			return OrOf(Bin{Op: "<>", L: x, R: vals[0]}, IsNull{X: raw})
+			return sqlast.OrOf(sqlast.Bin{Op: "<>", L: x, R: vals[0]}, sqlast.IsNull{X: raw})
 		}
-		return OrOf(Not{X: anyOf(x, cond.Values, vals)}, IsNull{X: raw})
+		return sqlast.OrOf(sqlast.Not{X: sqlast.OneOf(x, cond.Values, vals)}, sqlast.IsNull{X: raw})
 	case strings.HasSuffix(op, "equals"):
 		if len(vals) == 1 {
-			return Bin{Op: "=", L: x, R: vals[0]}
+			return sqlast.Bin{Op: "=", L: x, R: vals[0]}
 		}
-		return anyOf(x, cond.Values, vals)
+		return sqlast.OneOf(x, cond.Values, vals)
 	}
 	sym := map[string]string{"greater-than": ">", "greater-than-or-equal": ">=", "less-than": "<", "less-than-or-equal": "<="}[op]
 	if cond.Column.Bucket == "" && cond.Column.Wide.Field.Type.Kind == semantic.KindText && !extracted {
-		x = Fn{Op: FnBytewise, Args: []Expr{x}} // text compares byte by byte
+		x = sqlast.Fn{Op: sqlast.FnBytewise, Args: []sqlast.Expr{x}} // text compares byte by byte
 	}
-	return Bin{Op: sym, L: x, R: vals[0]}
+	return sqlast.Bin{Op: sym, L: x, R: vals[0]}
 }
 
 // temporal compares a date or timestamp column with moments, as ranges of
 // the raw column, so that they stay range scans.
-func (p *planner) temporal(raw Expr, k semantic.Kind, cond Condition) Expr {
-	ranges := make([][2]Expr, len(cond.Values))
+func (p *planner) temporal(raw sqlast.Expr, k semantic.Kind, cond Condition) sqlast.Expr {
+	ranges := make([][2]sqlast.Expr, len(cond.Values))
 	for i, v := range cond.Values {
 		lo, hi := p.period(v.(Moment))
-		ranges[i] = [2]Expr{Param{Value: p.bound(lo, k)}, Param{Value: p.bound(hi, k)}}
+		ranges[i] = [2]sqlast.Expr{sqlast.Param{Value: p.bound(lo, k)}, sqlast.Param{Value: p.bound(hi, k)}}
 	}
-	within := func(r [2]Expr) Expr {
-		return AndOf(Bin{Op: ">=", L: raw, R: r[0]}, Bin{Op: "<", L: raw, R: r[1]})
+	within := func(r [2]sqlast.Expr) sqlast.Expr {
+		return sqlast.AndOf(sqlast.Bin{Op: ">=", L: raw, R: r[0]}, sqlast.Bin{Op: "<", L: raw, R: r[1]})
 	}
 	// Several values: their ranges, each end bound as one list.
-	several := func() Expr {
+	several := func() sqlast.Expr {
 		lo, hi := make([]time.Time, len(ranges)), make([]time.Time, len(ranges))
 		for i, r := range ranges {
-			lo[i], hi[i] = r[0].(Param).Value.(time.Time), r[1].(Param).Value.(time.Time)
+			lo[i], hi[i] = r[0].(sqlast.Param).Value.(time.Time), r[1].(sqlast.Param).Value.(time.Time)
 		}
-		return InRanges{X: raw, Lo: lo, Hi: hi, Type: sqlTemporalType(k)}
+		return sqlast.InRanges{X: raw, Lo: lo, Hi: hi, Type: sqlTemporalType(k)}
 	}
 	switch cond.Op {
 	case "equals":
@@ -997,70 +998,29 @@ func (p *planner) temporal(raw Expr, k semantic.Kind, cond Condition) Expr {
 		return within(ranges[0])
 	case "not-equals":
 		if len(ranges) > 1 {
-			return OrOf(Not{X: several()}, IsNull{X: raw})
+			return sqlast.OrOf(sqlast.Not{X: several()}, sqlast.IsNull{X: raw})
 		}
-		return OrOf(Bin{Op: "<", L: raw, R: ranges[0][0]}, Bin{Op: ">=", L: raw, R: ranges[0][1]}, IsNull{X: raw})
+		return sqlast.OrOf(sqlast.Bin{Op: "<", L: raw, R: ranges[0][0]}, sqlast.Bin{Op: ">=", L: raw, R: ranges[0][1]}, sqlast.IsNull{X: raw})
 	case "greater-than":
-		return Bin{Op: ">=", L: raw, R: ranges[0][1]}
+		return sqlast.Bin{Op: ">=", L: raw, R: ranges[0][1]}
 	case "greater-than-or-equal":
-		return Bin{Op: ">=", L: raw, R: ranges[0][0]}
+		return sqlast.Bin{Op: ">=", L: raw, R: ranges[0][0]}
 	case "less-than":
-		return Bin{Op: "<", L: raw, R: ranges[0][0]}
+		return sqlast.Bin{Op: "<", L: raw, R: ranges[0][0]}
 	}
-	return Bin{Op: "<", L: raw, R: ranges[0][1]} // less-than-or-equal
-}
-
-// anyOf is x = ANY(list) for values of one type bound as one list (params
-// are the same values, one parameter each, for the lists that cannot be
-// bound whole: mixed numbers, booleans, huge integers, times of day).
-func anyOf(x Expr, values []any, params []Expr) Expr {
-	if list, typ, ok := ListOf(values); ok {
-		return AnyOf{X: x, List: list, Type: typ}
-	}
-	return In{X: x, List: params}
-}
-
-// ListOf makes one typed list of values all of one Go type — int64,
-// float64 or string — with its items' SQL type; false for anything else.
-// A list of numbers of both types is refused: converting the integers
-// would round those past 2^53.
-func ListOf(values []any) (list any, typ Type, ok bool) {
-	if len(values) == 0 {
-		return nil, 0, false
-	}
-	switch values[0].(type) {
-	case int64:
-		return typedList[int64](values, TypeBigInt)
-	case float64:
-		return typedList[float64](values, TypeDouble)
-	case string:
-		return typedList[string](values, TypeText)
-	}
-	return nil, 0, false
-}
-
-func typedList[T any](values []any, typ Type) (any, Type, bool) {
-	out := make([]T, len(values))
-	for i, v := range values {
-		x, ok := v.(T)
-		if !ok {
-			return nil, 0, false
-		}
-		out[i] = x
-	}
-	return out, typ, true
+	return sqlast.Bin{Op: "<", L: raw, R: ranges[0][1]} // less-than-or-equal
 }
 
 // sqlTemporalType is the SQL type of the bounds compared with a column of
 // kind k.
-func sqlTemporalType(k semantic.Kind) Type {
+func sqlTemporalType(k semantic.Kind) sqlast.Type {
 	switch k {
 	case semantic.KindDate:
-		return TypeDate
+		return sqlast.TypeDate
 	case semantic.KindDateTimeTZ:
-		return TypeTimestampTZ
+		return sqlast.TypeTimestampTZ
 	}
-	return TypeTimestamp
+	return sqlast.TypeTimestamp
 }
 
 // paramValue is the bound form of a typed filter value.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // SQL renders the plan: the statement and its bound values, in order.
@@ -32,7 +33,7 @@ func (p *Plan) SuppressedSQL() (string, []any, bool) {
 		return "", nil, false
 	}
 	s := p.sel.Select
-	s.Having, s.OrderBy, s.Limit, s.Offset = Not{X: s.Having}, nil, math.MaxInt32, 0
+	s.Having, s.OrderBy, s.Limit, s.Offset = sqlast.Not{X: s.Having}, nil, math.MaxInt32, 0
 	sqlText, args := s.CountSQL(p.opts.Dialect, "suppressed")
 	return sqlText, args, true
 }
@@ -59,20 +60,20 @@ func (p *Plan) Guard() (string, []any, bool) {
 	if g == nil {
 		return "", nil, false
 	}
-	sets := make([]*Select, len(g.sets))
+	sets := make([]*sqlast.Select, len(g.sets))
 	for i, set := range g.sets {
-		sets[i] = &Select{
-			Items: []Item{{X: Int(i), As: "set"}},
+		sets[i] = &sqlast.Select{
+			Items: []sqlast.Item{{X: sqlast.Int(i), As: "set"}},
 			From:  p.sel.From, Joins: p.sel.Joins,
-			Where:  AndOf(p.sel.rows, set.where),
+			Where:  sqlast.AndOf(p.sel.rows, set.where),
 			Having: g.sizes.small(),
 			Limit:  -1,
 		}
 		if set.groupBy != nil {
-			sets[i].GroupBy = []Expr{set.groupBy}
+			sets[i].GroupBy = []sqlast.Expr{set.groupBy}
 		}
 	}
-	sqlText, args := LeastSQL(p.opts.Dialect, "set", "guard", sets)
+	sqlText, args := sqlast.LeastSQL(p.opts.Dialect, "set", "guard", sets)
 	return sqlText, args, true
 }
 

@@ -1,6 +1,9 @@
 package sqlgen
 
-import "github.com/agentlayer/agentlayer/semantic"
+import (
+	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
+)
 
 // The statistics a Statistics plan computes, by result column name.
 const (
@@ -50,45 +53,45 @@ func Statistics(c *Catalog, a Access, t *semantic.Table, col Column, opts Option
 	if m, ok := a.Mask(col.Wide.Field); ok && m.Fn.Name == MaskHash {
 		k = semantic.KindText // the statistics of the hashes
 	}
-	sel := &selectStmt{Select: Select{From: t, Limit: 1}}
+	sel := &selectStmt{Select: sqlast.Select{From: t, Limit: 1}}
 	plan := &Plan{Query: q, opts: p.opts}
-	add := func(name string, e Expr, kind semantic.Kind) {
-		sel.Items = append(sel.Items, Item{X: e, As: name})
+	add := func(name string, e sqlast.Expr, kind semantic.Kind) {
+		sel.Items = append(sel.Items, sqlast.Item{X: e, As: name})
 		plan.Outputs = append(plan.Outputs, Output{Name: name, Kind: kind, BaseType: kind.BaseType()})
 	}
-	share := func(cond Expr) Expr {
-		return Agg{Func: "avg", Arg: Case{Whens: []When{{Cond: cond, Then: Float(1)}}, Else: Float(0)}, Filter: IsNull{X: x, Not: true}}
+	share := func(cond sqlast.Expr) sqlast.Expr {
+		return sqlast.Agg{Func: "avg", Arg: sqlast.Case{Whens: []sqlast.When{{Cond: cond, Then: sqlast.Float(1)}}, Else: sqlast.Float(0)}, Filter: sqlast.IsNull{X: x, Not: true}}
 	}
-	add(StatRows, Agg{Func: "count"}, semantic.KindBigInteger)
-	add(StatDistinctCount, Agg{Func: "count", Arg: x, Distinct: true}, semantic.KindBigInteger)
-	add(StatNonNull, Agg{Func: "count", Arg: x}, semantic.KindBigInteger)
+	add(StatRows, sqlast.Agg{Func: "count"}, semantic.KindBigInteger)
+	add(StatDistinctCount, sqlast.Agg{Func: "count", Arg: x, Distinct: true}, semantic.KindBigInteger)
+	add(StatNonNull, sqlast.Agg{Func: "count", Arg: x}, semantic.KindBigInteger)
 	switch {
 	case k.IsNumeric():
 		n := x
 		if k == semantic.KindFloat {
 			// Over the finite values: a NaN or an infinity would make
 			// every statistic NaN, and DuckDB's deviation an error.
-			n = Case{Whens: []When{{Cond: Fn{Op: FnFinite, Args: []Expr{x}}, Then: x}}, Else: Null}
+			n = sqlast.Case{Whens: []sqlast.When{{Cond: sqlast.Fn{Op: sqlast.FnFinite, Args: []sqlast.Expr{x}}, Then: x}}, Else: sqlast.Null}
 		}
-		add(StatMin, Agg{Func: "min", Arg: n}, semantic.KindFloat)
-		add(StatMax, Agg{Func: "max", Arg: n}, semantic.KindFloat)
-		add(StatAvg, Agg{Func: "avg", Arg: n}, semantic.KindFloat)
-		add(StatQ1, Fn{Op: FnQuantile, Arg: "0.25", Args: []Expr{n}}, semantic.KindFloat)
-		add(StatQ3, Fn{Op: FnQuantile, Arg: "0.75", Args: []Expr{n}}, semantic.KindFloat)
-		add(StatSD, Agg{Func: "stddev_pop", Arg: n}, semantic.KindFloat)
+		add(StatMin, sqlast.Agg{Func: "min", Arg: n}, semantic.KindFloat)
+		add(StatMax, sqlast.Agg{Func: "max", Arg: n}, semantic.KindFloat)
+		add(StatAvg, sqlast.Agg{Func: "avg", Arg: n}, semantic.KindFloat)
+		add(StatQ1, sqlast.Fn{Op: sqlast.FnQuantile, Arg: "0.25", Args: []sqlast.Expr{n}}, semantic.KindFloat)
+		add(StatQ3, sqlast.Fn{Op: sqlast.FnQuantile, Arg: "0.75", Args: []sqlast.Expr{n}}, semantic.KindFloat)
+		add(StatSD, sqlast.Agg{Func: "stddev_pop", Arg: n}, semantic.KindFloat)
 	case k == semantic.KindText:
-		add(StatAverageLength, Agg{Func: "avg", Arg: Call{Name: "length", Args: []Expr{x}}}, semantic.KindFloat)
-		add(StatPercentEmail, share(Fn{Op: FnRegexpFull, Arg: `[^@\s]+@[^@\s]+\.[^@\s]+`, Args: []Expr{x}}), semantic.KindFloat)
-		add(StatPercentURL, share(Fn{Op: FnRegexpFull, Arg: `(https?|ftp)://[^\s/$.?#][^\s]*`, Args: []Expr{x}}), semantic.KindFloat)
-		add(StatPercentJSON, share(AndOf(Fn{Op: FnRegexp, Arg: `^\s*[\[{]`, Args: []Expr{x}}, Fn{Op: FnJSONValid, Args: []Expr{x}})), semantic.KindFloat)
-		states := make([]Expr, len(usStates))
+		add(StatAverageLength, sqlast.Agg{Func: "avg", Arg: sqlast.Call{Name: "length", Args: []sqlast.Expr{x}}}, semantic.KindFloat)
+		add(StatPercentEmail, share(sqlast.Fn{Op: sqlast.FnRegexpFull, Arg: `[^@\s]+@[^@\s]+\.[^@\s]+`, Args: []sqlast.Expr{x}}), semantic.KindFloat)
+		add(StatPercentURL, share(sqlast.Fn{Op: sqlast.FnRegexpFull, Arg: `(https?|ftp)://[^\s/$.?#][^\s]*`, Args: []sqlast.Expr{x}}), semantic.KindFloat)
+		add(StatPercentJSON, share(sqlast.AndOf(sqlast.Fn{Op: sqlast.FnRegexp, Arg: `^\s*[\[{]`, Args: []sqlast.Expr{x}}, sqlast.Fn{Op: sqlast.FnJSONValid, Args: []sqlast.Expr{x}})), semantic.KindFloat)
+		states := make([]sqlast.Expr, len(usStates))
 		for i, s := range usStates {
-			states[i] = constant(s)
+			states[i] = sqlast.Constant(s)
 		}
-		add(StatPercentState, share(In{X: x, List: states}), semantic.KindFloat)
+		add(StatPercentState, share(sqlast.In{X: x, List: states}), semantic.KindFloat)
 	case k.IsTemporal():
-		add(StatEarliest, Agg{Func: "min", Arg: x}, k)
-		add(StatLatest, Agg{Func: "max", Arg: x}, k)
+		add(StatEarliest, sqlast.Agg{Func: "min", Arg: x}, k)
+		add(StatLatest, sqlast.Agg{Func: "max", Arg: x}, k)
 	}
 	if err := p.finish(plan, sel, nil); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // Time in agentlayer: a TIMESTAMP column holds UTC wall-clock times, a
@@ -17,15 +18,15 @@ func (p *planner) isUTC() bool { return p.zone == time.UTC }
 
 // local is a temporal column's value as wall-clock time in the report zone.
 // It never depends on the session's TimeZone setting.
-func (p *planner) local(x Expr, k semantic.Kind) Expr {
+func (p *planner) local(x sqlast.Expr, k semantic.Kind) sqlast.Expr {
 	switch k {
 	case semantic.KindDateTime:
 		if p.isUTC() {
 			return x
 		}
-		return Fn{Op: FnLocal, Arg: p.zone.String(), Args: []Expr{x}}
+		return sqlast.Fn{Op: sqlast.FnLocal, Arg: p.zone.String(), Args: []sqlast.Expr{x}}
 	case semantic.KindDateTimeTZ:
-		return Fn{Op: FnLocalTZ, Arg: p.zone.String(), Args: []Expr{x}}
+		return sqlast.Fn{Op: sqlast.FnLocalTZ, Arg: p.zone.String(), Args: []sqlast.Expr{x}}
 	}
 	return x
 }
@@ -43,20 +44,20 @@ func isoDay(d time.Weekday) int {
 
 // bucketed is a temporal column truncated to, or with a part extracted by,
 // bucket b, computed on wall-clock time in the report zone.
-func (p *planner) bucketed(x Expr, k semantic.Kind, b Bucket) Expr {
+func (p *planner) bucketed(x sqlast.Expr, k semantic.Kind, b Bucket) sqlast.Expr {
 	l := p.local(x, k)
 	if b.Extracts() {
-		return Fn{Op: FnExtract, Arg: string(b), Args: []Expr{l}}
+		return sqlast.Fn{Op: sqlast.FnExtract, Arg: string(b), Args: []sqlast.Expr{l}}
 	}
-	var out Expr
+	var out sqlast.Expr
 	if b == Week && p.weekShift() != 0 {
-		shift := Interval{N: p.weekShift(), Unit: "day"}
-		out = Bin{Op: "-", L: Fn{Op: FnTrunc, Arg: "week", Kind: k, Args: []Expr{Bin{Op: "+", L: l, R: shift}}}, R: shift}
+		shift := sqlast.Interval{N: p.weekShift(), Unit: "day"}
+		out = sqlast.Bin{Op: "-", L: sqlast.Fn{Op: sqlast.FnTrunc, Arg: "week", Kind: k, Args: []sqlast.Expr{sqlast.Bin{Op: "+", L: l, R: shift}}}, R: shift}
 	} else {
-		out = Fn{Op: FnTrunc, Arg: string(b), Kind: k, Args: []Expr{l}}
+		out = sqlast.Fn{Op: sqlast.FnTrunc, Arg: string(b), Kind: k, Args: []sqlast.Expr{l}}
 	}
 	if k == semantic.KindDate {
-		return Cast{X: out, Type: TypeDate}
+		return sqlast.Cast{X: out, Type: sqlast.TypeDate}
 	}
 	return out
 }
@@ -116,16 +117,16 @@ func (p *planner) bound(wall time.Time, k semantic.Kind) any {
 // relative compares a date or timestamp column with a relative filter's
 // period, as a range of the raw column: counted from now, or from the
 // latest value the caller may see, in the report time zone.
-func (p *planner) relative(raw Expr, k semantic.Kind, cond Condition) (Expr, error) {
+func (p *planner) relative(raw sqlast.Expr, k semantic.Kind, cond Condition) (sqlast.Expr, error) {
 	pr, err := p.relativePeriod(cond)
 	if err != nil || pr.none {
-		return False, err
+		return sqlast.False, err
 	}
-	upper := Bin{Op: "<", L: raw, R: Param{Value: p.bound(pr.hi, k)}}
+	upper := sqlast.Bin{Op: "<", L: raw, R: sqlast.Param{Value: p.bound(pr.hi, k)}}
 	if pr.inclusive {
 		upper.Op = "<="
 	}
-	return AndOf(Bin{Op: ">=", L: raw, R: Param{Value: p.bound(pr.lo, k)}}, upper), nil
+	return sqlast.AndOf(sqlast.Bin{Op: ">=", L: raw, R: sqlast.Param{Value: p.bound(pr.lo, k)}}, upper), nil
 }
 
 // resolvedPeriod is a relative filter's period as planned: wall-clock

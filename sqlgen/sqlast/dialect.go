@@ -1,4 +1,4 @@
-package sqlgen
+package sqlast
 
 import (
 	"strings"
@@ -61,9 +61,10 @@ const (
 	// FnTrunc truncates Args[0], a wall-clock timestamp (a date if Kind is
 	// a date), to the unit Arg: minute … year.
 	FnTrunc FnOp = iota
-	// FnExtract extracts the part Arg of Args[0], as an integer: an
-	// extraction bucket (day-of-week, 1 = Monday, … second-of-minute, whole
-	// seconds; week-of-year is ISO) or year.
+	// FnExtract extracts the part Arg of Args[0], as an integer: day-of-week
+	// (1 = Monday), day-of-month, day-of-year, week-of-year (ISO),
+	// month-of-year, quarter-of-year, hour-of-day, minute-of-hour,
+	// second-of-minute (whole seconds) or year.
 	FnExtract
 	// FnLocal is Args[0], a TIMESTAMP of UTC wall-clock time, as wall-clock
 	// time in the zone Arg.

@@ -1,4 +1,4 @@
-package sqlgen
+package celsql
 
 // The first half of the CEL translator: a checked CEL AST becomes a tree
 // of celNodes, once, when a model or policy file loads. What does not read
@@ -17,15 +17,16 @@ import (
 	"cel.dev/cel-go/parser"
 
 	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
-// CompileCEL prepares a checked boolean expression over `row` of table t,
+// Compile prepares a checked boolean expression over `row` of table t,
 // for rendering through dialect d (nil: DuckDB). env is the environment it
 // was checked in. Problems list the constructs that cannot be translated
 // to SQL, or not to d's with the same meaning.
-func CompileCEL(t *semantic.Table, env *cel.Env, checked *cel.Ast, d Dialect) (*CELFilter, []CELProblem) {
+func Compile(t *semantic.Table, env *cel.Env, checked *cel.Ast, d sqlast.Dialect) (*Filter, []Problem) {
 	c := &celCompiler{t: t, env: env, native: checked.NativeRep(), fields: map[string]semantic.WideField{}, reads: map[string]bool{},
-		portable: d != nil && d.Name() != DuckDB{}.Name()}
+		portable: d != nil && d.Name() != sqlast.DuckDB{}.Name()}
 	for _, w := range t.Wide() {
 		c.fields[semantic.RowVariable(w)] = w
 	}
@@ -33,7 +34,7 @@ func CompileCEL(t *semantic.Table, env *cel.Env, checked *cel.Ast, d Dialect) (*
 	if len(c.problems) > 0 {
 		return nil, c.problems
 	}
-	f := &CELFilter{table: t, root: root}
+	f := &Filter{table: t, root: root}
 	for r := range c.reads {
 		f.reads = append(f.reads, r)
 	}
@@ -49,13 +50,13 @@ type celCompiler struct {
 	env      *cel.Env
 	native   *ast.AST
 	fields   map[string]semantic.WideField
-	problems []CELProblem
+	problems []Problem
 	reads    map[string]bool
 }
 
 func (c *celCompiler) fail(e ast.Expr, format string, args ...any) {
 	loc := c.native.SourceInfo().GetStartLocation(e.ID())
-	c.problems = append(c.problems, CELProblem{Line: loc.Line(), Col: loc.Column(), Msg: fmt.Sprintf(format, args...)})
+	c.problems = append(c.problems, Problem{Line: loc.Line(), Col: loc.Column(), Msg: fmt.Sprintf(format, args...)})
 }
 
 // field resolves a row variable: a field of the table's wide column list,
@@ -329,7 +330,7 @@ func (c *celCompiler) portablePattern(e ast.Expr, n *celNode) {
 	if n.kind != nodeConst || n.prg != nil || !ok {
 		return
 	}
-	if _, err := PostgresPattern(string(lit)); err != nil {
+	if _, err := sqlast.PostgresPattern(string(lit)); err != nil {
 		c.fail(e, "on PostgreSQL this pattern cannot mean what it means in CEL: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package sqlgen
+package sqlast
 
 import (
 	"fmt"
@@ -29,20 +29,20 @@ type Expr interface {
 }
 
 // walkExpr calls fn on e and every node below it, depth first.
-func walkExpr(e Expr, fn func(Expr)) {
+func Walk(e Expr, fn func(Expr)) {
 	if e == nil {
 		return
 	}
 	fn(e)
 	for _, c := range e.children() {
-		walkExpr(c, fn)
+		Walk(c, fn)
 	}
 }
 
 // rewrite rebuilds e bottom-up, replacing each node by fn's result. It
 // does not enter a semi-join: fn sees a semi-join whole, not its condition,
 // which reads another table.
-func rewrite(e Expr, fn func(Expr) Expr) Expr {
+func Rewrite(e Expr, fn func(Expr) Expr) Expr {
 	if e == nil {
 		return nil
 	}
@@ -50,7 +50,7 @@ func rewrite(e Expr, fn func(Expr) Expr) Expr {
 		if kids := e.children(); len(kids) > 0 {
 			out := make([]Expr, len(kids))
 			for i, k := range kids {
-				out[i] = rewrite(k, fn)
+				out[i] = Rewrite(k, fn)
 			}
 			e = e.withChildren(out)
 		}
@@ -93,7 +93,7 @@ type Float float64
 
 // constant is a string literal chosen by this package or the configuration
 // (a date part, a time zone name), never by a request.
-func constant(s string) Expr { return lit(quoteString(s)) }
+func Constant(s string) Expr { return lit(quoteString(s)) }
 
 // Call is a function call.
 type Call struct {
@@ -319,11 +319,11 @@ func (w *writer) printf(format string, args ...any) {
 		case 'q':
 			w.str(quoteString(arg.(string)))
 		default:
-			panic("sqlgen: printf verb %" + string(verb))
+			panic("sqlast: printf verb %" + string(verb))
 		}
 	}
 	if len(args) > 0 {
-		panic("sqlgen: printf with unused arguments")
+		panic("sqlast: printf with unused arguments")
 	}
 }
 
@@ -340,7 +340,7 @@ func (w *writer) operand(e Expr) {
 
 func (r Ref) write(w *writer) {
 	var x Expr = w.col(r.Field)
-	if isUUID(r.Field) {
+	if IsUUID(r.Field) {
 		x = Cast{X: x, Type: TypeText}
 	}
 	x.write(w)
@@ -350,7 +350,7 @@ func (r Ref) write(w *writer) {
 func (w *writer) col(f *semantic.Field) Col {
 	alias, ok := w.scope[f.Table]
 	if !ok {
-		panic(fmt.Sprintf("sqlgen: %s is not in scope", f))
+		panic(fmt.Sprintf("sqlast: %s is not in scope", f))
 	}
 	return Col{Alias: alias, Column: f.Column}
 }
@@ -359,7 +359,7 @@ func (w *writer) col(f *semantic.Field) Col {
 // text: compared, sorted, searched and returned as text, which neither
 // database does with a UUID by itself (PostgreSQL has no text operators
 // for it, DuckDB compares it with no VARCHAR list and returns its bytes).
-func isUUID(f *semantic.Field) bool { return f.Type.Database == "UUID" }
+func IsUUID(f *semantic.Field) bool { return f.Type.Database == "UUID" }
 
 func (Ref) atomic() bool               { return true }
 func (Ref) children() []Expr           { return nil }
@@ -772,4 +772,48 @@ func (Scoped) atomic() bool       { return false }
 func (s Scoped) children() []Expr { return []Expr{s.X} }
 func (s Scoped) withChildren(k []Expr) Expr {
 	return Scoped{Table: s.Table, Alias: s.Alias, X: k[0]}
+}
+
+// Atomic reports whether e needs no parentheses as an operand.
+func Atomic(e Expr) bool { return e.atomic() }
+
+// OneOf is x = ANY(list) for values of one type bound as one list (params
+// are the same values, one parameter each, for the lists that cannot be
+// bound whole: mixed numbers, booleans, huge integers, times of day).
+func OneOf(x Expr, values []any, params []Expr) Expr {
+	if list, typ, ok := listOf(values); ok {
+		return AnyOf{X: x, List: list, Type: typ}
+	}
+	return In{X: x, List: params}
+}
+
+// listOf makes one typed list of values all of one Go type — int64,
+// float64 or string — with its items' SQL type; false for anything else.
+// A list of numbers of both types is refused: converting the integers
+// would round those past 2^53.
+func listOf(values []any) (list any, typ Type, ok bool) {
+	if len(values) == 0 {
+		return nil, 0, false
+	}
+	switch values[0].(type) {
+	case int64:
+		return typedList[int64](values, TypeBigInt)
+	case float64:
+		return typedList[float64](values, TypeDouble)
+	case string:
+		return typedList[string](values, TypeText)
+	}
+	return nil, 0, false
+}
+
+func typedList[T any](values []any, typ Type) (any, Type, bool) {
+	out := make([]T, len(values))
+	for i, v := range values {
+		x, ok := v.(T)
+		if !ok {
+			return nil, 0, false
+		}
+		out[i] = x
+	}
+	return out, typ, true
 }

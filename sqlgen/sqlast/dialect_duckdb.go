@@ -1,4 +1,4 @@
-package sqlgen
+package sqlast
 
 import (
 	"strconv"
@@ -61,20 +61,20 @@ var duckFns = map[FnOp]string{
 }
 
 // duckParts are DuckDB's functions extracting each part.
-var duckParts = map[Bucket]string{DayOfWeek: "isodow", DayOfMonth: "dayofmonth", DayOfYear: "dayofyear", WeekOfYear: "week",
-	MonthOfYear: "month", QuarterOfYear: "quarter", HourOfDay: "hour", MinuteOfHour: "minute", SecondOfMinute: "second", Year: "year"}
+var duckParts = map[string]string{"day-of-week": "isodow", "day-of-month": "dayofmonth", "day-of-year": "dayofyear", "week-of-year": "week",
+	"month-of-year": "month", "quarter-of-year": "quarter", "hour-of-day": "hour", "minute-of-hour": "minute", "second-of-minute": "second", "year": "year"}
 
 func (DuckDB) fn(w *writer, f Fn) {
 	call := func(name string, args ...Expr) { Call{Name: name, Args: args}.write(w) }
 	switch f.Op {
 	case FnTrunc:
-		call("date_trunc", constant(f.Arg), f.Args[0])
+		call("date_trunc", Constant(f.Arg), f.Args[0])
 	case FnExtract:
-		call(duckParts[Bucket(f.Arg)], f.Args[0])
+		call(duckParts[f.Arg], f.Args[0])
 	case FnLocal:
-		call("timezone", constant(f.Arg), Call{Name: "timezone", Args: []Expr{constant("UTC"), f.Args[0]}})
+		call("timezone", Constant(f.Arg), Call{Name: "timezone", Args: []Expr{Constant("UTC"), f.Args[0]}})
 	case FnLocalTZ:
-		call("timezone", constant(f.Arg), f.Args[0])
+		call("timezone", Constant(f.Arg), f.Args[0])
 	case FnChecked:
 		op := f.Arg
 		if op == "/" {
@@ -83,12 +83,12 @@ func (DuckDB) fn(w *writer, f Fn) {
 		call("try", Bin{Op: op, L: f.Args[0], R: f.Args[1]})
 	case FnRegexp:
 		if len(f.Args) == 1 {
-			call("regexp_matches", f.Args[0], constant(f.Arg))
+			call("regexp_matches", f.Args[0], Constant(f.Arg))
 			return
 		}
 		call("regexp_matches", f.Args...)
 	case FnRegexpFull:
-		call("regexp_full_match", f.Args[0], constant(f.Arg))
+		call("regexp_full_match", f.Args[0], Constant(f.Arg))
 	case FnQuantile:
 		call("quantile_cont", f.Args[0], lit(f.Arg))
 	case FnBytewise:

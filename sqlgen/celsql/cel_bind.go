@@ -1,4 +1,4 @@
-package sqlgen
+package celsql
 
 // The second half of the CEL translator: a celNode tree and the values of
 // its variables (a user) become a condition of the SQL tree, with CEL's
@@ -17,6 +17,7 @@ import (
 	"cel.dev/cel-go/common/types/traits"
 
 	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // Bind evaluates the parts of the expression that do not read row with
@@ -26,7 +27,7 @@ import (
 // to evaluate (it reads an attribute the user lacks) is NULL, which matches
 // no row, as CEL's error would. err joins those failures, so that a caller
 // can say why a rule gave nothing.
-func (f *CELFilter) Bind(vars map[string]any) (Expr, error) {
+func (f *Filter) Bind(vars map[string]any) (sqlast.Expr, error) {
 	b := &binder{vars: vars, errs: new([]error)}
 	return b.cond(f.root, false, 0), errors.Join(*b.errs...)
 }
@@ -79,16 +80,16 @@ func (b *binder) eval(n *celNode) ref.Val {
 }
 
 // negate negates a translated condition.
-func negate(e Expr) Expr {
+func negate(e sqlast.Expr) sqlast.Expr {
 	switch e {
-	case True:
-		return False
-	case False:
-		return True
-	case Null:
-		return Null
+	case sqlast.True:
+		return sqlast.False
+	case sqlast.False:
+		return sqlast.True
+	case sqlast.Null:
+		return sqlast.Null
 	}
-	return Not{X: e}
+	return sqlast.Not{X: e}
 }
 
 // cond translates a boolean node, negated if neg. Negations are pushed down
@@ -98,7 +99,7 @@ func negate(e Expr) Expr {
 // as long as no NOT encloses it. depth is how many relationships the
 // semi-joins around the node have followed: a node reading fields further
 // away than that is tested in one more.
-func (b *binder) cond(n *celNode, neg bool, depth int) Expr {
+func (b *binder) cond(n *celNode, neg bool, depth int) sqlast.Expr {
 	switch {
 	case n.kind == nodeConst:
 		return b.constCond(n, neg)
@@ -115,7 +116,7 @@ func (b *binder) cond(n *celNode, neg bool, depth int) Expr {
 		if (n.fn == operators.LogicalAnd) != neg {
 			return allOf(l, r)
 		}
-		return OrOf(l, r)
+		return sqlast.OrOf(l, r)
 	case operators.LogicalNot:
 		return b.cond(n.args[0], !neg, depth)
 	case operators.Equals, operators.NotEquals:
@@ -125,22 +126,22 @@ func (b *binder) cond(n *celNode, neg bool, depth int) Expr {
 	case operators.In:
 		return b.atom(b.in(n, !neg && !b.exact), neg)
 	case overloads.StartsWith, overloads.EndsWith, overloads.Contains:
-		op := map[string]FnOp{overloads.StartsWith: FnStartsWith, overloads.EndsWith: FnEndsWith, overloads.Contains: FnContains}[n.fn]
-		return b.atom(Fn{Op: op, Args: []Expr{b.value(n.args[0]), b.value(n.args[1])}}, neg)
+		op := map[string]sqlast.FnOp{overloads.StartsWith: sqlast.FnStartsWith, overloads.EndsWith: sqlast.FnEndsWith, overloads.Contains: sqlast.FnContains}[n.fn]
+		return b.atom(sqlast.Fn{Op: op, Args: []sqlast.Expr{b.value(n.args[0]), b.value(n.args[1])}}, neg)
 	case overloads.Matches:
 		return b.matches(n, neg)
 	}
-	return Null
+	return sqlast.Null
 }
 
 // constCond is a condition that does not read row, evaluated now.
-func (b *binder) constCond(n *celNode, neg bool) Expr {
-	var e Expr = Null // an error, or not a boolean: CEL fails, SQL NULL
+func (b *binder) constCond(n *celNode, neg bool) sqlast.Expr {
+	var e sqlast.Expr = sqlast.Null // an error, or not a boolean: CEL fails, SQL NULL
 	switch b.eval(n) {
 	case types.True:
-		e = True
+		e = sqlast.True
 	case types.False:
-		e = False
+		e = sqlast.False
 	}
 	if neg {
 		return negate(e)
@@ -151,53 +152,53 @@ func (b *binder) constCond(n *celNode, neg bool) Expr {
 // related is a condition that reads one related table only: it is tested
 // there, in a semi-join along the next relationship of its path, and in
 // further semi-joins inside that one if the table is further away.
-func (b *binder) related(n *celNode, neg bool, depth int) Expr {
+func (b *binder) related(n *celNode, neg bool, depth int) sqlast.Expr {
 	inner := b.cond(n, neg, depth+1)
 	switch inner {
-	case False, Null:
-		return False // no related row can match
-	case True:
+	case sqlast.False, sqlast.Null:
+		return sqlast.False // no related row can match
+	case sqlast.True:
 		// True for every related row; and for rows without one if CEL
 		// decides the node without reading the related fields (true ||
 		// error), not if it reads them (row.USER.STATE != 7).
 		if b.absent(n) == triOf(!neg) {
-			return True
+			return sqlast.True
 		}
 	}
 	// Not constant: absent cannot be true either, since it folds no
 	// further than cond does.
-	return SemiJoin{FK: n.relationship(depth), Cond: inner}
+	return sqlast.SemiJoin{FK: n.relationship(depth), Cond: inner}
 }
 
 // comprehension unrolls exists or all over a list known now.
-func (b *binder) comprehension(n *celNode, neg bool, depth int) Expr {
+func (b *binder) comprehension(n *celNode, neg bool, depth int) sqlast.Expr {
 	items := b.list(b.eval(n.rng))
 	if items == nil {
-		return Null
+		return sqlast.Null
 	}
-	var parts []Expr
+	var parts []sqlast.Expr
 	for _, item := range items {
 		parts = append(parts, b.with(n.iterVar, item).cond(n.body, neg, depth))
 	}
 	if n.all != neg { // all, or a negated exists
 		return allOf(parts...)
 	}
-	return OrOf(parts...)
+	return sqlast.OrOf(parts...)
 }
 
 // matches is an RE2 match; an invalid pattern is a CEL error, NULL.
-func (b *binder) matches(n *celNode, neg bool) Expr {
+func (b *binder) matches(n *celNode, neg bool) sqlast.Expr {
 	pattern := n.args[1]
 	if pattern.kind == nodeConst {
 		s, ok := b.eval(pattern).(types.String)
 		if !ok {
-			return Null
+			return sqlast.Null
 		}
 		if _, err := regexp.Compile(string(s)); err != nil {
-			return Null
+			return sqlast.Null
 		}
 	}
-	return b.atom(Fn{Op: FnRegexp, Args: []Expr{b.value(n.args[0]), b.value(pattern)}}, neg)
+	return b.atom(sqlast.Fn{Op: sqlast.FnRegexp, Args: []sqlast.Expr{b.value(n.args[0]), b.value(pattern)}}, neg)
 }
 
 // tri is a CEL boolean outcome: true, false or an error.
@@ -274,7 +275,7 @@ func (b *binder) absent(n *celNode) tri {
 	return triErr // it reads a related field
 }
 
-func (b *binder) atom(e Expr, neg bool) Expr {
+func (b *binder) atom(e sqlast.Expr, neg bool) sqlast.Expr {
 	if neg {
 		return negate(e)
 	}
@@ -313,11 +314,11 @@ func (n *celNode) walk(fn func(*celNode)) {
 }
 
 // allOf is AndOf, TRUE rather than nil when no condition is left.
-func allOf(parts ...Expr) Expr {
-	if e := AndOf(parts...); e != nil {
+func allOf(parts ...sqlast.Expr) sqlast.Expr {
+	if e := sqlast.AndOf(parts...); e != nil {
 		return e
 	}
-	return True
+	return sqlast.True
 }
 
 // operand kinds, for NULL semantics.
@@ -345,7 +346,7 @@ func (b *binder) classify(n *celNode) (int, ref.Val) {
 // equality translates == and != with CEL's semantics: null equals only
 // null, values of different types are unequal, and a CEL error (SQL NULL)
 // stays an error.
-func (b *binder) equality(n *celNode, positive bool) Expr {
+func (b *binder) equality(n *celNode, positive bool) sqlast.Expr {
 	eq := n.fn == operators.Equals
 	l, r := n.args[0], n.args[1]
 	lk, _ := b.classify(l)
@@ -357,7 +358,7 @@ func (b *binder) equality(n *celNode, positive bool) Expr {
 		rk, rv = b.classify(r)
 	}
 	// result is the outcome of == as the outcome of the operator.
-	result := func(e Expr) Expr {
+	result := func(e sqlast.Expr) sqlast.Expr {
 		if eq {
 			return e
 		}
@@ -365,14 +366,14 @@ func (b *binder) equality(n *celNode, positive bool) Expr {
 	}
 	switch {
 	case rk == opConst && rv == nil:
-		return Null // the constant side failed
+		return sqlast.Null // the constant side failed
 	case rk == opNull:
 		x := b.value(l)
 		if lk == opComputed {
 			// error stays error; otherwise nothing computed is null
-			return Case{Whens: []When{{Cond: IsNull{X: x}, Then: Null}}, Else: result(False)}
+			return sqlast.Case{Whens: []sqlast.When{{Cond: sqlast.IsNull{X: x}, Then: sqlast.Null}}, Else: result(sqlast.False)}
 		}
-		return IsNull{X: x, Not: !eq}
+		return sqlast.IsNull{X: x, Not: !eq}
 	case rk == opConst:
 		return b.equalsConst(l, lk, rv, eq, positive, result)
 	}
@@ -380,33 +381,33 @@ func (b *binder) equality(n *celNode, positive bool) Expr {
 }
 
 // equalsConst compares a side that reads row with a constant.
-func (b *binder) equalsConst(l *celNode, lk int, rv ref.Val, eq, positive bool, result func(Expr) Expr) Expr {
+func (b *binder) equalsConst(l *celNode, lk int, rv ref.Val, eq, positive bool, result func(sqlast.Expr) sqlast.Expr) sqlast.Expr {
 	p, ok := param(rv)
 	if !ok || !comparable(l.typ, rv) || isNaN(rv) {
 		if lk == opComputed {
-			return Case{Whens: []When{{Cond: IsNull{X: b.value(l)}, Then: Null}}, Else: result(False)}
+			return sqlast.Case{Whens: []sqlast.When{{Cond: sqlast.IsNull{X: b.value(l)}, Then: sqlast.Null}}, Else: result(sqlast.False)}
 		}
-		return result(False)
+		return result(sqlast.False)
 	}
 	x := b.value(l)
 	switch {
-	case lk == opComputed && x == Null:
-		return Null // an error compared is an error (and NULL = $1 gives $1 no type)
+	case lk == opComputed && x == sqlast.Null:
+		return sqlast.Null // an error compared is an error (and NULL = $1 gives $1 no type)
 	case lk == opComputed:
-		return Bin{Op: map[bool]string{true: "=", false: "<>"}[eq], L: x, R: p}
+		return sqlast.Bin{Op: map[bool]string{true: "=", false: "<>"}[eq], L: x, R: p}
 	case eq && positive:
-		return Bin{Op: "=", L: x, R: p}
+		return sqlast.Bin{Op: "=", L: x, R: p}
 	case eq:
-		return Bin{Op: "IS NOT DISTINCT FROM", L: x, R: p}
+		return sqlast.Bin{Op: "IS NOT DISTINCT FROM", L: x, R: p}
 	}
-	return Bin{Op: "IS DISTINCT FROM", L: x, R: p}
+	return sqlast.Bin{Op: "IS DISTINCT FROM", L: x, R: p}
 }
 
 // equalsRow compares two sides that both read row.
-func (b *binder) equalsRow(l, r *celNode, lk, rk int, eq bool) Expr {
+func (b *binder) equalsRow(l, r *celNode, lk, rk int, eq bool) sqlast.Expr {
 	lx, rx := b.value(l), b.value(r)
 	op := map[bool]string{true: "IS NOT DISTINCT FROM", false: "IS DISTINCT FROM"}[eq]
-	var cmp Expr = Bin{Op: op, L: lx, R: rx}
+	var cmp sqlast.Expr = sqlast.Bin{Op: op, L: lx, R: rx}
 	// NaN equals NaN in SQL, nothing in CEL; it is enough to test one side,
 	// since SQL too has NaN unequal to every number.
 	if mayBeNaN(l) || mayBeNaN(r) {
@@ -415,58 +416,58 @@ func (b *binder) equalsRow(l, r *celNode, lk, rk int, eq bool) Expr {
 			nan = lx
 		}
 		if eq {
-			cmp = AndOf(cmp, Not{X: isNaNOrFalse(nan)})
+			cmp = sqlast.AndOf(cmp, sqlast.Not{X: isNaNOrFalse(nan)})
 		} else {
-			cmp = OrOf(cmp, isNaNOrFalse(nan))
+			cmp = sqlast.OrOf(cmp, isNaNOrFalse(nan))
 		}
 	}
-	var guards []Expr
+	var guards []sqlast.Expr
 	if lk == opComputed {
-		guards = append(guards, IsNull{X: lx})
+		guards = append(guards, sqlast.IsNull{X: lx})
 	}
 	if rk == opComputed {
-		guards = append(guards, IsNull{X: rx})
+		guards = append(guards, sqlast.IsNull{X: rx})
 	}
 	if len(guards) == 0 {
 		return cmp
 	}
-	return Case{Whens: []When{{Cond: OrOf(guards...), Then: Null}}, Else: cmp}
+	return sqlast.Case{Whens: []sqlast.When{{Cond: sqlast.OrOf(guards...), Then: sqlast.Null}}, Else: cmp}
 }
 
 // ordering translates <, <=, >, >=: a null operand or values of different
 // types are a CEL error, SQL NULL.
-func (b *binder) ordering(n *celNode) Expr {
+func (b *binder) ordering(n *celNode) sqlast.Expr {
 	op := map[string]string{operators.Less: "<", operators.LessEquals: "<=", operators.Greater: ">", operators.GreaterEquals: ">="}[n.fn]
-	sides := [2]Expr{}
-	var guards []Expr
+	sides := [2]sqlast.Expr{}
+	var guards []sqlast.Expr
 	for i, a := range n.args {
 		if a.kind == nodeConst {
 			v := b.eval(a)
 			other := n.args[1-i]
 			if v == nil || v == types.NullValue || !comparable(other.typ, v) {
-				return Null
+				return sqlast.Null
 			}
 			// Decided by the constant alone for every value of the other
 			// side but NULL, which stays an error.
-			decided := func(result Expr) Expr {
-				return Case{Whens: []When{{Cond: IsNull{X: b.value(other)}, Then: Null}}, Else: result}
+			decided := func(result sqlast.Expr) sqlast.Expr {
+				return sqlast.Case{Whens: []sqlast.When{{Cond: sqlast.IsNull{X: b.value(other)}, Then: sqlast.Null}}, Else: result}
 			}
 			if isNaN(v) {
-				return decided(False)
+				return decided(sqlast.False)
 			}
 			if u, isUint := v.(types.Uint); isUint && uint64(u) > math.MaxInt64 {
 				if isInt(other.typ) {
 					// Every int is below it.
 					if below := (i == 1) == (op == "<" || op == "<="); below {
-						return decided(True)
+						return decided(sqlast.True)
 					}
-					return decided(False)
+					return decided(sqlast.False)
 				}
 				v = types.Double(float64(u))
 			}
 			p, ok := param(v)
 			if !ok {
-				return Null
+				return sqlast.Null
 			}
 			sides[i] = p
 			continue
@@ -475,7 +476,7 @@ func (b *binder) ordering(n *celNode) Expr {
 		if isString(a.typ) {
 			// CEL orders strings by their bytes, whatever the database's
 			// collation.
-			sides[i] = Fn{Op: FnBytewise, Args: []Expr{sides[i]}}
+			sides[i] = sqlast.Fn{Op: sqlast.FnBytewise, Args: []sqlast.Expr{sides[i]}}
 		}
 		// SQL orders NaN above every number; CEL has every comparison with
 		// it false. Only NaN on the greater side can make SQL true.
@@ -484,17 +485,17 @@ func (b *binder) ordering(n *celNode) Expr {
 			guards = append(guards, notNaN(sides[i]))
 		}
 	}
-	return AndOf(append(guards, Bin{Op: op, L: sides[0], R: sides[1]})...)
+	return sqlast.AndOf(append(guards, sqlast.Bin{Op: op, L: sides[0], R: sides[1]})...)
 }
 
 // in translates x in list: true when x equals an item.
-func (b *binder) in(n *celNode, positive bool) Expr {
+func (b *binder) in(n *celNode, positive bool) sqlast.Expr {
 	items := b.list(b.eval(n.args[1]))
 	if items == nil {
-		return Null
+		return sqlast.Null
 	}
 	x := b.value(n.args[0])
-	var list []Expr
+	var list []sqlast.Expr
 	hasNull := false
 	for _, item := range items {
 		if item == types.NullValue {
@@ -509,33 +510,33 @@ func (b *binder) in(n *celNode, positive bool) Expr {
 		}
 	}
 	computed := n.args[0].kind != nodeField
-	var e Expr = False
+	var e sqlast.Expr = sqlast.False
 	if len(list) > 0 {
-		e = anyOf(x, paramValues(list), list)
+		e = sqlast.OneOf(x, paramValues(list), list)
 	}
 	switch {
 	case computed:
 		if len(list) == 0 {
-			return Case{Whens: []When{{Cond: IsNull{X: x}, Then: Null}}, Else: False}
+			return sqlast.Case{Whens: []sqlast.When{{Cond: sqlast.IsNull{X: x}, Then: sqlast.Null}}, Else: sqlast.False}
 		}
 		return e
 	case hasNull:
-		return OrOf(e, IsNull{X: x})
+		return sqlast.OrOf(e, sqlast.IsNull{X: x})
 	case positive:
 		return e
 	}
 	if len(list) == 0 {
-		return False
+		return sqlast.False
 	}
-	return Call{Name: "coalesce", Args: []Expr{e, False}}
+	return sqlast.Call{Name: "coalesce", Args: []sqlast.Expr{e, sqlast.False}}
 }
 
 // paramValues are the values of a list of bound parameters; nil if one of
 // them is not a plain parameter.
-func paramValues(list []Expr) []any {
+func paramValues(list []sqlast.Expr) []any {
 	values := make([]any, len(list))
 	for i, x := range list {
-		p, ok := x.(Param)
+		p, ok := x.(sqlast.Param)
 		if !ok {
 			return nil
 		}
@@ -545,19 +546,19 @@ func paramValues(list []Expr) []any {
 }
 
 // value translates a node that yields a value.
-func (b *binder) value(n *celNode) Expr {
+func (b *binder) value(n *celNode) sqlast.Expr {
 	switch n.kind {
 	case nodeConst:
 		v := b.eval(n)
 		if v == nil || v == types.NullValue {
-			return Null
+			return sqlast.Null
 		}
 		if p, ok := param(v); ok {
 			return p
 		}
-		return Null
+		return sqlast.Null
 	case nodeField:
-		return Ref{Field: n.wide.Field}
+		return sqlast.Ref{Field: n.wide.Field}
 	case nodeComp:
 		return b.exactly().cond(n, false, n.hops())
 	}
@@ -565,13 +566,13 @@ func (b *binder) value(n *celNode) Expr {
 	case operators.LogicalAnd, operators.LogicalOr, operators.LogicalNot, operators.Equals, operators.NotEquals, operators.Less, operators.LessEquals, operators.Greater, operators.GreaterEquals, operators.In, overloads.StartsWith, overloads.EndsWith, overloads.Contains, overloads.Matches:
 		return b.exactly().cond(n, false, n.hops())
 	case overloads.Size:
-		return Call{Name: "length", Args: []Expr{b.value(n.args[0])}}
+		return sqlast.Call{Name: "length", Args: []sqlast.Expr{b.value(n.args[0])}}
 	case operators.Negate:
 		x := b.operand(n.args[0])
 		if isInt(n.typ) {
-			return intArith("-", Param{Value: int64(0)}, x)
+			return intArith("-", sqlast.Param{Value: int64(0)}, x)
 		}
-		return Bin{Op: "-", L: Param{Value: int64(0)}, R: x}
+		return sqlast.Bin{Op: "-", L: sqlast.Param{Value: int64(0)}, R: x}
 	}
 	l, r := b.operand(n.args[0]), b.operand(n.args[1])
 	lt, rt := n.args[0].typ, n.args[1].typ
@@ -580,59 +581,59 @@ func (b *binder) value(n *celNode) Expr {
 	case operators.Add:
 		switch {
 		case isString(lt):
-			return Bin{Op: "||", L: l, R: r}
+			return sqlast.Bin{Op: "||", L: l, R: r}
 		case ints:
 			return intArith("+", l, r)
 		}
-		return Bin{Op: "+", L: l, R: r}
+		return sqlast.Bin{Op: "+", L: l, R: r}
 	case operators.Subtract:
 		if ints {
 			return intArith("-", l, r)
 		}
 		if isTimestamp(lt) && isTimestamp(rt) {
 			// DATE - DATE is a number of days in SQL, a duration in CEL.
-			return Bin{Op: "-", L: asTimestamp(n.args[0], l), R: asTimestamp(n.args[1], r)}
+			return sqlast.Bin{Op: "-", L: asTimestamp(n.args[0], l), R: asTimestamp(n.args[1], r)}
 		}
-		return Bin{Op: "-", L: l, R: r}
+		return sqlast.Bin{Op: "-", L: l, R: r}
 	case operators.Multiply:
 		if ints {
 			return intArith("*", l, r)
 		}
-		return Bin{Op: "*", L: l, R: r}
+		return sqlast.Bin{Op: "*", L: l, R: r}
 	case operators.Divide:
 		if ints {
 			return intArith("/", l, r)
 		}
-		return Bin{Op: "/", L: l, R: r}
+		return sqlast.Bin{Op: "/", L: l, R: r}
 	case operators.Modulo:
 		if ints {
 			return intArith("%", l, r)
 		}
-		return Bin{Op: "%", L: l, R: r}
+		return sqlast.Bin{Op: "%", L: l, R: r}
 	}
-	return Null
+	return sqlast.Null
 }
 
 // operand is value(n), an integer field widened to BIGINT: CEL's ints are
 // 64 bits, and INTEGER * INTEGER overflows at 32 in SQL.
-func (b *binder) operand(n *celNode) Expr {
+func (b *binder) operand(n *celNode) sqlast.Expr {
 	x := b.value(n)
 	if n.kind == nodeField && n.wide.Field.Type.Kind == semantic.KindInteger {
-		return Cast{X: x, Type: TypeBigInt}
+		return sqlast.Cast{X: x, Type: sqlast.TypeBigInt}
 	}
 	return x
 }
 
 // intArith is 64-bit integer arithmetic whose overflow is NULL, as it is a
 // CEL error, rather than a failed query.
-func intArith(op string, l, r Expr) Expr {
-	return Fn{Op: FnChecked, Arg: op, Args: []Expr{l, r}}
+func intArith(op string, l, r sqlast.Expr) sqlast.Expr {
+	return sqlast.Fn{Op: sqlast.FnChecked, Arg: op, Args: []sqlast.Expr{l, r}}
 }
 
 // asTimestamp widens a DATE field to TIMESTAMP.
-func asTimestamp(n *celNode, x Expr) Expr {
+func asTimestamp(n *celNode, x sqlast.Expr) sqlast.Expr {
 	if n.kind == nodeField && n.wide.Field.Type.Kind == semantic.KindDate {
-		return Cast{X: x, Type: TypeTimestamp}
+		return sqlast.Cast{X: x, Type: sqlast.TypeTimestamp}
 	}
 	return x
 }
@@ -686,11 +687,13 @@ func isNaN(v ref.Val) bool {
 // notNaN is true for a value that is not NaN, NULL for NULL. SQL orders
 // NaN above every number and equal to itself; in CEL every comparison
 // with NaN is false.
-func notNaN(x Expr) Expr { return Not{X: Fn{Op: FnIsNaN, Args: []Expr{x}}} }
+func notNaN(x sqlast.Expr) sqlast.Expr {
+	return sqlast.Not{X: sqlast.Fn{Op: sqlast.FnIsNaN, Args: []sqlast.Expr{x}}}
+}
 
 // isNaNOrFalse is isnan(x), FALSE for NULL.
-func isNaNOrFalse(x Expr) Expr {
-	return Call{Name: "coalesce", Args: []Expr{Fn{Op: FnIsNaN, Args: []Expr{x}}, False}}
+func isNaNOrFalse(x sqlast.Expr) sqlast.Expr {
+	return sqlast.Call{Name: "coalesce", Args: []sqlast.Expr{sqlast.Fn{Op: sqlast.FnIsNaN, Args: []sqlast.Expr{x}}, sqlast.False}}
 }
 
 // baseKind sees through wrapper (nullable) types.
@@ -733,25 +736,25 @@ func comparable(t *types.Type, v ref.Val) bool {
 }
 
 // param turns a CEL value into a bound parameter.
-func param(v ref.Val) (Expr, bool) {
+func param(v ref.Val) (sqlast.Expr, bool) {
 	switch x := v.(type) {
 	case types.Int:
-		return Param{Value: int64(x)}, true
+		return sqlast.Param{Value: int64(x)}, true
 	case types.Uint:
 		if uint64(x) > math.MaxInt64 {
 			return nil, false
 		}
-		return Param{Value: int64(x)}, true
+		return sqlast.Param{Value: int64(x)}, true
 	case types.Double:
-		return Param{Value: float64(x)}, true
+		return sqlast.Param{Value: float64(x)}, true
 	case types.String:
-		return Param{Value: string(x)}, true
+		return sqlast.Param{Value: string(x)}, true
 	case types.Bool:
-		return Param{Value: bool(x)}, true
+		return sqlast.Param{Value: bool(x)}, true
 	case types.Timestamp:
-		return Param{Value: x.Time.UTC()}, true
+		return sqlast.Param{Value: x.Time.UTC()}, true
 	case types.Duration:
-		return Fn{Op: FnMicros, Args: []Expr{Param{Value: x.Duration.Microseconds()}}}, true
+		return sqlast.Fn{Op: sqlast.FnMicros, Args: []sqlast.Expr{sqlast.Param{Value: x.Duration.Microseconds()}}}, true
 	}
 	return nil, false
 }

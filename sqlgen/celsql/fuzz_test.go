@@ -1,13 +1,15 @@
-package sqlgen_test
+package celsql_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
 	"cel.dev/cel-go/cel"
 
 	"github.com/agentlayer/agentlayer/semantic"
-	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/sqlgen/celsql"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // FuzzCEL feeds arbitrary expressions to the CEL → SQL translator, as a
@@ -31,8 +33,11 @@ func FuzzCEL(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	c := catalog(f, "")
-	orders := c.Model.TableByName("ORDERS")
+	m, err := semantic.Load("../../fixtures/sample/model.yaml", semantic.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	orders := m.TableByName("ORDERS")
 	env, err := orders.Env().Extend(
 		cel.Variable("user.email", cel.StringType),
 		cel.Variable("user.groups", cel.ListType(cel.StringType)),
@@ -59,7 +64,7 @@ func FuzzCEL(f *testing.F) {
 			}
 			return
 		}
-		filter, probs := sqlgen.CompileCEL(orders, env, checked, nil)
+		filter, probs := celsql.Compile(orders, env, checked, nil)
 		if filter == nil {
 			if len(probs) == 0 {
 				t.Fatal("not translated, without a problem")
@@ -68,7 +73,7 @@ func FuzzCEL(f *testing.F) {
 		}
 		for _, u := range users {
 			e, _ := filter.Bind(u)
-			sqlText, _ := sqlgen.Render(sqlgen.DuckDB{}, e, orders, "t")
+			sqlText, _ := sqlast.Render(sqlast.DuckDB{}, e, orders, "t")
 			for _, lit := range stringLiterals(sqlText) {
 				if lit != "'UTC'" {
 					t.Fatalf("literal %s in the SQL of %q:\n%s", lit, src, sqlText)
@@ -88,3 +93,7 @@ func stringLiterals(sqlText string) []string {
 	}
 	return out
 }
+
+// sqlToken is a token of SQL text: a quoted identifier or string, a
+// placeholder, a number, a word or another character.
+var sqlToken = regexp.MustCompile(`"(?:[^"]|"")*"|'(?:[^']|'')*'|\$\d+|\d+(?:\.\d+)?|[A-Za-z_][A-Za-z_0-9]*|\S`)

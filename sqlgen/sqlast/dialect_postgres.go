@@ -1,4 +1,4 @@
-package sqlgen
+package sqlast
 
 import (
 	"strconv"
@@ -64,8 +64,8 @@ func (Postgres) aggregate(w *writer, a Agg) {
 }
 
 // pgParts are EXTRACT's fields for each part.
-var pgParts = map[Bucket]string{DayOfWeek: "ISODOW", DayOfMonth: "DAY", DayOfYear: "DOY", WeekOfYear: "WEEK",
-	MonthOfYear: "MONTH", QuarterOfYear: "QUARTER", HourOfDay: "HOUR", MinuteOfHour: "MINUTE", SecondOfMinute: "SECOND", Year: "YEAR"}
+var pgParts = map[string]string{"day-of-week": "ISODOW", "day-of-month": "DAY", "day-of-year": "DOY", "week-of-year": "WEEK",
+	"month-of-year": "MONTH", "quarter-of-year": "QUARTER", "hour-of-day": "HOUR", "minute-of-hour": "MINUTE", "second-of-minute": "SECOND", "year": "YEAR"}
 
 func (d Postgres) fn(w *writer, f Fn) {
 	const nan, inf = "CAST('NaN' AS DOUBLE PRECISION)", "CAST('Infinity' AS DOUBLE PRECISION)"
@@ -84,10 +84,10 @@ func (d Postgres) fn(w *writer, f Fn) {
 		}
 		w.printf("date_trunc(%q, %v)", f.Arg, x)
 	case FnExtract:
-		if Bucket(f.Arg) == SecondOfMinute {
+		if f.Arg == "second-of-minute" {
 			w.printf("CAST(floor(EXTRACT(SECOND FROM %v)) AS BIGINT)", x)
 		} else {
-			w.printf("CAST(EXTRACT(%s FROM %v) AS BIGINT)", pgParts[Bucket(f.Arg)], x)
+			w.printf("CAST(EXTRACT(%s FROM %v) AS BIGINT)", pgParts[f.Arg], x)
 		}
 	case FnLocal:
 		w.printf("((%o AT TIME ZONE 'UTC') AT TIME ZONE %q)", x, f.Arg)

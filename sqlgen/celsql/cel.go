@@ -1,4 +1,4 @@
-package sqlgen
+package celsql
 
 import (
 	"slices"
@@ -10,7 +10,7 @@ import (
 	"github.com/agentlayer/agentlayer/semantic"
 )
 
-// CELFilter is a checked CEL condition over `row` of a table, prepared once
+// Filter is a checked CEL condition over `row` of a table, prepared once
 // for translation to SQL. Sub-expressions that do not read `row` are
 // compiled to programs; Bind evaluates them with the caller's variables (the
 // user) and translates the rest — the residual over `row` — into an Expr.
@@ -27,16 +27,16 @@ import (
 // Supported: comparisons, &&, ||, !, arithmetic, in over a list,
 // startsWith, endsWith, contains, matches, size, timestamps and durations,
 // exists and all over lists that do not read row, null checks. Anything else
-// is refused by CompileCEL, with its position.
-type CELFilter struct {
+// is refused by Compile, with its position.
+type Filter struct {
 	table *semantic.Table
 	root  *celNode
 	reads []string
 }
 
-// CELProblem is a construct CompileCEL cannot translate, at a position in
+// Problem is a construct Compile cannot translate, at a position in
 // the expression (line from 1, column from 0).
-type CELProblem struct {
+type Problem struct {
 	Line, Col int
 	Msg       string
 }
@@ -75,11 +75,11 @@ type celNode struct {
 // Reads lists the variables other than row the expression reads, as paths
 // (user.groups, user.attributes.state): what a cache of Bind's results must
 // be keyed by.
-func (f *CELFilter) Reads() []string { return f.reads }
+func (f *Filter) Reads() []string { return f.reads }
 
-// fields lists the fields of its table, and of related tables, the
+// Fields lists the fields of its table, and of related tables, the
 // expression reads (the foreign keys it follows included), in order.
-func (f *CELFilter) fields() []*semantic.Field {
+func (f *Filter) Fields() []*semantic.Field {
 	var out []*semantic.Field
 	add := func(x *semantic.Field) {
 		if !slices.Contains(out, x) {

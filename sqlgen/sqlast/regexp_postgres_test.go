@@ -1,10 +1,10 @@
-package sqlgen_test
+package sqlast_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/agentlayer/agentlayer/sqlgen"
+	"github.com/agentlayer/agentlayer/sqlgen/sqlast"
 )
 
 // TestPostgresPattern checks the translation's shape: what RE2 and
@@ -23,7 +23,7 @@ func TestPostgresPattern(t *testing.T) {
 		{`\x41\.`, `A\u002E`},
 		{`é`, `\u00E9`},
 	} {
-		got, err := sqlgen.PostgresPattern(c.re2)
+		got, err := sqlast.PostgresPattern(c.re2)
 		if err != nil || got != c.pg {
 			t.Errorf("PostgresPattern(%q) = %q, %v; want %q", c.re2, got, err, c.pg)
 		}
@@ -33,7 +33,7 @@ func TestPostgresPattern(t *testing.T) {
 		`a{1000}`: "at most 255",
 		`(`:       "not a valid RE2 expression",
 	} {
-		if _, err := sqlgen.PostgresPattern(re2); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := sqlast.PostgresPattern(re2); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("PostgresPattern(%q): error %v, want one containing %q", re2, err, want)
 		}
 	}
