@@ -120,9 +120,9 @@ func (e *Engine) auditRefusal(ctx context.Context, p *auth.Principal, q *Query, 
 	if e.audit == nil || !errors.As(err, &re) || re.Rule == "" {
 		return
 	}
-	pv := Provenance{Tables: []string{q.Table.Name}, Policies: []string{}}
+	pv := Provenance{Tables: []string{q.q.Table.Name}, Policies: []string{}}
 	if g, gerr := q.s.grant(p); gerr == nil {
-		pv.Policies = append(pv.Policies, g.Policies(q.Table)...)
+		pv.Policies = append(pv.Policies, g.Policies(q.q.Table)...)
 	}
 	e.auditFailure(ctx, p, pv, err, time.Now())
 }

@@ -370,7 +370,7 @@ type Statistics struct {
 	AverageLength, PercentEmail, PercentURL, PercentJSON, PercentState *float64
 	// Dates and timestamps, as ISO-8601.
 	Earliest, Latest *string
-	Kind             semantic.Kind
+	Kind             Kind
 }
 
 // Map is the statistics as the Agent API writes them: snake_case keys,

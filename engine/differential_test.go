@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentlayer/agentlayer/internal/enginemodel"
+
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 
@@ -340,7 +342,7 @@ func TestRowRules_differential(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer e.Close()
-		rowRules(t, dbOf(t, e), sqlast.DuckDB{}, e.Model(), shopRules(e.Model()))
+		rowRules(t, dbOf(t, e), sqlast.DuckDB{}, enginemodel.Of(e), shopRules(enginemodel.Of(e)))
 	})
 	t.Run("PostgreSQL", func(t *testing.T) {
 		ctx := context.Background()
@@ -357,7 +359,7 @@ func TestRowRules_differential(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer e.Close()
-		rowRules(t, db, sqlast.Postgres{}, e.Model(), shopRules(e.Model()))
+		rowRules(t, db, sqlast.Postgres{}, enginemodel.Of(e), shopRules(enginemodel.Of(e)))
 	})
 }
 
@@ -691,7 +693,7 @@ func TestRowRules_differentialMultiHop(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer e.Close()
-		rowRules(t, dbOf(t, e), sqlast.DuckDB{}, e.Model(), saasRules(e.Model()))
+		rowRules(t, dbOf(t, e), sqlast.DuckDB{}, enginemodel.Of(e), saasRules(enginemodel.Of(e)))
 	})
 	t.Run("PostgreSQL", func(t *testing.T) {
 		ctx := context.Background()
@@ -708,6 +710,6 @@ func TestRowRules_differentialMultiHop(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer e.Close()
-		rowRules(t, db, sqlast.Postgres{}, e.Model(), saasRules(e.Model()))
+		rowRules(t, db, sqlast.Postgres{}, enginemodel.Of(e), saasRules(enginemodel.Of(e)))
 	})
 }

@@ -1,10 +1,15 @@
 // Package engine is agentlayer's library API: an embedded semantic query
-// engine over DuckDB that answers the operations of the Agent API — search,
-// table and metric detail, field values, construct and execute — always on
-// behalf of one user.
+// engine over DuckDB (embedded, the default) or PostgreSQL that answers the
+// operations of the Agent API — search, table and metric detail, field
+// values, construct and execute — always on behalf of one user.
 //
 // Create an Engine with New and release it with Close. An Engine is safe for
 // concurrent use by any number of goroutines.
+//
+// An embedder imports engine and auth, and nothing else of this module:
+// every type engine's API names is its own, auth's, the standard
+// library's, or one of the aliases it declares as part of its API
+// (Request, Error, Column, Kind, …), whose packages need not be imported.
 package engine
 
 import (
@@ -27,6 +32,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"github.com/agentlayer/agentlayer/internal/enginemodel"
 	"github.com/agentlayer/agentlayer/internal/lru"
 	"github.com/agentlayer/agentlayer/internal/querytoken"
 	"github.com/agentlayer/agentlayer/internal/rcache"
@@ -212,7 +218,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Engine answers semantic queries over an embedded DuckDB database.
+// Engine answers semantic queries over its database, DuckDB or PostgreSQL.
 type Engine struct {
 	audit        *auditLog // nil: no audit log
 	db           *sql.DB
@@ -653,8 +659,11 @@ func (e *Engine) checkSources(ctx context.Context, m *semantic.Model) error {
 	return semantic.NewError(problems)
 }
 
-// Model returns the semantic model the engine serves.
-func (e *Engine) Model() *semantic.Model { return e.cur.Load().model }
+// The model an engine serves is its commands' and tests' to read
+// (internal/enginemodel), not its embedders'.
+func init() {
+	enginemodel.Register(func(x any) *semantic.Model { return x.(*Engine).cur.Load().model })
+}
 
 // Close releases the database, and the data directory the engine made. It
 // must be called once the Engine is no longer used.

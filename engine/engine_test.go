@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentlayer/agentlayer/internal/enginemodel"
+
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
 	"github.com/agentlayer/agentlayer/semantic"
@@ -32,7 +34,7 @@ func TestNew_sample(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	m := e.Model()
+	m := enginemodel.Of(e)
 	if got := len(m.Tables); got != 4 {
 		t.Fatalf("%d tables, want 4", got)
 	}

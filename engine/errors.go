@@ -18,11 +18,11 @@ type ErrorKind = sqlgen.ErrorKind
 
 // The kinds of Error.
 const (
-	KindInvalid        = sqlgen.KindInvalid
-	KindInvalidFieldID = sqlgen.KindInvalidFieldID
-	KindPrefixMismatch = sqlgen.KindPrefixMismatch
-	KindNotFound       = sqlgen.KindNotFound
-	KindForbidden      = sqlgen.KindForbidden
+	KindInvalid        ErrorKind = sqlgen.KindInvalid
+	KindInvalidFieldID ErrorKind = sqlgen.KindInvalidFieldID
+	KindPrefixMismatch ErrorKind = sqlgen.KindPrefixMismatch
+	KindNotFound       ErrorKind = sqlgen.KindNotFound
+	KindForbidden      ErrorKind = sqlgen.KindForbidden
 )
 
 // The sentinels to test an Error's kind with errors.Is.
@@ -32,10 +32,10 @@ var (
 	// field that does not exist or is hidden is an *Error of
 	// KindInvalidFieldID (invalid_field_id, as Metabase answers), which
 	// matches ErrNotFound too.
-	ErrNotFound = sqlgen.ErrNotFound
+	ErrNotFound *Error = sqlgen.ErrNotFound
 	// ErrForbidden: the table or metric exists, but the caller may not see
 	// it.
-	ErrForbidden = sqlgen.ErrForbidden
+	ErrForbidden *Error = sqlgen.ErrForbidden
 )
 
 // ErrOverloaded is returned when a query waited QueueTimeout for one of the

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentlayer/agentlayer/internal/enginemodel"
+
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
@@ -258,7 +260,7 @@ func TestPostgresPattern_matchesRE2(t *testing.T) {
 func TestPostgres_sameDetails(t *testing.T) {
 	pair := samplePair(t, engine.Options{})
 	ctx := context.Background()
-	m := pair.duck.Model()
+	m := enginemodel.Of(pair.duck)
 	compared, answered := 0, 0
 	same := func(what string, p *auth.Principal, get func(e *engine.Engine) (any, error)) {
 		t.Helper()
@@ -462,7 +464,7 @@ func TestPostgres_types(t *testing.T) {
 	}
 	defer e.Close()
 	var types []string
-	for _, f := range e.Model().Tables[0].Fields {
+	for _, f := range enginemodel.Of(e).Tables[0].Fields {
 		types = append(types, f.Name+" "+f.Type.Database)
 	}
 	want := "ID BIGINT, S SMALLINT, I INTEGER, R FLOAT, D DOUBLE, N DECIMAL(10,2), U NUMERIC, B BOOLEAN, TX VARCHAR, VC VARCHAR, CH VARCHAR, ID2 UUID, DT DATE, TS TIMESTAMP, TZ TIMESTAMPTZ, TM TIME"
@@ -583,7 +585,7 @@ func TestPostgres_typesAlike(t *testing.T) {
 	add := func(name, request string) { corpus[name] = []byte(request) }
 	literal := map[semantic.Kind]string{semantic.KindText: `"a"`, semantic.KindDate: `"2024-01-01"`, semantic.KindDateTime: `"2024-01-01"`,
 		semantic.KindDateTimeTZ: `"2024-01-01"`, semantic.KindBoolean: `true`, semantic.KindTime: `"12:00:00"`}
-	for _, table := range duck.Model().Tables {
+	for _, table := range enginemodel.Of(duck).Tables {
 		for i, w := range table.Wide() {
 			id := semantic.TablePrefix(table.ID).ID(i)
 			k := w.Field.Type.Kind
@@ -614,7 +616,7 @@ func TestPostgres_typesAlike(t *testing.T) {
 	}
 	sameAnswers(t, duck, pg, corpus, users)
 	for _, p := range users {
-		for _, table := range duck.Model().Tables {
+		for _, table := range enginemodel.Of(duck).Tables {
 			for i := range table.Wide() {
 				id := semantic.TablePrefix(table.ID).ID(i)
 				want, werr := duck.FieldValues(ctx, p, engine.FieldRef{TableID: table.ID, FieldID: id}, 10)

@@ -36,7 +36,7 @@ func (s *state) grant(p *auth.Principal) (*permissions.Grant, error) {
 // set it was compiled against. Its token (Token) names what it reads by
 // model names.
 type Query struct {
-	*sqlgen.Query
+	q *sqlgen.Query
 	// Paging says how Page pages the query's rows.
 	Paging Paging
 	s      *state
@@ -81,7 +81,7 @@ func (s *state) construct(p *auth.Principal, req *Request) (*Query, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Query{Query: q, s: s}, nil
+	return &Query{q: q, s: s}, nil
 }
 
 // Plan plans a query for p: the SQL it would run, with p's row filters. A
@@ -89,8 +89,22 @@ func (s *state) construct(p *auth.Principal, req *Request) (*Query, error) {
 // p's rules.
 func (e *Engine) Plan(ctx context.Context, p *auth.Principal, q *Query) (*Plan, error) {
 	plan, _, err := e.plan(forUser(ctx, p), p, q, e.planOpts)
-	return plan, err
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{p: plan}, nil
 }
+
+// Plan is a query planned for one caller.
+type Plan struct{ p *sqlgen.Plan }
+
+// SQL is the plan's statement, in the engine's database's dialect, and its
+// bound values in order.
+func (p *Plan) SQL() (string, []any) { return p.p.SQL() }
+
+// String prints the plan deterministically: the query, the caller's row
+// filters, the SQL and its values. agentlayer explain prints it.
+func (p *Plan) String() string { return p.p.String() }
 
 // plan plans q for p, and returns p's grant, which planned it.
 func (e *Engine) plan(ctx context.Context, p *auth.Principal, q *Query, opts sqlgen.Options) (*sqlgen.Plan, *permissions.Grant, error) {
@@ -98,9 +112,9 @@ func (e *Engine) plan(ctx context.Context, p *auth.Principal, q *Query, opts sql
 	if err != nil {
 		return nil, nil, err
 	}
-	opts.Latest = func(col sqlgen.Column) (time.Time, bool, error) { return e.latest(ctx, q.s, g, q.Table, col) }
+	opts.Latest = func(col sqlgen.Column) (time.Time, bool, error) { return e.latest(ctx, q.s, g, q.q.Table, col) }
 	opts.Caller = permissions.Activation(p)
-	plan, err := q.Query.Plan(q.s.catalog, g, opts)
+	plan, err := q.q.Plan(q.s.catalog, g, opts)
 	return plan, g, err
 }
 
@@ -163,7 +177,7 @@ func (e *Engine) runFor(ctx context.Context, s *state, p *auth.Principal, g *per
 // reads and answers, the policies that decide what the caller sees, and
 // how they limit the rows of each table it reads.
 type Explanation struct {
-	sqlgen.Words
+	Words
 	Policies     []string      `json:"policies"`
 	Restrictions []Restriction `json:"restrictions"`
 }
@@ -181,9 +195,18 @@ func (e *Engine) Explain(ctx context.Context, p *auth.Principal, q *Query) (*Exp
 	return &Explanation{Words: plan.Words(), Policies: policies, Restrictions: restrictions(g, plan)}, nil
 }
 
+// Words say a planned query: where it starts, its columns, joins, filters,
+// groups, order and limit.
+type Words = sqlgen.Words
+
 // Restriction says how the rows of a table an answer read are limited
-// for its caller, in words the caller may read (permissions.Restriction).
+// for its caller, in words the caller may read.
 type Restriction = permissions.Restriction
+
+// AggregateLimit is how an answer read under an aggregate-only grant is
+// limited (Restriction.Aggregate): its minimum group size and time
+// granularity, for machines.
+type AggregateLimit = permissions.AggregateLimit
 
 // restrictions are the restrictions of the tables a plan read, once
 // each: for a table read under an aggregate grant, the grant's rows and,
@@ -240,7 +263,7 @@ const MaxPageSize = 2000
 // and how many rows to read for it, one more while another page may
 // follow (the rows say More).
 func (q *Query) pageAt(offset int) (size, fetch int) {
-	limit, pg := q.Limit, q.Paging
+	limit, pg := q.q.Limit, q.Paging
 	switch {
 	case pg.LimitIsTotal:
 		size = pg.Size

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/agentlayer/agentlayer/internal/yamldoc"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
@@ -23,9 +24,6 @@ type (
 	GroupBy = sqlgen.GroupBy
 	// OrderBy sorts by a field.
 	OrderBy = sqlgen.OrderBy
-	// Plan is a query planned for one caller: its SQL, bound values and
-	// result columns; its String is what agentlayer explain prints.
-	Plan = sqlgen.Plan
 )
 
 // ParseRequest decodes a construct request from JSON, strictly: an unknown
@@ -56,6 +54,24 @@ type (
 	ModelError = semantic.Error
 	// PolicyError lists every problem of a policy file, at file:line:col.
 	PolicyError = permissions.Error
+	// ProblemList is what ModelError and PolicyError hold: their
+	// problems, sorted by position (All).
+	ProblemList = yamldoc.List
+	// Problem is one problem of a file: where, what, and the line's text.
+	Problem = yamldoc.Problem
+	// Position is a place in a file: its name, line and column (from 1;
+	// 0 when unknown).
+	Position = yamldoc.Pos
+)
+
+// The words of an answer's columns.
+type (
+	// Kind is the kind of a column's values (integer, text, timestamp, …):
+	// its String is the Agent API's type name, Words says it in words.
+	Kind = semantic.Kind
+	// Bucket is the temporal bucket of a column or filter: a truncation
+	// (minute … year) or an extraction (day-of-week … second-of-minute).
+	Bucket = sqlgen.Bucket
 )
 
 // MessageNotFound is the message of a not-found error that needs no

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentlayer/agentlayer/internal/enginemodel"
+
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
@@ -76,7 +78,7 @@ func TestSaaS_personasMatchHandWrittenSQL(t *testing.T) {
 	ctx := context.Background()
 	check := func(t *testing.T, e *engine.Engine, db *sql.DB) {
 		personas := saasPersonas(t)
-		m := e.Model()
+		m := enginemodel.Of(e)
 		nonTrivial := 0
 		for email, tables := range saasTruth {
 			p := personas[email]

@@ -12,7 +12,7 @@ import (
 // logical query, naming tables and fields by model name, with its HMAC. It
 // is not bound to a user: whoever executes it, it is planned for them.
 func (e *Engine) Token(q *Query) (string, error) {
-	return e.keys.Seal(q.Query, querytoken.Position{Limit: q.Limit})
+	return e.keys.Seal(q.q, querytoken.Position{Limit: q.q.Limit})
 }
 
 // continuation is the token of the page at offset of q's whole result,
@@ -25,7 +25,7 @@ func (e *Engine) continuation(q *Query, offset int) (string, error) {
 			pageSize = DefaultPageSize
 		}
 	}
-	return e.keys.Seal(q.Query, querytoken.Position{Offset: offset, Limit: q.Limit, PageSize: pageSize})
+	return e.keys.Seal(q.q, querytoken.Position{Offset: offset, Limit: q.q.Limit, PageSize: pageSize})
 }
 
 // QueryFromToken verifies a query or continuation token and compiles its

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/agentlayer/agentlayer/internal/enginemodel"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/agentlayer/agentlayer/auth"
@@ -274,7 +276,7 @@ func countRows(ctx context.Context, e *engine.Engine, p *auth.Principal, table i
 // keysOf lists the keys of the rows a user reads in detail (their primary
 // key, or every visible column), sorted; nil when there are none to read.
 func keysOf(ctx context.Context, e *engine.Engine, p *auth.Principal, table int) ([]string, error) {
-	t := e.Model().Table(table)
+	t := enginemodel.Of(e).Table(table)
 	req := &engine.Request{TableID: table, Limit: sampleKeysAtMost}
 	for _, f := range t.Fields {
 		if f.SemanticType == "type/PK" {

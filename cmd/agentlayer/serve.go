@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/agentlayer/agentlayer/internal/enginemodel"
+
 	_ "github.com/jackc/pgx/v5/stdlib" // postgres:// --db and --state
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -193,7 +195,7 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 	}
 	defer e.Close()
 	v := e.Version()
-	log.Info("model loaded", "model", opts.ModelFile, "tables", len(e.Model().Tables), "model_version", v.Model, "policy_version", v.Policy,
+	log.Info("model loaded", "model", opts.ModelFile, "tables", len(enginemodel.Of(e).Tables), "model_version", v.Model, "policy_version", v.Policy,
 		"duration", time.Since(start).Round(time.Millisecond))
 
 	var reg *prometheus.Registry

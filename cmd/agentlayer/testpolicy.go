@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/agentlayer/agentlayer/internal/enginemodel"
+
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 	"gopkg.in/yaml.v3"
@@ -131,7 +133,7 @@ func testPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer e.Close()
-	if err := checkSuiteNames(fs.Arg(0), suite.Cases, e.Model()); err != nil {
+	if err := checkSuiteNames(fs.Arg(0), suite.Cases, enginemodel.Of(e)); err != nil {
 		return err
 	}
 	dir, err := f.directory()
@@ -324,7 +326,7 @@ func (r *caseRunner) checkVisibility(ctx context.Context, p *auth.Principal, x c
 	if x.Tables != nil {
 		want := make([]string, len(x.Tables))
 		for i, name := range x.Tables {
-			if t := tableNamed(r.e.Model(), name); t != nil {
+			if t := tableNamed(enginemodel.Of(r.e), name); t != nil {
 				name = t.Name
 			}
 			want[i] = name
@@ -338,7 +340,7 @@ func (r *caseRunner) checkVisibility(ctx context.Context, p *auth.Principal, x c
 	}
 	seen := r.fieldMasks(ctx, p, tables)
 	field := func(table, ref string) (*semantic.Table, semantic.WideField, string) {
-		t := tableNamed(r.e.Model(), table)
+		t := tableNamed(enginemodel.Of(r.e), table)
 		w, _ := resolveField(t, ref)
 		return t, w, semantic.TablePrefix(t.ID).ID(w.Index)
 	}

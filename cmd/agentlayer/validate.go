@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/agentlayer/agentlayer/internal/enginemodel"
+
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/semantic"
 )
@@ -40,7 +42,7 @@ func validate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	m := e.Model()
+	m := enginemodel.Of(e)
 	warnings := e.Warnings()
 	if *dbFile != "" {
 		shape, err := e.CheckData(ctx)
