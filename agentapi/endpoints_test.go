@@ -21,8 +21,8 @@ import (
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
-	"github.com/agentlayer/agentlayer/internal/pgtest"
-	"github.com/agentlayer/agentlayer/internal/testkit"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 )
 
 func personaNamed(name string) persona {

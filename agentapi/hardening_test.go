@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/engine"
-	"github.com/agentlayer/agentlayer/internal/testkit"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 )
 
 // TestMethodNotAllowed_authenticatesFirst: a known path with another method

@@ -18,7 +18,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/internal/pgtest"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
 )
 
 // TestPostgres_restartUnderLoad restarts a PostgreSQL server of the

@@ -13,8 +13,8 @@ import (
 
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/internal/pgtest/pgsample"
-	"github.com/agentlayer/agentlayer/internal/testkit"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgsample"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 )
 
 // pinnedNow is the clock of the servers the agent questions run on: the

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
-	"github.com/agentlayer/agentlayer/internal/testkit"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 )
 
 // FuzzVerify feeds arbitrary tokens to the verifier: no panic, and a token

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
-	"github.com/agentlayer/agentlayer/internal/pgtest"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
 )
 
 // pgStore opens a PostgresStore in a new database of the test's own.

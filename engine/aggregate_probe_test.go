@@ -12,7 +12,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
-	"github.com/agentlayer/agentlayer/internal/pgtest"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
 )
 
 var benchmark = &auth.Principal{Email: "benchmark@example.com", Groups: []string{"benchmark"}, Attributes: map[string]any{"state": "TX"}}

@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/agentlayer/agentlayer/engine/internal/rcache"
 	"github.com/agentlayer/agentlayer/internal/lru"
-	"github.com/agentlayer/agentlayer/internal/rcache"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )

@@ -7,7 +7,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
-	"github.com/agentlayer/agentlayer/internal/pgtest"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
 )
 
 // A practice of doctors and their patients, where a doctor asks about

@@ -32,11 +32,11 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"github.com/agentlayer/agentlayer/engine/internal/querytoken"
+	"github.com/agentlayer/agentlayer/engine/internal/rcache"
+	"github.com/agentlayer/agentlayer/engine/internal/search"
 	"github.com/agentlayer/agentlayer/internal/enginemodel"
 	"github.com/agentlayer/agentlayer/internal/lru"
-	"github.com/agentlayer/agentlayer/internal/querytoken"
-	"github.com/agentlayer/agentlayer/internal/rcache"
-	"github.com/agentlayer/agentlayer/internal/search"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"

@@ -14,7 +14,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
-	"github.com/agentlayer/agentlayer/internal/testkit"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 )
 
 // maskKey is the tests' hash key: a hash is the HMAC-SHA256 of the value

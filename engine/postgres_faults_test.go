@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/engine"
-	"github.com/agentlayer/agentlayer/internal/pgtest"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
 )
 
 // slowModel reads a table that takes PostgreSQL minutes to count.

@@ -8,8 +8,8 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/internal/pgtest/pgsample"
-	"github.com/agentlayer/agentlayer/internal/testkit"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgsample"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 )
 
 // TestRelativeFilters: last, next, current and between, counted from a

@@ -12,8 +12,8 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/internal/pgtest"
-	"github.com/agentlayer/agentlayer/internal/testkit"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 )
 
 // saasPersonas are the SaaS sample's users as its directory makes them.

@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"github.com/agentlayer/agentlayer/auth"
-	"github.com/agentlayer/agentlayer/internal/search"
+	"github.com/agentlayer/agentlayer/engine/internal/search"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"

@@ -8,8 +8,8 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/internal/pgtest"
-	"github.com/agentlayer/agentlayer/internal/pgtest/pgsample"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgsample"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
 )
 
 // TestPostgres_sharded points the engine at a coordinator whose ORDERS and

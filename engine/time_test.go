@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/engine"
-	"github.com/agentlayer/agentlayer/internal/pgtest"
-	"github.com/agentlayer/agentlayer/internal/testkit"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 

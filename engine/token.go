@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/agentlayer/agentlayer/auth"
-	"github.com/agentlayer/agentlayer/internal/querytoken"
+	"github.com/agentlayer/agentlayer/engine/internal/querytoken"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/internal/testkit"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 	"github.com/agentlayer/agentlayer/mcp"
 )
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/agentlayer/agentlayer/auth"
-	"github.com/agentlayer/agentlayer/internal/testkit"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 	"github.com/agentlayer/agentlayer/permissions"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/internal/golden"
+	"github.com/agentlayer/agentlayer/internal/testsupport/golden"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen/sqlast"

@@ -11,7 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/agentlayer/agentlayer/internal/golden"
+	"github.com/agentlayer/agentlayer/internal/testsupport/golden"
 	"github.com/agentlayer/agentlayer/semantic"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentlayer/agentlayer/internal/golden"
+	"github.com/agentlayer/agentlayer/internal/testsupport/golden"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
 	"github.com/agentlayer/agentlayer/sqlgen/sqlast"

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
-	"github.com/agentlayer/agentlayer/internal/testkit"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 )
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {

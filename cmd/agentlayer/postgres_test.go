@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentlayer/agentlayer/internal/pgtest"
-	"github.com/agentlayer/agentlayer/internal/testkit"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 )
 
 // TestPostgres_commands runs what the README tells a PostgreSQL user to

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
-	"github.com/agentlayer/agentlayer/internal/pgtest"
-	"github.com/agentlayer/agentlayer/internal/pgtest/pgsample"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgsample"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
 )
 
 // process is agentlayer serve running as a process of its own.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/internal/testkit"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 )
 
 const testSecret = "agentlayer-serve-test-secret-0123456789"

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/agentlayer/agentlayer/internal/pgtest"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
 )
 
 func TestServer(t *testing.T) {

@@ -25,7 +25,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver of database/sql
 
-	"github.com/agentlayer/agentlayer/internal/pgcluster"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgcluster"
 )
 
 // DefaultURL is the server tests use when AGENTLAYER_TEST_POSTGRES is not

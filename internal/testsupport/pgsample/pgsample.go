@@ -13,9 +13,9 @@ import (
 	"testing"
 
 	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/internal/pgcluster"
-	"github.com/agentlayer/agentlayer/internal/pgcluster/sharded"
-	"github.com/agentlayer/agentlayer/internal/pgtest"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgcluster"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
+	"github.com/agentlayer/agentlayer/internal/testsupport/sharded"
 )
 
 // samples are this process's databases of the sample, by server URL.

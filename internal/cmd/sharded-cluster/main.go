@@ -13,7 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/agentlayer/agentlayer/internal/pgcluster/sharded"
+	"github.com/agentlayer/agentlayer/internal/testsupport/sharded"
 )
 
 func main() {

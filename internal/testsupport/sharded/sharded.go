@@ -14,7 +14,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver of database/sql
 
 	"github.com/agentlayer/agentlayer/fixtures"
-	"github.com/agentlayer/agentlayer/internal/pgcluster"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgcluster"
 )
 
 // Database is the name of the sample's database on every server of a
