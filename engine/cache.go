@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/engine/internal/rcache"
-	"github.com/agentlayer/agentlayer/internal/lru"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
@@ -360,17 +359,16 @@ func decodeRow(js []byte, numbers []byte) []any {
 	return out
 }
 
-// cachedQuery runs plan for what read makes of its rows: through the
-// result cache when it is on (and ctx does not bypass it), else, when it
-// is off, through the set's own cache of field values and statistics,
-// kept until the next reload. hit reports whether the answer came from a
-// cache.
-func cachedQuery[T any](ctx context.Context, e *Engine, s *state, kind cacheKind, local *lru.Cache[[32]byte, T], r rendered, size func(T) int64, read func(*Rows) (T, error)) (T, bool, error) {
+// cachedQuery runs plan for what read makes of its rows, through the
+// result cache when it is on and ctx does not bypass it: field values and
+// statistics are answers like any other, kept and dropped (Invalidate) with
+// them, and computed afresh when the cache is off. hit reports whether the
+// answer came from the cache.
+func cachedQuery[T any](ctx context.Context, e *Engine, s *state, kind cacheKind, r rendered, size func(T) int64, read func(*Rows) (T, error)) (T, bool, error) {
 	plan := r.plan
 	var zero T
 	var fill *rcache.Fill
-	cache := e.cacheFor(ctx)
-	if cache != nil {
+	if cache := e.cacheFor(ctx); cache != nil {
 		v, f, err := cache.Get(ctx, resultKey(kind, s, plan.Outputs, r.digest), e.queueTimeout)
 		if err != nil {
 			return zero, false, err
@@ -379,10 +377,6 @@ func cachedQuery[T any](ctx context.Context, e *Engine, s *state, kind cacheKind
 			return v.(T), true, nil
 		}
 		fill = f
-	} else if e.cache == nil {
-		if v, ok := local.Get(r.digest); ok {
-			return v, true, nil
-		}
 	}
 	v, err := runRead(ctx, e, plan, r.sql, r.args, read)
 	switch {
@@ -394,9 +388,6 @@ func cachedQuery[T any](ctx context.Context, e *Engine, s *state, kind cacheKind
 	}
 	if err != nil {
 		return zero, false, err
-	}
-	if e.cache == nil {
-		local.Put(r.digest, v)
 	}
 	return v, false, nil
 }

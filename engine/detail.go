@@ -497,7 +497,7 @@ func (e *Engine) topValues(ctx context.Context, s *state, g sqlgen.Access, t *se
 // countsOf runs a values plan: each value and its rows, the most frequent
 // first, cached.
 func (e *Engine) countsOf(ctx context.Context, s *state, r rendered) ([]ValueCount, bool, error) {
-	return cachedQuery(ctx, e, s, kindValues, s.valueCache, r, valuesSize, func(rows *Rows) ([]ValueCount, error) {
+	return cachedQuery(ctx, e, s, kindValues, r, valuesSize, func(rows *Rows) ([]ValueCount, error) {
 		out := []ValueCount{}
 		for rows.Next() {
 			row := rows.Row()
@@ -567,7 +567,7 @@ func (e *Engine) statistics(ctx context.Context, s *state, g sqlgen.Access, t *s
 	if err != nil {
 		return st, err
 	}
-	out, _, err := cachedQuery(ctx, e, s, kindStats, s.statsCache, render(plan), statsSize, func(rows *Rows) (Statistics, error) {
+	out, _, err := cachedQuery(ctx, e, s, kindStats, render(plan), statsSize, func(rows *Rows) (Statistics, error) {
 		if !rows.Next() {
 			return st, nil
 		}

@@ -58,7 +58,6 @@ const (
 	minMaskKey = 16
 	// The caches of one model and policy set, by entries.
 	tokenCacheSize = 1024
-	valueCacheSize = 1000
 )
 
 // Options configure an Engine. The zero value is not enough: a model is
@@ -259,8 +258,6 @@ type state struct {
 	search              *search.Index
 	version             Version
 	tokens              *lru.Cache[string, openedToken]
-	valueCache          *lru.Cache[[32]byte, []ValueCount] // by plan digest, when the result cache is off
-	statsCache          *lru.Cache[[32]byte, Statistics]
 	// visibility is a digest of what a grant sees, for search's cache key.
 	visibility *lru.Cache[*permissions.Grant, [32]byte]
 }
@@ -464,7 +461,7 @@ func (e *Engine) load(ctx context.Context, opts Options, generation int) (*state
 	}
 	s := &state{model: m, unrestricted: opts.Unrestricted,
 		everything: permissions.Everything(m), nothing: permissions.Nothing(),
-		tokens: lru.New[string, openedToken](tokenCacheSize), valueCache: lru.New[[32]byte, []ValueCount](valueCacheSize), statsCache: lru.New[[32]byte, Statistics](valueCacheSize),
+		tokens:     lru.New[string, openedToken](tokenCacheSize),
 		visibility: lru.New[*permissions.Grant, [32]byte](tokenCacheSize),
 		version:    Version{Model: digest(modelYAML), Generation: generation, Loaded: time.Now()}}
 	if s.catalog, err = sqlgen.NewCatalog(m, e.dialect); err != nil {
