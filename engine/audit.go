@@ -107,7 +107,7 @@ func (e *Engine) audited(ctx context.Context, r *Rows, p *auth.Principal, plan *
 		rec := auditRecord(ctx, p, pv, r.count, start)
 		rec.Outcome = r.outcome()
 		if rec.Outcome == "completed" {
-			rec.SuppressedGroups = e.suppressedGroups(plan)
+			rec.SuppressedGroups = e.suppressedGroups(ctx, plan)
 		}
 		e.audit.write(rec)
 	}
@@ -152,20 +152,45 @@ func (e *Engine) auditFailure(ctx context.Context, p *auth.Principal, pv Provena
 }
 
 // suppressedGroups counts, for the audit log, the groups an answer under
-// a minimum group size left out; -1 when the count failed.
-func (e *Engine) suppressedGroups(plan *sqlgen.Plan) int {
+// a minimum group size left out; -1 when the count failed. It runs once
+// the caller has their answer, for that caller (ctx's user): in one of the
+// engine's query slots, through its one path to SQL (prepared, a SELECT
+// only), under a query timeout of its own.
+func (e *Engine) suppressedGroups(ctx context.Context, plan *sqlgen.Plan) int {
 	sqlText, args, ok := plan.SuppressedSQL()
 	if !ok {
 		return 0
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), e.queryTimeout)
+	ctx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), e.queryTimeout, ErrTimeout)
 	defer cancel()
-	var n int
-	if err := e.db.QueryRowContext(ctx, sqlText, args...).Scan(&n); err != nil {
+	n, err := e.countRows(ctx, sqlText, args)
+	if err != nil {
 		e.log.Warn("audit: cannot count the suppressed groups", "err", err.Error())
 		return -1
 	}
 	return n
+}
+
+// countRows runs a query of one integer in a query slot of ctx's user.
+func (e *Engine) countRows(ctx context.Context, sqlText string, args []any) (int, error) {
+	release, err := e.slots.acquire(ctx, userOf(ctx), e.queueTimeout)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	rows, err := e.stmts.query(ctx, sqlText, args)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int
+	if !rows.Next() {
+		return 0, errors.Join(rows.Err(), errors.New("no row"))
+	}
+	if err := rows.Scan(&n); err != nil {
+		return 0, err
+	}
+	return n, rows.Err()
 }
 
 // auditValues writes the audit record of a field's values: one per
