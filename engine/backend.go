@@ -18,7 +18,7 @@ type backend interface {
 	setupDB(ctx context.Context) (*sql.DB, func(), error)
 	// describe lists the columns of a table source, with their types as
 	// DuckDB names them (semantic.ParseType reads those).
-	describe(ctx context.Context, src semantic.Source) ([]semantic.Column, error)
+	describe(ctx context.Context, src semantic.Source) ([]semantic.SourceColumn, error)
 	// lockDown confines the database, once Setup has run and the model is
 	// loaded, to what serving the model needs.
 	lockDown(ctx context.Context, m *semantic.Model) error

@@ -455,7 +455,7 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 	}
 	fv := &FieldValues{FieldID: id}
 	start := time.Now()
-	plan, err := sqlgen.Values(s.catalog, g, t, sqlgen.Column{Wide: w}, limit+1, e.planOpts)
+	plan, err := sqlgen.Values(s.catalog, g, t, sqlgen.QueryField{Wide: w}, limit+1, e.planOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -482,7 +482,7 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 // topValues lists the most frequent values of a field that g may see,
 // sorted.
 func (e *Engine) topValues(ctx context.Context, s *state, g sqlgen.Access, t *semantic.Table, w semantic.WideField, limit int, read *valuesRead) ([]any, error) {
-	plan, err := sqlgen.Values(s.catalog, g, t, sqlgen.Column{Wide: w}, limit, e.planOpts)
+	plan, err := sqlgen.Values(s.catalog, g, t, sqlgen.QueryField{Wide: w}, limit, e.planOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -563,7 +563,7 @@ func cmpOrdered[T int64 | float64](a, b T) int {
 
 func (e *Engine) statistics(ctx context.Context, s *state, g sqlgen.Access, t *semantic.Table, w semantic.WideField) (Statistics, error) {
 	st := Statistics{Kind: w.Field.Type.Kind}
-	plan, err := sqlgen.Statistics(s.catalog, g, t, sqlgen.Column{Wide: w}, e.planOpts)
+	plan, err := sqlgen.Statistics(s.catalog, g, t, sqlgen.QueryField{Wide: w}, e.planOpts)
 	if err != nil {
 		return st, err
 	}

@@ -202,7 +202,7 @@ func sourceDir(path string) string {
 // describe lists the columns of a table source. Once DuckDB is locked
 // down, a file source outside the allowed directories is refused with what
 // to do.
-func (b *duckBackend) describe(ctx context.Context, src semantic.Source) ([]semantic.Column, error) {
+func (b *duckBackend) describe(ctx context.Context, src semantic.Source) ([]semantic.SourceColumn, error) {
 	if b.allowed != nil && (src.Kind == semantic.SourceParquet || src.Kind == semantic.SourceCSV) && !b.mayRead(src.Text) {
 		return nil, fmt.Errorf("%s is outside the directories DuckDB may read (%s); restart agentlayer to allow a new one", src.Text, strings.Join(b.allowed, ", "))
 	}
@@ -210,15 +210,15 @@ func (b *duckBackend) describe(ctx context.Context, src semantic.Source) ([]sema
 }
 
 // describeDuckDB lists the columns of a table source as DuckDB reads it.
-func describeDuckDB(ctx context.Context, db *sql.DB, src semantic.Source) ([]semantic.Column, error) {
+func describeDuckDB(ctx context.Context, db *sql.DB, src semantic.Source) ([]semantic.SourceColumn, error) {
 	rows, err := db.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+sqlast.DuckDB{}.Source(src)+")")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var cols []semantic.Column
+	var cols []semantic.SourceColumn
 	for rows.Next() {
-		var c semantic.Column
+		var c semantic.SourceColumn
 		if err := rows.Scan(&c.Name, &c.Type); err != nil {
 			return nil, err
 		}

@@ -442,11 +442,11 @@ func (e *Engine) load(ctx context.Context, opts Options, generation int) (*state
 	}
 	var lopts semantic.Options
 	if e.be != nil {
-		lopts.Describe = func(src semantic.Source) ([]semantic.Column, error) { return e.be.describe(ctx, src) }
+		lopts.Describe = func(src semantic.Source) ([]semantic.SourceColumn, error) { return e.be.describe(ctx, src) }
 	} else {
 		files := &fileDescriber{}
 		defer files.close()
-		lopts.Describe = func(src semantic.Source) ([]semantic.Column, error) { return files.describe(ctx, src) }
+		lopts.Describe = func(src semantic.Source) ([]semantic.SourceColumn, error) { return files.describe(ctx, src) }
 	}
 	var err error
 	if lopts.IDs, err = readIDs(opts); err != nil {

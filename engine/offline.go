@@ -15,7 +15,7 @@ type fileDescriber struct {
 	db *sql.DB
 }
 
-func (f *fileDescriber) describe(ctx context.Context, src semantic.Source) ([]semantic.Column, error) {
+func (f *fileDescriber) describe(ctx context.Context, src semantic.Source) ([]semantic.SourceColumn, error) {
 	if src.Kind != semantic.SourceParquet && src.Kind != semantic.SourceCSV {
 		return nil, semantic.ErrNotDescribed
 	}

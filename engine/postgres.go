@@ -184,7 +184,7 @@ func (*pgBackend) classify(err error) (bool, string) {
 // describe lists the columns of a table source from the result description
 // of a query that reads no rows, with PostgreSQL's types given DuckDB's
 // names (semantic.ParseType reads those). A file source is DuckDB's alone.
-func (b *pgBackend) describe(ctx context.Context, src semantic.Source) ([]semantic.Column, error) {
+func (b *pgBackend) describe(ctx context.Context, src semantic.Source) ([]semantic.SourceColumn, error) {
 	if src.Kind == semantic.SourceParquet || src.Kind == semantic.SourceCSV {
 		return nil, fmt.Errorf("PostgreSQL reads tables and SELECTs, not files: load %s into a table, or serve it with DuckDB", src.Text)
 	}
@@ -197,9 +197,9 @@ func (b *pgBackend) describe(ctx context.Context, src semantic.Source) ([]semant
 	if err != nil {
 		return nil, err
 	}
-	cols := make([]semantic.Column, len(types))
+	cols := make([]semantic.SourceColumn, len(types))
 	for i, ct := range types {
-		cols[i] = semantic.Column{Name: ct.Name(), Type: duckTypeOf(ct)}
+		cols[i] = semantic.SourceColumn{Name: ct.Name(), Type: duckTypeOf(ct)}
 	}
 	return cols, rows.Err()
 }

@@ -112,7 +112,7 @@ func (e *Engine) plan(ctx context.Context, p *auth.Principal, q *Query, opts sql
 	if err != nil {
 		return nil, nil, err
 	}
-	opts.Latest = func(col sqlgen.Column) (time.Time, bool, error) { return e.latest(ctx, q.s, g, q.q.Table, col) }
+	opts.Latest = func(col sqlgen.QueryField) (time.Time, bool, error) { return e.latest(ctx, q.s, g, q.q.Table, col) }
 	opts.Caller = permissions.Activation(p)
 	plan, err := q.q.Plan(q.s.catalog, g, opts)
 	return plan, g, err
@@ -120,7 +120,7 @@ func (e *Engine) plan(ctx context.Context, p *auth.Principal, q *Query, opts sql
 
 // latest is the latest value of a temporal column of t that g sees: the
 // anchor of a filter counted from it.
-func (e *Engine) latest(ctx context.Context, s *state, g *permissions.Grant, t *semantic.Table, col sqlgen.Column) (time.Time, bool, error) {
+func (e *Engine) latest(ctx context.Context, s *state, g *permissions.Grant, t *semantic.Table, col sqlgen.QueryField) (time.Time, bool, error) {
 	col.Bucket = ""
 	q := &sqlgen.Query{Table: t, Aggregations: []sqlgen.Aggregate{{Func: semantic.AggMax, Column: &col}}, DetailRows: true}
 	plan, err := q.Plan(s.catalog, g, e.planOpts)

@@ -17,7 +17,7 @@ type (
 	// Filter is a segment, or a condition on a field.
 	Filter = sqlgen.Filter
 	// RequestField names a field of a request, optionally bucketed.
-	RequestField = sqlgen.FieldRef
+	RequestField = sqlgen.RequestField
 	// Aggregation is a count, a function over a field, or a measure.
 	Aggregation = sqlgen.Aggregation
 	// GroupBy groups by a field, optionally at a granularity.

@@ -23,7 +23,7 @@ type Options struct {
 	// Describe returns the columns of a table's source, in order. When set,
 	// every field must name an existing column and a declared type must match
 	// the column's. When nil, every field must declare its type.
-	Describe func(src Source) ([]Column, error)
+	Describe func(src Source) ([]SourceColumn, error)
 	// IDs is the model's id lock (ParseIDLock of model.ids.yaml), which
 	// numbers the field ids; nil numbers them by position, so that adding
 	// a field moves the ids after it (Model.PositionalIDs). A lock that
@@ -36,8 +36,8 @@ type Options struct {
 // checked as without a database, and must declare their types.
 var ErrNotDescribed = errors.New("semantic: source not described")
 
-// Column is a column of a source as the database describes it.
-type Column struct {
+// SourceColumn is a column of a source as the database describes it.
+type SourceColumn struct {
 	Name string
 	Type string
 }

@@ -274,7 +274,7 @@ func (l *loader) types(rt *rawTable) {
 		d.ErrorAt(t.Source.Pos, "table %s: cannot read source %s: %v", t.Name, t.Source, oneLine(err))
 		return
 	}
-	byName := make(map[string]Column, len(cols))
+	byName := make(map[string]SourceColumn, len(cols))
 	var names []string
 	for _, c := range cols {
 		byName[c.Name] = c

@@ -19,7 +19,7 @@ const sampleModel = "../fixtures/sample/model.yaml"
 
 // describeFrom simulates a database from a columns.yaml file: a mapping of
 // source table name to an ordered mapping of column name to DuckDB type.
-func describeFrom(t *testing.T, path string) func(semantic.Source) ([]semantic.Column, error) {
+func describeFrom(t *testing.T, path string) func(semantic.Source) ([]semantic.SourceColumn, error) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -32,17 +32,17 @@ func describeFrom(t *testing.T, path string) func(semantic.Source) ([]semantic.C
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	tables := map[string][]semantic.Column{}
+	tables := map[string][]semantic.SourceColumn{}
 	m := root.Content[0]
 	for i := 0; i < len(m.Content); i += 2 {
-		var cols []semantic.Column
+		var cols []semantic.SourceColumn
 		cm := m.Content[i+1]
 		for j := 0; j < len(cm.Content); j += 2 {
-			cols = append(cols, semantic.Column{Name: cm.Content[j].Value, Type: cm.Content[j+1].Value})
+			cols = append(cols, semantic.SourceColumn{Name: cm.Content[j].Value, Type: cm.Content[j+1].Value})
 		}
 		tables[m.Content[i].Value] = cols
 	}
-	return func(src semantic.Source) ([]semantic.Column, error) {
+	return func(src semantic.Source) ([]semantic.SourceColumn, error) {
 		cols, ok := tables[src.Text]
 		if !ok {
 			return nil, fmt.Errorf("Catalog Error: Table with name %s does not exist!", src.Text)
@@ -154,14 +154,14 @@ func TestLoad_describe(t *testing.T) {
 	}
 	// Without declared types, the database's types are taken.
 	stripped := regexp.MustCompile(`(?m)^\s*type: (BIGINT|DOUBLE)\n`).ReplaceAllString(string(data), "")
-	describe := func(src semantic.Source) ([]semantic.Column, error) {
+	describe := func(src semantic.Source) ([]semantic.SourceColumn, error) {
 		m, err := semantic.Parse("sample.yaml", data, semantic.Options{})
 		if err != nil {
 			return nil, err
 		}
-		var cols []semantic.Column
+		var cols []semantic.SourceColumn
 		for _, f := range m.TableByName(src.Text).Fields {
-			cols = append(cols, semantic.Column{Name: f.Column, Type: f.Type.Database})
+			cols = append(cols, semantic.SourceColumn{Name: f.Column, Type: f.Type.Database})
 		}
 		return cols, nil
 	}

@@ -17,9 +17,9 @@ type Query struct {
 	Metric *semantic.Metric // nil for a table query
 
 	Filters      []Condition
-	Fields       []Column // columns of a detail query; empty means every visible field
+	Fields       []QueryField // columns of a detail query; empty means every visible field
 	Aggregations []Aggregate
-	GroupBy      []Column
+	GroupBy      []QueryField
 	OrderBy      []Ordering
 	// Limit is the requested row limit; 0 means the default.
 	Limit int
@@ -34,8 +34,8 @@ func (q *Query) Aggregated() bool {
 	return q.Metric != nil || len(q.Aggregations) > 0 || len(q.GroupBy) > 0
 }
 
-// Column is an entry of the wide column list, optionally bucketed.
-type Column struct {
+// QueryField is an entry of the wide column list, optionally bucketed.
+type QueryField struct {
 	Wide   semantic.WideField
 	Bucket Bucket
 	ID     string // the field id as the request gave it: t1-5 or c2-5
@@ -44,7 +44,7 @@ type Column struct {
 // Condition is one filter: a segment, or an operation on a column.
 type Condition struct {
 	Segment *semantic.Segment
-	Column  Column
+	Column  QueryField
 	Op      string
 	// Values are typed for the column: int64, float64, string, bool, or
 	// Moment for dates and timestamps, int64 for extracted parts.
@@ -59,7 +59,7 @@ type Condition struct {
 // Aggregate is one aggregation of a table query, or a metric's.
 type Aggregate struct {
 	Func    semantic.AggFunc
-	Column  *Column // nil for count
+	Column  *QueryField // nil for count
 	Measure *semantic.Measure
 	Sort    string // "", "asc" or "desc"
 	// Filter restricts the rows the aggregation reads; nil for all.
@@ -68,7 +68,7 @@ type Aggregate struct {
 
 // Ordering sorts by a column.
 type Ordering struct {
-	Column Column
+	Column QueryField
 	Desc   bool
 }
 
@@ -120,7 +120,7 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 	if q.Metric != nil {
 		q.Aggregations = []Aggregate{{Func: q.Metric.Aggregation.Func, Measure: q.Metric.Measure}}
 		if f := q.Metric.Aggregation.Field; f != nil {
-			q.Aggregations[0].Column = &Column{Wide: q.Table.Own(f), ID: co.prefix.ID(q.Table.Own(f).Index)}
+			q.Aggregations[0].Column = &QueryField{Wide: q.Table.Own(f), ID: co.prefix.ID(q.Table.Own(f).Index)}
 		}
 		if len(req.Aggregations) == 1 {
 			q.Aggregations[0].Sort = req.Aggregations[0].SortOrder
@@ -237,10 +237,10 @@ func metricSort(m *semantic.Metric, aggs []Aggregation) error {
 
 // bucketed resolves a field id and its bucket (or granularity) at path:
 // the id is at path+idKey+".field_id", the bucket at path+idKey+bucketKey.
-func (co *compiler) bucketed(id, bucket, path, idKey, bucketKey string, granularity bool) (Column, error) {
+func (co *compiler) bucketed(id, bucket, path, idKey, bucketKey string, granularity bool) (QueryField, error) {
 	col, err := co.column(id, path+idKey+".field_id")
 	if err != nil {
-		return Column{}, err
+		return QueryField{}, err
 	}
 	col.Bucket, err = co.bucket(col, bucket, path+idKey+bucketKey, granularity)
 	return col, err
@@ -261,14 +261,14 @@ func (co *compiler) ordering(q *Query, o OrderBy, path string) (Ordering, error)
 	default:
 		return Ordering{}, invalid(path+".direction", "%s.direction must be asc or desc, not %q", path, o.Direction).with("asc", "desc")
 	}
-	if q.Aggregated() && !slices.ContainsFunc(q.GroupBy, func(g Column) bool { return g.Wide.Index == col.Wide.Index }) {
+	if q.Aggregated() && !slices.ContainsFunc(q.GroupBy, func(g QueryField) bool { return g.Wide.Index == col.Wide.Index }) {
 		return Ordering{}, invalid(path+".field.field_id", "%s: field %s is not in group_by; an aggregated query can be ordered by its group_by fields, or by an aggregation with sort_order", path, col.ID)
 	}
 	return Ordering{Column: col, Desc: desc}, nil
 }
 
 // describe names a column for messages: t1-5 (TOTAL).
-func describe(col Column) string {
+func describe(col QueryField) string {
 	return fmt.Sprintf("%s (%s)", col.ID, col.Wide.Name())
 }
 
@@ -303,7 +303,7 @@ func (co *compiler) aggregationOf(ag Aggregation, path string) (Aggregate, error
 		}
 		out.Func, out.Measure = ms.Aggregation.Func, ms
 		if f := ms.Aggregation.Field; f != nil {
-			out.Column = &Column{Wide: co.table.Own(f), ID: co.prefix.ID(co.table.Own(f).Index)}
+			out.Column = &QueryField{Wide: co.table.Own(f), ID: co.prefix.ID(co.table.Own(f).Index)}
 		}
 		return out, nil
 	}

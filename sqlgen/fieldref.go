@@ -24,9 +24,9 @@ const maxCandidates = 8
 // column resolves a field reference of the request's table or metric. A
 // field the caller may not see is not found, exactly like one that does
 // not exist, and is never offered as a candidate.
-func (co *compiler) column(ref, path string) (Column, error) {
+func (co *compiler) column(ref, path string) (QueryField, error) {
 	if ref == "" {
-		return Column{}, invalid(path, "%s is required", path)
+		return QueryField{}, invalid(path, "%s is required", path)
 	}
 	prefix, n, isID := semantic.ParseFieldID(ref)
 	if !isID {
@@ -39,20 +39,20 @@ func (co *compiler) column(ref, path string) (Column, error) {
 		e := &Error{Kind: KindPrefixMismatch, Path: path, Message: fmt.Sprintf("field %s does not match expected prefix %s: ids of this query are %s<n>", ref, co.prefix, co.prefix)}
 		if same := co.sameField(prefix, n); len(same) > 0 {
 			e.Message += fmt.Sprintf("; the same field here is %s", same[0])
-			return Column{}, e.with(same...)
+			return QueryField{}, e.with(same...)
 		}
-		return Column{}, e.with(co.nearest("", n)...)
+		return QueryField{}, e.with(co.nearest("", n)...)
 	}
 	return co.byIndex(n, ref, path)
 }
 
 // byIndex is entry n of the wide column list, if the caller sees it.
-func (co *compiler) byIndex(n int, ref, path string) (Column, error) {
+func (co *compiler) byIndex(n int, ref, path string) (QueryField, error) {
 	w, ok := co.table.WideField(n)
 	if !ok || !WideVisible(co.a, w) {
-		return Column{}, NotFound(path, "field %s not found - no column at index %d", ref, n).with(co.nearest("", n)...)
+		return QueryField{}, NotFound(path, "field %s not found - no column at index %d", ref, n).with(co.nearest("", n)...)
 	}
-	return Column{Wide: w, ID: co.prefix.ID(n)}, nil
+	return QueryField{Wide: w, ID: co.prefix.ID(n)}, nil
 }
 
 // sameField lists the ids, in this query, of the field another table's id
@@ -93,7 +93,7 @@ func (co *compiler) sameField(prefix semantic.IDPrefix, n int) []string {
 // relationship.field, then a display name, then the name of one related
 // table's field. An ambiguous name lists what it could mean; an unknown
 // one, the nearest names.
-func (co *compiler) byName(ref, path string) (Column, error) {
+func (co *compiler) byName(ref, path string) (QueryField, error) {
 	want := normalName(ref)
 	dotted := strings.Contains(want, ".")
 	// A name resolves against the model first, not against what the caller
@@ -103,7 +103,7 @@ func (co *compiler) byName(ref, path string) (Column, error) {
 	// columns for different users.
 	for _, w := range co.table.Wide() {
 		if w.Via == nil && (normalName(w.Field.Name) == want || normalName(w.Field.DisplayName) == want) && !WideVisible(co.a, w) {
-			return Column{}, co.unknownName(ref, path)
+			return QueryField{}, co.unknownName(ref, path)
 		}
 	}
 	steps := []func(w semantic.WideField) bool{
@@ -127,16 +127,16 @@ func (co *compiler) byName(ref, path string) (Column, error) {
 		case 0:
 			continue
 		case 1:
-			return Column{Wide: found[0], ID: co.prefix.ID(found[0].Index)}, nil
+			return QueryField{Wide: found[0], ID: co.prefix.ID(found[0].Index)}, nil
 		}
 		var candidates []string
 		for _, w := range found {
 			candidates = append(candidates, co.candidate(w))
 		}
-		return Column{}, (&Error{Kind: KindInvalidFieldID, Path: path,
+		return QueryField{}, (&Error{Kind: KindInvalidFieldID, Path: path,
 			Message: fmt.Sprintf("%q names %d fields of %s: give one of their ids", ref, len(found), co.table.Name)}).with(candidates...)
 	}
-	return Column{}, co.unknownName(ref, path)
+	return QueryField{}, co.unknownName(ref, path)
 }
 
 // unknownName is the error of a name that names no field the caller sees.

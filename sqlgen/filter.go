@@ -78,7 +78,7 @@ func filterBuckets() []string {
 }
 
 // bucket checks a bucket (or group_by granularity) for a column.
-func (co *compiler) bucket(col Column, name, path string, granularity bool) (Bucket, error) {
+func (co *compiler) bucket(col QueryField, name, path string, granularity bool) (Bucket, error) {
 	if name == "" {
 		return "", nil
 	}

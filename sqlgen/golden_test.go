@@ -85,7 +85,7 @@ func plan(t *testing.T, dir string, d sqlast.Dialect) (*sqlgen.Plan, error) {
 		}
 	}
 	popts.Now = func() time.Time { return now }
-	popts.Latest = func(sqlgen.Column) (time.Time, bool, error) {
+	popts.Latest = func(sqlgen.QueryField) (time.Time, bool, error) {
 		if opts.Latest == "" {
 			return time.Time{}, false, nil
 		}

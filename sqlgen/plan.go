@@ -57,7 +57,7 @@ type Options struct {
 	// relative filter counted from it (false: the caller sees none); the
 	// engine computes it under the caller's rules. Without it, such a
 	// filter cannot be planned.
-	Latest func(Column) (time.Time, bool, error)
+	Latest func(QueryField) (time.Time, bool, error)
 }
 
 func (o Options) withDefaults() Options {
@@ -309,7 +309,7 @@ func (p *planner) columns(plan *Plan, sel *selectStmt) {
 	if len(cols) == 0 {
 		for _, w := range q.Table.Wide() {
 			if w.Via == nil && p.a.Field(w.Field) {
-				cols = append(cols, Column{Wide: w, ID: semantic.TablePrefix(q.Table.ID).ID(w.Index)})
+				cols = append(cols, QueryField{Wide: w, ID: semantic.TablePrefix(q.Table.ID).ID(w.Index)})
 			}
 		}
 	}
@@ -444,7 +444,7 @@ func (p *planner) order(sel *selectStmt) {
 
 // isText reports whether a column holds text (not bucketed, which makes a
 // number or a time of any field).
-func isText(c Column) bool { return c.Bucket == "" && c.Wide.Field.Type.Kind == semantic.KindText }
+func isText(c QueryField) bool { return c.Bucket == "" && c.Wide.Field.Type.Kind == semantic.KindText }
 
 // sortsText reports whether an aggregation yields text: min or max of text.
 func sortsText(ag Aggregate) bool {
@@ -585,7 +585,7 @@ func (p *planner) modelFilter(e *semantic.Expr) (sqlast.Expr, error) {
 }
 
 // columnExpr is a column's expression, bucketed if asked.
-func (p *planner) columnExpr(col Column) sqlast.Expr {
+func (p *planner) columnExpr(col QueryField) sqlast.Expr {
 	x := p.use(col.Wide)
 	if col.Bucket != "" {
 		return p.bucketed(x, col.Wide.Field.Type.Kind, col.Bucket)
@@ -594,7 +594,7 @@ func (p *planner) columnExpr(col Column) sqlast.Expr {
 }
 
 // output describes a column of the result.
-func (p *planner) output(col Column) Output {
+func (p *planner) output(col QueryField) Output {
 	f := col.Wide.Field
 	out := Output{
 		Name:         f.Name,

@@ -169,7 +169,7 @@ func (p *Plan) String() string {
 	return b.String()
 }
 
-func columnLabel(c Column) string {
+func columnLabel(c QueryField) string {
 	s := describe(c)
 	if c.Bucket != "" {
 		s += " by " + string(c.Bucket)

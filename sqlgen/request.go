@@ -29,14 +29,14 @@ const (
 // set) or a metric request (MetricID set). The zero values of Limit and of
 // every optional part mean "not given".
 type Request struct {
-	TableID      int           `json:"table_id,omitempty"`
-	MetricID     int           `json:"metric_id,omitempty"`
-	Filters      []Filter      `json:"filters,omitempty"`
-	Fields       []FieldRef    `json:"fields,omitempty"`
-	Aggregations []Aggregation `json:"aggregations,omitempty"`
-	GroupBy      []GroupBy     `json:"group_by,omitempty"`
-	OrderBy      []OrderBy     `json:"order_by,omitempty"`
-	Limit        int           `json:"limit,omitempty"`
+	TableID      int            `json:"table_id,omitempty"`
+	MetricID     int            `json:"metric_id,omitempty"`
+	Filters      []Filter       `json:"filters,omitempty"`
+	Fields       []RequestField `json:"fields,omitempty"`
+	Aggregations []Aggregation  `json:"aggregations,omitempty"`
+	GroupBy      []GroupBy      `json:"group_by,omitempty"`
+	OrderBy      []OrderBy      `json:"order_by,omitempty"`
+	Limit        int            `json:"limit,omitempty"`
 }
 
 // Filter is a segment ({SegmentID}) or a condition on a field.
@@ -60,8 +60,8 @@ type Filter struct {
 	Anchor   string `json:"anchor,omitempty"`
 }
 
-// FieldRef names a field, optionally truncated to a temporal bucket.
-type FieldRef struct {
+// RequestField names a field, optionally truncated to a temporal bucket.
+type RequestField struct {
 	FieldID string `json:"field_id"`
 	Bucket  string `json:"bucket,omitempty"`
 }
@@ -89,8 +89,8 @@ type GroupBy struct {
 
 // OrderBy sorts by a field.
 type OrderBy struct {
-	Field     FieldRef `json:"field"`
-	Direction string   `json:"direction,omitempty"`
+	Field     RequestField `json:"field"`
+	Direction string       `json:"direction,omitempty"`
 }
 
 // ParseRequest decodes a construct request from JSON, strictly: an unknown
@@ -340,9 +340,9 @@ func (p *jsonParser) request(root any) *Request {
 	return r
 }
 
-func (p *jsonParser) fieldRef(v any, path string) FieldRef {
+func (p *jsonParser) fieldRef(v any, path string) RequestField {
 	f := p.object(v, path, "a field reference", "field_id", "bucket")
-	return FieldRef{FieldID: p.str(f["field_id"], path+".field_id"), Bucket: p.str(f["bucket"], path+".bucket")}
+	return RequestField{FieldID: p.str(f["field_id"], path+".field_id"), Bucket: p.str(f["bucket"], path+".bucket")}
 }
 
 func (p *jsonParser) filter(v any, path string) Filter {

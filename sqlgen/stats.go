@@ -45,7 +45,7 @@ var usStates = []string{
 // Every column has rows, distinct_count and non_null; numbers add min, max,
 // avg, q1, q3 and sd; text adds average_length and the percent_ shares
 // (of non-null values); dates and timestamps add earliest and latest.
-func Statistics(c *Catalog, a Access, t *semantic.Table, col Column, opts Options) (*Plan, error) {
+func Statistics(c *Catalog, a Access, t *semantic.Table, col QueryField, opts Options) (*Plan, error) {
 	q := &Query{Table: t, DetailRows: true}
 	p := newPlanner(c, a, q, opts)
 	x := p.use(col.Wide)
@@ -101,10 +101,10 @@ func Statistics(c *Catalog, a Access, t *semantic.Table, col Column, opts Option
 
 // Values plans the most frequent values of one column over the rows the
 // caller may see, most frequent first: the column and its count.
-func Values(c *Catalog, a Access, t *semantic.Table, col Column, limit int, opts Options) (*Plan, error) {
+func Values(c *Catalog, a Access, t *semantic.Table, col QueryField, limit int, opts Options) (*Plan, error) {
 	q := &Query{
 		Table:        t,
-		GroupBy:      []Column{col},
+		GroupBy:      []QueryField{col},
 		Aggregations: []Aggregate{{Func: semantic.AggCount, Sort: "desc"}},
 		Filters:      []Condition{{Column: col, Op: "is-not-null"}},
 		Limit:        limit,

@@ -180,7 +180,7 @@ func fieldName(w semantic.WideField) string {
 	return name
 }
 
-func named(c sqlgen.Column) namedField {
+func named(c sqlgen.QueryField) namedField {
 	return namedField{Field: fieldName(c.Wide), Bucket: string(c.Bucket)}
 }
 
@@ -254,9 +254,9 @@ func (r resolver) id(name string) (string, error) {
 	return "", bad("field %s of table %s no longer exists", name, r.t.Name)
 }
 
-func (r resolver) ref(f namedField) (sqlgen.FieldRef, error) {
+func (r resolver) ref(f namedField) (sqlgen.RequestField, error) {
 	id, err := r.id(f.Field)
-	return sqlgen.FieldRef{FieldID: id, Bucket: f.Bucket}, err
+	return sqlgen.RequestField{FieldID: id, Bucket: f.Bucket}, err
 }
 
 // Request writes the payload back as a construct request against m, its
