@@ -1,11 +1,15 @@
-// Command agentlayer serves the Agent API over a semantic model, and checks,
-// explains and exports models and data.
+// Command agentlayer serves the Agent API and MCP over a semantic model,
+// and checks, explains and tests models and policies.
 //
-//	agentlayer serve      serve the Agent API (the built-in sample by default)
-//	agentlayer token      mint a JWT for a user
-//	agentlayer validate   check a model and policy file
-//	agentlayer explain    print the plan and SQL of a construct request
-//	agentlayer fixtures   export the sample dataset
+//	agentlayer serve        serve the Agent API, MCP and the console (the built-in sample by default)
+//	agentlayer token        mint a JWT for a user
+//	agentlayer validate     check a model and policy file
+//	agentlayer explain      print the plan and SQL of a construct request
+//	agentlayer ids          write or check the model's id lock file
+//	agentlayer mcp          serve MCP on stdio, acting for one user
+//	agentlayer test-policy  run a policy test suite
+//	agentlayer diff-policy  what a policy change grants or takes away
+//	agentlayer fixtures     export the sample dataset, or load it into PostgreSQL
 //
 // Run agentlayer COMMAND --help for the flags and environment of each.
 package main
@@ -46,7 +50,7 @@ func commands() []command {
 		{"mcp", "serve MCP on stdio for a desktop client, acting for one user", mcpCmd},
 		{"test-policy", "run a policy test suite: what each user must see and get", testPolicy},
 		{"diff-policy", "what a policy change grants or takes away, user by user", diffPolicy},
-		{"fixtures", "export the sample dataset as Parquet with its model", fixturesCmd},
+		{"fixtures", "export the sample dataset as Parquet with its model, or load it into PostgreSQL", fixturesCmd},
 	}
 }
 
@@ -111,7 +115,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: agentlayer COMMAND [flags]")
 	fmt.Fprintln(w)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run agentlayer COMMAND --help for the flags and environment of each.")
