@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -129,21 +128,9 @@ type response struct {
 
 func call(t *testing.T, method, url string, header map[string]string, body string) response {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	record(method, url, resp.StatusCode, string(b))
-	return response{resp.StatusCode, resp.Header, strings.TrimSpace(string(b))}
+	status, h, b := testkit.Call(t, method, url, body, header)
+	record(method, url, status, b)
+	return response{status, h, strings.TrimSpace(b)}
 }
 
 const (

@@ -462,6 +462,7 @@ func matrixCases() []matrixCase {
 // the sample policy, and the unions sales+product and analyst+sales: each
 // answers its expected status, and rows equal to hand-written SQL.
 func TestPersonaMatrix(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, personaMatrix)
 	t.Run("sharded PostgreSQL", func(t *testing.T) {
 		c := pgsample.StartSharded(t, 2, 1)

@@ -29,6 +29,7 @@ import (
 // server's writes at once rather than after megabytes of kernel buffers.
 func bigServer(t *testing.T, opts engine.Options) (*httptest.Server, *engine.Engine) {
 	t.Helper()
+	testkit.FullTier(t, "answers that outlast timeouts")
 	big, small := `SELECT range AS ID, repeat(''x'', 100) AS PAD FROM range(300000)`, "SELECT range AS ID FROM range(10)"
 	if engine.IsPostgres(opts.Database) {
 		big, small = `SELECT g AS "ID", repeat(''x'', 100) AS "PAD" FROM generate_series(0, 299999) AS g`, `SELECT g AS "ID" FROM generate_series(0, 9) AS g`

@@ -25,6 +25,7 @@ import (
 	"github.com/agentlayer/agentlayer/console"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 	"github.com/agentlayer/agentlayer/semantic"
 )
 
@@ -71,6 +72,7 @@ func newStack(t *testing.T, picker bool) *stack {
 // chromium is the browser the tests drive: Debian's, installed by the
 // test command in CI.
 func chromium(t *testing.T) string {
+	testkit.FullTier(t, "a browser")
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if path, err := exec.LookPath(name); err == nil {
 			return path
@@ -171,21 +173,14 @@ func pick(t *testing.T, ctx context.Context, url, email string) {
 func apiRows(t *testing.T, url, email, request string) [][]any {
 	t.Helper()
 	tok, _ := auth.Sign(secret, auth.Claims{Email: email})
-	req, _ := http.NewRequest("POST", url+"/api/agent/v1/query", strings.NewReader(request))
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	status, _, data := testkit.Call(t, "POST", url+"/api/agent/v1/query", request, testkit.Bearer(tok))
 	var out struct {
 		Data struct {
 			Rows [][]any `json:"rows"`
 		} `json:"data"`
 	}
-	data, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(data, &out); err != nil || resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("%s: %d %s", request, resp.StatusCode, data)
+	if err := json.Unmarshal([]byte(data), &out); err != nil || status != http.StatusAccepted {
+		t.Fatalf("%s: %d %s", request, status, data)
 	}
 	return out.Data.Rows
 }
@@ -317,17 +312,8 @@ func TestBrowser_noPickerOffLoopback(t *testing.T) {
 
 func post(t *testing.T, url, body string, header map[string]string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(data)
+	status, _, data := testkit.Call(t, "POST", url, body, header)
+	return status, data
 }
 
 // TestPicker_onlyTheConsolesOwnRequests: the picker answers the console's
@@ -345,19 +331,16 @@ func TestPicker_onlyTheConsolesOwnRequests(t *testing.T) {
 	}
 	var s struct{ ID string }
 	json.Unmarshal([]byte(body), &s)
-	req, _ := http.NewRequest("GET", st.url+"/api/user/current", nil)
-	req.Header.Set("X-Metabase-Session", s.ID)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("the picked session: %v %v", resp, err)
+	status, _, current := testkit.Call(t, "GET", st.url+"/api/user/current", "", map[string]string{"X-Metabase-Session": s.ID})
+	if status != 200 {
+		t.Fatalf("the picked session: %d %s", status, current)
 	}
 	var who struct {
 		Email     string   `json:"email"`
 		FirstName string   `json:"first_name"`
 		Groups    []string `json:"groups"`
 	}
-	json.NewDecoder(resp.Body).Decode(&who)
-	resp.Body.Close()
+	json.Unmarshal([]byte(current), &who)
 	if who.Email != "sales.tx@example.com" || who.FirstName == "" || fmt.Sprint(who.Groups) != "[sales]" {
 		t.Errorf("the picked session acts as %+v", who)
 	}

@@ -33,6 +33,7 @@ func refusedBy(err error, want string) (ok, counted bool) {
 // DuckDB and PostgreSQL: each is refused, or, where the question is one
 // the rules allow, the two answers differ by 10 rows or more.
 func TestAggregateOnly_probe(t *testing.T) {
+	t.Parallel()
 	pair := samplePair(t, engine.Options{})
 	ctx := context.Background()
 	for name, e := range map[string]*engine.Engine{"DuckDB": pair.duck, "PostgreSQL": pair.pg} {

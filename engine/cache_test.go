@@ -103,6 +103,7 @@ func randomUser(rng *rand.Rand, i int) *auth.Principal {
 // answer from an engine without a cache. The oracle is the uncached
 // answer, never the key.
 func TestCache_randomUsersAgainstUncached(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cached := openCached(t, engine.CacheOptions{TTL: time.Hour})
 	plain := openCached(t, engine.CacheOptions{})
@@ -489,6 +490,7 @@ func TestCache_pageWithItsLookaheadRow(t *testing.T) {
 // second time as a hit, its values read back from the JSON), equal the
 // same user's answers without it.
 func TestCache_postgres(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := pgsample.Sample(t)
 	open := func(c engine.CacheOptions) *engine.Engine {

@@ -144,6 +144,7 @@ func answerOf(ctx context.Context, e *engine.Engine, p *auth.Principal, data []b
 // starting on Monday, on DuckDB and on PostgreSQL: the columns, the rows in
 // their order, and the errors must be the same.
 func TestPostgres_sameAnswers(t *testing.T) {
+	t.Parallel()
 	corpus := requestCorpus(t)
 	principals := samplePrincipals(t)
 	for _, zone := range []struct {
@@ -258,6 +259,7 @@ func TestPostgresPattern_matchesRE2(t *testing.T) {
 // metric details with field values, every field's values and statistics,
 // and search. Only the engine's name may differ.
 func TestPostgres_sameDetails(t *testing.T) {
+	t.Parallel()
 	pair := samplePair(t, engine.Options{})
 	ctx := context.Background()
 	m := enginemodel.Of(pair.duck)
@@ -578,6 +580,7 @@ func typesEngine(t *testing.T, database string) *engine.Engine {
 // user who sees all and one under row rules: DuckDB and PostgreSQL answer
 // alike.
 func TestPostgres_typesAlike(t *testing.T) {
+	t.Parallel()
 	duck, pg := typesEngine(t, ""), typesEngine(t, pgtest.NewDatabase(t))
 	ctx := context.Background()
 	users := []*auth.Principal{{Email: "all@example.com", Groups: []string{"all"}}, {Email: "some@example.com", Groups: []string{"some"}}}

@@ -18,6 +18,7 @@ import (
 // corpus as every sample user answer as on DuckDB, and a row rule is
 // pushed down to the shards — it appears in the SQL they run.
 func TestPostgres_sharded(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := pgsample.StartSharded(t, 2, 1)
 	counts, err := c.Counts(ctx)

@@ -58,15 +58,9 @@ func TestProvenanceAndAudit(t *testing.T) {
 	cs.Close()
 
 	// Field values name their policies too.
-	req, _ := http.NewRequest("GET", st.srv.URL+"/api/agent/v1/table/2/field/STATE/values", nil)
-	req.Header.Set("Authorization", "Bearer "+token(t, "sales.tx@example.com", nil))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.Header.Get("X-Agentlayer-Policies") != "sales" || !fingerprint.MatchString(resp.Header.Get("X-Agentlayer-Plan")) {
-		t.Errorf("field values headers %v", resp.Header)
+	_, h, _ := testkit.Call(t, "GET", st.srv.URL+"/api/agent/v1/table/2/field/STATE/values", "", testkit.Bearer(token(t, "sales.tx@example.com", nil)))
+	if h.Get("X-Agentlayer-Policies") != "sales" || !fingerprint.MatchString(h.Get("X-Agentlayer-Plan")) {
+		t.Errorf("field values headers %v", h)
 	}
 
 	// An answer under a minimum group size records the groups it left out.

@@ -25,6 +25,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 	"github.com/agentlayer/agentlayer/mcp"
 )
 
@@ -171,18 +172,12 @@ func (st *stack) post(t testing.TB, method, path, tok string, body string) (int,
 // pairs: the status, headers and body of its answer.
 func (st *stack) send(t testing.TB, method, path, tok, body string, header ...string) (int, http.Header, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(method, st.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+tok)
+	h := testkit.Bearer(tok)
 	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
+		h[header[i]] = header[i+1]
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, data
+	status, answer, data := testkit.Call(t, method, st.srv.URL+path, body, h)
+	return status, answer, []byte(data)
 }
 
 var personas = []string{"admin@example.com", "analyst@example.com", "sales.tx@example.com", "product@example.com", "nobody@example.com"}
@@ -215,6 +210,7 @@ func requestCorpus(t *testing.T) map[string]string {
 // get_table, get_metric, get_field_values and search the same answers as
 // their endpoints.
 func TestPersonaMatrix_sameAsHTTP(t *testing.T) {
+	t.Parallel()
 	st := sampleStack(t)
 	corpus := requestCorpus(t)
 	names := make([]string, 0, len(corpus))
@@ -419,20 +415,11 @@ func TestAuthentication(t *testing.T) {
 			t.Fatalf("initialize %d: %d", i, s)
 		}
 	}
-	h := http.Header{"Authorization": {"Bearer " + token(t, "nobody@example.com", nil)}, "Mcp-Session-Id": {"made-up"}}
-	req, _ := http.NewRequest("POST", st.srv.URL+"/api/agent/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_table","arguments":{"table_id":2}}}`))
-	req.Header = h
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(data), `"isError":true`) || strings.Contains(string(data), "PEOPLE") {
-		t.Errorf("nobody, with a made-up session: %d %s", resp.StatusCode, data)
+	status, _, data := testkit.Call(t, "POST", st.srv.URL+"/api/agent/mcp", `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_table","arguments":{"table_id":2}}}`,
+		map[string]string{"Authorization": "Bearer " + token(t, "nobody@example.com", nil), "Mcp-Session-Id": "made-up",
+			"Content-Type": "application/json", "Accept": "application/json, text/event-stream", "Mcp-Protocol-Version": "2025-06-18"})
+	if status != 200 || !strings.Contains(data, `"isError":true`) || strings.Contains(data, "PEOPLE") {
+		t.Errorf("nobody, with a made-up session: %d %s", status, data)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -114,18 +113,13 @@ func TestServe(t *testing.T) {
 		{"", 401, "missing_authorization"},
 		{"Bearer " + strings.TrimSpace(tok), 200, "pong"},
 	} {
-		req, _ := http.NewRequest("GET", base+"/v1/ping", nil)
+		var h map[string]string
 		if tt.auth != "" {
-			req.Header.Set("Authorization", tt.auth)
+			h = map[string]string{"Authorization": tt.auth}
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.body) {
-			t.Errorf("ping: %d %s, want %d %s", resp.StatusCode, body, tt.status, tt.body)
+		status, _, body := testkit.Call(t, "GET", base+"/v1/ping", "", h)
+		if status != tt.status || !strings.Contains(body, tt.body) {
+			t.Errorf("ping: %d %s, want %d %s", status, body, tt.status, tt.body)
 		}
 	}
 	cancel()

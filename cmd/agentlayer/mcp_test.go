@@ -13,9 +13,21 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 )
 
-// binary builds agentlayer once for the tests that run it as a process.
+// builtBinary is agentlayer, built once for the tests that run it as a
+// process (the full tier's).
+func builtBinary(t testing.TB) string {
+	t.Helper()
+	testkit.FullTier(t, "the agentlayer binary, built")
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
 var binary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "agentlayer-bin")
 	if err != nil {
@@ -39,11 +51,7 @@ func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 // SDK's client to its stdin and stdout.
 func stdioSession(t *testing.T, env []string, args ...string) *sdk.ClientSession {
 	t.Helper()
-	bin, err := binary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, append([]string{"mcp"}, args...)...)
+	cmd := exec.Command(builtBinary(t), append([]string{"mcp"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

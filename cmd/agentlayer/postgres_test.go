@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -86,15 +85,9 @@ func ordersAsSales(t *testing.T, args []string) int {
 	}
 	_, tok, _ := runCmd(t, "token", "--jwt-secret-file", secret, "--email", "sales.tx@example.com")
 	ask := func(path, body string) map[string]any {
-		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(tok))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		_, _, answer := testkit.Call(t, "POST", base+path, body, testkit.Bearer(strings.TrimSpace(tok)))
 		var out map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
+		json.Unmarshal([]byte(answer), &out)
 		return out
 	}
 	q := ask("/v1/construct-query", `{"table_id":1,"aggregations":[{"function":"count"}]}`)

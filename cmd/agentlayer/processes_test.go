@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
-	"net/http"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +17,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/internal/testsupport/pgsample"
 	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 )
 
 // process is agentlayer serve running as a process of its own.
@@ -59,19 +60,12 @@ func startProcess(t *testing.T, bin string, args ...string) *process {
 
 func request(t *testing.T, method, url string, header map[string]string, body string) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	h := map[string]string{"Content-Type": "application/json"}
+	maps.Copy(h, header)
+	status, _, answer := testkit.Call(t, method, url, body, h)
 	var out map[string]any
-	json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	json.Unmarshal([]byte(answer), &out)
+	return status, out
 }
 
 // TestTwoProcesses_oneService runs two serve processes with the same token
@@ -80,12 +74,9 @@ func request(t *testing.T, method, url string, header map[string]string, body st
 // on one execute on the other, and DELETE /api/session on one ends the
 // session on both.
 func TestTwoProcesses_oneService(t *testing.T) {
+	bin := builtBinary(t)
 	data, state := pgsample.Sample(t), pgtest.NewDatabase(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "agentlayer")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	key := filepath.Join(dir, "token-key")
 	os.WriteFile(key, []byte("a token key shared by both processes"), 0o600)
 	a := startProcess(t, bin, "--db", data, "--state", state, "--token-key-file", key)

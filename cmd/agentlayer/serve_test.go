@@ -63,17 +63,8 @@ func startServe(t *testing.T, ctx context.Context, args ...string) *served {
 
 func get(t *testing.T, url string, header map[string]string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	status, _, body := testkit.Call(t, "GET", url, "", header)
+	return status, body
 }
 
 func bearer(t *testing.T, email string) map[string]string {

@@ -16,6 +16,7 @@ import (
 	"github.com/agentlayer/agentlayer/internal/testsupport/pgcluster"
 	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
 	"github.com/agentlayer/agentlayer/internal/testsupport/sharded"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 )
 
 // samples are this process's databases of the sample, by server URL.
@@ -52,6 +53,7 @@ func Sample(t testing.TB) string {
 // skipped, or failed in CI, where PostgreSQL's programs are missing.
 func StartSharded(t testing.TB, shards int, scale float64) *sharded.Cluster {
 	t.Helper()
+	testkit.FullTier(t, "PostgreSQL servers of the test's own")
 	if _, err := pgcluster.BinDir(); err != nil {
 		pgtest.Unavailable(t, fmt.Sprintf("cannot start PostgreSQL servers of the test's own: %v", err))
 	}

@@ -26,6 +26,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver of database/sql
 
 	"github.com/agentlayer/agentlayer/internal/testsupport/pgcluster"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 )
 
 // DefaultURL is the server tests use when AGENTLAYER_TEST_POSTGRES is not
@@ -90,6 +91,7 @@ func alive(pid int) bool {
 // test (fails it in CI) when the server cannot be reached.
 func URL(t testing.TB) string {
 	t.Helper()
+	testkit.FullTier(t, "PostgreSQL")
 	base, err := reach()
 	if err != nil {
 		Unavailable(t, fmt.Sprintf("PostgreSQL is not reachable at %s (%v); set AGENTLAYER_TEST_POSTGRES to a server's URL", redact(base), err))
@@ -181,6 +183,7 @@ func redact(u string) string {
 // the test where PostgreSQL's programs are missing, and fails it in CI.
 func StartServer(t testing.TB) *pgcluster.Server {
 	t.Helper()
+	testkit.FullTier(t, "a PostgreSQL server of the test's own")
 	s, err := pgcluster.NewServer("")
 	if err != nil {
 		Unavailable(t, fmt.Sprintf("cannot start a PostgreSQL server of the test's own: %v", err))

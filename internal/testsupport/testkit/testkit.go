@@ -1,6 +1,8 @@
 // Package testkit holds what the tests of several packages share: reading
-// rows of hand-written SQL, formatting values so that answers compare, and a
-// buffer safe to write and read at once. Only tests import it.
+// rows of hand-written SQL, formatting values so that answers compare, a
+// buffer safe to write and read at once, HTTP requests (Call, Send), and
+// the two tiers of tests (FullTier, Size). Only tests, benchmarks and
+// internal/cmd import it.
 package testkit
 
 import (
