@@ -341,19 +341,7 @@ func slowServer(t *testing.T, opts engine.Options, hopts ...Options) (*httptest.
 		huge, small = `SELECT g AS "ID" FROM generate_series(1, 1000000000000) AS g`, `SELECT g AS "ID" FROM generate_series(0, 9) AS g`
 	}
 	opts.ModelFile = "slow.yaml"
-	opts.ModelYAML = []byte(`version: 1
-tables:
-  - id: 1
-    name: HUGE
-    source: {sql: '` + huge + `'}
-    fields:
-      - {name: ID, semantic_type: type/PK}
-  - id: 2
-    name: SMALL
-    source: {sql: '` + small + `'}
-    fields:
-      - {name: ID, semantic_type: type/PK}
-`)
+	opts.ModelYAML = twoTables("HUGE", huge, small, "")
 	opts.Unrestricted = true
 	e, err := engine.New(context.Background(), opts)
 	if err != nil {

@@ -27,6 +27,28 @@ import (
 // answer with the row cap lifted), over a listener whose connections have
 // small send buffers, so that a client that stops reading stalls the
 // server's writes at once rather than after megabytes of kernel buffers.
+// twoTables is a model of table 1, name, read from the SQL first (with the
+// field pad too, unless ""), and table 2, SMALL, from small.
+func twoTables(name, first, small, pad string) []byte {
+	extra := ""
+	if pad != "" {
+		extra = "\n      - {name: " + pad + "}"
+	}
+	return []byte(`version: 1
+tables:
+  - id: 1
+    name: ` + name + `
+    source: {sql: '` + first + `'}
+    fields:
+      - {name: ID, semantic_type: type/PK}` + extra + `
+  - id: 2
+    name: SMALL
+    source: {sql: '` + small + `'}
+    fields:
+      - {name: ID, semantic_type: type/PK}
+`)
+}
+
 func bigServer(t *testing.T, opts engine.Options) (*httptest.Server, *engine.Engine) {
 	t.Helper()
 	testkit.FullTier(t, "answers that outlast timeouts")
@@ -35,20 +57,7 @@ func bigServer(t *testing.T, opts engine.Options) (*httptest.Server, *engine.Eng
 		big, small = `SELECT g AS "ID", repeat(''x'', 100) AS "PAD" FROM generate_series(0, 299999) AS g`, `SELECT g AS "ID" FROM generate_series(0, 9) AS g`
 	}
 	opts.ModelFile = "big.yaml"
-	opts.ModelYAML = []byte(`version: 1
-tables:
-  - id: 1
-    name: BIG
-    source: {sql: '` + big + `'}
-    fields:
-      - {name: ID, semantic_type: type/PK}
-      - {name: PAD}
-  - id: 2
-    name: SMALL
-    source: {sql: '` + small + `'}
-    fields:
-      - {name: ID, semantic_type: type/PK}
-`)
+	opts.ModelYAML = twoTables("BIG", big, small, "PAD")
 	opts.Unrestricted = true
 	opts.MaxRows = 300000
 	e, err := engine.New(context.Background(), opts)

@@ -299,11 +299,20 @@ func TestMemoryStore_perUser(t *testing.T) {
 	if m.Len() != auth.MaxSessionsPerUser+1 {
 		t.Errorf("len %d, want %d", m.Len(), auth.MaxSessionsPerUser+1)
 	}
-	if _, ok, _ := m.Get(ctx, other, now); !ok {
-		t.Error("another user's session was evicted")
+	keptNewest(t, m, other, n)
+}
+
+// keptNewest checks a store after one user put n sessions (the token of
+// session i is its number) beside another user's (other): the other's is
+// kept, and only the greedy user's newest MaxSessionsPerUser.
+func keptNewest(t *testing.T, s auth.SessionStore, other auth.TokenHash, n int) {
+	t.Helper()
+	ctx := context.Background()
+	if _, ok, _ := s.Get(ctx, other, now); !ok {
+		t.Error("another user's session was ended")
 	}
 	for _, i := range []int{0, n - auth.MaxSessionsPerUser - 1, n - auth.MaxSessionsPerUser, n - 1} {
-		_, ok, _ := m.Get(ctx, auth.HashToken(fmt.Sprint(i)), now)
+		_, ok, _ := s.Get(ctx, auth.HashToken(fmt.Sprint(i)), now)
 		if want := i >= n-auth.MaxSessionsPerUser; ok != want {
 			t.Errorf("greedy session %d present = %v, want %v", i, ok, want)
 		}

@@ -43,12 +43,7 @@ func BenchmarkAggregateRules(b *testing.B) {
 						// than 10 orders: the guard refuses the question.
 						b.Skipf("refused at this scale: %v", err)
 					}
-					b.ReportAllocs()
-					for b.Loop() {
-						if _, err := e.EngineRun(ctx, p); err != nil {
-							b.Fatal(err)
-						}
-					}
+					loop(b, func() error { _, err := e.EngineRun(ctx, p); return err })
 				})
 			}
 		}

@@ -50,12 +50,7 @@ func BenchmarkJWT(b *testing.B) {
 	dir, _ := auth.ParseDirectory(fixtures.UsersFile, fixtures.Users())
 	v, _ := auth.NewVerifier(auth.VerifierOptions{Secret: Secret, Directory: dir})
 	tok := JWT("sales.tx@example.com")
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := v.Verify(tok); err != nil {
-			b.Fatal(err)
-		}
-	}
+	loop(b, func() error { _, err := v.Verify(tok); return err })
 }
 
 // BenchmarkGrant computes a user's grant of the sample policy: cold (a user
@@ -101,20 +96,10 @@ func BenchmarkQuery(b *testing.B) {
 			}
 			name := fmt.Sprintf("scale=%g/%s", scale, strings.ReplaceAll(q.Name, " ", "_"))
 			b.Run(name+"/raw", func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := e.Raw(ctx, p); err != nil {
-						b.Fatal(err)
-					}
-				}
+				loop(b, func() error { _, err := e.Raw(ctx, p); return err })
 			})
 			b.Run(name+"/engine", func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := e.EngineRun(ctx, p); err != nil {
-						b.Fatal(err)
-					}
-				}
+				loop(b, func() error { _, err := e.EngineRun(ctx, p); return err })
 			})
 			b.Run(name+"/http", func(b *testing.B) { benchHTTP(b, e, client, p) })
 		}
@@ -124,9 +109,16 @@ func BenchmarkQuery(b *testing.B) {
 // benchHTTP runs a prepared query over HTTP, as its persona.
 func benchHTTP(b *testing.B, e *Env, client *http.Client, p *Prepared) {
 	jwt := JWTs(p.Persona)
+	loop(b, func() error { _, err := e.HTTP(context.Background(), client, p, jwt()); return err })
+}
+
+// loop runs op as a benchmark's body, its allocations reported; an error
+// ends the benchmark.
+func loop(b *testing.B, op func() error) {
+	b.Helper()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := e.HTTP(context.Background(), client, p, jwt()); err != nil {
+		if err := op(); err != nil {
 			b.Fatal(err)
 		}
 	}

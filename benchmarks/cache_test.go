@@ -31,21 +31,14 @@ func BenchmarkCache(b *testing.B) {
 			}
 			name := fmt.Sprintf("scale=%g/%s", scale, strings.ReplaceAll(q.Name, " ", "_"))
 			b.Run(name+"/miss", func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
+				loop(b, func() error {
 					e.Engine.Invalidate()
-					if _, err := e.EngineRun(ctx, p); err != nil {
-						b.Fatal(err)
-					}
-				}
+					_, err := e.EngineRun(ctx, p)
+					return err
+				})
 			})
 			b.Run(name+"/hit", func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := e.EngineRun(ctx, p); err != nil {
-						b.Fatal(err)
-					}
-				}
+				loop(b, func() error { _, err := e.EngineRun(ctx, p); return err })
 			})
 			b.Run(name+"/http_hit", func(b *testing.B) { benchHTTP(b, e, client, p) })
 		}

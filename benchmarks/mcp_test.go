@@ -26,12 +26,7 @@ func BenchmarkMCP(b *testing.B) {
 		}
 		name := strings.ReplaceAll(q.Name, " ", "_")
 		b.Run(name+"/mcp", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := m.Execute(ctx, p); err != nil {
-					b.Fatal(err)
-				}
-			}
+			loop(b, func() error { _, err := m.Execute(ctx, p); return err })
 		})
 		b.Run(name+"/http", func(b *testing.B) { benchHTTP(b, e, client, p) })
 		m.Close()

@@ -18,6 +18,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 	"github.com/agentlayer/agentlayer/mcp"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
@@ -320,7 +321,7 @@ func (env *Env) OpenMCP(ctx context.Context, client *http.Client, persona string
 	h := http.Header{"X-Metabase-Session": {tok}}
 	c := sdk.NewClient(&sdk.Implementation{Name: "benchmark", Version: "1"}, nil)
 	cs, err := c.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: env.Server.URL + MCPPath,
-		HTTPClient: &http.Client{Transport: headerTransport{h, client.Transport}}}, nil)
+		HTTPClient: &http.Client{Transport: testkit.WithHeaders(h, client.Transport)}}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -371,21 +372,4 @@ func (m *MCPClient) Execute(ctx context.Context, p *Prepared) (int, error) {
 	var n int
 	fmt.Sscanf(string(data[i+len(count):]), "%d", &n)
 	return n, nil
-}
-
-type headerTransport struct {
-	h    http.Header
-	next http.RoundTripper
-}
-
-func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	for k, v := range t.h {
-		r.Header[k] = v
-	}
-	next := t.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	return next.RoundTrip(r)
 }

@@ -113,27 +113,13 @@ func token(t testing.TB, email string, extra jwt.MapClaims) string {
 	return s
 }
 
-// headers adds fixed headers to every request of a client.
-type headers struct {
-	h    http.Header
-	next http.RoundTripper
-}
-
-func (h headers) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	for k, v := range h.h {
-		r.Header[k] = v
-	}
-	return h.next.RoundTrip(r)
-}
-
 // connect opens an MCP session with the SDK's client over HTTP, sending
 // hdr with every request.
 func (st *stack) connect(t testing.TB, hdr http.Header) *sdk.ClientSession {
 	t.Helper()
 	c := sdk.NewClient(&sdk.Implementation{Name: "test", Version: "1"}, nil)
 	tr := &sdk.StreamableClientTransport{Endpoint: st.srv.URL + "/api/agent/mcp",
-		HTTPClient: &http.Client{Transport: headers{hdr, http.DefaultTransport}}, MaxRetries: -1}
+		HTTPClient: &http.Client{Transport: testkit.WithHeaders(hdr, nil)}, MaxRetries: -1}
 	cs, err := c.Connect(context.Background(), tr, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
@@ -85,16 +84,7 @@ func TestServe(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--scale", "0.05"}, io.Discard, &stderr)
 	}()
-	urlRE := regexp.MustCompile(`url=(\S+)`)
-	var base string
-	for deadline := time.Now().Add(30 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := urlRE.FindStringSubmatch(stderr.String()); m != nil {
-			base = m[1]
-		}
-	}
-	if base == "" {
-		t.Fatalf("serve did not start:\n%s", stderr.String())
-	}
+	base := servedURL(t, &stderr)
 	// Without a configured secret, serve makes one and prints the command
 	// that mints tokens for it.
 	m := regexp.MustCompile(`token --jwt-secret-file (\S+) --email (\S+)`).FindStringSubmatch(stderr.String())

@@ -6,10 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
 	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
@@ -73,16 +71,7 @@ func ordersAsSales(t *testing.T, args []string) int {
 		cancel()
 		<-done
 	}()
-	urlRE := regexp.MustCompile(`url=(\S+)`)
-	var base string
-	for deadline := time.Now().Add(30 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := urlRE.FindStringSubmatch(stderr.String()); m != nil {
-			base = m[1]
-		}
-	}
-	if base == "" {
-		t.Fatalf("serve %v did not start:\n%s", args, stderr.String())
-	}
+	base := servedURL(t, &stderr)
 	_, tok, _ := runCmd(t, "token", "--jwt-secret-file", secret, "--email", "sales.tx@example.com")
 	ask := func(path, body string) map[string]any {
 		_, _, answer := testkit.Call(t, "POST", base+path, body, testkit.Bearer(strings.TrimSpace(tok)))

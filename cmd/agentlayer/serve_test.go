@@ -30,6 +30,19 @@ type served struct {
 	done          chan int
 }
 
+// servedURL waits for serve, logging to stderr, to say where it serves.
+func servedURL(t *testing.T, stderr *testkit.SyncBuffer) string {
+	t.Helper()
+	urlRE := regexp.MustCompile(`url=(\S+)`)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := urlRE.FindStringSubmatch(stderr.String()); m != nil {
+			return m[1]
+		}
+	}
+	t.Fatalf("serve did not start:\n%s", stderr.String())
+	return ""
+}
+
 func startServe(t *testing.T, ctx context.Context, args ...string) *served {
 	t.Helper()
 	t.Setenv("AGENTLAYER_JWT_SECRET", testSecret)

@@ -48,3 +48,25 @@ func Call(t testing.TB, method, url, body string, header map[string]string) (int
 func Bearer(token string) map[string]string {
 	return map[string]string{"Authorization": "Bearer " + token}
 }
+
+// WithHeaders is a transport that adds h to every request before next
+// (nil: http.DefaultTransport) sends it.
+func WithHeaders(h http.Header, next http.RoundTripper) http.RoundTripper {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return headerTransport{h, next}
+}
+
+type headerTransport struct {
+	h    http.Header
+	next http.RoundTripper
+}
+
+func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	for k, v := range t.h {
+		r.Header[k] = v
+	}
+	return t.next.RoundTrip(r)
+}
