@@ -39,8 +39,23 @@ type Query struct {
 	q *sqlgen.Query
 	// Paging says how Page pages the query's rows.
 	Paging Paging
+	// Bounds, when Max is set, make Execute answer as a SQL client asks:
+	// the whole result from row Offset, to the request's limit or past the
+	// engine's row caps up to Max rows, with a row past Max an error
+	// (ErrTooManyRows), never a silently short answer.
+	Bounds Bounds
 	s      *state
 }
+
+// Bounds are the rows of a query's whole result a SQL client reads.
+type Bounds struct {
+	Offset int // the rows skipped
+	Max    int // the most rows answered; 0: the engine's row caps apply
+}
+
+// ErrTooManyRows ends an answer that holds more rows than its query's
+// Bounds allow.
+var ErrTooManyRows = errors.New("the answer has more rows than allowed")
 
 // Paging says how a query's rows are paged: whether the request's limit is
 // the size of a page (Metabase's /v1/query) or the total over every page
@@ -88,7 +103,7 @@ func (s *state) construct(p *auth.Principal, req *Request) (*Query, error) {
 // filter counted from a field's latest value reads that value first, under
 // p's rules.
 func (e *Engine) Plan(ctx context.Context, p *auth.Principal, q *Query) (*Plan, error) {
-	plan, _, err := e.plan(forUser(ctx, p), p, q, e.planOpts)
+	plan, _, err := e.plan(forUser(ctx, p), p, q, q.planOptions(e.planOpts))
 	if err != nil {
 		return nil, err
 	}
@@ -144,18 +159,37 @@ func (e *Engine) latest(ctx context.Context, s *state, g *permissions.Grant, t *
 // cancels the query.
 func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *Query) (*Rows, error) {
 	ctx = forUser(ctx, p)
-	plan, g, err := e.plan(ctx, p, q, e.planOpts)
+	plan, g, err := e.plan(ctx, p, q, q.planOptions(e.planOpts))
 	if err != nil {
 		e.auditRefusal(ctx, p, q, err)
 		return nil, err
 	}
-	rows, err := e.runFor(ctx, q.s, p, g, render(plan))
+	r := render(plan)
+	if b := q.Bounds; b.Max > 0 {
+		sqlText, args := plan.Page(b.Offset, b.Max+1)
+		r = renderedAs(plan, sqlText, args)
+	}
+	rows, err := e.runFor(ctx, q.s, p, g, r)
 	if err != nil {
 		return nil, err
 	}
 	rows.page = &pageOf{e: e, q: q, size: -1}
+	rows.max = q.Bounds.Max
 	return rows, nil
 }
+
+// planOptions are the options q is planned with: past the row caps for
+// a SQL client (Bounds), the engine's own otherwise.
+func (q *Query) planOptions(opts sqlgen.Options) sqlgen.Options {
+	if max := q.Bounds.Max; max > 0 {
+		opts.MaxRows, opts.MaxAggregatedRows = max+1, max+1
+		opts.WholeResult = q.q.Limit == 0
+	}
+	return opts
+}
+
+// Columns are the columns the plan's answer has.
+func (p *Plan) Columns() []Column { return p.p.Outputs }
 
 // runFor runs a plan's SQL for p, through the result cache: its rows,
 // with how they are restricted and what decided them, audited when they
@@ -184,7 +218,7 @@ type Explanation struct {
 
 // Explain plans q for p and says it in words.
 func (e *Engine) Explain(ctx context.Context, p *auth.Principal, q *Query) (*Explanation, error) {
-	plan, g, err := e.plan(forUser(ctx, p), p, q, e.planOpts)
+	plan, g, err := e.plan(forUser(ctx, p), p, q, q.planOptions(e.planOpts))
 	if err != nil {
 		return nil, err
 	}

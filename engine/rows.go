@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/big"
 	"strconv"
@@ -46,12 +47,14 @@ type Rows struct {
 	vals     []any // the current row's values; nil for a spilled chunk's
 	avail    int   // the rows published when last asked: before them, no need to ask
 	count    int
-	err      error
-	end      bool   // the last row was read
-	cut      bool   // the answer did not reach its reader whole (Cut)
-	audit    func() // writes the audit record, once, at Close
-	page     *pageOf
-	more     int8 // whether rows follow those read: 0 not known yet, 1 yes, -1 no
+	// max is the most rows a SQL client reads (Query.Bounds); 0: no bound.
+	max   int
+	err   error
+	end   bool   // the last row was read
+	cut   bool   // the answer did not reach its reader whole (Cut)
+	audit func() // writes the audit record, once, at Close
+	page  *pageOf
+	more  int8 // whether rows follow those read: 0 not known yet, 1 yes, -1 no
 }
 
 // formatter formats scanned values for a result's columns.
@@ -62,6 +65,17 @@ type formatter struct {
 
 // Next advances to the next row; false at the end or on error (see Err).
 func (r *Rows) Next() bool {
+	if !r.next() {
+		return false
+	}
+	if r.max > 0 && r.count > r.max {
+		r.err = fmt.Errorf("%w: more than %d", ErrTooManyRows, r.max)
+		return false
+	}
+	return true
+}
+
+func (r *Rows) next() bool {
 	if r.err != nil || r.end || r.buf == nil {
 		return false
 	}

@@ -105,7 +105,7 @@ func TestDocs_packagesAndLayers(t *testing.T) {
 
 // TestDocs_importRules: the rules the architecture states beside its table.
 func TestDocs_importRules(t *testing.T) {
-	for _, pkg := range []string{"semantic", "permissions", "sqlgen", "sqlgen/celsql", "sqlgen/sqlast", "auth"} {
+	for _, pkg := range []string{"semantic", "permissions", "sqlgen", "sqlgen/celsql", "sqlgen/sqlast", "auth", "sqlfront"} {
 		for _, dep := range goList(t, "{{.ImportPath}}", "-deps", "./"+pkg) {
 			if strings.Contains(dep, "duckdb") {
 				t.Errorf("%s links %s: it must build without DuckDB", pkg, dep)
@@ -124,10 +124,14 @@ func TestDocs_importRules(t *testing.T) {
 			}
 		}
 	}
-	for _, adapter := range []string{"agentapi", "mcp"} {
+	for _, adapter := range []string{"agentapi", "mcp", "pgwire"} {
 		for _, imp := range goList(t, "{{join .Imports \"\\n\"}}", "./"+adapter) {
 			switch rel(imp) {
 			case "engine", "auth", "internal/httpapi", "internal/jsontree", "internal/jsonw", "internal/suggest":
+			case "sqlfront":
+				if adapter != "pgwire" {
+					t.Errorf("%s imports sqlfront; only the SQL adapter does", adapter)
+				}
 			default:
 				if strings.HasPrefix(imp, module) {
 					t.Errorf("%s imports %s; the adapters import engine, auth, internal/httpapi and the leaves", adapter, rel(imp))

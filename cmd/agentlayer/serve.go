@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"database/sql"
 	"encoding/hex"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/internal/enginemodel"
+	"github.com/agentlayer/agentlayer/pgwire"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // postgres:// --db and --state
 
@@ -75,6 +77,8 @@ var (
 type serveFlags struct {
 	modelFlags
 	addr, memory, dataDir, maxTemp, secretFile, usersFile     string
+	sqlAddr, sqlTLSCert, sqlTLSKey                            string
+	sqlMaxRows                                                int
 	stateFile, emailClaim, groupsClaim, logLevel, metricsAddr string
 	tokenKeyFile, auditLog, maskKeyFile                       string
 	readOnly, requireKnown, watch, console                    bool
@@ -135,6 +139,10 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.IntVar(&f.mcpResultBytes, "mcp-result-bytes", mcp.DefaultMaxResultBytes, "byte budget of one MCP tool result: past it rows are cut, and a cursor continues")
 	fs.DurationVar(&f.cacheTTL, "cache-ttl", engine.DefaultCacheTTL, "how long the result cache keeps an answer; data written by others shows after this at most (SIGUSR1 drops every answer now); 0 turns the cache off")
 	fs.Int64Var(&f.cacheMiB, "cache-mib", engine.DefaultCacheBytes>>20, "memory the result cache may take, in MiB; the least recently used answers go first")
+	fs.StringVar(&f.sqlAddr, "sql-addr", "", "`address` serving SQL over PostgreSQL's wire protocol (psql, JDBC, ODBC, BI tools); user: an email, password: a JWT or a session token (default: off)")
+	fs.StringVar(&f.sqlTLSCert, "sql-tls-cert", "", "TLS certificate `file` for --sql-addr (required, with --sql-tls-key, unless --sql-addr is a loopback address)")
+	fs.StringVar(&f.sqlTLSKey, "sql-tls-key", "", "TLS key `file` for --sql-addr")
+	fs.IntVar(&f.sqlMaxRows, "sql-max-rows", pgwire.DefaultMaxRows, "the most rows a SQL statement answers: past it the answer ends with an error, never short")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "on SIGTERM, how long open requests may take to finish before they are cancelled")
 	if err := parse(fs, args); err != nil {
 		return nil, err
@@ -223,6 +231,13 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 	go invalidateOnSignal(ctx, usr1, e, log)
 	if reg != nil {
 		stop, err := serveMetrics(f.metricsAddr, reg, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if f.sqlAddr != "" {
+		stop, err := f.serveSQL(e, &httpapi.Authenticator{Verifier: verifier, Sessions: sessions, Log: log}, log)
 		if err != nil {
 			return err
 		}
@@ -671,4 +686,28 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// serveSQL serves SQL over PostgreSQL's wire protocol on --sql-addr:
+// cleartext passwords travel only over TLS or on a loopback address.
+func (f *serveFlags) serveSQL(e *engine.Engine, a *httpapi.Authenticator, log *slog.Logger) (stop func(), err error) {
+	opts := pgwire.Options{Engine: e, Authenticate: a.Password, Recheck: a.Recheck, MaxRows: f.sqlMaxRows, Logger: log}
+	switch {
+	case f.sqlTLSCert != "" || f.sqlTLSKey != "":
+		cert, err := tls.LoadX509KeyPair(f.sqlTLSCert, f.sqlTLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("--sql-tls-cert, --sql-tls-key: %w", err)
+		}
+		opts.TLS, opts.RequireTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, true
+	case !console.LoopbackOnly(f.sqlAddr):
+		return nil, fmt.Errorf("--sql-addr %s is not a loopback address: give --sql-tls-cert and --sql-tls-key, so that passwords never travel in clear", f.sqlAddr)
+	}
+	ln, err := net.Listen("tcp", f.sqlAddr)
+	if err != nil {
+		return nil, fmt.Errorf("--sql-addr: %w", err)
+	}
+	srv := pgwire.New(opts)
+	go srv.Serve(ln)
+	log.Info("serving SQL over the PostgreSQL wire protocol", "addr", ln.Addr().String(), "tls", opts.TLS != nil)
+	return func() { srv.Close() }, nil
 }

@@ -197,7 +197,9 @@ func (a *Authenticator) VerifyJWT(ctx context.Context, token string) (*auth.Prin
 	}
 	p, err := a.Verifier.Verify(token)
 	if err != nil {
-		a.Log.DebugContext(ctx, "JWT refused", "reason", err.Error())
+		if a.Log != nil {
+			a.Log.DebugContext(ctx, "JWT refused", "reason", err.Error())
+		}
 		if a.JWTRefused != nil {
 			a.JWTRefused(err)
 		}
@@ -250,4 +252,40 @@ func NotCanonical(w http.ResponseWriter, r *http.Request) bool {
 	}
 	Write(w, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no endpoint at " + p + ": paths are canonical (" + clean + ")"})
 	return true
+}
+
+// Password authenticates a SQL client: its password is a session token
+// from /auth/sso (what BI tools keep for days) or a JWT, verified as on
+// HTTP; the user name must be the principal's email.
+func (a *Authenticator) Password(ctx context.Context, user, password string) (*auth.Principal, error) {
+	var p *auth.Principal
+	var err error
+	if a.Sessions != nil && !strings.Contains(password, ".") {
+		p, err = a.Sessions.Lookup(ctx, password)
+		if err == nil && a.Verifier != nil && a.Verifier.Deactivated(p.Email) {
+			err = auth.ErrNoSession
+		}
+	} else {
+		p, err = a.VerifyJWT(ctx, password)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(p.Email, user) {
+		return nil, ErrInvalidJWT
+	}
+	return p, nil
+}
+
+// Recheck says whether a SQL client's user may still act: not
+// deactivated, and its session, if it gave one, not ended.
+func (a *Authenticator) Recheck(ctx context.Context, p *auth.Principal, password string) error {
+	if a.Verifier != nil && a.Verifier.Deactivated(p.Email) {
+		return auth.ErrNoSession
+	}
+	if a.Sessions != nil && !strings.Contains(password, ".") {
+		_, err := a.Sessions.Lookup(ctx, password)
+		return err
+	}
+	return nil
 }

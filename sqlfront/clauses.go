@@ -1,0 +1,518 @@
+package sqlfront
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// targets maps the SELECT list.
+func (m *mapper) targets(list []*pg.Node) ([]*item, error) {
+	var out []*item
+	for _, n := range list {
+		rt := n.GetResTarget()
+		val := rt.GetVal()
+		if c := val.GetColumnRef(); c != nil && isStar(c) {
+			stars, err := m.star(c)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, stars...)
+			continue
+		}
+		it := &item{name: rt.GetName(), pos: rt.GetLocation()}
+		if fc := val.GetFuncCall(); fc != nil && isAggregate(funcName(fc)) {
+			ag, name, err := m.aggregation(fc)
+			if err != nil {
+				return nil, err
+			}
+			it.agg = ag
+			if it.name == "" {
+				it.name = name
+			}
+		} else {
+			r, err := m.fieldRef(val)
+			if err != nil {
+				return nil, err
+			}
+			it.field = r
+			if it.name == "" {
+				it.name = r.name
+			}
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+func isStar(c *pg.ColumnRef) bool {
+	parts := c.GetFields()
+	return len(parts) > 0 && parts[len(parts)-1].GetAStar() != nil
+}
+
+// star expands * (one table only) or alias.* into the table's fields.
+func (m *mapper) star(c *pg.ColumnRef) ([]*item, error) {
+	s := m.base
+	if parts := c.GetFields(); len(parts) == 2 {
+		s = m.aliases[strings.ToLower(parts[0].GetString_().GetSval())]
+		if s == nil {
+			return nil, errorAt(CodeUndefinedTable, c.GetLocation(), "", "missing FROM-clause entry for table %q", parts[0].GetString_().GetSval())
+		}
+	} else if len(m.scopes) > 1 {
+		return nil, unsupported(c.GetLocation(), "SELECT * across a join", "name the columns, or alias.* for one table")
+	}
+	var out []*item
+	for _, f := range s.table.Fields {
+		out = append(out, &item{name: f.Name, field: &ref{id: s.path + f.Name, typ: f.Type, name: f.Name}, pos: c.GetLocation()})
+	}
+	return out, nil
+}
+
+func isAggregate(name string) bool {
+	switch name {
+	case "count", "sum", "avg", "min", "max", "measure":
+		return true
+	}
+	return false
+}
+
+// aggregation maps an aggregate call, with its FILTER.
+func (m *mapper) aggregation(fc *pg.FuncCall) (*sqlgen.Aggregation, string, error) {
+	fn := funcName(fc)
+	switch {
+	case fc.GetOver() != nil:
+		return nil, "", unsupported(fc.GetLocation(), "a window function", "aggregate with GROUP BY")
+	case len(fc.GetAggOrder()) > 0 || fc.GetAggWithinGroup():
+		return nil, "", unsupported(fc.GetLocation(), "ORDER BY inside an aggregate", "sort the answer with ORDER BY")
+	}
+	ag := &sqlgen.Aggregation{Function: fn}
+	args := fc.GetArgs()
+	switch {
+	case fn == "measure":
+		if len(args) != 1 {
+			return nil, "", errorAt(CodeSyntax, fc.GetLocation(), "MEASURE(name)", "MEASURE takes one measure's name")
+		}
+		name, ok := stringConst(args[0])
+		if c := args[0].GetColumnRef(); c != nil && len(c.GetFields()) == 1 {
+			name, ok = c.GetFields()[0].GetString_().GetSval(), true
+		}
+		if !ok {
+			return nil, "", errorAt(CodeSyntax, location(args[0]), "MEASURE(name)", "MEASURE takes one measure's name")
+		}
+		ms, found := find(m.base.table.Measures, name)
+		if !found {
+			return nil, "", errorAt(CodeUndefinedObject, location(args[0]), hint(name, names(m.base.table.Measures, func(n Named) string { return n.Name })), "measure %q of %s does not exist", name, m.base.table.Name)
+		}
+		ag.Function, ag.MeasureID = "", ms.ID
+		return ag, ms.Name, m.aggFilter(fc, ag)
+	case fc.GetAggStar():
+		if fn != "count" {
+			return nil, "", errorAt(CodeSyntax, fc.GetLocation(), "", "%s(*) is not an aggregate", fn)
+		}
+	case len(args) != 1:
+		return nil, "", errorAt(CodeSyntax, fc.GetLocation(), "", "%s takes one column", fn)
+	default:
+		r, err := m.fieldRef(args[0])
+		if err != nil {
+			return nil, "", err
+		}
+		ag.FieldID, ag.Bucket = r.id, r.bucket
+		switch {
+		case fc.GetAggDistinct() && fn == "count":
+			ag.Function = "count-distinct"
+		case fc.GetAggDistinct():
+			return nil, "", unsupported(fc.GetLocation(), fn+"(DISTINCT …)", "count(DISTINCT column)")
+		case fn == "count":
+			// count(col) counts the rows where col is not null.
+			ag.FieldID, ag.Bucket = "", ""
+			ag.Filter = &sqlgen.Filter{FieldID: r.id, Operation: "is-not-null"}
+		}
+	}
+	return ag, fn, m.aggFilter(fc, ag)
+}
+
+// aggFilter maps FILTER (WHERE …): one condition.
+func (m *mapper) aggFilter(fc *pg.FuncCall, ag *sqlgen.Aggregation) error {
+	if fc.GetAggFilter() == nil {
+		return nil
+	}
+	fs, err := m.condition(fc.GetAggFilter())
+	if err != nil {
+		return err
+	}
+	if len(fs) != 1 || ag.Filter != nil {
+		return unsupported(location(fc.GetAggFilter()), "a FILTER of more than one condition", "one comparison in FILTER (WHERE …)")
+	}
+	ag.Filter = &fs[0]
+	return nil
+}
+
+// where maps WHERE: conditions joined by AND.
+func (m *mapper) where(n *pg.Node) error {
+	if n == nil {
+		return nil
+	}
+	if b := n.GetBoolExpr(); b != nil && b.GetBoolop() == pg.BoolExprType_AND_EXPR {
+		for _, a := range b.GetArgs() {
+			if err := m.where(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	fs, err := m.condition(n)
+	if err != nil {
+		return err
+	}
+	m.req.Filters = append(m.req.Filters, fs...)
+	return nil
+}
+
+var comparisons = map[string]string{
+	"=": "equals", "<>": "not-equals", "!=": "not-equals", "<": "less-than", "<=": "less-than-or-equal",
+	">": "greater-than", ">=": "greater-than-or-equal",
+}
+
+var flipped = map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "<>": "<>", "!=": "!="}
+
+// condition maps one condition onto filters, which all hold. SQL's
+// NULLs are kept: x <> v, NOT IN and NOT ILIKE hold only where x is not
+// NULL, as a SQL database answers.
+func (m *mapper) condition(n *pg.Node) ([]sqlgen.Filter, error) {
+	switch {
+	case n.GetBoolExpr() != nil:
+		b := n.GetBoolExpr()
+		if b.GetBoolop() == pg.BoolExprType_NOT_EXPR {
+			if nt := b.GetArgs()[0].GetNullTest(); nt != nil {
+				return m.nullTest(nt, true)
+			}
+		}
+		return nil, unsupported(b.GetLocation(), strings.TrimSuffix(b.GetBoolop().String(), "_EXPR")+" in a condition", "conditions joined by AND; IN (…) for one of several values")
+	case n.GetNullTest() != nil:
+		return m.nullTest(n.GetNullTest(), false)
+	case n.GetFuncCall() != nil && funcName(n.GetFuncCall()) == "segment":
+		return m.segment(n.GetFuncCall())
+	case n.GetAExpr() != nil:
+		return m.aExpr(n.GetAExpr())
+	case n.GetSubLink() != nil:
+		return nil, unsupported(n.GetSubLink().GetLocation(), "a subquery", "join along a relationship, or filter with IN (…)")
+	}
+	return nil, unsupported(location(n), "this condition", "compare a column with a literal: =, <>, <, <=, >, >=, BETWEEN, IN, IS NULL, ILIKE")
+}
+
+func (m *mapper) nullTest(nt *pg.NullTest, not bool) ([]sqlgen.Filter, error) {
+	r, err := m.fieldRef(nt.GetArg())
+	if err != nil {
+		return nil, err
+	}
+	isNull := nt.GetNulltesttype() == pg.NullTestType_IS_NULL
+	if not {
+		isNull = !isNull
+	}
+	op := "is-not-null"
+	if isNull {
+		op = "is-null"
+	}
+	return []sqlgen.Filter{{FieldID: r.id, Operation: op, Bucket: r.bucket}}, nil
+}
+
+func (m *mapper) segment(fc *pg.FuncCall) ([]sqlgen.Filter, error) {
+	args := fc.GetArgs()
+	name, ok := "", len(args) == 1
+	if ok {
+		name, ok = stringConst(args[0])
+		if c := args[0].GetColumnRef(); c != nil && len(c.GetFields()) == 1 {
+			name, ok = c.GetFields()[0].GetString_().GetSval(), true
+		}
+	}
+	if !ok {
+		return nil, errorAt(CodeSyntax, fc.GetLocation(), "SEGMENT(name)", "SEGMENT takes one segment's name")
+	}
+	s, found := find(m.base.table.Segments, name)
+	if !found {
+		return nil, errorAt(CodeUndefinedObject, fc.GetLocation(), hint(name, names(m.base.table.Segments, func(n Named) string { return n.Name })), "segment %q of %s does not exist", name, m.base.table.Name)
+	}
+	return []sqlgen.Filter{{SegmentID: s.ID}}, nil
+}
+
+// aExpr maps comparisons, IN, BETWEEN and ILIKE.
+func (m *mapper) aExpr(e *pg.A_Expr) ([]sqlgen.Filter, error) {
+	op := opName(e)
+	switch e.GetKind() {
+	case pg.A_Expr_Kind_AEXPR_OP:
+		if sqlOp, ok := comparisons[op]; ok {
+			return m.comparison(e, op, sqlOp)
+		}
+		if op == "~~" || op == "~~*" || op == "!~~" || op == "!~~*" {
+			return m.like(e, op)
+		}
+		return nil, unsupported(e.GetLocation(), "operator "+op, "=, <>, <, <=, >, >=, BETWEEN, IN, IS NULL or ILIKE")
+	case pg.A_Expr_Kind_AEXPR_LIKE, pg.A_Expr_Kind_AEXPR_ILIKE:
+		return m.like(e, op)
+	case pg.A_Expr_Kind_AEXPR_IN:
+		return m.in(e, op == "<>")
+	case pg.A_Expr_Kind_AEXPR_BETWEEN:
+		r, err := m.fieldRef(e.GetLexpr())
+		if err != nil {
+			return nil, err
+		}
+		bounds := e.GetRexpr().GetList().GetItems()
+		vals := make([]any, len(bounds))
+		for i, b := range bounds {
+			if vals[i], err = m.value(b, r.typ); err != nil {
+				return nil, err
+			}
+		}
+		return []sqlgen.Filter{{FieldID: r.id, Operation: "between", Values: vals, Bucket: r.bucket}}, nil
+	}
+	return nil, unsupported(e.GetLocation(), strings.TrimPrefix(e.GetKind().String(), "AEXPR_"), "=, <>, <, <=, >, >=, BETWEEN, IN, IS NULL or ILIKE")
+}
+
+func (m *mapper) comparison(e *pg.A_Expr, op, apiOp string) ([]sqlgen.Filter, error) {
+	col, val := e.GetLexpr(), e.GetRexpr()
+	if !isField(col) && isField(val) {
+		col, val = val, col
+		apiOp = comparisons[flipped[op]]
+	}
+	r, err := m.fieldRef(col)
+	if err != nil {
+		return nil, err
+	}
+	v, err := m.value(val, r.typ)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		// x = NULL is never true in SQL.
+		return nil, unsupported(location(val), "a comparison with NULL", "IS NULL or IS NOT NULL")
+	}
+	fs := []sqlgen.Filter{{FieldID: r.id, Operation: apiOp, Value: v, Bucket: r.bucket}}
+	if apiOp == "not-equals" {
+		fs = append(fs, sqlgen.Filter{FieldID: r.id, Operation: "is-not-null"})
+	}
+	return fs, nil
+}
+
+func isField(n *pg.Node) bool {
+	if n.GetColumnRef() != nil {
+		return true
+	}
+	fc := n.GetFuncCall()
+	return fc != nil && funcName(fc) == "date_trunc"
+}
+
+func (m *mapper) in(e *pg.A_Expr, not bool) ([]sqlgen.Filter, error) {
+	r, err := m.fieldRef(e.GetLexpr())
+	if err != nil {
+		return nil, err
+	}
+	list := e.GetRexpr().GetList()
+	if list == nil {
+		return nil, unsupported(location(e.GetRexpr()), "IN with a subquery", "IN (a list of values)")
+	}
+	var vals []any
+	for _, item := range list.GetItems() {
+		v, err := m.value(item, r.typ)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			return nil, unsupported(location(item), "NULL in an IN list", "OR … IS NULL is not supported either: ask twice")
+		}
+		vals = append(vals, v)
+	}
+	if !not {
+		return []sqlgen.Filter{{FieldID: r.id, Operation: "equals", Values: vals, Bucket: r.bucket}}, nil
+	}
+	return []sqlgen.Filter{{FieldID: r.id, Operation: "not-equals", Values: vals, Bucket: r.bucket}, {FieldID: r.id, Operation: "is-not-null"}}, nil
+}
+
+// like maps ILIKE with a prefix, suffix or contains pattern onto the
+// request's string operations, which ignore case.
+func (m *mapper) like(e *pg.A_Expr, op string) ([]sqlgen.Filter, error) {
+	insensitive := strings.Contains(op, "*") || e.GetKind() == pg.A_Expr_Kind_AEXPR_ILIKE
+	not := strings.HasPrefix(op, "!")
+	if !insensitive {
+		return nil, unsupported(e.GetLocation(), "LIKE (which tells case apart)", "ILIKE: the model's text matches ignore case")
+	}
+	r, err := m.fieldRef(e.GetLexpr())
+	if err != nil {
+		return nil, err
+	}
+	pattern, ok := stringConst(e.GetRexpr())
+	if !ok {
+		v, err := m.value(e.GetRexpr(), TypeText)
+		if err != nil {
+			return nil, err
+		}
+		pattern, ok = v.(string)
+	}
+	if !ok {
+		return nil, unsupported(location(e.GetRexpr()), "a pattern that is not text", "ILIKE '%text%'")
+	}
+	apiOp, text, err := likeOp(pattern)
+	if err != nil {
+		return nil, &Error{Code: CodeNotSupported, Message: err.Error(), Hint: "ILIKE 'abc%', '%abc' or '%abc%'", Position: int(location(e.GetRexpr())) + 1}
+	}
+	if not {
+		if apiOp != "string-contains" {
+			return nil, unsupported(e.GetLocation(), "NOT ILIKE with a prefix or suffix pattern", "NOT ILIKE '%text%'")
+		}
+		return []sqlgen.Filter{{FieldID: r.id, Operation: "string-not-contains", Value: text}, {FieldID: r.id, Operation: "is-not-null"}}, nil
+	}
+	return []sqlgen.Filter{{FieldID: r.id, Operation: apiOp, Value: text}}, nil
+}
+
+// likeOp reads a pattern: text%, %text or %text%, where text holds no
+// wildcard but escaped ones (\% \_).
+func likeOp(p string) (string, string, error) {
+	starts, ends := strings.HasPrefix(p, "%"), strings.HasSuffix(p, "%") && !strings.HasSuffix(p, `\%`)
+	body := p
+	if starts {
+		body = body[1:]
+	}
+	if ends && len(body) > 0 {
+		body = body[:len(body)-1]
+	}
+	var b strings.Builder
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '\\' && i+1 < len(body):
+			i++
+			b.WriteByte(body[i])
+		case c == '%' || c == '_':
+			return "", "", fmt.Errorf("the pattern %q has a wildcard inside it", p)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	switch {
+	case b.Len() == 0:
+		return "", "", fmt.Errorf("the pattern %q matches everything", p)
+	case starts && ends:
+		return "string-contains", b.String(), nil
+	case ends:
+		return "string-starts-with", b.String(), nil
+	case starts:
+		return "string-ends-with", b.String(), nil
+	}
+	return "", "", fmt.Errorf("the pattern %q has no wildcard: use =", p)
+}
+
+// value reads a literal, a parameter or the caller's value, for a column
+// of type t.
+func (m *mapper) value(n *pg.Node, t Type) (any, error) {
+	switch {
+	case n.GetAConst() != nil:
+		c := n.GetAConst()
+		switch {
+		case c.GetIsnull():
+			return nil, nil
+		case c.GetIval() != nil:
+			return int64(c.GetIval().GetIval()), nil
+		case c.GetFval() != nil:
+			return json.Number(c.GetFval().GetFval()), nil
+		case c.GetBoolval() != nil:
+			return c.GetBoolval().GetBoolval(), nil
+		case c.GetSval() != nil:
+			return textValue(c.GetSval().GetSval(), t), nil
+		}
+	case n.GetTypeCast() != nil:
+		return m.value(n.GetTypeCast().GetArg(), t)
+	case n.GetParamRef() != nil:
+		return m.param(n.GetParamRef(), t)
+	case n.GetSqlvalueFunction() != nil:
+		switch n.GetSqlvalueFunction().GetOp() {
+		case pg.SQLValueFunctionOp_SVFOP_CURRENT_USER, pg.SQLValueFunctionOp_SVFOP_SESSION_USER, pg.SQLValueFunctionOp_SVFOP_USER:
+			return map[string]any{"user": "email"}, nil
+		}
+		return nil, unsupported(n.GetSqlvalueFunction().GetLocation(), "this function in a condition", "a date literal: '2024-01-01'")
+	case n.GetFuncCall() != nil && funcName(n.GetFuncCall()) == "current_setting":
+		args := n.GetFuncCall().GetArgs()
+		if len(args) == 1 {
+			if s, ok := stringConst(args[0]); ok && strings.HasPrefix(s, "agentlayer.") {
+				return map[string]any{"user": "attributes." + strings.TrimPrefix(s, "agentlayer.")}, nil
+			}
+		}
+		return nil, unsupported(n.GetFuncCall().GetLocation(), "current_setting of anything but agentlayer.<attribute>", "current_setting('agentlayer.state')")
+	case n.GetAExpr() != nil && opName(n.GetAExpr()) == "-" && n.GetAExpr().GetLexpr() == nil:
+		v, err := m.value(n.GetAExpr().GetRexpr(), t)
+		switch x := v.(type) {
+		case int64:
+			return -x, err
+		case json.Number:
+			return json.Number("-" + string(x)), err
+		}
+	}
+	return nil, unsupported(location(n), "this value", "a literal, a $n parameter, current_user or current_setting('agentlayer.<attribute>')")
+}
+
+func (m *mapper) param(p *pg.ParamRef, t Type) (any, error) {
+	i := int(p.GetNumber()) - 1
+	if i < 0 || i > 65535 {
+		return nil, errorAt(CodeParameter, p.GetLocation(), "", "there is no parameter $%d", i+1)
+	}
+	for len(m.ptypes) <= i {
+		m.ptypes = append(m.ptypes, TypeText)
+	}
+	m.ptypes[i] = t
+	if m.params == nil {
+		return placeholder(t), nil
+	}
+	if i >= len(m.params) {
+		return nil, errorAt("08P01", p.GetLocation(), "", "the statement has %d parameters; $%d is not bound", len(m.params), i+1)
+	}
+	if m.params[i] == nil {
+		return nil, nil
+	}
+	s := *m.params[i]
+	switch t {
+	case TypeInt8, TypeFloat8, TypeNumeric:
+		if _, err := strconv.ParseFloat(s, 64); err != nil {
+			return nil, errorAt("22P02", p.GetLocation(), "", "invalid input syntax for type numeric: %q", s)
+		}
+		return json.Number(s), nil
+	case TypeBool:
+		b, err := strconv.ParseBool(strings.ToLower(strings.TrimSpace(s)))
+		if err != nil {
+			switch strings.ToLower(s) {
+			case "t", "yes", "on":
+				return true, nil
+			case "f", "no", "off":
+				return false, nil
+			}
+			return nil, errorAt("22P02", p.GetLocation(), "", "invalid input syntax for type boolean: %q", s)
+		}
+		return b, nil
+	}
+	return textValue(s, t), nil
+}
+
+// placeholder is a parameter's value while a statement is only described.
+func placeholder(t Type) any {
+	switch t {
+	case TypeInt8, TypeFloat8, TypeNumeric:
+		return int64(0)
+	case TypeBool:
+		return false
+	case TypeDate:
+		return "2000-01-01"
+	case TypeTimestamp, TypeTimestampTZ:
+		return "2000-01-01T00:00:00"
+	}
+	return ""
+}
+
+// textValue writes a timestamp as PostgreSQL prints it ("2024-01-01
+// 10:00:00") as the request reads it ("2024-01-01T10:00:00").
+func textValue(s string, t Type) any {
+	if (t == TypeTimestamp || t == TypeTimestampTZ) && len(s) > 10 && s[10] == ' ' {
+		return s[:10] + "T" + s[11:]
+	}
+	return s
+}
