@@ -144,4 +144,3 @@ func (c *conn) fetch(f *pg.FetchStmt) (string, error) {
 	}
 	return fmt.Sprintf("%s %d", verb, total-before), nil
 }
-

@@ -14,18 +14,18 @@ type Kind int
 
 // The kinds of statement.
 const (
-	KindEmpty   Kind = iota // nothing (";" alone)
-	KindSelect              // a query of the model
-	KindCatalog             // a query of the catalogs, or of no table (SELECT version())
-	KindSet                 // SET, RESET
-	KindShow                // SHOW
-	KindTransaction         // BEGIN, START TRANSACTION, COMMIT, ROLLBACK, …
-	KindDiscard             // DISCARD
-	KindDeclare             // DECLARE … CURSOR FOR <select>
-	KindFetch               // FETCH, MOVE
-	KindClose               // CLOSE
-	KindExplain             // EXPLAIN <select>
-	KindDeallocate          // DEALLOCATE
+	KindEmpty       Kind = iota // nothing (";" alone)
+	KindSelect                  // a query of the model
+	KindCatalog                 // a query of the catalogs, or of no table (SELECT version())
+	KindSet                     // SET, RESET
+	KindShow                    // SHOW
+	KindTransaction             // BEGIN, START TRANSACTION, COMMIT, ROLLBACK, …
+	KindDiscard                 // DISCARD
+	KindDeclare                 // DECLARE … CURSOR FOR <select>
+	KindFetch                   // FETCH, MOVE
+	KindClose                   // CLOSE
+	KindExplain                 // EXPLAIN <select>
+	KindDeallocate              // DEALLOCATE
 )
 
 // Parsed is one statement of a text.
