@@ -50,6 +50,7 @@ func catalogDDL(c *sqlfront.Catalog, user string) []string {
 		oids[strings.ToLower(t.Name)] = firstOID + i
 	}
 	next := firstOID + len(c.Tables)
+	pkIndex := map[string]int{}
 	ins := func(table string, vals ...any) {
 		parts := make([]string, len(vals))
 		for i, v := range vals {
@@ -79,8 +80,8 @@ func catalogDDL(c *sqlfront.Catalog, user string) []string {
 	ins("pg_database", 16000, "agentlayer", oidOwner, 6, "C", "C", true, false, nil, -1)
 	ins("pg_roles", oidOwner, user, false, true, false, false, false, -1)
 	ins("pg_user", user, oidOwner, false)
-	for _, s := range [][2]string{{"server_version", ServerVersion}, {"server_version_num", "150000"}, {"server_encoding", "UTF8"},
-		{"client_encoding", "UTF8"}, {"standard_conforming_strings", "on"}, {"max_identifier_length", "63"},
+	for _, s := range [][2]string{{"server_version", ServerVersion}, {"server_version_num", "150000"}, {"max_index_keys", "32"}, {"max_identifier_length", "63"}, {"server_encoding", "UTF8"},
+		{"client_encoding", "UTF8"}, {"standard_conforming_strings", "on"},
 		{"default_transaction_read_only", "on"}, {"TimeZone", "UTC"}, {"DateStyle", "ISO, MDY"}, {"integer_datetimes", "on"}} {
 		ins("pg_settings", s[0], s[1], nil, "agentlayer", "")
 	}
@@ -108,6 +109,7 @@ func catalogDDL(c *sqlfront.Catalog, user string) []string {
 		if hasKey {
 			idx := next
 			next++
+			pkIndex[strings.ToLower(t.Name)] = idx
 			ins("pg_class", idx, t.Name+"_pkey", oidPublicNS, "i", oidOwner, 403, 0, false, false, false, false, false, false, 0, 0, "p", "n", 0, nil, 0, 0, nil, nil, 1, false, 0, idx, false)
 			ins("pg_index", idx, oid, 1, true, true, false, true, false, fmt.Sprint(keyNum), nil, nil, true, false, "0", true, true,
 				fmt.Sprintf("CREATE UNIQUE INDEX %s ON public.%s USING btree (%s)", quoteIdent(t.Name+"_pkey"), quoteIdent(t.Name), quoteIdent(key.Name)))
@@ -129,7 +131,7 @@ func catalogDDL(c *sqlfront.Catalog, user string) []string {
 			if !ok {
 				continue
 			}
-			ins("pg_constraint", next, fmt.Sprintf("%s_%s_fkey", t.Name, r.Name), oidPublicNS, "f", false, false, true, oid, 0,
+			ins("pg_constraint", next, fmt.Sprintf("%s_%s_fkey", t.Name, r.Name), oidPublicNS, "f", false, false, true, oid, pkIndex[strings.ToLower(target.Name)],
 				oidOf2(oids, target.Name), "a", "a", "s", []int{by}, []int{attnum(target, tk.Name)},
 				fmt.Sprintf("FOREIGN KEY (%s) REFERENCES %s(%s)", quoteIdent(r.By), quoteIdent(target.Name), quoteIdent(tk.Name)), true, 0, true, 0, 0)
 			next++
@@ -280,5 +282,10 @@ func catalogMacros(user string) []string {
 		m("pg_get_statisticsobjdef_columns(x) AS NULL::VARCHAR"),
 		m("pg_is_in_recovery() AS false"),
 		m("txid_current() AS 1"),
+		m("regclass_oid(x) AS coalesce((SELECT oid FROM " + s + ".pg_class WHERE lower(relname) = lower(x)), CASE lower(x) WHEN 'pg_class' THEN 1259 WHEN 'pg_attribute' THEN 1249 WHEN 'pg_type' THEN 1247 WHEN 'pg_namespace' THEN 2615 WHEN 'pg_proc' THEN 1255 WHEN 'pg_constraint' THEN 2606 WHEN 'pg_database' THEN 1262 END)"),
+		m("regtype_oid(x) AS (SELECT oid FROM " + s + ".pg_type WHERE typname = lower(x) OR formatted = lower(x))"),
+		m("regnamespace_oid(x) AS (SELECT oid FROM " + s + ".pg_namespace WHERE nspname = x)"),
+		m("regproc_oid(x) AS NULL::BIGINT"),
+		"CREATE MACRO " + sqlfront.InfoSchema + "._pg_expandarray(a) AS {'x': TRY_CAST(a AS INTEGER), 'n': 1}",
 	}
 }

@@ -26,6 +26,7 @@ var CatalogFunctions = []string{
 	"has_table_privilege", "has_schema_privilege", "has_database_privilege", "has_column_privilege",
 	"pg_relation_is_publishable", "regclass", "regnamespace", "array_upper", "quote_ident",
 	"pg_backend_pid", "pg_get_statisticsobjdef_columns", "pg_is_in_recovery", "txid_current",
+	"regclass_oid", "regtype_oid", "regnamespace_oid", "regproc_oid",
 }
 
 // builtins are the catalog engine's own functions a catalog query may
@@ -130,6 +131,10 @@ func catalogFunc(fc *pg.FuncCall) error {
 	if len(parts) > 1 {
 		schema = strings.ToLower(parts[0].GetString_().GetSval())
 	}
+	if schema == "information_schema" && name == "_pg_expandarray" {
+		fc.Funcname = []*pg.Node{pg.MakeStrNode(InfoSchema), pg.MakeStrNode(name)}
+		return nil
+	}
 	if schema != "" && schema != "pg_catalog" {
 		return unsupported(fc.GetLocation(), "function "+schema+"."+name, "the catalogs' functions")
 	}
@@ -159,6 +164,11 @@ var duckTypes = map[string]string{
 func catalogCast(n *pg.Node, tc *pg.TypeCast) error {
 	names := tc.GetTypeName().GetNames()
 	t := strings.ToLower(names[len(names)-1].GetString_().GetSval())
+	if _, lit := stringConst(tc.GetArg()); lit && (t == "regclass" || t == "regtype" || t == "regnamespace" || t == "regproc") {
+		// 'pg_class'::regclass names a relation: its OID.
+		n.Node = pg.MakeFuncCallNode([]*pg.Node{pg.MakeStrNode(CatalogSchema), pg.MakeStrNode(t + "_oid")}, []*pg.Node{tc.GetArg()}, tc.GetLocation()).GetNode()
+		return nil
+	}
 	switch t {
 	case "regclass", "regnamespace":
 		n.Node = pg.MakeFuncCallNode([]*pg.Node{pg.MakeStrNode(CatalogSchema), pg.MakeStrNode(t)}, []*pg.Node{tc.GetArg()}, tc.GetLocation()).GetNode()
