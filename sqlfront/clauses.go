@@ -369,27 +369,38 @@ func (m *mapper) like(e *pg.A_Expr, op string) ([]sqlgen.Filter, error) {
 }
 
 // likeOp reads a pattern: text%, %text or %text%, where text holds no
-// wildcard but escaped ones (\% \_).
+// wildcard but escaped ones (\% \_ \\).
 func likeOp(p string) (string, string, error) {
-	starts, ends := strings.HasPrefix(p, "%"), strings.HasSuffix(p, "%") && !strings.HasSuffix(p, `\%`)
-	body := p
-	if starts {
-		body = body[1:]
+	type token struct {
+		c    byte
+		wild bool
 	}
-	if ends && len(body) > 0 {
-		body = body[:len(body)-1]
+	var toks []token
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '\\' && i+1 < len(p):
+			i++
+			toks = append(toks, token{c: p[i]})
+		case c == '%' || c == '_':
+			toks = append(toks, token{c: c, wild: true})
+		default:
+			toks = append(toks, token{c: c})
+		}
+	}
+	starts := len(toks) > 0 && toks[0].wild && toks[0].c == '%'
+	if starts {
+		toks = toks[1:]
+	}
+	ends := len(toks) > 0 && toks[len(toks)-1].wild && toks[len(toks)-1].c == '%'
+	if ends {
+		toks = toks[:len(toks)-1]
 	}
 	var b strings.Builder
-	for i := 0; i < len(body); i++ {
-		switch c := body[i]; {
-		case c == '\\' && i+1 < len(body):
-			i++
-			b.WriteByte(body[i])
-		case c == '%' || c == '_':
+	for _, t := range toks {
+		if t.wild {
 			return "", "", fmt.Errorf("the pattern %q has a wildcard inside it", p)
-		default:
-			b.WriteByte(c)
 		}
+		b.WriteByte(t.c)
 	}
 	switch {
 	case b.Len() == 0:

@@ -44,6 +44,9 @@ func Map(c *Catalog, sel *pg.SelectStmt, params []*string) (*Statement, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := sqlgen.CheckCaps(st.Request); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 

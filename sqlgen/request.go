@@ -423,3 +423,55 @@ func validCallerPath(ref string) bool {
 	name, ok := strings.CutPrefix(ref, "attributes.")
 	return ok && name != ""
 }
+
+// CheckCaps applies the caps of a request read from JSON (ParseRequest)
+// to one built otherwise (the SQL front end's): an *Error naming the cap
+// passed.
+func CheckCaps(req *Request) error {
+	values, patterns, filters := 0, 0, len(req.Filters)
+	count := func(f Filter) error {
+		vals := f.Values
+		if f.Value != nil {
+			vals = append(vals, f.Value)
+		}
+		values += len(vals)
+		if slices.Contains(stringOps, f.Operation) {
+			patterns += len(vals)
+		}
+		for _, v := range vals {
+			if s, ok := v.(string); ok && len(s) > MaxValueBytes {
+				return invalid("filters", "a value is a string of %d bytes; a value may have at most %d", len(s), MaxValueBytes)
+			}
+		}
+		return nil
+	}
+	for _, f := range req.Filters {
+		if err := count(f); err != nil {
+			return err
+		}
+	}
+	for _, a := range req.Aggregations {
+		if a.Filter != nil {
+			filters++
+			if err := count(*a.Filter); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range []struct {
+		what     string
+		n, limit int
+	}{{"filters", filters, MaxFilters}, {"fields", len(req.Fields), MaxFields}, {"aggregations", len(req.Aggregations), MaxAggregations},
+		{"group_by", len(req.GroupBy), MaxGroupBy}, {"order_by", len(req.OrderBy), MaxOrderBy}} {
+		if c.n > c.limit {
+			return invalid(c.what, "the request has %d %s; a request may have at most %d", c.n, c.what, c.limit)
+		}
+	}
+	switch {
+	case values > MaxValues:
+		return invalid("filters", "the request has more than %d filter values; a request may have at most %d", MaxValues, MaxValues)
+	case patterns > MaxPatternValues:
+		return invalid("filters", "the request has more than %d values of string-contains, string-not-contains, string-starts-with and string-ends-with filters; a request may have at most %d", MaxPatternValues, MaxPatternValues)
+	}
+	return nil
+}
