@@ -213,7 +213,8 @@ type Options struct {
 	// serve turns it on (DefaultCacheTTL, DefaultCacheBytes).
 	Cache CacheOptions
 
-	// Logger receives SQL and durations at debug level; nil discards.
+	// Logger receives SQL and durations at debug level (every statement
+	// sent to the database, as "statement"); nil discards.
 	Logger *slog.Logger
 }
 
@@ -358,6 +359,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	e := &Engine{db: db, be: be, keys: keys, dialect: dialectOf(opts.Database), log: log, zone: zone, embedder: opts.Embedder,
 		queryTimeout: opts.QueryTimeout, queueTimeout: opts.QueueTimeout,
 		stmts: newStmtCache(db, defaultStatements, defaultStatementBytes)}
+	e.stmts.log = log
 	if e.queryTimeout <= 0 {
 		e.queryTimeout = DefaultQueryTimeout
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 )
@@ -32,6 +33,7 @@ type stmtCache struct {
 	db       *sql.DB
 	max      int
 	maxCost  int
+	log      *slog.Logger // each statement at debug level; nil: none
 	mu       sync.Mutex
 	entries  map[string]*stmtEntry
 	lru      list.List // of *stmtEntry, most recently used first
@@ -61,6 +63,9 @@ var errNotSelect = errors.New("engine: refused a statement that is not a SELECT"
 
 // query runs text with args through its prepared statement.
 func (c *stmtCache) query(ctx context.Context, text string, args []any) (*sql.Rows, error) {
+	if c.log != nil {
+		c.log.DebugContext(ctx, "statement", "sql", text)
+	}
 	if !strings.HasPrefix(text, "SELECT ") || severalStatements(text) {
 		return nil, errNotSelect
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -108,7 +109,11 @@ func newStack(t testing.TB, opts engine.Options) *stack {
 		t.Fatal(err)
 	}
 	a := &httpapi.Authenticator{Verifier: v, Sessions: auth.NewSessions(auth.SessionOptions{})}
-	srv := pgwire.New(pgwire.Options{Engine: e, Authenticate: a.Password, Recheck: a.Recheck})
+	popts := pgwire.Options{Engine: e, Authenticate: a.Password, Recheck: a.Recheck}
+	if os.Getenv("SHOW_ERRORS") != "" {
+		popts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	srv := pgwire.New(popts)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

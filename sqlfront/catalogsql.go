@@ -104,7 +104,7 @@ func rewriteNode(n *pg.Node, user string) error {
 	case *pg.Node_TypeCast:
 		return catalogCast(n, x.TypeCast)
 	case *pg.Node_AExpr:
-		catalogOperator(n, x.AExpr)
+		return catalogOperator(n, x.AExpr)
 	case *pg.Node_CollateClause:
 		n.Node = x.CollateClause.GetArg().GetNode()
 		return rewriteNode(n, user)
@@ -117,6 +117,10 @@ func rewriteNode(n *pg.Node, user string) error {
 			n.Node = pg.MakeAConstStrNode("public", x.SqlvalueFunction.GetLocation()).GetNode()
 		case pg.SQLValueFunctionOp_SVFOP_CURRENT_CATALOG:
 			n.Node = pg.MakeAConstStrNode("agentlayer", x.SqlvalueFunction.GetLocation()).GetNode()
+		}
+	case *pg.Node_ParamRef:
+		if x.ParamRef.GetNumber() < 1 {
+			return errorAt("42P02", x.ParamRef.GetLocation(), "", "there is no parameter $%d", x.ParamRef.GetNumber())
 		}
 	case *pg.Node_SubLink, *pg.Node_RangeSubselect, *pg.Node_CommonTableExpr:
 		// Subqueries of the catalogs are answered, rewritten like the rest.
@@ -193,16 +197,25 @@ func catalogCast(n *pg.Node, tc *pg.TypeCast) error {
 
 // catalogOperator writes OPERATOR(pg_catalog.op) as op, and a regular
 // expression match as one that ignores case: names match so.
-func catalogOperator(n *pg.Node, e *pg.A_Expr) {
+func catalogOperator(n *pg.Node, e *pg.A_Expr) error {
 	op := opName(e)
-	if len(e.GetName()) > 1 {
+	if names := e.GetName(); len(names) > 1 {
+		if !strings.EqualFold(names[0].GetString_().GetSval(), "pg_catalog") {
+			return unsupported(e.GetLocation(), "an operator of schema "+names[0].GetString_().GetSval(), "")
+		}
 		e.Name = []*pg.Node{pg.MakeStrNode(op)}
 	}
 	if e.GetKind() != pg.A_Expr_Kind_AEXPR_OP {
-		return
+		return nil
+	}
+	if e.GetLexpr() == nil && op != "-" && op != "+" {
+		return unsupported(e.GetLocation(), "prefix operator "+op, "")
 	}
 	switch op {
 	case "~", "~*", "!~", "!~*":
+		if e.GetLexpr() == nil || e.GetRexpr() == nil {
+			return unsupported(e.GetLocation(), "operator "+op+" with one operand", "x ~ 'pattern'")
+		}
 		match := pg.MakeFuncCallNode([]*pg.Node{pg.MakeStrNode("regexp_matches")},
 			[]*pg.Node{e.GetLexpr(), e.GetRexpr(), pg.MakeAConstStrNode("i", e.GetLocation())}, e.GetLocation())
 		if strings.HasPrefix(op, "!") {
@@ -210,6 +223,7 @@ func catalogOperator(n *pg.Node, e *pg.A_Expr) {
 		}
 		n.Node = match.GetNode()
 	}
+	return nil
 }
 
 // parserVersion is the parse tree version Deparse expects: the parser's.
