@@ -48,7 +48,7 @@ func toSQL(req map[string]any, n *modelNames) (string, bool) {
 		}
 		sel = append(sel, agg)
 		if s, _ := a.(map[string]any)["sort_order"].(string); s != "" {
-			order = append(order, fmt.Sprintf("%d %s", len(group)+i+1, strings.ToUpper(s)))
+			order = append(order, fmt.Sprintf("%d %s NULLS LAST", len(group)+i+1, strings.ToUpper(s)))
 		}
 	}
 	for _, f := range list(req["fields"]) {
@@ -77,7 +77,7 @@ func toSQL(req map[string]any, n *modelNames) (string, bool) {
 			return "", false
 		}
 		dir, _ := o["direction"].(string)
-		order = append(order, strings.TrimSpace(col+" "+strings.ToUpper(dir)))
+		order = append(order, strings.TrimSpace(col+" "+strings.ToUpper(dir))+" NULLS LAST")
 	}
 	// The engine's default limit and row caps (a SQL client's cap is its
 	// own, --sql-max-rows).

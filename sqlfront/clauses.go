@@ -136,36 +136,37 @@ func (m *mapper) aggregation(fc *pg.FuncCall) (*sqlgen.Aggregation, string, erro
 	return ag, fn, m.aggFilter(fc, ag)
 }
 
-// aggFilter maps FILTER (WHERE …): one condition.
+// aggFilter maps FILTER (WHERE …).
 func (m *mapper) aggFilter(fc *pg.FuncCall, ag *sqlgen.Aggregation) error {
 	if fc.GetAggFilter() == nil {
 		return nil
 	}
-	fs, err := m.condition(fc.GetAggFilter())
+	fs, err := m.condition(fc.GetAggFilter(), true)
 	if err != nil {
 		return err
 	}
-	if len(fs) != 1 || ag.Filter != nil {
-		return unsupported(location(fc.GetAggFilter()), "a FILTER of more than one condition", "one comparison in FILTER (WHERE …)")
+	if ag.Filter != nil {
+		fs = append([]sqlgen.Filter{*ag.Filter}, fs...)
 	}
-	ag.Filter = &fs[0]
+	f := all(fs)
+	ag.Filter = &f
 	return nil
 }
 
-// where maps WHERE: conditions joined by AND.
+// all is one filter that holds when each of fs does.
+func all(fs []sqlgen.Filter) sqlgen.Filter {
+	if len(fs) == 1 {
+		return fs[0]
+	}
+	return sqlgen.Filter{And: fs}
+}
+
+// where maps WHERE: the rows for which it is true.
 func (m *mapper) where(n *pg.Node) error {
 	if n == nil {
 		return nil
 	}
-	if b := n.GetBoolExpr(); b != nil && b.GetBoolop() == pg.BoolExprType_AND_EXPR {
-		for _, a := range b.GetArgs() {
-			if err := m.where(a); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	fs, err := m.condition(n)
+	fs, err := m.condition(n, true)
 	if err != nil {
 		return err
 	}
@@ -180,40 +181,65 @@ var comparisons = map[string]string{
 
 var flipped = map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "<>": "<>", "!=": "!="}
 
-// condition maps one condition onto filters, which all hold. SQL's
-// NULLs are kept: x <> v, NOT IN and NOT ILIKE hold only where x is not
-// NULL, as a SQL database answers.
-func (m *mapper) condition(n *pg.Node) ([]sqlgen.Filter, error) {
+// negated is the comparison that holds where one is false (NULLs make
+// both unknown).
+var negated = map[string]string{"=": "<>", "<>": "=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+
+// condition maps a condition onto filters that all hold exactly where it
+// is true (truth) or exactly where it is false: SQL's three-valued logic,
+// so that NOT, NOT IN, <> and NOT LIKE leave out the rows a NULL makes
+// unknown, as a SQL database does. NOT is pushed down (De Morgan).
+func (m *mapper) condition(n *pg.Node, truth bool) ([]sqlgen.Filter, error) {
 	switch {
 	case n.GetBoolExpr() != nil:
-		b := n.GetBoolExpr()
-		if b.GetBoolop() == pg.BoolExprType_NOT_EXPR {
-			if nt := b.GetArgs()[0].GetNullTest(); nt != nil {
-				return m.nullTest(nt, true)
-			}
-		}
-		return nil, unsupported(b.GetLocation(), strings.TrimSuffix(b.GetBoolop().String(), "_EXPR")+" in a condition", "conditions joined by AND; IN (…) for one of several values")
+		return m.boolExpr(n.GetBoolExpr(), truth)
 	case n.GetNullTest() != nil:
-		return m.nullTest(n.GetNullTest(), false)
+		return m.nullTest(n.GetNullTest(), truth)
 	case n.GetFuncCall() != nil && funcName(n.GetFuncCall()) == "segment":
-		return m.segment(n.GetFuncCall())
+		fs, err := m.segment(n.GetFuncCall())
+		if err != nil || truth {
+			return fs, err
+		}
+		return []sqlgen.Filter{{Not: &fs[0]}}, nil
 	case n.GetAExpr() != nil:
-		return m.aExpr(n.GetAExpr())
+		return m.aExpr(n.GetAExpr(), truth)
 	case n.GetSubLink() != nil:
 		return nil, unsupported(n.GetSubLink().GetLocation(), "a subquery", "join along a relationship, or filter with IN (…)")
 	}
-	return nil, unsupported(location(n), "this condition", "compare a column with a literal: =, <>, <, <=, >, >=, BETWEEN, IN, IS NULL, ILIKE")
+	return nil, unsupported(location(n), "this condition", "compare a column with a literal: =, <>, <, <=, >, >=, BETWEEN, IN, IS NULL, LIKE, ILIKE")
 }
 
-func (m *mapper) nullTest(nt *pg.NullTest, not bool) ([]sqlgen.Filter, error) {
+func (m *mapper) boolExpr(b *pg.BoolExpr, truth bool) ([]sqlgen.Filter, error) {
+	op := b.GetBoolop()
+	if op == pg.BoolExprType_NOT_EXPR {
+		return m.condition(b.GetArgs()[0], !truth)
+	}
+	// AND where true, or OR where false, is every part; the others any.
+	every := (op == pg.BoolExprType_AND_EXPR) == truth
+	var parts []sqlgen.Filter
+	for _, a := range b.GetArgs() {
+		fs, err := m.condition(a, truth)
+		if err != nil {
+			return nil, err
+		}
+		if every {
+			parts = append(parts, fs...)
+		} else {
+			parts = append(parts, all(fs))
+		}
+	}
+	if every {
+		return parts, nil
+	}
+	return []sqlgen.Filter{{Or: parts}}, nil
+}
+
+func (m *mapper) nullTest(nt *pg.NullTest, truth bool) ([]sqlgen.Filter, error) {
 	r, err := m.fieldRef(nt.GetArg())
 	if err != nil {
 		return nil, err
 	}
-	isNull := nt.GetNulltesttype() == pg.NullTestType_IS_NULL
-	if not {
-		isNull = !isNull
-	}
+	isNull := (nt.GetNulltesttype() == pg.NullTestType_IS_NULL) == truth
 	op := "is-not-null"
 	if isNull {
 		op = "is-null"
@@ -240,44 +266,62 @@ func (m *mapper) segment(fc *pg.FuncCall) ([]sqlgen.Filter, error) {
 	return []sqlgen.Filter{{SegmentID: s.ID}}, nil
 }
 
-// aExpr maps comparisons, IN, BETWEEN and ILIKE.
-func (m *mapper) aExpr(e *pg.A_Expr) ([]sqlgen.Filter, error) {
+// aExpr maps comparisons, IN, BETWEEN, LIKE and ILIKE.
+func (m *mapper) aExpr(e *pg.A_Expr, truth bool) ([]sqlgen.Filter, error) {
 	op := opName(e)
 	switch e.GetKind() {
 	case pg.A_Expr_Kind_AEXPR_OP:
-		if sqlOp, ok := comparisons[op]; ok {
-			return m.comparison(e, op, sqlOp)
+		if _, ok := comparisons[op]; ok {
+			return m.comparison(e, op, truth)
 		}
 		if op == "~~" || op == "~~*" || op == "!~~" || op == "!~~*" {
-			return m.like(e, op)
+			return m.like(e, op, truth)
 		}
-		return nil, unsupported(e.GetLocation(), "operator "+op, "=, <>, <, <=, >, >=, BETWEEN, IN, IS NULL or ILIKE")
+		return nil, unsupported(e.GetLocation(), "operator "+op, "=, <>, <, <=, >, >=, BETWEEN, IN, IS NULL, LIKE or ILIKE")
 	case pg.A_Expr_Kind_AEXPR_LIKE, pg.A_Expr_Kind_AEXPR_ILIKE:
-		return m.like(e, op)
+		return m.like(e, op, truth)
 	case pg.A_Expr_Kind_AEXPR_IN:
-		return m.in(e, op == "<>")
-	case pg.A_Expr_Kind_AEXPR_BETWEEN:
-		r, err := m.fieldRef(e.GetLexpr())
-		if err != nil {
-			return nil, err
-		}
-		bounds := e.GetRexpr().GetList().GetItems()
-		vals := make([]any, len(bounds))
-		for i, b := range bounds {
-			if vals[i], err = m.value(b, r.typ); err != nil {
-				return nil, err
-			}
-		}
-		return []sqlgen.Filter{{FieldID: r.id, Operation: "between", Values: vals, Bucket: r.bucket}}, nil
+		return m.in(e, (op != "<>") == truth)
+	case pg.A_Expr_Kind_AEXPR_BETWEEN, pg.A_Expr_Kind_AEXPR_NOT_BETWEEN:
+		return m.between(e, (e.GetKind() == pg.A_Expr_Kind_AEXPR_BETWEEN) == truth)
 	}
-	return nil, unsupported(e.GetLocation(), strings.TrimPrefix(e.GetKind().String(), "AEXPR_"), "=, <>, <, <=, >, >=, BETWEEN, IN, IS NULL or ILIKE")
+	return nil, unsupported(e.GetLocation(), strings.TrimPrefix(e.GetKind().String(), "AEXPR_"), "=, <>, <, <=, >, >=, BETWEEN, IN, IS NULL, LIKE or ILIKE")
 }
 
-func (m *mapper) comparison(e *pg.A_Expr, op, apiOp string) ([]sqlgen.Filter, error) {
+// between maps BETWEEN (inside) and where it is false (outside: below
+// the low bound or above the high one).
+func (m *mapper) between(e *pg.A_Expr, inside bool) ([]sqlgen.Filter, error) {
+	r, err := m.fieldRef(e.GetLexpr())
+	if err != nil {
+		return nil, err
+	}
+	bounds := e.GetRexpr().GetList().GetItems()
+	vals := make([]any, len(bounds))
+	for i, b := range bounds {
+		if vals[i], err = m.value(b, r.typ); err != nil {
+			return nil, err
+		}
+		if vals[i] == nil {
+			return nil, unsupported(location(b), "BETWEEN with a NULL bound", "two values")
+		}
+	}
+	if inside {
+		return []sqlgen.Filter{{FieldID: r.id, Operation: "between", Values: vals, Bucket: r.bucket}}, nil
+	}
+	return []sqlgen.Filter{{Or: []sqlgen.Filter{
+		{FieldID: r.id, Operation: "less-than", Value: vals[0], Bucket: r.bucket},
+		{FieldID: r.id, Operation: "greater-than", Value: vals[1], Bucket: r.bucket},
+	}}}, nil
+}
+
+func (m *mapper) comparison(e *pg.A_Expr, op string, truth bool) ([]sqlgen.Filter, error) {
 	col, val := e.GetLexpr(), e.GetRexpr()
 	if !isField(col) && isField(val) {
 		col, val = val, col
-		apiOp = comparisons[flipped[op]]
+		op = flipped[op]
+	}
+	if !truth {
+		op = negated[op]
 	}
 	r, err := m.fieldRef(col)
 	if err != nil {
@@ -288,9 +332,10 @@ func (m *mapper) comparison(e *pg.A_Expr, op, apiOp string) ([]sqlgen.Filter, er
 		return nil, err
 	}
 	if v == nil {
-		// x = NULL is never true in SQL.
+		// x = NULL is never true, nor false, in SQL.
 		return nil, unsupported(location(val), "a comparison with NULL", "IS NULL or IS NOT NULL")
 	}
+	apiOp := comparisons[op]
 	fs := []sqlgen.Filter{{FieldID: r.id, Operation: apiOp, Value: v, Bucket: r.bucket}}
 	if apiOp == "not-equals" {
 		fs = append(fs, sqlgen.Filter{FieldID: r.id, Operation: "is-not-null"})
@@ -306,7 +351,9 @@ func isField(n *pg.Node) bool {
 	return fc != nil && funcName(fc) == "date_trunc"
 }
 
-func (m *mapper) in(e *pg.A_Expr, not bool) ([]sqlgen.Filter, error) {
+// in maps IN (equal to one of the values) and NOT IN (equal to none, and
+// not NULL).
+func (m *mapper) in(e *pg.A_Expr, equal bool) ([]sqlgen.Filter, error) {
 	r, err := m.fieldRef(e.GetLexpr())
 	if err != nil {
 		return nil, err
@@ -322,23 +369,23 @@ func (m *mapper) in(e *pg.A_Expr, not bool) ([]sqlgen.Filter, error) {
 			return nil, err
 		}
 		if v == nil {
-			return nil, unsupported(location(item), "NULL in an IN list", "OR … IS NULL is not supported either: ask twice")
+			return nil, unsupported(location(item), "NULL in an IN list", "… OR column IS NULL")
 		}
 		vals = append(vals, v)
 	}
-	if !not {
+	if equal {
 		return []sqlgen.Filter{{FieldID: r.id, Operation: "equals", Values: vals, Bucket: r.bucket}}, nil
 	}
 	return []sqlgen.Filter{{FieldID: r.id, Operation: "not-equals", Values: vals, Bucket: r.bucket}, {FieldID: r.id, Operation: "is-not-null"}}, nil
 }
 
-// like maps ILIKE with a prefix, suffix or contains pattern onto the
-// request's string operations, which ignore case.
-func (m *mapper) like(e *pg.A_Expr, op string) ([]sqlgen.Filter, error) {
-	insensitive := strings.Contains(op, "*") || e.GetKind() == pg.A_Expr_Kind_AEXPR_ILIKE
-	not := strings.HasPrefix(op, "!")
-	if !insensitive {
-		return nil, unsupported(e.GetLocation(), "LIKE (which tells case apart)", "ILIKE: the model's text matches ignore case")
+// like maps LIKE (which tells case apart) and ILIKE with a prefix, suffix
+// or contains pattern onto the request's string operations, and where
+// they are false.
+func (m *mapper) like(e *pg.A_Expr, op string, truth bool) ([]sqlgen.Filter, error) {
+	sensitive := !strings.Contains(op, "*") && e.GetKind() != pg.A_Expr_Kind_AEXPR_ILIKE
+	if strings.HasPrefix(op, "!") {
+		truth = !truth
 	}
 	r, err := m.fieldRef(e.GetLexpr())
 	if err != nil {
@@ -357,15 +404,17 @@ func (m *mapper) like(e *pg.A_Expr, op string) ([]sqlgen.Filter, error) {
 	}
 	apiOp, text, err := likeOp(pattern)
 	if err != nil {
-		return nil, &Error{Code: CodeNotSupported, Message: err.Error(), Hint: "ILIKE 'abc%', '%abc' or '%abc%'", Position: int(location(e.GetRexpr())) + 1}
+		return nil, &Error{Code: CodeNotSupported, Message: err.Error(), Hint: "LIKE or ILIKE 'abc%', '%abc' or '%abc%'", Position: int(location(e.GetRexpr())) + 1}
 	}
-	if not {
-		if apiOp != "string-contains" {
-			return nil, unsupported(e.GetLocation(), "NOT ILIKE with a prefix or suffix pattern", "NOT ILIKE '%text%'")
-		}
-		return []sqlgen.Filter{{FieldID: r.id, Operation: "string-not-contains", Value: text}, {FieldID: r.id, Operation: "is-not-null"}}, nil
+	match := sqlgen.Filter{FieldID: r.id, Operation: apiOp, Value: text, CaseSensitive: sensitive}
+	switch {
+	case truth:
+		return []sqlgen.Filter{match}, nil
+	case apiOp == "string-contains":
+		match.Operation = "string-not-contains"
+		return []sqlgen.Filter{match, {FieldID: r.id, Operation: "is-not-null"}}, nil
 	}
-	return []sqlgen.Filter{{FieldID: r.id, Operation: apiOp, Value: text}}, nil
+	return []sqlgen.Filter{{Not: &match}, {FieldID: r.id, Operation: "is-not-null"}}, nil
 }
 
 // likeOp reads a pattern: text%, %text or %text%, where text holds no

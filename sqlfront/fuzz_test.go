@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/sqlfront"
+	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
 // catalog is a caller's view of a shop: PEOPLE without EMAIL, no REVIEWS.
@@ -112,13 +113,25 @@ func fieldIDs(st *sqlfront.Statement) []string {
 			out = append(out, a.Filter.FieldID)
 		}
 	}
-	for _, f := range r.Filters {
+	var filter func(f sqlgen.Filter)
+	filter = func(f sqlgen.Filter) {
 		if f.FieldID != "" {
 			out = append(out, f.FieldID)
 		}
+		for _, p := range append(append([]sqlgen.Filter{}, f.And...), f.Or...) {
+			filter(p)
+		}
+		if f.Not != nil {
+			filter(*f.Not)
+		}
+	}
+	for _, f := range r.Filters {
+		filter(f)
 	}
 	for _, o := range r.OrderBy {
-		out = append(out, o.Field.FieldID)
+		if o.Aggregation == nil {
+			out = append(out, o.Field.FieldID)
+		}
 	}
 	return out
 }

@@ -138,22 +138,24 @@ func (m *mapper) isColumn(name string) bool {
 	return false
 }
 
-// orderBy maps ORDER BY: columns, output names, ordinals and aggregates.
-// The request sorts by its sorted aggregations first, in their order, then
-// by fields; an order the request cannot give is refused.
+// orderBy maps ORDER BY: columns, output names, ordinals and aggregates,
+// in any order, with PostgreSQL's NULLs: last ascending, first descending,
+// unless NULLS FIRST or LAST says otherwise.
 func (m *mapper) orderBy(sorts []*pg.Node, items []*item, aggregated bool) error {
-	fieldsSeen, lastAgg := false, -1
 	for _, n := range sorts {
 		sb := n.GetSortBy()
-		dir := "asc"
+		dir, nulls := "asc", ""
 		switch sb.GetSortbyDir() {
 		case pg.SortByDir_SORTBY_DESC:
-			dir = "desc"
+			dir, nulls = "desc", "first"
 		case pg.SortByDir_SORTBY_USING:
 			return unsupported(sb.GetLocation(), "ORDER BY … USING", "ASC or DESC")
 		}
-		if nulls := sb.GetSortbyNulls(); nulls == pg.SortByNulls_SORTBY_NULLS_FIRST || nulls == pg.SortByNulls_SORTBY_NULLS_LAST {
-			return unsupported(sb.GetLocation(), "NULLS FIRST and NULLS LAST", "ORDER BY without NULLS")
+		switch sb.GetSortbyNulls() {
+		case pg.SortByNulls_SORTBY_NULLS_FIRST:
+			nulls = "first"
+		case pg.SortByNulls_SORTBY_NULLS_LAST:
+			nulls = ""
 		}
 		it, err := m.itemOf(sb.GetNode(), items)
 		if err != nil {
@@ -175,10 +177,7 @@ func (m *mapper) orderBy(sorts []*pg.Node, items []*item, aggregated bool) error
 		}
 		if it != nil && it.agg != nil {
 			k := it.index - len(m.req.GroupBy)
-			if fieldsSeen || k <= lastAgg {
-				return unsupported(sb.GetLocation(), "this order of sort keys", "sort by aggregates first, in the order they are selected, then by columns")
-			}
-			m.req.Aggregations[k].SortOrder, lastAgg = dir, k
+			m.req.OrderBy = append(m.req.OrderBy, sqlgen.OrderBy{Aggregation: &k, Direction: dir, Nulls: nulls})
 			continue
 		}
 		var r *ref
@@ -187,8 +186,7 @@ func (m *mapper) orderBy(sorts []*pg.Node, items []*item, aggregated bool) error
 		} else if r, err = m.fieldRef(sb.GetNode()); err != nil {
 			return err
 		}
-		fieldsSeen = true
-		m.req.OrderBy = append(m.req.OrderBy, sqlgen.OrderBy{Field: sqlgen.RequestField{FieldID: r.id, Bucket: r.bucket}, Direction: dir})
+		m.req.OrderBy = append(m.req.OrderBy, sqlgen.OrderBy{Field: sqlgen.RequestField{FieldID: r.id, Bucket: r.bucket}, Direction: dir, Nulls: nulls})
 	}
 	return nil
 }

@@ -223,6 +223,11 @@ func (p *planner) checkGroups() error {
 // checkFilter applies rules 1 and 2 to a filter.
 func (p *planner) checkFilter(c plannedCond) error {
 	path := index("filters", c.index)
+	if c.Tree != "" {
+		// Sets of a tree's parts could differ by a few rows: each filter is
+		// checked as a set of its own only when filters are ANDed.
+		return refuse(path, ReasonAggregateTree)
+	}
 	if c.Segment != nil {
 		for _, f := range p.c.reads[c.Segment.Filter] {
 			if f.Identifying() {

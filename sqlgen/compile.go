@@ -54,6 +54,11 @@ type Condition struct {
 	Given Filter
 	// Relative is a relative filter's period (Op last, next, current).
 	Relative *Relative
+	// CaseSensitive makes a string operation tell case apart.
+	CaseSensitive bool
+	// Tree is "and", "or" or "not" for a filter of filters, its Parts.
+	Tree  string
+	Parts []Condition
 }
 
 // Aggregate is one aggregation of a table query, or a metric's.
@@ -66,10 +71,12 @@ type Aggregate struct {
 	Filter *Condition
 }
 
-// Ordering sorts by a column.
+// Ordering sorts by a column, or by an aggregation (its index).
 type Ordering struct {
-	Column QueryField
-	Desc   bool
+	Column      QueryField
+	Aggregation *int
+	Desc        bool
+	NullsFirst  bool
 }
 
 // index is a request path of a list item: filters[2].
@@ -249,11 +256,7 @@ func (co *compiler) bucketed(id, bucket, path, idKey, bucketKey string, granular
 // ordering resolves an order_by: of an aggregated query, only by one of
 // its group_by fields.
 func (co *compiler) ordering(q *Query, o OrderBy, path string) (Ordering, error) {
-	col, err := co.bucketed(o.Field.FieldID, o.Field.Bucket, path, ".field", ".bucket", false)
-	if err != nil {
-		return Ordering{}, err
-	}
-	var desc bool
+	var desc, nullsFirst bool
 	switch o.Direction {
 	case "", "asc":
 	case "desc":
@@ -261,10 +264,27 @@ func (co *compiler) ordering(q *Query, o OrderBy, path string) (Ordering, error)
 	default:
 		return Ordering{}, invalid(path+".direction", "%s.direction must be asc or desc, not %q", path, o.Direction).with("asc", "desc")
 	}
+	switch o.Nulls {
+	case "", "last":
+	case "first":
+		nullsFirst = true
+	default:
+		return Ordering{}, invalid(path+".nulls", "%s.nulls must be first or last, not %q", path, o.Nulls).with("first", "last")
+	}
+	if o.Aggregation != nil {
+		if *o.Aggregation >= len(q.Aggregations) || q.Metric != nil {
+			return Ordering{}, invalid(path+".aggregation", "%s.aggregation %d is not the index of one of the request's %d aggregations", path, *o.Aggregation, len(q.Aggregations))
+		}
+		return Ordering{Aggregation: o.Aggregation, Desc: desc, NullsFirst: nullsFirst}, nil
+	}
+	col, err := co.bucketed(o.Field.FieldID, o.Field.Bucket, path, ".field", ".bucket", false)
+	if err != nil {
+		return Ordering{}, err
+	}
 	if q.Aggregated() && !slices.ContainsFunc(q.GroupBy, func(g QueryField) bool { return g.Wide.Index == col.Wide.Index }) {
 		return Ordering{}, invalid(path+".field.field_id", "%s: field %s is not in group_by; an aggregated query can be ordered by its group_by fields, or by an aggregation with sort_order", path, col.ID)
 	}
-	return Ordering{Column: col, Desc: desc}, nil
+	return Ordering{Column: col, Desc: desc, NullsFirst: nullsFirst}, nil
 }
 
 // describe names a column for messages: t1-5 (TOTAL).

@@ -144,6 +144,8 @@ const (
 	ReasonAggregateCutBucket = "Your access to these rows is for aggregates only: a range on a field grouped by %s must start and end on %s boundaries, so that no group holds only part of its period."
 	// ReasonAggregateMeasure: a floating-point or decimal field without
 	// bins is aggregated, never filtered.
+	ReasonAggregateTree = "Your access to these rows is for aggregates only: filters are ANDed there, each a set of at least the minimum group size; and, or and not are not allowed."
+
 	ReasonAggregateMeasure = "Your access to these rows is for aggregates only: a floating-point or decimal field (an amount) can be summed or averaged, not filtered, unless the model declares bins for it."
 	// ReasonAggregateBins: a binned field is compared only with its edges.
 	ReasonAggregateBins = "Your access to these rows is for aggregates only: this field is compared only with the edges of its bins (the model's bins), by greater-than-or-equal and less-than."

@@ -195,6 +195,9 @@ func allOps() []string {
 }
 
 func (co *compiler) filter(f Filter, path string) (Condition, error) {
+	if f.And != nil || f.Or != nil || f.Not != nil {
+		return co.tree(f, path)
+	}
 	if f.SegmentID != 0 {
 		return co.segment(f, path)
 	}
@@ -216,7 +219,10 @@ func (co *compiler) filter(f Filter, path string) (Condition, error) {
 	if !slices.Contains(opsFor(k), op) {
 		return Condition{}, invalid(path+".operation", "%s: operation %s does not apply to field %s, which is %s", path, op, describe(col), k.Words()).with(opsFor(k)...)
 	}
-	cond := Condition{Column: col, Op: op, Given: Filter{Value: f.Value, Values: f.Values}}
+	if f.CaseSensitive && !slices.Contains(stringOps, op) {
+		return Condition{}, invalid(path+".case_sensitive", "%s: case_sensitive applies to %s, not %s", path, strings.Join(stringOps, ", "), op)
+	}
+	cond := Condition{Column: col, Op: op, Given: Filter{Value: f.Value, Values: f.Values}, CaseSensitive: f.CaseSensitive}
 	if slices.Contains(relativeOps, op) {
 		return co.relative(cond, f, path)
 	}
@@ -250,6 +256,32 @@ func (co *compiler) filter(f Filter, path string) (Condition, error) {
 		return Condition{}, invalid(path+".value", "%s.value is required for %s", path, op)
 	}
 	return co.values(cond, f, path)
+}
+
+// tree compiles a filter of filters.
+func (co *compiler) tree(f Filter, path string) (Condition, error) {
+	cond := Condition{}
+	var parts []Filter
+	switch {
+	case f.And != nil:
+		cond.Tree, parts = "and", f.And
+	case f.Or != nil:
+		cond.Tree, parts = "or", f.Or
+	default:
+		cond.Tree, parts = "not", []Filter{*f.Not}
+	}
+	for i, part := range parts {
+		p := path + "." + cond.Tree
+		if cond.Tree != "not" {
+			p = index(p, i)
+		}
+		c, err := co.filter(part, p)
+		if err != nil {
+			return Condition{}, err
+		}
+		cond.Parts = append(cond.Parts, c)
+	}
+	return cond, nil
 }
 
 // segment is a filter by a segment of the table.

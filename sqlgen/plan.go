@@ -360,6 +360,17 @@ func (p *planner) conditions() ([]sqlast.Expr, error) {
 // compareConditions orders conditions by what they are, not by how a
 // request listed them: segment, column, bucket, operation, values.
 func compareConditions(a, b Condition) int {
+	if d := cmp.Or(cmp.Compare(a.Tree, b.Tree), cmp.Compare(len(a.Parts), len(b.Parts))); d != 0 {
+		return d
+	}
+	for i := range a.Parts {
+		if d := compareConditions(a.Parts[i], b.Parts[i]); d != 0 {
+			return d
+		}
+	}
+	if a.CaseSensitive != b.CaseSensitive {
+		return cmp.Compare(boolInt(a.CaseSensitive), boolInt(b.CaseSensitive))
+	}
 	segment := func(c Condition) int {
 		if c.Segment == nil {
 			return -1
@@ -421,12 +432,17 @@ func (p *planner) order(sel *selectStmt) {
 		}
 	}
 	for _, o := range q.OrderBy {
-		item := sqlast.Order{X: p.columnExpr(o.Column), Desc: o.Desc, Text: isText(o.Column)}
+		if o.Aggregation != nil {
+			i := *o.Aggregation
+			sel.OrderBy = append(sel.OrderBy, sqlast.Order{Ordinal: len(q.GroupBy) + i + 1, Desc: o.Desc, NullsFirst: o.NullsFirst, Text: sortsText(q.Aggregations[i])})
+			continue
+		}
+		item := sqlast.Order{X: p.columnExpr(o.Column), Desc: o.Desc, NullsFirst: o.NullsFirst, Text: isText(o.Column)}
 		if aggregated {
 			// An aggregated query is ordered by its group_by columns.
 			for i, g := range q.GroupBy {
 				if g.Wide.Index == o.Column.Wide.Index {
-					item = sqlast.Order{Ordinal: i + 1, Desc: o.Desc, Text: isText(g)}
+					item = sqlast.Order{Ordinal: i + 1, Desc: o.Desc, NullsFirst: o.NullsFirst, Text: isText(g)}
 					break
 				}
 			}
@@ -714,6 +730,16 @@ func (p *planner) aggregate(ag Aggregate) (sqlast.Expr, Output) {
 // Words says the condition in words, as the request gave its values:
 // "Discount greater-than 0", "Created At last 6 month complete, from now".
 func (c Condition) Words() string {
+	if c.Tree != "" {
+		parts := make([]string, len(c.Parts))
+		for i, part := range c.Parts {
+			parts[i] = part.Words()
+		}
+		if c.Tree == "not" {
+			return "not (" + parts[0] + ")"
+		}
+		return "(" + strings.Join(parts, " "+c.Tree+" ") + ")"
+	}
 	if c.Segment != nil {
 		return c.Segment.Name
 	}
@@ -799,6 +825,9 @@ func ownFields(e sqlast.Expr) []*semantic.Field {
 
 // condition translates a filter.
 func (p *planner) condition(cond Condition) (sqlast.Expr, error) {
+	if cond.Tree != "" {
+		return p.tree(cond)
+	}
 	if cond.Segment != nil {
 		return p.modelFilter(cond.Segment.Filter)
 	}
@@ -848,14 +877,20 @@ func (p *planner) condition(cond Condition) (sqlast.Expr, error) {
 		fn := map[string]sqlast.FnOp{"string-contains": sqlast.FnContains, "string-not-contains": sqlast.FnContains,
 			"string-starts-with": sqlast.FnStartsWith, "string-ends-with": sqlast.FnEndsWith}[cond.Op]
 		var match sqlast.Expr
+		fold := func(x sqlast.Expr) sqlast.Expr {
+			if cond.CaseSensitive {
+				return x
+			}
+			return sqlast.Call{Name: "lower", Args: []sqlast.Expr{x}}
+		}
 		if vals := params(); len(vals) == 1 {
-			match = sqlast.Fn{Op: fn, Args: []sqlast.Expr{sqlast.Call{Name: "lower", Args: []sqlast.Expr{raw}}, sqlast.Call{Name: "lower", Args: []sqlast.Expr{vals[0]}}}}
+			match = sqlast.Fn{Op: fn, Args: []sqlast.Expr{fold(raw), fold(vals[0])}}
 		} else {
 			patterns := make([]string, len(cond.Values))
 			for i, v := range cond.Values {
 				patterns[i] = v.(string)
 			}
-			match = sqlast.MatchesAny{X: raw, Func: fn, Patterns: patterns}
+			match = sqlast.MatchesAny{X: raw, Func: fn, Patterns: patterns, CaseSensitive: cond.CaseSensitive}
 		}
 		if cond.Op == "string-not-contains" {
 			return orNull(sqlast.Not{X: match}), nil
@@ -873,6 +908,26 @@ func (p *planner) condition(cond Condition) (sqlast.Expr, error) {
 		return p.temporal(raw, k, cond), nil
 	}
 	return p.compare(raw, cond.Op, cond, raw, false), nil
+}
+
+// tree translates a filter of filters: SQL's AND, OR and NOT, with SQL's
+// NULLs (a part that is unknown makes NOT of it unknown too).
+func (p *planner) tree(cond Condition) (sqlast.Expr, error) {
+	parts := make([]sqlast.Expr, len(cond.Parts))
+	for i, part := range cond.Parts {
+		x, err := p.condition(part)
+		if err != nil {
+			return nil, err
+		}
+		parts[i] = x
+	}
+	switch cond.Tree {
+	case "and":
+		return sqlast.AndOf(parts...), nil
+	case "or":
+		return sqlast.OrOf(parts...), nil
+	}
+	return sqlast.Not{X: parts[0]}, nil
 }
 
 // bindCaller binds a condition's values that refer to the caller, if it
@@ -1030,4 +1085,11 @@ func (p *planner) paramValue(v any) any {
 		return time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC).Add(x.Duration)
 	}
 	return v
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

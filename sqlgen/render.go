@@ -103,6 +103,10 @@ func (p *Plan) String() string {
 			fmt.Fprintf(&b, "  filter segment %d %q\n", c.Segment.ID, c.Segment.Name)
 			continue
 		}
+		if c.Tree != "" {
+			fmt.Fprintf(&b, "  filter %s\n", c.Words())
+			continue
+		}
 		fmt.Fprintf(&b, "  filter %s %s", columnLabel(c.Column), c.Op)
 		for _, v := range c.Values {
 			fmt.Fprintf(&b, " %v", v)

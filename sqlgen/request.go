@@ -58,6 +58,15 @@ type Filter struct {
 	Unit     string `json:"unit,omitempty"`
 	Complete bool   `json:"complete,omitempty"`
 	Anchor   string `json:"anchor,omitempty"`
+	// CaseSensitive makes a string operation tell case apart (an
+	// extension: Metabase's string operations ignore case).
+	CaseSensitive bool `json:"case_sensitive,omitempty"`
+	// And, Or and Not make a filter of filters (an extension: a request's
+	// filters are otherwise all ANDed). Not is SQL's: a row for which its
+	// filter is unknown (a NULL compared) matches neither.
+	And []Filter `json:"and,omitempty"`
+	Or  []Filter `json:"or,omitempty"`
+	Not *Filter  `json:"not,omitempty"`
 }
 
 // RequestField names a field, optionally truncated to a temporal bucket.
@@ -87,10 +96,14 @@ type GroupBy struct {
 	FieldGranularity string `json:"field_granularity,omitempty"`
 }
 
-// OrderBy sorts by a field.
+// OrderBy sorts by a field, or (an extension) by an aggregation of the
+// request, by its index; Nulls puts NULLs "first" or "last" (the
+// default).
 type OrderBy struct {
-	Field     RequestField `json:"field"`
-	Direction string       `json:"direction,omitempty"`
+	Field       RequestField `json:"field,omitzero"`
+	Aggregation *int         `json:"aggregation,omitempty"`
+	Direction   string       `json:"direction,omitempty"`
+	Nulls       string       `json:"nulls,omitempty"`
 }
 
 // ParseRequest decodes a construct request from JSON, strictly: an unknown
@@ -136,8 +149,9 @@ func RequestOf(root any) (*Request, error) {
 // text.
 type jsonParser struct {
 	err *Error
-	// values and patterns count the filter values read so far.
-	values, patterns int
+	// values and patterns count the filter values read so far; filters
+	// the filters, those inside trees too.
+	values, patterns, filters int
 }
 
 func (p *jsonParser) fail(path, format string, args ...any) {
@@ -253,6 +267,20 @@ func (p *jsonParser) positive(v any, path string) int {
 	return int(i)
 }
 
+// natural reads an index: an integer from 0.
+func (p *jsonParser) natural(v any, path string) int {
+	if p.err != nil {
+		return 0
+	}
+	n, ok := v.(json.Number)
+	i, err := n.Int64()
+	if !ok || err != nil || i < 0 || i > 1<<31 {
+		p.fail(path, "%s must be an integer from 0", path)
+		return 0
+	}
+	return int(i)
+}
+
 // value reads a scalar value: string, number or boolean.
 func (p *jsonParser) value(v any, path string) any {
 	if p.err != nil {
@@ -325,14 +353,19 @@ func (p *jsonParser) request(root any) *Request {
 	}
 	for i, raw := range p.list(m["order_by"], "order_by", MaxOrderBy) {
 		path := index("order_by", i)
-		o := p.object(raw, path, "an order_by", "field", "direction")
-		if p.err == nil && o["field"] == nil {
-			p.fail(path+".field", "%s.field is required", path)
+		o := p.object(raw, path, "an order_by", "field", "aggregation", "direction", "nulls")
+		if p.err == nil && (o["field"] == nil) == (o["aggregation"] == nil) {
+			p.fail(path+".field", "%s needs field, or aggregation (the index of one of the request's aggregations)", path)
 		}
-		r.OrderBy = append(r.OrderBy, OrderBy{
-			Field:     p.fieldRef(o["field"], path+".field"),
-			Direction: p.str(o["direction"], path+".direction"),
-		})
+		ob := OrderBy{Direction: p.str(o["direction"], path+".direction"), Nulls: p.str(o["nulls"], path+".nulls")}
+		if o["field"] != nil {
+			ob.Field = p.fieldRef(o["field"], path+".field")
+		}
+		if raw, ok := o["aggregation"]; ok && raw != nil {
+			n := p.natural(raw, path+".aggregation")
+			ob.Aggregation = &n
+		}
+		r.OrderBy = append(r.OrderBy, ob)
 	}
 	if p.err != nil {
 		return nil
@@ -346,9 +379,17 @@ func (p *jsonParser) fieldRef(v any, path string) RequestField {
 }
 
 func (p *jsonParser) filter(v any, path string) Filter {
-	m := p.object(v, path, "a filter", "segment_id", "field_id", "operation", "value", "values", "bucket", "unit", "complete", "anchor")
+	m := p.object(v, path, "a filter", "segment_id", "field_id", "operation", "value", "values", "bucket", "unit", "complete", "anchor",
+		"case_sensitive", "and", "or", "not")
 	if m == nil {
 		return Filter{}
+	}
+	if p.filters++; p.filters > MaxFilters {
+		p.fail(path, "the request has more than %d filters, counting those inside and, or and not; a request may have at most %d", MaxFilters, MaxFilters)
+		return Filter{}
+	}
+	if m["and"] != nil || m["or"] != nil || m["not"] != nil {
+		return p.tree(m, path)
 	}
 	f := Filter{
 		SegmentID: p.positive(m["segment_id"], path+".segment_id"),
@@ -358,6 +399,8 @@ func (p *jsonParser) filter(v any, path string) Filter {
 		Unit:      p.str(m["unit"], path+".unit"),
 		Complete:  p.boolean(m["complete"], path+".complete"),
 		Anchor:    p.str(m["anchor"], path+".anchor"),
+
+		CaseSensitive: p.boolean(m["case_sensitive"], path+".case_sensitive"),
 	}
 	if raw := m["value"]; raw != nil {
 		f.Value = p.value(raw, path+".value") // null is "not given", as Metabase takes it
@@ -370,6 +413,48 @@ func (p *jsonParser) filter(v any, path string) Filter {
 		for i, item := range items {
 			f.Values = append(f.Values, p.value(item, index(path+".values", i)))
 		}
+	}
+	return f
+}
+
+// tree reads a filter of filters: and, or (lists) or not (one filter),
+// alone.
+func (p *jsonParser) tree(m map[string]any, path string) Filter {
+	var f Filter
+	given := 0
+	for k := range m {
+		if k != "and" && k != "or" && k != "not" {
+			p.fail(path+"."+k, "%s: a filter with and, or or not takes nothing else, not %s", path, k)
+			return f
+		}
+		given++
+	}
+	if given != 1 {
+		p.fail(path, "%s: give one of and, or and not", path)
+		return f
+	}
+	for _, key := range []string{"and", "or"} {
+		raw, ok := m[key]
+		if !ok {
+			continue
+		}
+		items := p.list(raw, path+"."+key, MaxFilters)
+		if p.err == nil && len(items) == 0 {
+			p.fail(path+"."+key, "%s.%s is empty: give at least one filter", path, key)
+		}
+		parts := make([]Filter, 0, len(items))
+		for i, item := range items {
+			parts = append(parts, p.filter(item, index(path+"."+key, i)))
+		}
+		if key == "and" {
+			f.And = parts
+		} else {
+			f.Or = parts
+		}
+	}
+	if raw, ok := m["not"]; ok {
+		inner := p.filter(raw, path+".not")
+		f.Not = &inner
 	}
 	return f
 }
@@ -428,8 +513,20 @@ func validCallerPath(ref string) bool {
 // to one built otherwise (the SQL front end's): an *Error naming the cap
 // passed.
 func CheckCaps(req *Request) error {
-	values, patterns, filters := 0, 0, len(req.Filters)
-	count := func(f Filter) error {
+	values, patterns, filters := 0, 0, 0
+	var count func(f Filter) error
+	count = func(f Filter) error {
+		filters++
+		for _, part := range append(append([]Filter{}, f.And...), f.Or...) {
+			if err := count(part); err != nil {
+				return err
+			}
+		}
+		if f.Not != nil {
+			if err := count(*f.Not); err != nil {
+				return err
+			}
+		}
 		vals := f.Values
 		if f.Value != nil {
 			vals = append(vals, f.Value)
@@ -452,7 +549,6 @@ func CheckCaps(req *Request) error {
 	}
 	for _, a := range req.Aggregations {
 		if a.Filter != nil {
-			filters++
 			if err := count(*a.Filter); err != nil {
 				return err
 			}

@@ -181,6 +181,8 @@ type MatchesAny struct {
 	X        Expr
 	Func     FnOp // FnContains, FnStartsWith or FnEndsWith
 	Patterns []string
+	// CaseSensitive compares as written, not lower-cased.
+	CaseSensitive bool
 }
 
 // InRanges is true when X lies in one of the half-open ranges [Lo[i],
@@ -549,10 +551,11 @@ func (m MatchesAny) write(w *writer) {
 	w.str(") AS ")
 	w.ident(alias)
 	w.str("(" + w.d.QuoteIdent("p") + ") WHERE ")
-	Fn{Op: m.Func, Args: []Expr{
-		Call{Name: "lower", Args: []Expr{m.X}},
-		Call{Name: "lower", Args: []Expr{Col{Alias: alias, Column: "p"}}},
-	}}.write(w)
+	x, p := m.X, Expr(Col{Alias: alias, Column: "p"})
+	if !m.CaseSensitive {
+		x, p = Call{Name: "lower", Args: []Expr{x}}, Call{Name: "lower", Args: []Expr{p}}
+	}
+	Fn{Op: m.Func, Args: []Expr{x, p}}.write(w)
 	w.str(")")
 }
 

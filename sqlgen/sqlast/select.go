@@ -48,10 +48,11 @@ type Join struct {
 // Order sorts by X, or by the result column at Ordinal (from 1) when X is
 // nil. Text sorts it byte by byte. NULLs sort last either way.
 type Order struct {
-	X       Expr
-	Ordinal int
-	Desc    bool
-	Text    bool
+	X          Expr
+	Ordinal    int
+	Desc       bool
+	NullsFirst bool
+	Text       bool
 }
 
 // SQL renders the statement: its text, its bound values in order, and the
@@ -159,10 +160,13 @@ func (s *Select) order(w *writer) {
 		default:
 			w.str(strconv.Itoa(o.Ordinal))
 		}
+		dir, nulls := " ASC", " NULLS LAST"
 		if o.Desc {
-			w.str(" DESC NULLS LAST")
-		} else {
-			w.str(" ASC NULLS LAST")
+			dir = " DESC"
 		}
+		if o.NullsFirst {
+			nulls = " NULLS FIRST"
+		}
+		w.str(dir + nulls)
 	}
 }

@@ -78,6 +78,10 @@ type namedFilter struct {
 	Unit     string `json:"unit,omitempty"`
 	Complete bool   `json:"complete,omitempty"`
 	Anchor   string `json:"anchor,omitempty"`
+	// CaseSensitive, and a filter of filters: and, or, not.
+	CaseSensitive bool          `json:"cs,omitempty"`
+	Tree          string        `json:"tree,omitempty"`
+	Parts         []namedFilter `json:"parts,omitempty"`
 }
 
 type namedAggregate struct {
@@ -91,7 +95,9 @@ type namedAggregate struct {
 
 type namedOrder struct {
 	namedField
-	Desc bool `json:"desc,omitempty"`
+	Aggregation *int `json:"agg,omitempty"`
+	Desc        bool `json:"desc,omitempty"`
+	NullsFirst  bool `json:"nulls_first,omitempty"`
 }
 
 // Keys sign with the first key and verify with any, for rotation.
@@ -186,11 +192,18 @@ func named(c sqlgen.QueryField) namedField {
 
 // filterOf names a condition's parts.
 func filterOf(c sqlgen.Condition) namedFilter {
+	if c.Tree != "" {
+		f := namedFilter{Tree: c.Tree}
+		for _, part := range c.Parts {
+			f.Parts = append(f.Parts, filterOf(part))
+		}
+		return f
+	}
 	if c.Segment != nil {
 		return namedFilter{Segment: c.Segment.Name}
 	}
 	return namedFilter{namedField: named(c.Column), Op: c.Op, Value: c.Given.Value, Values: c.Given.Values,
-		Unit: c.Given.Unit, Complete: c.Given.Complete, Anchor: c.Given.Anchor}
+		Unit: c.Given.Unit, Complete: c.Given.Complete, Anchor: c.Given.Anchor, CaseSensitive: c.CaseSensitive}
 }
 
 // payloadOf names q's parts by model names; a filter's values are as its
@@ -234,7 +247,11 @@ func payloadOf(q *sqlgen.Query) *Payload {
 		p.GroupBy = append(p.GroupBy, named(c))
 	}
 	for _, o := range q.OrderBy {
-		p.OrderBy = append(p.OrderBy, namedOrder{namedField: named(o.Column), Desc: o.Desc})
+		if o.Aggregation != nil {
+			p.OrderBy = append(p.OrderBy, namedOrder{Aggregation: o.Aggregation, Desc: o.Desc, NullsFirst: o.NullsFirst})
+			continue
+		}
+		p.OrderBy = append(p.OrderBy, namedOrder{namedField: named(o.Column), Desc: o.Desc, NullsFirst: o.NullsFirst})
 	}
 	return p
 }
@@ -297,15 +314,22 @@ func (p *Payload) Request(m *semantic.Model) (*sqlgen.Request, error) {
 		req.GroupBy = append(req.GroupBy, sqlgen.GroupBy{FieldID: ref.FieldID, FieldGranularity: ref.Bucket})
 	}
 	for _, o := range p.OrderBy {
+		dir, nulls := "asc", ""
+		if o.Desc {
+			dir = "desc"
+		}
+		if o.NullsFirst {
+			nulls = "first"
+		}
+		if o.Aggregation != nil {
+			req.OrderBy = append(req.OrderBy, sqlgen.OrderBy{Aggregation: o.Aggregation, Direction: dir, Nulls: nulls})
+			continue
+		}
 		ref, err := r.ref(o.namedField)
 		if err != nil {
 			return nil, err
 		}
-		dir := "asc"
-		if o.Desc {
-			dir = "desc"
-		}
-		req.OrderBy = append(req.OrderBy, sqlgen.OrderBy{Field: ref, Direction: dir})
+		req.OrderBy = append(req.OrderBy, sqlgen.OrderBy{Field: ref, Direction: dir, Nulls: nulls})
 	}
 	return req, nil
 }
@@ -330,6 +354,25 @@ func (p *Payload) base(m *semantic.Model, req *sqlgen.Request) (resolver, error)
 }
 
 func (r resolver) filter(f namedFilter) (sqlgen.Filter, error) {
+	if f.Tree != "" {
+		var parts []sqlgen.Filter
+		for _, part := range f.Parts {
+			x, err := r.filter(part)
+			if err != nil {
+				return sqlgen.Filter{}, err
+			}
+			parts = append(parts, x)
+		}
+		switch {
+		case f.Tree == "and":
+			return sqlgen.Filter{And: parts}, nil
+		case f.Tree == "or":
+			return sqlgen.Filter{Or: parts}, nil
+		case f.Tree == "not" && len(parts) == 1:
+			return sqlgen.Filter{Not: &parts[0]}, nil
+		}
+		return sqlgen.Filter{}, bad("a filter of filters %q is not one", f.Tree)
+	}
 	if f.Segment != "" {
 		for _, s := range r.t.Segments {
 			if s.Name == f.Segment {
@@ -343,7 +386,7 @@ func (r resolver) filter(f namedFilter) (sqlgen.Filter, error) {
 		return sqlgen.Filter{}, err
 	}
 	return sqlgen.Filter{FieldID: id, Operation: f.Op, Value: f.Value, Values: f.Values, Bucket: f.Bucket,
-		Unit: f.Unit, Complete: f.Complete, Anchor: f.Anchor}, nil
+		Unit: f.Unit, Complete: f.Complete, Anchor: f.Anchor, CaseSensitive: f.CaseSensitive}, nil
 }
 
 func (r resolver) aggregation(a namedAggregate) (sqlgen.Aggregation, error) {
