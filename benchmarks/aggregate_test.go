@@ -17,10 +17,10 @@ import (
 // the groups' HAVING and, for a filtered question, the guard query that
 // counts the sets its filters name.
 var aggregateQueries = []Query{
-	{"revenue by month", "", `{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"}],"group_by":[{"field_id":"t1-7","field_granularity":"month"}]}`},
-	{"orders by category, filtered", "", `{"table_id":1,"filters":[{"field_id":"t1-25","operation":"equals","values":["Gizmo","Widget"]}],"aggregations":[{"function":"count"}],"group_by":[{"field_id":"t1-25"}]}`},
-	{"metric by week", "", `{"metric_id":1,"group_by":[{"field_id":"c1-7","field_granularity":"week"}]}`},
-	{"revenue by state in 2024", "", `{"table_id":1,"filters":[{"field_id":"t1-7","operation":"between","values":["2024-01-01","2024-12-31"]}],"aggregations":[{"function":"sum","field_id":"t1-5"}],"group_by":[{"field_id":"t1-16"}],"limit":100}`},
+	{"revenue by month", "", `{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"}],"group_by":[{"field_id":"t1-7","field_granularity":"month"}]}`, ""},
+	{"orders by category, filtered", "", `{"table_id":1,"filters":[{"field_id":"t1-25","operation":"equals","values":["Gizmo","Widget"]}],"aggregations":[{"function":"count"}],"group_by":[{"field_id":"t1-25"}]}`, ""},
+	{"metric by week", "", `{"metric_id":1,"group_by":[{"field_id":"c1-7","field_granularity":"week"}]}`, ""},
+	{"revenue by state in 2024", "", `{"table_id":1,"filters":[{"field_id":"t1-7","operation":"between","values":["2024-01-01","2024-12-31"]}],"aggregations":[{"function":"sum","field_id":"t1-5"}],"group_by":[{"field_id":"t1-16"}],"limit":100}`, ""},
 }
 
 // BenchmarkAggregateRules runs each aggregate question through the engine

@@ -6,11 +6,13 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // the raw PostgreSQL path
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -18,8 +20,10 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/fixtures"
+	"github.com/agentlayer/agentlayer/internal/httpapi"
 	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 	"github.com/agentlayer/agentlayer/mcp"
+	"github.com/agentlayer/agentlayer/pgwire"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
@@ -28,30 +32,33 @@ type Query struct {
 	Name    string
 	Persona string // a user of the sample directory
 	Request string // a construct request
+	// Statement is the request as semantic SQL over the wire ("" when SQL
+	// cannot say it: a metric's query).
+	Statement string
 }
 
 // Queries are the ten agent queries of the benchmark.
 var Queries = []Query{
 	{"revenue by month", "analyst@example.com",
-		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"}],"group_by":[{"field_id":"t1-7","field_granularity":"month"}]}`},
+		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"}],"group_by":[{"field_id":"t1-7","field_granularity":"month"}]}`, `SELECT date_trunc('month', CREATED_AT), sum(TOTAL) FROM ORDERS GROUP BY 1`},
 	{"orders by category, filtered", "analyst@example.com",
-		`{"table_id":1,"filters":[{"field_id":"t1-25","operation":"equals","values":["Gizmo","Widget"]}],"aggregations":[{"function":"count"}],"group_by":[{"field_id":"t1-25"}]}`},
+		`{"table_id":1,"filters":[{"field_id":"t1-25","operation":"equals","values":["Gizmo","Widget"]}],"aggregations":[{"function":"count"}],"group_by":[{"field_id":"t1-25"}]}`, `SELECT pr.CATEGORY, count(*) FROM ORDERS o LEFT JOIN PRODUCTS pr ON o.PRODUCT_ID = pr.ID WHERE pr.CATEGORY IN ('Gizmo', 'Widget') GROUP BY 1`},
 	{"2,000-row detail page", "analyst@example.com",
-		`{"table_id":1,"fields":[{"field_id":"t1-0"},{"field_id":"t1-1"},{"field_id":"t1-3"},{"field_id":"t1-4"},{"field_id":"t1-5"},{"field_id":"t1-6"},{"field_id":"t1-7"},{"field_id":"t1-8"}],"filters":[{"field_id":"t1-7","operation":"greater-than","value":"2025-06"}],"limit":2000}`},
+		`{"table_id":1,"fields":[{"field_id":"t1-0"},{"field_id":"t1-1"},{"field_id":"t1-3"},{"field_id":"t1-4"},{"field_id":"t1-5"},{"field_id":"t1-6"},{"field_id":"t1-7"},{"field_id":"t1-8"}],"filters":[{"field_id":"t1-7","operation":"greater-than","value":"2025-06"}],"limit":2000}`, `SELECT ID, USER_ID, SUBTOTAL, TAX, TOTAL, DISCOUNT, CREATED_AT, QUANTITY FROM ORDERS WHERE CREATED_AT > '2025-06' LIMIT 2000`},
 	{"10,000-row aggregate", "analyst@example.com",
-		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"},{"function":"count"}],"group_by":[{"field_id":"t1-1"}],"limit":10000}`},
+		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"},{"function":"count"}],"group_by":[{"field_id":"t1-1"}],"limit":10000}`, `SELECT USER_ID, sum(TOTAL), count(*) FROM ORDERS GROUP BY 1 LIMIT 10000`},
 	{"selective count", "analyst@example.com",
-		`{"table_id":1,"filters":[{"field_id":"t1-1","operation":"equals","value":1234}],"aggregations":[{"function":"count"}]}`},
+		`{"table_id":1,"filters":[{"field_id":"t1-1","operation":"equals","value":1234}],"aggregations":[{"function":"count"}]}`, `SELECT count(*) FROM ORDERS WHERE USER_ID = 1234`},
 	{"segment", "analyst@example.com",
-		`{"table_id":1,"filters":[{"segment_id":1}],"aggregations":[{"function":"avg","field_id":"t1-5"}]}`},
+		`{"table_id":1,"filters":[{"segment_id":1}],"aggregations":[{"function":"avg","field_id":"t1-5"}]}`, `SELECT avg(TOTAL) FROM ORDERS WHERE SEGMENT("Large orders")`},
 	{"metric by week", "analyst@example.com",
-		`{"metric_id":1,"group_by":[{"field_id":"c1-7","field_granularity":"week"}]}`},
+		`{"metric_id":1,"group_by":[{"field_id":"c1-7","field_granularity":"week"}]}`, ``},
 	{"string-contains filter", "analyst@example.com",
-		`{"table_id":2,"filters":[{"field_id":"t2-4","operation":"string-contains","value":"ana"}],"aggregations":[{"function":"count"}]}`},
+		`{"table_id":2,"filters":[{"field_id":"t2-4","operation":"string-contains","value":"ana"}],"aggregations":[{"function":"count"}]}`, `SELECT count(*) FROM PEOPLE WHERE NAME ILIKE '%ana%'`},
 	{"joined group-by", "analyst@example.com",
-		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"}],"group_by":[{"field_id":"t1-17"},{"field_id":"t1-25"}]}`},
+		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"}],"group_by":[{"field_id":"t1-17"},{"field_id":"t1-25"}]}`, `SELECT p.SOURCE, pr.CATEGORY, sum(o.TOTAL) FROM ORDERS o LEFT JOIN PEOPLE p ON o.USER_ID = p.ID LEFT JOIN PRODUCTS pr ON o.PRODUCT_ID = pr.ID GROUP BY 1, 2`},
 	{"sales persona, row rule", "sales.tx@example.com",
-		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"},{"function":"count"}],"group_by":[{"field_id":"t1-7","field_granularity":"year"}]}`},
+		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"},{"function":"count"}],"group_by":[{"field_id":"t1-7","field_granularity":"year"}]}`, `SELECT date_trunc('year', CREATED_AT), sum(TOTAL), count(*) FROM ORDERS GROUP BY 1`},
 }
 
 // Secret is the JWT secret of the benchmark server.
@@ -70,7 +77,10 @@ type Env struct {
 	// SQL on it, bypassing the engine.
 	DB       *sql.DB
 	Sessions *auth.Sessions // shared by the Agent API and MCP
-	ownDB    bool           // DB is the environment's, closed with it
+	// SQLAddr serves the engine over PostgreSQL's wire protocol.
+	SQLAddr string
+	wire    *pgwire.Server
+	ownDB   bool // DB is the environment's, closed with it
 }
 
 // MCPPath is where the environment serves MCP, as agentlayer serve does.
@@ -140,11 +150,50 @@ func serve(scale float64, e *engine.Engine, db *sql.DB) (*Env, error) {
 	mux.Handle(MCPPath, mcp.New(e, mcp.Options{Verifier: v, Sessions: sessions, MaxResultBytes: 1 << 30}))
 	mux.Handle("/", agentapi.New(e, agentapi.Options{Verifier: v, Sessions: sessions}))
 	srv := httptest.NewServer(mux)
-	return &Env{Scale: scale, Engine: e, Server: srv, Directory: dir, Verifier: v, DB: db, Sessions: sessions}, nil
+	a := &httpapi.Authenticator{Verifier: v, Sessions: sessions}
+	wire := pgwire.New(pgwire.Options{Engine: e, Authenticate: a.Password})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	go wire.Serve(ln)
+	return &Env{Scale: scale, Engine: e, Server: srv, Directory: dir, Verifier: v, DB: db, Sessions: sessions,
+		SQLAddr: ln.Addr().String(), wire: wire}, nil
+}
+
+// OpenSQL connects to the environment's SQL server as email, with pgx
+// (the extended protocol, binary results).
+func (env *Env) OpenSQL(ctx context.Context, email string) (*pgx.Conn, error) {
+	tok, err := auth.Sign(Secret, auth.Claims{Email: email, IssuedAt: time.Now()})
+	if err != nil {
+		return nil, err
+	}
+	host, port, _ := net.SplitHostPort(env.SQLAddr)
+	return pgx.Connect(ctx, fmt.Sprintf("host=%s port=%s user=%s password=%s sslmode=disable", host, port, email, tok))
+}
+
+// SQL runs a query's statement over the wire and reads every row: their
+// number.
+func (env *Env) SQL(ctx context.Context, c *pgx.Conn, q Query) (int, error) {
+	rows, err := c.Query(ctx, q.Statement)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for rows.Next() {
+		if _, err := rows.Values(); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		n++
+	}
+	rows.Close()
+	return n, rows.Err()
 }
 
 // Close releases the environment.
 func (env *Env) Close() {
+	env.wire.Close()
 	env.Server.Close()
 	env.Engine.Close()
 	if env.ownDB {

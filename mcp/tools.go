@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -19,6 +21,7 @@ import (
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/internal/httpapi"
 	"github.com/agentlayer/agentlayer/internal/suggest"
+	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
 type tools struct {
@@ -38,14 +41,39 @@ type toolDef struct {
 	request bool
 }
 
-// schemaOf is the JSON Schema of a Go type, as the SDK infers it.
+// schemaOf is the JSON Schema of a Go type, as the SDK infers it, with a
+// filter's own filters (and, or, not) described once, not recursively.
 func schemaOf[T any]() *jsonschema.Schema {
-	s, err := jsonschema.For[T](nil)
+	s, err := jsonschema.For[T](&jsonschema.ForOptions{TypeSchemas: filterSchemas()})
 	if err != nil {
 		panic(fmt.Sprintf("mcp: schema of %T: %v", *new(T), err))
 	}
 	return s
 }
+
+// filterSchemas are the schemas of a request's filters: a filter's and,
+// or and not hold filters of the same shape, which the schema says in
+// words rather than by a recursive reference (which the SDK's inference
+// refuses, and many clients handle poorly). The rest of a filter's schema
+// is inferred from sqlgen.Filter's own fields.
+var filterSchemas = sync.OnceValue(func() map[reflect.Type]*jsonschema.Schema {
+	ft := reflect.TypeFor[sqlgen.Filter]()
+	var fields []reflect.StructField
+	for i := range ft.NumField() {
+		if f := ft.Field(i); f.Name != "And" && f.Name != "Or" && f.Name != "Not" {
+			fields = append(fields, f)
+		}
+	}
+	leaf, err := jsonschema.ForType(reflect.StructOf(fields), nil)
+	if err != nil {
+		panic(fmt.Sprintf("mcp: schema of a filter: %v", err))
+	}
+	inner := &jsonschema.Schema{Type: "object", Description: "a filter of the same shape as this one"}
+	leaf.Properties["and"] = &jsonschema.Schema{Type: "array", Items: inner, Description: "filters that must all hold (an extension)"}
+	leaf.Properties["or"] = &jsonschema.Schema{Type: "array", Items: inner, Description: "filters one of which must hold (an extension)"}
+	leaf.Properties["not"] = &jsonschema.Schema{Type: "object", Description: "a filter that must not hold, as SQL's NOT (an extension)"}
+	return map[reflect.Type]*jsonschema.Schema{ft: leaf}
+})
 
 // The argument types, for their schemas: named and shaped as the HTTP
 // endpoints' JSON bodies and query parameters, in snake_case.

@@ -40,6 +40,8 @@ type Result struct {
 	EngineMs    float64 `json:"engine_ms"`
 	HTTPMs      float64 `json:"http_ms"`
 	MCPMs       float64 `json:"mcp_ms"`
+	SQLMs       float64 `json:"sql_ms,omitempty"` // the statement over the wire (pgx); 0 when SQL cannot say it
+	SQLRatio    float64 `json:"sql_ratio,omitempty"`
 	EngineRatio float64 `json:"engine_ratio"`
 	HTTPRatio   float64 `json:"http_ratio"`
 	MCPRatio    float64 `json:"mcp_http_ratio"` // MCP over HTTP, both through their query token
@@ -163,6 +165,20 @@ func measure(ctx context.Context, env *benchmarks.Env, q benchmarks.Query, round
 			return err
 		},
 	}
+	if q.Statement != "" {
+		c, err := env.OpenSQL(ctx, q.Persona)
+		if err != nil {
+			return Result{}, err
+		}
+		defer c.Close(ctx)
+		paths = append(paths, func() error {
+			n, err := env.SQL(ctx, c, q)
+			if err == nil && n != rows {
+				err = fmt.Errorf("SQL returned %d rows, raw %d", n, rows)
+			}
+			return err
+		})
+	}
 	samples, err := interleave(paths, rounds, budget)
 	if err != nil {
 		return Result{}, err
@@ -170,6 +186,10 @@ func measure(ctx context.Context, env *benchmarks.Env, q benchmarks.Query, round
 	r := Result{Scale: env.Scale, Query: q.Name, Rows: rows,
 		RawMs: ms(median(samples[0])), EngineMs: ms(median(samples[1])), HTTPMs: ms(median(samples[2])), MCPMs: ms(median(samples[3]))}
 	r.EngineRatio, r.HTTPRatio, r.MCPRatio = r.EngineMs/r.RawMs, r.HTTPMs/r.RawMs, r.MCPMs/r.HTTPMs
+	if len(samples) > 4 {
+		r.SQLMs = ms(median(samples[4]))
+		r.SQLRatio = r.SQLMs / r.RawMs
+	}
 	r.PlanUs, r.PlanAllocs = planCost(ctx, env, q)
 	return r, nil
 }
@@ -309,6 +329,9 @@ func targets(results []Result) []string {
 			continue
 		}
 		out = append(out, fmt.Sprintf("%s, %s: mcp/http %.3f ≤ 1.10 %s", r.Database, r.Query, r.MCPRatio, verdict(r.MCPRatio <= 1.10)))
+		if r.SQLMs > 0 && r.Scale >= 100 {
+			out = append(out, fmt.Sprintf("%s, %s: sql/raw %.3f ≤ http/raw %.3f %s", r.Database, r.Query, r.SQLRatio, r.HTTPRatio, verdict(r.SQLRatio <= r.HTTPRatio)))
+		}
 	}
 	if fastest > 0 {
 		share := maxPlan / (fastest * 1000) * 100
@@ -328,10 +351,14 @@ func print(w io.Writer, r Report) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "database\tscale\tquery\trows\traw ms\tengine ms\thttp ms\tmcp ms\tengine/raw\thttp/raw\tmcp/http\tplan µs\tplan allocs\t")
+	fmt.Fprintln(tw, "database\tscale\tquery\trows\traw ms\tengine ms\thttp ms\tmcp ms\tsql ms\tengine/raw\thttp/raw\tmcp/http\tsql/raw\tplan µs\tplan allocs\t")
 	for _, x := range r.Results {
-		fmt.Fprintf(tw, "%s\t%g\t%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.0f\t\n",
-			x.Database, x.Scale, x.Query, x.Rows, x.RawMs, x.EngineMs, x.HTTPMs, x.MCPMs, x.EngineRatio, x.HTTPRatio, x.MCPRatio, x.PlanUs, x.PlanAllocs)
+		sqlMs, sqlRatio := "—", "—"
+		if x.SQLMs > 0 {
+			sqlMs, sqlRatio = fmt.Sprintf("%.3f", x.SQLMs), fmt.Sprintf("%.3f", x.SQLRatio)
+		}
+		fmt.Fprintf(tw, "%s\t%g\t%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%.3f\t%.3f\t%.3f\t%s\t%.1f\t%.0f\t\n",
+			x.Database, x.Scale, x.Query, x.Rows, x.RawMs, x.EngineMs, x.HTTPMs, x.MCPMs, sqlMs, x.EngineRatio, x.HTTPRatio, x.MCPRatio, sqlRatio, x.PlanUs, x.PlanAllocs)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)

@@ -28,6 +28,15 @@ func TestSealOpen(t *testing.T) {
 	body := `{"table_id":1,"filters":[{"field_id":"t1-7","operation":"equals","values":["2024-03",2025]},{"segment_id":1}],` +
 		`"aggregations":[{"measure_id":3,"sort_order":"desc"},{"function":"count"},{"function":"max","field_id":"t1-7","bucket":"month"}],` +
 		`"group_by":[{"field_id":"t1-25"},{"field_id":"t1-7","field_granularity":"month"}],"order_by":[{"field":{"field_id":"t1-25"},"direction":"desc"}],"limit":7}`
+	// The request's extensions: filters of filters, case, an order by an
+	// aggregation with its NULLs.
+	extended := `{"table_id":1,"filters":[{"or":[{"field_id":"t1-5","operation":"greater-than","value":100},` +
+		`{"not":{"and":[{"field_id":"t1-26","operation":"string-contains","value":"Inc","case_sensitive":true},{"field_id":"t1-6","operation":"is-null"}]}}]}],` +
+		`"aggregations":[{"function":"count"}],"group_by":[{"field_id":"t1-25"}],` +
+		`"order_by":[{"aggregation":0,"direction":"desc","nulls":"first"},{"field":{"field_id":"t1-25"},"direction":"asc","nulls":"first"}],"limit":7}`
+	for _, body := range []string{body, extended} {
+		roundTrip(t, m, c, body)
+	}
 	req, err := sqlgen.ParseRequest([]byte(body))
 	if err != nil {
 		t.Fatal(err)
@@ -36,8 +45,29 @@ func TestSealOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old, _ := NewKeys([]byte("an-older-key-0123456789"), nil)
-	keys, _ := NewKeys([]byte("the-current-key-0123456789"), [][]byte{old[0]})
+	_, keys := testKeys()
+	tokenChecks(t, m, keys, q)
+}
+
+func testKeys() (old, keys Keys) {
+	old, _ = NewKeys([]byte("an-older-key-0123456789"), nil)
+	keys, _ = NewKeys([]byte("the-current-key-0123456789"), [][]byte{old[0]})
+	return old, keys
+}
+
+// roundTrip: a sealed request opens back into itself, under the key or a
+// previous one.
+func roundTrip(t *testing.T, m *semantic.Model, c *sqlgen.Catalog, body string) {
+	t.Helper()
+	req, err := sqlgen.ParseRequest([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := sqlgen.Compile(c, sqlgen.FullAccess{}, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, keys := testKeys()
 	for _, k := range []Keys{keys, old} {
 		tok, err := k.Seal(q, Position{Offset: 400, Limit: 7})
 		if err != nil {
@@ -55,6 +85,12 @@ func TestSealOpen(t *testing.T) {
 			t.Errorf("round trip:\n got %+v\nwant %+v", back, req)
 		}
 	}
+}
+
+// tokenChecks: a tampered token, another server's, or one naming what the
+// model lost, does not open.
+func tokenChecks(t *testing.T, m *semantic.Model, keys Keys, q *sqlgen.Query) {
+	t.Helper()
 	tok, _ := keys.Seal(q, Position{Limit: 7})
 	raw, _ := base64.StdEncoding.DecodeString(tok)
 	tampered := base64.StdEncoding.EncodeToString([]byte(strings.Replace(string(raw), `"limit":7`, `"limit":8`, 1)))
