@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
@@ -35,6 +36,11 @@ type conn struct {
 	zone     *time.Location
 	inTx     bool
 	cat      *userCatalog
+	types    *pgtype.Map // the connection's own: a Map is not safe for concurrent use
+	row      []byte      // the buffer of the row being sent
+	vals     []any       // its values, out their encodings, ends where each starts
+	out      [][]byte
+	ends     []int
 
 	stmts   map[string]*prepared
 	portals map[string]*portal
@@ -175,6 +181,7 @@ func (c *conn) login(m *pgproto3.StartupMessage) (bool, error) {
 	c.p, c.password = p, pw.Password
 	c.settings = defaultSettings(m.Parameters)
 	c.zone = time.UTC
+	c.types = pgtype.NewMap()
 	c.stmts, c.portals, c.cursors = map[string]*prepared{}, map[string]*portal{}, map[string]*portal{}
 	c.be.Send(&pgproto3.AuthenticationOk{})
 	for _, name := range reportedSettings {

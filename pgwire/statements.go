@@ -128,7 +128,7 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 	if !ok {
 		return &sqlfront.Error{Code: "26000", Message: fmt.Sprintf("prepared statement %q does not exist", m.PreparedStatement)}
 	}
-	params, err := decodeParams(m, p)
+	params, err := c.decodeParams(m, p)
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func sameColumns(a, b []column) bool {
 
 // decodeParams reads Bind's parameters as text; a binary one by its
 // declared type.
-func decodeParams(m *pgproto3.Bind, p *prepared) ([]*string, error) {
+func (c *conn) decodeParams(m *pgproto3.Bind, p *prepared) ([]*string, error) {
 	out := make([]*string, len(m.Parameters))
 	for i, raw := range m.Parameters {
 		if raw == nil {
@@ -186,7 +186,7 @@ func decodeParams(m *pgproto3.Bind, p *prepared) ([]*string, error) {
 				oid = p.paramOIDs[i]
 			}
 			var v any
-			if err := typeMap.Scan(oid, 1, raw, &v); err != nil {
+			if err := c.types.Scan(oid, 1, raw, &v); err != nil {
 				return nil, &sqlfront.Error{Code: "22P03", Message: fmt.Sprintf("incorrect binary data format in bind parameter %d", i+1)}
 			}
 			s = textOf(v, sqlfront.TypeText, time.UTC)
@@ -453,10 +453,11 @@ func (c *conn) sendRows(pt *portal, maxRows int) (int, bool, error) {
 				return pt.sent, false, nil
 			}
 			row := pt.rows.Row()
-			vals = make([]any, len(pt.cols))
-			for i, col := range pt.cols {
-				vals[i] = row[col.index]
+			vals = c.vals[:0]
+			for _, col := range pt.cols {
+				vals = append(vals, row[col.index])
 			}
+			c.vals = vals
 		} else {
 			if pt.at >= len(pt.static) {
 				return pt.sent, false, nil
@@ -464,14 +465,39 @@ func (c *conn) sendRows(pt *portal, maxRows int) (int, bool, error) {
 			vals = pt.static[pt.at]
 			pt.at++
 		}
-		out := make([][]byte, len(vals))
+		// One buffer for the row's values: Send copies the message.
+		out, ends := c.out[:0], c.ends[:0]
+		for range vals {
+			out, ends = append(out, nil), append(ends, 0)
+		}
+		c.out, c.ends = out, ends
+		buf := c.row[:0]
 		for i, v := range vals {
-			b, err := encode(v, pt.cols[i].typ, pt.cols[i].typeOID(), pt.format(i), c.zone)
-			if err != nil {
+			if v == nil {
+				ends[i] = -1
+				continue
+			}
+			start := len(buf)
+			var err error
+			if buf, err = appendValue(buf, c.types, v, pt.cols[i].typ, pt.cols[i].typeOID(), pt.format(i), c.zone); err != nil {
 				return pt.sent, false, &sqlfront.Error{Code: "22P03", Message: fmt.Sprintf("column %q: %v", pt.cols[i].name, err)}
 			}
-			out[i] = b
+			ends[i] = start
 		}
+		for i := range vals {
+			if ends[i] < 0 {
+				continue
+			}
+			end := len(buf)
+			for j := i + 1; j < len(vals); j++ {
+				if ends[j] >= 0 {
+					end = ends[j]
+					break
+				}
+			}
+			out[i] = buf[ends[i]:end:end]
+		}
+		c.row = buf
 		c.be.Send(&pgproto3.DataRow{Values: out})
 		sent++
 		pt.sent++

@@ -1,6 +1,8 @@
 package pgwire
 
 import (
+	"encoding/binary"
+	"math"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -100,24 +102,95 @@ func typeSize(oid uint32) int16 {
 	return -1
 }
 
-// typeMap encodes binary values; it is safe for concurrent use once built.
-var typeMap = pgtype.NewMap()
+// pgEpoch is PostgreSQL's epoch of dates and timestamps in the binary
+// format.
+var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// encode writes a value of an answer (as the engine gives it: numbers,
-// strings, ISO-8601 dates and times) as a client asked: text (format 0)
-// or binary (1).
-func encode(v any, t sqlfront.Type, oid uint32, format int16, zone *time.Location) ([]byte, error) {
-	if v == nil {
-		return nil, nil
-	}
+// appendValue appends a value of an answer (as the engine gives it:
+// numbers, strings, ISO-8601 dates and times) as a client asked: text
+// (format 0) or binary (1), the usual types without a detour through
+// pgtype. m encodes the rest (numeric); it is the connection's own, as a
+// pgtype.Map is not safe for concurrent use.
+func appendValue(buf []byte, m *pgtype.Map, v any, t sqlfront.Type, oid uint32, format int16, zone *time.Location) ([]byte, error) {
 	if format == 0 {
-		return []byte(textOf(v, t, zone)), nil
+		return append(buf, textOf(v, t, zone)...), nil
+	}
+	switch oid {
+	case oidInt8, oidInt4, oidInt2:
+		i, err := goValue(v, sqlfront.TypeInt8)
+		if err != nil {
+			return nil, err
+		}
+		n, ok := i.(int64)
+		if !ok {
+			if f, isFloat := i.(float64); isFloat {
+				n, ok = int64(f), true
+			}
+		}
+		if !ok {
+			return nil, fmt.Errorf("not an integer: %v", v)
+		}
+		switch oid {
+		case oidInt4:
+			return binary.BigEndian.AppendUint32(buf, uint32(int32(n))), nil
+		case oidInt2:
+			return binary.BigEndian.AppendUint16(buf, uint16(int16(n))), nil
+		}
+		return binary.BigEndian.AppendUint64(buf, uint64(n)), nil
+	case oidFloat8:
+		f, err := goValue(v, sqlfront.TypeFloat8)
+		if err != nil {
+			return nil, err
+		}
+		x, ok := f.(float64)
+		if !ok {
+			if i, isInt := f.(int64); isInt {
+				x, ok = float64(i), true
+			}
+		}
+		if !ok {
+			return nil, fmt.Errorf("not a number: %v", v)
+		}
+		return binary.BigEndian.AppendUint64(buf, math.Float64bits(x)), nil
+	case oidBool:
+		b, ok := v.(bool)
+		if !ok {
+			return nil, fmt.Errorf("not a boolean: %v", v)
+		}
+		if b {
+			return append(buf, 1), nil
+		}
+		return append(buf, 0), nil
+	case oidText, oidVarchar:
+		return append(buf, textOf(v, t, zone)...), nil
+	case oidTimestamp, oidTimestampTZ, oidDate:
+		tm, ok := v.(time.Time)
+		if s, isString := v.(string); isString {
+			var err error
+			if tm, err = parseTime(s); err != nil {
+				return nil, err
+			}
+			ok = true
+		}
+		if !ok {
+			return nil, fmt.Errorf("not a time: %v", v)
+		}
+		if oid == oidDate {
+			days := tm.Sub(pgEpoch).Hours() / 24
+			return binary.BigEndian.AppendUint32(buf, uint32(int32(math.Floor(days)))), nil
+		}
+		if oid == oidTimestamp {
+			// A wall-clock time: its fields, as if in UTC.
+			tm = time.Date(tm.Year(), tm.Month(), tm.Day(), tm.Hour(), tm.Minute(), tm.Second(), tm.Nanosecond(), time.UTC)
+		}
+		micros := tm.Sub(pgEpoch).Microseconds()
+		return binary.BigEndian.AppendUint64(buf, uint64(micros)), nil
 	}
 	val, err := goValue(v, t)
 	if err != nil {
 		return nil, err
 	}
-	return typeMap.Encode(oid, pgtype.BinaryFormatCode, val, nil)
+	return m.Encode(oid, pgtype.BinaryFormatCode, val, buf)
 }
 
 // textOf writes a value as PostgreSQL's text format does.
