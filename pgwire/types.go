@@ -2,9 +2,9 @@ package pgwire
 
 import (
 	"encoding/binary"
-	"math"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
