@@ -20,6 +20,7 @@ import (
 
 	"github.com/agentlayer/agentlayer/internal/enginemodel"
 	"github.com/agentlayer/agentlayer/pgwire"
+	"github.com/agentlayer/agentlayer/semantic"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // postgres:// --db and --state
 
@@ -691,6 +692,9 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 // serveSQL serves SQL over PostgreSQL's wire protocol on --sql-addr:
 // cleartext passwords travel only over TLS or on a loopback address.
 func (f *serveFlags) serveSQL(e *engine.Engine, a *httpapi.Authenticator, log *slog.Logger) (stop func(), err error) {
+	if err := sqlNames(enginemodel.Of(e)); err != nil {
+		return nil, err
+	}
 	opts := pgwire.Options{Engine: e, Authenticate: a.Password, Recheck: a.Recheck, MaxRows: f.sqlMaxRows, Logger: log}
 	switch {
 	case f.sqlTLSCert != "" || f.sqlTLSKey != "":
@@ -710,4 +714,25 @@ func (f *serveFlags) serveSQL(e *engine.Engine, a *httpapi.Authenticator, log *s
 	go srv.Serve(ln)
 	log.Info("serving SQL over the PostgreSQL wire protocol", "addr", ln.Addr().String(), "tls", opts.TLS != nil)
 	return func() { srv.Close() }, nil
+}
+
+// sqlNames refuses a model whose names SQL cannot tell apart: SQL matches
+// names without regard to case, so two tables, or two fields of a table,
+// whose names differ only in case would be one.
+func sqlNames(m *semantic.Model) error {
+	tables := map[string]string{}
+	for _, t := range m.Tables {
+		if other, ok := tables[strings.ToLower(t.Name)]; ok {
+			return fmt.Errorf("--sql-addr: tables %s and %s differ only in case, which SQL does not tell apart: rename one", other, t.Name)
+		}
+		tables[strings.ToLower(t.Name)] = t.Name
+		fields := map[string]string{}
+		for _, fd := range t.Fields {
+			if other, ok := fields[strings.ToLower(fd.Name)]; ok {
+				return fmt.Errorf("--sql-addr: fields %s.%s and %s.%s differ only in case, which SQL does not tell apart: rename one", t.Name, other, t.Name, fd.Name)
+			}
+			fields[strings.ToLower(fd.Name)] = fd.Name
+		}
+	}
+	return nil
 }
