@@ -292,6 +292,13 @@ func (p *Plan) Words() Words {
 		if o.Desc {
 			dir = "desc"
 		}
+		if o.NullsFirst {
+			dir += " nulls first"
+		}
+		if o.Aggregation != nil {
+			w.OrderBy = append(w.OrderBy, p.Outputs[len(q.GroupBy)+*o.Aggregation].DisplayName+" "+dir)
+			continue
+		}
 		w.OrderBy = append(w.OrderBy, o.Column.Wide.DisplayName()+" "+dir)
 	}
 	if q.Aggregated() {

@@ -736,6 +736,9 @@ func (c Condition) Words() string {
 			parts[i] = part.Words()
 		}
 		if c.Tree == "not" {
+			if c.Parts[0].Tree != "" {
+				return "not " + parts[0]
+			}
 			return "not (" + parts[0] + ")"
 		}
 		return "(" + strings.Join(parts, " "+c.Tree+" ") + ")"
@@ -744,6 +747,9 @@ func (c Condition) Words() string {
 		return c.Segment.Name
 	}
 	s := c.Column.Wide.DisplayName() + " " + c.Op
+	if c.CaseSensitive {
+		s += " (case-sensitive)"
+	}
 	if r := c.Relative; r != nil {
 		return s + " " + r.String() // its count is the request's value
 	}

@@ -108,6 +108,9 @@ func (p *Plan) String() string {
 			continue
 		}
 		fmt.Fprintf(&b, "  filter %s %s", columnLabel(c.Column), c.Op)
+		if c.CaseSensitive {
+			b.WriteString(" case-sensitive")
+		}
 		for _, v := range c.Values {
 			fmt.Fprintf(&b, " %v", v)
 		}
@@ -142,6 +145,13 @@ func (p *Plan) String() string {
 		dir := "asc"
 		if o.Desc {
 			dir = "desc"
+		}
+		if o.NullsFirst {
+			dir += " nulls first"
+		}
+		if o.Aggregation != nil {
+			fmt.Fprintf(&b, "  order by aggregation %d %s\n", *o.Aggregation, dir)
+			continue
 		}
 		fmt.Fprintf(&b, "  order by %s %s\n", columnLabel(o.Column), dir)
 	}
