@@ -21,7 +21,6 @@ import (
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/internal/httpapi"
 	"github.com/agentlayer/agentlayer/internal/suggest"
-	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
 type tools struct {
@@ -55,9 +54,9 @@ func schemaOf[T any]() *jsonschema.Schema {
 // or and not hold filters of the same shape, which the schema says in
 // words rather than by a recursive reference (which the SDK's inference
 // refuses, and many clients handle poorly). The rest of a filter's schema
-// is inferred from sqlgen.Filter's own fields.
+// is inferred from engine.Filter's own fields.
 var filterSchemas = sync.OnceValue(func() map[reflect.Type]*jsonschema.Schema {
-	ft := reflect.TypeFor[sqlgen.Filter]()
+	ft := reflect.TypeFor[engine.Filter]()
 	var fields []reflect.StructField
 	for i := range ft.NumField() {
 		if f := ft.Field(i); f.Name != "And" && f.Name != "Or" && f.Name != "Not" {

@@ -71,13 +71,27 @@ func toSQL(req map[string]any, n *modelNames) (string, bool) {
 	}
 	for _, o := range list(req["order_by"]) {
 		o := o.(map[string]any)
-		field, _ := o["field"].(map[string]any)
-		col, ok := w.field(field["field_id"], field["bucket"], false)
-		if !ok {
-			return "", false
+		col := ""
+		if i, ok := o["aggregation"].(float64); ok {
+			col = fmt.Sprint(len(group) + int(i) + 1)
+		} else {
+			field, _ := o["field"].(map[string]any)
+			c, ok := w.field(field["field_id"], field["bucket"], false)
+			if !ok {
+				return "", false
+			}
+			col = c
 		}
 		dir, _ := o["direction"].(string)
-		order = append(order, strings.TrimSpace(col+" "+strings.ToUpper(dir))+" NULLS LAST")
+		nulls := " NULLS LAST"
+		switch o["nulls"] {
+		case "first":
+			nulls = " NULLS FIRST"
+		case nil, "last":
+		default:
+			return "", false
+		}
+		order = append(order, strings.TrimSpace(col+" "+strings.ToUpper(dir))+nulls)
 	}
 	// The engine's default limit and row caps (a SQL client's cap is its
 	// own, --sql-max-rows).
@@ -199,6 +213,23 @@ func (w *sqlWriter) aggregation(a map[string]any) (string, bool) {
 var ops = map[string]string{"equals": "=", "greater-than": ">", "greater-than-or-equal": ">=", "less-than": "<", "less-than-or-equal": "<="}
 
 func (w *sqlWriter) filter(f map[string]any) (string, bool) {
+	for _, tree := range []string{"and", "or"} {
+		if parts := list(f[tree]); parts != nil {
+			var conds []string
+			for _, p := range parts {
+				c, ok := w.filter(p.(map[string]any))
+				if !ok {
+					return "", false
+				}
+				conds = append(conds, c)
+			}
+			return "(" + strings.Join(conds, " "+strings.ToUpper(tree)+" ") + ")", len(conds) > 0
+		}
+	}
+	if inner, ok := f["not"].(map[string]any); ok {
+		c, ok := w.filter(inner)
+		return "NOT (" + c + ")", ok
+	}
 	if id, ok := f["segment_id"].(float64); ok {
 		name, ok := w.n.segments[id]
 		return fmt.Sprintf("SEGMENT(%s)", quote(name)), ok
@@ -226,6 +257,9 @@ func (w *sqlWriter) filter(f map[string]any) (string, bool) {
 			return "", false // the caller's value
 		}
 	}
+	if f["case_sensitive"] == true && !strings.HasPrefix(op, "string-") {
+		return "", false
+	}
 	switch {
 	case (op == "is-null" || op == "is-not-null") && len(vals) == 0 && f["value"] == nil:
 		return col + " " + strings.ToUpper(strings.ReplaceAll(op, "-", " ")), true
@@ -245,7 +279,11 @@ func (w *sqlWriter) filter(f map[string]any) (string, bool) {
 		case "string-ends-with":
 			pattern = "%" + pattern
 		}
-		return fmt.Sprintf("%s ILIKE '%s'", col, pattern), true
+		like := "ILIKE"
+		if f["case_sensitive"] == true {
+			like = "LIKE"
+		}
+		return fmt.Sprintf("%s %s '%s'", col, like, pattern), true
 	}
 	return "", false
 }
