@@ -40,6 +40,9 @@ var oracle = []string{
 	`SELECT pr."CATEGORY", sum(o."TOTAL") FROM "ORDERS" o LEFT JOIN "PRODUCTS" pr ON o."PRODUCT_ID" = pr."ID" GROUP BY 1 ORDER BY 2 DESC`,
 	`SELECT DISTINCT "SOURCE" FROM "PEOPLE" ORDER BY 1`,
 	`SELECT "STATE", count(*) FROM "PEOPLE" WHERE "STATE" IN ('TX', 'CA', 'NY') GROUP BY "STATE" ORDER BY count(*) DESC, 1`,
+	`SELECT "STATE", count(*) FROM "PEOPLE" GROUP BY 1 HAVING count(*) > 40 ORDER BY 1`,
+	`SELECT "CATEGORY", count(*) FROM "PRODUCTS" GROUP BY 1 HAVING sum("PRICE") BETWEEN 100 AND 5000 AND 10 <= count(*) ORDER BY 1`,
+	`SELECT "SOURCE", count(*) FROM "PEOPLE" GROUP BY 1 HAVING max("LATITUDE") IS NOT NULL AND avg("LONGITUDE") < -80 ORDER BY 2 DESC`,
 }
 
 // TestSemantics_postgresOracle: PostgreSQL itself is the oracle of what

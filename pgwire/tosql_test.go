@@ -41,11 +41,13 @@ func toSQL(req map[string]any, n *modelNames) (string, bool) {
 		}
 		seen[key] = true
 	}
+	var aggTexts []string
 	for i, a := range aggs {
 		agg, ok := w.aggregation(a.(map[string]any))
 		if !ok {
 			return "", false
 		}
+		aggTexts = append(aggTexts, agg)
 		sel = append(sel, agg)
 		if s, _ := a.(map[string]any)["sort_order"].(string); s != "" {
 			order = append(order, fmt.Sprintf("%d %s NULLS LAST", len(group)+i+1, strings.ToUpper(s)))
@@ -112,6 +114,37 @@ func toSQL(req map[string]any, n *modelNames) (string, bool) {
 	}
 	if len(group) > 0 {
 		fmt.Fprintf(&b, " GROUP BY %s", strings.Join(group, ", "))
+	}
+	var having []string
+	for _, h := range list(req["having"]) {
+		h := h.(map[string]any)
+		i, ok := h["aggregation"].(float64)
+		if !ok || int(i) >= len(aggTexts) {
+			return "", false
+		}
+		x := aggTexts[int(i)]
+		op, _ := h["operation"].(string)
+		vals := list(h["values"])
+		if v, ok := h["value"]; ok {
+			vals = append([]any{v}, vals...)
+		}
+		switch {
+		case op == "is-null" || op == "is-not-null":
+			having = append(having, x+" "+strings.ToUpper(strings.ReplaceAll(op, "-", " ")))
+		case op == "between" && len(vals) == 2:
+			having = append(having, fmt.Sprintf("%s BETWEEN %v AND %v", x, vals[0], vals[1]))
+		case (ops[op] != "" || op == "not-equals") && len(vals) == 1:
+			sqlOp := ops[op]
+			if op == "not-equals" {
+				sqlOp = "<>"
+			}
+			having = append(having, fmt.Sprintf("%s %s %v", x, sqlOp, vals[0]))
+		default:
+			return "", false
+		}
+	}
+	if len(having) > 0 {
+		fmt.Fprintf(&b, " HAVING %s", strings.Join(having, " AND "))
 	}
 	if len(order) > 0 {
 		fmt.Fprintf(&b, " ORDER BY %s", strings.Join(order, ", "))

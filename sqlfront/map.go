@@ -111,6 +111,14 @@ func (m *mapper) statement(sel *pg.SelectStmt) (*Statement, error) {
 	} else {
 		m.detail(items)
 	}
+	if h := sel.GetHavingClause(); h != nil {
+		if !aggregated {
+			return nil, errorAt(CodeGrouping, location(h), "", "HAVING needs GROUP BY or an aggregate")
+		}
+		if err := m.having(h, items); err != nil {
+			return nil, err
+		}
+	}
 	if err := m.orderBy(sel.GetSortClause(), items, aggregated); err != nil {
 		return nil, err
 	}
@@ -140,8 +148,6 @@ func refuseShape(sel *pg.SelectStmt) error {
 		return errorAt(CodeReadOnly, -1, "", "cannot lock rows: the model is read-only")
 	case sel.GetIntoClause() != nil:
 		return errorAt(CodeReadOnly, -1, "", "cannot execute SELECT INTO: the model is read-only")
-	case sel.GetHavingClause() != nil:
-		return unsupported(location(sel.GetHavingClause()), "HAVING", "filter the groups in the client")
 	}
 	return nil
 }

@@ -90,6 +90,90 @@ func (m *mapper) grouped(sel *pg.SelectStmt, items []*item) error {
 	return nil
 }
 
+// having maps HAVING: conditions joined by AND, each comparing an
+// aggregate with a number (or BETWEEN two, or IS [NOT] NULL). An aggregate
+// not in the SELECT list is asked too, and left out of the answer.
+func (m *mapper) having(n *pg.Node, items []*item) error {
+	if b := n.GetBoolExpr(); b != nil {
+		if b.GetBoolop() != pg.BoolExprType_AND_EXPR {
+			return unsupported(b.GetLocation(), "OR and NOT in HAVING", "conditions joined by AND")
+		}
+		for _, a := range b.GetArgs() {
+			if err := m.having(a, items); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	agg := func(x *pg.Node) (int, error) {
+		fc := x.GetFuncCall()
+		if fc == nil || !isAggregate(funcName(fc)) {
+			return 0, unsupported(location(x), "this expression in HAVING", "an aggregate: HAVING count(*) > 10")
+		}
+		ag, _, err := m.aggregation(fc)
+		if err != nil {
+			return 0, err
+		}
+		for i, have := range m.req.Aggregations {
+			if reflect.DeepEqual(have, *ag) {
+				return i, nil
+			}
+		}
+		m.req.Aggregations = append(m.req.Aggregations, *ag)
+		return len(m.req.Aggregations) - 1, nil
+	}
+	num := func(x *pg.Node) (any, error) {
+		v, err := m.value(x, TypeFloat8)
+		if err == nil && v == nil {
+			err = unsupported(location(x), "a comparison with NULL", "IS NULL")
+		}
+		return v, err
+	}
+	var h sqlgen.Having
+	var err error
+	switch {
+	case n.GetNullTest() != nil:
+		nt := n.GetNullTest()
+		if h.Aggregation, err = agg(nt.GetArg()); err != nil {
+			return err
+		}
+		h.Operation = "is-not-null"
+		if nt.GetNulltesttype() == pg.NullTestType_IS_NULL {
+			h.Operation = "is-null"
+		}
+	case n.GetAExpr() != nil && n.GetAExpr().GetKind() == pg.A_Expr_Kind_AEXPR_BETWEEN:
+		e := n.GetAExpr()
+		if h.Aggregation, err = agg(e.GetLexpr()); err != nil {
+			return err
+		}
+		h.Operation = "between"
+		for _, b := range e.GetRexpr().GetList().GetItems() {
+			v, err := num(b)
+			if err != nil {
+				return err
+			}
+			h.Values = append(h.Values, v)
+		}
+	case n.GetAExpr() != nil && n.GetAExpr().GetKind() == pg.A_Expr_Kind_AEXPR_OP && comparisons[opName(n.GetAExpr())] != "":
+		e := n.GetAExpr()
+		op, l, r := opName(e), e.GetLexpr(), e.GetRexpr()
+		if l.GetFuncCall() == nil {
+			l, r, op = r, l, flipped[op]
+		}
+		if h.Aggregation, err = agg(l); err != nil {
+			return err
+		}
+		h.Operation = comparisons[op]
+		if h.Value, err = num(r); err != nil {
+			return err
+		}
+	default:
+		return unsupported(location(n), "this condition in HAVING", "an aggregate compared with a number, BETWEEN or IS NULL")
+	}
+	m.req.Having = append(m.req.Having, h)
+	return nil
+}
+
 // detail maps a SELECT of fields: the request's fields, each once.
 func (m *mapper) detail(items []*item) {
 	for _, it := range items {

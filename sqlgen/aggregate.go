@@ -138,7 +138,7 @@ func (p *planner) aggregateOnly(plan *Plan, sel *selectStmt) error {
 		}
 	}
 	sizes := p.setSizes()
-	sel.Having = sizes.large()
+	sel.sizes = sizes.large()
 	plan.MinGroupSize, plan.TimeUnit = p.minGroup, p.timeUnit
 	for _, r := range p.aggReads {
 		if r.key != nil && !slices.Contains(plan.KeyTables, r.table) {

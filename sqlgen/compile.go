@@ -21,6 +21,8 @@ type Query struct {
 	Aggregations []Aggregate
 	GroupBy      []QueryField
 	OrderBy      []Ordering
+	// Having are conditions on the aggregations (SQL's HAVING).
+	Having []HavingCond
 	// Limit is the requested row limit; 0 means the default.
 	Limit int
 	// DetailRows plans an aggregated query over the detail rows only,
@@ -69,6 +71,15 @@ type Aggregate struct {
 	Sort    string // "", "asc" or "desc"
 	// Filter restricts the rows the aggregation reads; nil for all.
 	Filter *Condition
+}
+
+// HavingCond is a condition on an aggregation (its index): Op is a
+// comparison, between, is-null or is-not-null; Values are numbers.
+type HavingCond struct {
+	Aggregation int
+	Op          string
+	Values      []any
+	Given       Having
 }
 
 // Ordering sorts by a column, or by an aggregation (its index).
@@ -148,6 +159,13 @@ func Compile(c *Catalog, a Access, req *Request) (*Query, error) {
 	}
 	if err := checkCost(q); err != nil {
 		return nil, err
+	}
+	for i, h := range req.Having {
+		hc, err := co.having(q, h, index("having", i))
+		if err != nil {
+			return nil, err
+		}
+		q.Having = append(q.Having, hc)
 	}
 	for i, o := range req.OrderBy {
 		ord, err := co.ordering(q, o, index("order_by", i))
@@ -255,6 +273,46 @@ func (co *compiler) bucketed(id, bucket, path, idKey, bucketKey string, granular
 
 // ordering resolves an order_by: of an aggregated query, only by one of
 // its group_by fields.
+// havingOps are the operations of a having.
+var havingOps = []string{"equals", "not-equals", "greater-than", "greater-than-or-equal", "less-than", "less-than-or-equal", "between", "is-null", "is-not-null"}
+
+// having compiles a condition on an aggregation.
+func (co *compiler) having(q *Query, h Having, path string) (HavingCond, error) {
+	if !q.Aggregated() || h.Aggregation >= len(q.Aggregations) {
+		return HavingCond{}, invalid(path+".aggregation", "%s.aggregation %d is not the index of one of the request's %d aggregations", path, h.Aggregation, len(q.Aggregations))
+	}
+	if !slices.Contains(havingOps, h.Operation) {
+		return HavingCond{}, invalid(path+".operation", "%s.operation must be one of %s, not %q", path, strings.Join(havingOps, ", "), h.Operation).with(havingOps...)
+	}
+	ag := q.Aggregations[h.Aggregation]
+	if ag.Column != nil && (ag.Func == semantic.AggMin || ag.Func == semantic.AggMax) && !ag.Column.Wide.Field.Type.Kind.IsNumeric() {
+		return HavingCond{}, invalid(path+".aggregation", "%s: a having compares numbers; aggregation %d is %s of %s", path, h.Aggregation, ag.Func, describe(*ag.Column))
+	}
+	vals := h.Values
+	if h.Value != nil {
+		vals = append([]any{h.Value}, vals...)
+	}
+	want := 1
+	switch h.Operation {
+	case "between":
+		want = 2
+	case "is-null", "is-not-null":
+		want = 0
+	}
+	if len(vals) != want || (h.Value != nil && h.Values != nil) {
+		return HavingCond{}, invalid(path, "%s: %s takes %d value(s)", path, h.Operation, want)
+	}
+	hc := HavingCond{Aggregation: h.Aggregation, Op: h.Operation, Given: h}
+	for i, v := range vals {
+		n, ok := number(v)
+		if !ok {
+			return HavingCond{}, invalid(path, "%s: value %d must be a number", path, i)
+		}
+		hc.Values = append(hc.Values, n)
+	}
+	return hc, nil
+}
+
 func (co *compiler) ordering(q *Query, o OrderBy, path string) (Ordering, error) {
 	var desc, nullsFirst bool
 	switch o.Direction {

@@ -233,6 +233,8 @@ type Words struct {
 	Filters []string `json:"filters,omitempty"`
 	// GroupBy are the columns grouped by, with their buckets.
 	GroupBy []string `json:"group_by,omitempty"`
+	// Having are the conditions the groups meet.
+	Having []string `json:"having,omitempty"`
 	// OrderBy is the order of the rows.
 	OrderBy []string `json:"order_by,omitempty"`
 	// Limit is the most rows the answer holds.
@@ -286,6 +288,13 @@ func (p *Plan) Words() Words {
 		if ag.Sort != "" {
 			w.OrderBy = append(w.OrderBy, p.Outputs[len(q.GroupBy)+i].DisplayName+" "+ag.Sort)
 		}
+	}
+	for _, h := range q.Having {
+		s := p.Outputs[len(q.GroupBy)+h.Aggregation].DisplayName + " " + h.Op
+		for _, v := range h.Values {
+			s += fmt.Sprintf(" %v", v)
+		}
+		w.Having = append(w.Having, s)
 	}
 	for _, o := range q.OrderBy {
 		dir := "asc"

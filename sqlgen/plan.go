@@ -162,6 +162,11 @@ type selectStmt struct {
 	// in detail), for a caller granted aggregates only above a minimum
 	// group size; nil for none.
 	guard *guard
+	// sizes keeps the groups large enough, for a caller granted aggregates
+	// only above a minimum group size (nil for none); having is the
+	// request's own conditions on the groups. The statement's HAVING is
+	// both.
+	sizes, having sqlast.Expr
 }
 
 // join is a LEFT JOIN along a foreign key of the base table, or of a
@@ -202,9 +207,11 @@ type planner struct {
 	// conds are the request's filters as planned, for the aggregate
 	// rules; others are the conditions every filter's sets are taken
 	// under besides the other filters (a metric's filter).
-	conds   []plannedCond
-	others  []sqlast.Expr
-	periods map[*Relative]resolvedPeriod
+	conds []plannedCond
+	// aggExprs are the aggregations' expressions, for the having.
+	aggExprs []sqlast.Expr
+	others   []sqlast.Expr
+	periods  map[*Relative]resolvedPeriod
 }
 
 // Plan plans q for the caller whose access is a. A query reading fields of
@@ -301,7 +308,9 @@ func (p *planner) columns(plan *Plan, sel *selectStmt) {
 			add(x, p.output(g))
 		}
 		for _, ag := range q.Aggregations {
-			add(p.aggregate(ag))
+			x, out := p.aggregate(ag)
+			p.aggExprs = append(p.aggExprs, x)
+			add(x, out)
 		}
 		return
 	}
@@ -521,6 +530,8 @@ func (p *planner) finish(plan *Plan, sel *selectStmt, where []sqlast.Expr) error
 			return err
 		}
 	}
+	sel.having = p.having()
+	sel.Having = sqlast.AndOf(sel.sizes, sel.having)
 	plan.Limit = sel.Limit
 	plan.sel = sel
 	plan.filters = p.filterNotes
@@ -914,6 +925,32 @@ func (p *planner) condition(cond Condition) (sqlast.Expr, error) {
 		return p.temporal(raw, k, cond), nil
 	}
 	return p.compare(raw, cond.Op, cond, raw, false), nil
+}
+
+// having translates the request's conditions on its aggregations, with
+// SQL's NULLs: an aggregate that is NULL meets none but is-null.
+func (p *planner) having() sqlast.Expr {
+	var out []sqlast.Expr
+	for _, h := range p.q.Having {
+		x := p.aggExprs[h.Aggregation]
+		param := func(i int) sqlast.Expr { return sqlast.Param{Value: h.Values[i]} }
+		switch h.Op {
+		case "is-null":
+			out = append(out, sqlast.IsNull{X: x})
+		case "is-not-null":
+			out = append(out, sqlast.IsNull{X: x, Not: true})
+		case "between":
+			out = append(out, sqlast.AndOf(sqlast.Bin{Op: ">=", L: x, R: param(0)}, sqlast.Bin{Op: "<=", L: x, R: param(1)}))
+		default:
+			op := map[string]string{"equals": "=", "not-equals": "<>", "greater-than": ">", "greater-than-or-equal": ">=",
+				"less-than": "<", "less-than-or-equal": "<="}[h.Op]
+			out = append(out, sqlast.Bin{Op: op, L: x, R: param(0)})
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return sqlast.AndOf(out...)
 }
 
 // tree translates a filter of filters: SQL's AND, OR and NOT, with SQL's

@@ -29,11 +29,13 @@ func (p *Plan) Sources() []*semantic.Table {
 // minimum group size leaves out, for the audit log (never for the
 // answer); false when the plan has none.
 func (p *Plan) SuppressedSQL() (string, []any, bool) {
-	if p.sel.Having == nil {
+	if p.sel.sizes == nil {
 		return "", nil, false
 	}
 	s := p.sel.Select
-	s.Having, s.OrderBy, s.Limit, s.Offset = sqlast.Not{X: s.Having}, nil, math.MaxInt32, 0
+	// The groups the minimum size leaves out, among those the request's
+	// own conditions keep.
+	s.Having, s.OrderBy, s.Limit, s.Offset = sqlast.AndOf(sqlast.Not{X: p.sel.sizes}, p.sel.having), nil, math.MaxInt32, 0
 	sqlText, args := s.CountSQL(p.opts.Dialect, "suppressed")
 	return sqlText, args, true
 }
@@ -154,6 +156,13 @@ func (p *Plan) String() string {
 			continue
 		}
 		fmt.Fprintf(&b, "  order by %s %s\n", columnLabel(o.Column), dir)
+	}
+	for _, h := range q.Having {
+		fmt.Fprintf(&b, "  having aggregation %d %s", h.Aggregation, h.Op)
+		for _, v := range h.Values {
+			fmt.Fprintf(&b, " %v", v)
+		}
+		b.WriteByte('\n')
 	}
 	fmt.Fprintf(&b, "  limit %d\n", p.Limit)
 	for _, f := range p.filters {

@@ -37,6 +37,18 @@ type Request struct {
 	GroupBy      []GroupBy      `json:"group_by,omitempty"`
 	OrderBy      []OrderBy      `json:"order_by,omitempty"`
 	Limit        int            `json:"limit,omitempty"`
+	// Having keeps the groups whose aggregations meet conditions (an
+	// extension: SQL's HAVING), all of them.
+	Having []Having `json:"having,omitempty"`
+}
+
+// Having is a condition on one of the request's aggregations, by its
+// index: a comparison with a number, between two, or is-null.
+type Having struct {
+	Aggregation int    `json:"aggregation"`
+	Operation   string `json:"operation"`
+	Value       any    `json:"value,omitempty"`
+	Values      []any  `json:"values,omitempty"`
 }
 
 // Filter is a segment ({SegmentID}) or a condition on a field.
@@ -312,7 +324,7 @@ func (p *jsonParser) value(v any, path string) any {
 }
 
 func (p *jsonParser) request(root any) *Request {
-	m := p.object(root, "", "the request", "table_id", "metric_id", "filters", "fields", "aggregations", "group_by", "order_by", "limit")
+	m := p.object(root, "", "the request", "table_id", "metric_id", "filters", "fields", "aggregations", "group_by", "order_by", "limit", "having")
 	if m == nil {
 		return nil
 	}
@@ -366,6 +378,25 @@ func (p *jsonParser) request(root any) *Request {
 			ob.Aggregation = &n
 		}
 		r.OrderBy = append(r.OrderBy, ob)
+	}
+	for i, raw := range p.list(m["having"], "having", MaxFilters) {
+		path := index("having", i)
+		h := p.object(raw, path, "a having", "aggregation", "operation", "value", "values")
+		if p.err == nil && h["aggregation"] == nil {
+			p.fail(path+".aggregation", "%s.aggregation is required: the index of one of the request's aggregations", path)
+		}
+		hv := Having{Aggregation: p.natural(h["aggregation"], path+".aggregation"), Operation: p.str(h["operation"], path+".operation")}
+		if v := h["value"]; v != nil {
+			hv.Value = p.value(v, path+".value")
+			p.count("", 1, path+".value")
+		}
+		if raw, ok := h["values"]; ok && raw != nil {
+			for j, item := range p.list(raw, path+".values", MaxValues) {
+				hv.Values = append(hv.Values, p.value(item, index(path+".values", j)))
+			}
+			p.count("", len(hv.Values), path+".values")
+		}
+		r.Having = append(r.Having, hv)
 	}
 	if p.err != nil {
 		return nil
@@ -554,10 +585,16 @@ func CheckCaps(req *Request) error {
 			}
 		}
 	}
+	for _, h := range req.Having {
+		values += len(h.Values)
+		if h.Value != nil {
+			values++
+		}
+	}
 	for _, c := range []struct {
 		what     string
 		n, limit int
-	}{{"filters", filters, MaxFilters}, {"fields", len(req.Fields), MaxFields}, {"aggregations", len(req.Aggregations), MaxAggregations},
+	}{{"filters", filters, MaxFilters}, {"having", len(req.Having), MaxFilters}, {"fields", len(req.Fields), MaxFields}, {"aggregations", len(req.Aggregations), MaxAggregations},
 		{"group_by", len(req.GroupBy), MaxGroupBy}, {"order_by", len(req.OrderBy), MaxOrderBy}} {
 		if c.n > c.limit {
 			return invalid(c.what, "the request has %d %s; a request may have at most %d", c.n, c.what, c.limit)

@@ -50,6 +50,7 @@ type Payload struct {
 	Aggregations []namedAggregate `json:"aggregations,omitempty"`
 	GroupBy      []namedField     `json:"group_by,omitempty"`
 	OrderBy      []namedOrder     `json:"order_by,omitempty"`
+	Having       []sqlgen.Having  `json:"having,omitempty"`
 	Limit        int              `json:"limit,omitempty"`
 	// Offset is where a continuation token resumes.
 	Offset int `json:"offset,omitempty"`
@@ -246,6 +247,9 @@ func payloadOf(q *sqlgen.Query) *Payload {
 	for _, c := range q.GroupBy {
 		p.GroupBy = append(p.GroupBy, named(c))
 	}
+	for _, h := range q.Having {
+		p.Having = append(p.Having, h.Given)
+	}
 	for _, o := range q.OrderBy {
 		if o.Aggregation != nil {
 			p.OrderBy = append(p.OrderBy, namedOrder{Aggregation: o.Aggregation, Desc: o.Desc, NullsFirst: o.NullsFirst})
@@ -313,6 +317,7 @@ func (p *Payload) Request(m *semantic.Model) (*sqlgen.Request, error) {
 		}
 		req.GroupBy = append(req.GroupBy, sqlgen.GroupBy{FieldID: ref.FieldID, FieldGranularity: ref.Bucket})
 	}
+	req.Having = p.Having
 	for _, o := range p.OrderBy {
 		dir, nulls := "asc", ""
 		if o.Desc {
