@@ -41,6 +41,10 @@ var oracle = []string{
 	`SELECT DISTINCT "SOURCE" FROM "PEOPLE" ORDER BY 1`,
 	`SELECT "STATE", count(*) FROM "PEOPLE" WHERE "STATE" IN ('TX', 'CA', 'NY') GROUP BY "STATE" ORDER BY count(*) DESC, 1`,
 	`SELECT "STATE", count(*) FROM "PEOPLE" GROUP BY 1 HAVING count(*) > 40 ORDER BY 1`,
+	`SELECT count(*) FROM "ORDERS" WHERE "CREATED_AT" >= now() - interval '2 years'`,
+	`SELECT count(*) FROM "ORDERS" WHERE "CREATED_AT" < current_date - interval '1 year' AND "CREATED_AT" >= current_date - 1000`,
+	`SELECT count(*) FROM "ORDERS" WHERE NOT ("CREATED_AT" < current_timestamp - interval '18 months')`,
+	`SELECT count(*) FROM "PEOPLE" WHERE "BIRTH_DATE" < current_date - interval '40 years'`,
 	`SELECT "CATEGORY", count(*) FROM "PRODUCTS" GROUP BY 1 HAVING sum("PRICE") BETWEEN 100 AND 5000 AND 10 <= count(*) ORDER BY 1`,
 	`SELECT "SOURCE", count(*) FROM "PEOPLE" GROUP BY 1 HAVING max("LATITUDE") IS NOT NULL AND avg("LONGITUDE") < -80 ORDER BY 2 DESC`,
 }

@@ -3,6 +3,7 @@ package sqlfront
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -327,6 +328,12 @@ func (m *mapper) comparison(e *pg.A_Expr, op string, truth bool) ([]sqlgen.Filte
 	if err != nil {
 		return nil, err
 	}
+	if rel, ok, err := relativeTime(val); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		return rel.filter(r, op, e.GetLocation())
+	}
 	v, err := m.value(val, r.typ)
 	if err != nil {
 		return nil, err
@@ -575,4 +582,89 @@ func textValue(s string, t Type) any {
 		return s[:10] + "T" + s[11:]
 	}
 	return s
+}
+
+// moment is now() or current_date, less a number of units: the bound of a
+// relative filter.
+type moment struct {
+	n      int
+	unit   string
+	anchor string // now or today
+}
+
+var intervalUnits = map[string]string{
+	"minute": "minute", "minutes": "minute", "min": "minute", "mins": "minute",
+	"hour": "hour", "hours": "hour", "day": "day", "days": "day", "week": "week", "weeks": "week",
+	"month": "month", "months": "month", "mon": "month", "mons": "month",
+	"quarter": "quarter", "quarters": "quarter", "year": "year", "years": "year",
+}
+
+var intervalText = regexp.MustCompile(`^\s*(\d{1,6})\s*([a-z]+)\s*$`)
+
+// relativeTime reads now(), current_timestamp, current_date, and either
+// less an interval ('30 days') or, for current_date, a number of days.
+func relativeTime(n *pg.Node) (moment, bool, error) {
+	anchor := func(x *pg.Node) string {
+		if fc := x.GetFuncCall(); fc != nil && funcName(fc) == "now" && len(fc.GetArgs()) == 0 {
+			return "now"
+		}
+		if sv := x.GetSqlvalueFunction(); sv != nil {
+			switch sv.GetOp() {
+			case pg.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP, pg.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP_N,
+				pg.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP, pg.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP_N:
+				return "now"
+			case pg.SQLValueFunctionOp_SVFOP_CURRENT_DATE:
+				return "today"
+			}
+		}
+		return ""
+	}
+	if a := anchor(n); a != "" {
+		return moment{unit: "day", anchor: a}, true, nil
+	}
+	e := n.GetAExpr()
+	if e == nil || e.GetKind() != pg.A_Expr_Kind_AEXPR_OP || e.GetLexpr() == nil {
+		return moment{}, false, nil
+	}
+	a := anchor(e.GetLexpr())
+	if a == "" {
+		return moment{}, false, nil
+	}
+	if opName(e) != "-" {
+		return moment{}, false, unsupported(e.GetLocation(), "a moment after now", "now() - interval '30 days', or current_date - interval '1 year'")
+	}
+	if c := e.GetRexpr().GetAConst(); c != nil && c.GetIval() != nil && a == "today" {
+		return moment{n: int(c.GetIval().GetIval()), unit: "day", anchor: a}, true, nil
+	}
+	tc := e.GetRexpr().GetTypeCast()
+	names := tc.GetTypeName().GetNames()
+	text, isText := stringConst(tc.GetArg())
+	if tc == nil || len(names) == 0 || names[len(names)-1].GetString_().GetSval() != "interval" || !isText {
+		return moment{}, false, unsupported(location(e.GetRexpr()), "this interval", "interval '30 days' (minutes … years)")
+	}
+	parts := intervalText.FindStringSubmatch(strings.ToLower(text))
+	if parts == nil || intervalUnits[parts[2]] == "" {
+		return moment{}, false, unsupported(location(e.GetRexpr()), fmt.Sprintf("the interval %q", text), "a whole number of one unit: '30 days', '6 months', '1 year'")
+	}
+	count, _ := strconv.Atoi(parts[1])
+	return moment{n: count, unit: intervalUnits[parts[2]], anchor: a}, true, nil
+}
+
+// filter is the relative filter of a comparison with a moment: col >= it
+// is since, col < it before; the others would turn on the moment itself,
+// which the request does not say.
+func (mo moment) filter(r *ref, op string, pos int32) ([]sqlgen.Filter, error) {
+	var apiOp string
+	switch op {
+	case ">=":
+		apiOp = "since"
+	case "<":
+		apiOp = "before"
+	default:
+		return nil, unsupported(pos, "comparing with now() or current_date by "+op, "column >= now() - interval '30 days', or column < current_date")
+	}
+	if r.bucket != "" {
+		return nil, unsupported(pos, "a bucket compared with now()", "the column itself")
+	}
+	return []sqlgen.Filter{{FieldID: r.id, Operation: apiOp, Value: int64(mo.n), Unit: mo.unit, Anchor: mo.anchor}}, nil
 }

@@ -327,7 +327,14 @@ func (p *planner) bounds(c plannedCond) []bound {
 		if err != nil || pr.none {
 			return nil
 		}
-		return []bound{{at: pr.lo}, {at: pr.hi, inclusive: pr.inclusive}}
+		var out []bound
+		if !pr.lo.IsZero() {
+			out = append(out, bound{at: pr.lo})
+		}
+		if !pr.hi.IsZero() {
+			out = append(out, bound{at: pr.hi, inclusive: pr.inclusive})
+		}
+		return out
 	}
 	var out []bound
 	for i, v := range c.Values {

@@ -128,7 +128,7 @@ var (
 	stringOps     = []string{"string-contains", "string-not-contains", "string-starts-with", "string-ends-with"}
 	// relativeOps are periods counted from now, or from the field's latest
 	// value: the last N units, the next N, the current one.
-	relativeOps = []string{"last", "next", "current"}
+	relativeOps = []string{"last", "next", "current", "since", "before"}
 	// relativeUnits are the units of a relative filter.
 	relativeUnits = truncations
 	extractionOps = map[string]Bucket{
@@ -327,11 +327,12 @@ func (co *compiler) values(cond Condition, f Filter, path string) (Condition, er
 // Relative is a relative filter as compiled: a period counted from now or
 // from the field's latest value, resolved when the query is planned.
 type Relative struct {
-	Op       string // last, next or current
-	N        int    // the units, for last and next
+	Op       string // last, next, current, since or before
+	N        int    // the units, for last, next, since and before
 	Unit     Bucket
 	Complete bool
 	Latest   bool // counted from the field's latest value, not now
+	Today    bool // counted from the start of today, not now
 }
 
 // String describes the period: "6 month complete, from latest".
@@ -343,8 +344,11 @@ func (r *Relative) String() string {
 	if r.Complete {
 		s += " complete"
 	}
-	if r.Latest {
+	switch {
+	case r.Latest:
 		return s + ", from latest"
+	case r.Today:
+		return s + ", from today"
 	}
 	return s + ", from now"
 }
@@ -359,10 +363,17 @@ func (co *compiler) relative(cond Condition, f Filter, path string) (Condition, 
 	case r.Op == "current" && f.Value != nil:
 		return Condition{}, invalid(path+".value", "%s: current takes no value: it is the unit that holds now (or the latest value)", path)
 	case r.Op != "current":
+		least := int64(1)
+		if r.Op == "since" || r.Op == "before" {
+			least = 0 // since 0 days: from now on
+			if f.Complete {
+				return Condition{}, invalid(path+".complete", "%s: %s counts from a moment; complete applies to last and next", path, r.Op)
+			}
+		}
 		n, ok := number(f.Value)
 		i, isInt := n.(int64)
-		if !ok || !isInt || i < 1 || i > 100000 {
-			return Condition{}, invalid(path+".value", "%s.value must be a whole number of units from 1 to 100000 for %s, not %s", path, r.Op, jsonWords(f.Value))
+		if !ok || !isInt || i < least || i > 100000 {
+			return Condition{}, invalid(path+".value", "%s.value must be a whole number of units from %d to 100000 for %s, not %s", path, least, r.Op, jsonWords(f.Value))
 		}
 		r.N = int(i)
 	}
@@ -376,8 +387,13 @@ func (co *compiler) relative(cond Condition, f Filter, path string) (Condition, 
 	case "", "now":
 	case "latest":
 		r.Latest = true
+	case "today":
+		if r.Op != "since" && r.Op != "before" {
+			return Condition{}, invalid(path+".anchor", "%s: anchor today applies to since and before, not %s", path, r.Op).with("now", "latest")
+		}
+		r.Today = true
 	default:
-		return Condition{}, invalid(path+".anchor", "%s.anchor must be now or latest, not %q", path, f.Anchor).with("now", "latest")
+		return Condition{}, invalid(path+".anchor", "%s.anchor must be now, today or latest, not %q", path, f.Anchor).with("now", "today", "latest")
 	}
 	cond.Relative = r
 	cond.Given.Unit, cond.Given.Complete, cond.Given.Anchor = f.Unit, f.Complete, f.Anchor

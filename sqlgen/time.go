@@ -126,12 +126,19 @@ func (p *planner) relative(raw sqlast.Expr, k semantic.Kind, cond Condition) (sq
 	if pr.inclusive {
 		upper.Op = "<="
 	}
-	return sqlast.AndOf(sqlast.Bin{Op: ">=", L: raw, R: sqlast.Param{Value: p.bound(pr.lo, k)}}, upper), nil
+	lower := sqlast.Bin{Op: ">=", L: raw, R: sqlast.Param{Value: p.bound(pr.lo, k)}}
+	switch {
+	case pr.lo.IsZero():
+		return upper, nil // before
+	case pr.hi.IsZero():
+		return lower, nil // since
+	}
+	return sqlast.AndOf(lower, upper), nil
 }
 
 // resolvedPeriod is a relative filter's period as planned: wall-clock
-// bounds [lo, hi), or [lo, hi] when inclusive; none when the caller sees
-// no value to count from.
+// bounds [lo, hi), or [lo, hi] when inclusive, a zero one open (since,
+// before); none when the caller sees no value to count from.
 type resolvedPeriod struct {
 	lo, hi    time.Time
 	inclusive bool
@@ -172,9 +179,12 @@ func (p *planner) resolvePeriod(cond Condition) (resolvedPeriod, error) {
 		anchor = p.opts.Now()
 	}
 	wall := anchor
-	if k != semantic.KindDate {
+	if k != semantic.KindDate || r.Today {
 		l := anchor.In(p.zone)
 		wall = time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
+	}
+	if r.Today {
+		wall = time.Date(wall.Year(), wall.Month(), wall.Day(), 0, 0, 0, 0, time.UTC)
 	}
 	start, end := p.period(Moment{Time: wall, Unit: r.Unit})
 	var out resolvedPeriod
@@ -185,6 +195,10 @@ func (p *planner) resolvePeriod(cond Condition) (resolvedPeriod, error) {
 		out.lo, out.hi = addUnits(start, r.Unit, -r.N), start
 	case r.Op == "next" && r.Complete:
 		out.lo, out.hi = end, addUnits(end, r.Unit, r.N)
+	case r.Op == "since":
+		out.lo = addUnits(wall, r.Unit, -r.N)
+	case r.Op == "before":
+		out.hi = addUnits(wall, r.Unit, -r.N)
 	case r.Op == "last":
 		out.lo, out.hi, out.inclusive = addUnits(wall, r.Unit, -r.N), wall, true
 	default: // next
