@@ -45,6 +45,10 @@ var oracle = []string{
 	`SELECT count(*) FROM "ORDERS" WHERE "CREATED_AT" < current_date - interval '1 year' AND "CREATED_AT" >= current_date - 1000`,
 	`SELECT count(*) FROM "ORDERS" WHERE NOT ("CREATED_AT" < current_timestamp - interval '18 months')`,
 	`SELECT count(*) FROM "PEOPLE" WHERE "BIRTH_DATE" < current_date - interval '40 years'`,
+	`SELECT count(*) FROM "ORDERS" WHERE extract(month FROM "CREATED_AT") IN (6, 7, 8) AND extract(year FROM "CREATED_AT") = 2024`,
+	`SELECT count(*) FROM "ORDERS" WHERE extract(year FROM "CREATED_AT") >= 2025 AND date_part('hour', "CREATED_AT") < 9`,
+	`SELECT count(*) FROM "ORDERS" WHERE extract(year FROM "CREATED_AT") NOT IN (2023, 2024)`,
+	`SELECT count(*) FROM "PEOPLE" WHERE extract(quarter FROM "BIRTH_DATE") = 1 AND NOT (extract(day FROM "BIRTH_DATE") = 1)`,
 	`SELECT "CATEGORY", count(*) FROM "PRODUCTS" GROUP BY 1 HAVING sum("PRICE") BETWEEN 100 AND 5000 AND 10 <= count(*) ORDER BY 1`,
 	`SELECT "SOURCE", count(*) FROM "PEOPLE" GROUP BY 1 HAVING max("LATITUDE") IS NOT NULL AND avg("LONGITUDE") < -80 ORDER BY 2 DESC`,
 }

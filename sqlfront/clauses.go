@@ -342,6 +342,9 @@ func (m *mapper) comparison(e *pg.A_Expr, op string, truth bool) ([]sqlgen.Filte
 		// x = NULL is never true, nor false, in SQL.
 		return nil, unsupported(location(val), "a comparison with NULL", "IS NULL or IS NOT NULL")
 	}
+	if r.year {
+		v = fmt.Sprint(v) // a year, as the year bucket takes it
+	}
 	apiOp := comparisons[op]
 	fs := []sqlgen.Filter{{FieldID: r.id, Operation: apiOp, Value: v, Bucket: r.bucket}}
 	if apiOp == "not-equals" {
@@ -355,7 +358,7 @@ func isField(n *pg.Node) bool {
 		return true
 	}
 	fc := n.GetFuncCall()
-	return fc != nil && funcName(fc) == "date_trunc"
+	return fc != nil && (funcName(fc) == "date_trunc" || funcName(fc) == "extract" || funcName(fc) == "date_part")
 }
 
 // in maps IN (equal to one of the values) and NOT IN (equal to none, and
@@ -377,6 +380,9 @@ func (m *mapper) in(e *pg.A_Expr, equal bool) ([]sqlgen.Filter, error) {
 		}
 		if v == nil {
 			return nil, unsupported(location(item), "NULL in an IN list", "… OR column IS NULL")
+		}
+		if r.year {
+			v = fmt.Sprint(v)
 		}
 		vals = append(vals, v)
 	}

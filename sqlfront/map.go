@@ -64,6 +64,9 @@ type ref struct {
 	bucket string
 	typ    Type
 	name   string // the column's name in SQL's answer
+	// year marks extract(year from …): compared as the year bucket, whose
+	// values are years written as text.
+	year bool
 }
 
 type mapper struct {
@@ -396,7 +399,7 @@ func (m *mapper) fieldRef(n *pg.Node) (*ref, error) {
 		r.bucket, r.name, r.typ = strings.ToLower(unit), "date_trunc", TypeTimestamp
 		return r, nil
 	case "extract", "date_part":
-		return nil, unsupported(fc.GetLocation(), fn+" in this place", "group by date_trunc('unit', column)")
+		return m.extract(fc)
 	default:
 		return nil, unsupported(fc.GetLocation(), "function "+fn+" here", "name a column, or date_trunc('month', column)")
 	}
@@ -472,4 +475,34 @@ func (m *mapper) integer(n *pg.Node, what string) (int, error) {
 		return -1, nil
 	}
 	return 0, errorAt(CodeParameter, location(n), "", "%s must be a non-negative integer", what)
+}
+
+// extractions are the parts extract() and date_part() take, as the
+// request's extraction buckets (PostgreSQL numbers them alike).
+var extractions = map[string]string{
+	"month": "month-of-year", "quarter": "quarter-of-year", "day": "day-of-month", "doy": "day-of-year",
+	"hour": "hour-of-day", "minute": "minute-of-hour", "year": "year",
+}
+
+// extract maps extract(part FROM col) and date_part('part', col) onto an
+// extraction bucket of the column.
+func (m *mapper) extract(fc *pg.FuncCall) (*ref, error) {
+	args := fc.GetArgs()
+	if len(args) != 2 {
+		return nil, errorAt(CodeSyntax, fc.GetLocation(), "extract(month FROM CREATED_AT)", "extract takes a part and a column")
+	}
+	part, ok := stringConst(args[0])
+	bucket := extractions[strings.ToLower(part)]
+	if !ok || bucket == "" {
+		return nil, unsupported(location(args[0]), fmt.Sprintf("extract(%s …)", part), "extract of year, quarter, month, day, doy, hour or minute (dow and week count otherwise here), or date_trunc")
+	}
+	r, err := m.fieldRef(args[1])
+	if err != nil {
+		return nil, err
+	}
+	if r.bucket != "" {
+		return nil, unsupported(fc.GetLocation(), "extract of a truncated column", "extract(part FROM column)")
+	}
+	r.bucket, r.name, r.typ, r.year = bucket, "extract", TypeInt8, bucket == "year"
+	return r, nil
 }
