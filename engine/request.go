@@ -14,15 +14,18 @@ type (
 	// Request is a construct request: a table request (TableID set) or a
 	// metric request (MetricID set).
 	Request = sqlgen.Request
-	// Filter is a segment, or a condition on a field.
+	// Filter is a segment, a condition on a field, or a filter of filters
+	// (and, or, not).
 	Filter = sqlgen.Filter
+	// Having is a condition on one of the request's aggregations.
+	Having = sqlgen.Having
 	// RequestField names a field of a request, optionally bucketed.
 	RequestField = sqlgen.RequestField
 	// Aggregation is a count, a function over a field, or a measure.
 	Aggregation = sqlgen.Aggregation
 	// GroupBy groups by a field, optionally at a granularity.
 	GroupBy = sqlgen.GroupBy
-	// OrderBy sorts by a field.
+	// OrderBy sorts by a field, or by an aggregation.
 	OrderBy = sqlgen.OrderBy
 )
 

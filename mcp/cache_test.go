@@ -164,7 +164,11 @@ func normalise(v any) any {
 // second it is another question.
 func rolling(p probe) bool {
 	text := p.body + p.construct + fmt.Sprint(p.args)
-	return !strings.Contains(text, "complete") && (strings.Contains(text, "last") || strings.Contains(text, "next"))
+	if strings.Contains(text, "today") {
+		return false // counted from the start of today: one entry all day
+	}
+	return !strings.Contains(text, "complete") && (strings.Contains(text, "last") || strings.Contains(text, "next") ||
+		strings.Contains(text, "since") || strings.Contains(text, "before"))
 }
 
 // TestCache_personaMatrixSameOnAndOff: every response of the persona
