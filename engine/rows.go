@@ -241,6 +241,34 @@ func (r *Rows) Row() []any {
 	return out
 }
 
+// Values appends the current row's values to dst[:0] as Row gives them,
+// but for dates and timestamps, which are time.Time: a date at midnight
+// UTC, a bucketed time (Column.Local) as its wall clock in UTC, an instant
+// as itself. An adapter that writes times in its own format (the SQL
+// adapter's wire) takes them so, rather than parse Row's text back. An
+// answer read from the cache gives Row's values.
+func (r *Rows) Values(dst []any) []any {
+	dst = dst[:0]
+	if r.vals == nil {
+		return append(dst, r.Row()...)
+	}
+	for i, v := range r.vals {
+		t, ok := v.(time.Time)
+		if !ok || r.fmt.cols[i].Kind == semantic.KindTime || r.fmt.cols[i].Masked != "" {
+			dst = append(dst, r.fmt.value(i, v))
+			continue
+		}
+		switch c := r.fmt.cols[i]; {
+		case c.Kind == semantic.KindDate, c.Local:
+			t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+		default:
+			t = t.UTC()
+		}
+		dst = append(dst, t)
+	}
+	return dst
+}
+
 // raw is the current row's value of column i as scanned.
 func (r *Rows) raw(i int) any {
 	if r.vals == nil {

@@ -38,6 +38,7 @@ type conn struct {
 	cat      *userCatalog
 	types    *pgtype.Map // the connection's own: a Map is not safe for concurrent use
 	row      []byte      // the buffer of the row being sent
+	raw      []any       // the engine's row
 	vals     []any       // its values, out their encodings, ends where each starts
 	out      [][]byte
 	ends     []int

@@ -452,10 +452,10 @@ func (c *conn) sendRows(pt *portal, maxRows int) (int, bool, error) {
 				}
 				return pt.sent, false, nil
 			}
-			row := pt.rows.Row()
+			c.raw = pt.rows.Values(c.raw)
 			vals = c.vals[:0]
 			for _, col := range pt.cols {
-				vals = append(vals, row[col.index])
+				vals = append(vals, c.raw[col.index])
 			}
 			c.vals = vals
 		} else {

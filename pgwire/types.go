@@ -198,6 +198,10 @@ func textOf(v any, t sqlfront.Type, zone *time.Location) string {
 	switch x := v.(type) {
 	case string:
 		switch t {
+		case sqlfront.TypeDate:
+			if tm, err := parseTime(x); err == nil {
+				return tm.Format("2006-01-02")
+			}
 		case sqlfront.TypeTimestampTZ:
 			if tm, err := parseTime(x); err == nil {
 				return tm.In(zone).Format("2006-01-02 15:04:05.999999-07")
@@ -218,8 +222,11 @@ func textOf(v any, t sqlfront.Type, zone *time.Location) string {
 	case float32:
 		return strconv.FormatFloat(float64(x), 'g', -1, 32)
 	case time.Time:
-		if t == sqlfront.TypeDate {
+		switch t {
+		case sqlfront.TypeDate:
 			return x.Format("2006-01-02")
+		case sqlfront.TypeTimestamp:
+			return x.Format("2006-01-02 15:04:05.999999")
 		}
 		return x.In(zone).Format("2006-01-02 15:04:05.999999-07")
 	case []byte:
