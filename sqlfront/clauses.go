@@ -37,7 +37,7 @@ func (m *mapper) targets(list []*pg.Node) ([]*item, error) {
 				it.name = name
 			}
 		} else {
-			r, err := m.fieldRef(val)
+			r, err := m.selected(val)
 			if err != nil {
 				return nil, err
 			}

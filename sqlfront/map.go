@@ -506,3 +506,14 @@ func (m *mapper) extract(fc *pg.FuncCall) (*ref, error) {
 	r.bucket, r.name, r.typ, r.year = bucket, "extract", TypeInt8, bucket == "year"
 	return r, nil
 }
+
+// selected maps an expression of the SELECT list, GROUP BY or ORDER BY: a
+// field or a truncation of one; extract() there would answer a number
+// where the request gives a bucket's time, so it belongs in conditions.
+func (m *mapper) selected(n *pg.Node) (*ref, error) {
+	r, err := m.fieldRef(n)
+	if err == nil && r.name == "extract" {
+		return nil, unsupported(location(n), "extract() outside a condition", "date_trunc('unit', column) here, extract in WHERE")
+	}
+	return r, err
+}

@@ -35,7 +35,7 @@ func (m *mapper) grouped(sel *pg.SelectStmt, items []*item) error {
 		case it != nil:
 			r = it.field
 		default:
-			if r, err = m.fieldRef(n); err != nil {
+			if r, err = m.selected(n); err != nil {
 				return err
 			}
 		}
@@ -267,7 +267,7 @@ func (m *mapper) orderBy(sorts []*pg.Node, items []*item, aggregated bool) error
 		var r *ref
 		if it != nil {
 			r = it.field
-		} else if r, err = m.fieldRef(sb.GetNode()); err != nil {
+		} else if r, err = m.selected(sb.GetNode()); err != nil {
 			return err
 		}
 		m.req.OrderBy = append(m.req.OrderBy, sqlgen.OrderBy{Field: sqlgen.RequestField{FieldID: r.id, Bucket: r.bucket}, Direction: dir, Nulls: nulls})
