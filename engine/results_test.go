@@ -106,6 +106,8 @@ func oracleCases() []oracleCase {
 	return []oracleCase{
 		{"count", `{"table_id":1,"aggregations":[{"function":"count"}]}`,
 			`SELECT count(*) FROM ORDERS`},
+		{"share of orders with a discount, by year", `{"table_id":1,"aggregations":[{"function":"share","filter":{"field_id":"DISCOUNT","operation":"is-not-null"}}],"group_by":[{"field_id":"CREATED_AT","field_granularity":"year"}]}`,
+			`SELECT date_trunc('year', CREATED_AT), avg(CASE WHEN DISCOUNT IS NOT NULL THEN 1.0 ELSE 0.0 END)::DOUBLE FROM ORDERS GROUP BY 1 ORDER BY 1`},
 		{"sum", `{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"}]}`,
 			`SELECT sum(TOTAL) FROM ORDERS`},
 		{"revenue by month", `{"table_id":1,"aggregations":[{"function":"sum","field_id":"t1-5"}],"group_by":[{"field_id":"t1-7","field_granularity":"month"}]}`,

@@ -385,10 +385,11 @@ func (co *compiler) aggregationOf(ag Aggregation, path string) (Aggregate, error
 		}
 		return out, nil
 	}
-	funcs := make([]string, len(semantic.AggFuncs))
+	funcs := make([]string, len(semantic.AggFuncs), len(semantic.AggFuncs)+1)
 	for i, f := range semantic.AggFuncs {
 		funcs[i] = string(f)
 	}
+	funcs = append(funcs, string(AggShare))
 	if ag.Function == "" {
 		return out, invalid(path+".function", "%s.function is required (or give measure_id)", path).with(funcs...)
 	}
@@ -398,6 +399,12 @@ func (co *compiler) aggregationOf(ag Aggregation, path string) (Aggregate, error
 	out.Func = semantic.AggFunc(ag.Function)
 	if out.Func == semantic.AggCount {
 		return out, nil // a field_id on count is ignored, as Metabase does
+	}
+	if out.Func == AggShare {
+		if ag.Filter == nil || ag.FieldID != "" {
+			return out, invalid(path, "%s: share takes a filter alone: the share of the rows that meet it, e.g. {\"function\":\"share\",\"filter\":{\"field_id\":\"DISCOUNT\",\"operation\":\"is-not-null\"}}", path)
+		}
+		return out, nil
 	}
 	if ag.FieldID == "" {
 		return out, invalid(path+".field_id", "%s: %s needs a field_id", path, ag.Function)

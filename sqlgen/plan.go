@@ -727,6 +727,9 @@ func (p *planner) aggregate(ag Aggregate) (sqlast.Expr, Output) {
 	if p.q.Metric != nil {
 		out.DisplayName = p.q.Metric.Name
 	}
+	if ag.Func == AggShare {
+		return p.share(ag, out)
+	}
 	if ag.Filter != nil {
 		f, err := p.condition(*ag.Filter)
 		if err != nil {
@@ -736,6 +739,25 @@ func (p *planner) aggregate(ag Aggregate) (sqlast.Expr, Output) {
 		out.DisplayName += ", where " + ag.Filter.Words()
 	}
 	return agg, out
+}
+
+// AggShare is the share aggregation (an extension of the request, as in
+// MBQL): the fraction of the rows that meet its filter, from 0 to 1; NULL
+// for a group of no rows.
+const AggShare semantic.AggFunc = "share"
+
+// share is count(*) FILTER (WHERE filter) / count(*), as a double.
+func (p *planner) share(ag Aggregate, out Output) (sqlast.Expr, Output) {
+	f, err := p.condition(*ag.Filter)
+	if err != nil {
+		p.deferred = err
+	}
+	meeting := sqlast.Cast{X: sqlast.Agg{Func: "count", Filter: f}, Type: sqlast.TypeDouble}
+	all := sqlast.Call{Name: "nullif", Args: []sqlast.Expr{sqlast.Agg{Func: "count"}, sqlast.Int(0)}}
+	out.Name, out.Kind, out.BaseType = "share", semantic.KindFloat, semantic.KindFloat.BaseType()
+	out.SemanticType = "type/Share"
+	out.DisplayName = "Share of rows where " + ag.Filter.Words()
+	return sqlast.Bin{Op: "/", L: meeting, R: all}, out
 }
 
 // Words says the condition in words, as the request gave its values:
