@@ -212,6 +212,9 @@ var searchKeys = []string{"term_queries", "semantic_queries"}
 type searchResponse struct {
 	Data       []engine.SearchResult `json:"data"`
 	TotalCount int                   `json:"total_count"`
+	// Note (an addition) says why nothing can be found: no policy grants
+	// the caller anything.
+	Note string `json:"note,omitempty"`
 }
 
 func (h *handler) search(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
@@ -248,6 +251,12 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	if len(results) > limit {
 		results = results[:limit]
 	}
-	writeJSON(w, http.StatusOK, searchResponse{Data: results, TotalCount: len(results)})
+	resp := searchResponse{Data: results, TotalCount: len(results)}
+	if len(results) == 0 {
+		if tables, metrics, err := h.e.Visible(p); err == nil && tables == 0 && metrics == 0 {
+			resp.Note = engine.NothingGranted
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
 	return nil
 }

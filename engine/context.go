@@ -19,6 +19,9 @@ type Context struct {
 	WeekStart string       `json:"week_start"` // "sunday" … "saturday"
 	Tables    []TableItem  `json:"tables"`
 	Metrics   []MetricItem `json:"metrics"`
+	// Note says why the caller sees nothing: no policy grants them a
+	// table or metric (NothingGranted); absent otherwise.
+	Note string `json:"note,omitempty"`
 }
 
 // TableItem is a table in a listing.
@@ -79,8 +82,16 @@ func (e *Engine) context(s *state, g *permissions.Grant) *Context {
 	for _, m := range metrics {
 		c.Metrics = append(c.Metrics, metricItem(g, m))
 	}
+	if len(c.Tables) == 0 && len(c.Metrics) == 0 {
+		c.Note = NothingGranted
+	}
 	return c
 }
+
+// NothingGranted is what a caller whom no policy grants a table is told,
+// where an empty schema or search would otherwise say nothing: the 403's
+// reason.
+const NothingGranted = "No policy grants you any table or metric. Ask whoever manages access to the data if you need it."
 
 // Schema is everything the caller can see in one piece: the context, and
 // each visible table with its fields, related tables, metrics, measures,

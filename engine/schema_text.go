@@ -34,6 +34,9 @@ func (s *Schema) Compact() string {
 	fmt.Fprintf(&b, "# Refer to a field by name, relative to the query's table or metric: %s, or %s through a\n", own, related)
 	b.WriteString("# relationship; or by id: t<table>-<n> in a table query, c<metric>-<n> in a metric query.\n")
 	b.WriteString("# field lines: id  reference  type  [semantic type]  [currency]  [masked:<mask>]  — description\n")
+	if s.Note != "" {
+		b.WriteString("\n" + s.Note + "\n")
+	}
 	for _, t := range s.Details {
 		fmt.Fprintf(&b, "\ntable %d %s (%s)", t.ID, t.Name, t.DisplayName)
 		if t.Description != "" {

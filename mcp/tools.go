@@ -360,6 +360,9 @@ const maxSearchResults = 200
 type searchOutput struct {
 	Data       []engine.SearchResult `json:"data"`
 	TotalCount int                   `json:"total_count"`
+	// Note says why nothing can be found: no policy grants the caller
+	// anything (engine.NothingGranted).
+	Note string `json:"note,omitempty"`
 }
 
 func (t *tools) search(ctx context.Context, p *auth.Principal, a args) (*sdk.CallToolResult, error) {
@@ -392,6 +395,10 @@ func (t *tools) search(ctx context.Context, p *auth.Principal, a args) (*sdk.Cal
 	}
 	if b.Len() == 0 {
 		b.WriteString("nothing found\n")
+		if tables, metrics, err := t.e.Visible(p); err == nil && tables == 0 && metrics == 0 {
+			out.Note = engine.NothingGranted
+			b.WriteString(engine.NothingGranted + "\n")
+		}
 	}
 	return ok(out, b.String()), nil
 }
