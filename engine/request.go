@@ -77,6 +77,13 @@ type (
 	Bucket = sqlgen.Bucket
 )
 
+// The reasons of the 403s for a table or metric no policy grants: an
+// adapter that answers them as absent (MCP) tells them by these.
+const (
+	ReasonTable  = sqlgen.ReasonTable
+	ReasonMetric = sqlgen.ReasonMetric
+)
+
 // MessageNotFound is the message of a not-found error that needs no
 // detail, in Metabase's words.
 const MessageNotFound = sqlgen.MessageNotFound

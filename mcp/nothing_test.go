@@ -39,3 +39,31 @@ func TestNothingGranted(t *testing.T) {
 		}
 	}
 }
+
+// TestHiddenAsAbsent: over MCP a table or metric the caller may not see
+// answers exactly as one that does not exist (the same code, path and
+// message, but for the id asked), in every tool that takes one.
+func TestHiddenAsAbsent(t *testing.T) {
+	st := sampleStack(t)
+	cs := st.connect(t, bearer(token(t, "sales.tx@example.com", nil)))
+	count := []any{map[string]any{"function": "count"}}
+	for _, c := range []struct {
+		tool           string
+		hidden, absent map[string]any
+	}{
+		{"get_table", map[string]any{"table_id": 4}, map[string]any{"table_id": 99}},
+		{"query", map[string]any{"table_id": 4, "aggregations": count}, map[string]any{"table_id": 99, "aggregations": count}},
+		{"construct_query", map[string]any{"table_id": 4, "aggregations": count}, map[string]any{"table_id": 99, "aggregations": count}},
+		{"get_metric", map[string]any{"metric_id": 3}, map[string]any{"metric_id": 99}},
+		{"query", map[string]any{"metric_id": 3}, map[string]any{"metric_id": 99}},
+		{"get_field_values", map[string]any{"table_id": 4, "field_id": "t4-1"}, map[string]any{"table_id": 99, "field_id": "t99-1"}},
+	} {
+		h, _ := call(t, cs, c.tool, c.hidden)
+		a, _ := call(t, cs, c.tool, c.absent)
+		ht := strings.NewReplacer(" 4", " N", " 3", " N", "t4-", "tN-").Replace(h.Content[0].(*sdk.TextContent).Text)
+		at := strings.NewReplacer(" 99", " N", "t99-", "tN-").Replace(a.Content[0].(*sdk.TextContent).Text)
+		if !h.IsError || ht != at {
+			t.Errorf("%s: a hidden id answers %q, a made-up one %q", c.tool, ht, at)
+		}
+	}
+}

@@ -91,7 +91,11 @@ func (t *tools) readDetail(ctx context.Context, req *sdk.ReadResourceRequest, sc
 	}
 	d, err := detail(p, id)
 	if err != nil {
-		return nil, t.resourceError(ctx, err)
+		key := "table_id"
+		if prefix == metricURI {
+			key = "metric_id"
+		}
+		return nil, t.resourceError(ctx, absent(err, args{key: json.RawMessage(strconv.Itoa(id))}))
 	}
 	return jsonResource(req.Params.URI, d)
 }
@@ -105,8 +109,8 @@ func idIn(uri, prefix string) (int, error) {
 	return id, nil
 }
 
-// resourceError is a failed read as the Agent API words it: a table the
-// user may not see is forbidden, as in Metabase, and names nothing of it.
+// resourceError is a failed read as the Agent API words it; a table or
+// metric the user may not see reads as one that does not exist (absent).
 func (t *tools) resourceError(ctx context.Context, err error) error {
 	ae := httpapi.Map(ctx, t.opts.Logger, err)
 	return fmt.Errorf("%s: %s", ae.Code, ae.Message)

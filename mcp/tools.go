@@ -204,7 +204,7 @@ func (t *tools) handler(def toolDef) sdk.ToolHandler {
 		case err != nil && ctx.Err() != nil:
 			outcome = "canceled"
 		case err != nil:
-			res, outcome = t.toolError(ctx, err), "error"
+			res, outcome = t.toolError(ctx, absent(err, a)), "error"
 		case res.IsError:
 			outcome = "failed"
 		}
@@ -215,6 +215,34 @@ func (t *tools) handler(def toolDef) sdk.ToolHandler {
 		}
 		return res, nil
 	}
+}
+
+// absent answers a table or metric the caller may not see exactly as one
+// that does not exist: over MCP an agent learns nothing from an id it may
+// not use (the Agent API keeps Metabase's 403 by id). Fields already
+// answer so everywhere.
+func absent(err error, a args) error {
+	var se *engine.Error
+	if !errors.As(err, &se) || se.Kind != engine.KindForbidden {
+		return err
+	}
+	var id int
+	switch se.Reason {
+	case engine.ReasonTable:
+		if a.get("table_id", &id) != nil || id == 0 {
+			return err
+		}
+		return &engine.Error{Kind: engine.KindNotFound, Path: se.Path, Message: fmt.Sprintf("No table found with table_id %d", id)}
+	case engine.ReasonMetric:
+		if se.Path == "" {
+			return &engine.Error{Kind: engine.KindNotFound, Message: engine.MessageNotFound}
+		}
+		if a.get("metric_id", &id) != nil || id == 0 {
+			return err
+		}
+		return &engine.Error{Kind: engine.KindNotFound, Path: se.Path, Message: fmt.Sprintf("No metric found with metric_id %d", id)}
+	}
+	return err
 }
 
 // toolErrorBody is a tool error as the Agent API words the same error.
