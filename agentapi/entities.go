@@ -132,6 +132,9 @@ type fieldValuesResponse struct {
 	// Truncated says more distinct values exist than were listed.
 	ValueCounts [][2]any `json:"value_counts"`
 	Truncated   bool     `json:"truncated"`
+	// Restrictions (an addition) say how the caller's access limits the
+	// rows the values come from, as an answer's do.
+	Restrictions []engine.Restriction `json:"restrictions"`
 }
 
 type valueMetadata struct {
@@ -176,7 +179,7 @@ func (h *handler) fieldValues(metric bool) func(http.ResponseWriter, *http.Reque
 		writeJSON(w, http.StatusOK, fieldValuesResponse{
 			FieldID: fv.FieldID, Values: fv.Values, Statistics: snake, ResultType: "field-metadata",
 			ValueMetadata: valueMetadata{Statistics: kebab, FieldValues: fv.Values},
-			ValueCounts:   counts, Truncated: fv.Truncated,
+			ValueCounts:   counts, Truncated: fv.Truncated, Restrictions: restrictionsOf(fv.Restrictions),
 		})
 		return nil
 	}
@@ -259,4 +262,12 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// restrictionsOf is a list of restrictions, empty rather than null.
+func restrictionsOf(rs []engine.Restriction) []engine.Restriction {
+	if rs == nil {
+		return []engine.Restriction{}
+	}
+	return rs
 }

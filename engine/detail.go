@@ -347,6 +347,10 @@ type FieldValues struct {
 	Counts     []ValueCount
 	Truncated  bool
 	Statistics Statistics
+	// Restrictions say how the caller's access limits the rows the values
+	// and statistics were read from, as an answer's do: as a Texan sales
+	// user, PEOPLE.STATE's only value TX is Texans' alone.
+	Restrictions []Restriction
 	// Provenance says what decided the values: the policies and the plan.
 	Provenance Provenance `json:"-"`
 }
@@ -472,6 +476,7 @@ func (e *Engine) FieldValues(ctx context.Context, p *auth.Principal, ref FieldRe
 		return nil, err
 	}
 	fv.Provenance = provenance(g, plan, r.digest)
+	fv.Restrictions = restrictions(g, plan)
 	if e.cacheFor(ctx) != nil {
 		fv.Provenance.Cache = cacheWord(hit)
 	}

@@ -67,3 +67,23 @@ func TestHiddenAsAbsent(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldValues_restrictions: field values and statistics carry the
+// caller's restrictions, as answers do, over MCP (text and structure) and
+// the Agent API: TX alone reads as Texans' alone.
+func TestFieldValues_restrictions(t *testing.T) {
+	st := sampleStack(t)
+	for email, restricted := range map[string]bool{"sales.tx@example.com": true, "analyst@example.com": false} {
+		cs := st.connect(t, bearer(token(t, email, nil)))
+		res, out := call(t, cs, "get_field_values", map[string]any{"table_id": 2, "field_id": "STATE"})
+		text := res.Content[0].(*sdk.TextContent).Text
+		rs, _ := out["restrictions"].([]any)
+		if strings.Contains(text, "Rows of PEOPLE are limited") != restricted || (len(rs) > 0) != restricted {
+			t.Errorf("%s over MCP: restrictions %v, text:\n%s", email, rs, text)
+		}
+		_, body := st.post(t, "GET", "/api/agent/v1/table/2/field/STATE/values", token(t, email, nil), "")
+		if hrs, _ := body["restrictions"].([]any); (len(hrs) > 0) != restricted {
+			t.Errorf("%s over HTTP: restrictions %v", email, body["restrictions"])
+		}
+	}
+}

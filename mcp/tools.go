@@ -487,6 +487,9 @@ type fieldValuesOutput struct {
 	// the list was cut to fit the result's budget.
 	Truncated bool   `json:"truncated"`
 	Note      string `json:"note,omitempty"`
+	// Restrictions say how the caller's access limits the rows the
+	// values come from, as an answer's do.
+	Restrictions []engine.Restriction `json:"restrictions"`
 }
 
 func (t *tools) fieldValues(ctx context.Context, p *auth.Principal, a args) (*sdk.CallToolResult, error) {
@@ -510,7 +513,11 @@ func (t *tools) fieldValues(ctx context.Context, p *auth.Principal, a args) (*sd
 	if err != nil {
 		return nil, err
 	}
-	out := fieldValuesOutput{FieldID: fv.FieldID, Values: fv.Values, Statistics: fv.Statistics.Map(), Truncated: fv.Truncated, ValueCounts: make([][2]any, len(fv.Counts))}
+	out := fieldValuesOutput{FieldID: fv.FieldID, Values: fv.Values, Statistics: fv.Statistics.Map(), Truncated: fv.Truncated,
+		ValueCounts: make([][2]any, len(fv.Counts)), Restrictions: fv.Restrictions}
+	if out.Restrictions == nil {
+		out.Restrictions = []engine.Restriction{}
+	}
 	if out.Values == nil {
 		out.Values = []any{}
 	}
@@ -529,6 +536,9 @@ func (t *tools) fieldValues(ctx context.Context, p *auth.Principal, a args) (*sd
 	fmt.Fprintf(&b, "%s: %d values", out.FieldID, len(out.ValueCounts))
 	if out.Truncated {
 		b.WriteString(" (more exist)")
+	}
+	for _, r := range out.Restrictions {
+		b.WriteString("\n" + r.Text)
 	}
 	b.WriteString("\nvalue,count\n")
 	for _, vc := range out.ValueCounts {
