@@ -1,30 +1,14 @@
 package agentapi
 
 import (
-	_ "embed"
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"sync"
 
-	"gopkg.in/yaml.v3"
+	"github.com/agentlayer/agentlayer/internal/openapi"
 )
 
-//go:embed openapi.yaml
-var openapiYAML []byte
-
-// OpenAPI returns the OpenAPI 3.1 description of the Agent API, as JSON.
-var OpenAPI = sync.OnceValue(func() []byte {
-	var doc any
-	if err := yaml.Unmarshal(openapiYAML, &doc); err != nil {
-		panic(fmt.Sprintf("agentapi: openapi.yaml: %v", err)) // a build defect, caught by every test
-	}
-	out, err := json.Marshal(doc)
-	if err != nil {
-		panic(fmt.Sprintf("agentapi: openapi.yaml: %v", err))
-	}
-	return out
-})
+// OpenAPI returns the OpenAPI 3.1 description of the Agent API, as JSON
+// (internal/openapi holds it: MCP renders its tools' schemas from it).
+func OpenAPI() []byte { return openapi.JSON() }
 
 func (h *handler) openapi(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")

@@ -17,7 +17,7 @@ import (
 // properties too; the tool's own extras are listed here, so none appears
 // by accident.
 func TestInputSchemas_agreeWithOpenAPI(t *testing.T) {
-	data, err := os.ReadFile("../agentapi/openapi.yaml")
+	data, err := os.ReadFile("../internal/openapi/openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,4 +133,47 @@ func without(list []string, drop ...string) []string {
 		}
 	}
 	return out
+}
+
+// TestToolsList_saysTheEnums: the request tools' schemas carry the OpenAPI
+// document's enums and descriptions (one definition renders both), and
+// tools/list stays under 32 KB.
+func TestToolsList_saysTheEnums(t *testing.T) {
+	st := sampleStack(t)
+	cs := st.connect(t, bearer(token(t, "admin@example.com", nil)))
+	lt, err := cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(lt)
+	t.Logf("tools/list: %d bytes", len(raw))
+	if len(raw) > 32<<10 {
+		t.Errorf("tools/list is %d bytes, over 32 KB", len(raw))
+	}
+	for _, tl := range lt.Tools {
+		if tl.Name != "query" && tl.Name != "construct_query" {
+			continue
+		}
+		var in map[string]any
+		data, _ := json.Marshal(tl.InputSchema)
+		json.Unmarshal(data, &in)
+		for _, path := range [][]string{
+			{"properties", "filters", "items", "properties", "operation", "enum"},
+			{"properties", "filters", "items", "properties", "unit", "enum"},
+			{"properties", "filters", "items", "properties", "anchor", "enum"},
+			{"properties", "aggregations", "items", "properties", "function", "enum"},
+			{"properties", "group_by", "items", "properties", "field_granularity", "enum"},
+			{"properties", "order_by", "items", "properties", "direction", "enum"},
+		} {
+			if enum, _ := dig(in, path...).([]any); len(enum) == 0 {
+				t.Errorf("%s: no enum at %s", tl.Name, strings.Join(path, "."))
+			}
+		}
+		if d, _ := dig(in, "properties", "filters", "items", "properties", "complete", "description").(string); d == "" {
+			t.Errorf("%s: filters[].complete has no description", tl.Name)
+		}
+		if strings.Contains(string(data), "$ref") {
+			t.Errorf("%s: the schema has a $ref", tl.Name)
+		}
+	}
 }

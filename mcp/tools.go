@@ -20,6 +20,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/internal/httpapi"
+	"github.com/agentlayer/agentlayer/internal/openapi"
 	"github.com/agentlayer/agentlayer/internal/suggest"
 )
 
@@ -46,6 +47,31 @@ func schemaOf[T any]() *jsonschema.Schema {
 	s, err := jsonschema.For[T](&jsonschema.ForOptions{TypeSchemas: filterSchemas()})
 	if err != nil {
 		panic(fmt.Sprintf("mcp: schema of %T: %v", *new(T), err))
+	}
+	return s
+}
+
+// requestSchema gives a request tool's arguments that are a construct
+// request's parts the schemas of the OpenAPI document (internal/openapi),
+// inlined: one definition, with its enums and descriptions, renders both
+// the Agent API's contract and the tools'. The tool's own arguments
+// (cursor, the result's budget) keep the schemas of their Go types.
+func requestSchema(s *jsonschema.Schema) *jsonschema.Schema {
+	raw, err := openapi.BriefSchema("ConstructRequest")
+	if err != nil {
+		panic(fmt.Sprintf("mcp: %v", err))
+	}
+	var req jsonschema.Schema
+	if err := json.Unmarshal(raw, &req); err != nil {
+		panic(fmt.Sprintf("mcp: the OpenAPI document's ConstructRequest: %v", err))
+	}
+	for name, prop := range req.Properties {
+		if _, ok := s.Properties[name]; ok {
+			s.Properties[name] = prop
+		}
+	}
+	if req.Description != "" {
+		s.Description = req.Description
 	}
 	return s
 }
@@ -155,7 +181,7 @@ func (t *tools) definitions() []toolDef {
 			scopes: tableScopes, run: t.schema},
 		{tool: &sdk.Tool{Name: "construct_query", Title: "Build a query",
 			Description: "Turn a query request into an opaque query token for execute_query; it is checked now, so mistakes come back with the valid choices. A request names table_id or metric_id, then fields, filters, aggregations, group_by, order_by and limit, with field ids or names. Example: {\"table_id\": 1, \"aggregations\": [{\"function\": \"sum\", \"field_id\": \"TOTAL\"}], \"group_by\": [{\"field_id\": \"USER.STATE\"}], \"limit\": 10}.",
-			InputSchema: schemaOf[ConstructArgs](), OutputSchema: schemaOf[constructOutput]()},
+			InputSchema: requestSchema(schemaOf[ConstructArgs]()), OutputSchema: schemaOf[constructOutput]()},
 			scopes: []string{auth.ScopeQueryConstruct}, run: t.construct, request: true},
 		{tool: &sdk.Tool{Name: "execute_query", Title: "Run a query token",
 			Description: "Run the token construct_query returned. The result is cut to fit its budget (row_limit, and a byte budget); when cut, it says so and carries a cursor: call query with {\"cursor\": …} for the rows after. Example: {\"query\": \"<token>\", \"row_limit\": 50}.",
@@ -163,7 +189,7 @@ func (t *tools) definitions() []toolDef {
 			scopes: []string{auth.ScopeQueryExecute}, run: t.execute},
 		{tool: &sdk.Tool{Name: "query", Title: "Build and run a query",
 			Description: "Build and run a query request at once (as construct_query then execute_query), a page at a time: the limit is the page size unless page_size is given. When more rows follow, the result carries a cursor: call query again with {\"cursor\": …}. Example: {\"metric_id\": 1, \"group_by\": [{\"field_id\": \"c1-7\", \"field_granularity\": \"month\"}], \"row_limit\": 24}.",
-			InputSchema: schemaOf[QueryArgs](), OutputSchema: schemaOf[queryOutputSchema]()},
+			InputSchema: requestSchema(schemaOf[QueryArgs]()), OutputSchema: schemaOf[queryOutputSchema]()},
 			scopes: []string{auth.ScopeQuery}, run: t.query, request: true},
 	}
 }

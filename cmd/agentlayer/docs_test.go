@@ -127,7 +127,7 @@ func TestDocs_importRules(t *testing.T) {
 	for _, adapter := range []string{"agentapi", "mcp", "pgwire"} {
 		for _, imp := range goList(t, "{{join .Imports \"\\n\"}}", "./"+adapter) {
 			switch rel(imp) {
-			case "engine", "auth", "internal/httpapi", "internal/jsontree", "internal/jsonw", "internal/suggest":
+			case "engine", "auth", "internal/httpapi", "internal/jsontree", "internal/jsonw", "internal/suggest", "internal/openapi":
 			case "sqlfront":
 				if adapter != "pgwire" {
 					t.Errorf("%s imports sqlfront; only the SQL adapter does", adapter)
