@@ -64,6 +64,7 @@ func (e *Engine) Invalidate(tables ...string) error {
 	if e.cache != nil {
 		e.cache.Invalidate(tables...)
 	}
+	e.ranges.clear()
 	return nil
 }
 

@@ -33,6 +33,10 @@ type TableItem struct {
 	// DefaultTimeDimensionFieldID is the date or timestamp questions
 	// about "when" mean, as the model declares.
 	DefaultTimeDimensionFieldID *string `json:"default_time_dimension_field_id,omitempty"`
+	// DataRange is the span of the default time dimension over the rows
+	// the caller sees in detail (absent without one, or under an
+	// aggregate grant): "the last 30 days of data" counts from its end.
+	DataRange *DataRange `json:"data_range,omitempty"`
 }
 
 // Context describes the server's clock and what p can see.
@@ -42,7 +46,9 @@ func (e *Engine) Context(ctx context.Context, p *auth.Principal) (*Context, erro
 	if err != nil {
 		return nil, err
 	}
-	return e.context(s, g), nil
+	c := e.context(s, g)
+	e.dataRanges(forUser(ctx, p), s, g, c)
+	return c, nil
 }
 
 // Visible counts the tables and metrics p can see.
@@ -110,6 +116,7 @@ func (e *Engine) Schema(ctx context.Context, p *auth.Principal) (*Schema, error)
 		return nil, err
 	}
 	c := e.context(s, g)
+	e.dataRanges(forUser(ctx, p), s, g, c)
 	out := &Schema{Context: *c}
 	tables, _ := s.visible(g)
 	for _, t := range tables {

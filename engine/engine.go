@@ -220,6 +220,7 @@ type Options struct {
 
 // Engine answers semantic queries over its database, DuckDB or PostgreSQL.
 type Engine struct {
+	ranges       ranges    // the data ranges of tables, as callers see them
 	audit        *auditLog // nil: no audit log
 	db           *sql.DB
 	be           backend // nil when offline

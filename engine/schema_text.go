@@ -50,6 +50,11 @@ func (s *Schema) Compact() string {
 					b.WriteString(" " + f.Name)
 				}
 			}
+			for _, item := range s.Tables {
+				if r := item.DataRange; item.ID == t.ID && r != nil {
+					fmt.Fprintf(&b, " · data from %v to %v (count \"the last N days of data\" with anchor latest)", r.From, r.To)
+				}
+			}
 			b.WriteString("\n")
 		}
 		for _, f := range t.Fields {

@@ -1,0 +1,99 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/agentlayer/agentlayer/permissions"
+	"github.com/agentlayer/agentlayer/semantic"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// DataRange is the span of a table's default time dimension over the rows
+// the caller sees in detail, written as answers write times: what "the
+// last 30 days of data" counts from when the data stopped before now.
+type DataRange struct {
+	From any `json:"from"`
+	To   any `json:"to"`
+}
+
+// rangeTTL is how long a data range is kept: writes by others show after
+// it at most, as the result cache's answers do.
+const rangeTTL = 5 * time.Minute
+
+// ranges keeps the data ranges computed, by their plan's digest (the
+// caller's row rules and attribute values are in it).
+type ranges struct {
+	mu sync.Mutex
+	m  map[[32]byte]rangeEntry
+}
+
+type rangeEntry struct {
+	r  *DataRange
+	at time.Time
+}
+
+func (rs *ranges) clear() {
+	rs.mu.Lock()
+	rs.m = nil
+	rs.mu.Unlock()
+}
+
+// dataRanges sets the data range of each table of c whose default time
+// dimension the caller sees, but for tables read under an aggregate grant
+// (whose rows it would tell apart) and when the database cannot answer.
+func (e *Engine) dataRanges(ctx context.Context, s *state, g *permissions.Grant, c *Context) {
+	for i := range c.Tables {
+		t := s.model.Table(c.Tables[i].ID)
+		if t == nil || t.TimeDimension == nil || c.Tables[i].DefaultTimeDimensionFieldID == nil {
+			continue
+		}
+		if rs := tableRestrictions(g, t); len(rs) > 0 && rs[0].Aggregate != nil {
+			continue
+		}
+		if r, err := e.dataRange(ctx, s, g, t); err == nil {
+			c.Tables[i].DataRange = r
+		}
+	}
+}
+
+func (e *Engine) dataRange(ctx context.Context, s *state, g *permissions.Grant, t *semantic.Table) (*DataRange, error) {
+	col := sqlgen.QueryField{Wide: t.Own(t.TimeDimension)}
+	q := &sqlgen.Query{Table: t, DetailRows: true, Aggregations: []sqlgen.Aggregate{
+		{Func: semantic.AggMin, Column: &col}, {Func: semantic.AggMax, Column: &col}}}
+	plan, err := q.Plan(s.catalog, g, e.planOpts)
+	if err != nil {
+		return nil, err
+	}
+	sqlText, args := plan.SQL()
+	key := planDigest(fmt.Sprint(s.version.Generation, sqlText), args)
+	e.ranges.mu.Lock()
+	if en, ok := e.ranges.m[key]; ok && time.Since(en.at) < rangeTTL {
+		e.ranges.mu.Unlock()
+		return en.r, nil
+	}
+	e.ranges.mu.Unlock()
+	rows, err := e.run(ctx, plan, sqlText, args, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var r *DataRange
+	if rows.Next() {
+		if row := rows.Row(); row[0] != nil {
+			r = &DataRange{From: row[0], To: row[1]}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	e.ranges.mu.Lock()
+	if e.ranges.m == nil {
+		e.ranges.m = map[[32]byte]rangeEntry{}
+	}
+	e.ranges.m[key] = rangeEntry{r: r, at: time.Now()}
+	e.ranges.mu.Unlock()
+	return r, nil
+}
