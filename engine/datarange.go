@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/permissions"
 	"github.com/agentlayer/agentlayer/semantic"
 	"github.com/agentlayer/agentlayer/sqlgen"
@@ -96,4 +97,56 @@ func (e *Engine) dataRange(ctx context.Context, s *state, g *permissions.Grant, 
 	e.ranges.m[key] = rangeEntry{r: r, at: time.Now()}
 	e.ranges.mu.Unlock()
 	return r, nil
+}
+
+// RelativeNote says, for a query with a relative filter counted from now
+// (last, next, current, since, before) over a table whose data, as p sees
+// it, ends more than a day before now, that the filter counts from now and
+// where the data ends, naming anchor latest; "" otherwise. An agent asked
+// for "the last 30 days of data" then sees why the answer is empty.
+func (e *Engine) RelativeNote(ctx context.Context, p *auth.Principal, q *Query) string {
+	if q == nil || q.q == nil || q.q.Metric != nil && q.q.Table == nil {
+		return ""
+	}
+	fromNow := false
+	var walk func(cs []sqlgen.Condition)
+	walk = func(cs []sqlgen.Condition) {
+		for _, c := range cs {
+			if r := c.Relative; r != nil && !r.Latest {
+				fromNow = true
+			}
+			walk(c.Parts)
+		}
+	}
+	walk(q.q.Filters)
+	if !fromNow {
+		return ""
+	}
+	s := q.s
+	g, err := s.grant(p)
+	if err != nil {
+		return ""
+	}
+	t := q.q.Table
+	if t.TimeDimension == nil || !g.Field(t.TimeDimension) {
+		return ""
+	}
+	if rs := tableRestrictions(g, t); len(rs) > 0 && rs[0].Aggregate != nil {
+		return ""
+	}
+	r, err := e.dataRange(forUser(ctx, p), s, g, t)
+	if err != nil || r == nil {
+		return ""
+	}
+	end, ok := r.To.(string)
+	if !ok {
+		return ""
+	}
+	at, err := time.Parse(time.RFC3339Nano, end)
+	now := e.planOpts.Now()
+	if err != nil || now.Sub(at) < 24*time.Hour {
+		return ""
+	}
+	return fmt.Sprintf("The relative filter counts from now (%s), but %s's data, as you see it, ends at %s: to count from the data's end, give the filter anchor latest.",
+		now.In(e.zone).Format(time.RFC3339), t.Name, end)
 }

@@ -6,7 +6,9 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
+	"github.com/agentlayer/agentlayer/fixtures"
 )
 
 // TestNothingGranted: a user whom no policy grants anything is told so,
@@ -86,4 +88,51 @@ func TestFieldValues_restrictions(t *testing.T) {
 			t.Errorf("%s over HTTP: restrictions %v", email, body["restrictions"])
 		}
 	}
+}
+
+// TestRelativeNote: a relative filter counted from now over data that
+// ended earlier says so in the result's text, naming anchor latest; one
+// counted from the latest value does not.
+func TestRelativeNote(t *testing.T) {
+	st := sampleStack(t)
+	end := ""
+	sch, err := st.e.Schema(t.Context(), principalOf(t, st, "analyst@example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range sch.Tables {
+		if it.Name == "ORDERS" && it.DataRange != nil {
+			end, _ = it.DataRange.To.(string)
+		}
+	}
+	if end == "" {
+		t.Fatal("ORDERS has no data range")
+	}
+	cs := st.connect(t, bearer(token(t, "analyst@example.com", nil)))
+	for anchor, noted := range map[string]bool{"now": true, "latest": false} {
+		res, _ := call(t, cs, "query", map[string]any{"table_id": 1, "aggregations": []any{map[string]any{"function": "count"}},
+			"filters": []any{map[string]any{"field_id": "CREATED_AT", "operation": "last", "value": 30, "unit": "day", "anchor": anchor}}})
+		text := res.Content[0].(*sdk.TextContent).Text
+		if strings.Contains(text, "give the filter anchor latest") != noted || noted && !strings.Contains(text, end) {
+			t.Errorf("anchor %s: %s", anchor, text)
+		}
+	}
+}
+
+// principalOf is a sample user as a verified token gives them.
+func principalOf(t *testing.T, st *stack, email string) *auth.Principal {
+	t.Helper()
+	dir, err := auth.ParseDirectory(fixtures.UsersFile, fixtures.Users())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(auth.VerifierOptions{Secret: testSecret, Directory: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := v.Verify(token(t, email, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

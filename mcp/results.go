@@ -134,7 +134,7 @@ func (t *tools) execute(ctx context.Context, p *auth.Principal, a args) (*sdk.Ca
 		return t.notStarted(ctx, err)
 	}
 	defer rows.Close()
-	return t.result(ctx, rows, a)
+	return t.noted(t.result(ctx, rows, a))(t.e.RelativeNote(ctx, p, q))
 }
 
 func (t *tools) query(ctx context.Context, p *auth.Principal, a args) (*sdk.CallToolResult, error) {
@@ -184,7 +184,21 @@ func (t *tools) pageOf(ctx context.Context, p *auth.Principal, a args, q *engine
 		return t.notStarted(ctx, err)
 	}
 	defer rows.Close()
-	return t.result(ctx, rows, a)
+	return t.noted(t.result(ctx, rows, a))(t.e.RelativeNote(ctx, p, q))
+}
+
+// noted adds a note to a result's text (where the relative filters count
+// from), leaving its structure as it is.
+func (t *tools) noted(res *sdk.CallToolResult, err error) func(note string) (*sdk.CallToolResult, error) {
+	return func(note string) (*sdk.CallToolResult, error) {
+		if err != nil || res == nil || note == "" || len(res.Content) == 0 {
+			return res, err
+		}
+		if tc, ok := res.Content[0].(*sdk.TextContent); ok {
+			tc.Text = note + "\n" + tc.Text
+		}
+		return res, nil
+	}
 }
 
 // notStarted answers a query that failed before its first row: a timeout
