@@ -315,8 +315,9 @@ func TestAgentExplain(t *testing.T) {
 		"source":  x.Source == "table 1 ORDERS (Orders)",
 		"columns": len(x.Columns) == 2 && x.Columns[0] == "Product → Category [t1-25]",
 		"joins":   len(x.Joins) == 1 && strings.HasPrefix(x.Joins[0], "PRODUCT → PRODUCTS (Products), by PRODUCT_ID"),
-		"filters": len(x.Filters) == 2 && x.Filters[0] == `Created At between "2024-01-01" "2024-06-30"` &&
-			x.Filters[1] == "Created At last 6 month complete, from now",
+		// Each with the bounds it resolved to, and whether each end is in.
+		"filters": len(x.Filters) == 2 && x.Filters[0] == `Created At between "2024-01-01" "2024-06-30" (2024-01-01T00:00:00 ≤ Created At < 2024-07-01T00:00:00, wall-clock in the report zone)` &&
+			strings.HasPrefix(x.Filters[1], "Created At last 6 month complete, from now (") && strings.Contains(x.Filters[1], "T00:00:00 ≤ Created At < "),
 		"order":        len(x.OrderBy) == 2 && strings.HasSuffix(x.OrderBy[0], " desc"),
 		"policies":     len(x.Policies) == 1 && x.Policies[0] == "sales",
 		"restrictions": len(x.Restrictions) == 1 && x.Restrictions[0].Table == "ORDERS",

@@ -265,7 +265,7 @@ func (p *Plan) Words() Words {
 		w.Joins = append(w.Joins, fmt.Sprintf("%s → %s (%s), by %s: a left join, so every row of %s counts once", rel, t.Name, t.DisplayName, by, q.Table.Name))
 	}
 	for _, c := range q.Filters {
-		w.Filters = append(w.Filters, c.Words())
+		w.Filters = append(w.Filters, c.Words()+p.resolved(c))
 	}
 	if p.MinGroupSize > 0 {
 		w.Filters = append(w.Filters, fmt.Sprintf("groups of fewer than %d rows are left out, and not counted: your access to these rows is for aggregates only", p.MinGroupSize))
@@ -315,4 +315,46 @@ func (p *Plan) Words() Words {
 		w.OrderBy = append(w.OrderBy, w.GroupBy...)
 	}
 	return w
+}
+
+// resolved writes the bounds a relative or between filter resolved to
+// when planned, with whether each end is included: "(2025-12-01T21:42:10 ≤
+// Created At ≤ 2025-12-31T21:42:10, wall-clock in the report zone)".
+func (p *Plan) resolved(c Condition) string {
+	name := c.Column.Wide.DisplayName()
+	format := func(t time.Time) string { return t.Format("2006-01-02T15:04:05") }
+	switch {
+	case c.Relative != nil:
+		pr, ok := p.periods[c.Relative]
+		if !ok {
+			return ""
+		}
+		if pr.none {
+			return " (no value to count from: nothing matches)"
+		}
+		var parts []string
+		if !pr.lo.IsZero() {
+			parts = append(parts, format(pr.lo)+" ≤")
+		}
+		parts = append(parts, name)
+		if !pr.hi.IsZero() {
+			op := "<"
+			if pr.inclusive {
+				op = "≤"
+			}
+			parts = append(parts, op+" "+format(pr.hi))
+		}
+		return " (" + strings.Join(parts, " ") + ", wall-clock in the report zone)"
+	case c.Op == "between" && len(c.Values) == 2:
+		lo, okLo := c.Values[0].(Moment)
+		hi, okHi := c.Values[1].(Moment)
+		if !okLo || !okHi || lo.Instant || hi.Instant {
+			return ""
+		}
+		pl := &planner{zone: p.opts.TimeZone, weekStart: p.opts.WeekStart}
+		from, _ := pl.period(lo)
+		_, to := pl.period(hi)
+		return fmt.Sprintf(" (%s ≤ %s < %s, wall-clock in the report zone)", format(from), name, format(to))
+	}
+	return ""
 }

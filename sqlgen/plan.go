@@ -132,6 +132,9 @@ type Plan struct {
 	sel     *selectStmt
 	opts    Options
 	filters []string // row filters, for the printer
+	// periods are the relative filters' periods as resolved when planned,
+	// for the words.
+	periods map[*Relative]resolvedPeriod
 	// sources are the tables the SQL reads, kept from its first rendering.
 	sources struct {
 		once   sync.Once
@@ -534,6 +537,7 @@ func (p *planner) finish(plan *Plan, sel *selectStmt, where []sqlast.Expr) error
 	sel.Having = sqlast.AndOf(sel.sizes, sel.having)
 	plan.Limit = sel.Limit
 	plan.sel = sel
+	plan.periods = p.periods
 	plan.filters = p.filterNotes
 	plan.Reads = p.reads
 	return nil
