@@ -235,9 +235,11 @@ func TestCache_headers(t *testing.T) {
 			t.Errorf("Cache-Control %q: %s %q, want %q", step.cacheControl, agentapi.CacheHeader, got, step.want)
 		}
 	}
-	// MCP honours the HTTP request's Cache-Control as well.
+	// MCP honours the HTTP request's Cache-Control as well. (Its limit is
+	// the total, /v1/query's the page: the two read other rows, so their
+	// answers are two entries.)
 	args := map[string]any{"table_id": 3, "limit": 2}
-	for _, step := range []struct{ cacheControl, want string }{{"", "hit"}, {"No-Cache", ""}} {
+	for _, step := range []struct{ cacheControl, want string }{{"", "miss"}, {"", "hit"}, {"No-Cache", ""}} {
 		hdr := bearer(tok)
 		if step.cacheControl != "" {
 			hdr.Set("Cache-Control", step.cacheControl)

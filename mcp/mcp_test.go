@@ -232,8 +232,12 @@ func TestPersonaMatrix_sameAsHTTP(t *testing.T) {
 				continue
 			}
 			wd, gd := want["data"].(map[string]any), got["data"].(map[string]any)
+			// Over MCP a limit is the total, over /v1/query the page: the
+			// first pages hold the same rows, and more follow alike only
+			// without a limit.
+			_, limited := args["limit"]
 			if !reflect.DeepEqual(wd["rows"], gd["rows"]) || !reflect.DeepEqual(wd["cols"], gd["cols"]) ||
-				want["continuation_token"] != nil != (got["cursor"] != nil) || !reflect.DeepEqual(want["restrictions"], got["restrictions"]) {
+				!limited && want["continuation_token"] != nil != (got["cursor"] != nil) || !reflect.DeepEqual(want["restrictions"], got["restrictions"]) {
 				t.Errorf("%s, %s: HTTP and MCP differ\nHTTP %v\nMCP  %v", email, name, want, got)
 			}
 			compared++
@@ -454,13 +458,24 @@ func TestBudget_cutAndCursor(t *testing.T) {
 	if pages < 2 || !reflect.DeepEqual(got, want) {
 		t.Errorf("%d pages, %d rows; want %d rows, the same", pages, len(got), len(want))
 	}
-	// row_limit and columns shape it smaller still; format json gives the
+	// page_size and columns shape it smaller still; format json gives the
 	// rows as JSON in the text block.
-	res, out = call(t, cs, "query", map[string]any{"table_id": 2, "limit": 50, "row_limit": 5, "columns": []string{"NAME"}, "format": "json"})
+	res, out = call(t, cs, "query", map[string]any{"table_id": 2, "limit": 50, "page_size": 5, "columns": []string{"NAME"}, "format": "json"})
 	rows := out["data"].(map[string]any)["rows"].([]any)
 	text := res.Content[0].(*sdk.TextContent).Text
-	if len(rows) != 5 || len(rows[0].([]any)) != 1 || out["cursor"] == nil || !strings.Contains(text, "row_limit 5") || !strings.Contains(text, `["`) {
-		t.Errorf("row_limit 5, columns [NAME]: %v\n%s", out, text)
+	if len(rows) != 5 || len(rows[0].([]any)) != 1 || out["cursor"] == nil || !strings.Contains(text, `["`) {
+		t.Errorf("page_size 5, columns [NAME]: %v\n%s", out, text)
+	}
+	// Over MCP limit is the total (row_limit an alias of it): one page of
+	// five, and no cursor.
+	for _, args := range []map[string]any{{"table_id": 2, "limit": 5}, {"table_id": 2, "row_limit": 5}} {
+		_, out = call(t, cs, "query", args)
+		if rows := out["data"].(map[string]any)["rows"].([]any); len(rows) != 5 || out["cursor"] != nil {
+			t.Errorf("%v: %d rows, cursor %v", args, len(rows), out["cursor"])
+		}
+	}
+	if res, _ := call(t, cs, "query", map[string]any{"table_id": 2, "limit": 5, "row_limit": 6}); !res.IsError {
+		t.Error("limit 5 and row_limit 6 at once were taken")
 	}
 	// Field values are cut too, and say so.
 	_, fv := call(t, cs, "get_field_values", map[string]any{"table_id": 2, "field_id": "EMAIL", "limit": 5000})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -139,12 +140,16 @@ func (t *tools) execute(ctx context.Context, p *auth.Principal, a args) (*sdk.Ca
 
 func (t *tools) query(ctx context.Context, p *auth.Principal, a args) (*sdk.CallToolResult, error) {
 	var cursor string
-	var pageSize int
-	if err := errors.Join(a.get("cursor", &cursor), a.get("page_size", &pageSize)); err != nil {
+	var pageSize, rowLimit int
+	if err := errors.Join(a.get("cursor", &cursor), a.get("page_size", &pageSize), a.get("row_limit", &rowLimit)); err != nil {
 		return nil, err
 	}
+	// Over MCP, limit is the total over every page and page_size the page;
+	// row_limit is an alias of limit (it was the page of a result).
+	budget := maps.Clone(a)
+	delete(budget, "row_limit")
 	if cursor != "" {
-		return t.page(ctx, p, a, cursor, "cursor")
+		return t.page(ctx, p, budget, cursor, "cursor")
 	}
 	if pageSize < 0 || pageSize > engine.MaxPageSize {
 		return nil, invalid("page_size", "page_size must be an integer from 1 to %d", engine.MaxPageSize)
@@ -153,14 +158,20 @@ func (t *tools) query(ctx context.Context, p *auth.Principal, a args) (*sdk.Call
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case rowLimit < 0:
+		return nil, invalid("row_limit", "row_limit must be a positive integer")
+	case rowLimit > 0 && req.Limit > 0 && rowLimit != req.Limit:
+		return nil, invalid("row_limit", "row_limit is an alias of limit (the most rows over every page): give one of them")
+	case rowLimit > 0:
+		req.Limit = rowLimit
+	}
 	q, err := t.e.Construct(ctx, p, req)
 	if err != nil {
 		return nil, err
 	}
-	if pageSize > 0 {
-		q.Paging = engine.Paging{Size: pageSize, LimitIsTotal: true}
-	}
-	return t.pageOf(ctx, p, a, q, 0)
+	q.Paging = engine.Paging{Size: pageSize, LimitIsTotal: true}
+	return t.pageOf(ctx, p, budget, q, 0)
 }
 
 // page continues a result from its cursor, authorized again for whoever

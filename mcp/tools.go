@@ -188,7 +188,7 @@ func (t *tools) definitions() []toolDef {
 			InputSchema: schemaOf[ExecuteArgs](), OutputSchema: schemaOf[queryOutputSchema]()},
 			scopes: []string{auth.ScopeQueryExecute}, run: t.execute},
 		{tool: &sdk.Tool{Name: "query", Title: "Build and run a query",
-			Description: "Build and run a query request at once (as construct_query then execute_query), a page at a time: the limit is the page size unless page_size is given. When more rows follow, the result carries a cursor: call query again with {\"cursor\": …}. Example: {\"metric_id\": 1, \"group_by\": [{\"field_id\": \"c1-7\", \"field_granularity\": \"month\"}], \"row_limit\": 24}.",
+			Description: "Build and run a query request at once (as construct_query then execute_query), a page at a time: limit is the most rows over every page (row_limit is an alias of it), page_size the rows of a page (200 by default). When more rows follow, the result carries a cursor: call query again with {\"cursor\": …}. Example: {\"metric_id\": 1, \"group_by\": [{\"field_id\": \"c1-7\", \"field_granularity\": \"month\"}], \"limit\": 24}.",
 			InputSchema: requestSchema(schemaOf[QueryArgs]()), OutputSchema: schemaOf[queryOutputSchema]()},
 			scopes: []string{auth.ScopeQuery}, run: t.query, request: true},
 	}
