@@ -25,7 +25,7 @@ Work in four steps:
 
 Fields are named by id or by name. t<table>-<n> is a field of a table's wide column list — its own fields, then those of related tables (t1-16 can be USER → STATE); c<metric>-<n> the same for a metric's table. Names work too: TOTAL, USER.STATE (a relationship and a field), or a display name. Ids are stable across model changes.
 
-Limits: detail queries return at most 2,000 rows by default and aggregated ones more; each result holds about 64 KiB (row_limit and columns keep it smaller). Errors say what was wrong, where (path), and the valid choices (candidates): correct the request and call again.`
+Limits: detail queries return at most 2,000 rows by default and aggregated ones more; in query, limit is the most rows over every page and page_size a page; each result holds about 64 KiB (page_size and columns keep it smaller). Errors say what was wrong, where (path), and the valid choices (candidates): correct the request and call again.`
 
 const (
 	modelURI  = "agentlayer://model"
