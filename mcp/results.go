@@ -373,6 +373,20 @@ func budgetWords(b budget, n int) string {
 
 // header appends the text block's first line: the column names, for CSV.
 func header(dst []byte, cols []engine.Column, csv bool) []byte {
+	// The columns in words first: what a model that reads only the text
+	// needs to tell count_2 from count ("Count, where Discounted orders").
+	dst = append(dst, "# columns: "...)
+	for i, c := range cols {
+		if i > 0 {
+			dst = append(dst, "; "...)
+		}
+		dst = append(dst, c.Name...)
+		if c.DisplayName != "" && c.DisplayName != c.Name {
+			dst = append(dst, " = "...)
+			dst = append(dst, c.DisplayName...)
+		}
+	}
+	dst = append(dst, '\n')
 	if !csv {
 		return dst
 	}

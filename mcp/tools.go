@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -445,6 +447,14 @@ func (t *tools) search(ctx context.Context, p *auth.Principal, a args) (*sdk.Cal
 		if r.Description != "" {
 			b.WriteString(" — " + r.Description)
 		}
+		// Which of its texts matched: a field's name tells where to look.
+		var where []string
+		for _, m := range r.Matches {
+			where = append(where, m.Where)
+		}
+		if len(where) > 0 {
+			b.WriteString(" (matched: " + strings.Join(where, ", ") + ")")
+		}
 		b.WriteByte('\n')
 	}
 	if b.Len() == 0 {
@@ -566,6 +576,9 @@ func (t *tools) fieldValues(ctx context.Context, p *auth.Principal, a args) (*sd
 	for _, r := range out.Restrictions {
 		b.WriteString("\n" + r.Text)
 	}
+	if line := statsLine(out.Statistics); line != "" {
+		b.WriteString("\n" + line)
+	}
 	b.WriteString("\nvalue,count\n")
 	for _, vc := range out.ValueCounts {
 		b.WriteString(csvCell(fmt.Sprint(vc[0])) + "," + fmt.Sprint(vc[1]) + "\n")
@@ -640,4 +653,41 @@ func (t *tools) construct(ctx context.Context, p *auth.Principal, a args) (*sdk.
 		return nil, err
 	}
 	return ok(out, jsonText(out)), nil
+}
+
+// statsLine writes a field's statistics on one line, in a fixed order, to
+// four significant digits: what the structure holds, for a model that
+// reads the text.
+func statsLine(stats map[string]any) string {
+	var parts []string
+	for _, k := range []string{"distinct_count", "percent_null", "min", "max", "avg", "q1", "q3", "sd", "earliest", "latest", "average_length"} {
+		v, ok := stats[k]
+		if !ok || v == nil {
+			continue
+		}
+		switch x := v.(type) {
+		case float64:
+			parts = append(parts, k+" "+significant(x, 4))
+		case *float64:
+			if x != nil {
+				parts = append(parts, k+" "+significant(*x, 4))
+			}
+		default:
+			parts = append(parts, fmt.Sprintf("%s %v", k, v))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "statistics (numbers to 4 significant digits): " + strings.Join(parts, ", ")
+}
+
+// significant writes x rounded to n significant digits, without an
+// exponent: 10486.7 → 10490.
+func significant(x float64, n int) string {
+	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	p := math.Pow(10, float64(n)-math.Ceil(math.Log10(math.Abs(x))))
+	return strconv.FormatFloat(math.Round(x*p)/p, 'f', -1, 64)
 }

@@ -1,0 +1,36 @@
+package mcp_test
+
+import (
+	"strings"
+	"testing"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// TestText_saysWhatTheStructureSays: a model that reads only a result's
+// text finds the columns' display names, a field's statistics (to four
+// significant digits) and what search matched.
+func TestText_saysWhatTheStructureSays(t *testing.T) {
+	st := sampleStack(t)
+	cs := st.connect(t, bearer(token(t, "analyst@example.com", nil)))
+	for _, c := range []struct {
+		tool string
+		args any
+		want []string
+	}{
+		{"query", map[string]any{"table_id": 1, "aggregations": []any{map[string]any{"function": "count"},
+			map[string]any{"function": "count", "filter": map[string]any{"segment_id": 2}}}},
+			[]string{"# columns: count = Count; count_2 = Count, where Discounted orders"}},
+		{"get_field_values", map[string]any{"table_id": 1, "field_id": "TOTAL", "limit": 3},
+			[]string{"statistics (numbers to 4 significant digits): distinct_count ", " max 10490", " avg 143.6"}},
+		{"search", map[string]any{"term_queries": []string{"discount"}}, []string{"(matched: field DISCOUNT)"}},
+	} {
+		res, _ := call(t, cs, c.tool, c.args)
+		text := res.Content[0].(*sdk.TextContent).Text
+		for _, w := range c.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s: the text lacks %q:\n%s", c.tool, w, text)
+			}
+		}
+	}
+}
