@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -280,6 +281,11 @@ type resultWriter struct {
 	scratch    []byte
 	n          int
 	truncated  bool
+	// related are the columns of fields reached through a relationship
+	// (USER.STATE), by their index in the rows; blank those that held an
+	// empty value, which the text then explains.
+	related map[int]string
+	blank   map[string]bool
 }
 
 func newResultWriter(rows *engine.Rows, b budget) (*resultWriter, error) {
@@ -298,7 +304,15 @@ func newResultWriter(rows *engine.Rows, b budget) (*resultWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &resultWriter{b: b, structured: make([]byte, 0, 4<<10)}
+	w := &resultWriter{b: b, structured: make([]byte, 0, 4<<10), blank: map[string]bool{}}
+	for i, c := range rows.Columns {
+		if ref := relatedRef(c); ref != "" && (b.columns == nil || slices.Contains(b.columns, i)) {
+			if w.related == nil {
+				w.related = map[int]string{}
+			}
+			w.related[i] = ref
+		}
+	}
 	w.structured = append(w.structured, `{"data":{"cols":`...)
 	w.structured = append(w.structured, colsJSON...)
 	w.structured = append(w.structured, `,"rows":[`...)
@@ -322,6 +336,14 @@ func (w *resultWriter) add(rows *engine.Rows) (full bool, err error) {
 		w.structured = append(w.structured[:at], w.scratch...)
 	}
 	w.text = rowText(w.text, w.structured[at:], w.b.csv)
+	if len(w.related) > 0 {
+		row := rows.Row()
+		for i, ref := range w.related {
+			if i < len(row) && row[i] == nil {
+				w.blank[ref] = true
+			}
+		}
+	}
 	size := w.headerLen + 2*(len(w.structured)-w.rowsAt) + len(w.text)
 	if w.n == 0 && size > w.b.bytes {
 		return false, invalid("columns", "one row of this result is larger than a result's budget (%d bytes): ask for fewer or narrower columns (columns, or the request's fields)", w.b.bytes)
@@ -356,6 +378,15 @@ func (w *resultWriter) finish(tail queryTail, pv engine.Provenance) (*sdk.CallTo
 	}
 	for _, r := range tail.Restrictions {
 		head.WriteString("\n" + r.Text)
+	}
+	refs := make([]string, 0, len(w.blank))
+	for ref := range w.blank {
+		refs = append(refs, ref)
+	}
+	slices.Sort(refs)
+	for _, ref := range refs {
+		rel, field, _ := strings.Cut(ref, ".")
+		fmt.Fprintf(&head, "\nAn empty %s is a row with no %s (none, or none you may see) or an empty %s.", ref, rel, field)
 	}
 	head.WriteString("\n")
 	res := ok(json.RawMessage(w.structured), head.String()+string(w.text))
@@ -506,4 +537,15 @@ func provenanceMeta(pv engine.Provenance) sdk.Meta {
 		m["agentlayer/cache"] = pv.Cache
 	}
 	return m
+}
+
+// relatedRef is the reference of a column of a field reached through a
+// relationship (USER.STATE, from its display name "User → State" and
+// name), "" for the table's own fields and aggregations.
+func relatedRef(c engine.Column) string {
+	rel, _, ok := strings.Cut(c.DisplayName, " → ")
+	if !ok || c.FieldID == "" {
+		return ""
+	}
+	return strings.ToUpper(strings.ReplaceAll(rel, " ", "_")) + "." + c.Name
 }

@@ -9,7 +9,8 @@ import (
 
 // TestText_saysWhatTheStructureSays: a model that reads only a result's
 // text finds the columns' display names, a field's statistics (to four
-// significant digits) and what search matched.
+// significant digits), what search matched, and what a blank group of a
+// related field is.
 func TestText_saysWhatTheStructureSays(t *testing.T) {
 	st := sampleStack(t)
 	cs := st.connect(t, bearer(token(t, "analyst@example.com", nil)))
@@ -24,6 +25,10 @@ func TestText_saysWhatTheStructureSays(t *testing.T) {
 		{"get_field_values", map[string]any{"table_id": 1, "field_id": "TOTAL", "limit": 3},
 			[]string{"statistics (numbers to 4 significant digits): distinct_count ", " max 10490", " avg 143.6"}},
 		{"search", map[string]any{"term_queries": []string{"discount"}}, []string{"(matched: field DISCOUNT)"}},
+		// 17 orders whose product does not exist make a blank group.
+		{"query", map[string]any{"table_id": 1, "aggregations": []any{map[string]any{"function": "count"}},
+			"group_by": []any{map[string]any{"field_id": "PRODUCT.CATEGORY"}}},
+			[]string{"An empty PRODUCT.CATEGORY is a row with no PRODUCT (none, or none you may see) or an empty CATEGORY."}},
 	} {
 		res, _ := call(t, cs, c.tool, c.args)
 		text := res.Content[0].(*sdk.TextContent).Text
