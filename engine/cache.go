@@ -112,7 +112,15 @@ func render(plan *sqlgen.Plan) rendered {
 }
 
 func renderedAs(plan *sqlgen.Plan, sqlText string, args []any) rendered {
-	return rendered{plan: plan, sql: sqlText, args: args, digest: planDigest(sqlText, args)}
+	digest := planDigest(sqlText, args)
+	if guardSQL, guardArgs, ok := plan.Guard(); ok {
+		// Two requests can read the same rows yet ask different guards
+		// (the aggregate rules check the sets each request's filters name):
+		// an answer kept for one is not the other's, whose guard might
+		// refuse it.
+		digest = planDigest(sqlText+"\x00guard\x00"+guardSQL, append(append([]any{}, args...), guardArgs...))
+	}
+	return rendered{plan: plan, sql: sqlText, args: args, digest: digest}
 }
 
 // planDigest is a SHA-256 of SQL and its bound values, each part

@@ -282,9 +282,12 @@ func (r *Rows) raw(i int) any {
 func (r *Rows) AppendJSON(dst []byte) []byte {
 	c := r.cur
 	if r.vals == nil || r.shared {
-		js, ends := c.json, c.ends
+		var js []byte
+		var ends []int32
 		if r.vals != nil {
-			js, ends = r.buf.encoded(c)
+			js, ends = r.buf.encoded(c) // written once, under its Once
+		} else {
+			js, ends = c.json, c.ends
 		}
 		start := int32(0)
 		if r.row > 0 {
