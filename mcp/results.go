@@ -172,7 +172,11 @@ func (t *tools) query(ctx context.Context, p *auth.Principal, a args) (*sdk.Call
 		return nil, err
 	}
 	q.Paging = engine.Paging{Size: pageSize, LimitIsTotal: true}
-	return t.pageOf(ctx, p, budget, q, 0)
+	res, err := t.pageOf(ctx, p, budget, q, 0)
+	if err == nil && res != nil && !res.IsError {
+		t.ties(ctx, p, req, res)
+	}
+	return res, err
 }
 
 // page continues a result from its cursor, authorized again for whoever
@@ -548,4 +552,93 @@ func relatedRef(c engine.Column) string {
 		return ""
 	}
 	return strings.ToUpper(strings.ReplaceAll(rel, " ", "_")) + "." + c.Name
+}
+
+// ties says, of an ordered answer cut by its limit, whether the row after
+// the last ties with it on every sort key: "ties with at least 1 more row
+// at 4.45" — a top-N whose N-th place is shared is not one answer.
+func (t *tools) ties(ctx context.Context, p *auth.Principal, req *engine.Request, res *sdk.CallToolResult) {
+	keys := sortKeys(req)
+	if req.Limit <= 0 || len(keys) == 0 {
+		return
+	}
+	raw, ok := res.StructuredContent.(json.RawMessage)
+	if !ok {
+		return
+	}
+	var out struct {
+		Data struct {
+			Rows []json.RawMessage `json:"rows"`
+		} `json:"data"`
+		Cursor string `json:"cursor"`
+	}
+	if json.Unmarshal(raw, &out) != nil || out.Cursor != "" || len(out.Data.Rows) != req.Limit {
+		return
+	}
+	next := *req
+	next.Limit = req.Limit + 1
+	q, err := t.e.Construct(ctx, p, &next)
+	if err != nil {
+		return
+	}
+	q.Paging = engine.Paging{Size: 1, LimitIsTotal: true}
+	rows, err := t.e.Page(ctx, p, q, req.Limit)
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return
+	}
+	after := rows.AppendJSON(nil)
+	var last, nextRow []json.RawMessage
+	if json.Unmarshal(out.Data.Rows[len(out.Data.Rows)-1], &last) != nil || json.Unmarshal(after, &nextRow) != nil {
+		return
+	}
+	var at []string
+	for _, k := range keys {
+		if k >= len(last) || k >= len(nextRow) || string(last[k]) != string(nextRow[k]) {
+			return
+		}
+		at = append(at, string(last[k]))
+	}
+	if tc, ok := res.Content[0].(*sdk.TextContent); ok {
+		tc.Text = fmt.Sprintf("The last row ties with at least 1 more row at %s: the limit cut between equals.\n", strings.Join(at, ", ")) + tc.Text
+	}
+}
+
+// sortKeys are the answer's columns a request sorts by, in order: its
+// aggregations with a sort order, then order_by's aggregations and
+// fields; nil when one of them is not a column of the answer.
+func sortKeys(req *engine.Request) []int {
+	groups := len(req.GroupBy)
+	var keys []int
+	for i, a := range req.Aggregations {
+		if a.SortOrder != "" {
+			keys = append(keys, groups+i)
+		}
+	}
+	for _, o := range req.OrderBy {
+		switch {
+		case o.Aggregation != nil:
+			keys = append(keys, groups+*o.Aggregation)
+		default:
+			k := -1
+			for i, g := range req.GroupBy {
+				if g.FieldID == o.Field.FieldID {
+					k = i
+				}
+			}
+			for i, f := range req.Fields {
+				if f.FieldID == o.Field.FieldID && f.Bucket == o.Field.Bucket {
+					k = i
+				}
+			}
+			if k < 0 {
+				return nil
+			}
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }

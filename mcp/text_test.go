@@ -39,3 +39,25 @@ func TestText_saysWhatTheStructureSays(t *testing.T) {
 		}
 	}
 }
+
+// TestTies: an ordered answer cut by its limit says when the row after
+// its last ties with it: the vendor with the highest average rating is a
+// tie at 4.45; an answer without a tie says nothing.
+func TestTies(t *testing.T) {
+	st := sampleStack(t)
+	cs := st.connect(t, bearer(token(t, "analyst@example.com", nil)))
+	vendor := map[string]any{"table_id": 3, "aggregations": []any{map[string]any{"function": "avg", "field_id": "RATING", "sort_order": "desc"}},
+		"group_by": []any{map[string]any{"field_id": "VENDOR"}}, "limit": 1}
+	quantity := map[string]any{"table_id": 1, "fields": []any{map[string]any{"field_id": "ID"}, map[string]any{"field_id": "QUANTITY"}},
+		"order_by": []any{map[string]any{"field": map[string]any{"field_id": "QUANTITY"}, "direction": "desc"}}, "limit": 2}
+	for _, c := range []struct {
+		args map[string]any
+		tie  bool
+	}{{vendor, true}, {quantity, false}} {
+		res, _ := call(t, cs, "query", c.args)
+		text := res.Content[0].(*sdk.TextContent).Text
+		if strings.Contains(text, "ties with at least 1 more row") != c.tie || c.tie && !strings.Contains(text, "at 4.45") {
+			t.Errorf("%v:\n%s", c.args, text)
+		}
+	}
+}
