@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -410,7 +411,7 @@ func budgetWords(b budget, n int) string {
 func header(dst []byte, cols []engine.Column, csv bool) []byte {
 	// The columns in words first: what a model that reads only the text
 	// needs to tell count_2 from count ("Count, where Discounted orders").
-	dst = append(dst, "# columns: "...)
+	dst = append(dst, "# fractions to 6 significant digits; columns: "...)
 	for i, c := range cols {
 		if i > 0 {
 			dst = append(dst, "; "...)
@@ -458,6 +459,13 @@ func appendCell(dst, c []byte) []byte {
 	switch {
 	case string(c) == "null":
 		return dst
+	case len(c) > 0 && (c[0] == '-' || c[0] >= '0' && c[0] <= '9') && bytes.ContainsAny(c, ".eE"):
+		// A fraction, to TextDigits significant digits: the text is for
+		// reading; the structure keeps every digit. (Money is rounded to
+		// its decimals already, and integers are written whole.)
+		if f, err := strconv.ParseFloat(string(c), 64); err == nil {
+			return append(dst, significant(f, TextDigits)...)
+		}
 	case len(c) >= 2 && c[0] == '"':
 		inner := c[1 : len(c)-1]
 		if bytes.IndexByte(inner, '\\') < 0 {
@@ -642,3 +650,7 @@ func sortKeys(req *engine.Request) []int {
 	}
 	return keys
 }
+
+// TextDigits are the significant digits of a fraction in a result's text
+// block (the structured content keeps full precision).
+const TextDigits = 6

@@ -21,7 +21,7 @@ func TestText_saysWhatTheStructureSays(t *testing.T) {
 	}{
 		{"query", map[string]any{"table_id": 1, "aggregations": []any{map[string]any{"function": "count"},
 			map[string]any{"function": "count", "filter": map[string]any{"segment_id": 2}}}},
-			[]string{"# columns: count = Count; count_2 = Count, where Discounted orders"}},
+			[]string{"columns: count = Count; count_2 = Count, where Discounted orders"}},
 		{"get_field_values", map[string]any{"table_id": 1, "field_id": "TOTAL", "limit": 3},
 			[]string{"statistics (numbers to 4 significant digits): distinct_count ", " max 10490", " avg 143.6"}},
 		{"search", map[string]any{"term_queries": []string{"discount"}}, []string{"(matched: field DISCOUNT)"}},
