@@ -41,14 +41,21 @@ type TableItem struct {
 
 // Context describes the server's clock and what p can see.
 func (e *Engine) Context(ctx context.Context, p *auth.Principal) (*Context, error) {
+	c, _, _, err := e.contextOf(ctx, p)
+	return c, err
+}
+
+// contextOf is p's context on the model set being served, with its data
+// ranges, and the set and grant it was made on.
+func (e *Engine) contextOf(ctx context.Context, p *auth.Principal) (*Context, *state, *permissions.Grant, error) {
 	s := e.cur.Load()
 	g, err := s.grant(p)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	c := e.context(s, g)
 	e.dataRanges(forUser(ctx, p), s, g, c)
-	return c, nil
+	return c, s, g, nil
 }
 
 // Visible counts the tables and metrics p can see.
@@ -110,13 +117,10 @@ type Schema struct {
 // Schema describes everything p can see, for a compact view of the model:
 // one model set and grant throughout, whatever reloads meanwhile.
 func (e *Engine) Schema(ctx context.Context, p *auth.Principal) (*Schema, error) {
-	s := e.cur.Load()
-	g, err := s.grant(p)
+	c, s, g, err := e.contextOf(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	c := e.context(s, g)
-	e.dataRanges(forUser(ctx, p), s, g, c)
 	out := &Schema{Context: *c}
 	tables, _ := s.visible(g)
 	for _, t := range tables {

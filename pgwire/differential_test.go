@@ -118,14 +118,20 @@ func newStack(t testing.TB, opts engine.Options) *stack {
 	if os.Getenv("SHOW_ERRORS") != "" {
 		popts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	srv := pgwire.New(popts)
+	return &stack{e: e, addr: serveSQL(t, pgwire.New(popts))}
+}
+
+// serveSQL serves SQL on a free loopback port until the test ends: its
+// address.
+func serveSQL(t testing.TB, srv *pgwire.Server) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return &stack{e: e, addr: ln.Addr().String()}
+	return ln.Addr().String()
 }
 
 // connectTo connects as email, gathering the plan fingerprints of the

@@ -253,13 +253,7 @@ func TestHostileProtocol(t *testing.T) {
 	// A connection that never starts is closed after the startup timeout.
 	quick := pgwire.New(pgwire.Options{Engine: st.e, StartupTimeout: 200 * time.Millisecond,
 		Authenticate: func(context.Context, string, string) (*auth.Principal, error) { return nil, errors.New("no") }})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go quick.Serve(ln)
-	defer quick.Close()
-	idle, err := net.Dial("tcp", ln.Addr().String())
+	idle, err := net.Dial("tcp", serveSQL(t, quick))
 	if err != nil {
 		t.Fatal(err)
 	}

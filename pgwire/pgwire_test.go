@@ -327,13 +327,7 @@ func TestPgx_parametersCursorsAndRowLimits(t *testing.T) {
 	small := pgwire.New(pgwire.Options{Engine: st.e, MaxRows: 10, Authenticate: func(context.Context, string, string) (*auth.Principal, error) {
 		return principal(t, "analyst@example.com"), nil
 	}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go small.Serve(ln)
-	defer small.Close()
-	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	host, port, _ := net.SplitHostPort(serveSQL(t, small))
 	sc, err := pgx.Connect(ctx, fmt.Sprintf("host=%s port=%s user=analyst@example.com password=x sslmode=disable", host, port))
 	if err != nil {
 		t.Fatal(err)

@@ -86,13 +86,7 @@ func TestTLS(t *testing.T) {
 	a := &httpapi.Authenticator{Verifier: v, Sessions: auth.NewSessions(auth.SessionOptions{})}
 	srv := pgwire.New(pgwire.Options{Engine: st.e, Authenticate: a.Password, RequireTLS: true,
 		TLS: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Close()
-	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	host, port, _ := net.SplitHostPort(serveSQL(t, srv))
 	c, err := pgx.Connect(context.Background(), fmt.Sprintf("host=%s port=%s user=analyst@example.com password=%s sslmode=require", host, port, token(t, "analyst@example.com")))
 	if err != nil {
 		t.Fatal(err)

@@ -90,6 +90,19 @@ type Ordering struct {
 	NullsFirst  bool
 }
 
+// direction says an ordering's direction in words: "asc", "desc nulls
+// first".
+func (o Ordering) direction() string {
+	dir := "asc"
+	if o.Desc {
+		dir = "desc"
+	}
+	if o.NullsFirst {
+		dir += " nulls first"
+	}
+	return dir
+}
+
 // index is a request path of a list item: filters[2].
 func index(list string, i int) string { return list + "[" + strconv.Itoa(i) + "]" }
 

@@ -297,13 +297,7 @@ func (p *Plan) Words() Words {
 		w.Having = append(w.Having, s)
 	}
 	for _, o := range q.OrderBy {
-		dir := "asc"
-		if o.Desc {
-			dir = "desc"
-		}
-		if o.NullsFirst {
-			dir += " nulls first"
-		}
+		dir := o.direction()
 		if o.Aggregation != nil {
 			w.OrderBy = append(w.OrderBy, p.Outputs[len(q.GroupBy)+*o.Aggregation].DisplayName+" "+dir)
 			continue

@@ -144,13 +144,7 @@ func (p *Plan) String() string {
 		fmt.Fprintf(&b, "  field %s\n", columnLabel(f))
 	}
 	for _, o := range q.OrderBy {
-		dir := "asc"
-		if o.Desc {
-			dir = "desc"
-		}
-		if o.NullsFirst {
-			dir += " nulls first"
-		}
+		dir := o.direction()
 		if o.Aggregation != nil {
 			fmt.Fprintf(&b, "  order by aggregation %d %s\n", *o.Aggregation, dir)
 			continue
