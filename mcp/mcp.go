@@ -53,9 +53,27 @@ type Options struct {
 	// been deactivated since); an error refuses the call. Nil: the user
 	// Serve was given, always.
 	Recheck func(ctx context.Context) (*auth.Principal, error)
+	// AnswerWithin is how long query and execute_query wait for an answer
+	// before they answer with a handle while the query goes on (MCP
+	// clients cut a call off at about a minute); 0 means
+	// DefaultAnswerWithin, a negative value always waits. AsyncTimeout
+	// bounds a query that goes on (0: DefaultAsyncTimeout); get_result
+	// fetches its answer.
+	AnswerWithin, AsyncTimeout time.Duration
+
+	jobs *jobs // the queries running past their call, shared by every server of New
 }
 
 func (o Options) withDefaults() Options {
+	if o.AnswerWithin == 0 {
+		o.AnswerWithin = DefaultAnswerWithin
+	}
+	if o.AsyncTimeout <= 0 {
+		o.AsyncTimeout = DefaultAsyncTimeout
+	}
+	if o.jobs == nil {
+		o.jobs = newJobs()
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -58,7 +58,7 @@ type queryOutputSchema struct {
 
 // queryTail is a result's members after its data.
 type queryTail struct {
-	Status       string               `json:"status" jsonschema:"completed, or failed (then error says why)"`
+	Status       string               `json:"status" jsonschema:"completed, failed (then error says why), running (then handle), or canceled"`
 	Error        string               `json:"error,omitempty"`
 	RowCount     int                  `json:"row_count" jsonschema:"the rows in this result"`
 	Truncated    bool                 `json:"truncated" jsonschema:"the rows were cut to fit the result's budget (row_limit or bytes); note says so and cursor continues"`
@@ -66,6 +66,10 @@ type queryTail struct {
 	Cursor       string               `json:"cursor,omitempty" jsonschema:"give it to query as cursor for the rows after these"`
 	HasMore      bool                 `json:"has_more" jsonschema:"more rows follow: call query with the cursor"`
 	Restrictions []engine.Restriction `json:"restrictions" jsonschema:"how your access limits the rows of each table the answer read"`
+	// Handle and ElapsedMS are a query's that outlived its call (status
+	// running): give the handle to get_result.
+	Handle    string `json:"handle,omitempty" jsonschema:"while status is running: give it to get_result for the answer"`
+	ElapsedMS int64  `json:"elapsed_ms,omitempty"`
 }
 
 // budget is how much of a result a call may return.

@@ -61,6 +61,7 @@ func TestInputSchemas_agreeWithOpenAPI(t *testing.T) {
 		"get_metric":       append(params("/api/agent/v1/metric/{id}", "get"), "metric_id"),
 		"get_field_values": append(params("/api/agent/v1/table/{id}/field/{field_id}/values", "get"), "table_id", "metric_id", "field_id"),
 		"get_schema":       without(params("/api/agent/v1/schema", "get"), "format"), // the compact view only
+		"get_result":       {"handle", "cancel"},                                     // MCP's own: a query that outlived its call
 	}
 	st := sampleStack(t)
 	cs := st.connect(t, bearer(token(t, "admin@example.com", nil)))
@@ -86,7 +87,7 @@ func TestInputSchemas_agreeWithOpenAPI(t *testing.T) {
 			var out map[string]any
 			raw, _ := json.Marshal(tl.OutputSchema)
 			json.Unmarshal(raw, &out)
-			if got := strings.Join(keys(out["properties"]), " "); got != "cursor data error has_more note restrictions row_count status truncated" {
+			if got := strings.Join(keys(out["properties"]), " "); got != "cursor data elapsed_ms error handle has_more note restrictions row_count status truncated" {
 				t.Errorf("%s: output properties %s", tl.Name, got)
 			}
 		}

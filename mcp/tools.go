@@ -41,6 +41,8 @@ type toolDef struct {
 	// request marks the tools whose arguments are a construct request:
 	// its parser words their mistakes, as the HTTP endpoints do.
 	request bool
+	// async marks the tools whose query may outlive the call (runAsync).
+	async bool
 }
 
 // schemaOf is the JSON Schema of a Go type, as the SDK infers it, with a
@@ -150,6 +152,10 @@ type (
 		Cursor   string `json:"cursor,omitempty" jsonschema:"the cursor of the previous result, to get the rows after it (then give nothing else but the budget)"`
 		PageSize int    `json:"page_size,omitempty" jsonschema:"rows per page when limit is the total (at most 2000)"`
 	}
+	ResultArgs struct {
+		Handle string `json:"handle" jsonschema:"the handle a query or execute_query call answered with"`
+		Cancel bool   `json:"cancel,omitempty" jsonschema:"stop the query instead"`
+	}
 	ExecuteArgs struct {
 		Query string `json:"query" jsonschema:"the token construct_query returned"`
 		Budget
@@ -188,11 +194,15 @@ func (t *tools) definitions() []toolDef {
 		{tool: &sdk.Tool{Name: "execute_query", Title: "Run a query token",
 			Description: "Run the token construct_query returned. The result is cut to fit its budget (row_limit, and a byte budget); when cut, it says so and carries a cursor: call query with {\"cursor\": …} for the rows after. Example: {\"query\": \"<token>\", \"row_limit\": 50}.",
 			InputSchema: schemaOf[ExecuteArgs](), OutputSchema: schemaOf[queryOutputSchema]()},
-			scopes: []string{auth.ScopeQueryExecute}, run: t.execute},
+			scopes: []string{auth.ScopeQueryExecute}, run: t.execute, async: true},
 		{tool: &sdk.Tool{Name: "query", Title: "Build and run a query",
 			Description: "Build and run a query request at once (as construct_query then execute_query), a page at a time: limit is the most rows over every page (row_limit is an alias of it), page_size the rows of a page (200 by default). When more rows follow, the result carries a cursor: call query again with {\"cursor\": …}. Example: {\"metric_id\": 1, \"group_by\": [{\"field_id\": \"c1-7\", \"field_granularity\": \"month\"}], \"limit\": 24}.",
 			InputSchema: requestSchema(schemaOf[QueryArgs]()), OutputSchema: schemaOf[queryOutputSchema]()},
-			scopes: []string{auth.ScopeQuery}, run: t.query, request: true},
+			scopes: []string{auth.ScopeQuery}, run: t.query, request: true, async: true},
+		{tool: &sdk.Tool{Name: "get_result", Title: "The answer of a running query",
+			Description: "A query or execute_query call not answered within its time answers with a handle while the query goes on: give the handle to get its answer once ready (status running until then), or cancel to stop it. Example: {\"handle\": \"…\"}.",
+			InputSchema: schemaOf[ResultArgs](), OutputSchema: schemaOf[queryOutputSchema]()},
+			scopes: []string{auth.ScopeQuery, auth.ScopeQueryExecute}, run: t.getResult},
 	}
 }
 
@@ -224,7 +234,9 @@ func (t *tools) handler(def toolDef) sdk.ToolHandler {
 		start := time.Now()
 		ctx = engine.WithEndpoint(ctx, "mcp "+def.tool.Name)
 		a, err := parseArgs(raw, schema)
-		if err == nil {
+		if err == nil && def.async {
+			res, err = t.runAsync(ctx, p, a, def.run)
+		} else if err == nil {
 			res, err = def.run(ctx, p, a)
 		}
 		outcome := "ok"

@@ -80,6 +80,7 @@ type serveFlags struct {
 	addr, memory, dataDir, maxTemp, secretFile, usersFile     string
 	sqlAddr, sqlTLSCert, sqlTLSKey                            string
 	sqlMaxRows                                                int
+	mcpAnswerWithin, asyncQueryTimeout                        time.Duration
 	stateFile, emailClaim, groupsClaim, logLevel, metricsAddr string
 	tokenKeyFile, auditLog, maskKeyFile                       string
 	readOnly, requireKnown, watch, console                    bool
@@ -138,6 +139,8 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.maskKeyFile, "mask-key-file", "", "`file` holding the key of the hash mask; share it between processes so that hashes agree (default: $AGENTLAYER_MASK_KEY; none: a random key, so hashes change with each start)")
 	fs.StringVar(&f.auditLog, "audit-log", "", "write one JSON line per query that reads data (user, endpoint, tables, policies, plan fingerprint, rows, outcome; never a value) to this `file`, or - for stderr")
 	fs.IntVar(&f.mcpResultBytes, "mcp-result-bytes", mcp.DefaultMaxResultBytes, "byte budget of one MCP tool result: past it rows are cut, and a cursor continues")
+	fs.DurationVar(&f.mcpAnswerWithin, "mcp-answer-within", mcp.DefaultAnswerWithin, "how long an MCP query call waits for its answer before it answers with a handle for get_result while the query goes on (MCP clients cut calls off at about a minute); negative: always wait")
+	fs.DurationVar(&f.asyncQueryTimeout, "async-query-timeout", mcp.DefaultAsyncTimeout, "how long an MCP query that outlived its call may go on")
 	fs.DurationVar(&f.cacheTTL, "cache-ttl", engine.DefaultCacheTTL, "how long the result cache keeps an answer; data written by others shows after this at most (SIGUSR1 drops every answer now); 0 turns the cache off")
 	fs.Int64Var(&f.cacheMiB, "cache-mib", engine.DefaultCacheBytes>>20, "memory the result cache may take, in MiB; the least recently used answers go first")
 	fs.StringVar(&f.sqlAddr, "sql-addr", "", "`address` serving SQL over PostgreSQL's wire protocol (psql, JDBC, ODBC, BI tools); user: an email, password: a JWT or a session token (default: off)")
@@ -213,7 +216,8 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	handler := withMCP(agentapi.New(e, agentapi.Options{Verifier: verifier, Sessions: sessions, Logger: log, Metrics: metricsRegisterer(reg)}),
-		mcp.New(e, mcp.Options{Verifier: verifier, Sessions: sessions, Logger: log, MaxResultBytes: f.mcpResultBytes}))
+		mcp.New(e, mcp.Options{Verifier: verifier, Sessions: sessions, Logger: log, MaxResultBytes: f.mcpResultBytes,
+			AnswerWithin: f.mcpAnswerWithin, AsyncTimeout: f.asyncQueryTimeout}))
 	consolePath := "" // the console's URL path, with the picker's key: none without --console
 	if f.console {
 		copts := console.Options{Picker: console.LoopbackOnly(f.addr) && verifier.Directory() != nil, Verifier: verifier, Sessions: sessions, Logger: log}
