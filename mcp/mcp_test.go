@@ -296,12 +296,14 @@ func TestTools_listedByScope(t *testing.T) {
 	var names []string
 	for _, tl := range lt.Tools {
 		names = append(names, tl.Name)
-		if tl.OutputSchema == nil || tl.Description == "" {
+		// execute_query and get_result answer as query does, whose output
+		// schema says it once.
+		if (tl.OutputSchema == nil && tl.Name != "execute_query" && tl.Name != "get_result") || tl.Description == "" {
 			t.Errorf("tool %s has no output schema or description", tl.Name)
 		}
 	}
 	slices.Sort(names)
-	if fmt.Sprint(names) != "[construct_query execute_query get_field_values get_metric get_schema get_table query search]" {
+	if fmt.Sprint(names) != "[construct_query execute_query get_field_values get_metric get_result get_schema get_table query search]" {
 		t.Errorf("tools %v", names)
 	}
 	narrow := st.connect(t, bearer(token(t, "analyst@example.com", jwt.MapClaims{"scope": "agent:search agent:table:read"})))

@@ -193,7 +193,7 @@ func (t *tools) definitions() []toolDef {
 			scopes: []string{auth.ScopeQueryConstruct}, run: t.construct, request: true},
 		{tool: &sdk.Tool{Name: "execute_query", Title: "Run a query token",
 			Description: "Run the token construct_query returned. The result is cut to fit its budget (row_limit, and a byte budget); when cut, it says so and carries a cursor: call query with {\"cursor\": …} for the rows after. Example: {\"query\": \"<token>\", \"row_limit\": 50}.",
-			InputSchema: schemaOf[ExecuteArgs](), OutputSchema: schemaOf[queryOutputSchema]()},
+			InputSchema: schemaOf[ExecuteArgs]()}, // answers as query does: its output schema says it once
 			scopes: []string{auth.ScopeQueryExecute}, run: t.execute, async: true},
 		{tool: &sdk.Tool{Name: "query", Title: "Build and run a query",
 			Description: "Build and run a query request at once (as construct_query then execute_query), a page at a time: limit is the most rows over every page (row_limit is an alias of it), page_size the rows of a page (200 by default). When more rows follow, the result carries a cursor: call query again with {\"cursor\": …}. Example: {\"metric_id\": 1, \"group_by\": [{\"field_id\": \"c1-7\", \"field_granularity\": \"month\"}], \"limit\": 24}.",
@@ -201,7 +201,7 @@ func (t *tools) definitions() []toolDef {
 			scopes: []string{auth.ScopeQuery}, run: t.query, request: true, async: true},
 		{tool: &sdk.Tool{Name: "get_result", Title: "The answer of a running query",
 			Description: "A query or execute_query call not answered within its time answers with a handle while the query goes on: give the handle to get its answer once ready (status running until then), or cancel to stop it. Example: {\"handle\": \"…\"}.",
-			InputSchema: schemaOf[ResultArgs](), OutputSchema: schemaOf[queryOutputSchema]()},
+			InputSchema: schemaOf[ResultArgs]()}, // answers as query does
 			scopes: []string{auth.ScopeQuery, auth.ScopeQueryExecute}, run: t.getResult},
 	}
 }
