@@ -62,12 +62,13 @@ type handler struct {
 	metrics  *metrics
 	ids      *requestIDs
 	authn    *httpapi.Authenticator
+	async    *asyncQueries
 }
 
 // New returns the Agent API handler over e.
 func New(e *engine.Engine, opts Options) http.Handler {
 	h := &handler{e: e, verifier: opts.Verifier, sessions: opts.Sessions, log: opts.Logger, mux: http.NewServeMux(),
-		methods: map[string][]string{}, authed: map[string]bool{}, ids: newRequestIDs()}
+		methods: map[string][]string{}, authed: map[string]bool{}, ids: newRequestIDs(), async: newAsyncQueries()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -94,7 +95,8 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	h.route("POST /api/agent/v1/search", auth.ScopeSearch, h.search)
 	h.route("POST /api/agent/v1/construct-query", auth.ScopeQueryConstruct, h.construct)
 	h.route("POST /api/agent/v1/execute", auth.ScopeQueryExecute, h.execute)
-	h.route("POST /api/agent/v1/query", auth.ScopeQuery, h.query)
+	h.route("POST /api/agent/v1/query", auth.ScopeQuery, h.queryMaybeAsync)
+	h.route("GET /api/agent/v1/query/{handle}", auth.ScopeQuery, h.queryResult)
 	h.route("/api/agent/", "", func(http.ResponseWriter, *http.Request, *auth.Principal) error { return errNotFound })
 	// Every error is JSON: a known path with another method is 405 (with
 	// Allow), anything else 404. Authentication comes first, as on the
