@@ -82,7 +82,7 @@ func TestMCP_stdio(t *testing.T) {
 	}
 	cs := stdioSession(t, nil, "--as-email", "sales.tx@example.com", "--scale", "0.05")
 	tools, err := cs.ListTools(ctx, nil)
-	if err != nil || len(tools.Tools) != 8 {
+	if err != nil || len(tools.Tools) != 9 {
 		t.Fatalf("tools: %v %v", tools, err)
 	}
 	if text := count(cs); !strings.HasPrefix(text, "1 rows") || !strings.Contains(text, "TX,") {
