@@ -18,11 +18,15 @@ import (
 	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 )
 
-// bufferEngine serves the sample with opts, one query slot, and no cache.
+// bufferEngine serves the sample with opts (its policy, unless opts gives
+// one), one query slot, and no cache.
 func bufferEngine(t *testing.T, opts engine.Options) *engine.Engine {
 	t.Helper()
 	opts.ModelFile, opts.ModelYAML = fixtures.ModelFile, fixtures.Model()
-	opts.PolicyFile, opts.PolicyYAML = fixtures.PolicyFile, fixtures.Policy()
+	opts.PolicyFile = fixtures.PolicyFile
+	if opts.PolicyYAML == nil {
+		opts.PolicyYAML = fixtures.Policy()
+	}
 	opts.Setup = fixtures.Setup(1)
 	if opts.MaxConcurrentQueries == 0 {
 		opts.MaxConcurrentQueries = 1

@@ -43,15 +43,11 @@ func (rs *ranges) clear() {
 }
 
 // dataRanges sets the data range of each table of c whose default time
-// dimension the caller sees, but for tables read under an aggregate grant
-// (whose rows it would tell apart) and when the database cannot answer.
+// dimension the caller sees, but when the database cannot answer.
 func (e *Engine) dataRanges(ctx context.Context, s *state, g *permissions.Grant, c *Context) {
 	for i := range c.Tables {
 		t := s.model.Table(c.Tables[i].ID)
 		if t == nil || t.TimeDimension == nil || c.Tables[i].DefaultTimeDimensionFieldID == nil {
-			continue
-		}
-		if rs := tableRestrictions(g, t); len(rs) > 0 && rs[0].Aggregate != nil {
 			continue
 		}
 		if r, err := e.dataRange(ctx, s, g, t); err == nil {
@@ -60,10 +56,40 @@ func (e *Engine) dataRanges(ctx context.Context, s *state, g *permissions.Grant,
 	}
 }
 
+// dataRange is the min and max of t's default time dimension over the rows
+// g reads in detail; under an aggregate grant, the first and last of its
+// time_granularity's groups the grant shows (those of min_group_size rows
+// or more), as a query grouped by that unit would answer: a range to the
+// second would tell apart the rows the grant keeps together.
 func (e *Engine) dataRange(ctx context.Context, s *state, g *permissions.Grant, t *semantic.Table) (*DataRange, error) {
 	col := sqlgen.QueryField{Wide: t.Own(t.TimeDimension)}
 	q := &sqlgen.Query{Table: t, DetailRows: true, Aggregations: []sqlgen.Aggregate{
 		{Func: semantic.AggMin, Column: &col}, {Func: semantic.AggMax, Column: &col}}}
+	rs := tableRestrictions(g, t)
+	if len(rs) == 0 || rs[0].Aggregate == nil {
+		return e.rangeOf(ctx, s, g, q)
+	}
+	col.Bucket = sqlgen.Bucket(rs[0].Aggregate.TimeGranularity)
+	group := func(desc bool) *sqlgen.Query {
+		return &sqlgen.Query{Table: t, GroupBy: []sqlgen.QueryField{col}, Limit: 1,
+			Aggregations: []sqlgen.Aggregate{{Func: semantic.AggCount}},
+			OrderBy:      []sqlgen.Ordering{{Column: col, Desc: desc}}}
+	}
+	first, err := e.rangeOf(ctx, s, g, group(false))
+	if err != nil || first == nil {
+		return nil, err
+	}
+	last, err := e.rangeOf(ctx, s, g, group(true))
+	if err != nil || last == nil {
+		return nil, err
+	}
+	return &DataRange{From: first.From, To: last.From}, nil
+}
+
+// rangeOf runs q, kept for rangeTTL by its SQL, and gives its first row's
+// first two values (the second, the first's when q has one column); nil
+// when q answers no row or a NULL.
+func (e *Engine) rangeOf(ctx context.Context, s *state, g *permissions.Grant, q *sqlgen.Query) (*DataRange, error) {
 	plan, err := q.Plan(s.catalog, g, e.planOpts)
 	if err != nil {
 		return nil, err
@@ -84,7 +110,7 @@ func (e *Engine) dataRange(ctx context.Context, s *state, g *permissions.Grant, 
 	var r *DataRange
 	if rows.Next() {
 		if row := rows.Row(); row[0] != nil {
-			r = &DataRange{From: row[0], To: row[1]}
+			r = &DataRange{From: row[0], To: row[len(row)-1]}
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -129,9 +155,6 @@ func (e *Engine) RelativeNote(ctx context.Context, p *auth.Principal, q *Query) 
 	}
 	t := q.q.Table
 	if t.TimeDimension == nil || !g.Field(t.TimeDimension) {
-		return ""
-	}
-	if rs := tableRestrictions(g, t); len(rs) > 0 && rs[0].Aggregate != nil {
 		return ""
 	}
 	r, err := e.dataRange(forUser(ctx, p), s, g, t)
