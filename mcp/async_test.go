@@ -1,7 +1,6 @@
 package mcp_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +67,4 @@ func TestAsync_queryOutlivesItsCall(t *testing.T) {
 	if r, _ := call(t, cs, "get_result", map[string]any{"handle": handle}); !r.IsError {
 		t.Error("a cancelled query's handle answered")
 	}
-	_ = context.Background()
 }
