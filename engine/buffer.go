@@ -82,18 +82,24 @@ type buffer struct {
 	onFinish func(err error)
 }
 
-// chunk is up to chunkRows rows of a buffer: their values as scanned, or,
+// chunk is up to chunkRows rows of a buffer: their values as scanned, or
+// their JSON as written from an Arrow answer's columns (fillColumnar), or,
 // once spilled, their JSON in the buffer's file, read back when needed.
 type chunk struct {
-	vals []any // chunkRows*width values, row after row; nil once spilled
-	rows int   // the rows it holds, once complete
+	vals []any // chunkRows*width values, row after row; nil once spilled, or for JSON rows
+	rows int   // the rows it holds, once complete (JSON rows: as written)
 	size int64 // the memory its values take
 	// json is the JSON of each row, written once for a complete buffer
 	// (the cache's hits copy it), or read back from the file.
 	once    sync.Once
 	json    []byte
 	ends    []int32
-	numbers []byte // the type of each column's numbers (numberKinds), for a spilled chunk
+	numbers []byte // the type of each column's numbers (numberKinds), for JSON rows
+	// pubJSON and pubEnds are json and ends as far as rows were published,
+	// set under the buffer's mu: a chunk of JSON rows is read while its
+	// writer appends to it.
+	pubJSON []byte
+	pubEnds []int32
 	spilled struct {
 		off  int64
 		size int
@@ -245,9 +251,27 @@ func (b *buffer) complete(c *chunk, rows, n int) error {
 	b.mu.Lock()
 	b.mem += c.size
 	b.n += n
+	c.pubJSON, c.pubEnds = c.json, c.ends
 	b.signal()
 	b.mu.Unlock()
 	return nil
+}
+
+// completeEncoded is complete for a chunk of JSON rows (fillColumnar):
+// its JSON is final, and is what encoded gives.
+func (b *buffer) completeEncoded(c *chunk, n int) error {
+	c.size = int64(cap(c.json)) + 4*int64(cap(c.ends)) + int64(b.width)
+	c.once.Do(func() {})
+	return b.complete(c, c.rows, n)
+}
+
+// publishEncoded makes n more JSON rows of c readable.
+func (b *buffer) publishEncoded(c *chunk, n int) {
+	b.mu.Lock()
+	b.n += n
+	c.pubJSON, c.pubEnds = c.json, c.ends
+	b.signal()
+	b.mu.Unlock()
 }
 
 // stopKeeping makes a buffer too large to keep whole no longer a candidate
@@ -267,7 +291,7 @@ func (b *buffer) stopKeeping() {
 func (b *buffer) drop(i int) {
 	for j := 0; j < i && j < len(b.chunks); j++ {
 		if c := b.chunks[j]; c != nil {
-			if c.vals != nil {
+			if c.spilled.size == 0 {
 				b.mem -= c.size
 				b.pool.mem.Add(-c.size)
 			}
@@ -280,10 +304,17 @@ func (b *buffer) drop(i int) {
 func (b *buffer) spill(c *chunk) error {
 	rows := c.rows
 	var data []byte
-	ends := make([]int32, rows)
-	for i := range rows {
-		data = b.fmt.appendRow(data, c.vals[i*b.width:(i+1)*b.width])
-		ends[i] = int32(len(data))
+	var ends []int32
+	var numbers []byte
+	if c.vals == nil {
+		data, ends, numbers = c.json, c.ends, c.numbers // JSON rows, none read yet
+	} else {
+		ends = make([]int32, rows)
+		for i := range rows {
+			data = b.fmt.appendRow(data, c.vals[i*b.width:(i+1)*b.width])
+			ends[i] = int32(len(data))
+		}
+		numbers = numberKinds(b.fmt, c.vals[:rows*b.width], b.width)
 	}
 	if b.pool.disk.Add(int64(len(data))) > b.pool.diskLimit {
 		b.pool.disk.Add(-int64(len(data)))
@@ -302,10 +333,11 @@ func (b *buffer) spill(c *chunk) error {
 		b.pool.disk.Add(-int64(len(data)))
 		return fmt.Errorf("%w: %w", errBufferFull, err)
 	}
-	numbers := numberKinds(b.fmt, c.vals[:rows*b.width], b.width)
 	b.mu.Lock()
 	c.spilled.off, c.spilled.size = b.fileEnd, len(data)
 	c.ends, c.numbers, c.vals = ends, numbers, nil
+	c.json, c.pubJSON, c.pubEnds = nil, nil, nil
+	c.once = sync.Once{} // loaded reads it back
 	b.fileEnd += int64(len(data))
 	b.mu.Unlock()
 	return nil
@@ -329,11 +361,20 @@ func (b *buffer) finish(err error) {
 // errExpired ends the reading of an answer past its deadline.
 var errExpired = ErrTimeout
 
-// rowAt returns the chunk holding row i, i's index in it and the rows
+// rowView is where a row is: its chunk, its index there, the rows
 // published so far (rows before them can be read without asking again),
-// waiting for the row until it comes, the fill ends (errEnd: no such row)
-// or deadline passes (ErrTimeout).
-func (b *buffer) rowAt(ctx context.Context, i int, deadline time.Time) (*chunk, int, int, error) {
+// and, for a chunk of JSON rows, its JSON as far as it was published.
+type rowView struct {
+	c     *chunk
+	k     int
+	avail int
+	json  []byte
+	ends  []int32
+}
+
+// rowAt returns where row i is, waiting for the row until it comes, the
+// fill ends (errEnd: no such row) or deadline passes (ErrTimeout).
+func (b *buffer) rowAt(ctx context.Context, i int, deadline time.Time) (rowView, error) {
 	b.mu.Lock()
 	for i >= b.n {
 		if b.done {
@@ -342,7 +383,7 @@ func (b *buffer) rowAt(ctx context.Context, i int, deadline time.Time) (*chunk, 
 			if err == nil {
 				err = errEnd
 			}
-			return nil, 0, 0, err
+			return rowView{}, err
 		}
 		wake := b.wake
 		b.mu.Unlock()
@@ -357,10 +398,10 @@ func (b *buffer) rowAt(ctx context.Context, i int, deadline time.Time) (*chunk, 
 		case <-wake:
 		case <-timeout:
 			b.waiting.Add(-1)
-			return nil, 0, 0, errExpired
+			return rowView{}, errExpired
 		case <-ctx.Done():
 			b.waiting.Add(-1)
-			return nil, 0, 0, context.Cause(ctx)
+			return rowView{}, context.Cause(ctx)
 		}
 		b.waiting.Add(-1)
 		b.mu.Lock()
@@ -372,9 +413,10 @@ func (b *buffer) rowAt(ctx context.Context, i int, deadline time.Time) (*chunk, 
 	if ci > b.reading {
 		b.reading = ci
 	}
-	c, n := b.chunks[ci], b.n
+	c := b.chunks[ci]
+	v := rowView{c: c, k: i % chunkRows, avail: b.n, json: c.pubJSON, ends: c.pubEnds}
 	b.mu.Unlock()
-	return c, i % chunkRows, n, nil
+	return v, nil
 }
 
 // errEnd is rowAt's answer past the last row.

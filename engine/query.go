@@ -143,7 +143,7 @@ func (e *Engine) latest(ctx context.Context, s *state, g *permissions.Grant, t *
 		return time.Time{}, false, err
 	}
 	sqlText, args := plan.SQL()
-	rows, err := e.run(ctx, plan, sqlText, args, nil)
+	rows, err := e.runBoxed(ctx, plan, sqlText, args)
 	if err != nil {
 		return time.Time{}, false, err
 	}
@@ -368,8 +368,19 @@ func (e *Engine) Query(ctx context.Context, p *auth.Principal, req *Request) (*R
 // done, not when the caller is: a caller that reads slowly holds no slot,
 // only its buffer, until the query's deadline. keep, if set, is told when
 // the database is done with the buffer (for the result cache), which is
-// then kept whole.
+// then kept whole. On DuckDB, in a build with the duckdb_arrow tag
+// (Columnar), the rows are read as Arrow record batches and written as
+// JSON from their columns.
 func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, args []any, keep func(*buffer, error)) (*Rows, error) {
+	return e.runWith(ctx, plan, sqlText, args, keep, e.columnar)
+}
+
+// runBoxed is run through database/sql alone, whose values Rows.raw gives.
+func (e *Engine) runBoxed(ctx context.Context, plan *sqlgen.Plan, sqlText string, args []any) (*Rows, error) {
+	return e.runWith(ctx, plan, sqlText, args, nil, false)
+}
+
+func (e *Engine) runWith(ctx context.Context, plan *sqlgen.Plan, sqlText string, args []any, keep func(*buffer, error), columnar bool) (*Rows, error) {
 	if e.db == nil {
 		return nil, ErrOffline
 	}
@@ -403,11 +414,19 @@ func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, arg
 		return fail(err)
 	}
 	start := time.Now()
-	rows, err := e.stmts.query(qctx, sqlText, args)
-	if err != nil {
-		return fail(e.queryError(qctx, err, true))
+	var ans *arrowAnswer
+	var rows *sql.Rows
+	if columnar {
+		if ans, columnar, err = e.columnarQuery(qctx, sqlText, args, plan.Outputs); err != nil {
+			return fail(e.queryError(qctx, err, true))
+		}
 	}
-	e.log.DebugContext(ctx, "query", "sql", sqlText, "params", len(args), "duration", time.Since(start))
+	if !columnar {
+		if rows, err = e.stmts.query(qctx, sqlText, args); err != nil {
+			return fail(e.queryError(qctx, err, true))
+		}
+	}
+	e.log.DebugContext(ctx, "query", "sql", sqlText, "params", len(args), "duration", time.Since(start), "columnar", columnar)
 	f := formatter{cols: plan.Outputs, zone: e.zone}
 	b := newBuffer(plan.Outputs, f, e.buffers, keep != nil)
 	if keep != nil {
@@ -415,7 +434,12 @@ func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, arg
 		b.onFinish = func(err error) { keep(b, err) }
 	}
 	deadline, _ := qctx.Deadline()
-	go b.fill(rows, func(err error) error { return e.queryError(qctx, err, false) }, done)
+	queryErr := func(err error) error { return e.queryError(qctx, err, false) }
+	if columnar {
+		go b.fillColumnar(ans, queryErr, done)
+	} else {
+		go b.fill(rows, queryErr, done)
+	}
 	return &Rows{Columns: plan.Outputs, fmt: f, buf: b, ctx: ctx, deadline: deadline, at: -1,
 		stop: func() { releaseCtx(errReleased) }, closed: closed}, nil
 }

@@ -43,9 +43,11 @@ type Rows struct {
 	shared   bool            // buf is complete and cached: its JSON is written once, for every reader
 	at       int             // the current row, -1 before the first
 	cur      *chunk
-	row      int   // the current row's index in cur
-	vals     []any // the current row's values; nil for a spilled chunk's
-	avail    int   // the rows published when last asked: before them, no need to ask
+	row      int     // the current row's index in cur
+	vals     []any   // the current row's values; nil for JSON rows (a spilled or columnar chunk's)
+	js       []byte  // the current chunk's JSON rows, when vals is nil
+	ends     []int32 // where each of its rows ends in js
+	avail    int     // the rows published when last asked: before them, no need to ask
 	count    int
 	// max is the most rows a SQL client reads (Query.Bounds); 0: no bound.
 	max   int
@@ -98,7 +100,8 @@ func (r *Rows) next() bool {
 		r.err = ErrTimeout
 		return false
 	}
-	c, k, avail, err := r.buf.rowAt(r.ctx, next, r.deadline)
+	v, err := r.buf.rowAt(r.ctx, next, r.deadline)
+	c, k, avail := v.c, v.k, v.avail
 	switch {
 	case err == errEnd:
 		r.end = true
@@ -107,19 +110,20 @@ func (r *Rows) next() bool {
 		r.err = err
 		return false
 	}
-	if c != r.cur && c.vals == nil {
+	switch {
+	case c.vals != nil:
+		r.vals, r.js, r.ends = c.vals[k*r.buf.width:(k+1)*r.buf.width], nil, nil
+	case c.spilled.size > 0:
 		if err := r.buf.loaded(c); err != nil {
 			r.err = &QueryError{Err: err, Class: "temporary file"}
 			return false
 		}
+		r.vals, r.js, r.ends = nil, c.json, c.ends
+	default:
+		r.vals, r.js, r.ends = nil, v.json, v.ends
 	}
 	r.at, r.avail = next, avail
 	r.cur, r.row = c, k
-	if c.vals != nil {
-		r.vals = c.vals[k*r.buf.width : (k+1)*r.buf.width]
-	} else {
-		r.vals = nil
-	}
 	r.count++
 	return true
 }
@@ -132,7 +136,7 @@ func (r *Rows) More() bool {
 	if r.more == 0 {
 		r.more = -1
 		if r.buf != nil && r.err == nil {
-			if _, _, _, err := r.buf.rowAt(r.ctx, r.at+1, r.deadline); err == nil {
+			if _, err := r.buf.rowAt(r.ctx, r.at+1, r.deadline); err == nil {
 				r.more = 1
 			}
 		}
@@ -230,9 +234,9 @@ func (r *Rows) Row() []any {
 	if r.vals == nil {
 		start := int32(0)
 		if r.row > 0 {
-			start = r.cur.ends[r.row-1]
+			start = r.ends[r.row-1]
 		}
-		return decodeRow(r.cur.json[start:r.cur.ends[r.row]], r.cur.numbers)
+		return decodeRow(r.js[start:r.ends[r.row]], r.cur.numbers)
 	}
 	out := make([]any, len(r.vals))
 	for i, v := range r.vals {
@@ -282,12 +286,9 @@ func (r *Rows) raw(i int) any {
 func (r *Rows) AppendJSON(dst []byte) []byte {
 	c := r.cur
 	if r.vals == nil || r.shared {
-		var js []byte
-		var ends []int32
+		js, ends := r.js, r.ends
 		if r.vals != nil {
 			js, ends = r.buf.encoded(c) // written once, under its Once
-		} else {
-			js, ends = c.json, c.ends
 		}
 		start := int32(0)
 		if r.row > 0 {

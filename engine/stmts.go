@@ -63,11 +63,8 @@ var errNotSelect = errors.New("engine: refused a statement that is not a SELECT"
 
 // query runs text with args through its prepared statement.
 func (c *stmtCache) query(ctx context.Context, text string, args []any) (*sql.Rows, error) {
-	if c.log != nil {
-		c.log.DebugContext(ctx, "statement", "sql", text)
-	}
-	if !strings.HasPrefix(text, "SELECT ") || severalStatements(text) {
-		return nil, errNotSelect
+	if err := c.admit(ctx, text); err != nil {
+		return nil, err
 	}
 	e, err := c.acquire(ctx, text, len(args))
 	if err != nil {
@@ -147,6 +144,19 @@ func (c *stmtCache) stats() (n, cost, prepares int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lru.Len(), c.cost, c.prepares
+}
+
+// admit is the door of every statement the engine sends its database,
+// prepared or read as Arrow: it is logged (at debug level), and refused
+// unless it is a single SELECT (errNotSelect).
+func (c *stmtCache) admit(ctx context.Context, text string) error {
+	if c.log != nil {
+		c.log.DebugContext(ctx, "statement", "sql", text)
+	}
+	if !strings.HasPrefix(text, "SELECT ") || severalStatements(text) {
+		return errNotSelect
+	}
+	return nil
 }
 
 // severalStatements reports whether text holds a semicolon outside quoted

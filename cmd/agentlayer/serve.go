@@ -617,7 +617,8 @@ func (f *serveFlags) listen(ctx context.Context, handler http.Handler, consolePa
 		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
-	log.Info("serving the Agent API", "url", "http://"+ln.Addr().String()+"/api/agent", "mcp", "http://"+ln.Addr().String()+MCPPath)
+	log.Info("serving the Agent API", "url", "http://"+ln.Addr().String()+"/api/agent", "mcp", "http://"+ln.Addr().String()+MCPPath,
+		"duckdb_arrow", engine.Columnar) // false: built without the tag, answers read through database/sql
 	if consolePath != "" {
 		log.Info("serving the console", "url", "http://"+ln.Addr().String()+consolePath, "user_picker", strings.Contains(consolePath, "#key="))
 	}

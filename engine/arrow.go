@@ -1,0 +1,319 @@
+//go:build duckdb_arrow
+
+package engine
+
+import (
+	"context"
+	"database/sql/driver"
+	"encoding/base64"
+	"errors"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/agentlayer/agentlayer/internal/jsonw"
+	"github.com/agentlayer/agentlayer/semantic"
+)
+
+// Columnar reports whether this build reads DuckDB's answers through its
+// Arrow interface (the duckdb_arrow build tag): record batches whose
+// values are written as JSON from their columns, with no Go value boxed
+// per cell. Without the tag, answers are read through database/sql.
+const Columnar = true
+
+// columnarQuery runs text on DuckDB through its Arrow interface, on a
+// connection of its own, which the returned answer holds until closed.
+// ok is false when this answer cannot be read so (the database is not
+// DuckDB's, or a column's type has no columnar writer here): the caller
+// then runs text the boxed way. The SELECT-only checks of the prepared
+// statements apply alike.
+func (e *Engine) columnarQuery(ctx context.Context, text string, args []any, cols []Column) (*arrowAnswer, bool, error) {
+	if _, duck := e.be.(*duckBackend); !duck || len(cols) == 0 {
+		return nil, false, nil
+	}
+	if err := e.stmts.admit(ctx, text); err != nil {
+		return nil, false, err
+	}
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	var rr array.RecordReader
+	notDuck := false
+	err = conn.Raw(func(dc any) error {
+		dconn, ok := dc.(driver.Conn)
+		a, err := duckdb.NewArrowFromConn(dconn)
+		if !ok || err != nil {
+			notDuck = true
+			return nil
+		}
+		checker, _ := dc.(driver.NamedValueChecker)
+		bound := make([]any, len(args))
+		for i, v := range args {
+			if bound[i], err = bindable(checker, v); err != nil {
+				return err
+			}
+		}
+		// The record reader reads from the connection after Raw returns:
+		// the connection is this answer's alone until it closes it.
+		rr, err = a.QueryContext(ctx, text, bound...)
+		return err
+	})
+	if err != nil || notDuck {
+		conn.Close()
+		return nil, false, err
+	}
+	writers, numbers, ok := columnWriters(rr.Schema(), cols)
+	if !ok || len(writers) != len(cols) {
+		rr.Release()
+		conn.Close()
+		return nil, false, nil
+	}
+	return &arrowAnswer{rr: rr, writers: writers, numbers: numbers, close: func() { rr.Release(); conn.Close() }}, true, nil
+}
+
+// bindable converts an argument as database/sql would before the driver
+// binds it: the driver's own check, else the default conversion (int to
+// int64, a Valuer to its value).
+func bindable(checker driver.NamedValueChecker, v any) (any, error) {
+	if checker != nil {
+		nv := driver.NamedValue{Value: v}
+		if err := checker.CheckNamedValue(&nv); err == nil {
+			return nv.Value, nil
+		} else if !errors.Is(err, driver.ErrSkip) {
+			return nil, err
+		}
+	}
+	return driver.DefaultParameterConverter.ConvertValue(v)
+}
+
+// arrowAnswer is a query's record reader and how to write each column.
+type arrowAnswer struct {
+	rr      array.RecordReader
+	writers []columnWriter
+	numbers []byte // each column's numbers, for decodeRow: 'i', 'f', 'n' or 0
+	close   func()
+}
+
+// columnWriter appends the JSON of row i of a column, formatted as the
+// boxed path formats the value the driver would have given (Rows.Row).
+type columnWriter func(dst []byte, f *formatter, col int, a arrow.Array, i int) []byte
+
+// fillColumnar is fill for an Arrow answer: each row is written as JSON
+// into its chunk as it is read, and read back from there (Rows.Row decodes
+// it only when asked).
+func (b *buffer) fillColumnar(ans *arrowAnswer, queryErr func(error) error, done func()) {
+	defer done()
+	defer ans.close()
+	var c *chunk
+	published := 0
+	var lastPublish time.Time
+	for ans.rr.Next() {
+		rec := ans.rr.RecordBatch()
+		cols := rec.Columns()
+		n := int(rec.NumRows())
+		for i := 0; i < n; i++ {
+			if c == nil || c.rows == chunkRows {
+				if c != nil {
+					if err := b.completeEncoded(c, chunkRows-published); err != nil {
+						b.finish(err)
+						return
+					}
+					published = 0
+				}
+				c = &chunk{json: make([]byte, 0, 64*chunkRows), ends: make([]int32, 0, chunkRows), numbers: ans.numbers}
+				b.mu.Lock()
+				b.chunks = append(b.chunks, c)
+				b.mu.Unlock()
+			}
+			c.json = append(c.json, '[')
+			for k, w := range ans.writers {
+				if k > 0 {
+					c.json = append(c.json, ',')
+				}
+				if cols[k].IsNull(i) {
+					c.json = append(c.json, "null"...)
+					continue
+				}
+				c.json = w(c.json, &b.fmt, k, cols[k], i)
+			}
+			c.json = append(c.json, ']')
+			c.ends = append(c.ends, int32(len(c.json)))
+			c.rows++
+			if b.waiting.Load() > 0 && (c.rows-published >= publishRows || time.Since(lastPublish) > publishEvery) {
+				b.publishEncoded(c, c.rows-published)
+				published, lastPublish = c.rows, time.Now()
+			}
+		}
+	}
+	if err := ans.rr.Err(); err != nil {
+		b.finish(queryErr(err))
+		return
+	}
+	if c != nil {
+		if err := b.completeEncoded(c, c.rows-published); err != nil {
+			b.finish(err)
+			return
+		}
+	}
+	b.finish(nil)
+}
+
+// columnWriters picks a writer for each column of schema, and the kind
+// of its numbers as decodeRow reads them back ('i' integers, 'f' doubles,
+// 'n' exact decimals), or reports that a column has no writer.
+func columnWriters(schema *arrow.Schema, cols []Column) ([]columnWriter, []byte, bool) {
+	ws := make([]columnWriter, schema.NumFields())
+	numbers := make([]byte, schema.NumFields())
+	for i, f := range schema.Fields() {
+		if i >= len(cols) {
+			return nil, nil, false
+		}
+		w := writerFor(f.Type, cols[i])
+		if w == nil {
+			return nil, nil, false
+		}
+		ws[i] = w
+		switch t := f.Type.(type) {
+		case *arrow.Float32Type, *arrow.Float64Type:
+			numbers[i] = 'f'
+		case *arrow.Decimal128Type:
+			numbers[i] = 'n'
+			if t.Scale == 0 && cols[i].Kind.IsInteger() {
+				numbers[i] = 'i'
+			}
+		case *arrow.StringType, *arrow.LargeStringType, *arrow.StringViewType:
+			if k := cols[i].Kind; k.IsInteger() {
+				numbers[i] = 'i' // PostgreSQL's way; not DuckDB's
+			} else if k.IsNumeric() {
+				numbers[i] = 'n'
+			}
+		default:
+			if arrow.IsInteger(t.ID()) {
+				numbers[i] = 'i'
+			}
+		}
+	}
+	return ws, numbers, true
+}
+
+func writerFor(t arrow.DataType, c Column) columnWriter {
+	switch t := t.(type) {
+	case *arrow.BooleanType:
+		return func(dst []byte, _ *formatter, _ int, a arrow.Array, i int) []byte {
+			return strconv.AppendBool(dst, a.(*array.Boolean).Value(i))
+		}
+	case *arrow.Int8Type:
+		return intWriter(func(a arrow.Array, i int) int64 { return int64(a.(*array.Int8).Value(i)) })
+	case *arrow.Int16Type:
+		return intWriter(func(a arrow.Array, i int) int64 { return int64(a.(*array.Int16).Value(i)) })
+	case *arrow.Int32Type:
+		return intWriter(func(a arrow.Array, i int) int64 { return int64(a.(*array.Int32).Value(i)) })
+	case *arrow.Int64Type:
+		return intWriter(func(a arrow.Array, i int) int64 { return a.(*array.Int64).Value(i) })
+	case *arrow.Uint8Type:
+		return intWriter(func(a arrow.Array, i int) int64 { return int64(a.(*array.Uint8).Value(i)) })
+	case *arrow.Uint16Type:
+		return intWriter(func(a arrow.Array, i int) int64 { return int64(a.(*array.Uint16).Value(i)) })
+	case *arrow.Uint32Type:
+		return intWriter(func(a arrow.Array, i int) int64 { return int64(a.(*array.Uint32).Value(i)) })
+	case *arrow.Uint64Type:
+		return func(dst []byte, _ *formatter, _ int, a arrow.Array, i int) []byte {
+			if x := a.(*array.Uint64).Value(i); x > maxSafeInt {
+				return strconv.AppendQuote(dst, strconv.FormatUint(x, 10))
+			} else {
+				return strconv.AppendInt(dst, int64(x), 10)
+			}
+		}
+	case *arrow.Float32Type:
+		return floatWriter(func(a arrow.Array, i int) float64 { return float64(a.(*array.Float32).Value(i)) })
+	case *arrow.Float64Type:
+		return floatWriter(func(a arrow.Array, i int) float64 { return a.(*array.Float64).Value(i) })
+	case *arrow.StringType:
+		return textWriter(func(a arrow.Array, i int) string { return a.(*array.String).Value(i) })
+	case *arrow.LargeStringType:
+		return textWriter(func(a arrow.Array, i int) string { return a.(*array.LargeString).Value(i) })
+	case *arrow.StringViewType:
+		return textWriter(func(a arrow.Array, i int) string { return a.(*array.StringView).Value(i) })
+	case *arrow.BinaryType:
+		return func(dst []byte, _ *formatter, _ int, a arrow.Array, i int) []byte {
+			return jsonw.String(dst, base64.StdEncoding.EncodeToString(a.(*array.Binary).Value(i)))
+		}
+	case *arrow.TimestampType:
+		unit := t.Unit
+		return timeWriter(func(a arrow.Array, i int) time.Time { return a.(*array.Timestamp).Value(i).ToTime(unit) })
+	case *arrow.Date32Type:
+		return timeWriter(func(a arrow.Array, i int) time.Time { return a.(*array.Date32).Value(i).ToTime() })
+	case *arrow.Time64Type:
+		unit := t.Unit
+		return timeWriter(func(a arrow.Array, i int) time.Time {
+			d := time.Duration(a.(*array.Time64).Value(i)) * unit.Multiplier()
+			return time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC).Add(d)
+		})
+	case *arrow.DictionaryType: // DuckDB's ENUM
+		values := writerFor(t.ValueType, c)
+		if values == nil {
+			return nil
+		}
+		return func(dst []byte, f *formatter, col int, a arrow.Array, i int) []byte {
+			d := a.(*array.Dictionary)
+			return values(dst, f, col, d.Dictionary(), d.GetValueIndex(i))
+		}
+	case *arrow.Decimal128Type:
+		scale := t.Scale
+		integer := scale == 0 && c.Kind.IsInteger() // DuckDB's HUGEINT arrives so
+		return func(dst []byte, f *formatter, col int, a arrow.Array, i int) []byte {
+			v := a.(*array.Decimal128).Value(i)
+			if integer {
+				if x := int64(v.LowBits()); v.FitsInPrecision(15) && x <= maxSafeInt && x >= -maxSafeInt {
+					return strconv.AppendInt(dst, x, 10) // |v| < 10^15
+				}
+				return appendValue(dst, f.value(col, v.BigInt()))
+			}
+			return append(dst, duckdb.Decimal{Scale: uint8(scale), Value: v.BigInt()}.String()...)
+		}
+	}
+	return nil
+}
+
+func intWriter(get func(a arrow.Array, i int) int64) columnWriter {
+	return func(dst []byte, _ *formatter, _ int, a arrow.Array, i int) []byte {
+		x := get(a, i)
+		if x <= maxSafeInt && x >= -maxSafeInt {
+			return strconv.AppendInt(dst, x, 10)
+		}
+		return jsonw.String(dst, strconv.FormatInt(x, 10))
+	}
+}
+
+func floatWriter(get func(a arrow.Array, i int) float64) columnWriter {
+	return func(dst []byte, f *formatter, col int, a arrow.Array, i int) []byte {
+		x := get(a, i)
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return append(dst, "null"...)
+		}
+		return jsonw.Float(dst, f.round(col, x))
+	}
+}
+
+func textWriter(get func(a arrow.Array, i int) string) columnWriter {
+	return func(dst []byte, f *formatter, col int, a arrow.Array, i int) []byte {
+		s := get(a, i)
+		if k := f.cols[col].Kind; k.IsNumeric() || k == semantic.KindTime {
+			return appendValue(dst, f.text(col, s))
+		}
+		return jsonw.String(dst, s)
+	}
+}
+
+func timeWriter(get func(a arrow.Array, i int) time.Time) columnWriter {
+	return func(dst []byte, f *formatter, col int, a arrow.Array, i int) []byte {
+		dst = append(dst, '"')
+		dst = f.appendTime(dst, f.cols[col], get(a, i))
+		return append(dst, '"')
+	}
+}

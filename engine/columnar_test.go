@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/sqlgen"
+)
+
+// typesModel is a table of every type a field may have, with NULLs, big
+// integers, exact decimals, an ENUM and times across a day's edge.
+var typesModel = []byte(`version: 1
+tables:
+  - id: 1
+    name: T
+    source:
+      sql: >-
+        SELECT i::INTEGER AS I, i::BIGINT * 1000000000000 AS BIG, i * 1.5::DOUBLE AS D,
+          (i * 1.25)::DECIMAL(10,2) AS DEC, (i * 7)::DECIMAL(38,0) AS WIDE, 'x' || i || '"é\' AS S,
+          i % 2 = 0 AS B, DATE '2024-01-01' + i::INTEGER AS DT,
+          TIMESTAMP '2024-01-01 10:00:00' + i * INTERVAL 7 HOUR AS TS,
+          TIMESTAMPTZ '2024-01-01 10:00:00+00' + i * INTERVAL 13 MINUTE AS TZ,
+          TIME '10:00:00' + i * INTERVAL 1 SECOND AS TM,
+          CASE WHEN i % 3 = 0 THEN NULL ELSE i END AS N,
+          ['a', 'b', 'c'][i % 3 + 1]::ENUM('a', 'b', 'c') AS E,
+          uuid_extract_version('00000000-0000-4000-8000-000000000000'::UUID)::INTEGER AS V,
+          ('00000000-0000-4000-8000-' || lpad(i::VARCHAR, 12, '0'))::UUID AS U,
+          i::UBIGINT * 40000000000000 AS UB, i::SMALLINT AS SM, i::FLOAT AS F4
+        FROM range(700) t(i)
+    fields:
+      - {name: I, type: INTEGER}
+      - {name: BIG, type: BIGINT}
+      - {name: D, type: DOUBLE}
+      - {name: DEC, type: "DECIMAL(10,2)"}
+      - {name: WIDE, type: "DECIMAL(38,0)"}
+      - {name: S, type: VARCHAR}
+      - {name: B, type: BOOLEAN}
+      - {name: DT, type: DATE}
+      - {name: TS, type: TIMESTAMP}
+      - {name: TZ, type: TIMESTAMPTZ}
+      - {name: TM, type: TIME}
+      - {name: N, type: BIGINT}
+      - {name: E, type: "ENUM('a', 'b', 'c')"}
+      - {name: V, type: INTEGER}
+      - {name: U, type: UUID}
+      - {name: UB, type: UBIGINT}
+      - {name: SM, type: SMALLINT}
+      - {name: F4, type: FLOAT}
+`)
+
+// TestColumnar_answersAsBoxed: an answer read as Arrow record batches
+// (the duckdb_arrow build) writes the same JSON, and gives the same Row,
+// as the same answer read through database/sql, value for value, for
+// every type a field may have, detail and aggregated (HUGEINT sums,
+// decimal sums, buckets of each temporal type), in a zone with an offset.
+func TestColumnar_answersAsBoxed(t *testing.T) {
+	if !Columnar {
+		t.Skip("the columnar path is built with the duckdb_arrow tag (scripts/test's full tier)")
+	}
+	e, err := New(context.Background(), Options{ModelFile: "types.yaml", ModelYAML: typesModel, Unrestricted: true, TimeZone: "America/Chicago"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	p := &auth.Principal{Email: "a@example.com"}
+	for _, req := range []string{
+		`{"table_id":1,"limit":2000}`,
+		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"BIG"},{"function":"sum","field_id":"I"},{"function":"sum","field_id":"DEC"},{"function":"sum","field_id":"WIDE"},{"function":"avg","field_id":"D"},{"function":"count"},{"function":"sum","field_id":"UB"},{"function":"sum","field_id":"N"}],"group_by":[{"field_id":"E"}]}`,
+		`{"table_id":1,"aggregations":[{"function":"count"},{"function":"min","field_id":"TM"},{"function":"max","field_id":"TZ"}],"group_by":[{"field_id":"TS","field_granularity":"day"},{"field_id":"B"}]}`,
+		`{"table_id":1,"aggregations":[{"function":"count"},{"function":"max","field_id":"DT"}],"group_by":[{"field_id":"TZ","field_granularity":"hour"},{"field_id":"DT","field_granularity":"month"}]}`,
+		`{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"TS","field_granularity":"day-of-week"},{"field_id":"U"}],"limit":50}`,
+	} {
+		var answers [2][]string
+		var rows [2][][]any
+		for k, columnar := range []bool{false, true} {
+			e.columnar = columnar
+			r, err := sqlgen.ParseRequest([]byte(req))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.Query(context.Background(), p, r)
+			if err != nil {
+				t.Fatalf("%s: %v", req, err)
+			}
+			for got.Next() {
+				if columnar && got.vals != nil {
+					t.Fatalf("%s: read through database/sql, not as Arrow", req)
+				}
+				answers[k] = append(answers[k], string(got.AppendJSON(nil)))
+				rows[k] = append(rows[k], got.Row())
+			}
+			if err := got.Err(); err != nil {
+				t.Fatal(err)
+			}
+			got.Close()
+		}
+		if len(answers[0]) == 0 || len(answers[0]) != len(answers[1]) {
+			t.Fatalf("%s: %d rows boxed, %d columnar", req, len(answers[0]), len(answers[1]))
+		}
+		for i := range answers[0] {
+			if answers[0][i] != answers[1][i] {
+				t.Fatalf("%s: row %d\nboxed    %s\ncolumnar %s", req, i, answers[0][i], answers[1][i])
+			}
+			if !reflect.DeepEqual(rows[0][i], rows[1][i]) {
+				t.Fatalf("%s: Row %d\nboxed    %s\ncolumnar %s", req, i, types(rows[0][i]), types(rows[1][i]))
+			}
+		}
+	}
+}
+
+func types(row []any) string {
+	s := ""
+	for _, v := range row {
+		s += fmt.Sprintf("%T(%v) ", v, v)
+	}
+	return s
+}
