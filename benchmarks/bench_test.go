@@ -18,6 +18,10 @@ import (
 
 var scalesFlag = flag.String("scales", "1,100", "comma-separated scales of the sample dataset to benchmark")
 
+// postgresFlag also runs BenchmarkQuery on PostgreSQL (its sample tables
+// are replaced).
+var postgresFlag = flag.String("postgres", "", "also benchmark the queries on the PostgreSQL database at this `URL`")
+
 var envs sync.Map // scale → *Env
 
 func env(b *testing.B, scale float64) *Env {
@@ -86,8 +90,30 @@ func BenchmarkGrant(b *testing.B) {
 // loopback HTTP.
 func BenchmarkQuery(b *testing.B) {
 	ctx := context.Background()
+	type target struct {
+		name string
+		env  func(scale float64) *Env
+	}
+	targets := []target{{"duckdb", func(scale float64) *Env { return env(b, scale) }}}
+	if *postgresFlag != "" {
+		targets = append(targets, target{"postgres", func(scale float64) *Env {
+			e, err := NewPostgresEnv(ctx, scale, *postgresFlag)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { e.Close() })
+			return e
+		}})
+	}
+	for _, tg := range targets {
+		b.Run(tg.name, func(b *testing.B) { benchQueries(b, tg.env) })
+	}
+}
+
+func benchQueries(b *testing.B, envOf func(scale float64) *Env) {
+	ctx := context.Background()
 	for _, scale := range scales(b) {
-		e := env(b, scale)
+		e := envOf(scale)
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 		for _, q := range Queries {
 			p, err := e.Prepare(ctx, q)

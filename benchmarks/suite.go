@@ -78,9 +78,10 @@ type Env struct {
 	DB       *sql.DB
 	Sessions *auth.Sessions // shared by the Agent API and MCP
 	// SQLAddr serves the engine over PostgreSQL's wire protocol.
-	SQLAddr string
-	wire    *pgwire.Server
-	ownDB   bool // DB is the environment's, closed with it
+	SQLAddr  string
+	wire     *pgwire.Server
+	ownDB    bool // DB is the environment's, closed with it
+	postgres bool // DB is PostgreSQL (pgx), not DuckDB
 }
 
 // MCPPath is where the environment serves MCP, as agentlayer serve does.
@@ -93,13 +94,20 @@ func NewEnv(ctx context.Context, scale float64) (*Env, error) {
 
 // NewCachedEnv is NewEnv with the result cache as given.
 func NewCachedEnv(ctx context.Context, scale float64, cache engine.CacheOptions) (*Env, error) {
+	return NewEnvWith(ctx, scale, func(o *engine.Options) { o.Cache = cache })
+}
+
+// NewEnvWith is NewEnv with the engine's options changed by opts.
+func NewEnvWith(ctx context.Context, scale float64, opts func(*engine.Options)) (*Env, error) {
 	var db *sql.DB
-	e, err := engine.New(ctx, engine.Options{
+	o := engine.Options{
 		ModelFile: fixtures.ModelFile, ModelYAML: fixtures.Model(),
 		PolicyFile: fixtures.PolicyFile, PolicyYAML: fixtures.Policy(),
 		Setup:                func(ctx context.Context, d *sql.DB) error { db = d; return fixtures.Generate(ctx, d, scale) },
-		MaxConcurrentQueries: 4, Cache: cache,
-	})
+		MaxConcurrentQueries: 4,
+	}
+	opts(&o)
+	e, err := engine.New(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +137,7 @@ func NewPostgresEnv(ctx context.Context, scale float64, url string) (*Env, error
 	}
 	env, err := serve(scale, e, db)
 	if err == nil {
-		env.ownDB = true
+		env.ownDB, env.postgres = true, true
 	}
 	return env, err
 }
@@ -386,38 +394,54 @@ func (m *MCPClient) Close() error { return m.session.Close() }
 
 // Execute runs the query token through MCP's execute_query and reads the
 // whole answer, checking its row count where it is written, without
-// parsing the rows (the client's work), as HTTP does. The request is the
-// tools/call the SDK's client would send on the session it opened.
+// parsing the rows (the client's work), as HTTP does.
 func (m *MCPClient) Execute(ctx context.Context, p *Prepared) (int, error) {
+	data, err := m.Call(ctx, "execute_query", fmt.Sprintf(`{"query":%q}`, p.Token))
+	if err != nil {
+		return 0, err
+	}
+	return rowCount(data), nil
+}
+
+// Call calls a tool with its arguments (a JSON object) and reads the whole
+// answer. The request is the tools/call the SDK's client would send on the
+// session it opened.
+func (m *MCPClient) Call(ctx context.Context, tool, arguments string) ([]byte, error) {
 	m.id++
 	// With the protocol's own _meta (its version, the client and its
 	// capabilities), which the SDK's client sends on every request of the
 	// sessionless protocol a stateless server speaks.
 	meta := fmt.Sprintf(`{%q:%q,%q:{"name":"benchmark","version":"1"},%q:{}}`,
 		sdk.MetaKeyProtocolVersion, m.header.Get("Mcp-Protocol-Version"), sdk.MetaKeyClientInfo, sdk.MetaKeyClientCapabilities)
-	body := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"_meta":%s,"name":"execute_query","arguments":{"query":%q}}}`, m.id, meta, p.Token)
+	body := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"_meta":%s,"name":%q,"arguments":%s}}`, m.id, meta, tool, arguments)
 	req, err := http.NewRequestWithContext(ctx, "POST", m.url, strings.NewReader(body))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	req.Header = m.header.Clone()
 	req.Header.Set("Mcp-Method", "tools/call") // the standard headers of the sessionless protocol
-	req.Header.Set("Mcp-Name", "execute_query")
+	req.Header.Set("Mcp-Name", tool)
 	resp, err := m.client.Do(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(data, []byte(`"row_count":`)) || bytes.Contains(data, []byte(`"isError":true`)) {
+		return nil, fmt.Errorf("%s: %d %.300s", tool, resp.StatusCode, data)
+	}
+	return data, nil
+}
+
+// rowCount reads an answer's row count where it is written, last.
+func rowCount(data []byte) int {
 	const count = `"row_count":`
-	i := bytes.LastIndex(data, []byte(count))
-	if resp.StatusCode != http.StatusOK || i < 0 || bytes.Contains(data, []byte(`"isError":true`)) {
-		return 0, fmt.Errorf("execute_query: %d %.300s", resp.StatusCode, data)
-	}
 	var n int
-	fmt.Sscanf(string(data[i+len(count):]), "%d", &n)
-	return n, nil
+	if i := bytes.LastIndex(data, []byte(count)); i >= 0 {
+		fmt.Sscanf(string(data[i+len(count):]), "%d", &n)
+	}
+	return n
 }

@@ -25,16 +25,12 @@ import (
 // per cell. Without the tag, answers are read through database/sql.
 const Columnar = true
 
-// columnarQuery runs text on DuckDB through its Arrow interface, on a
+// arrowQuery runs text on DuckDB through its Arrow interface, on a
 // connection of its own, which the returned answer holds until closed.
-// ok is false when this answer cannot be read so (the database is not
+// ok is false when this answer cannot be read so (the connection is not
 // DuckDB's, or a column's type has no columnar writer here): the caller
-// then runs text the boxed way. The SELECT-only checks of the prepared
-// statements apply alike.
-func (e *Engine) columnarQuery(ctx context.Context, text string, args []any, cols []Column) (*arrowAnswer, bool, error) {
-	if _, duck := e.be.(*duckBackend); !duck || len(cols) == 0 {
-		return nil, false, nil
-	}
+// then runs text the boxed way.
+func (e *Engine) arrowQuery(ctx context.Context, text string, args []any, cols []Column) (encodedRows, bool, error) {
 	if err := e.stmts.admit(ctx, text); err != nil {
 		return nil, false, err
 	}
@@ -97,71 +93,49 @@ type arrowAnswer struct {
 	writers []columnWriter
 	numbers []byte // each column's numbers, for decodeRow: 'i', 'f', 'n' or 0
 	close   func()
+	batch   arrow.RecordBatch // the current batch, nil before the first
+	cols    []arrow.Array
+	n, row  int // the batch's rows, and the current one
 }
 
 // columnWriter appends the JSON of row i of a column, formatted as the
 // boxed path formats the value the driver would have given (Rows.Row).
 type columnWriter func(dst []byte, f *formatter, col int, a arrow.Array, i int) []byte
 
-// fillColumnar is fill for an Arrow answer: each row is written as JSON
-// into its chunk as it is read, and read back from there (Rows.Row decodes
-// it only when asked).
-func (b *buffer) fillColumnar(ans *arrowAnswer, queryErr func(error) error, done func()) {
-	defer done()
-	defer ans.close()
-	var c *chunk
-	published := 0
-	var lastPublish time.Time
-	for ans.rr.Next() {
-		rec := ans.rr.RecordBatch()
-		cols := rec.Columns()
-		n := int(rec.NumRows())
-		for i := 0; i < n; i++ {
-			if c == nil || c.rows == chunkRows {
-				if c != nil {
-					if err := b.completeEncoded(c, chunkRows-published); err != nil {
-						b.finish(err)
-						return
-					}
-					published = 0
-				}
-				c = &chunk{json: make([]byte, 0, 64*chunkRows), ends: make([]int32, 0, chunkRows), numbers: ans.numbers}
-				b.mu.Lock()
-				b.chunks = append(b.chunks, c)
-				b.mu.Unlock()
-			}
-			c.json = append(c.json, '[')
-			for k, w := range ans.writers {
-				if k > 0 {
-					c.json = append(c.json, ',')
-				}
-				if cols[k].IsNull(i) {
-					c.json = append(c.json, "null"...)
-					continue
-				}
-				c.json = w(c.json, &b.fmt, k, cols[k], i)
-			}
-			c.json = append(c.json, ']')
-			c.ends = append(c.ends, int32(len(c.json)))
-			c.rows++
-			if b.waiting.Load() > 0 && (c.rows-published >= publishRows || time.Since(lastPublish) > publishEvery) {
-				b.publishEncoded(c, c.rows-published)
-				published, lastPublish = c.rows, time.Now()
-			}
+// Next advances to the answer's next row, reading the next record batch
+// when one is done.
+func (a *arrowAnswer) Next() bool {
+	for a.batch == nil || a.row+1 >= a.n {
+		if !a.rr.Next() {
+			a.batch = nil
+			return false
 		}
+		a.batch = a.rr.RecordBatch()
+		a.cols, a.n, a.row = a.batch.Columns(), int(a.batch.NumRows()), -1
 	}
-	if err := ans.rr.Err(); err != nil {
-		b.finish(queryErr(err))
-		return
-	}
-	if c != nil {
-		if err := b.completeEncoded(c, c.rows-published); err != nil {
-			b.finish(err)
-			return
-		}
-	}
-	b.finish(nil)
+	a.row++
+	return true
 }
+
+// AppendRow appends the current row as a JSON array.
+func (a *arrowAnswer) AppendRow(dst []byte, f *formatter) []byte {
+	dst = append(dst, '[')
+	for k, w := range a.writers {
+		if k > 0 {
+			dst = append(dst, ',')
+		}
+		if a.cols[k].IsNull(a.row) {
+			dst = append(dst, "null"...)
+			continue
+		}
+		dst = w(dst, f, k, a.cols[k], a.row)
+	}
+	return append(dst, ']')
+}
+
+func (a *arrowAnswer) Numbers() []byte { return a.numbers }
+func (a *arrowAnswer) Err() error      { return a.rr.Err() }
+func (a *arrowAnswer) Close()          { a.close() }
 
 // columnWriters picks a writer for each column of schema, and the kind
 // of its numbers as decodeRow reads them back ('i' integers, 'f' doubles,

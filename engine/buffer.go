@@ -216,6 +216,65 @@ func (b *buffer) fill(rows *sql.Rows, queryErr func(error) error, done func()) {
 	b.finish(nil)
 }
 
+// encodedRows is an answer that writes its rows as JSON itself, from the
+// database's own representation (DuckDB's Arrow batches, PostgreSQL's
+// binary values), with no Go value boxed per cell.
+type encodedRows interface {
+	Next() bool
+	// AppendRow appends the current row as a JSON array, each value as
+	// the boxed path formats it (formatter.appendRow).
+	AppendRow(dst []byte, f *formatter) []byte
+	// Numbers is the kind of each column's numbers as decodeRow reads
+	// them back: 'i' integers, 'f' doubles, 'n' exact decimals, or 0.
+	Numbers() []byte
+	Err() error
+	Close()
+}
+
+// fillEncoded is fill for an answer that writes its own rows: each row
+// is written as JSON into its chunk as it is read, and read back from
+// there (Rows.Row decodes it only when asked).
+func (b *buffer) fillEncoded(src encodedRows, queryErr func(error) error, done func()) {
+	defer done()
+	defer src.Close()
+	var c *chunk
+	published := 0
+	var lastPublish time.Time
+	for src.Next() {
+		if c == nil || c.rows == chunkRows {
+			if c != nil {
+				if err := b.completeEncoded(c, chunkRows-published); err != nil {
+					b.finish(err)
+					return
+				}
+				published = 0
+			}
+			c = &chunk{json: make([]byte, 0, 64*chunkRows), ends: make([]int32, 0, chunkRows), numbers: src.Numbers()}
+			b.mu.Lock()
+			b.chunks = append(b.chunks, c)
+			b.mu.Unlock()
+		}
+		c.json = src.AppendRow(c.json, &b.fmt)
+		c.ends = append(c.ends, int32(len(c.json)))
+		c.rows++
+		if b.waiting.Load() > 0 && (c.rows-published >= publishRows || time.Since(lastPublish) > publishEvery) {
+			b.publishEncoded(c, c.rows-published)
+			published, lastPublish = c.rows, time.Now()
+		}
+	}
+	if err := src.Err(); err != nil {
+		b.finish(queryErr(err))
+		return
+	}
+	if c != nil {
+		if err := b.completeEncoded(c, c.rows-published); err != nil {
+			b.finish(err)
+			return
+		}
+	}
+	b.finish(nil)
+}
+
 // publish makes n more rows readable.
 func (b *buffer) publish(n int) {
 	b.mu.Lock()

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -10,6 +11,7 @@ import (
 	"math/big"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/agentlayer/agentlayer/engine/internal/rcache"
 	"github.com/agentlayer/agentlayer/permissions"
@@ -336,9 +338,13 @@ func decodeRow(js []byte, numbers []byte) []any {
 				}
 			}
 			i++
-			var s string
-			json.Unmarshal(js[start:i], &s)
-			out = append(out, s)
+			if escaped := bytes.IndexByte(js[start+1:i-1], '\\') >= 0; escaped {
+				var s string
+				json.Unmarshal(js[start:i], &s)
+				out = append(out, s)
+			} else {
+				out = append(out, string(js[start+1:i-1]))
+			}
 		case 'n':
 			i += 4
 			out = append(out, nil)
@@ -352,13 +358,13 @@ func decodeRow(js []byte, numbers []byte) []any {
 			for i < len(js) && js[i] != ',' && js[i] != ']' {
 				i++
 			}
-			num := string(js[start:i])
+			num := js[start:i]
 			switch numbers[c] {
 			case 'i':
-				n, _ := strconv.ParseInt(num, 10, 64)
+				n, _ := strconv.ParseInt(unsafe.String(unsafe.SliceData(num), len(num)), 10, 64)
 				out = append(out, n)
 			case 'f':
-				x, _ := strconv.ParseFloat(num, 64)
+				x, _ := strconv.ParseFloat(unsafe.String(unsafe.SliceData(num), len(num)), 64)
 				out = append(out, x)
 			default:
 				out = append(out, json.Number(num))

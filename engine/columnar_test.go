@@ -2,11 +2,14 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"reflect"
 	"testing"
 
 	"github.com/agentlayer/agentlayer/auth"
+	"github.com/agentlayer/agentlayer/internal/testsupport/pgtest"
+	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 	"github.com/agentlayer/agentlayer/sqlgen"
 )
 
@@ -65,18 +68,26 @@ func TestColumnar_answersAsBoxed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	p := &auth.Principal{Email: "a@example.com"}
-	for _, req := range []string{
+	compareEncoded(t, e, []string{
 		`{"table_id":1,"limit":2000}`,
 		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"BIG"},{"function":"sum","field_id":"I"},{"function":"sum","field_id":"DEC"},{"function":"sum","field_id":"WIDE"},{"function":"avg","field_id":"D"},{"function":"count"},{"function":"sum","field_id":"UB"},{"function":"sum","field_id":"N"}],"group_by":[{"field_id":"E"}]}`,
 		`{"table_id":1,"aggregations":[{"function":"count"},{"function":"min","field_id":"TM"},{"function":"max","field_id":"TZ"}],"group_by":[{"field_id":"TS","field_granularity":"day"},{"field_id":"B"}]}`,
 		`{"table_id":1,"aggregations":[{"function":"count"},{"function":"max","field_id":"DT"}],"group_by":[{"field_id":"TZ","field_granularity":"hour"},{"field_id":"DT","field_granularity":"month"}]}`,
 		`{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"TS","field_granularity":"day-of-week"},{"field_id":"U"}],"limit":50}`,
-	} {
+	})
+}
+
+// compareEncoded runs each request twice, read boxed and read as it
+// writes itself, and compares the two byte for byte, Row for Row and
+// Values for Values (times as time.Time, for the SQL adapter's wire).
+func compareEncoded(t *testing.T, e *Engine, reqs []string) {
+	t.Helper()
+	p := &auth.Principal{Email: "a@example.com"}
+	for _, req := range reqs {
 		var answers [2][]string
-		var rows [2][][]any
+		var rows, values [2][][]any
 		for k, columnar := range []bool{false, true} {
-			e.columnar = columnar
+			e.encoded = columnar
 			r, err := sqlgen.ParseRequest([]byte(req))
 			if err != nil {
 				t.Fatal(err)
@@ -87,10 +98,11 @@ func TestColumnar_answersAsBoxed(t *testing.T) {
 			}
 			for got.Next() {
 				if columnar && got.vals != nil {
-					t.Fatalf("%s: read through database/sql, not as Arrow", req)
+					t.Fatalf("%s: read through database/sql, not as it writes itself", req)
 				}
 				answers[k] = append(answers[k], string(got.AppendJSON(nil)))
 				rows[k] = append(rows[k], got.Row())
+				values[k] = append(values[k], got.Values(nil))
 			}
 			if err := got.Err(); err != nil {
 				t.Fatal(err)
@@ -107,6 +119,9 @@ func TestColumnar_answersAsBoxed(t *testing.T) {
 			if !reflect.DeepEqual(rows[0][i], rows[1][i]) {
 				t.Fatalf("%s: Row %d\nboxed    %s\ncolumnar %s", req, i, types(rows[0][i]), types(rows[1][i]))
 			}
+			if !reflect.DeepEqual(values[0][i], values[1][i]) {
+				t.Fatalf("%s: Values %d\nboxed    %s\ncolumnar %s", req, i, types(values[0][i]), types(values[1][i]))
+			}
 		}
 	}
 }
@@ -117,4 +132,64 @@ func types(row []any) string {
 		s += fmt.Sprintf("%T(%v) ", v, v)
 	}
 	return s
+}
+
+// pgTypes is typesModel's table on PostgreSQL, with a row of infinite
+// dates and times and a NaN.
+const pgTypes = `CREATE TABLE "T" AS SELECT i::int4 AS "I", i::int8 * 1000000000000 AS "BIG", i * 1.5::float8 AS "D",
+  (i * 1.25)::numeric(10,2) AS "DEC", (i * 7)::numeric(38,0) AS "WIDE", 'x' || i || '"é\' AS "S", i % 2 = 0 AS "B",
+  DATE '2024-01-01' + i AS "DT", TIMESTAMP '2024-01-01 10:00:00' + i * INTERVAL '7 hours' AS "TS",
+  TIMESTAMPTZ '2024-01-01 10:00:00+00' + i * INTERVAL '13 minutes' AS "TZ", TIME '10:00:00' + i * INTERVAL '1 second' AS "TM",
+  (CASE WHEN i % 3 = 0 THEN NULL ELSE i END)::int8 AS "N", (ARRAY['a', 'b', 'c'])[i % 3 + 1]::varchar AS "E",
+  ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid AS "U", i::int2 AS "SM", i::float4 AS "F4",
+  (i * 0.001)::numeric(10,3) AS "FR"
+FROM generate_series(0, 699) i;
+INSERT INTO "T" ("I", "DT", "TS", "TZ", "FR", "D") VALUES (1000, 'infinity', '-infinity', 'infinity', 'NaN', 'NaN');`
+
+var pgTypesModel = []byte(`version: 1
+tables:
+  - id: 1
+    name: T
+    fields:
+      - {name: I, type: INTEGER}
+      - {name: BIG, type: BIGINT}
+      - {name: D, type: DOUBLE}
+      - {name: DEC, type: "DECIMAL(10,2)"}
+      - {name: WIDE, type: "DECIMAL(38,0)"}
+      - {name: S, type: VARCHAR}
+      - {name: B, type: BOOLEAN}
+      - {name: DT, type: DATE}
+      - {name: TS, type: TIMESTAMP}
+      - {name: TZ, type: TIMESTAMPTZ}
+      - {name: TM, type: TIME}
+      - {name: N, type: BIGINT}
+      - {name: E, type: VARCHAR}
+      - {name: U, type: UUID}
+      - {name: SM, type: SMALLINT}
+      - {name: F4, type: FLOAT}
+      - {name: FR, type: "DECIMAL(10,3)"}
+`)
+
+// TestEncoded_postgresAnswersAsBoxed: an answer read through pgx's own
+// interface (binary values written as JSON as read) writes the same JSON,
+// and gives the same Row, as the same answer read through database/sql,
+// for every type a field may have on PostgreSQL, infinite dates and NaN
+// included, detail and aggregated (numeric sums and averages, buckets).
+func TestEncoded_postgresAnswersAsBoxed(t *testing.T) {
+	testkit.FullTier(t, "PostgreSQL")
+	database := pgtest.NewDatabase(t)
+	e, err := New(context.Background(), Options{ModelFile: "types.yaml", ModelYAML: pgTypesModel, Unrestricted: true,
+		TimeZone: "America/Chicago", Database: database,
+		Setup: func(ctx context.Context, db *sql.DB) error { _, err := db.ExecContext(ctx, pgTypes); return err }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	compareEncoded(t, e, []string{
+		`{"table_id":1,"limit":2000}`,
+		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"BIG"},{"function":"sum","field_id":"I"},{"function":"sum","field_id":"DEC"},{"function":"sum","field_id":"WIDE"},{"function":"avg","field_id":"D"},{"function":"avg","field_id":"I"},{"function":"count"},{"function":"sum","field_id":"N"},{"function":"sum","field_id":"FR"}],"group_by":[{"field_id":"E"}]}`,
+		`{"table_id":1,"aggregations":[{"function":"count"},{"function":"min","field_id":"TM"},{"function":"max","field_id":"TZ"}],"group_by":[{"field_id":"TS","field_granularity":"day"},{"field_id":"B"}]}`,
+		`{"table_id":1,"aggregations":[{"function":"count"},{"function":"max","field_id":"DT"}],"group_by":[{"field_id":"TZ","field_granularity":"hour"},{"field_id":"DT","field_granularity":"month"}]}`,
+		`{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"TS","field_granularity":"day-of-week"},{"field_id":"U"}],"limit":50}`,
+	})
 }

@@ -224,7 +224,7 @@ type Engine struct {
 	audit        *auditLog // nil: no audit log
 	db           *sql.DB
 	be           backend // nil when offline
-	columnar     bool    // DuckDB's answers are read as Arrow (Columnar); tests turn it off
+	encoded      bool    // answers write their own rows (encodedQuery); tests turn it off
 	dialect      sqlast.Dialect
 	zone         *time.Location
 	planOpts     sqlgen.Options
@@ -358,7 +358,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 			return nil, err
 		}
 	}
-	e := &Engine{db: db, be: be, columnar: Columnar, keys: keys, dialect: dialectOf(opts.Database), log: log, zone: zone, embedder: opts.Embedder,
+	e := &Engine{db: db, be: be, encoded: true, keys: keys, dialect: dialectOf(opts.Database), log: log, zone: zone, embedder: opts.Embedder,
 		queryTimeout: opts.QueryTimeout, queueTimeout: opts.QueueTimeout,
 		stmts: newStmtCache(db, defaultStatements, defaultStatementBytes)}
 	e.stmts.log = log

@@ -44,6 +44,11 @@ type Query struct {
 	// engine's row caps up to Max rows, with a row past Max an error
 	// (ErrTooManyRows), never a silently short answer.
 	Bounds Bounds
+	// Values says that the caller reads the rows' values (Rows.Values), as
+	// the SQL adapter's wire does, rather than their JSON: the rows are
+	// then read boxed through database/sql, whose values need no parsing
+	// back from text.
+	Values bool
 	s      *state
 }
 
@@ -159,6 +164,9 @@ func (e *Engine) latest(ctx context.Context, s *state, g *permissions.Grant, t *
 // cancels the query.
 func (e *Engine) Execute(ctx context.Context, p *auth.Principal, q *Query) (*Rows, error) {
 	ctx = forUser(ctx, p)
+	if q != nil && q.Values {
+		ctx = context.WithValue(ctx, valuesKey{}, true)
+	}
 	plan, g, err := e.plan(ctx, p, q, q.planOptions(e.planOpts))
 	if err != nil {
 		e.auditRefusal(ctx, p, q, err)
@@ -368,19 +376,40 @@ func (e *Engine) Query(ctx context.Context, p *auth.Principal, req *Request) (*R
 // done, not when the caller is: a caller that reads slowly holds no slot,
 // only its buffer, until the query's deadline. keep, if set, is told when
 // the database is done with the buffer (for the result cache), which is
-// then kept whole. On DuckDB, in a build with the duckdb_arrow tag
-// (Columnar), the rows are read as Arrow record batches and written as
-// JSON from their columns.
+// then kept whole. The rows are written as JSON as they are read, from
+// DuckDB's Arrow batches (in a build with the duckdb_arrow tag: Columnar)
+// or PostgreSQL's binary values (encodedQuery).
 func (e *Engine) run(ctx context.Context, plan *sqlgen.Plan, sqlText string, args []any, keep func(*buffer, error)) (*Rows, error) {
-	return e.runWith(ctx, plan, sqlText, args, keep, e.columnar)
+	_, boxed := ctx.Value(valuesKey{}).(bool)
+	return e.runWith(ctx, plan, sqlText, args, keep, e.encoded && !boxed)
 }
+
+// encodedQuery runs text so that its answer writes its own rows: on
+// DuckDB as Arrow (Columnar), on PostgreSQL through pgx's own interface
+// (binary values, the statement prepared once per connection); ok is false
+// where neither applies, and the caller reads the answer boxed.
+func (e *Engine) encodedQuery(ctx context.Context, text string, args []any, cols []Column) (encodedRows, bool, error) {
+	if len(cols) == 0 {
+		return nil, false, nil
+	}
+	switch e.be.(type) {
+	case *duckBackend:
+		return e.arrowQuery(ctx, text, args, cols)
+	case *pgBackend:
+		return e.pgxQuery(ctx, text, args, cols)
+	}
+	return nil, false, nil
+}
+
+// valuesKey marks, in a context, queries whose caller reads Values.
+type valuesKey struct{}
 
 // runBoxed is run through database/sql alone, whose values Rows.raw gives.
 func (e *Engine) runBoxed(ctx context.Context, plan *sqlgen.Plan, sqlText string, args []any) (*Rows, error) {
 	return e.runWith(ctx, plan, sqlText, args, nil, false)
 }
 
-func (e *Engine) runWith(ctx context.Context, plan *sqlgen.Plan, sqlText string, args []any, keep func(*buffer, error), columnar bool) (*Rows, error) {
+func (e *Engine) runWith(ctx context.Context, plan *sqlgen.Plan, sqlText string, args []any, keep func(*buffer, error), encoded bool) (*Rows, error) {
 	if e.db == nil {
 		return nil, ErrOffline
 	}
@@ -414,19 +443,19 @@ func (e *Engine) runWith(ctx context.Context, plan *sqlgen.Plan, sqlText string,
 		return fail(err)
 	}
 	start := time.Now()
-	var ans *arrowAnswer
+	var ans encodedRows
 	var rows *sql.Rows
-	if columnar {
-		if ans, columnar, err = e.columnarQuery(qctx, sqlText, args, plan.Outputs); err != nil {
+	if encoded {
+		if ans, encoded, err = e.encodedQuery(qctx, sqlText, args, plan.Outputs); err != nil {
 			return fail(e.queryError(qctx, err, true))
 		}
 	}
-	if !columnar {
+	if !encoded {
 		if rows, err = e.stmts.query(qctx, sqlText, args); err != nil {
 			return fail(e.queryError(qctx, err, true))
 		}
 	}
-	e.log.DebugContext(ctx, "query", "sql", sqlText, "params", len(args), "duration", time.Since(start), "columnar", columnar)
+	e.log.DebugContext(ctx, "query", "sql", sqlText, "params", len(args), "duration", time.Since(start), "encoded", encoded)
 	f := formatter{cols: plan.Outputs, zone: e.zone}
 	b := newBuffer(plan.Outputs, f, e.buffers, keep != nil)
 	if keep != nil {
@@ -435,8 +464,8 @@ func (e *Engine) runWith(ctx context.Context, plan *sqlgen.Plan, sqlText string,
 	}
 	deadline, _ := qctx.Deadline()
 	queryErr := func(err error) error { return e.queryError(qctx, err, false) }
-	if columnar {
-		go b.fillColumnar(ans, queryErr, done)
+	if encoded {
+		go b.fillEncoded(ans, queryErr, done)
 	} else {
 		go b.fill(rows, queryErr, done)
 	}

@@ -249,12 +249,30 @@ func (r *Rows) Row() []any {
 // but for dates and timestamps, which are time.Time: a date at midnight
 // UTC, a bucketed time (Column.Local) as its wall clock in UTC, an instant
 // as itself. An adapter that writes times in its own format (the SQL
-// adapter's wire) takes them so, rather than parse Row's text back. An
-// answer read from the cache gives Row's values.
+// adapter's wire) takes them so, rather than parse Row's text back.
 func (r *Rows) Values(dst []any) []any {
 	dst = dst[:0]
 	if r.vals == nil {
-		return append(dst, r.Row()...)
+		// Rows written as JSON (as read, spilled, or cached): times come
+		// back from their text, which holds their instant and wall clock.
+		dst = append(dst, r.Row()...)
+		for i, v := range dst {
+			s, ok := v.(string)
+			c := r.fmt.cols[i]
+			if !ok || c.Masked != "" || !c.Kind.IsTemporal() {
+				continue
+			}
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				continue
+			}
+			if c.Kind == semantic.KindDate || c.Local {
+				dst[i] = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+			} else {
+				dst[i] = t.UTC()
+			}
+		}
+		return dst
 	}
 	for i, v := range r.vals {
 		t, ok := v.(time.Time)
@@ -306,38 +324,37 @@ func (r formatter) appendRow(dst []byte, vals []any) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		switch x := v.(type) {
-		case int64:
-			if x <= maxSafeInt && x >= -maxSafeInt {
-				dst = strconv.AppendInt(dst, x, 10)
-				continue
-			}
-		case int32:
-			dst = strconv.AppendInt(dst, int64(x), 10)
-			continue
-		case float64:
-			if !math.IsNaN(x) && !math.IsInf(x, 0) {
-				dst = jsonw.Float(dst, r.round(i, x))
-				continue
-			}
-		case string:
-			if r.cols[i].Kind.IsNumeric() || r.cols[i].Kind == semantic.KindTime {
-				break // PostgreSQL's numerics and times of day arrive as text
-			}
-			dst = jsonw.String(dst, x)
-			continue
-		case time.Time:
-			dst = append(dst, '"')
-			dst = r.appendTime(dst, r.cols[i], x)
-			dst = append(dst, '"')
-			continue
-		case nil:
-			dst = append(dst, "null"...)
-			continue
-		}
-		dst = appendValue(dst, r.value(i, v))
+		dst = r.appendOne(dst, i, v)
 	}
 	return append(dst, ']')
+}
+
+// appendOne appends the JSON of column i's value v as scanned.
+func (r formatter) appendOne(dst []byte, i int, v any) []byte {
+	switch x := v.(type) {
+	case int64:
+		if x <= maxSafeInt && x >= -maxSafeInt {
+			return strconv.AppendInt(dst, x, 10)
+		}
+	case int32:
+		return strconv.AppendInt(dst, int64(x), 10)
+	case float64:
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return jsonw.Float(dst, r.round(i, x))
+		}
+	case string:
+		if r.cols[i].Kind.IsNumeric() || r.cols[i].Kind == semantic.KindTime {
+			break // PostgreSQL's numerics and times of day arrive as text
+		}
+		return jsonw.String(dst, x)
+	case time.Time:
+		dst = append(dst, '"')
+		dst = r.appendTime(dst, r.cols[i], x)
+		return append(dst, '"')
+	case nil:
+		return append(dst, "null"...)
+	}
+	return appendValue(dst, r.value(i, v))
 }
 
 // maxSafeInt is the largest integer every JSON client reads exactly:

@@ -88,7 +88,7 @@ func TestQuery_listsShareOneStatement(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	e.columnar = false
+	e.encoded = false
 	sales := &auth.Principal{Email: "s@example.com", Groups: []string{"sales"}, Attributes: map[string]any{"state": "TX"}}
 	run := func(values []string, op string) {
 		t.Helper()

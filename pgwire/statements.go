@@ -336,6 +336,7 @@ func (c *conn) bindSelect(pt *portal, sel *pg.SelectStmt, params []*string) erro
 		return err
 	}
 	q.Bounds = engine.Bounds{Offset: st.Offset, Max: c.s.opts.MaxRows}
+	q.Values = true // the wire reads values, times as time.Time
 	plan, err := c.s.opts.Engine.Plan(ctx, c.p, q)
 	if err != nil {
 		return err
