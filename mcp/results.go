@@ -467,6 +467,9 @@ func appendCell(dst, c []byte) []byte {
 		// A fraction, to TextDigits significant digits: the text is for
 		// reading; the structure keeps every digit. (Money is rounded to
 		// its decimals already, and integers are written whole.)
+		if fewDigits(c, TextDigits) {
+			return append(dst, c...) // no digit to round away: as written
+		}
 		if f, err := strconv.ParseFloat(string(c), 64); err == nil {
 			return append(dst, significant(f, TextDigits)...)
 		}
@@ -481,6 +484,24 @@ func appendCell(dst, c []byte) []byte {
 		}
 	}
 	return append(dst, c...)
+}
+
+// fewDigits reports whether a JSON number written without an exponent has
+// at most n significant digits: significant would give it back as is.
+func fewDigits(c []byte, n int) bool {
+	digits, leading := 0, true
+	for _, b := range c {
+		switch {
+		case b == 'e' || b == 'E':
+			return false
+		case b == '0' && leading:
+		case b >= '0' && b <= '9':
+			leading = false
+			digits++
+		}
+	}
+	// Trailing zeros of a fraction count, but JSON writes none.
+	return digits <= n
 }
 
 // appendCSV appends text as a CSV cell, quoted when it must be.

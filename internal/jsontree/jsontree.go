@@ -54,6 +54,16 @@ func Decode(data []byte, maxDepth int) (any, error) {
 		}
 		return nil, &Error{Message: fmt.Sprintf("the document is not valid UTF-8 (byte %d)", at)}
 	}
+	if v, err, ok := fastDecode(data, maxDepth); ok {
+		return v, err
+	}
+	// Not JSON: encoding/json's decoder says where, in its words.
+	return slowDecode(data, maxDepth)
+}
+
+// slowDecode is Decode through encoding/json's tokenizer: the reference
+// fastDecode is tested against, and the author of syntax errors.
+func slowDecode(data []byte, maxDepth int) (any, error) {
 	d := &decoder{dec: json.NewDecoder(bytes.NewReader(data)), max: maxDepth}
 	d.dec.UseNumber()
 	tok, err := d.dec.Token()

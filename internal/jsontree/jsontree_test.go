@@ -3,9 +3,11 @@ package jsontree
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestDecode(t *testing.T) {
@@ -50,3 +52,30 @@ func TestDecode(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecode_fastAsSlow: the scanner of its own and encoding/json's
+// tokenizer agree on every document: the same tree, or the same error.
+func FuzzDecode_fastAsSlow(f *testing.F) {
+	for _, s := range []string{`{"a":1,"b":[true,null,"x"]}`, `{"a":1,"\u0061":2}`, `"\ud83d\ude00 \ud800 \u00e9\n"`,
+		`{"x":[{"k":1},{"k":2,"k":3}]}`, `[1e5,-0.5,0,-0,1E+2]`, `{"a\u0000":1}`, `[[[[[]]]]]`, ` {"a" : [ 1 , 2 ] } `,
+		`{"value":"a\u0000b"}`, `[01]`, `[1.]`, `{"a":1}x`, `"\x"`, "\"\t\"", `[1,]`, `{,}`, `tru`, `nulll`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, depth := range []int{0, 3} {
+			fast, fastErr := Decode(data, depth)
+			if depth <= 0 {
+				depth = MaxDepth
+			}
+			slow, slowErr := slowDecode(data, depth)
+			if !utf8Valid(data) {
+				continue // refused before either scanner runs
+			}
+			if fmt.Sprint(fastErr) != fmt.Sprint(slowErr) || !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("%q (depth %d):\nfast %#v %v\nslow %#v %v", data, depth, fast, fastErr, slow, slowErr)
+			}
+		}
+	})
+}
+
+func utf8Valid(b []byte) bool { return utf8.Valid(b) }
