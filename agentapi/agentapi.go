@@ -230,7 +230,7 @@ func (h *handler) route(pattern, scope string, fn func(http.ResponseWriter, *htt
 		}
 		info(r.Context()).email = p.Email
 		if scope != "" && !p.Allows(scope) {
-			return errScope
+			return httpapi.ScopeError(scope, "")
 		}
 		ctx := engine.WithEndpoint(r.Context(), pattern)
 		if httpapi.Fresh(r) {

@@ -22,7 +22,6 @@ var (
 	errAuthFormat       = httpapi.ErrAuthFormat
 	errInvalidJWT       = httpapi.ErrInvalidJWT
 	errJWTNotConfigured = httpapi.ErrJWTNotConfigured
-	errScope            = httpapi.ErrScope
 	errNotFound         = httpapi.ErrNotFound
 	errInternal         = httpapi.ErrInternal
 	errOverloaded       = httpapi.ErrOverloaded

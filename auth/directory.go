@@ -19,13 +19,34 @@ type User struct {
 	Groups     []string
 	Attributes map[string]any
 	Active     bool
+	// Identities are the user's accounts at identity providers, by which
+	// provider tokens identified by subject name them.
+	Identities []Identity
+}
+
+// Identity is an account at an identity provider: its issuer and the
+// subject the provider's tokens carry.
+type Identity struct {
+	Issuer  string
+	Subject string
 }
 
 // Directory is a fixed set of known users, as in Metabase where a user's
 // groups and attributes live on the server and a token may carry only the
 // email. It is immutable and safe for concurrent use.
 type Directory struct {
-	users map[string]User
+	users      map[string]User
+	identities map[Identity]string // to email
+}
+
+// LookupIdentity returns the user with an identity at issuer, matched
+// exactly.
+func (d *Directory) LookupIdentity(issuer, subject string) (User, bool) {
+	email, ok := d.identities[Identity{Issuer: issuer, Subject: subject}]
+	if !ok {
+		return User{}, false
+	}
+	return d.users[email], true
 }
 
 // Lookup returns the user with the given email, matched case-insensitively.
@@ -56,6 +77,8 @@ func (d *Directory) Users() []User {
 //	    groups: [sales]
 //	    attributes: {state: TX}
 //	    active: true          # default true
+//	    identities:           # provider accounts (serve --jwt-identify-by subject)
+//	      - {issuer: "https://login.example.com/", subject: "00u1abcd"}
 //
 // Problems are reported together, at file:line:col, as a *DirectoryError.
 func LoadDirectory(path string) (*Directory, error) {
@@ -72,10 +95,10 @@ func ParseDirectory(file string, data []byte) (*Directory, error) {
 	if root == nil {
 		return nil, newDirectoryError(doc.Problems())
 	}
-	dir := &Directory{users: map[string]User{}}
+	dir := &Directory{users: map[string]User{}, identities: map[Identity]string{}}
 	top := doc.Mapping(root, "the user directory", "users")
 	for _, n := range doc.Seq(doc.Require(top, root, "the user directory", "users"), "users") {
-		keys := doc.Mapping(n, "user", "email", "first_name", "last_name", "groups", "attributes", "active")
+		keys := doc.Mapping(n, "user", "email", "first_name", "last_name", "groups", "attributes", "active", "identities")
 		if keys == nil {
 			continue
 		}
@@ -95,6 +118,7 @@ func ParseDirectory(file string, data []byte) (*Directory, error) {
 			u.Active, _ = doc.Bool(a, "active")
 		}
 		u.Attributes = attributes(doc, keys["attributes"])
+		u.Identities = identities(doc, keys["identities"], dir, u.Email)
 		if u.Email != "" {
 			dir.users[u.Email] = u
 		}
@@ -103,6 +127,37 @@ func ParseDirectory(file string, data []byte) (*Directory, error) {
 		return nil, err
 	}
 	return dir, nil
+}
+
+// identities decodes a user's provider accounts; one account names one
+// user.
+func identities(doc *yamldoc.Doc, n *yaml.Node, dir *Directory, email string) []Identity {
+	var out []Identity
+	for _, item := range doc.Seq(n, "identities") {
+		keys := doc.Mapping(item, "identity", "issuer", "subject")
+		if keys == nil {
+			continue
+		}
+		var id Identity
+		if in := doc.Require(keys, item, "identity", "issuer"); in != nil {
+			id.Issuer, _ = doc.NonEmpty(in, "issuer")
+		}
+		if sn := doc.Require(keys, item, "identity", "subject"); sn != nil {
+			id.Subject, _ = doc.NonEmpty(sn, "subject")
+		}
+		if id.Issuer == "" || id.Subject == "" {
+			continue
+		}
+		if other, dup := dir.identities[id]; dup {
+			doc.Errorf(item, "the identity %s %s is already %s's", id.Issuer, id.Subject, other)
+			continue
+		}
+		if email != "" {
+			dir.identities[id] = email
+		}
+		out = append(out, id)
+	}
+	return out
 }
 
 // attributes decodes a mapping of attribute values: strings, numbers,

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -36,8 +38,15 @@ const (
 // VerifierOptions configure a Verifier. Only Secret is required; every other
 // zero value means the default its comment gives.
 type VerifierOptions struct {
-	// Secret is the HS256 shared secret, at least MinSecretLen bytes.
+	// Secret is the HS256 shared secret, at least MinSecretLen bytes; it
+	// may be empty when Provider is set.
 	Secret []byte
+	// Provider accepts tokens of an identity provider too (asymmetric
+	// keys from its JWKS); nil means none.
+	Provider *ProviderOptions
+	// Logger receives what the verifier must say loudly (a provider
+	// token's groups left out); nil means slog.Default().
+	Logger *slog.Logger
 	// EmailClaim names the claim holding the user's email; "" means "email".
 	EmailClaim string
 	// GroupsClaim names the claim holding the user's groups; "" means
@@ -65,15 +74,16 @@ type VerifierOptions struct {
 // Verifier verifies JWTs and maps their claims to a Principal. It is safe
 // for concurrent use.
 type Verifier struct {
-	opts   VerifierOptions
-	parser *jwt.Parser
-	dir    atomic.Pointer[Directory] // swapped by SetDirectory
+	opts     VerifierOptions
+	parser   *jwt.Parser
+	provider *provider
+	dir      atomic.Pointer[Directory] // swapped by SetDirectory
 }
 
 // NewVerifier returns a Verifier, or an error if the options cannot be used
 // (a secret shorter than MinSecretLen bytes).
 func NewVerifier(opts VerifierOptions) (*Verifier, error) {
-	if len(opts.Secret) < MinSecretLen {
+	if (len(opts.Secret) > 0 || opts.Provider == nil) && len(opts.Secret) < MinSecretLen {
 		return nil, fmt.Errorf("auth: the JWT shared secret is %d bytes; it must be at least %d (generate one with: openssl rand -hex 32)", len(opts.Secret), MinSecretLen)
 	}
 	if opts.RequireKnownUsers && opts.Directory == nil {
@@ -103,6 +113,13 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 	opts.Secret = append([]byte(nil), opts.Secret...)
 	v := &Verifier{opts: opts}
 	v.dir.Store(opts.Directory)
+	if opts.Provider != nil {
+		pr, err := newProvider(*opts.Provider, &v.opts)
+		if err != nil {
+			return nil, err
+		}
+		v.provider = pr
+	}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{"HS256"}),
 		jwt.WithLeeway(opts.Leeway),
@@ -188,13 +205,51 @@ func checkSegments(token string, header map[string]any) error {
 	return nil
 }
 
-// Verify checks a token and returns its principal. Every failure wraps
-// ErrInvalidToken; the message says why, for logs, and never holds the
-// token.
-func (v *Verifier) Verify(token string) (*Principal, error) {
+// Endpoint says which tokens an endpoint accepts.
+type Endpoint struct {
+	// Audiences are the aud values a provider token may carry; nil means
+	// the provider's Audiences (the Agent API's).
+	Audiences []string
+	// ProviderOnly refuses HS256 tokens (serve --oauth-only on MCP).
+	ProviderOnly bool
+}
+
+// Verify checks a token as the Agent API accepts it and returns its
+// principal. Every failure wraps ErrInvalidToken; the message says why,
+// for logs, and never holds the token.
+func (v *Verifier) Verify(token string) (*Principal, error) { return v.VerifyAt(token, Endpoint{}) }
+
+// VerifyAt checks a token presented to an endpoint. An HS256 token is
+// verified with the shared secret; a token signed with an asymmetric
+// algorithm by the provider's key set. Each path allows its own
+// algorithms only, so a token's alg never makes one kind of key verify
+// another's.
+func (v *Verifier) VerifyAt(token string, at Endpoint) (*Principal, error) {
 	if len(token) > v.opts.MaxTokenSize {
 		return nil, invalid(ReasonTooLarge, "token of %d bytes exceeds %d", len(token), v.opts.MaxTokenSize)
 	}
+	alg, ok := headerOf(token)
+	switch {
+	case !ok:
+		return nil, invalid(ReasonMalformed, "not a JWT: its header is not base64url-encoded JSON")
+	case v.provider != nil && slices.Contains(ProviderAlgorithms, alg):
+		audiences := at.Audiences
+		if audiences == nil {
+			audiences = v.provider.opts.Audiences
+		}
+		return v.provider.verify(v, token, audiences)
+	case alg != "HS256":
+		return nil, invalid(ReasonAlgorithm, "alg %q is not accepted", alg)
+	case len(v.opts.Secret) == 0:
+		return nil, invalid(ReasonAlgorithm, "alg %q: only an identity provider's tokens are accepted", alg)
+	case at.ProviderOnly:
+		return nil, invalid(ReasonAlgorithm, "alg %q: this endpoint accepts only the identity provider's tokens", alg)
+	}
+	return v.verifySecret(token)
+}
+
+// verifySecret checks an HS256 token signed with the shared secret.
+func (v *Verifier) verifySecret(token string) (*Principal, error) {
 	claims := jwt.MapClaims{}
 	tok, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
 		return v.opts.Secret, nil
@@ -298,7 +353,7 @@ func (v *Verifier) principal(claims jwt.MapClaims) (*Principal, error) {
 	if !ok || strings.TrimSpace(email) == "" {
 		return nil, invalid(ReasonEmail, "claim %q is missing or not a string", v.opts.EmailClaim)
 	}
-	if strings.IndexFunc(email, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+	if strings.ContainsFunc(email, badEmailRune) {
 		// " a@x" is not a@x: a token's email must name its user exactly.
 		return nil, invalid(ReasonEmail, "claim %q holds spaces or control characters", v.opts.EmailClaim)
 	}
@@ -316,13 +371,7 @@ func (v *Verifier) principal(claims jwt.MapClaims) (*Principal, error) {
 		}
 	}
 	if raw, ok := claims[v.opts.GroupsClaim]; ok {
-		for _, g := range groupList(raw) {
-			if mapped, ok := v.opts.GroupMappings[g]; ok {
-				p.Groups = append(p.Groups, mapped...)
-			} else {
-				p.Groups = append(p.Groups, g)
-			}
-		}
+		p.Groups = v.mapGroups(groupList(raw))
 	}
 	for k, raw := range claims {
 		if registered[k] || k == v.opts.EmailClaim || k == v.opts.GroupsClaim {
@@ -339,9 +388,52 @@ func (v *Verifier) principal(claims jwt.MapClaims) (*Principal, error) {
 	return p, nil
 }
 
+// badEmailRune is a rune no email of a token may hold: " a@x" is not a@x.
+func badEmailRune(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
+
+// mapGroups applies the group mappings to a token's groups.
+func (v *Verifier) mapGroups(groups []string) []string {
+	var out []string
+	for _, g := range groups {
+		if mapped, ok := v.opts.GroupMappings[g]; ok {
+			out = append(out, mapped...)
+		} else {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func (o *VerifierOptions) logger() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.Default()
+}
+
+// KeySet says how the provider's key set stands; ok is false without a
+// provider.
+func (v *Verifier) KeySet() (KeySetStatus, bool) {
+	if v.provider == nil {
+		return KeySetStatus{}, false
+	}
+	return v.provider.keys.Status(), true
+}
+
+// Close stops the provider key set's refreshes.
+func (v *Verifier) Close() {
+	if v.provider != nil {
+		v.provider.keys.close()
+	}
+}
+
 // applyDirectory merges what the directory knows of the user: its groups
 // join the token's, its attributes fill those the token does not carry.
-func (v *Verifier) applyDirectory(p *Principal) error {
+func (v *Verifier) applyDirectory(p *Principal) error { return v.applyDirectoryOver(p, true) }
+
+// applyDirectoryOver merges the directory's knowledge of the user; its
+// attributes win over the token's unless claimsWin.
+func (v *Verifier) applyDirectoryOver(p *Principal, claimsWin bool) error {
 	dir := v.dir.Load()
 	if dir == nil {
 		return nil
@@ -363,7 +455,7 @@ func (v *Verifier) applyDirectory(p *Principal) error {
 	}
 	p.Groups = append(p.Groups, u.Groups...)
 	for k, val := range u.Attributes {
-		if _, set := p.Attributes[k]; !set {
+		if _, set := p.Attributes[k]; !set || !claimsWin {
 			p.Attributes[k] = val
 		}
 	}

@@ -14,12 +14,15 @@
 package mcp
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	sdkauth "github.com/modelcontextprotocol/go-sdk/auth"
@@ -61,6 +64,10 @@ type Options struct {
 	// fetches its answer.
 	AnswerWithin, AsyncTimeout time.Duration
 
+	// OAuth makes the server an OAuth 2.1 protected resource (the MCP
+	// authorization spec); nil means none.
+	OAuth *OAuthOptions
+
 	jobs *jobs // the queries running past their call, shared by every server of New
 }
 
@@ -96,17 +103,19 @@ type principalKey struct{}
 // acts for the user its own credential names. The server is stateless:
 // it keeps no MCP session between requests (it issues no Mcp-Session-Id),
 // so that no client can make it hold one, and nothing a request does
-// depends on who sent another. The tools listed are those the
-// credential's scopes cover.
+// depends on who sent another. Every tool is listed; a call the
+// credential's scopes do not cover answers HTTP 403 with an
+// insufficient_scope challenge naming the scope it needs, so that an
+// OAuth client can ask for more (step-up).
 func New(e *engine.Engine, opts Options) http.Handler {
 	opts = opts.withDefaults()
-	s := &servers{e: e, opts: opts, byScope: map[string]*sdk.Server{}}
-	streamable := sdk.NewStreamableHTTPHandler(s.forRequest, &sdk.StreamableHTTPOptions{
+	srv := newServer(e, opts, nil)
+	streamable := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, &sdk.StreamableHTTPOptions{
 		Logger:                       opts.Logger,
 		Stateless:                    true,
 		PropagateRequestCancellation: true,
 		JSONResponse:                 true,
-		MaxRequestBodyBytes:          1 << 20,
+		MaxRequestBodyBytes:          maxBody,
 	})
 	// The tools read who they act for from the SDK's TokenInfo, which
 	// only its bearer middleware can put in a request's context: the
@@ -121,11 +130,37 @@ func New(e *engine.Engine, opts Options) http.Handler {
 			Extra: map[string]any{"principal": p}}, nil
 	}, nil)(streamable)
 	authn := &httpapi.Authenticator{Verifier: opts.Verifier, Sessions: opts.Sessions, Log: opts.Logger}
+	var metadataURL string
+	if o := opts.OAuth; o != nil {
+		authn.Endpoint = auth.Endpoint{Audiences: []string{o.Resource}, ProviderOnly: o.Only}
+		metadataURL = o.MetadataURL()
+	}
+	scopesOf := map[string][]string{}
+	for _, def := range (&tools{opts: opts}).definitions() {
+		scopesOf[def.tool.Name] = def.scopes
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := authn.Authenticate(r)
 		if err != nil {
-			httpapi.Write(w, httpapi.Map(r.Context(), opts.Logger, err))
+			ae := httpapi.Map(r.Context(), opts.Logger, err)
+			if ae.Status == http.StatusUnauthorized && metadataURL != "" {
+				// RFC 9728 §5.1: where a client learns how to get a token.
+				c := *ae
+				first := ""
+				if errors.Is(err, httpapi.ErrInvalidJWT) {
+					first = `error="invalid_token"`
+				}
+				c.Challenge = httpapi.Challenge(first, "resource_metadata", metadataURL)
+				ae = &c
+			}
+			httpapi.Write(w, ae)
 			return
+		}
+		if name, ok := calledTool(r); ok {
+			if scopes, known := scopesOf[name]; known && !slices.ContainsFunc(scopes, p.Allows) {
+				httpapi.Write(w, httpapi.ScopeError(scopes[0], metadataURL))
+				return
+			}
 		}
 		ctx := context.WithValue(r.Context(), principalKey{}, p)
 		if httpapi.Fresh(r) {
@@ -140,32 +175,32 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	})
 }
 
-// servers holds one MCP server per set of scopes: a session lists the
-// tools its credential's scopes cover.
-type servers struct {
-	e       *engine.Engine
-	opts    Options
-	mu      sync.Mutex
-	byScope map[string]*sdk.Server
-}
+// maxBody is the largest request body MCP reads.
+const maxBody = 1 << 20
 
-func (s *servers) forRequest(r *http.Request) *sdk.Server {
-	p, _ := r.Context().Value(principalKey{}).(*auth.Principal)
-	if p == nil {
-		return nil
+// calledTool reads the name of the tool a POSTed JSON-RPC request calls,
+// leaving the body for the SDK to read again. A body that is not one
+// tools/call request (a batch, not JSON, too large) is not a call here:
+// the SDK answers it as it does.
+func calledTool(r *http.Request) (string, bool) {
+	if r.Method != http.MethodPost || r.Body == nil {
+		return "", false
 	}
-	key := "*"
-	if p.Scopes != nil {
-		key = strings.Join(p.Scopes, " ")
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+	if err != nil || len(body) > maxBody {
+		return "", false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if srv, ok := s.byScope[key]; ok {
-		return srv
+	var msg struct {
+		Method string `json:"method"`
+		Params struct {
+			Name string `json:"name"`
+		} `json:"params"`
 	}
-	srv := newServer(s.e, s.opts, p, nil)
-	s.byScope[key] = srv
-	return srv
+	if json.Unmarshal(body, &msg) != nil || msg.Method != "tools/call" {
+		return "", false
+	}
+	return msg.Params.Name, true
 }
 
 // Serve runs the MCP server for one user over a transport until the
@@ -173,21 +208,17 @@ func (s *servers) forRequest(r *http.Request) *sdk.Server {
 // on stdio this way (sdk.StdioTransport).
 func Serve(ctx context.Context, e *engine.Engine, p *auth.Principal, t sdk.Transport, opts Options) error {
 	opts = opts.withDefaults()
-	return newServer(e, opts, p, p).Run(ctx, t)
+	return newServer(e, opts, p).Run(ctx, t)
 }
 
-// newServer builds a server listing the tools scopes (the principal's
-// scopes) cover. fixed is the user every call acts for on a transport
-// without authentication (stdio); nil means each call's authenticated
-// user.
-func newServer(e *engine.Engine, opts Options, scopes, fixed *auth.Principal) *sdk.Server {
+// newServer builds a server listing every tool (a call checks its
+// scopes). fixed is the user every call acts for on a transport without
+// authentication (stdio); nil means each call's authenticated user.
+func newServer(e *engine.Engine, opts Options, fixed *auth.Principal) *sdk.Server {
 	srv := sdk.NewServer(&sdk.Implementation{Name: "agentlayer", Title: "agentlayer semantic layer", Version: "1"},
 		&sdk.ServerOptions{Instructions: instructions, Logger: opts.Logger})
 	t := &tools{e: e, opts: opts, fixed: fixed}
 	for _, def := range t.definitions() {
-		if !slices.ContainsFunc(def.scopes, scopes.Allows) {
-			continue
-		}
 		srv.AddTool(def.tool, t.handler(def))
 	}
 	addResources(srv, t)

@@ -284,47 +284,56 @@ func TestPersonaMatrix_sameAsHTTP(t *testing.T) {
 	}
 }
 
-// TestTools_listedByScope: a credential lists the tools its scopes cover;
-// calling another is the protocol error of an unknown tool.
-func TestTools_listedByScope(t *testing.T) {
+// TestTools_stepUp: every tool is listed whatever the credential's scopes;
+// a call they do not cover answers HTTP 403 with an insufficient_scope
+// challenge naming the scope it needs (RFC 6750), and the Agent API's
+// unsupported_scope body, so that a client can ask for more; an unknown
+// tool stays the protocol error it was.
+func TestTools_stepUp(t *testing.T) {
 	st := sampleStack(t)
-	all := st.connect(t, bearer(token(t, "analyst@example.com", nil)))
-	lt, err := all.ListTools(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, tl := range lt.Tools {
-		names = append(names, tl.Name)
-		// execute_query and get_result answer as query does, whose output
-		// schema says it once.
-		if (tl.OutputSchema == nil && tl.Name != "execute_query" && tl.Name != "get_result") || tl.Description == "" {
-			t.Errorf("tool %s has no output schema or description", tl.Name)
+	want := "[construct_query execute_query get_field_values get_metric get_result get_schema get_table query search]"
+	narrowTok := token(t, "analyst@example.com", jwt.MapClaims{"scope": "agent:search agent:table:read"})
+	for _, tok := range []string{token(t, "analyst@example.com", nil), narrowTok} {
+		lt, err := st.connect(t, bearer(tok)).ListTools(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, tl := range lt.Tools {
+			names = append(names, tl.Name)
+			// execute_query and get_result answer as query does, whose
+			// output schema says it once.
+			if (tl.OutputSchema == nil && tl.Name != "execute_query" && tl.Name != "get_result") || tl.Description == "" {
+				t.Errorf("tool %s has no output schema or description", tl.Name)
+			}
+		}
+		slices.Sort(names)
+		if fmt.Sprint(names) != want {
+			t.Errorf("tools %v", names)
 		}
 	}
-	slices.Sort(names)
-	if fmt.Sprint(names) != "[construct_query execute_query get_field_values get_metric get_result get_schema get_table query search]" {
-		t.Errorf("tools %v", names)
+	narrow := st.connect(t, bearer(narrowTok))
+	if _, err := narrow.CallTool(context.Background(), &sdk.CallToolParams{Name: "search", Arguments: map[string]any{"term_queries": []string{"orders"}}}); err != nil {
+		t.Errorf("a tool in scope: %v", err)
 	}
-	narrow := st.connect(t, bearer(token(t, "analyst@example.com", jwt.MapClaims{"scope": "agent:search agent:table:read"})))
-	lt, err = narrow.ListTools(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names = names[:0]
-	for _, tl := range lt.Tools {
-		names = append(names, tl.Name)
-	}
-	slices.Sort(names)
-	if fmt.Sprint(names) != "[get_field_values get_schema get_table search]" {
-		t.Errorf("scoped tools %v", names)
-	}
-	for _, name := range []string{"query", "no_such_tool"} {
-		_, err := narrow.CallTool(context.Background(), &sdk.CallToolParams{Name: name, Arguments: map[string]any{"table_id": 1}})
-		var je *jsonrpc.Error
-		if !errors.As(err, &je) || je.Code != jsonrpc.CodeInvalidParams || !strings.Contains(je.Message, `unknown tool "`+name+`"`) {
-			t.Errorf("calling %s out of scope: %v", name, err)
+	for tool, scope := range map[string]string{"query": "agent:query", "execute_query": "agent:query:execute", "get_metric": "agent:metric:read"} {
+		body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + tool + `","arguments":{}}}`
+		resp, data := send(t, http.MethodPost, st.srv.URL+"/api/agent/mcp", narrowTok, body)
+		challenge := resp.Header.Get("WWW-Authenticate")
+		if resp.StatusCode != http.StatusForbidden || challenge != `Bearer error="insufficient_scope", scope="`+scope+`"` ||
+			!strings.Contains(string(data), `"error":"unsupported_scope"`) {
+			t.Errorf("%s out of scope: %d %q %s", tool, resp.StatusCode, challenge, data)
 		}
+	}
+	_, err := narrow.CallTool(context.Background(), &sdk.CallToolParams{Name: "no_such_tool", Arguments: map[string]any{}})
+	var je *jsonrpc.Error
+	if !errors.As(err, &je) || je.Code != jsonrpc.CodeInvalidParams || !strings.Contains(je.Message, `unknown tool "no_such_tool"`) {
+		t.Errorf("an unknown tool: %v", err)
+	}
+	// The Agent API adds the same challenge to its unsupported_scope.
+	resp, _ := send(t, http.MethodPost, st.srv.URL+"/api/agent/v1/construct-query", narrowTok, `{}`)
+	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("WWW-Authenticate") != `Bearer error="insufficient_scope", scope="agent:query:construct"` {
+		t.Errorf("the Agent API out of scope: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
 }
 

@@ -77,6 +77,7 @@ var (
 // serveFlags are serve's settings, as parsed.
 type serveFlags struct {
 	modelFlags
+	identityFlags
 	addr, memory, dataDir, maxTemp, secretFile, usersFile     string
 	sqlAddr, sqlTLSCert, sqlTLSKey                            string
 	sqlMaxRows                                                int
@@ -121,7 +122,8 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.emailClaim, "jwt-email-claim", auth.DefaultEmailClaim, "JWT claim holding the user's email")
 	fs.StringVar(&f.groupsClaim, "jwt-groups-claim", auth.DefaultGroupsClaim, "JWT claim holding the user's groups")
 	fs.DurationVar(&f.leeway, "jwt-leeway", auth.DefaultLeeway, "clock skew allowed on a JWT's iat, exp and nbf")
-	fs.Var(&f.mappings, "group-mapping", "map a JWT group to one of ours, `jwt=ours` (repeatable)")
+	fs.Var(&f.mappings, "group-mapping", "map a JWT group (or a provider's group id) to one of ours, `jwt=ours` (repeatable)")
+	f.identityFlags.register(fs)
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.DurationVar(&f.queryTimeout, "query-timeout", engine.DefaultQueryTimeout, "end a query that runs longer")
 	fs.IntVar(&f.maxQueries, "max-concurrent-queries", 0, "queries running at once; more wait briefly, then get 503 (default: one per core)")
@@ -161,6 +163,9 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	if err := checkDatabaseFlags(engine.IsPostgres(f.dbFile), explicit); err != nil {
 		return nil, err
 	}
+	if err := f.identityFlags.check(explicit); err != nil {
+		return nil, err
+	}
 	if _, err := newLogger(f.logLevel, io.Discard); err != nil {
 		return nil, usagef("%v", err)
 	}
@@ -187,6 +192,7 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 		return err
 	}
 	defer cleanup()
+	defer verifier.Close()
 	sessions, closeStore, err := f.sessions(ctx, log)
 	if err != nil {
 		return err
@@ -215,9 +221,11 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	keySetMetrics(metricsRegisterer(reg), verifier)
+	oauth := f.oauth()
 	handler := withMCP(agentapi.New(e, agentapi.Options{Verifier: verifier, Sessions: sessions, Logger: log, Metrics: metricsRegisterer(reg)}),
 		mcp.New(e, mcp.Options{Verifier: verifier, Sessions: sessions, Logger: log, MaxResultBytes: f.mcpResultBytes,
-			AnswerWithin: f.mcpAnswerWithin, AsyncTimeout: f.asyncQueryTimeout}))
+			AnswerWithin: f.mcpAnswerWithin, AsyncTimeout: f.asyncQueryTimeout, OAuth: oauth}), oauth)
 	consolePath := "" // the console's URL path, with the picker's key: none without --console
 	if f.console {
 		copts := console.Options{Picker: console.LoopbackOnly(f.addr) && verifier.Directory() != nil, Verifier: verifier, Sessions: sessions, Logger: log}
@@ -255,10 +263,16 @@ func (f *serveFlags) run(ctx context.Context, stderr io.Writer) error {
 // API.
 const MCPPath = "/api/agent/mcp"
 
-// withMCP serves MCP at MCPPath and the Agent API everywhere else.
-func withMCP(api, m http.Handler) http.Handler {
+// withMCP serves MCP at MCPPath and the Agent API everywhere else; with
+// OAuth, MCP's resource metadata at its RFC 9728 paths.
+func withMCP(api, m http.Handler, oauth *mcp.OAuthOptions) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(MCPPath, m)
+	if oauth != nil {
+		meta := oauth.MetadataHandler()
+		mux.Handle(oauth.MetadataPath(), meta)
+		mux.Handle(mcp.MetadataPrefix, meta)
+	}
 	mux.Handle("/", api)
 	return mux
 }
@@ -379,6 +393,14 @@ func (f *serveFlags) verifier(log *slog.Logger, stderr io.Writer) (*auth.Verifie
 	secret, err := readKey(f.secretFile, secretEnv.name)
 	if err != nil {
 		return nil, cleanup, err
+	}
+	vopts.Provider = f.provider(log)
+	vopts.Logger = log
+	if secret == "" && vopts.Provider != nil {
+		// The provider's tokens only: no secret, no HS256.
+		log.Info("no JWT secret configured: HS256 tokens are refused; the identity provider's are accepted", "issuer", f.issuer)
+		v, err := auth.NewVerifier(vopts)
+		return v, cleanup, err
 	}
 	if secret == "" {
 		var file string

@@ -28,6 +28,9 @@ type Error struct {
 	Candidates []string `json:"candidates,omitempty"`
 	Reason     string   `json:"reason,omitempty"`
 	RetryAfter int      `json:"-"` // seconds, for 503
+	// Challenge is the WWW-Authenticate header's value, if any (RFC 6750:
+	// a 401's resource metadata, a 403's insufficient scope).
+	Challenge string `json:"-"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -52,6 +55,35 @@ var (
 	ErrUnavailable = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
 		Message: "The database cannot be reached. Retry shortly.", RetryAfter: 1}
 )
+
+// ScopeError is ErrScope for an operation that needs scope, with the
+// challenge that lets an OAuth client ask for it (RFC 6750 §3.1), as
+// Metabase's MCP answers.
+func ScopeError(scope, resourceMetadata string) *Error {
+	e := *ErrScope
+	e.Challenge = Challenge(`error="insufficient_scope"`, "scope", scope, "resource_metadata", resourceMetadata)
+	return &e
+}
+
+// Challenge writes a Bearer challenge from its leading parameter and
+// name, value pairs; pairs with an empty value are left out.
+func Challenge(first string, pairs ...string) string {
+	var b strings.Builder
+	b.WriteString("Bearer")
+	sep := " "
+	if first != "" {
+		b.WriteString(sep + first)
+		sep = ", "
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			continue
+		}
+		b.WriteString(sep + pairs[i] + "=" + strconv.Quote(pairs[i+1]))
+		sep = ", "
+	}
+	return b.String()
+}
 
 // kindStatus is the HTTP status of each kind of request error.
 var kindStatus = map[engine.ErrorKind]int{
@@ -130,6 +162,9 @@ func Write(w http.ResponseWriter, e *Error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
+	if e.Challenge != "" {
+		w.Header().Set("WWW-Authenticate", e.Challenge)
+	}
 	WriteJSON(w, e.Status, e)
 }
 
@@ -155,12 +190,16 @@ type Authenticator struct {
 	Log      *slog.Logger
 	// JWTRefused, if set, is told why each JWT was refused (for metrics).
 	JWTRefused func(err error)
+	// Endpoint says which tokens the endpoint accepts: a provider token's
+	// audiences, and whether only the provider's tokens are (then no
+	// session is either).
+	Endpoint auth.Endpoint
 }
 
 // Authenticate finds the request's principal: a live session first, then
 // a Bearer JWT. Its errors are the 401s of the Agent API, or a store error.
 func (a *Authenticator) Authenticate(r *http.Request) (*auth.Principal, error) {
-	if tok := r.Header.Get(SessionHeader); tok != "" {
+	if tok := r.Header.Get(SessionHeader); tok != "" && !a.Endpoint.ProviderOnly {
 		p, err := a.Sessions.Lookup(r.Context(), tok)
 		if err == nil && a.Verifier != nil && a.Verifier.Deactivated(p.Email) {
 			// Deactivated since: the user's sessions end, for good.
@@ -195,7 +234,7 @@ func (a *Authenticator) VerifyJWT(ctx context.Context, token string) (*auth.Prin
 	if a.Verifier == nil {
 		return nil, ErrJWTNotConfigured
 	}
-	p, err := a.Verifier.Verify(token)
+	p, err := a.Verifier.VerifyAt(token, a.Endpoint)
 	if err != nil {
 		if a.Log != nil {
 			a.Log.DebugContext(ctx, "JWT refused", "reason", err.Error())
