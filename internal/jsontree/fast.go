@@ -159,18 +159,10 @@ func (p *parser) object(at *step, depth int) (any, error) {
 			return nil, err
 		}
 		obj[key] = v
-		p.space()
-		if p.i >= len(p.data) {
+		if end, ok := p.after('}'); !ok {
 			return p.fail()
-		}
-		switch p.data[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
+		} else if end {
 			return obj, nil
-		default:
-			return p.fail()
 		}
 	}
 }
@@ -189,20 +181,29 @@ func (p *parser) array(at *step, depth int) (any, error) {
 			return nil, err
 		}
 		list = append(list, v)
-		p.space()
-		if p.i >= len(p.data) {
+		if end, ok := p.after(']'); !ok {
 			return p.fail()
+		} else if end {
+			return list, nil
 		}
+	}
+}
+
+// after reads what follows a member or an element: a comma (more come)
+// or close (the end); ok is false for anything else.
+func (p *parser) after(close byte) (end, ok bool) {
+	p.space()
+	if p.i < len(p.data) {
 		switch p.data[p.i] {
 		case ',':
 			p.i++
-		case ']':
+			return false, true
+		case close:
 			p.i++
-			return list, nil
-		default:
-			return p.fail()
+			return true, true
 		}
 	}
+	return false, false
 }
 
 // number reads a number as JSON's grammar has it, as a json.Number.
