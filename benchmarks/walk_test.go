@@ -32,7 +32,7 @@ func BenchmarkWalk(b *testing.B) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	const persona = "analyst@example.com"
 	for _, n := range []int{10_000, 100_000} {
-		first := fmt.Sprintf(`{"table_id":1,"fields":%s,"order_by":[{"field_id":"t1-0"}],"limit":%d,"page_size":2000}`, walkFields, n)
+		first := fmt.Sprintf(`{"table_id":1,"fields":%s,"order_by":[{"field":{"field_id":"t1-0"}}],"limit":%d,"page_size":2000}`, walkFields, n)
 		b.Run(fmt.Sprintf("http/rows=%d", n), func(b *testing.B) {
 			walk(b, n, func() (int, error) { return e.walkHTTP(ctx, client, persona, first) })
 		})
