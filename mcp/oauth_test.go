@@ -43,11 +43,13 @@ func oauthStack(t *testing.T, s oauthSetup) (string, *auth.Verifier) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	// The server's address is known before it serves: its handler, which
+	// names its URL, is set before it starts.
+	srv := httptest.NewUnstartedServer(nil)
 	t.Cleanup(srv.Close)
-	resource := srv.URL + "/api/agent/mcp"
-	audiences := []string{srv.URL + "/api/agent"}
+	base := "http://" + srv.Listener.Addr().String()
+	resource := base + "/api/agent/mcp"
+	audiences := []string{base + "/api/agent"}
 	if s.mcpOnAPI {
 		audiences = append(audiences, resource)
 	}
@@ -67,7 +69,8 @@ func oauthStack(t *testing.T, s oauthSetup) (string, *auth.Verifier) {
 	mux.Handle(oauth.MetadataPath(), oauth.MetadataHandler())
 	mux.Handle(mcp.MetadataPrefix, oauth.MetadataHandler())
 	mux.Handle("/", agentapi.New(st.e, agentapi.Options{Verifier: v}))
-	h = mux
+	srv.Config.Handler = mux
+	srv.Start()
 	return srv.URL, v
 }
 
