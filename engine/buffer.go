@@ -231,43 +231,88 @@ type encodedRows interface {
 	Close()
 }
 
-// fillEncoded is fill for an answer that writes its own rows: each row
-// is written as JSON into its chunk as it is read, and read back from
-// there (Rows.Row decodes it only when asked).
-func (b *buffer) fillEncoded(src encodedRows, queryErr func(error) error, done func()) {
-	defer done()
-	defer src.Close()
-	var c *chunk
-	published := 0
-	var lastPublish time.Time
-	for src.Next() {
+// encodedFill fills a buffer from an answer that writes its own rows:
+// each row is written as JSON into its chunk as it is read, and read back
+// from there (Rows.Row decodes it only when asked). runWith reads the
+// first rows on the caller's goroutine (step with a limit): an answer of
+// a few rows is then complete, and its slot free, before the caller reads
+// it, with no goroutine to hand it over; a longer one goes on in a
+// goroutine (step without a limit), so that a slow reader holds no slot.
+type encodedFill struct {
+	b           *buffer
+	src         encodedRows
+	queryErr    func(error) error
+	done        func()
+	c           *chunk
+	published   int
+	lastPublish time.Time
+}
+
+// inlineRows is how many rows runWith reads before it returns.
+const inlineRows = 64
+
+// step reads up to limit rows (all, for a negative limit) and reports
+// whether the answer is finished: read to its end or failed, the source
+// closed and done called.
+func (f *encodedFill) step(limit int) bool {
+	b := f.b
+	for read := 0; limit < 0 || read < limit; read++ {
+		if !f.src.Next() {
+			var err error
+			if err = f.src.Err(); err != nil {
+				err = f.queryErr(err)
+			}
+			f.end(err)
+			return true
+		}
+		c := f.c
 		if c == nil || c.rows == chunkRows {
 			if c != nil {
-				if err := b.completeEncoded(c, chunkRows-published); err != nil {
-					b.finish(err)
-					return
+				if err := b.completeEncoded(c, chunkRows-f.published); err != nil {
+					f.end(err)
+					return true
 				}
-				published = 0
+				f.published = 0
 			}
-			c = &chunk{json: make([]byte, 0, 64*chunkRows), ends: make([]int32, 0, chunkRows), numbers: src.Numbers()}
+			// The first chunk starts small (most answers are a few rows);
+			// a later one at the size of the chunk before it.
+			size, rows := 1<<10, 16
+			if c != nil {
+				size, rows = len(c.json)+len(c.json)/8, chunkRows
+			}
+			c = &chunk{json: make([]byte, 0, size), ends: make([]int32, 0, rows), numbers: f.src.Numbers()}
+			f.c = c
 			b.mu.Lock()
 			b.chunks = append(b.chunks, c)
 			b.mu.Unlock()
 		}
-		c.json = src.AppendRow(c.json, &b.fmt)
+		c.json = f.src.AppendRow(c.json, &b.fmt)
 		c.ends = append(c.ends, int32(len(c.json)))
 		c.rows++
-		if b.waiting.Load() > 0 && (c.rows-published >= publishRows || time.Since(lastPublish) > publishEvery) {
-			b.publishEncoded(c, c.rows-published)
-			published, lastPublish = c.rows, time.Now()
+		if b.waiting.Load() > 0 && (c.rows-f.published >= publishRows || time.Since(f.lastPublish) > publishEvery) {
+			b.publishEncoded(c, c.rows-f.published)
+			f.published, f.lastPublish = c.rows, time.Now()
 		}
 	}
-	if err := src.Err(); err != nil {
-		b.finish(queryErr(err))
+	// The rows read so far are readable while the rest are read.
+	if c := f.c; c != nil && c.rows > f.published {
+		b.publishEncoded(c, c.rows-f.published)
+		f.published, f.lastPublish = c.rows, time.Now()
+	}
+	return false
+}
+
+// end finishes the answer, with err (nil when it was read to its end).
+func (f *encodedFill) end(err error) {
+	defer f.done()
+	defer f.src.Close()
+	b := f.b
+	if err != nil {
+		b.finish(err)
 		return
 	}
-	if c != nil {
-		if err := b.completeEncoded(c, c.rows-published); err != nil {
+	if c := f.c; c != nil {
+		if err := b.completeEncoded(c, c.rows-f.published); err != nil {
 			b.finish(err)
 			return
 		}

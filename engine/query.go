@@ -465,7 +465,9 @@ func (e *Engine) runWith(ctx context.Context, plan *sqlgen.Plan, sqlText string,
 	deadline, _ := qctx.Deadline()
 	queryErr := func(err error) error { return e.queryError(qctx, err, false) }
 	if encoded {
-		go b.fillEncoded(ans, queryErr, done)
+		if f := (&encodedFill{b: b, src: ans, queryErr: queryErr, done: done}); !f.step(inlineRows) {
+			go f.step(-1)
+		}
 	} else {
 		go b.fill(rows, queryErr, done)
 	}
