@@ -204,9 +204,12 @@ func writerFor(t arrow.DataType, c Column) columnWriter {
 			}
 		}
 	case *arrow.Float32Type:
-		return floatWriter(func(a arrow.Array, i int) float64 { return float64(a.(*array.Float32).Value(i)) })
+		return floatWriter(c, func(a arrow.Array, i int) float64 { return float64(a.(*array.Float32).Value(i)) })
 	case *arrow.Float64Type:
-		return floatWriter(func(a arrow.Array, i int) float64 { return a.(*array.Float64).Value(i) })
+		round, scale := c.Round, math.Pow10(c.Decimals)
+		return func(dst []byte, _ *formatter, _ int, a arrow.Array, i int) []byte {
+			return appendRounded(dst, round, scale, a.(*array.Float64).Value(i))
+		}
 	case *arrow.StringType:
 		return textWriter(func(a arrow.Array, i int) string { return a.(*array.String).Value(i) })
 	case *arrow.LargeStringType:
@@ -219,6 +222,11 @@ func writerFor(t arrow.DataType, c Column) columnWriter {
 		}
 	case *arrow.TimestampType:
 		unit := t.Unit
+		if unit == arrow.Microsecond { // DuckDB's TIMESTAMP and TIMESTAMPTZ
+			return timeWriter(func(a arrow.Array, i int) time.Time {
+				return time.UnixMicro(int64(a.(*array.Timestamp).Value(i))).UTC()
+			})
+		}
 		return timeWriter(func(a arrow.Array, i int) time.Time { return a.(*array.Timestamp).Value(i).ToTime(unit) })
 	case *arrow.Date32Type:
 		return timeWriter(func(a arrow.Array, i int) time.Time { return a.(*array.Date32).Value(i).ToTime() })
@@ -264,14 +272,26 @@ func intWriter(get func(a arrow.Array, i int) int64) columnWriter {
 	}
 }
 
-func floatWriter(get func(a arrow.Array, i int) float64) columnWriter {
-	return func(dst []byte, f *formatter, col int, a arrow.Array, i int) []byte {
-		x := get(a, i)
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return append(dst, "null"...)
-		}
-		return jsonw.Float(dst, f.round(col, x))
+func floatWriter(c Column, get func(a arrow.Array, i int) float64) columnWriter {
+	round, scale := c.Round, math.Pow10(c.Decimals)
+	return func(dst []byte, _ *formatter, _ int, a arrow.Array, i int) []byte {
+		return appendRounded(dst, round, scale, get(a, i))
 	}
+}
+
+// appendRounded writes x as formatter.round and jsonw.Float would, the
+// column's rounding (round, to 1/scale) decided once for the answer: NaN
+// and infinities are null.
+func appendRounded(dst []byte, round bool, scale, x float64) []byte {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return append(dst, "null"...)
+	}
+	if round {
+		if rounded := math.Round(x*scale) / scale; !math.IsInf(rounded, 0) {
+			x = rounded
+		}
+	}
+	return jsonw.Float(dst, x)
 }
 
 func textWriter(get func(a arrow.Array, i int) string) columnWriter {
@@ -287,7 +307,7 @@ func textWriter(get func(a arrow.Array, i int) string) columnWriter {
 func timeWriter(get func(a arrow.Array, i int) time.Time) columnWriter {
 	return func(dst []byte, f *formatter, col int, a arrow.Array, i int) []byte {
 		dst = append(dst, '"')
-		dst = f.appendTime(dst, f.cols[col], get(a, i))
+		dst = f.appendTime(dst, &f.cols[col], get(a, i))
 		return append(dst, '"')
 	}
 }

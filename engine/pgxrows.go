@@ -237,7 +237,7 @@ func appendText(dst []byte, f *formatter, i int, s string) []byte {
 // appendQuotedTime appends a date or timestamp as the boxed path does.
 func appendQuotedTime(dst []byte, f *formatter, i int, t time.Time) []byte {
 	dst = append(dst, '"')
-	dst = f.appendTime(dst, f.cols[i], t)
+	dst = f.appendTime(dst, &f.cols[i], t)
 	return append(dst, '"')
 }
 

@@ -349,7 +349,7 @@ func (r formatter) appendOne(dst []byte, i int, v any) []byte {
 		return jsonw.String(dst, x)
 	case time.Time:
 		dst = append(dst, '"')
-		dst = r.appendTime(dst, r.cols[i], x)
+		dst = r.appendTime(dst, &r.cols[i], x)
 		return append(dst, '"')
 	case nil:
 		return append(dst, "null"...)
@@ -414,8 +414,8 @@ func (r formatter) value(i int, v any) any {
 
 // round rounds a double of column i to the decimals its field declares
 // (78810.72000000001 is 78810.72 for a field in dollars); others stay.
-func (r formatter) round(i int, x float64) float64 {
-	c := r.cols[i]
+func (r *formatter) round(i int, x float64) float64 {
+	c := &r.cols[i]
 	if !c.Round {
 		return x
 	}
@@ -481,13 +481,13 @@ func isJSONNumber(s string) bool {
 }
 
 func (r formatter) formatTime(c Column, t time.Time) string {
-	return string(r.appendTime(nil, c, t))
+	return string(r.appendTime(nil, &c, t))
 }
 
 // appendTime appends a date or timestamp as ISO-8601: a date as its
 // midnight in the report zone (as Metabase writes dates), a time of day
 // alone, a timestamp with the report zone's offset.
-func (r formatter) appendTime(dst []byte, c Column, t time.Time) []byte {
+func (r *formatter) appendTime(dst []byte, c *Column, t time.Time) []byte {
 	switch {
 	case c.Kind == semantic.KindDate:
 		// As Metabase writes dates: midnight, with the report zone's offset.
