@@ -322,6 +322,14 @@ func decodeBody(r *http.Request, v any) error {
 	if err := checkJSON(data); err != nil {
 		return err
 	}
+	// A body that decodes strictly is done in one pass; one that does not
+	// is decoded again as below, so that its error is the one the lenient
+	// pass finds first.
+	strict := json.NewDecoder(bytes.NewReader(data))
+	strict.DisallowUnknownFields()
+	if strict.Decode(v) == nil && !strict.More() {
+		return nil
+	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return badRequest("request body must be a JSON object: %v", jsonProblem(data, err))
 	}

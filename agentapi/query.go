@@ -290,7 +290,15 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 	}
 	w.Header().Set("Content-Type", "application/json")
 	setProvenance(w.Header(), rows.Provenance)
-	w.WriteHeader(http.StatusAccepted)
+	// The status goes with the first bytes written: an answer whose body
+	// fits the buffer is sent whole, with its length, in one write.
+	began := false
+	begin := func() {
+		if !began {
+			began = true
+			w.WriteHeader(http.StatusAccepted)
+		}
+	}
 	bp := buffers.Get().(*[]byte)
 	defer func() {
 		if cap(*bp) <= maxPooledBuffer {
@@ -299,7 +307,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 		}
 	}()
 	inf := info(r.Context())
-	buf, written, err := writeRows(w, rows, appendCols((*bp)[:0], rows.Columns))
+	buf, written, err := writeRows(w, rows, appendCols((*bp)[:0], rows.Columns), begin)
 	*bp = buf
 	if err != nil {
 		cut(rows, inf) // closing rows cancels the query
@@ -327,6 +335,10 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, rows *engine.Ro
 	}
 	buf = appendRestrictions(buf, rows.Restrictions)
 	*bp = append(buf, "}\n"...)
+	if !began {
+		w.Header().Set("Content-Length", strconv.Itoa(len(*bp)))
+	}
+	begin()
 	if _, err := w.Write(*bp); err != nil {
 		cut(rows, inf)
 		return nil
@@ -402,9 +414,10 @@ func appendCols(buf []byte, cols []engine.Column) []byte {
 	return append(buf, `],"rows":[`...)
 }
 
-// writeRows appends the rows to buf, writing and flushing it as it fills.
-// An error is the client's: it went away.
-func writeRows(w http.ResponseWriter, rows *engine.Rows, buf []byte) (out []byte, written int, err error) {
+// writeRows appends the rows to buf, writing and flushing it as it fills
+// (begin is called before the first write). An error is the client's: it
+// went away.
+func writeRows(w http.ResponseWriter, rows *engine.Rows, buf []byte, begin func()) (out []byte, written int, err error) {
 	flusher, _ := w.(http.Flusher)
 	for rows.Next() {
 		if written > 0 {
@@ -413,6 +426,7 @@ func writeRows(w http.ResponseWriter, rows *engine.Rows, buf []byte) (out []byte
 		buf = rows.AppendJSON(buf)
 		written++
 		if written%flushEvery == 0 || len(buf) > flushBytes {
+			begin()
 			if _, err := w.Write(buf); err != nil {
 				return buf, written, err
 			}
