@@ -85,8 +85,9 @@ func BenchmarkGrant(b *testing.B) {
 	})
 }
 
-// BenchmarkQuery runs the ten agent queries three ways at each scale: the
-// plan's SQL raw through database/sql, through the engine, and over
+// BenchmarkQuery runs the ten agent queries four ways at each scale: the
+// plan's SQL raw through database/sql, by the database's fastest raw path
+// (Arrow, pgx; every value converted), through the engine, and over
 // loopback HTTP.
 func BenchmarkQuery(b *testing.B) {
 	ctx := context.Background()
@@ -123,6 +124,9 @@ func benchQueries(b *testing.B, envOf func(scale float64) *Env) {
 			name := fmt.Sprintf("scale=%g/%s", scale, strings.ReplaceAll(q.Name, " ", "_"))
 			b.Run(name+"/raw", func(b *testing.B) {
 				loop(b, func() error { _, err := e.Raw(ctx, p); return err })
+			})
+			b.Run(name+"/fastest", func(b *testing.B) {
+				loop(b, func() error { _, err := e.RawFast(ctx, p); return err })
 			})
 			b.Run(name+"/engine", func(b *testing.B) {
 				loop(b, func() error { _, err := e.EngineRun(ctx, p); return err })
