@@ -110,25 +110,57 @@ func (a *arrowAnswer) Next() bool {
 			a.batch = nil
 			return false
 		}
-		a.batch = a.rr.RecordBatch()
-		a.cols, a.n, a.row = a.batch.Columns(), int(a.batch.NumRows()), -1
+		a.load()
+		a.row = -1
 	}
 	a.row++
 	return true
 }
 
+// load makes the reader's batch the current one.
+func (a *arrowAnswer) load() {
+	a.batch = a.rr.RecordBatch()
+	a.cols, a.n = a.batch.Columns(), int(a.batch.NumRows())
+	for _, c := range a.cols {
+		if d, ok := c.(*array.Dictionary); ok {
+			d.Dictionary() // made on first use: not while rows are written at once
+		}
+	}
+}
+
 // AppendRow appends the current row as a JSON array.
 func (a *arrowAnswer) AppendRow(dst []byte, f *formatter) []byte {
+	return a.AppendRowAt(dst, f, a.row)
+}
+
+// Batch reads the rest of the current batch, or the next one.
+func (a *arrowAnswer) Batch() (from, to int, ok bool) {
+	if a.batch != nil && a.row+1 < a.n {
+		from = a.row + 1
+	} else {
+		if !a.rr.Next() {
+			a.batch = nil
+			return 0, 0, false
+		}
+		a.load()
+	}
+	a.row = a.n - 1
+	return from, a.n, true
+}
+
+// AppendRowAt appends row i of the current batch as a JSON array. Rows of
+// one batch may be written at once.
+func (a *arrowAnswer) AppendRowAt(dst []byte, f *formatter, i int) []byte {
 	dst = append(dst, '[')
 	for k, w := range a.writers {
 		if k > 0 {
 			dst = append(dst, ',')
 		}
-		if a.cols[k].IsNull(a.row) {
+		if a.cols[k].IsNull(i) {
 			dst = append(dst, "null"...)
 			continue
 		}
-		dst = w(dst, f, k, a.cols[k], a.row)
+		dst = w(dst, f, k, a.cols[k], i)
 	}
 	return append(dst, ']')
 }

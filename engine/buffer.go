@@ -231,6 +231,19 @@ type encodedRows interface {
 	Close()
 }
 
+// batchRows is an encodedRows read a batch at a time (DuckDB's Arrow
+// record batches), whose rows can be written in any order and at once
+// while their batch is current.
+type batchRows interface {
+	encodedRows
+	// Batch reads the rest of the current batch (past rows read by
+	// Next), or the next batch: its rows [from, to). ok is false at the
+	// end (Err says whether it failed).
+	Batch() (from, to int, ok bool)
+	// AppendRowAt appends row i of the current batch, as AppendRow.
+	AppendRowAt(dst []byte, f *formatter, i int) []byte
+}
+
 // encodedFill fills a buffer from an answer that writes its own rows:
 // each row is written as JSON into its chunk as it is read, and read back
 // from there (Rows.Row decodes it only when asked). runWith reads the
@@ -246,6 +259,7 @@ type encodedFill struct {
 	c           *chunk
 	published   int
 	lastPublish time.Time
+	lastLen     int // the JSON bytes of the last chunk completed
 }
 
 // inlineRows is how many rows runWith reads before it returns.
@@ -256,6 +270,9 @@ const inlineRows = 64
 // closed and done called.
 func (f *encodedFill) step(limit int) bool {
 	b := f.b
+	if bs, ok := f.src.(batchRows); ok && limit < 0 {
+		return f.batches(bs)
+	}
 	for read := 0; limit < 0 || read < limit; read++ {
 		if !f.src.Next() {
 			var err error
@@ -300,6 +317,106 @@ func (f *encodedFill) step(limit int) bool {
 		f.published, f.lastPublish = c.rows, time.Now()
 	}
 	return false
+}
+
+// batches reads the rest of the answer a batch at a time: the current
+// chunk is filled first, then the batch's other rows go into new chunks,
+// written two at a time (the batch is in memory, and formatting is most of
+// the work left), then made readable in order.
+func (f *encodedFill) batches(src batchRows) bool {
+	b := f.b
+	for {
+		from, to, ok := src.Batch()
+		if !ok {
+			err := src.Err()
+			if err != nil {
+				err = f.queryErr(err)
+			}
+			f.end(err)
+			return true
+		}
+		i := from
+		if c := f.c; c != nil {
+			for ; i < to && c.rows < chunkRows; i++ {
+				c.json = src.AppendRowAt(c.json, &b.fmt, i)
+				c.ends = append(c.ends, int32(len(c.json)))
+				c.rows++
+			}
+			if c.rows < chunkRows {
+				f.publish()
+				continue
+			}
+			if err := f.complete(); err != nil {
+				f.end(err)
+				return true
+			}
+		}
+		if i == to {
+			continue
+		}
+		size := max(1<<10, f.lastLen+f.lastLen/8)
+		var chunks []*chunk
+		for start := i; start < to; start += chunkRows {
+			n := min(chunkRows, to-start)
+			chunks = append(chunks, &chunk{json: make([]byte, 0, size), ends: make([]int32, 0, n), numbers: src.Numbers(), rows: start})
+		}
+		write := func(k int) {
+			c := chunks[k]
+			start := c.rows
+			end := min(start+chunkRows, to)
+			c.rows = 0
+			for r := start; r < end; r++ {
+				c.json = src.AppendRowAt(c.json, &b.fmt, r)
+				c.ends = append(c.ends, int32(len(c.json)))
+				c.rows++
+			}
+		}
+		var wg sync.WaitGroup
+		if len(chunks) > 1 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := 1; k < len(chunks); k += 2 {
+					write(k)
+				}
+			}()
+		}
+		for k := 0; k < len(chunks); k += 2 {
+			write(k)
+		}
+		wg.Wait()
+		for _, c := range chunks {
+			b.mu.Lock()
+			b.chunks = append(b.chunks, c)
+			b.mu.Unlock()
+			f.c, f.published = c, 0
+			if c.rows < chunkRows {
+				f.publish() // the last, continued by the next batch
+				break
+			}
+			if err := f.complete(); err != nil {
+				f.end(err)
+				return true
+			}
+		}
+	}
+}
+
+// publish makes the current chunk's rows readable.
+func (f *encodedFill) publish() {
+	if c := f.c; c != nil && c.rows > f.published {
+		f.b.publishEncoded(c, c.rows-f.published)
+		f.published, f.lastPublish = c.rows, time.Now()
+	}
+}
+
+// complete completes the current, full chunk.
+func (f *encodedFill) complete() error {
+	c := f.c
+	f.c, f.lastLen = nil, len(c.json)
+	published := f.published
+	f.published = 0
+	return f.b.completeEncoded(c, chunkRows-published)
 }
 
 // end finishes the answer, with err (nil when it was read to its end).

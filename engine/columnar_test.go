@@ -32,7 +32,7 @@ tables:
           uuid_extract_version('00000000-0000-4000-8000-000000000000'::UUID)::INTEGER AS V,
           ('00000000-0000-4000-8000-' || lpad(i::VARCHAR, 12, '0'))::UUID AS U,
           i::UBIGINT * 40000000000000 AS UB, i::SMALLINT AS SM, i::FLOAT AS F4
-        FROM range(700) t(i)
+        FROM range(5000) t(i)
     fields:
       - {name: I, type: INTEGER}
       - {name: BIG, type: BIGINT}
@@ -70,6 +70,9 @@ func TestColumnar_answersAsBoxed(t *testing.T) {
 	defer e.Close()
 	compareEncoded(t, e, []string{
 		`{"table_id":1,"limit":2000}`,
+		// More rows than a batch of DuckDB's (2,048): written two chunks
+		// at a time, batch after batch.
+		`{"table_id":1,"aggregations":[{"function":"count"},{"function":"max","field_id":"E"},{"function":"max","field_id":"TZ"}],"group_by":[{"field_id":"I"},{"field_id":"D"}],"limit":10000}`,
 		`{"table_id":1,"aggregations":[{"function":"sum","field_id":"BIG"},{"function":"sum","field_id":"I"},{"function":"sum","field_id":"DEC"},{"function":"sum","field_id":"WIDE"},{"function":"avg","field_id":"D"},{"function":"count"},{"function":"sum","field_id":"UB"},{"function":"sum","field_id":"N"}],"group_by":[{"field_id":"E"}]}`,
 		`{"table_id":1,"aggregations":[{"function":"count"},{"function":"min","field_id":"TM"},{"function":"max","field_id":"TZ"}],"group_by":[{"field_id":"TS","field_granularity":"day"},{"field_id":"B"}]}`,
 		`{"table_id":1,"aggregations":[{"function":"count"},{"function":"max","field_id":"DT"}],"group_by":[{"field_id":"TZ","field_granularity":"hour"},{"field_id":"DT","field_granularity":"month"}]}`,
