@@ -319,10 +319,9 @@ func (f *encodedFill) step(limit int) bool {
 	return false
 }
 
-// batches reads the rest of the answer a batch at a time: the current
-// chunk is filled first, then the batch's other rows go into new chunks,
-// written two at a time (the batch is in memory, and formatting is most of
-// the work left), then made readable in order.
+// batches reads the rest of the answer a batch at a time: the batch is
+// in memory, and formatting it is most of the work left, so its rows are
+// written two chunks at a time, then made readable in order.
 func (f *encodedFill) batches(src batchRows) bool {
 	b := f.b
 	for {
@@ -335,63 +334,60 @@ func (f *encodedFill) batches(src batchRows) bool {
 			f.end(err)
 			return true
 		}
+		// The current chunk is topped up, and the batch's other rows go
+		// into new chunks: each a job, the jobs written two at a time.
+		type job struct {
+			c        *chunk
+			from, to int
+		}
+		var jobs []job
 		i := from
-		if c := f.c; c != nil {
-			for ; i < to && c.rows < chunkRows; i++ {
-				c.json = src.AppendRowAt(c.json, &b.fmt, i)
-				c.ends = append(c.ends, int32(len(c.json)))
-				c.rows++
-			}
-			if c.rows < chunkRows {
-				f.publish()
-				continue
-			}
-			if err := f.complete(); err != nil {
-				f.end(err)
-				return true
-			}
-		}
-		if i == to {
-			continue
-		}
 		size := max(1<<10, f.lastLen+f.lastLen/8)
-		var chunks []*chunk
-		for start := i; start < to; start += chunkRows {
-			n := min(chunkRows, to-start)
-			chunks = append(chunks, &chunk{json: make([]byte, 0, size), ends: make([]int32, 0, n), numbers: src.Numbers(), rows: start})
+		if c := f.c; c != nil && f.lastLen == 0 && c.rows > 0 {
+			size = max(size, len(c.json)/c.rows*chunkRows*9/8) // as the rows so far
 		}
-		write := func(k int) {
-			c := chunks[k]
-			start := c.rows
-			end := min(start+chunkRows, to)
-			c.rows = 0
-			for r := start; r < end; r++ {
-				c.json = src.AppendRowAt(c.json, &b.fmt, r)
-				c.ends = append(c.ends, int32(len(c.json)))
-				c.rows++
+		if c := f.c; c != nil {
+			n := min(chunkRows-c.rows, to-i)
+			jobs = append(jobs, job{c, i, i + n})
+			i += n
+		}
+		for ; i < to; i += chunkRows {
+			n := min(chunkRows, to-i)
+			c := &chunk{json: make([]byte, 0, size), ends: make([]int32, 0, n), numbers: src.Numbers()}
+			jobs = append(jobs, job{c, i, i + n})
+		}
+		write := func(j job) {
+			for r := j.from; r < j.to; r++ {
+				j.c.json = src.AppendRowAt(j.c.json, &b.fmt, r)
+				j.c.ends = append(j.c.ends, int32(len(j.c.json)))
+				j.c.rows++
 			}
 		}
 		var wg sync.WaitGroup
-		if len(chunks) > 1 {
+		if len(jobs) > 1 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for k := 1; k < len(chunks); k += 2 {
-					write(k)
+				for k := 1; k < len(jobs); k += 2 {
+					write(jobs[k])
 				}
 			}()
 		}
-		for k := 0; k < len(chunks); k += 2 {
-			write(k)
+		for k := 0; k < len(jobs); k += 2 {
+			write(jobs[k])
 		}
 		wg.Wait()
-		for _, c := range chunks {
-			b.mu.Lock()
-			b.chunks = append(b.chunks, c)
-			b.mu.Unlock()
-			f.c, f.published = c, 0
-			if c.rows < chunkRows {
-				f.publish() // the last, continued by the next batch
+		// Made readable in order; only the last chunk may be short, and
+		// the next batch continues it.
+		for _, j := range jobs {
+			if j.c != f.c {
+				b.mu.Lock()
+				b.chunks = append(b.chunks, j.c)
+				b.mu.Unlock()
+				f.c, f.published = j.c, 0
+			}
+			if j.c.rows < chunkRows {
+				f.publish()
 				break
 			}
 			if err := f.complete(); err != nil {
