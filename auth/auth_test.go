@@ -523,3 +523,51 @@ func TestSessions_EndUser(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifier_cachedTokens: a token verified again is taken from the
+// cache as long as it is valid, and no longer: past its iat's maximum
+// age or its exp it is refused, and a new directory (a user deactivated)
+// empties the cache.
+func TestVerifier_cachedTokens(t *testing.T) {
+	at := now
+	dir, err := auth.ParseDirectory("users.yaml", []byte(directoryYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(auth.VerifierOptions{Secret: secret, Directory: dir, Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := sign(t, jwt.MapClaims{"email": "sales.tx@example.com", "iat": now.Unix(), "exp": now.Add(100 * time.Second).Unix()})
+	for range 2 {
+		p, err := v.Verify(tok)
+		if err != nil || p.Attributes["state"] != "TX" {
+			t.Fatalf("Verify = %+v, %v", p, err)
+		}
+		p.Attributes["state"] = "CA" // a caller's change stays its own
+	}
+	at = now.Add(106 * time.Second) // past exp and the leeway
+	if _, err := v.Verify(tok); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("past its exp: %v", err)
+	}
+	at = now.Add(10 * time.Second)
+	if _, err := v.Verify(tok); err != nil {
+		t.Fatal(err)
+	}
+	gone, _ := auth.ParseDirectory("users.yaml", []byte(strings.Replace(directoryYAML, "attributes: {state: TX", "active: false\n    attributes: {state: TX", 1)))
+	if err := v.SetDirectory(gone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(tok); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("deactivated since it was cached: %v", err)
+	}
+	noExp := sign(t, jwt.MapClaims{"email": "a@example.com", "iat": now.Unix()})
+	at = now
+	if _, err := v.Verify(noExp); err != nil {
+		t.Fatal(err)
+	}
+	at = now.Add(181 * time.Second)
+	if _, err := v.Verify(noExp); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("past its iat's maximum age: %v", err)
+	}
+}

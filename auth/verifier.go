@@ -16,6 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/agentlayer/agentlayer/internal/jsontree"
+	"github.com/agentlayer/agentlayer/internal/lru"
 )
 
 // ErrInvalidToken is the one error a caller sees for any token that does not
@@ -78,6 +79,9 @@ type Verifier struct {
 	parser   *jwt.Parser
 	provider *provider
 	dir      atomic.Pointer[Directory] // swapped by SetDirectory
+	// verified caches tokens the secret verified; replaced, empty, with
+	// the directory.
+	verified atomic.Pointer[lru.Cache[string, verifiedToken]]
 }
 
 // NewVerifier returns a Verifier, or an error if the options cannot be used
@@ -113,6 +117,7 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 	opts.Secret = append([]byte(nil), opts.Secret...)
 	v := &Verifier{opts: opts}
 	v.dir.Store(opts.Directory)
+	v.verified.Store(lru.New[string, verifiedToken](verifiedTokens))
 	if opts.Provider != nil {
 		pr, err := newProvider(*opts.Provider, &v.opts)
 		if err != nil {
@@ -253,6 +258,13 @@ func (v *Verifier) VerifyAt(token string, at Endpoint) (*Principal, error) {
 
 // verifySecret checks an HS256 token signed with the shared secret.
 func (v *Verifier) verifySecret(token string) (*Principal, error) {
+	// A token verified before is taken from the cache while it is still
+	// valid; the cache empties when the directory changes.
+	now := v.opts.Now()
+	cache := v.verified.Load()
+	if e, ok := cache.Get(token); ok && now.Before(e.until) {
+		return e.p.Clone(), nil
+	}
 	claims := jwt.MapClaims{}
 	tok, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
 		return v.opts.Secret, nil
@@ -269,7 +281,6 @@ func (v *Verifier) verifySecret(token string) (*Principal, error) {
 	if err != nil {
 		return nil, invalid(ReasonIssuedAt, "%v", err)
 	}
-	now := v.opts.Now()
 	issued := time.Unix(0, 0).Add(time.Duration(iat * float64(time.Second)))
 	if iat < 0 || now.Sub(issued) > v.opts.MaxAge {
 		return nil, invalid(ReasonIssuedAt, "iat is more than %v old", v.opts.MaxAge)
@@ -281,8 +292,25 @@ func (v *Verifier) verifySecret(token string) (*Principal, error) {
 	if err != nil {
 		return nil, err
 	}
+	until := issued.Add(v.opts.MaxAge)
+	if exp, err := numericClaim(claims, "exp"); err == nil {
+		if t := time.Unix(0, 0).Add(time.Duration(exp * float64(time.Second))).Add(v.opts.Leeway); t.Before(until) {
+			until = t
+		}
+	}
+	cache.Put(token, verifiedToken{p: p.Clone(), until: until})
 	return p, nil
 }
+
+// verifiedToken is a token the secret verified, its principal, and when
+// it stops being valid (its iat's maximum age, or its exp).
+type verifiedToken struct {
+	p     *Principal
+	until time.Time
+}
+
+// verifiedTokens is how many verified tokens a verifier keeps.
+const verifiedTokens = 4096
 
 func numericClaim(claims jwt.MapClaims, name string) (float64, error) {
 	raw, ok := claims[name]
@@ -308,6 +336,7 @@ func (v *Verifier) SetDirectory(d *Directory) error {
 		return errors.New("auth: requiring known users needs a user directory")
 	}
 	v.dir.Store(d)
+	v.verified.Store(lru.New[string, verifiedToken](verifiedTokens))
 	return nil
 }
 
