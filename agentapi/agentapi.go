@@ -179,19 +179,21 @@ func (h *handler) logRequest(r *http.Request, rec *recorder, info *requestInfo, 
 			outcome = "refused"
 		}
 	}
-	attrs := []any{"id", rid, "method", r.Method, "path", r.URL.Path, "status", status, "outcome", outcome,
-		"duration", time.Since(start).Round(time.Microsecond)}
-	if info.email != "" {
-		attrs = append(attrs, "user", info.email)
-	}
-	if info.counted {
-		attrs = append(attrs, "rows", info.rows)
-	}
 	level := slog.LevelInfo
 	if outcome == "error" || outcome == "panic" {
 		level = slog.LevelError
 	}
-	h.log.Log(r.Context(), level, "request", attrs...)
+	if h.log.Enabled(r.Context(), level) {
+		attrs := []any{"id", rid, "method", r.Method, "path", r.URL.Path, "status", status, "outcome", outcome,
+			"duration", time.Since(start).Round(time.Microsecond)}
+		if info.email != "" {
+			attrs = append(attrs, "user", info.email)
+		}
+		if info.counted {
+			attrs = append(attrs, "rows", info.rows)
+		}
+		h.log.Log(r.Context(), level, "request", attrs...)
+	}
 	h.metrics.observe(r, status, outcome, info, time.Since(start))
 }
 
