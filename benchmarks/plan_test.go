@@ -1,6 +1,8 @@
 package benchmarks
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/agentlayer/agentlayer/fixtures"
@@ -57,5 +59,31 @@ func BenchmarkPlan(b *testing.B) {
 		if sql, _ := p.SQL(); sql == "" {
 			b.Fatal("no SQL")
 		}
+	}
+}
+
+// BenchmarkPlanQueries measures what compare reports as planning + grant
+// for each of the ten queries: parse, grant (cached), validate, plan,
+// render, as its persona.
+func BenchmarkPlanQueries(b *testing.B) {
+	e := env(b, 0.01)
+	ctx := context.Background()
+	for _, q := range Queries {
+		p := e.Principal(q.Persona)
+		b.Run(strings.ReplaceAll(q.Name, " ", "_"), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req, _ := sqlgen.ParseRequest([]byte(q.Request))
+				lq, err := e.Engine.Construct(ctx, p, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				plan, err := e.Engine.Plan(ctx, p, lq)
+				if err != nil {
+					b.Fatal(err)
+				}
+				plan.SQL()
+			}
+		})
 	}
 }
