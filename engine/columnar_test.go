@@ -147,7 +147,8 @@ const pgTypes = `CREATE TABLE "T" AS SELECT i::int4 AS "I", i::int8 * 1000000000
   ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid AS "U", i::int2 AS "SM", i::float4 AS "F4",
   (i * 0.001)::numeric(10,3) AS "FR"
 FROM generate_series(0, 699) i;
-INSERT INTO "T" ("I", "DT", "TS", "TZ", "FR", "D") VALUES (1000, 'infinity', '-infinity', 'infinity', 'NaN', 'NaN');`
+INSERT INTO "T" ("I", "DT", "TS", "TZ", "FR", "D") VALUES (1000, 'infinity', '-infinity', 'infinity', 'NaN', 'NaN');
+INSERT INTO "T" ("I", "S", "E") VALUES (1001, '', '');`
 
 var pgTypesModel = []byte(`version: 1
 tables:
@@ -194,5 +195,7 @@ func TestEncoded_postgresAnswersAsBoxed(t *testing.T) {
 		`{"table_id":1,"aggregations":[{"function":"count"},{"function":"min","field_id":"TM"},{"function":"max","field_id":"TZ"}],"group_by":[{"field_id":"TS","field_granularity":"day"},{"field_id":"B"}]}`,
 		`{"table_id":1,"aggregations":[{"function":"count"},{"function":"max","field_id":"DT"}],"group_by":[{"field_id":"TZ","field_granularity":"hour"},{"field_id":"DT","field_granularity":"month"}]}`,
 		`{"table_id":1,"aggregations":[{"function":"count"}],"group_by":[{"field_id":"TS","field_granularity":"day-of-week"},{"field_id":"U"}],"limit":50}`,
+		// More rows than a chunk holds, an empty string among them.
+		`{"table_id":1,"aggregations":[{"function":"count"},{"function":"max","field_id":"DT"},{"function":"max","field_id":"TM"},{"function":"sum","field_id":"FR"}],"group_by":[{"field_id":"I"},{"field_id":"S"}],"limit":10000}`,
 	})
 }
