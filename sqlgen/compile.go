@@ -276,11 +276,16 @@ func metricSort(m *semantic.Metric, aggs []Aggregation) error {
 // bucketed resolves a field id and its bucket (or granularity) at path:
 // the id is at path+idKey+".field_id", the bucket at path+idKey+bucketKey.
 func (co *compiler) bucketed(id, bucket, path, idKey, bucketKey string, granularity bool) (QueryField, error) {
-	col, err := co.column(id, path+idKey+".field_id")
+	// The paths are written for an error only: resolving again, with its
+	// path, is the error's cost, not every field's.
+	col, err := co.column(id, "")
 	if err != nil {
+		_, err = co.column(id, path+idKey+".field_id")
 		return QueryField{}, err
 	}
-	col.Bucket, err = co.bucket(col, bucket, path+idKey+bucketKey, granularity)
+	if bucket != "" {
+		col.Bucket, err = co.bucket(col, bucket, path+idKey+bucketKey, granularity)
+	}
 	return col, err
 }
 

@@ -296,6 +296,11 @@ func (p *planner) plan() (*Plan, error) {
 func (p *planner) columns(plan *Plan, sel *selectStmt) {
 	q := p.q
 	names := map[string]int{}
+	n := len(q.GroupBy) + len(q.Aggregations) + len(q.Fields)
+	if n == 0 {
+		n = len(q.Table.Wide())
+	}
+	sel.Items, plan.Outputs = make([]sqlast.Item, 0, n), make([]Output, 0, n)
 	add := func(x sqlast.Expr, out Output) {
 		names[out.Name]++
 		if n := names[out.Name]; n > 1 {

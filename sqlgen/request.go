@@ -234,6 +234,36 @@ func (p *jsonParser) list(v any, path string, max int) []any {
 	return l
 }
 
+// strAt, boolAt and positiveAt read m[key] as str, boolean and positive
+// do, the key's path written only for an error: a request's fields and
+// filters are read on every request.
+func (p *jsonParser) strAt(m map[string]any, path, key string) string {
+	if v := m[key]; v != nil && p.err == nil {
+		if s, ok := v.(string); ok {
+			return s
+		}
+		return p.str(v, joinPath(path, key))
+	}
+	return ""
+}
+
+func (p *jsonParser) boolAt(m map[string]any, path, key string) bool {
+	if v := m[key]; v != nil && p.err == nil {
+		if b, ok := v.(bool); ok {
+			return b
+		}
+		return p.boolean(v, joinPath(path, key))
+	}
+	return false
+}
+
+func (p *jsonParser) positiveAt(m map[string]any, path, key string) int {
+	if v := m[key]; v != nil && p.err == nil {
+		return p.positive(v, joinPath(path, key))
+	}
+	return 0
+}
+
 func (p *jsonParser) str(v any, path string) string {
 	if p.err != nil || v == nil {
 		return ""
@@ -406,7 +436,7 @@ func (p *jsonParser) request(root any) *Request {
 
 func (p *jsonParser) fieldRef(v any, path string) RequestField {
 	f := p.object(v, path, "a field reference", "field_id", "bucket")
-	return RequestField{FieldID: p.str(f["field_id"], path+".field_id"), Bucket: p.str(f["bucket"], path+".bucket")}
+	return RequestField{FieldID: p.strAt(f, path, "field_id"), Bucket: p.strAt(f, path, "bucket")}
 }
 
 func (p *jsonParser) filter(v any, path string) Filter {
@@ -423,15 +453,15 @@ func (p *jsonParser) filter(v any, path string) Filter {
 		return p.tree(m, path)
 	}
 	f := Filter{
-		SegmentID: p.positive(m["segment_id"], path+".segment_id"),
-		FieldID:   p.str(m["field_id"], path+".field_id"),
-		Operation: p.str(m["operation"], path+".operation"),
-		Bucket:    p.str(m["bucket"], path+".bucket"),
-		Unit:      p.str(m["unit"], path+".unit"),
-		Complete:  p.boolean(m["complete"], path+".complete"),
-		Anchor:    p.str(m["anchor"], path+".anchor"),
+		SegmentID: p.positiveAt(m, path, "segment_id"),
+		FieldID:   p.strAt(m, path, "field_id"),
+		Operation: p.strAt(m, path, "operation"),
+		Bucket:    p.strAt(m, path, "bucket"),
+		Unit:      p.strAt(m, path, "unit"),
+		Complete:  p.boolAt(m, path, "complete"),
+		Anchor:    p.strAt(m, path, "anchor"),
 
-		CaseSensitive: p.boolean(m["case_sensitive"], path+".case_sensitive"),
+		CaseSensitive: p.boolAt(m, path, "case_sensitive"),
 	}
 	if raw := m["value"]; raw != nil {
 		f.Value = p.value(raw, path+".value") // null is "not given", as Metabase takes it
