@@ -175,6 +175,8 @@ type keySet struct {
 	res  *httprc.ResourceBase[*keyTable]
 	// A file is read by readFile.
 	file string
+	// client fetches the set when an unknown kid asks.
+	client *http.Client
 
 	table     atomic.Pointer[keyTable]
 	fetchedAt atomic.Int64 // unix nanoseconds of the set held
@@ -223,16 +225,16 @@ func newKeySet(ctx context.Context, o keySetOptions) (*keySet, error) {
 	if client == nil {
 		client = &http.Client{Timeout: o.fetchTimeout}
 	}
+	s.client = client
 	transform := httprc.TransformFunc[*keyTable](func(_ context.Context, res *http.Response) (*keyTable, error) {
 		body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 		if err != nil {
 			return nil, err
 		}
-		t, err := parseKeySet(body)
+		t, err := s.accept(body)
 		if err != nil {
 			return nil, err
 		}
-		s.store(t)
 		return t, nil
 	})
 	res, err := httprc.NewResource[*keyTable](o.url, transform,
@@ -271,12 +273,29 @@ func (s *keySet) store(t *keyTable) {
 	if old := s.lastErr.Swap(nil); old != nil && prev != nil {
 		s.log.Info("the identity provider's key set is fresh again", "jwks", s.source, "keys", len(t.byKID))
 	}
-	if prev == nil || !sameKIDs(prev, t) {
+	if prev == nil || !sameKIDs(prev, t) || !slices.Equal(prev.skipped, t.skipped) {
 		s.log.Info("identity provider key set loaded", "jwks", s.source, "keys", len(t.byKID), "kids", kids(t))
+		for _, why := range t.skipped {
+			s.log.Warn("a key of the identity provider's key set is not used", "jwks", s.source, "why", why)
+		}
 	}
-	for _, why := range t.skipped {
-		s.log.Warn("a key of the identity provider's key set is not used", "jwks", s.source, "why", why)
+}
+
+// accept reads a fetched key set and makes it the set held, unless it
+// has no usable key while the set held has some: a provider serving an
+// empty or broken set for a moment keeps its keys working.
+func (s *keySet) accept(data []byte) (*keyTable, error) {
+	t, err := parseKeySet(data)
+	if err != nil {
+		return nil, err
 	}
+	if len(t.byKID) == 0 {
+		if prev := s.table.Load(); prev != nil && len(prev.byKID) > 0 {
+			return nil, fmt.Errorf("the key set has no usable key (%d left out): the last good set stays", len(t.skipped))
+		}
+	}
+	s.store(t)
+	return t, nil
 }
 
 // failed records a failed fetch: the set held stays, and is stale.
@@ -293,11 +312,9 @@ func (s *keySet) readFile() error {
 	if err != nil {
 		return fmt.Errorf("auth: read the key set: %w", err)
 	}
-	t, err := parseKeySet(data)
-	if err != nil {
+	if _, err := s.accept(data); err != nil {
 		return fmt.Errorf("auth: %s: %w", s.file, err)
 	}
-	s.store(t)
 	return nil
 }
 
@@ -314,11 +331,17 @@ func (s *keySet) Status() KeySetStatus {
 	return st
 }
 
+// maxKIDLen bounds the kids that may ask for a refresh.
+const maxKIDLen = 256
+
 // key finds kid, refreshing the set once if it is unknown and the kid may
 // ask.
 func (s *keySet) key(kid string) (boundKey, bool) {
 	if k, ok := s.lookup(kid); ok {
 		return k, true
+	}
+	if len(kid) > maxKIDLen {
+		return boundKey{}, false
 	}
 	s.refreshFor(kid)
 	return s.lookup(kid)
@@ -333,20 +356,16 @@ func (s *keySet) lookup(kid string) (boundKey, bool) {
 	return k, ok
 }
 
-// refreshFor refreshes the set for an unknown kid, if that kid has not
-// asked within perKID, and waits for a refresh that started after the
-// request arrived (up to waitMax).
+// refreshFor waits (up to waitMax) for a refresh that started after the
+// request arrived: it joins one under way, or starts one, at most one per
+// floor. A kid that a successful refresh did not bring may not ask again
+// for perKID, so made-up kids cost the provider one fetch each, and a
+// real new kid, asking with its first requests, is never turned away.
 func (s *keySet) refreshFor(kid string) {
 	arrived := s.now()
 	deadline := time.NewTimer(s.waitMax)
 	defer deadline.Stop()
 	s.mu.Lock()
-	if last, ok := s.asked[kid]; ok && arrived.Sub(last) < s.perKID {
-		s.mu.Unlock()
-		return
-	}
-	s.forget(arrived)
-	s.asked[kid] = arrived
 	for {
 		if s.running != nil {
 			done, since := s.running, s.runningSince
@@ -356,11 +375,15 @@ func (s *keySet) refreshFor(kid string) {
 			case <-deadline.C:
 				return
 			}
-			if !since.Before(arrived) {
+			if _, ok := s.lookup(kid); ok || !since.Before(arrived) {
 				return
 			}
 			s.mu.Lock()
 			continue
+		}
+		if last, ok := s.asked[kid]; ok && arrived.Sub(last) < s.perKID {
+			s.mu.Unlock()
+			return
 		}
 		if wait := s.floor - s.now().Sub(s.lastStart); wait > 0 {
 			s.mu.Unlock()
@@ -369,16 +392,23 @@ func (s *keySet) refreshFor(kid string) {
 			case <-deadline.C:
 				return
 			}
+			if _, ok := s.lookup(kid); ok {
+				return
+			}
 			s.mu.Lock()
 			continue
 		}
 		done := make(chan struct{})
 		s.running, s.runningSince, s.lastStart = done, s.now(), s.now()
 		s.mu.Unlock()
-		s.refresh()
+		ok := s.refresh()
 		s.mu.Lock()
 		s.running = nil
 		close(done)
+		if _, found := s.lookup(kid); ok && !found {
+			s.forget(arrived)
+			s.asked[kid] = s.now()
+		}
 		s.mu.Unlock()
 		return
 	}
@@ -403,19 +433,44 @@ func (s *keySet) forget(now time.Time) {
 	}
 }
 
-// refresh fetches the set now.
-func (s *keySet) refresh() {
+// refresh fetches the set now, itself (not through httprc's queue, which
+// a refresh waited on by requests could fill), within waitMax, and
+// reports whether it succeeded.
+func (s *keySet) refresh() bool {
 	if s.file != "" {
 		if err := s.readFile(); err != nil {
 			s.failed(err)
+			return false
 		}
-		return
+		return true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.waitMax)
 	defer cancel()
-	if err := s.ctrl.Refresh(ctx, s.source); err != nil {
+	err := func() error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.source, nil)
+		if err != nil {
+			return err
+		}
+		res, err := s.client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("the key set answered %s", res.Status)
+		}
+		body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+		if err != nil {
+			return err
+		}
+		_, err = s.accept(body)
+		return err
+	}()
+	if err != nil {
 		s.failed(err)
+		return false
 	}
+	return true
 }
 
 // close stops the set's refreshes.

@@ -3,6 +3,7 @@ package auth
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 // Principal is an authenticated user.
@@ -19,7 +20,15 @@ type Principal struct {
 	// Scopes restrict the endpoints the credential may call; nil means
 	// unrestricted, an empty list means none.
 	Scopes []string
+	// expires is when the credential stops being valid (an identity
+	// provider's token); zero when it does not say.
+	expires time.Time
 }
+
+// ValidUntil is when the credential the principal came from stops being
+// valid — an identity provider's token, at min(exp, iat + its maximum
+// lifetime) — or zero: a session made from it ends then at the latest.
+func (p *Principal) ValidUntil() time.Time { return p.expires }
 
 // The scopes of the Agent API's endpoints.
 const (

@@ -179,6 +179,7 @@ const (
 	ReasonLifetime   = "lifetime"         // exp missing, or older than the maximum lifetime
 	ReasonUnverified = "email_unverified" // the provider says the email is not verified
 	ReasonOverage    = "groups_overage"   // groups were left out of the token (Entra ID)
+	ReasonSubject    = "subject"          // no subject claim, where users are identified by it
 )
 
 // headerOf decodes a token's header without verifying it: only to choose
@@ -228,7 +229,7 @@ func (pr *provider) verify(v *Verifier, token string, audiences []string) (*Prin
 	switch {
 	case keyErr != nil:
 		return nil, keyErr
-	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer), errors.Is(err, jwt.ErrTokenRequiredClaimMissing) && claims["iss"] == nil:
 		return nil, invalid(ReasonIssuer, "%v", err)
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
 		return nil, invalid(ReasonLifetime, "%v", err)
@@ -250,7 +251,15 @@ func (pr *provider) verify(v *Verifier, token string, audiences []string) (*Prin
 	if v.opts.Now().Sub(issued) > pr.opts.MaxLifetime+v.opts.Leeway {
 		return nil, invalid(ReasonLifetime, "issued more than %v ago", pr.opts.MaxLifetime)
 	}
-	return pr.principal(v, claims)
+	p, err := pr.principal(v, claims)
+	if err != nil {
+		return nil, err
+	}
+	p.expires = issued.Add(pr.opts.MaxLifetime)
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil && exp.Before(p.expires) {
+		p.expires = exp.Time
+	}
+	return p, nil
 }
 
 // principal maps a verified provider token onto a user.
@@ -264,13 +273,13 @@ func (pr *provider) principal(v *Verifier, claims jwt.MapClaims) (*Principal, er
 		return nil, invalid(ReasonOverage, "the token's groups are given elsewhere (_claim_names or hasgroups)")
 	}
 	p := &Principal{Attributes: map[string]any{}, Scopes: []string{}}
+	dir := v.dir.Load() // once: a reload between two reads could tell two stories
 	switch pr.opts.IdentifyBy {
 	case IdentifyBySubject:
 		sub, _ := claims[pr.opts.SubjectClaim].(string)
 		if sub == "" {
-			return nil, invalid(ReasonEmail, "claim %q is missing or not a string", pr.opts.SubjectClaim)
+			return nil, invalid(ReasonSubject, "claim %q is missing or not a string", pr.opts.SubjectClaim)
 		}
-		dir := v.dir.Load()
 		var u User
 		var ok bool
 		if dir != nil {
@@ -313,7 +322,7 @@ func (pr *provider) principal(v *Verifier, claims jwt.MapClaims) (*Principal, er
 		}
 	}
 	p.normalize()
-	if err := v.applyDirectoryOver(p, pr.opts.ClaimsOverDirectory); err != nil {
+	if err := v.applyDirectoryFrom(dir, p, pr.opts.ClaimsOverDirectory); err != nil {
 		return nil, err
 	}
 	return p, nil

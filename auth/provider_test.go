@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
@@ -421,5 +422,65 @@ func TestProvider_keySetFile(t *testing.T) {
 		if _, err := auth.NewVerifier(auth.VerifierOptions{Provider: &tt.opts}); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: %v; want it to name %s", tt.opts, err, tt.want)
 		}
+	}
+}
+
+// TestProvider_newKeyAtOnce: requests arriving together with a token of a
+// key the set does not hold yet all verify — those after the first wait
+// for its refresh — and a set served empty for a moment keeps the keys
+// held.
+func TestProvider_newKeyAtOnce(t *testing.T) {
+	old, next := idp.NewKey(t, "a", "RS256"), idp.NewKey(t, "b", "ES256")
+	prov := idp.NewProvider(t, old)
+	v := providerVerifier(t, prov, nil)
+	prov.SetKeys(old, next)
+	tok := next.Sign(t, claims(nil))
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := v.Verify(tok)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a request beside the first with the new key: %v", err)
+		}
+	}
+	prov.SetKeys()
+	v.Verify(idp.NewKey(t, "c", "ES256").Sign(t, claims(nil))) // a refresh, which finds no key
+	if _, err := v.Verify(old.Sign(t, claims(nil))); err != nil {
+		t.Errorf("after an empty set was served: %v", err)
+	}
+	if st, _ := v.KeySet(); !st.Stale || st.Keys != 2 {
+		t.Errorf("status after an empty set: %+v", st)
+	}
+}
+
+// TestProvider_sessionEndsWithToken: a session made from a provider's
+// token ends when the token would have, not after the session TTL.
+func TestProvider_sessionEndsWithToken(t *testing.T) {
+	rs := idp.NewKey(t, "rs", "RS256")
+	v := providerVerifier(t, idp.NewProvider(t, rs), nil)
+	n := time.Now()
+	p, err := v.Verify(rs.Sign(t, claims(jwt.MapClaims{"iat": n.Unix(), "exp": n.Add(90 * time.Second).Unix()})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sess, err := auth.NewSessions(auth.SessionOptions{}).Create(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Unix(n.Add(90*time.Second).Unix(), 0); !sess.Expires.Equal(want) {
+		t.Errorf("the session ends %v; want the token's exp %v", sess.Expires, want)
+	}
+	hs, err := v.Verify(sign(t, jwt.MapClaims{"email": "a@example.com", "iat": n.Unix()}))
+	if err != nil || !hs.ValidUntil().IsZero() {
+		t.Errorf("an HS256 principal: %v, valid until %v (its sessions keep their TTL)", err, hs.ValidUntil())
 	}
 }

@@ -92,6 +92,10 @@ func (s *Sessions) Create(ctx context.Context, p *Principal) (string, Session, e
 	token := base64.RawURLEncoding.EncodeToString(b[:])
 	now := s.now()
 	sess := Session{Principal: p.Clone(), Created: now, Expires: now.Add(s.ttl)}
+	if until := p.ValidUntil(); !until.IsZero() && until.Before(sess.Expires) {
+		// A provider's token makes a session no longer-lived than itself.
+		sess.Expires = until
+	}
 	if err := s.store.Put(ctx, HashToken(token), sess); err != nil {
 		return "", Session{}, &StoreError{Op: "store", Err: err}
 	}

@@ -234,6 +234,9 @@ func (v *Verifier) VerifyAt(token string, at Endpoint) (*Principal, error) {
 		return nil, invalid(ReasonTooLarge, "token of %d bytes exceeds %d", len(token), v.opts.MaxTokenSize)
 	}
 	if v.provider == nil {
+		if at.ProviderOnly {
+			return nil, invalid(ReasonAlgorithm, "this endpoint accepts only an identity provider's tokens, and none is configured")
+		}
 		return v.verifySecret(token)
 	}
 	alg, ok := headerOf(token)
@@ -466,7 +469,11 @@ func (v *Verifier) applyDirectory(p *Principal) error { return v.applyDirectoryO
 // applyDirectoryOver merges the directory's knowledge of the user; its
 // attributes win over the token's unless claimsWin.
 func (v *Verifier) applyDirectoryOver(p *Principal, claimsWin bool) error {
-	dir := v.dir.Load()
+	return v.applyDirectoryFrom(v.dir.Load(), p, claimsWin)
+}
+
+// applyDirectoryFrom is applyDirectoryOver with the directory given.
+func (v *Verifier) applyDirectoryFrom(dir *Directory, p *Principal, claimsWin bool) error {
 	if dir == nil {
 		return nil
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/agentlayer/agentlayer/auth"
 	"github.com/agentlayer/agentlayer/engine"
 	"github.com/agentlayer/agentlayer/internal/httpapi"
+	"github.com/agentlayer/agentlayer/internal/jsontree"
 )
 
 // DefaultMaxResultBytes is the byte budget of one tool result: past it,
@@ -156,7 +157,7 @@ func New(e *engine.Engine, opts Options) http.Handler {
 			httpapi.Write(w, ae)
 			return
 		}
-		if name, ok := calledTool(r); ok {
+		for _, name := range calledTools(r) {
 			if scopes, known := scopesOf[name]; known && !slices.ContainsFunc(scopes, p.Allows) {
 				httpapi.Write(w, httpapi.ScopeError(scopes[0], metadataURL))
 				return
@@ -178,29 +179,55 @@ func New(e *engine.Engine, opts Options) http.Handler {
 // maxBody is the largest request body MCP reads.
 const maxBody = 1 << 20
 
-// calledTool reads the name of the tool a POSTed JSON-RPC request calls,
-// leaving the body for the SDK to read again. A body that is not one
-// tools/call request (a batch, not JSON, too large) is not a call here:
-// the SDK answers it as it does.
-func calledTool(r *http.Request) (string, bool) {
+// calledTools reads the names of the tools a POSTed JSON-RPC request (or
+// batch) calls, leaving the body for the SDK to read again. A body that is
+// not JSON, or too large, calls none here: the SDK answers it as it does
+// (and each tool's handler checks its scopes again).
+func calledTools(r *http.Request) []string {
 	if r.Method != http.MethodPost || r.Body == nil {
-		return "", false
+		return nil
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
 	if err != nil || len(body) > maxBody {
+		return nil
+	}
+	// Keys are matched exactly, as the SDK matches them (encoding/json's
+	// structs would take "Name" for "name"); a key twice is the SDK's to
+	// refuse, and a batch's calls are each checked.
+	if jsontree.Check(body, 0) != nil {
+		return nil
+	}
+	var batch []json.RawMessage
+	if json.Unmarshal(body, &batch) != nil {
+		batch = []json.RawMessage{body}
+	}
+	var names []string
+	for _, m := range batch {
+		if name, ok := toolOf(m); ok {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// toolOf reads the tool a JSON-RPC request calls, its keys matched
+// exactly.
+func toolOf(msg []byte) (string, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(msg, &m) != nil {
 		return "", false
 	}
-	var msg struct {
-		Method string `json:"method"`
-		Params struct {
-			Name string `json:"name"`
-		} `json:"params"`
-	}
-	if json.Unmarshal(body, &msg) != nil || msg.Method != "tools/call" {
+	var method string
+	if json.Unmarshal(m["method"], &method) != nil || method != "tools/call" {
 		return "", false
 	}
-	return msg.Params.Name, true
+	var params map[string]json.RawMessage
+	var name string
+	if json.Unmarshal(m["params"], &params) != nil || json.Unmarshal(params["name"], &name) != nil {
+		return "", false
+	}
+	return name, true
 }
 
 // Serve runs the MCP server for one user over a transport until the

@@ -325,6 +325,16 @@ func TestTools_stepUp(t *testing.T) {
 			t.Errorf("%s out of scope: %d %q %s", tool, resp.StatusCode, challenge, data)
 		}
 	}
+	// A call hidden from a reader that matches keys loosely, or in a
+	// batch, is seen too.
+	for _, body := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"execute_query","Name":"search"}}`,
+		`[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search","arguments":{}}},{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{}}}]`,
+	} {
+		if resp, data := send(t, http.MethodPost, st.srv.URL+"/api/agent/mcp", narrowTok, body); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %d %s; want 403", body, resp.StatusCode, data)
+		}
+	}
 	_, err := narrow.CallTool(context.Background(), &sdk.CallToolParams{Name: "no_such_tool", Arguments: map[string]any{}})
 	var je *jsonrpc.Error
 	if !errors.As(err, &je) || je.Code != jsonrpc.CodeInvalidParams || !strings.Contains(je.Message, `unknown tool "no_such_tool"`) {

@@ -63,6 +63,20 @@ func (f *identityFlags) check(explicit map[string]bool) error {
 		if err != nil || !u.IsAbs() || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 			return usagef("--public-url %q: want an absolute URL without query or fragment, such as https://data.example.com", f.publicURL)
 		}
+		if err := f.oauth().Check(); err != nil {
+			return usagef("--public-url: %v", err)
+		}
+	}
+	if f.jwksURL != "" {
+		// Keys fetched in clear could be anyone's: https, but on this
+		// machine.
+		u, err := url.Parse(f.jwksURL)
+		if err != nil || !u.IsAbs() || u.Host == "" {
+			return usagef("--jwt-jwks-url %q is not an absolute URL", f.jwksURL)
+		}
+		if host := u.Hostname(); u.Scheme != "https" && !(u.Scheme == "http" && (host == "localhost" || host == "127.0.0.1" || host == "::1")) {
+			return usagef("--jwt-jwks-url %q must be https (keys fetched in clear could be anyone's), but for a loopback address", f.jwksURL)
+		}
 	}
 	if !provider {
 		for _, name := range []string{"jwt-audience", "jwt-identify-by", "jwt-subject-claim", "jwt-provider-groups-claim", "jwt-scope-claim",

@@ -71,6 +71,8 @@ func TestServe_identityFlags(t *testing.T) {
 		{[]string{"--jwt-audience", "a"}, "--jwt-audience applies to an identity provider"},
 		{[]string{"--jwt-jwks-file", "f", "--jwt-issuer", "i", "--jwt-identify-by", "name"}, "--jwt-identify-by name"},
 		{[]string{"--jwt-jwks-file", "f", "--jwt-issuer", "i", "--public-url", "data.example.com"}, "--public-url"},
+		{[]string{"--jwt-jwks-file", "f", "--jwt-issuer", "i", "--public-url", "http://data.example.com"}, "must be https"},
+		{[]string{"--jwt-jwks-url", "http://login.example.com/keys", "--jwt-issuer", "i"}, "must be https"},
 	} {
 		code, _, errOut := runCmd(t, append([]string{"serve"}, tt.args...)...)
 		if code != 2 || !strings.Contains(errOut, tt.want) {
