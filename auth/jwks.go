@@ -177,6 +177,9 @@ type keySet struct {
 	file string
 	// client fetches the set when an unknown kid asks.
 	client *http.Client
+	// stopFile ends the file's rereading.
+	stopFile chan struct{}
+	stopOnce sync.Once
 
 	table     atomic.Pointer[keyTable]
 	fetchedAt atomic.Int64 // unix nanoseconds of the set held
@@ -218,6 +221,10 @@ func newKeySet(ctx context.Context, o keySetOptions) (*keySet, error) {
 		if err := s.readFile(); err != nil {
 			return nil, err
 		}
+		// The file is read again every minRefresh: a key removed from it
+		// stops verifying then, not at the next restart.
+		s.stopFile = make(chan struct{})
+		go s.rereadFile(o.minRefresh)
 		return s, nil
 	}
 	s.source = o.url
@@ -477,6 +484,25 @@ func (s *keySet) refresh() bool {
 func (s *keySet) close() {
 	if s.ctrl != nil {
 		_ = s.ctrl.Shutdown(time.Second)
+	}
+	if s.stopFile != nil {
+		s.stopOnce.Do(func() { close(s.stopFile) })
+	}
+}
+
+// rereadFile reads the key set file every interval until close.
+func (s *keySet) rereadFile(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopFile:
+			return
+		case <-t.C:
+			if err := s.readFile(); err != nil {
+				s.failed(err)
+			}
+		}
 	}
 }
 

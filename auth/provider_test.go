@@ -388,10 +388,11 @@ func TestProvider_keySetFile(t *testing.T) {
 	}
 	write(rs)
 	v, err := auth.NewVerifier(auth.VerifierOptions{Provider: &auth.ProviderOptions{Issuer: issuer, JWKSFile: file,
-		Audiences: []string{audience}, RefreshFloor: time.Millisecond, Logger: slog.New(slog.DiscardHandler)}})
+		Audiences: []string{audience}, RefreshFloor: time.Millisecond, MinRefresh: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(v.Close)
 	if _, err := v.Verify(rs.Sign(t, claims(nil))); err != nil {
 		t.Fatal(err)
 	}
@@ -399,6 +400,19 @@ func TestProvider_keySetFile(t *testing.T) {
 	write(rs, es)
 	if _, err := v.Verify(es.Sign(t, claims(nil))); err != nil {
 		t.Errorf("a key added to the file: %v", err)
+	}
+	// A key removed from the file stops verifying at the next reading
+	// (every MinRefresh), with no unknown kid asking.
+	write(es)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := v.Verify(rs.Sign(t, claims(nil))); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a key removed from the file still verifies 10 s later")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	for _, tt := range []struct{ body, want string }{
 		{`{"keys": `, "not JSON"},
