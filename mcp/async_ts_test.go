@@ -2,7 +2,6 @@ package mcp_test
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/agentlayer/agentlayer/engine"
-	"github.com/agentlayer/agentlayer/internal/testsupport/testkit"
 	"github.com/agentlayer/agentlayer/mcp"
 )
 
@@ -22,18 +20,7 @@ import (
 // scripts/test installs the client (npm ci in testdata/tsclient); in CI a
 // missing Node or client is a failure.
 func TestAsync_typeScriptClient(t *testing.T) {
-	testkit.FullTier(t, "Node and the TypeScript SDK")
-	dir := filepath.Join("testdata", "tsclient")
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(dir, "node_modules", "@modelcontextprotocol", "sdk"))
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the TypeScript SDK client is not installed (scripts/test runs npm ci in %s): %v", dir, err)
-		}
-		t.Skipf("the TypeScript SDK client is not installed (npm ci in %s): %v", dir, err)
-	}
+	node, dir := nodeScripts(t, filepath.Join("@modelcontextprotocol", "sdk"))
 	st := newStack(t, engine.Options{ModelFile: "slow.yaml", ModelYAML: slowModel, Unrestricted: true, QueryTimeout: time.Minute},
 		mcp.Options{AnswerWithin: 200 * time.Millisecond, AsyncTimeout: time.Minute})
 	const timeout = 1000 // ms: the client's own request timeout

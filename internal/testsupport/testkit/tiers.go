@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"os"
 	"testing"
 )
 
@@ -27,4 +28,15 @@ func Size(n, fast int) int {
 		return fast
 	}
 	return n
+}
+
+// Missing ends a test whose tool or package is not installed: in CI (CI
+// set), where the test command installs it, a failure; elsewhere a skip.
+// Both say what is missing and how it is installed.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf(format+" (the test command installs it in CI)", args...)
+	}
+	t.Skipf(format, args...)
 }
