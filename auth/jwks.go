@@ -234,15 +234,7 @@ func newKeySet(ctx context.Context, o keySetOptions) (*keySet, error) {
 	}
 	s.client = client
 	transform := httprc.TransformFunc[*keyTable](func(_ context.Context, res *http.Response) (*keyTable, error) {
-		body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-		if err != nil {
-			return nil, err
-		}
-		t, err := s.accept(body)
-		if err != nil {
-			return nil, err
-		}
-		return t, nil
+		return s.acceptBody(res.Body)
 	})
 	res, err := httprc.NewResource[*keyTable](o.url, transform,
 		httprc.WithHTTPClient(client), httprc.WithMinInterval(o.minRefresh), httprc.WithMaxInterval(o.maxRefresh))
@@ -286,6 +278,15 @@ func (s *keySet) store(t *keyTable) {
 			s.log.Warn("a key of the identity provider's key set is not used", "jwks", s.source, "why", why)
 		}
 	}
+}
+
+// acceptBody reads a fetched key set (1 MiB at most) and accepts it.
+func (s *keySet) acceptBody(r io.Reader) (*keyTable, error) {
+	body, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	return s.accept(body)
 }
 
 // accept reads a fetched key set and makes it the set held, unless it
@@ -466,11 +467,7 @@ func (s *keySet) refresh() bool {
 		if res.StatusCode != http.StatusOK {
 			return fmt.Errorf("the key set answered %s", res.Status)
 		}
-		body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-		if err != nil {
-			return err
-		}
-		_, err = s.accept(body)
+		_, err = s.acceptBody(res.Body)
 		return err
 	}()
 	if err != nil {

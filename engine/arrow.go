@@ -238,10 +238,7 @@ func writerFor(t arrow.DataType, c Column) columnWriter {
 	case *arrow.Float32Type:
 		return floatWriter(c, func(a arrow.Array, i int) float64 { return float64(a.(*array.Float32).Value(i)) })
 	case *arrow.Float64Type:
-		round, scale := c.Round, math.Pow10(c.Decimals)
-		return func(dst []byte, _ *formatter, _ int, a arrow.Array, i int) []byte {
-			return appendRounded(dst, round, scale, a.(*array.Float64).Value(i))
-		}
+		return floatWriter(c, func(a arrow.Array, i int) float64 { return a.(*array.Float64).Value(i) })
 	case *arrow.StringType:
 		return textWriter(func(a arrow.Array, i int) string { return a.(*array.String).Value(i) })
 	case *arrow.LargeStringType:

@@ -303,9 +303,7 @@ func (f *encodedFill) step(limit int) bool {
 			b.chunks = append(b.chunks, c)
 			b.mu.Unlock()
 		}
-		c.json = f.src.AppendRow(c.json, &b.fmt)
-		c.ends = append(c.ends, int32(len(c.json)))
-		c.rows++
+		c.add(f.src.AppendRow(c.json, &b.fmt))
 		if b.waiting.Load() > 0 && (c.rows-f.published >= publishRows || time.Since(f.lastPublish) > publishEvery) {
 			b.publishEncoded(c, c.rows-f.published)
 			f.published, f.lastPublish = c.rows, time.Now()
@@ -317,6 +315,13 @@ func (f *encodedFill) step(limit int) bool {
 		f.published, f.lastPublish = c.rows, time.Now()
 	}
 	return false
+}
+
+// add takes json, the chunk's JSON with one more row appended.
+func (c *chunk) add(json []byte) {
+	c.json = json
+	c.ends = append(c.ends, int32(len(json)))
+	c.rows++
 }
 
 // batches reads the rest of the answer a batch at a time: the batch is
@@ -358,9 +363,7 @@ func (f *encodedFill) batches(src batchRows) bool {
 		}
 		write := func(j job) {
 			for r := j.from; r < j.to; r++ {
-				j.c.json = src.AppendRowAt(j.c.json, &b.fmt, r)
-				j.c.ends = append(j.c.ends, int32(len(j.c.json)))
-				j.c.rows++
+				j.c.add(src.AppendRowAt(j.c.json, &b.fmt, r))
 			}
 		}
 		var wg sync.WaitGroup
